@@ -1,0 +1,462 @@
+//! The canonical change: what differs between two trees (or a tree and an index), its change id
+//! (`hc1-…`), and the added lines that provenance fingerprints.
+//!
+//! This module owns the one serialization that change ids are computed from (DESIGN §3). It reads
+//! blob contents itself and diffs them with `similar`; it must never read `git diff` text, apply
+//! content filters, or consult the user's diff settings, because the id has to be the same on every
+//! machine and under every git configuration. Changing what goes into the id changes every stored
+//! id: the test vectors in `tests/` exist to make that impossible to do silently.
+
+mod fingerprint;
+
+pub use fingerprint::{Fingerprint, blob_fingerprint, fingerprint};
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use git2::{Delta, DiffOptions, Index, Oid, Repository, Tree};
+use sha2::{Digest, Sha256};
+use similar::{Algorithm, ChangeTag, TextDiff};
+
+/// How many bytes of a blob git looks at to decide it is binary; we use the same rule.
+const BINARY_SNIFF_BYTES: usize = 8000;
+/// Context lines around each hunk. Part of the id: never change it.
+const CONTEXT_LINES: usize = 3;
+/// The id format's version; a future format gets a new prefix so ids never collide.
+pub const ID_PREFIX: &str = "hc1-";
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("could not list the changed paths: {0}")]
+    Diff(#[source] git2::Error),
+    #[error("could not read blob {oid} for {path}: {source}")]
+    Blob {
+        oid: Oid,
+        path: String,
+        #[source]
+        source: git2::Error,
+    },
+}
+
+/// A change id: SHA-256 over the canonical serialization.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChangeId([u8; 32]);
+
+impl ChangeId {
+    /// The first 12 hex digits, for human output.
+    pub fn short(&self) -> String {
+        let full = self.to_string();
+        full[..ID_PREFIX.len() + 12].to_string()
+    }
+}
+
+impl fmt::Display for ChangeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(ID_PREFIX)?;
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ChangeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// One side of a file record. `mode` is git's file mode (0o100644, 0o100755, 0o120000, 0o160000).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileSide {
+    pub path: Vec<u8>,
+    pub mode: u32,
+    pub id: Oid,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tag {
+    Context,
+    Removed,
+    Added,
+}
+
+impl Tag {
+    fn byte(self) -> u8 {
+        match self {
+            Tag::Context => b' ',
+            Tag::Removed => b'-',
+            Tag::Added => b'+',
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    pub tag: Tag,
+    /// The exact bytes, line terminator included when there was one.
+    pub bytes: Vec<u8>,
+    /// 1-based line number in the new file (for context and added lines); display only.
+    pub new_line: Option<u32>,
+    /// 1-based line number in the old file (for context and removed lines); display only.
+    pub old_line: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hunk {
+    pub lines: Vec<Line>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Body {
+    /// Text content diffed line by line; no hunks when only the path or mode changed.
+    Text(Vec<Hunk>),
+    /// Binary files, symlinks and submodules: identified by their object ids only.
+    Opaque,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileChange {
+    pub old: Option<FileSide>,
+    pub new: Option<FileSide>,
+    pub body: Body,
+}
+
+impl FileChange {
+    /// The path this record sorts and displays by: the new path, or the old one for a deletion.
+    pub fn path(&self) -> &[u8] {
+        self.new
+            .as_ref()
+            .or(self.old.as_ref())
+            .map(|s| s.path.as_slice())
+            .unwrap_or_default()
+    }
+
+    pub fn display_path(&self) -> String {
+        String::from_utf8_lossy(self.path()).into_owned()
+    }
+
+    /// A binary regular file whose new content is local output can only be recognised by its blob
+    /// id; this is that id when this record brings such content in.
+    pub fn added_opaque_blob(&self) -> Option<Oid> {
+        match (&self.body, &self.new) {
+            (Body::Opaque, Some(new)) if is_regular(new.mode) => {
+                let unchanged = self.old.as_ref().is_some_and(|o| o.id == new.id);
+                (!unchanged).then_some(new.id)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A line this change adds, as provenance and the gate see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddedLine<'a> {
+    pub path: &'a [u8],
+    pub line: u32,
+    pub bytes: &'a [u8],
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Change {
+    /// Sorted by path bytes; the order the id is computed in.
+    pub files: Vec<FileChange>,
+}
+
+impl Change {
+    /// The changes between two trees; `None` stands for the empty tree (an unborn branch).
+    pub fn between_trees(
+        repo: &Repository,
+        old: Option<&Tree<'_>>,
+        new: Option<&Tree<'_>>,
+    ) -> Result<Change, Error> {
+        let diff = repo
+            .diff_tree_to_tree(old, new, Some(&mut diff_options()))
+            .map_err(Error::Diff)?;
+        Self::from_diff(repo, &diff)
+    }
+
+    /// The changes from a tree to an index: what `git commit` would record.
+    pub fn tree_to_index(
+        repo: &Repository,
+        old: Option<&Tree<'_>>,
+        index: &Index,
+    ) -> Result<Change, Error> {
+        let diff = repo
+            .diff_tree_to_index(old, Some(index), Some(&mut diff_options()))
+            .map_err(Error::Diff)?;
+        Self::from_diff(repo, &diff)
+    }
+
+    fn from_diff(repo: &Repository, diff: &git2::Diff<'_>) -> Result<Change, Error> {
+        let mut records = Vec::new();
+        let mut added: BTreeMap<Oid, Vec<FileSide>> = BTreeMap::new();
+        let mut deleted: BTreeMap<Oid, Vec<FileSide>> = BTreeMap::new();
+        for delta in diff.deltas() {
+            let side = |f: git2::DiffFile<'_>| FileSide {
+                path: f.path_bytes().unwrap_or_default().to_vec(),
+                mode: u32::from(f.mode()),
+                id: f.id(),
+            };
+            let (old, new) = (side(delta.old_file()), side(delta.new_file()));
+            match delta.status() {
+                Delta::Added => added.entry(new.id).or_default().push(new),
+                Delta::Deleted => deleted.entry(old.id).or_default().push(old),
+                Delta::Unmodified | Delta::Ignored | Delta::Untracked => {}
+                // Modified, typechange, and anything else libgit2 may report for one path.
+                _ => records.push((Some(old), Some(new))),
+            }
+        }
+        // Exact-content renames: pair deleted and added paths holding the same blob, in path order
+        // so the pairing never depends on libgit2's enumeration order.
+        for (oid, mut adds) in added {
+            let mut dels = deleted.remove(&oid).unwrap_or_default();
+            adds.sort_by(|a, b| a.path.cmp(&b.path));
+            dels.sort_by(|a, b| a.path.cmp(&b.path));
+            let mut dels = dels.into_iter();
+            for add in adds {
+                records.push((dels.next(), Some(add)));
+            }
+            records.extend(dels.map(|d| (Some(d), None)));
+        }
+        records.extend(deleted.into_values().flatten().map(|d| (Some(d), None)));
+
+        let mut files = records
+            .into_iter()
+            .map(|(old, new)| file_change(repo, old, new))
+            .collect::<Result<Vec<_>, _>>()?;
+        files.sort_by(|a, b| {
+            a.path().cmp(b.path()).then_with(|| {
+                let old = |f: &FileChange| f.old.as_ref().map(|s| s.path.clone());
+                old(a).cmp(&old(b))
+            })
+        });
+        Ok(Change { files })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// The change id (DESIGN §3).
+    pub fn id(&self) -> ChangeId {
+        let mut h = Sha256::new();
+        h.update(b"hc1\0");
+        for file in &self.files {
+            h.update(b"F");
+            for side in [&file.old, &file.new] {
+                match side {
+                    Some(s) => {
+                        h.update([1u8]);
+                        put_bytes(&mut h, &s.path);
+                        h.update(s.mode.to_be_bytes());
+                    }
+                    None => h.update([0u8]),
+                }
+            }
+            match &file.body {
+                Body::Opaque => {
+                    h.update(b"B");
+                    for side in [&file.old, &file.new] {
+                        let id = side.as_ref().map(|s| s.id.as_bytes()).unwrap_or_default();
+                        put_bytes(&mut h, id);
+                    }
+                }
+                Body::Text(hunks) => {
+                    h.update(b"T");
+                    h.update((hunks.len() as u64).to_be_bytes());
+                    for hunk in hunks {
+                        h.update((hunk.lines.len() as u64).to_be_bytes());
+                        for line in &hunk.lines {
+                            h.update([line.tag.byte()]);
+                            put_bytes(&mut h, &line.bytes);
+                        }
+                    }
+                }
+            }
+        }
+        ChangeId(h.finalize().into())
+    }
+
+    /// Every text line this change adds, in file order.
+    pub fn added_lines(&self) -> impl Iterator<Item = AddedLine<'_>> {
+        self.files.iter().flat_map(|f| {
+            let path = f.path();
+            let hunks: &[Hunk] = match &f.body {
+                Body::Text(h) => h,
+                Body::Opaque => &[],
+            };
+            hunks
+                .iter()
+                .flat_map(|h| &h.lines)
+                .filter(|l| l.tag == Tag::Added)
+                .map(move |l| AddedLine {
+                    path,
+                    line: l.new_line.unwrap_or(0),
+                    bytes: &l.bytes,
+                })
+        })
+    }
+
+    /// The fingerprints of everything this change adds, with where it sits: one per non-trivial
+    /// added line, and one per binary file brought in (line 0), which has no lines to match.
+    pub fn fingerprints(&self) -> Vec<(Fingerprint, &[u8], u32)> {
+        let mut out: Vec<_> = self
+            .added_lines()
+            .filter_map(|l| Some((fingerprint(l.bytes)?, l.path, l.line)))
+            .collect();
+        out.extend(self.files.iter().filter_map(|f| {
+            let blob = f.added_opaque_blob()?;
+            Some((blob_fingerprint(&blob), f.path(), 0))
+        }));
+        out
+    }
+
+    /// Lines added and removed, for summaries.
+    pub fn line_counts(&self) -> (usize, usize) {
+        let mut counts = (0, 0);
+        for f in &self.files {
+            if let Body::Text(hunks) = &f.body {
+                for l in hunks.iter().flat_map(|h| &h.lines) {
+                    match l.tag {
+                        Tag::Added => counts.0 += 1,
+                        Tag::Removed => counts.1 += 1,
+                        Tag::Context => {}
+                    }
+                }
+            }
+        }
+        counts
+    }
+}
+
+/// Length-prefixed so that no two different changes serialize to the same bytes.
+fn put_bytes(h: &mut Sha256, bytes: &[u8]) {
+    h.update((bytes.len() as u64).to_be_bytes());
+    h.update(bytes);
+}
+
+fn diff_options() -> DiffOptions {
+    let mut opts = DiffOptions::new();
+    // We only need the list of paths and object ids; content is read and classified by us, so
+    // libgit2 must not load blobs to sniff them (that would cost time on every commit).
+    opts.skip_binary_check(true)
+        .include_typechange(true)
+        .ignore_submodules(false);
+    opts
+}
+
+fn is_regular(mode: u32) -> bool {
+    mode & 0o170000 == 0o100000
+}
+
+fn is_binary(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(BINARY_SNIFF_BYTES)].contains(&0)
+}
+
+fn file_change(
+    repo: &Repository,
+    old: Option<FileSide>,
+    new: Option<FileSide>,
+) -> Result<FileChange, Error> {
+    let regular = [&old, &new]
+        .iter()
+        .all(|s| s.as_ref().is_none_or(|s| is_regular(s.mode)));
+    if !regular {
+        return Ok(FileChange {
+            old,
+            new,
+            body: Body::Opaque,
+        });
+    }
+    let read = |side: &Option<FileSide>| -> Result<Option<git2::Blob<'_>>, Error> {
+        match side {
+            Some(s) => repo
+                .find_blob(s.id)
+                .map(Some)
+                .map_err(|source| Error::Blob {
+                    oid: s.id,
+                    path: String::from_utf8_lossy(&s.path).into_owned(),
+                    source,
+                }),
+            None => Ok(None),
+        }
+    };
+    let same_content = matches!((&old, &new), (Some(o), Some(n)) if o.id == n.id);
+    if same_content {
+        // A rename or a mode change: the content is the same, so there is nothing to diff.
+        return Ok(FileChange {
+            old,
+            new,
+            body: Body::Text(Vec::new()),
+        });
+    }
+    let (old_blob, new_blob) = (read(&old)?, read(&new)?);
+    let old_bytes = old_blob.as_ref().map(|b| b.content()).unwrap_or_default();
+    let new_bytes = new_blob.as_ref().map(|b| b.content()).unwrap_or_default();
+    let body = if is_binary(old_bytes) || is_binary(new_bytes) {
+        Body::Opaque
+    } else {
+        Body::Text(text_hunks(old_bytes, new_bytes))
+    };
+    Ok(FileChange { old, new, body })
+}
+
+/// Myers with fixed settings; `similar` is pinned exactly in Cargo.toml because its output is part
+/// of the id.
+pub fn text_hunks(old: &[u8], new: &[u8]) -> Vec<Hunk> {
+    let diff = TextDiff::configure()
+        .algorithm(Algorithm::Myers)
+        .diff_lines(old, new);
+    diff.grouped_ops(CONTEXT_LINES)
+        .iter()
+        .map(|group| Hunk {
+            lines: group
+                .iter()
+                .flat_map(|op| diff.iter_changes(op))
+                .map(|c| Line {
+                    tag: match c.tag() {
+                        ChangeTag::Equal => Tag::Context,
+                        ChangeTag::Delete => Tag::Removed,
+                        ChangeTag::Insert => Tag::Added,
+                    },
+                    bytes: c.value().to_vec(),
+                    new_line: c.new_index().map(|i| i as u32 + 1),
+                    old_line: c.old_index().map(|i| i as u32 + 1),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hunks_keep_exact_bytes() {
+        let hunks = text_hunks(b"a\r\nb\n", b"a\r\nb");
+        let lines: Vec<_> = hunks[0]
+            .lines
+            .iter()
+            .map(|l| (l.tag, l.bytes.clone()))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (Tag::Context, b"a\r\n".to_vec()),
+                (Tag::Removed, b"b\n".to_vec()),
+                (Tag::Added, b"b".to_vec()),
+            ]
+        );
+    }
+
+    #[test]
+    fn binary_sniff_matches_git() {
+        assert!(is_binary(b"ab\0c"));
+        assert!(!is_binary(b"plain text\n"));
+        let mut late = vec![b'a'; BINARY_SNIFF_BYTES];
+        late.push(0);
+        assert!(!is_binary(&late), "git only looks at the first 8000 bytes");
+    }
+}

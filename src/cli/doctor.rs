@@ -1,0 +1,196 @@
+//! `git hybrid doctor`: is everything the gate depends on in place?
+
+use std::process::Command;
+
+use super::Status;
+use crate::error::CommandError;
+use crate::git::Repo;
+use crate::shim::{self, HookState};
+use crate::store::{self, Store};
+use crate::ui;
+
+/// Checks the binary, the hooks, the store and the configuration, and says how to fix each problem.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// reference-transaction, which guards every ref update, first shipped in git 2.28.
+const MIN_GIT: (u32, u32) = (2, 28);
+
+struct Report {
+    problems: usize,
+}
+
+impl Report {
+    fn ok(&self, what: impl AsRef<str>) {
+        ui::say(format!("ok    {}", what.as_ref()));
+    }
+    fn warn(&self, what: impl AsRef<str>) {
+        ui::say(format!("warn  {}", what.as_ref()));
+    }
+    fn fail(&mut self, what: impl AsRef<str>, fix: impl AsRef<str>) {
+        self.problems += 1;
+        ui::say(format!("FAIL  {}", what.as_ref()));
+        ui::say(format!("      fix: {}", fix.as_ref()));
+    }
+}
+
+pub fn run(_args: Args) -> Result<Status, CommandError> {
+    let mut r = Report { problems: 0 };
+    check_binary(&mut r);
+    check_git(&mut r);
+    let repo = Repo::open()?;
+    check_hooks(&mut r, &repo);
+    check_store(&mut r, &repo);
+    match super::settings(&repo) {
+        Ok(s) => {
+            let list = |p: &[crate::config::RefPattern]| {
+                p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+            };
+            r.ok(format!(
+                "config: protected {}; quarantine {} (from {})",
+                list(&s.protected),
+                list(&s.quarantine),
+                s.sources.join(" < ")
+            ));
+        }
+        Err(e) => r.fail(format!("config: {}", e.message), "fix the setting it names"),
+    }
+    if r.problems == 0 {
+        ui::say("everything the gate needs is in place");
+        Ok(Status::Ok)
+    } else {
+        ui::say(format!(
+            "{} problem{} found",
+            r.problems,
+            if r.problems == 1 { "" } else { "s" }
+        ));
+        Ok(Status::Failed)
+    }
+}
+
+fn check_binary(r: &mut Report) {
+    let me = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "?".into());
+    r.ok(format!(
+        "binary: git-hybrid {} at {me}",
+        env!("CARGO_PKG_VERSION")
+    ));
+    // The shims find the binary through PATH, not through the path this process was started by.
+    match Command::new("git-hybrid").arg("--version").output() {
+        Ok(out) if out.status.success() => {
+            let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            if v.ends_with(env!("CARGO_PKG_VERSION")) {
+                r.ok(format!("PATH: hooks run {v}"));
+            } else {
+                r.warn(format!("PATH: hooks run {v}, not this binary"));
+            }
+        }
+        _ => r.fail(
+            "PATH: git-hybrid is not on PATH, so every hook blocks",
+            "run ./install.sh in the git-hybrid source tree, or add its folder to PATH",
+        ),
+    }
+}
+
+fn check_git(r: &mut Report) {
+    let out = Command::new("git").arg("--version").output();
+    let text = match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        _ => {
+            r.fail(
+                "git: cannot run `git --version`",
+                "install git 2.28 or newer",
+            );
+            return;
+        }
+    };
+    let version = text
+        .split_whitespace()
+        .nth(2)
+        .map(|v| {
+            let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+            (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+        })
+        .unwrap_or((0, 0));
+    if version >= MIN_GIT {
+        r.ok(format!("git: {text}"));
+    } else {
+        r.fail(
+            format!("git: {text} has no reference-transaction hook, so fast-forwards, resets and --no-verify commits are unguarded"),
+            "install git 2.28 or newer",
+        );
+    }
+}
+
+fn check_hooks(r: &mut Report, repo: &Repo) {
+    let dir = match repo.hooks_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            r.fail(format!("hooks: {e}"), "check core.hooksPath");
+            return;
+        }
+    };
+    let via = if repo.hooks_path_configured() {
+        " (core.hooksPath)"
+    } else {
+        ""
+    };
+    for s in shim::status(&dir) {
+        let chained = if s.chained { ", chains your hook" } else { "" };
+        match s.state {
+            HookState::Current => r.ok(format!("hook {}{via}: installed{chained}", s.path.display())),
+            HookState::Outdated => r.fail(
+                format!("hook {}: from another git-hybrid version", s.path.display()),
+                "git hybrid install",
+            ),
+            HookState::Missing => r.fail(
+                format!("hook {}: not installed", s.path.display()),
+                "git hybrid install",
+            ),
+            HookState::Foreign if s.chained => r.fail(
+                format!(
+                    "hook {}: replaced by another tool after install (a hook manager regenerated it?)",
+                    s.path.display()
+                ),
+                "git hybrid install --force",
+            ),
+            HookState::Foreign => r.fail(
+                format!("hook {}: somebody else's hook, without the gate", s.path.display()),
+                "git hybrid install (your hook keeps running, chained)",
+            ),
+        }
+    }
+}
+
+fn check_store(r: &mut Report, repo: &Repo) {
+    let path = Store::path_for(repo.common_dir());
+    match Store::open_existing(&path) {
+        Ok(None) => r.ok(format!(
+            "store: none yet at {} (created on first use)",
+            path.display()
+        )),
+        Ok(Some(store)) => match store.health() {
+            Ok(h) if h == "ok" => r.ok(format!(
+                "store: {} (schema {}, integrity ok)",
+                path.display(),
+                store::SCHEMA_VERSION
+            )),
+            Ok(h) => r.fail(
+                format!("store: {} integrity check says {h}", path.display()),
+                format!(
+                    "move it aside (mv {0} {0}.broken); provenance must then be adopted again",
+                    path.display()
+                ),
+            ),
+            Err(e) => r.fail(
+                format!("store: {e}"),
+                "see the error; run doctor again after fixing",
+            ),
+        },
+        Err(e) => {
+            let e = CommandError::from(e);
+            r.fail(format!("store: {}", e.message), e.hints.join("; "));
+        }
+    }
+}

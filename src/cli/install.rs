@@ -1,0 +1,85 @@
+//! `git hybrid install [--force|--manual]`: puts the gate's shims into the hooks dir.
+
+use std::path::Path;
+
+use super::Status;
+use crate::error::CommandError;
+use crate::git::Repo;
+use crate::shim::{self, Action};
+use crate::ui;
+
+/// Installs the hooks that keep unreviewed local-model output off protected refs.
+///
+/// Existing hooks keep running: each is moved beside its shim as `<hook>.hybrid-chained` and run
+/// first. `core.hooksPath` (husky, lefthook) is honoured; linked worktrees share the hooks.
+/// Running it again updates outdated shims and changes nothing else.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Also install into a hooks folder that is tracked in the repository, and let a hook that
+    /// replaced a shim since the last install take the chained copy's place.
+    #[arg(long, conflicts_with = "manual")]
+    force: bool,
+    /// Write nothing; print the commands to add to your own hook manager instead.
+    #[arg(long)]
+    manual: bool,
+}
+
+pub fn run(args: Args) -> Result<Status, CommandError> {
+    if args.manual {
+        ui::say_all(shim::manual_instructions());
+        return Ok(Status::Ok);
+    }
+    let (repo, _settings) = super::open()?;
+    let dir = repo.hooks_dir()?;
+    if !args.force && is_tracked_dir(&repo, &dir) {
+        return Err(CommandError::user(format!(
+            "the hooks folder {} is tracked in this repository; installing would change committed files",
+            dir.display()
+        ))
+        .hint("use `git hybrid install --manual` to add the gate to your hook setup yourself")
+        .hint("or `git hybrid install --force` to write the shims there anyway"));
+    }
+    let actions = shim::install(&dir, args.force)?;
+    for action in &actions {
+        ui::say(describe(action));
+    }
+    ui::say(format!(
+        "the gate is installed in {}; protected refs now need a Claude review for local-model output",
+        dir.display()
+    ));
+    Ok(Status::Ok)
+}
+
+pub(super) fn describe(action: &Action) -> String {
+    match action {
+        Action::Wrote(p) => format!("wrote {}", p.display()),
+        Action::Updated(p) => format!("updated {}", p.display()),
+        Action::Unchanged(p) => format!("{} is already current", p.display()),
+        Action::Chained(p, kept) => format!(
+            "kept your hook: moved to {} and run first by the new {}",
+            kept.display(),
+            p.display()
+        ),
+        Action::Removed(p) => format!("removed {}", p.display()),
+        Action::Restored(p) => format!("restored your hook {}", p.display()),
+        Action::LeftAlone(p) => format!("left {} alone: it is not a git-hybrid shim", p.display()),
+    }
+}
+
+/// Whether `dir` is inside the worktree and git tracks files in it.
+fn is_tracked_dir(repo: &Repo, dir: &Path) -> bool {
+    let (Some(top), Ok(index)) = (repo.worktree(), repo.git.index()) else {
+        return false;
+    };
+    let Ok(top) = top.canonicalize() else {
+        return false;
+    };
+    let Ok(dir) = dir.canonicalize() else {
+        return false;
+    };
+    let Ok(rel) = dir.strip_prefix(&top) else {
+        return false;
+    };
+    let prefix = format!("{}/", rel.to_string_lossy());
+    index.iter().any(|e| e.path.starts_with(prefix.as_bytes()))
+}

@@ -1,0 +1,110 @@
+//! The command line: clap types, one file per command, and `main`'s dispatch.
+//!
+//! A command file parses its arguments and delegates to the domain modules; it holds no logic of
+//! its own beyond choosing what to print. Errors travel up as `CommandError`, which `main` prints
+//! and turns into an exit code.
+
+mod adopt;
+mod doctor;
+mod hook;
+mod install;
+mod pending;
+mod uninstall;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::error::CommandError;
+use crate::git::Repo;
+use crate::ui;
+
+/// Keeps local-model output off protected branches unless a Claude review approved it.
+#[derive(Debug, Parser)]
+#[command(name = "git-hybrid", bin_name = "git hybrid", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Install(install::Args),
+    Uninstall(uninstall::Args),
+    Adopt(adopt::Args),
+    Pending(pending::Args),
+    Verify(verify::Args),
+    Doctor(doctor::Args),
+    #[command(hide = true)]
+    Hook(hook::Args),
+}
+
+/// What a command reports back: success, or a check that failed after saying why.
+pub enum Status {
+    Ok,
+    Failed,
+}
+
+pub fn main() -> ExitCode {
+    init_logging();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version on stdout with success, usage errors on stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Install(args) => install::run(args),
+        Command::Uninstall(args) => uninstall::run(args),
+        Command::Adopt(args) => adopt::run(args),
+        Command::Pending(args) => pending::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Doctor(args) => doctor::run(args),
+        Command::Hook(args) => hook::run(args),
+    };
+    match result {
+        Ok(Status::Ok) => ExitCode::SUCCESS,
+        Ok(Status::Failed) => ExitCode::from(crate::error::EXIT_BLOCKED),
+        Err(e) => {
+            report(&e);
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+pub(crate) fn report(e: &CommandError) {
+    ui::say(format!("error: {}", e.message));
+    for hint in &e.hints {
+        ui::say(format!("hint: {hint}"));
+    }
+}
+
+/// Logs go to stderr only when `GIT_HYBRID_LOG` asks (e.g. `GIT_HYBRID_LOG=debug`); hooks run on
+/// every commit, so the subscriber is not even built otherwise.
+fn init_logging() {
+    let Ok(filter) = std::env::var("GIT_HYBRID_LOG") else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The repository and its resolved settings, as every command but `hook` opens them.
+pub(crate) fn open() -> Result<(Repo, Settings), CommandError> {
+    let repo = Repo::open()?;
+    let settings = settings(&repo)?;
+    Ok((repo, settings))
+}
+
+pub(crate) fn settings(repo: &Repo) -> Result<Settings, CommandError> {
+    let config = repo.git.config().map_err(crate::git::Error::from)?;
+    Ok(Settings::load(repo.worktree(), &config)?)
+}

@@ -1,0 +1,147 @@
+//! The one place where errors become what the user reads and the exit code git sees.
+//!
+//! Domain modules return their own `thiserror` enums with context (paths, refs, ids). Here each is
+//! turned into a message plus hints that say what to do next, and an exit code: 1 for a blocked
+//! update, a failed check or a user mistake, 3 for an internal error. (2, usage, is clap's.)
+//! Nothing here may print a secret; no module error carries one.
+
+use crate::{change, config, gate, git, provenance, shim, store};
+
+pub const EXIT_BLOCKED: u8 = 1;
+pub const EXIT_INTERNAL: u8 = 3;
+
+#[derive(Debug)]
+pub struct CommandError {
+    pub message: String,
+    pub hints: Vec<String>,
+    pub code: u8,
+}
+
+impl CommandError {
+    pub fn user(message: impl Into<String>) -> CommandError {
+        CommandError {
+            message: message.into(),
+            hints: Vec::new(),
+            code: EXIT_BLOCKED,
+        }
+    }
+
+    pub fn internal(message: impl Into<String>) -> CommandError {
+        CommandError {
+            message: message.into(),
+            hints: Vec::new(),
+            code: EXIT_INTERNAL,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> CommandError {
+        self.hints.push(hint.into());
+        self
+    }
+}
+
+/// The full message chain of an error, so the cause is never hidden behind a summary.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}
+
+impl From<store::Error> for CommandError {
+    fn from(e: store::Error) -> Self {
+        let path = e.path().display().to_string();
+        let err = CommandError::user(chain(&e));
+        match e {
+            store::Error::Corrupt { .. } => err
+                .hint(format!(
+                    "move the file aside (mv {path} {path}.broken) and run `git hybrid doctor`; provenance recorded in it must then be adopted again"
+                ))
+                .hint("until then every update of a protected ref is blocked"),
+            store::Error::TooNew { .. } => err.hint(
+                "upgrade git-hybrid (./install.sh in an up-to-date source tree); this binary will not write to a newer store",
+            ),
+            store::Error::CreateDir { .. } | store::Error::Open { .. } => err.hint(format!(
+                "check the permissions of {path} and its folder; run `git hybrid doctor`"
+            )),
+            store::Error::Query { .. } => err.hint("run `git hybrid doctor` to check the store"),
+        }
+    }
+}
+
+impl From<git::Error> for CommandError {
+    fn from(e: git::Error) -> Self {
+        let err = CommandError::user(chain(&e));
+        match e {
+            git::Error::NotARepo(_) => err.hint("run this inside a git repository"),
+            git::Error::Resolve { .. } => {
+                err.hint("name a commit, branch or tag that exists (see `git log --oneline`)")
+            }
+            _ => err,
+        }
+    }
+}
+
+impl From<change::Error> for CommandError {
+    fn from(e: change::Error) -> Self {
+        CommandError::user(chain(&e)).hint("run `git fsck` to check the repository's objects")
+    }
+}
+
+impl From<config::Error> for CommandError {
+    fn from(e: config::Error) -> Self {
+        CommandError::user(chain(&e)).hint(
+            "fix the setting it names; `git hybrid doctor` shows where each setting comes from",
+        )
+    }
+}
+
+impl From<shim::Error> for CommandError {
+    fn from(e: shim::Error) -> Self {
+        let err = CommandError::user(chain(&e));
+        match e {
+            shim::Error::ChainConflict { .. } => err.hint(
+                "look at both files; `git hybrid install --force` keeps the current hook and drops the older chained copy",
+            ),
+            shim::Error::Io { .. } => err.hint("check the hooks folder's permissions"),
+        }
+    }
+}
+
+impl From<gate::HookError> for CommandError {
+    fn from(e: gate::HookError) -> Self {
+        match e {
+            gate::HookError::Git(e) => e.into(),
+            gate::HookError::Store(e) => e.into(),
+            gate::HookError::Change(e) => e.into(),
+            e @ gate::HookError::Input { .. } => CommandError::internal(chain(&e))
+                .hint("git passed the hook input this version does not understand; check `git hybrid doctor`"),
+        }
+    }
+}
+
+impl From<provenance::Error> for CommandError {
+    fn from(e: provenance::Error) -> Self {
+        match e {
+            provenance::Error::Git(e) => e.into(),
+            provenance::Error::Store(e) => e.into(),
+            provenance::Error::Change(e) => e.into(),
+            e @ provenance::Error::Empty { .. } => {
+                CommandError::user(chain(&e)).hint("name a commit or range that changes files")
+            }
+        }
+    }
+}
+
+impl From<std::io::Error> for CommandError {
+    fn from(e: std::io::Error) -> Self {
+        CommandError::internal(chain(&e))
+    }
+}

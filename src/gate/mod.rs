@@ -1,0 +1,164 @@
+//! The gate: DESIGN §4's rule, and what each hook hands it as the candidate change.
+//!
+//! A candidate change C reaching a protected ref is allowed when `change-id(C)` has an approved
+//! verdict, or when every added line of C that matches local output matches an approved line.
+//! Everything else is blocked, listing the uncovered lines by generation with the command that
+//! fixes it. This module must fail closed: it returns errors rather than allowing, and the caller
+//! turns any error on a protected update into a block. It never writes anything but events.
+
+mod hooks;
+mod report;
+
+pub use hooks::{
+    Error as HookError, HookOutcome, RefUpdate, parse_ref_updates, pre_commit, pre_push,
+    reference_transaction,
+};
+pub use report::{render_block, verify_json};
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::change::{Change, ChangeId, Fingerprint};
+use crate::store::{self, LocalMatch, Store};
+
+/// One added line that is local output and that no approval covers.
+#[derive(Clone, Debug)]
+pub struct UncoveredLine {
+    pub path: String,
+    pub line: u32,
+    pub generation: LocalMatch,
+}
+
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// No added line matches recorded local output.
+    NoLocalOutput,
+    /// An approved verdict exists for exactly this change.
+    ApprovedChange,
+    /// Local output is present, and every line of it is covered by an approval.
+    Covered { local_lines: usize },
+    /// Local output without approval: the update must not happen.
+    Blocked {
+        local_lines: usize,
+        uncovered: Vec<UncoveredLine>,
+    },
+}
+
+impl Outcome {
+    pub fn allowed(&self) -> bool {
+        !matches!(self, Outcome::Blocked { .. })
+    }
+
+    pub fn uncovered(&self) -> &[UncoveredLine] {
+        match self {
+            Outcome::Blocked { uncovered, .. } => uncovered,
+            _ => &[],
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::NoLocalOutput => "no local output".into(),
+            Outcome::ApprovedChange => "change approved".into(),
+            Outcome::Covered { local_lines } => {
+                format!("{local_lines} local-output lines, all approved")
+            }
+            Outcome::Blocked {
+                local_lines,
+                uncovered,
+            } => format!(
+                "{} of {local_lines} local-output lines unreviewed",
+                uncovered.len()
+            ),
+        }
+    }
+}
+
+/// The rule applied to one candidate change.
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    pub change_id: ChangeId,
+    pub added: usize,
+    pub removed: usize,
+    pub outcome: Outcome,
+}
+
+/// A line's fingerprint together with where it sits in the candidate.
+struct Probe {
+    fingerprint: Fingerprint,
+    path: String,
+    line: u32,
+}
+
+/// Applies the rule of DESIGN §4 to a candidate change.
+pub fn evaluate(store: &Store, change: &Change) -> store::Result<Evaluation> {
+    let change_id = change.id();
+    let (added, removed) = change.line_counts();
+    let done = |outcome| Evaluation {
+        change_id,
+        added,
+        removed,
+        outcome,
+    };
+    let probes: Vec<Probe> = change
+        .fingerprints()
+        .into_iter()
+        .map(|(fingerprint, path, line)| Probe {
+            fingerprint,
+            path: String::from_utf8_lossy(path).into_owned(),
+            line,
+        })
+        .collect();
+    if probes.is_empty() || !store.has_local_output()? {
+        return Ok(done(Outcome::NoLocalOutput));
+    }
+    let wanted: HashSet<Fingerprint> = probes.iter().map(|p| p.fingerprint).collect();
+    let local = store.local_matches(&wanted)?;
+    if local.is_empty() {
+        return Ok(done(Outcome::NoLocalOutput));
+    }
+    if store.is_change_approved(&change_id.to_string())? {
+        return Ok(done(Outcome::ApprovedChange));
+    }
+    let approved = store.approved_fingerprints(local.keys().copied())?;
+    let mut local_lines = 0;
+    let mut uncovered = Vec::new();
+    for probe in probes {
+        let Some(generations) = local.get(&probe.fingerprint) else {
+            continue;
+        };
+        local_lines += 1;
+        if approved.contains(&probe.fingerprint) {
+            continue;
+        }
+        // The newest generation that produced the line is the one to review.
+        if let Some(generation) = generations.first() {
+            uncovered.push(UncoveredLine {
+                path: probe.path,
+                line: probe.line,
+                generation: generation.clone(),
+            });
+        }
+    }
+    Ok(done(if uncovered.is_empty() {
+        Outcome::Covered { local_lines }
+    } else {
+        Outcome::Blocked {
+            local_lines,
+            uncovered,
+        }
+    }))
+}
+
+/// Uncovered lines grouped by generation, then by file, in a stable order.
+pub fn group_uncovered(
+    uncovered: &[UncoveredLine],
+) -> BTreeMap<String, (LocalMatch, BTreeMap<String, Vec<u32>>)> {
+    let mut groups: BTreeMap<String, (LocalMatch, BTreeMap<String, Vec<u32>>)> = BTreeMap::new();
+    for u in uncovered {
+        let entry = groups
+            .entry(u.generation.generation_id.clone())
+            .or_insert_with(|| (u.generation.clone(), BTreeMap::new()));
+        entry.1.entry(u.path.clone()).or_default().push(u.line);
+    }
+    groups
+}

@@ -1,0 +1,202 @@
+//! The repository as git2 sees it: opening it the way git's hooks expect (honouring `GIT_DIR`,
+//! `GIT_INDEX_FILE`), the common dir that worktrees share, the hooks dir, resolving revisions to
+//! trees, and the default branch.
+//!
+//! This module owns every call into git2 outside the change computation. It never runs the `git`
+//! binary and never writes refs, the index or the working tree: the gate only reads.
+
+use std::path::{Path, PathBuf};
+
+use git2::{ErrorCode, Index, ObjectType, Oid, Repository, Tree};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not inside a git repository ({0})")]
+    NotARepo(#[source] git2::Error),
+    #[error("cannot resolve {spec:?}: {source}")]
+    Resolve {
+        spec: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("{spec:?} does not point to a commit or tree")]
+    NotATree { spec: String },
+    #[error("cannot read the index {path}: {source}")]
+    Index {
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("git error: {0}")]
+    Other(#[from] git2::Error),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+pub struct Repo {
+    pub git: Repository,
+}
+
+impl Repo {
+    /// Opens the repository the way git's own hooks see it: `GIT_DIR` and friends when set,
+    /// otherwise discovered from the current directory.
+    pub fn open() -> Result<Repo> {
+        Repository::open_from_env()
+            .map(|git| Repo { git })
+            .map_err(Error::NotARepo)
+    }
+
+    pub fn at(path: &Path) -> Result<Repo> {
+        Repository::discover(path)
+            .map(|git| Repo { git })
+            .map_err(Error::NotARepo)
+    }
+
+    /// The git dir shared by all worktrees; the store and the default hooks live there.
+    pub fn common_dir(&self) -> &Path {
+        self.git.commondir()
+    }
+
+    /// The top of this worktree, or `None` for a bare repository.
+    pub fn worktree(&self) -> Option<&Path> {
+        self.git.workdir()
+    }
+
+    /// Where git looks for hooks: `core.hooksPath` (with `~` expanded and a relative path taken
+    /// from where hooks run, as git does), otherwise `<common dir>/hooks`.
+    pub fn hooks_dir(&self) -> Result<PathBuf> {
+        let config = self.git.config()?;
+        match config.get_path("core.hooksPath") {
+            Ok(path) if path.is_absolute() => Ok(path),
+            Ok(path) => {
+                let base = self.worktree().unwrap_or_else(|| self.git.path());
+                Ok(base.join(path))
+            }
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(self.common_dir().join("hooks")),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether `core.hooksPath` is set (hook managers such as husky set it).
+    pub fn hooks_path_configured(&self) -> bool {
+        self.git
+            .config()
+            .and_then(|c| c.get_path("core.hooksPath"))
+            .is_ok()
+    }
+
+    /// The index a commit is being built from: `GIT_INDEX_FILE` when git set it (a temporary index
+    /// for `commit -- path`, or `index.lock` for `commit -a`), otherwise the repository's own.
+    pub fn staged_index(&self) -> Result<Index> {
+        match std::env::var_os("GIT_INDEX_FILE") {
+            Some(path) if !path.is_empty() => {
+                let path = PathBuf::from(path);
+                Index::open(&path).map_err(|source| Error::Index { path, source })
+            }
+            _ => self.git.index().map_err(|source| Error::Index {
+                path: self.git.path().join("index"),
+                source,
+            }),
+        }
+    }
+
+    /// HEAD's tree, or `None` on an unborn branch.
+    pub fn head_tree(&self) -> Result<Option<Tree<'_>>> {
+        match self.git.head() {
+            Ok(head) => Ok(Some(head.peel_to_tree()?)),
+            Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The ref HEAD points to (`refs/heads/main`), or `None` when HEAD is detached.
+    pub fn head_ref(&self) -> Option<String> {
+        let head = self.git.find_reference("HEAD").ok()?;
+        head.symbolic_target().ok().flatten().map(str::to_string)
+    }
+
+    /// Resolves a revision to a commit id.
+    pub fn commit_id(&self, spec: &str) -> Result<Oid> {
+        let obj = self
+            .git
+            .revparse_single(spec)
+            .map_err(|source| Error::Resolve {
+                spec: spec.to_string(),
+                source,
+            })?;
+        obj.peel_to_commit()
+            .map(|c| c.id())
+            .map_err(|source| Error::Resolve {
+                spec: spec.to_string(),
+                source,
+            })
+    }
+
+    /// The tree of an object id (a commit, an annotated tag or a tree).
+    pub fn tree_of(&self, oid: Oid) -> Result<Tree<'_>> {
+        let obj = self.git.find_object(oid, None)?;
+        if obj.kind() == Some(ObjectType::Blob) {
+            return Err(Error::NotATree {
+                spec: oid.to_string(),
+            });
+        }
+        obj.peel_to_tree().map_err(|_| Error::NotATree {
+            spec: oid.to_string(),
+        })
+    }
+
+    /// The default branch's tip: the configured one, else what `origin/HEAD` names, else
+    /// `init.defaultBranch`, else `main` or `master`. `None` when none of them exists.
+    pub fn default_branch_tip(&self, configured: Option<&str>) -> Option<(String, Oid)> {
+        let mut candidates: Vec<String> = Vec::new();
+        if let Some(name) = configured {
+            candidates.push(full_branch(name));
+        }
+        if let Ok(r) = self.git.find_reference("refs/remotes/origin/HEAD")
+            && let Ok(Some(target)) = r.symbolic_target()
+        {
+            if let Some(short) = target.strip_prefix("refs/remotes/origin/") {
+                candidates.push(format!("refs/heads/{short}"));
+            }
+            candidates.push(target.to_string());
+        }
+        if let Ok(config) = self.git.config()
+            && let Ok(name) = config.get_string("init.defaultBranch")
+        {
+            candidates.push(full_branch(&name));
+        }
+        candidates.push("refs/heads/main".into());
+        candidates.push("refs/heads/master".into());
+        candidates.into_iter().find_map(|name| {
+            let oid = self.git.refname_to_id(&name).ok()?;
+            let commit = self
+                .git
+                .find_object(oid, None)
+                .ok()?
+                .peel_to_commit()
+                .ok()?;
+            Some((name, commit.id()))
+        })
+    }
+
+    /// Where a brand-new ref's content starts: its merge-base with the default branch, or
+    /// nothing (the empty tree) when there is no default branch or no common history.
+    pub fn base_for_new_ref(&self, new: Oid, configured: Option<&str>) -> Option<Oid> {
+        let (_, tip) = self.default_branch_tip(configured)?;
+        let new_commit = self
+            .git
+            .find_object(new, None)
+            .ok()?
+            .peel_to_commit()
+            .ok()?;
+        self.git.merge_base(tip, new_commit.id()).ok()
+    }
+}
+
+fn full_branch(name: &str) -> String {
+    if name.starts_with("refs/") {
+        name.to_string()
+    } else {
+        format!("refs/heads/{name}")
+    }
+}

@@ -1,0 +1,15 @@
+//! git-hybrid: keeps local-model output off protected git refs unless a Claude review approved it.
+//!
+//! One crate; each module owns one concept (see DESIGN §11). The binary in `main.rs` only parses
+//! arguments and maps errors to exit codes; benches and tests use this library directly.
+
+pub mod change;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod gate;
+pub mod git;
+pub mod provenance;
+pub mod shim;
+pub mod store;
+pub mod ui;

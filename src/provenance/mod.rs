@@ -1,0 +1,136 @@
+//! Provenance: turning a change into a recorded generation of local output (DESIGN §4).
+//!
+//! Every non-trivial added line is fingerprinted and stored with its generation, path and line;
+//! binary files are recorded by blob id. This is what the gate later recognises, wherever the
+//! lines turn up. `adopt` uses it for commits another tool made; `implement` will use it for its
+//! own. It never changes the repository.
+
+use git2::Oid;
+use sha2::{Digest, Sha256};
+
+use crate::change::{self, Change};
+use crate::git::{self, Repo};
+use crate::store::{self, GenerationRecord, Store};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Git(#[from] git::Error),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Change(#[from] change::Error),
+    #[error("{range} changes nothing, so there is no output to record")]
+    Empty { range: String },
+}
+
+/// A resolved commit range: `base` is `None` for a root commit (the empty tree).
+#[derive(Clone, Debug)]
+pub struct Range {
+    pub base: Option<Oid>,
+    pub tip: Oid,
+    /// The branch the tip was named by, when it was named by one.
+    pub branch: Option<String>,
+    pub display: String,
+}
+
+impl Range {
+    /// `A..B`, or a single revision meaning that commit against its first parent.
+    pub fn parse(repo: &Repo, spec: &str) -> Result<Range, git::Error> {
+        let (base, tip_spec) = match spec.split_once("..") {
+            Some((a, b)) => {
+                let a = if a.is_empty() { "HEAD" } else { a };
+                let b = if b.is_empty() { "HEAD" } else { b };
+                (Some(repo.commit_id(a)?), b)
+            }
+            None => (None, spec),
+        };
+        let tip = repo.commit_id(tip_spec)?;
+        let base = match base {
+            Some(b) => Some(b),
+            None => repo.git.find_commit(tip)?.parent_ids().next(),
+        };
+        let branch = repo
+            .git
+            .resolve_reference_from_short_name(tip_spec)
+            .ok()
+            .filter(|r| r.is_branch())
+            .and_then(|r| r.name().ok().map(str::to_string));
+        Ok(Range {
+            base,
+            tip,
+            branch,
+            display: spec.to_string(),
+        })
+    }
+
+    pub fn change(&self, repo: &Repo) -> Result<Change, Error> {
+        let old = self.base.map(|b| repo.tree_of(b)).transpose()?;
+        let new = repo.tree_of(self.tip)?;
+        Ok(Change::between_trees(&repo.git, old.as_ref(), Some(&new))?)
+    }
+}
+
+/// What `adopt` recorded.
+#[derive(Clone, Debug)]
+pub struct Adopted {
+    pub generation_id: String,
+    pub newly_recorded: bool,
+    pub files: usize,
+    pub added_lines: usize,
+    pub fingerprinted: usize,
+}
+
+/// A generation id is derived from what it covers, so adopting the same range twice is one
+/// generation, not two.
+pub fn generation_id(kind: &str, base: Option<Oid>, tip: Oid) -> String {
+    let digest = Sha256::new()
+        .chain_update(kind.as_bytes())
+        .chain_update(b"\0")
+        .chain_update(base.map(|b| b.to_string()).unwrap_or_default().as_bytes())
+        .chain_update(b"\0")
+        .chain_update(tip.to_string().as_bytes())
+        .finalize();
+    let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    format!("g-{hex}")
+}
+
+/// Records the change of `range` as one generation of local output.
+pub fn adopt(
+    repo: &Repo,
+    store: &mut Store,
+    range: &Range,
+    model: Option<&str>,
+) -> Result<Adopted, Error> {
+    let change = range.change(repo)?;
+    if change.is_empty() {
+        return Err(Error::Empty {
+            range: range.display.clone(),
+        });
+    }
+    let lines = change
+        .fingerprints()
+        .into_iter()
+        .map(|(fp, path, line)| (fp, path.to_vec(), line))
+        .collect();
+    let id = generation_id("adopt", range.base, range.tip);
+    let record = GenerationRecord {
+        id: id.clone(),
+        kind: "adopt",
+        model: model.map(str::to_string),
+        spec_path: None,
+        branch: range.branch.clone(),
+        base_commit: range.base.map(|b| b.to_string()),
+        result_commit: range.tip.to_string(),
+        change_id: change.id().to_string(),
+        lines,
+    };
+    let newly_recorded = store.record_generation(&record)?;
+    Ok(Adopted {
+        generation_id: id,
+        newly_recorded,
+        files: change.files.len(),
+        added_lines: change.line_counts().0,
+        fingerprinted: record.lines.len(),
+    })
+}

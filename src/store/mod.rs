@@ -1,0 +1,236 @@
+//! The repository's SQLite store: `<git-common-dir>/hybrid/hybrid.db`, shared by every worktree.
+//!
+//! This module owns opening the file, its pragmas, the forward-only migrations in `migrations/`,
+//! and the retry discipline that keeps `SQLITE_BUSY` away from users when hooks in parallel
+//! worktrees write at once. Table families live in submodules. It must never silently recreate,
+//! truncate or "repair" a store it cannot read: an unreadable store is an error, and the gate fails
+//! closed on it.
+
+mod events;
+mod generations;
+mod migrate;
+
+pub use events::{Event, EventRow};
+pub use generations::{GenerationRecord, LocalMatch, PendingGeneration};
+pub use migrate::SCHEMA_VERSION;
+
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+
+/// How long one statement waits on another writer's lock before SQLite gives up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a write keeps retrying after SQLite did give up (WAL recovery, lock upgrades).
+const WRITE_DEADLINE: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot create the store's folder {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the store {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("the store {path} is unreadable or corrupt: {source}")]
+    Corrupt {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "the store {path} was written by a newer git-hybrid (schema {found}; this binary knows up to {known})"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("store query failed on {path}: {source}")]
+    Query {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+}
+
+impl Error {
+    pub fn path(&self) -> &Path {
+        match self {
+            Error::CreateDir { path, .. }
+            | Error::Open { path, .. }
+            | Error::Corrupt { path, .. }
+            | Error::TooNew { path, .. }
+            | Error::Query { path, .. } => path,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// The store's path for a repository's common git dir.
+    pub fn path_for(common_dir: &Path) -> PathBuf {
+        common_dir.join("hybrid").join("hybrid.db")
+    }
+
+    /// Opens the store, creating and migrating it when needed.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| Error::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| Error::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure()?;
+        migrate::run(&mut store)?;
+        Ok(store)
+    }
+
+    /// Opens an existing store without creating it; `None` when there is none yet.
+    pub fn open_existing(path: &Path) -> Result<Option<Store>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        Store::open(path).map(Some)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&mut self) -> Result<()> {
+        self.conn
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| self.classify(e))?;
+        // The first statement that reads the file is where a corrupt or foreign file shows up.
+        let mode: String = self
+            .retry(|c| c.query_row("PRAGMA journal_mode", [], |r| r.get(0)))
+            .map_err(|e| self.classify(e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            // Two processes may race to switch a fresh file to WAL; the switch needs a moment of
+            // exclusive access, so it is retried like a write.
+            self.retry(|c| c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)))
+                .map_err(|e| self.classify(e))?;
+        }
+        self.conn
+            .execute_batch("PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;")
+            .map_err(|e| self.classify(e))?;
+        Ok(())
+    }
+
+    /// Maps SQLite's "this is not a database" family to `Corrupt`, the rest to `Query`.
+    fn classify(&self, source: rusqlite::Error) -> Error {
+        let corrupt = matches!(
+            source.sqlite_error_code(),
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
+        );
+        let path = self.path.clone();
+        if corrupt {
+            Error::Corrupt { path, source }
+        } else {
+            Error::Query { path, source }
+        }
+    }
+
+    /// Runs `f` again while SQLite answers busy or locked, up to a deadline. The busy timeout
+    /// already waits inside SQLite; this covers the cases where SQLite returns busy at once
+    /// (a lock upgrade that would deadlock, WAL recovery), which must not reach a user either.
+    fn retry<T>(
+        &self,
+        mut f: impl FnMut(&Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match f(&self.conn) {
+                Err(e) if is_busy(&e) && start.elapsed() < WRITE_DEADLINE => {
+                    thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction, retried as a whole while the database is busy.
+    pub fn write<T>(
+        &mut self,
+        mut f: impl FnMut(&Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            let attempt = (|| {
+                let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+                let value = f(&tx)?;
+                tx.commit()?;
+                Ok(value)
+            })();
+            match attempt {
+                Err(e) if is_busy(&e) && start.elapsed() < WRITE_DEADLINE => {
+                    thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                other => return other.map_err(|e| self.classify(e)),
+            }
+        }
+    }
+
+    /// A read on the plain connection, with the same busy handling.
+    pub fn read<T>(&self, f: impl FnMut(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        self.retry(f).map_err(|e| self.classify(e))
+    }
+
+    /// `PRAGMA quick_check`: what `doctor` reports.
+    pub fn health(&self) -> Result<String> {
+        self.read(|c| c.query_row("PRAGMA quick_check", [], |r| r.get(0)))
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
+pub(crate) fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

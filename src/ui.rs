@@ -1,0 +1,34 @@
+//! Human output: every line on stderr, prefixed `hybrid:` so it stands out among git's own
+//! messages. Machine output (`--json`) goes to stdout through `serde_json` and never through here.
+
+use std::io::Write;
+
+/// Prints one line for humans on stderr.
+pub fn say(line: impl AsRef<str>) {
+    // A closed stderr must not turn a decision into a crash; there is nobody left to tell.
+    let _ = writeln!(std::io::stderr().lock(), "hybrid: {}", line.as_ref());
+}
+
+/// Prints several lines.
+pub fn say_all<I, S>(lines: I)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let stderr = std::io::stderr();
+    let mut out = stderr.lock();
+    for line in lines {
+        let _ = writeln!(out, "hybrid: {}", line.as_ref());
+    }
+}
+
+/// "3h ago" style ages for listings.
+pub fn age(seconds_ago: i64) -> String {
+    let s = seconds_ago.max(0);
+    match s {
+        0..=59 => format!("{s}s ago"),
+        60..=3599 => format!("{}m ago", s / 60),
+        3600..=86_399 => format!("{}h ago", s / 3600),
+        _ => format!("{}d ago", s / 86_400),
+    }
+}
