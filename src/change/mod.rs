@@ -238,7 +238,20 @@ impl Change {
         self.files.is_empty()
     }
 
-    /// The change id (DESIGN §3).
+    /// The change id (DESIGN §3): SHA-256 over, in this order,
+    ///
+    /// ```text
+    /// "hc1\0"
+    /// per file, sorted by (path, old path) bytes:
+    ///   "F"
+    ///   old side, new side: 0x00 when absent, else 0x01 · bytes(path) · mode (u32 BE)
+    ///   body: "B" · bytes(old blob id) · bytes(new blob id)          binary, symlink, submodule
+    ///      or "T" · hunk count (u64 BE) · per hunk: line count (u64 BE)
+    ///                · per line: tag (' ', '-', '+') · bytes(exact line bytes)
+    /// bytes(x) = length (u64 BE) · x
+    /// ```
+    ///
+    /// Line numbers are not in it, so the same edit on a shifted base keeps its id.
     pub fn id(&self) -> ChangeId {
         let mut h = Sha256::new();
         h.update(b"hc1\0");

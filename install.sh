@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Takes a fresh Debian machine to a working `git hybrid`: build dependencies, a release build,
+# the binary on PATH. Safe to run again: it only does what is still missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+say() { printf 'install: %s\n' "$*" >&2; }
+
+# Build dependencies: a C compiler and make for the bundled SQLite and libgit2, pkg-config for
+# zlib, git itself to run the hooks.
+missing=()
+command -v git >/dev/null 2>&1 || missing+=(git)
+command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+command -v make >/dev/null 2>&1 || missing+=(make)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    say "missing build dependencies; run: sudo apt-get install -y ${missing[*]}"
+    exit 1
+  fi
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  say "cargo (Rust 1.88 or newer) is needed; install it with rustup, then run ./install.sh again"
+  exit 1
+fi
+
+# Builds land outside the source tree so repeated installs and test runs reuse them.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/git-hybrid/target}"
+say "building (the first build takes a few minutes)"
+cargo build --release --locked --quiet
+
+if [ "$(id -u)" = 0 ]; then bindir="${GIT_HYBRID_BINDIR:-/usr/local/bin}"; else bindir="${GIT_HYBRID_BINDIR:-$HOME/.local/bin}"; fi
+mkdir -p "$bindir"
+# Copy then rename, so a hook running during the install never sees a half-written binary.
+install -m 755 "$CARGO_TARGET_DIR/release/git-hybrid" "$bindir/.git-hybrid.new"
+mv -f "$bindir/.git-hybrid.new" "$bindir/git-hybrid"
+say "installed $bindir/git-hybrid"
+case ":$PATH:" in
+  *":$bindir:"*) ;;
+  *) say "add $bindir to PATH (e.g. in ~/.profile: export PATH=\"$bindir:\$PATH\")"; export PATH="$bindir:$PATH" ;;
+esac
+say "next: run 'git hybrid install' inside a repository to put the gate on its hooks"
+git hybrid --version

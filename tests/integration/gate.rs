@@ -1,0 +1,357 @@
+//! The gate's rule through every path to a protected ref (issue: "Must hold").
+
+use crate::support::{GENERATED, TestRepo};
+
+/// Asserts that main did not move.
+#[track_caller]
+fn main_unmoved(repo: &TestRepo, before: &str) {
+    assert_eq!(
+        repo.rev("refs/heads/main"),
+        before,
+        "main must stay where it was"
+    );
+}
+
+#[test]
+fn merge_ff_only_is_blocked() {
+    let repo = TestRepo::with_generation();
+    let before = repo.rev("main");
+    repo.try_git(&["merge", "--ff-only", "hybrid/port"])
+        .blocked();
+    main_unmoved(&repo, &before);
+}
+
+#[test]
+fn merge_no_ff_is_blocked() {
+    let repo = TestRepo::with_generation();
+    let before = repo.rev("main");
+    repo.try_git(&["merge", "--no-ff", "-m", "merge", "hybrid/port"])
+        .blocked();
+    main_unmoved(&repo, &before);
+}
+
+#[test]
+fn merge_no_ff_no_verify_is_still_blocked() {
+    let repo = TestRepo::with_generation();
+    let before = repo.rev("main");
+    repo.try_git(&["merge", "--no-ff", "--no-verify", "-m", "m", "hybrid/port"])
+        .blocked();
+    main_unmoved(&repo, &before);
+}
+
+#[test]
+fn cherry_pick_is_blocked() {
+    let repo = TestRepo::with_generation();
+    let before = repo.rev("main");
+    repo.try_git(&["cherry-pick", "hybrid/port"]).blocked();
+    main_unmoved(&repo, &before);
+}
+
+#[test]
+fn rebase_is_blocked() {
+    let repo = TestRepo::with_generation();
+    repo.write("NOTES.md", "a human note on main\n");
+    repo.git(&["add", "NOTES.md"]);
+    repo.git(&["commit", "-q", "-m", "human note"]);
+    let before = repo.rev("main");
+    repo.try_git(&["rebase", "hybrid/port"]).blocked();
+    main_unmoved(&repo, &before);
+}
+
+#[test]
+fn reset_hard_is_blocked() {
+    let repo = TestRepo::with_generation();
+    let before = repo.rev("main");
+    repo.try_git(&["reset", "--hard", "hybrid/port"]).blocked();
+    main_unmoved(&repo, &before);
+}
+
+#[test]
+fn update_ref_and_branch_force_are_blocked() {
+    let repo = TestRepo::with_generation();
+    let before = repo.rev("main");
+    let generated = repo.rev("hybrid/port");
+    repo.try_git(&["update-ref", "refs/heads/main", &generated])
+        .blocked();
+    repo.try_git(&["branch", "-f", "release", "hybrid/port"])
+        .blocked();
+    repo.try_git(&["tag", "v1", "hybrid/port"]).blocked();
+    main_unmoved(&repo, &before);
+    assert!(
+        repo.try_git(&["rev-parse", "--verify", "-q", "release"])
+            .code()
+            != Some(0)
+    );
+}
+
+/// Puts the generated file into the working tree of main, as a user copying it over would.
+fn copy_generated(repo: &TestRepo) {
+    repo.write("src/port.rs", GENERATED);
+}
+
+#[test]
+fn commit_is_blocked() {
+    let repo = TestRepo::with_generation();
+    let before = repo.rev("main");
+    copy_generated(&repo);
+    repo.git(&["add", "src/port.rs"]);
+    repo.try_git(&["commit", "-q", "-m", "port"]).blocked();
+    main_unmoved(&repo, &before);
+}
+
+#[test]
+fn commit_no_verify_is_blocked() {
+    let repo = TestRepo::with_generation();
+    let before = repo.rev("main");
+    copy_generated(&repo);
+    repo.git(&["add", "src/port.rs"]);
+    repo.try_git(&["commit", "-q", "--no-verify", "-m", "port"])
+        .blocked();
+    main_unmoved(&repo, &before);
+}
+
+#[test]
+fn commit_all_is_blocked() {
+    let repo = TestRepo::with_generation();
+    let before = repo.rev("main");
+    // A tracked file edited in place: only `commit -a` stages it.
+    repo.write(
+        "src/lib.rs",
+        format!("pub fn add(a: i32, b: i32) -> i32 {{\n    a + b\n}}\n{GENERATED}"),
+    );
+    let run = repo.try_git(&["commit", "-q", "-a", "-m", "port"]);
+    run.blocked();
+    // The pre-commit hook saw it (not only reference-transaction): the index lock's content.
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM events WHERE hook = 'pre-commit' AND decision = 'block'"),
+        1
+    );
+    main_unmoved(&repo, &before);
+}
+
+#[test]
+fn commit_with_pathspec_uses_the_temporary_index() {
+    let repo = TestRepo::with_generation();
+    let before = repo.rev("main");
+    repo.write(
+        "src/lib.rs",
+        format!("pub fn add(a: i32, b: i32) -> i32 {{\n    a + b\n}}\n{GENERATED}"),
+    );
+    repo.write("README.md", "# project\n\nA human edited this.\n");
+    repo.git(&["add", "README.md"]);
+    // `commit -- path` builds a temporary index (GIT_INDEX_FILE) holding only that path.
+    repo.try_git(&["commit", "-q", "-m", "port", "--", "src/lib.rs"])
+        .blocked();
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM events WHERE hook = 'pre-commit' AND decision = 'block'"),
+        1
+    );
+    main_unmoved(&repo, &before);
+    // The human path alone goes through.
+    repo.git(&["commit", "-q", "-m", "readme", "--", "README.md"]);
+}
+
+#[test]
+fn pasted_lines_with_other_indentation_are_blocked() {
+    let repo = TestRepo::with_generation();
+    let before = repo.rev("main");
+    let pasted: String = GENERATED
+        .lines()
+        .skip(1)
+        .take(5)
+        .map(|l| format!("\t\t{}\n", l.trim()))
+        .collect();
+    repo.write(
+        "src/config.rs",
+        format!("pub fn load(value: &str) -> Result<u16, String> {{\n{pasted}}}\n"),
+    );
+    repo.git(&["add", "src/config.rs"]);
+    let run = repo.try_git(&["commit", "-q", "-m", "config"]);
+    run.blocked().stderr_has("src/config.rs");
+    main_unmoved(&repo, &before);
+}
+
+#[test]
+fn human_commits_are_allowed() {
+    let repo = TestRepo::with_generation();
+    repo.write(
+        "src/math.rs",
+        "pub fn multiply(left: i64, right: i64) -> i64 {\n    left * right\n}\n",
+    );
+    repo.git(&["add", "src/math.rs"]);
+    repo.git(&["commit", "-q", "-m", "human math"]);
+    repo.write(
+        "src/math.rs",
+        "pub fn multiply(left: i64, right: i64) -> i64 {\n    left.saturating_mul(right)\n}\n",
+    );
+    repo.git(&["commit", "-q", "-a", "-m", "human fix"]);
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM events WHERE decision = 'block'"),
+        0
+    );
+    assert!(repo.count("SELECT COUNT(*) FROM events WHERE decision = 'allow'") >= 4);
+}
+
+#[test]
+fn commits_on_quarantine_branches_are_allowed() {
+    let repo = TestRepo::with_generation();
+    repo.git(&["checkout", "-q", "hybrid/port"]);
+    repo.write(
+        "src/port.rs",
+        format!("{GENERATED}\n// more generated work follows here\n"),
+    );
+    repo.git(&["commit", "-q", "-a", "-m", "more"]);
+    repo.git(&["checkout", "-q", "-b", "hybrid/other"]);
+    repo.write("src/other.rs", GENERATED);
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "copy"]);
+    repo.git(&["reset", "-q", "--hard", "hybrid/port"]);
+}
+
+#[test]
+fn merging_a_human_branch_is_allowed() {
+    let repo = TestRepo::with_generation();
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write(
+        "src/feature.rs",
+        "pub fn feature_enabled() -> bool {\n    std::env::var(\"FEATURE\").is_ok()\n}\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "feature"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["merge", "-q", "--no-ff", "-m", "merge feature", "feature"]);
+    repo.git(&["checkout", "-q", "-b", "feature2"]);
+    repo.write("docs.md", "more human docs here\n");
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "docs"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["merge", "-q", "--ff-only", "feature2"]);
+}
+
+#[test]
+fn first_commit_on_an_unborn_branch_is_allowed() {
+    let repo = TestRepo::bare_init();
+    repo.hybrid(&["install"]).success();
+    repo.write("a.txt", "the very first human line in this repository\n");
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "root"]);
+    // And an orphan branch's first commit once local output exists.
+    let repo = TestRepo::with_generation();
+    repo.git(&["checkout", "-q", "--orphan", "pages"]);
+    repo.git(&["rm", "-rq", "--cached", "."]);
+    repo.write(
+        "index.html",
+        "<html><body>hand written page</body></html>\n",
+    );
+    repo.git(&["add", "index.html"]);
+    repo.git(&["commit", "-q", "-m", "pages root"]);
+}
+
+#[test]
+fn detached_head_work_is_allowed_until_it_reaches_a_protected_ref() {
+    let repo = TestRepo::with_generation();
+    repo.git(&["checkout", "-q", "--detach", "hybrid/port"]);
+    repo.write(
+        "src/port.rs",
+        format!("{GENERATED}// detached tweak by a human\n"),
+    );
+    repo.git(&["commit", "-q", "-a", "-m", "detached"]);
+    let before = repo.rev("main");
+    repo.try_git(&["branch", "-f", "main", "HEAD"]).blocked();
+    main_unmoved(&repo, &before);
+}
+
+#[test]
+fn an_approval_opens_the_gate() {
+    use git_hybrid::change::Change;
+    use git_hybrid::store::Store;
+    let repo = TestRepo::with_generation();
+    // What the review will record: an approving verdict for the branch's change.
+    let git = git2::Repository::open(&repo.dir).unwrap();
+    let base = git.revparse_single("main").unwrap().peel_to_tree().unwrap();
+    let tip = git
+        .revparse_single("hybrid/port")
+        .unwrap()
+        .peel_to_tree()
+        .unwrap();
+    let change = Change::between_trees(&git, Some(&base), Some(&tip)).unwrap();
+    let fps: Vec<i64> = change
+        .fingerprints()
+        .into_iter()
+        .map(|(fp, _, _)| fp)
+        .collect();
+    let mut store = Store::open(&repo.store_path()).unwrap();
+    store
+        .record_approval(&change.id().to_string(), "claude-opus-5-5", &fps)
+        .unwrap();
+
+    repo.hybrid(&["pending"])
+        .success()
+        .stderr_has("no unreviewed local output");
+    repo.git(&["merge", "-q", "--ff-only", "hybrid/port"]);
+    // Approved lines stay approved when pasted elsewhere, re-indented.
+    let pasted: String = GENERATED.lines().map(|l| format!("  {l}\n")).collect();
+    repo.write("src/copy.rs", pasted);
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "copy approved code"]);
+}
+
+#[test]
+fn pushes_to_protected_remote_refs_are_blocked() {
+    let repo = TestRepo::with_generation();
+    let remote = repo.home().join("remote.git");
+    std::fs::create_dir_all(&remote).unwrap();
+    repo.git_in(&remote, &["init", "-q", "--bare"]).success();
+    let url = remote.to_str().unwrap();
+    repo.git(&["push", "-q", url, "main"]);
+    repo.try_git(&["push", "-q", url, "hybrid/port:main"])
+        .blocked();
+    repo.try_git(&["push", "-q", url, "hybrid/port:refs/heads/feature"])
+        .blocked();
+    // The quarantine branch itself may travel.
+    repo.git(&["push", "-q", url, "hybrid/port"]);
+}
+
+#[test]
+fn verify_reports_and_fails_on_uncovered_output() {
+    let repo = TestRepo::with_generation();
+    let run = repo.hybrid(&["verify", "--json", "main..hybrid/port"]);
+    assert_eq!(run.code(), Some(1), "{}", run.stderr());
+    let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(json["decision"], "block");
+    assert_eq!(json["uncovered"][0]["model"], "qwen2.5-coder-7b");
+    assert_eq!(json["uncovered"][0]["files"][0]["path"], "src/port.rs");
+    assert_eq!(
+        json["uncovered"][0]["files"][0]["lines"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    assert!(json["change_id"].as_str().unwrap().starts_with("hc1-"));
+
+    repo.hybrid(&["verify", "HEAD~0"])
+        .success()
+        .stderr_has("ok:");
+    let run = repo.hybrid(&["verify", "main..hybrid/port"]);
+    run.blocked();
+}
+
+#[test]
+fn pending_lists_generations() {
+    let repo = TestRepo::with_generation();
+    let run = repo.hybrid(&["pending", "--json"]);
+    run.success();
+    let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(json[0]["branch"], "refs/heads/hybrid/port");
+    assert_eq!(json[0]["uncovered"], 5);
+    repo.hybrid(&["pending"])
+        .success()
+        .stderr_has("hybrid/port")
+        .stderr_has("qwen2.5-coder-7b")
+        .stderr_has("5/5 lines unreviewed");
+    // Adopting the same range again records nothing new.
+    repo.hybrid(&["adopt", "hybrid/port"])
+        .success()
+        .stderr_has("already adopted");
+}

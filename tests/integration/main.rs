@@ -1,0 +1,8 @@
+//! Integration tests: the real `git` binary on temporary repositories, with the freshly built
+//! `git-hybrid` first on PATH, real SQLite files and real parallel processes.
+
+mod change_id;
+mod gate;
+mod hooks;
+mod store;
+mod support;

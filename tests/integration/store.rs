@@ -1,0 +1,112 @@
+//! The store fails closed: a corrupt, foreign or newer store blocks protected updates with a
+//! message that says what to do, and nothing is overwritten.
+
+use crate::support::TestRepo;
+
+fn staged_human_change(repo: &TestRepo) {
+    repo.write("notes.txt", "a human note about the project\n");
+    repo.git(&["add", "notes.txt"]);
+}
+
+#[test]
+fn a_corrupt_store_blocks_and_is_left_untouched() {
+    let repo = TestRepo::with_generation();
+    let garbage = b"this is not a sqlite database, it was overwritten by accident".repeat(100);
+    std::fs::write(repo.store_path(), &garbage).unwrap();
+    for wal in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{wal}", repo.store_path().display()));
+    }
+    staged_human_change(&repo);
+    let before = repo.rev("main");
+    repo.try_git(&["commit", "-q", "-m", "note"])
+        .failure()
+        .stderr_has("blocked: the pre-commit hook could not check this update")
+        .stderr_has("unreadable or corrupt")
+        .stderr_has("hint: move the file aside");
+    repo.try_git(&["commit", "-q", "--no-verify", "-m", "note"])
+        .failure()
+        .stderr_has("corrupt");
+    assert_eq!(repo.rev("main"), before);
+    assert_eq!(std::fs::read(repo.store_path()).unwrap(), garbage);
+    repo.hybrid(&["pending"]).failure().stderr_has("corrupt");
+    repo.hybrid(&["doctor"]).failure().stderr_has("FAIL  store");
+    // Unprotected work is not held hostage by the broken store.
+    repo.git(&["checkout", "-q", "-b", "hybrid/scratch"]);
+    repo.git(&["commit", "-q", "-m", "scratch note"]);
+}
+
+#[test]
+fn a_store_from_a_newer_version_is_refused() {
+    let repo = TestRepo::with_generation();
+    repo.sqlite()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    staged_human_change(&repo);
+    repo.try_git(&["commit", "-q", "-m", "note"])
+        .failure()
+        .stderr_has("written by a newer git-hybrid (schema 99")
+        .stderr_has("upgrade git-hybrid");
+    repo.hybrid(&["adopt", "hybrid/port"])
+        .failure()
+        .stderr_has("newer");
+    let version: i64 = repo
+        .sqlite()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 99, "the newer store is not rewritten");
+}
+
+#[test]
+fn an_unreadable_store_folder_blocks() {
+    let repo = TestRepo::new();
+    // A file where the store's folder should be: nothing can be created or read there.
+    std::fs::remove_dir_all(repo.dir.join(".git/hybrid")).unwrap();
+    std::fs::write(repo.dir.join(".git/hybrid"), "in the way").unwrap();
+    staged_human_change(&repo);
+    repo.try_git(&["commit", "-q", "-m", "note"])
+        .failure()
+        .stderr_has("cannot create the store's folder");
+}
+
+#[test]
+fn verify_without_a_store_fails_closed() {
+    let repo = TestRepo::new();
+    std::fs::remove_dir_all(repo.dir.join(".git/hybrid")).unwrap();
+    repo.hybrid(&["verify", "HEAD"])
+        .failure()
+        .stderr_has("no git-hybrid store");
+}
+
+#[test]
+fn bad_policy_files_block_with_their_path() {
+    let repo = TestRepo::with_generation();
+    repo.write(".hybrid.toml", "[gate]\nprotected = \"not a list\"\n");
+    staged_human_change(&repo);
+    repo.try_git(&["commit", "-q", "-m", "note"])
+        .failure()
+        .stderr_has(".hybrid.toml is not valid");
+    repo.write(".hybrid.toml", "[gate]\nprotected = [\"refs/remotes/*\"]\n");
+    repo.try_git(&["commit", "-q", "-m", "note"])
+        .failure()
+        .stderr_has("must be under refs/heads/ or refs/tags/");
+}
+
+#[test]
+fn policy_narrows_what_is_protected() {
+    let repo = TestRepo::with_generation();
+    repo.write(
+        ".hybrid.toml",
+        "[gate]\nprotected = [\"refs/heads/main\", \"refs/tags/*\"]\n",
+    );
+    repo.git(&["add", ".hybrid.toml"]);
+    repo.git(&["commit", "-q", "-m", "policy"]);
+    // A scratch branch is no longer protected...
+    repo.git(&["branch", "scratch", "hybrid/port"]);
+    // ...but main still is.
+    repo.try_git(&["merge", "--no-ff", "-m", "m", "hybrid/port"])
+        .blocked();
+    // git config overrides the committed policy for this clone.
+    repo.git(&["config", "--add", "hybrid.protected", "refs/heads/*"]);
+    repo.try_git(&["branch", "scratch2", "hybrid/port"])
+        .blocked();
+}
