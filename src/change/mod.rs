@@ -165,15 +165,25 @@ pub struct Change {
 
 impl Change {
     /// The changes between two trees; `None` stands for the empty tree (an unborn branch).
+    ///
+    /// Walked here rather than with libgit2's tree diff, which visits every entry of both trees
+    /// (5 ms on 20,000 files): subtrees with the same id are skipped whole, so the cost follows
+    /// the size of the change, not of the repository.
     pub fn between_trees(
         repo: &Repository,
         old: Option<&Tree<'_>>,
         new: Option<&Tree<'_>>,
     ) -> Result<Change, Error> {
-        let diff = repo
-            .diff_tree_to_tree(old, new, Some(&mut diff_options()))
-            .map_err(Error::Diff)?;
-        Self::from_diff(repo, &diff)
+        let mut pairs = Vec::new();
+        walk_trees(
+            repo,
+            old.map(Tree::id),
+            new.map(Tree::id),
+            &mut Vec::new(),
+            &mut pairs,
+        )
+        .map_err(Error::Diff)?;
+        Self::from_pairs(repo, pairs)
     }
 
     /// The changes from a tree to an index: what `git commit` would record.
@@ -182,33 +192,51 @@ impl Change {
         old: Option<&Tree<'_>>,
         index: &Index,
     ) -> Result<Change, Error> {
+        let mut opts = DiffOptions::new();
+        // We only need the list of paths and object ids; content is read and classified by us,
+        // so libgit2 must not load blobs to sniff them. As in `walk_trees`, a file that became a
+        // symlink is one record, and a file that became a directory is a deletion plus additions.
+        opts.skip_binary_check(true)
+            .include_typechange(true)
+            .ignore_submodules(false);
         let diff = repo
-            .diff_tree_to_index(old, Some(index), Some(&mut diff_options()))
+            .diff_tree_to_index(old, Some(index), Some(&mut opts))
             .map_err(Error::Diff)?;
-        Self::from_diff(repo, &diff)
+        let side = |f: git2::DiffFile<'_>| FileSide {
+            path: f.path_bytes().unwrap_or_default().to_vec(),
+            mode: u32::from(f.mode()),
+            id: f.id(),
+        };
+        let pairs = diff
+            .deltas()
+            .filter_map(|delta| {
+                let (old, new) = (side(delta.old_file()), side(delta.new_file()));
+                match delta.status() {
+                    Delta::Added => Some((None, Some(new))),
+                    Delta::Deleted => Some((Some(old), None)),
+                    Delta::Unmodified | Delta::Ignored | Delta::Untracked => None,
+                    _ => Some((Some(old), Some(new))),
+                }
+            })
+            .collect();
+        Self::from_pairs(repo, pairs)
     }
 
-    fn from_diff(repo: &Repository, diff: &git2::Diff<'_>) -> Result<Change, Error> {
+    /// Builds the change from changed paths: `(None, new)` added, `(old, None)` deleted,
+    /// `(old, new)` modified in content, mode or type.
+    fn from_pairs(repo: &Repository, pairs: Vec<Pair>) -> Result<Change, Error> {
         let mut records = Vec::new();
         let mut added: BTreeMap<Oid, Vec<FileSide>> = BTreeMap::new();
         let mut deleted: BTreeMap<Oid, Vec<FileSide>> = BTreeMap::new();
-        for delta in diff.deltas() {
-            let side = |f: git2::DiffFile<'_>| FileSide {
-                path: f.path_bytes().unwrap_or_default().to_vec(),
-                mode: u32::from(f.mode()),
-                id: f.id(),
-            };
-            let (old, new) = (side(delta.old_file()), side(delta.new_file()));
-            match delta.status() {
-                Delta::Added => added.entry(new.id).or_default().push(new),
-                Delta::Deleted => deleted.entry(old.id).or_default().push(old),
-                Delta::Unmodified | Delta::Ignored | Delta::Untracked => {}
-                // Modified, typechange, and anything else libgit2 may report for one path.
-                _ => records.push((Some(old), Some(new))),
+        for pair in pairs {
+            match pair {
+                (None, Some(new)) => added.entry(new.id).or_default().push(new),
+                (Some(old), None) => deleted.entry(old.id).or_default().push(old),
+                pair => records.push(pair),
             }
         }
-        // Exact-content renames: pair deleted and added paths holding the same blob, in path order
-        // so the pairing never depends on libgit2's enumeration order.
+        // Exact-content renames: pair deleted and added paths holding the same blob, in path
+        // order so the pairing never depends on the order paths were found in.
         for (oid, mut adds) in added {
             let mut dels = deleted.remove(&oid).unwrap_or_default();
             adds.sort_by(|a, b| a.path.cmp(&b.path));
@@ -349,14 +377,65 @@ fn put_bytes(h: &mut Sha256, bytes: &[u8]) {
     h.update(bytes);
 }
 
-fn diff_options() -> DiffOptions {
-    let mut opts = DiffOptions::new();
-    // We only need the list of paths and object ids; content is read and classified by us, so
-    // libgit2 must not load blobs to sniff them (that would cost time on every commit).
-    opts.skip_binary_check(true)
-        .include_typechange(true)
-        .ignore_submodules(false);
-    opts
+/// One changed path before rename detection: (old side, new side).
+type Pair = (Option<FileSide>, Option<FileSide>);
+
+const TREE_MODE: u32 = 0o040000;
+
+/// Appends the changed non-tree entries under `prefix` between two trees (by id; `None` is the
+/// empty tree), descending only into subtrees whose ids differ.
+fn walk_trees(
+    repo: &Repository,
+    old: Option<Oid>,
+    new: Option<Oid>,
+    prefix: &mut Vec<u8>,
+    out: &mut Vec<Pair>,
+) -> Result<(), git2::Error> {
+    if old == new {
+        return Ok(());
+    }
+    let entries = |id: Option<Oid>| -> Result<BTreeMap<Vec<u8>, (u32, Oid)>, git2::Error> {
+        let Some(id) = id else {
+            return Ok(BTreeMap::new());
+        };
+        let tree = repo.find_tree(id)?;
+        Ok(tree
+            .iter()
+            .map(|e| (e.name_bytes().to_vec(), (e.filemode() as u32, e.id())))
+            .collect())
+    };
+    let (old_entries, new_entries) = (entries(old)?, entries(new)?);
+    let names: std::collections::BTreeSet<&Vec<u8>> =
+        old_entries.keys().chain(new_entries.keys()).collect();
+    for name in names {
+        let (o, n) = (old_entries.get(name), new_entries.get(name));
+        if o == n {
+            continue;
+        }
+        let base = prefix.len();
+        prefix.extend_from_slice(name);
+        let tree = |e: Option<&(u32, Oid)>| e.filter(|(m, _)| *m == TREE_MODE).map(|(_, id)| *id);
+        let (old_tree, new_tree) = (tree(o), tree(n));
+        if old_tree.is_some() || new_tree.is_some() {
+            prefix.push(b'/');
+            walk_trees(repo, old_tree, new_tree, prefix, out)?;
+            prefix.pop();
+        }
+        let file = |e: Option<&(u32, Oid)>| {
+            e.filter(|(m, _)| *m != TREE_MODE)
+                .map(|(mode, id)| FileSide {
+                    path: prefix.clone(),
+                    mode: *mode,
+                    id: *id,
+                })
+        };
+        let (old_file, new_file) = (file(o), file(n));
+        if old_file.is_some() || new_file.is_some() {
+            out.push((old_file, new_file));
+        }
+        prefix.truncate(base);
+    }
+    Ok(())
 }
 
 fn is_regular(mode: u32) -> bool {

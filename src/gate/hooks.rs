@@ -141,13 +141,22 @@ pub fn pre_commit(repo: &Repo, settings: &Settings, hook: &str) -> Result<HookOu
     if !settings.is_protected(&head_ref) {
         return Ok(HookOutcome::allow());
     }
+    let started = std::time::Instant::now();
     let mut store = open_store(repo)?;
     let evaluation = judge(&mut store, || {
         let head = repo.head_tree()?;
-        let index = repo.staged_index()?;
-        Ok(Change::tree_to_index(&repo.git, head.as_ref(), &index)?)
+        let staged = repo.staged_tree();
+        let shortcut = staged.is_some();
+        let change = match staged {
+            // git already wrote the tree it will commit: two trees diff without reading the index.
+            Some(staged) => Change::between_trees(&repo.git, head.as_ref(), Some(&staged))?,
+            None => Change::tree_to_index(&repo.git, head.as_ref(), &repo.staged_index()?)?,
+        };
+        tracing::debug!(elapsed = ?started.elapsed(), files = change.files.len(), shortcut, "candidate computed");
+        Ok(change)
     })?;
     log(&mut store, hook, &head_ref, None, None, evaluation.as_ref())?;
+    tracing::debug!(elapsed = ?started.elapsed(), "pre-commit decided");
     Ok(outcome(
         &head_ref,
         evaluation,

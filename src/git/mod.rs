@@ -5,6 +5,8 @@
 //! This module owns every call into git2 outside the change computation. It never runs the `git`
 //! binary and never writes refs, the index or the working tree: the gate only reads.
 
+mod cache_tree;
+
 use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, Index, ObjectType, Oid, Repository, Tree};
@@ -88,16 +90,22 @@ impl Repo {
     /// The index a commit is being built from: `GIT_INDEX_FILE` when git set it (a temporary index
     /// for `commit -- path`, or `index.lock` for `commit -a`), otherwise the repository's own.
     pub fn staged_index(&self) -> Result<Index> {
+        let path = self.staged_index_path();
+        Index::open(&path).map_err(|source| Error::Index { path, source })
+    }
+
+    fn staged_index_path(&self) -> PathBuf {
         match std::env::var_os("GIT_INDEX_FILE") {
-            Some(path) if !path.is_empty() => {
-                let path = PathBuf::from(path);
-                Index::open(&path).map_err(|source| Error::Index { path, source })
-            }
-            _ => self.git.index().map_err(|source| Error::Index {
-                path: self.git.path().join("index"),
-                source,
-            }),
+            Some(path) if !path.is_empty() => PathBuf::from(path),
+            // A linked worktree's git dir holds its own index.
+            _ => self.git.path().join("index"),
         }
+    }
+
+    /// The tree the staged index will commit, when git already wrote it (see `cache_tree`).
+    pub fn staged_tree(&self) -> Option<Tree<'_>> {
+        let oid = cache_tree::staged_root_tree(&self.git, &self.staged_index_path())?;
+        self.git.find_tree(oid).ok()
     }
 
     /// HEAD's tree, or `None` on an unborn branch.

@@ -231,3 +231,59 @@ fn git_configuration_changes_nothing() {
     }
     assert_eq!(id(&repo), plain);
 }
+
+/// pre-commit computes the candidate from the index, reference-transaction from two trees: the
+/// same change must get the same id both ways, typechanges and renames included.
+#[test]
+fn index_and_tree_paths_agree() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(dir.path()).unwrap();
+    let write = |p: &str, c: &str| {
+        let p = dir.path().join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, c).unwrap();
+    };
+    write("keep/a.txt", "unchanged\n");
+    write("edit.txt", "one\ntwo\nthree\n");
+    write("gone.txt", "to be deleted\n");
+    write("moved.txt", "moves intact\n");
+    write("becomes-dir", "a file first\n");
+    write("becomes-link", "target text\n");
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    let old = repo.find_tree(index.write_tree().unwrap()).unwrap();
+
+    write("edit.txt", "one\n2\nthree\n");
+    std::fs::remove_file(dir.path().join("gone.txt")).unwrap();
+    std::fs::rename(
+        dir.path().join("moved.txt"),
+        dir.path().join("sub/moved.txt"),
+    )
+    .unwrap_or_else(|_| {
+        std::fs::create_dir_all(dir.path().join("sub")).unwrap();
+        std::fs::rename(
+            dir.path().join("moved.txt"),
+            dir.path().join("sub/moved.txt"),
+        )
+        .unwrap();
+    });
+    std::fs::remove_file(dir.path().join("becomes-dir")).unwrap();
+    write("becomes-dir/inside.txt", "now a folder\n");
+    std::fs::remove_file(dir.path().join("becomes-link")).unwrap();
+    symlink("edit.txt", dir.path().join("becomes-link")).unwrap();
+    write("new/deep/file.txt", "brand new\n");
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.update_all(["*"], None).unwrap();
+    let from_index = Change::tree_to_index(&repo, Some(&old), &index).unwrap();
+    let new = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let from_trees = Change::between_trees(&repo, Some(&old), Some(&new)).unwrap();
+    assert_eq!(from_index, from_trees);
+    assert_eq!(from_index.id(), from_trees.id());
+    assert_eq!(from_trees.files.len(), 7, "{:#?}", from_trees.files);
+}
