@@ -8,24 +8,17 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use git_hybrid::change::{Change, fingerprint};
 use git_hybrid::gate;
+use git_hybrid::git::index_entry;
 use git_hybrid::store::{GenerationRecord, Store};
-use git2::{Index, IndexEntry, IndexTime, Oid, Repository};
+use git2::{Index, IndexEntry, Oid, Repository};
 
 fn entry(repo: &Repository, path: String, content: &[u8]) -> IndexEntry {
-    IndexEntry {
-        ctime: IndexTime::new(0, 0),
-        mtime: IndexTime::new(0, 0),
-        dev: 0,
-        ino: 0,
-        mode: 0o100644,
-        uid: 0,
-        gid: 0,
-        file_size: content.len() as u32,
-        id: repo.blob(content).unwrap(),
-        flags: 0,
-        flags_extended: 0,
-        path: path.into_bytes(),
-    }
+    index_entry(
+        path.as_bytes(),
+        0o100644,
+        repo.blob(content).unwrap(),
+        content.len(),
+    )
 }
 
 fn file(d: usize, f: usize, extra: &str) -> Vec<u8> {

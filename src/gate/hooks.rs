@@ -189,7 +189,8 @@ fn ref_updates(
 ) -> Result<HookOutcome, Error> {
     let relevant: Vec<&RefUpdate> = updates
         .iter()
-        .filter(|u| u.new.is_some() && protected(u))
+        // A deletion brings nothing in, and an update to the same id (packing refs) moves nothing.
+        .filter(|u| u.new.is_some() && u.old != u.new && protected(u))
         .collect();
     if relevant.is_empty() {
         return Ok(HookOutcome::allow());

@@ -109,20 +109,7 @@ mod tests {
     use super::*;
 
     fn entry(repo: &Repository, path: &[u8], content: &[u8]) -> git2::IndexEntry {
-        git2::IndexEntry {
-            ctime: git2::IndexTime::new(0, 0),
-            mtime: git2::IndexTime::new(0, 0),
-            dev: 0,
-            ino: 0,
-            mode: 0o100644,
-            uid: 0,
-            gid: 0,
-            file_size: content.len() as u32,
-            id: repo.blob(content).unwrap(),
-            flags: 0,
-            flags_extended: 0,
-            path: path.to_vec(),
-        }
+        super::super::index_entry(path, 0o100644, repo.blob(content).unwrap(), content.len())
     }
 
     #[test]

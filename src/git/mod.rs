@@ -201,6 +201,25 @@ impl Repo {
     }
 }
 
+/// An index entry without stat data, for building a tree in memory (`Index::new`, then
+/// `write_tree_to`) without a working tree.
+pub fn index_entry(path: &[u8], mode: u32, id: Oid, size: usize) -> git2::IndexEntry {
+    git2::IndexEntry {
+        ctime: git2::IndexTime::new(0, 0),
+        mtime: git2::IndexTime::new(0, 0),
+        dev: 0,
+        ino: 0,
+        mode,
+        uid: 0,
+        gid: 0,
+        file_size: u32::try_from(size).unwrap_or(u32::MAX),
+        id,
+        flags: 0,
+        flags_extended: 0,
+        path: path.to_vec(),
+    }
+}
+
 fn full_branch(name: &str) -> String {
     if name.starts_with("refs/") {
         name.to_string()

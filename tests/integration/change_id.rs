@@ -3,7 +3,8 @@
 //! configuration changes nothing.
 
 use git_hybrid::change::Change;
-use git2::{Index, IndexEntry, IndexTime, Oid, Repository};
+use git_hybrid::git::index_entry;
+use git2::{Index, Oid, Repository};
 use proptest::prelude::*;
 
 use crate::support::TestRepo;
@@ -18,20 +19,7 @@ fn tree(repo: &Repository, files: Files<'_>) -> Oid {
     for (path, content, mode) in files {
         let id = repo.blob(content).unwrap();
         index
-            .add(&IndexEntry {
-                ctime: IndexTime::new(0, 0),
-                mtime: IndexTime::new(0, 0),
-                dev: 0,
-                ino: 0,
-                mode: *mode,
-                uid: 0,
-                gid: 0,
-                file_size: content.len() as u32,
-                id,
-                flags: 0,
-                flags_extended: 0,
-                path: path.to_vec(),
-            })
+            .add(&index_entry(path, *mode, id, content.len()))
             .unwrap();
     }
     index.write_tree_to(repo).unwrap()

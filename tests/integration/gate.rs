@@ -355,3 +355,17 @@ fn pending_lists_generations() {
         .success()
         .stderr_has("already adopted");
 }
+
+/// What a blocked user reads, exactly: the lines by generation and file, and the fix.
+#[test]
+fn block_message_snapshot() {
+    let repo = TestRepo::with_generation();
+    repo.write("src/port.rs", GENERATED);
+    repo.write(
+        "src/other.rs",
+        format!("// a human comment line here\n{}", &GENERATED[..120]),
+    );
+    repo.git(&["add", "."]);
+    let run = repo.try_git(&["commit", "-q", "-m", "port"]);
+    insta::assert_snapshot!(format!("exit: {:?}\n{}", run.code(), run.stderr()));
+}

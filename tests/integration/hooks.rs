@@ -142,22 +142,25 @@ fn without_the_binary_on_path_protected_updates_are_blocked() {
     repo.write("b.txt", "another human line of text\n");
     repo.git(&["add", "b.txt"]);
     let before = repo.rev("main");
-    // Only git's own folder on PATH: the shims cannot find git-hybrid.
-    let git_dir = std::path::Path::new(
-        &String::from_utf8(
-            Command::new("sh")
-                .args(["-c", "command -v git"])
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .unwrap()
-        .trim()
-        .to_string(),
+    // A PATH with git and the basic tools but no git-hybrid (git's own folder may hold an
+    // installed copy, so git is reached through a folder of its own).
+    let git = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
     )
-    .parent()
-    .unwrap()
-    .to_path_buf();
+    .unwrap();
+    let git_dir = repo.home().join("git-only");
+    std::fs::create_dir_all(&git_dir).unwrap();
+    std::os::unix::fs::symlink(git.trim(), git_dir.join("git")).unwrap();
+    for dir in ["/bin", "/usr/bin"] {
+        assert!(
+            !std::path::Path::new(dir).join("git-hybrid").exists(),
+            "{dir} holds git-hybrid"
+        );
+    }
     let mut cmd = repo.command("git");
     cmd.env("PATH", format!("{}:/bin:/usr/bin", git_dir.display()))
         .args(["commit", "-q", "-m", "b"]);

@@ -102,6 +102,9 @@ impl TestRepo {
             .env("GIT_COMMITTER_NAME", "Human Dev")
             .env("GIT_COMMITTER_EMAIL", "dev@example.com")
             .env("GIT_EDITOR", "true")
+            // Fixed dates make commit ids, and so generation ids, the same on every run.
+            .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
             .env("LC_ALL", "C")
             .stdin(Stdio::null());
         cmd
