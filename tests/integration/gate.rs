@@ -369,3 +369,35 @@ fn block_message_snapshot() {
     let run = repo.try_git(&["commit", "-q", "-m", "port"]);
     insta::assert_snapshot!(format!("exit: {:?}\n{}", run.code(), run.stderr()));
 }
+
+/// Lines the repository already had are not the model's: adopting a generation that reuses them
+/// records only its new lines, and a human who writes the old line again is not blocked.
+#[test]
+fn lines_already_in_the_base_are_not_local_output() {
+    let repo = TestRepo::new();
+    repo.git(&["checkout", "-q", "-b", "hybrid/reuse"]);
+    repo.write(
+        "src/sum.rs",
+        "pub fn add(a: i32, b: i32) -> i32 {\n    let total_sum = a.checked_add(b).expect(\"overflow\");\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "gen"]);
+    repo.hybrid(&["adopt", "hybrid/reuse"])
+        .success()
+        .stderr_has("2 added lines, 1 fingerprinted");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(
+        "src/again.rs",
+        "pub fn add(a: i32, b: i32) -> i32 {\n    a - -b\n}\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "human reuses an existing line"]);
+    repo.write(
+        "src/again.rs",
+        "    let total_sum = a.checked_add(b).expect(\"overflow\");\n",
+    );
+    repo.git(&["add", "."]);
+    repo.try_git(&["commit", "-q", "-m", "new generated line"])
+        .failure()
+        .stderr_has("1 line of unreviewed local-model output");
+}
