@@ -185,7 +185,7 @@ fn main() {
         );
     }
     let mut top: Vec<_> = culprits.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|t| std::cmp::Reverse(t.1));
     println!("lines behind most false positives:");
     for (line, n) in top.iter().take(12) {
         println!("  {n:>6}  {}", String::from_utf8_lossy(line));
