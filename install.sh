@@ -39,6 +39,11 @@ mkdir -p "$bindir"
 install -m 755 "$CARGO_TARGET_DIR/release/git-hybrid" "$bindir/.git-hybrid.new"
 mv -f "$bindir/.git-hybrid.new" "$bindir/git-hybrid"
 say "installed $bindir/git-hybrid"
+# `git hybrid --help` opens the manual page, as git does for its own commands.
+mandir="${bindir%/bin}/share/man/man1"
+if mkdir -p "$mandir" 2>/dev/null && "$bindir/git-hybrid" man > "$mandir/git-hybrid.1.new"; then
+  mv -f "$mandir/git-hybrid.1.new" "$mandir/git-hybrid.1"
+fi
 case ":$PATH:" in
   *":$bindir:"*) ;;
   *) say "add $bindir to PATH (e.g. in ~/.profile: export PATH=\"$bindir:\$PATH\")"; export PATH="$bindir:$PATH" ;;

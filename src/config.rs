@@ -29,7 +29,7 @@ pub enum Error {
         origin: String,
         message: String,
     },
-    #[error("cannot read git config: {0}")]
+    #[error("cannot read git config: {}", .0.message())]
     GitConfig(#[source] git2::Error),
 }
 

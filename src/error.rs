@@ -45,7 +45,11 @@ fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
-        let more = s.to_string();
+        // libgit2's own text, without its "class=…; code=…" suffix.
+        let more = match s.downcast_ref::<git2::Error>() {
+            Some(g) => g.message().to_string(),
+            None => s.to_string(),
+        };
         if !text.contains(&more) {
             text.push_str(": ");
             text.push_str(&more);
@@ -82,7 +86,7 @@ impl From<git::Error> for CommandError {
         match e {
             git::Error::NotARepo(_) => err.hint("run this inside a git repository"),
             git::Error::Resolve { .. } => {
-                err.hint("name a commit, branch or tag that exists (see `git log --oneline`)")
+                err.hint("name a commit, branch or tag that exists (see `git log --oneline`); a new repository has none before its first commit")
             }
             _ => err,
         }

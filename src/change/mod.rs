@@ -27,9 +27,9 @@ pub const ID_PREFIX: &str = "hc1-";
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("could not list the changed paths: {0}")]
+    #[error("could not list the changed paths: {}", .0.message())]
     Diff(#[source] git2::Error),
-    #[error("could not read blob {oid} for {path}: {source}")]
+    #[error("could not read blob {oid} for {path}: {}", source.message())]
     Blob {
         oid: Oid,
         path: String,

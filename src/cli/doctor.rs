@@ -131,10 +131,9 @@ fn check_hooks(r: &mut Report, repo: &Repo) {
             return;
         }
     };
-    let via = if repo.hooks_path_configured() {
-        " (core.hooksPath)"
-    } else {
-        ""
+    let via = match repo.hooks_path_setting() {
+        Ok(Some(_)) => " (core.hooksPath)",
+        _ => "",
     };
     for s in shim::status(&dir) {
         let chained = if s.chained { ", chains your hook" } else { "" };

@@ -22,8 +22,13 @@ use crate::git::Repo;
 use crate::ui;
 
 /// Keeps local-model output off protected branches unless a Claude review approved it.
+///
+/// Local-model output lives on quarantine branches (hybrid/*). git hooks check every path to a
+/// protected ref — commit, merge, cherry-pick, rebase, reset, update-ref, push — and block any
+/// change that brings in local output no approved review covers, listing the lines and the
+/// command that fixes it. Any error while checking blocks too: the gate fails closed.
 #[derive(Debug, Parser)]
-#[command(name = "git-hybrid", bin_name = "git hybrid", version, about, long_about = None)]
+#[command(name = "git-hybrid", bin_name = "git hybrid", version, about)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,6 +44,9 @@ enum Command {
     Doctor(doctor::Args),
     #[command(hide = true)]
     Hook(hook::Args),
+    /// Prints the manual page (roff) that `git hybrid --help` shows; install.sh installs it.
+    #[command(hide = true)]
+    Man,
 }
 
 /// What a command reports back: success, or a check that failed after saying why.
@@ -65,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Hook(args) => hook::run(args),
+        Command::Man => man(),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,
@@ -74,6 +83,14 @@ pub fn main() -> ExitCode {
             ExitCode::from(e.code)
         }
     }
+}
+
+/// `git hybrid --help` makes git open the manual page `git-hybrid(1)`, as for git's own commands.
+fn man() -> Result<Status, CommandError> {
+    use clap::CommandFactory;
+    let mut out = std::io::stdout().lock();
+    clap_mangen::Man::new(Cli::command().name("git-hybrid")).render(&mut out)?;
+    Ok(Status::Ok)
 }
 
 pub(crate) fn report(e: &CommandError) {

@@ -13,9 +13,9 @@ use git2::{ErrorCode, Index, ObjectType, Oid, Repository, Tree};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("not inside a git repository ({0})")]
+    #[error("not inside a git repository ({})", .0.message())]
     NotARepo(#[source] git2::Error),
-    #[error("cannot resolve {spec:?}: {source}")]
+    #[error("cannot resolve {spec:?}: {}", source.message())]
     Resolve {
         spec: String,
         #[source]
@@ -23,13 +23,13 @@ pub enum Error {
     },
     #[error("{spec:?} does not point to a commit or tree")]
     NotATree { spec: String },
-    #[error("cannot read the index {path}: {source}")]
+    #[error("cannot read the index {path}: {}", source.message())]
     Index {
         path: PathBuf,
         #[source]
         source: git2::Error,
     },
-    #[error("git error: {0}")]
+    #[error("git error: {}", .0.message())]
     Other(#[from] git2::Error),
 }
 
@@ -67,24 +67,33 @@ impl Repo {
     /// Where git looks for hooks: `core.hooksPath` (with `~` expanded and a relative path taken
     /// from where hooks run, as git does), otherwise `<common dir>/hooks`.
     pub fn hooks_dir(&self) -> Result<PathBuf> {
-        let config = self.git.config()?;
-        match config.get_path("core.hooksPath") {
-            Ok(path) if path.is_absolute() => Ok(path),
-            Ok(path) => {
-                let base = self.worktree().unwrap_or_else(|| self.git.path());
-                Ok(base.join(path))
+        let Some(value) = self.hooks_path_setting()? else {
+            return Ok(self.common_dir().join("hooks"));
+        };
+        // Expanded here, not by libgit2's get_path, which reports "not found" when the home
+        // folder is missing — and "not found" must never be mistaken for "not set".
+        let path = match value.strip_prefix('~') {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+                let home = std::env::var_os("HOME").unwrap_or_default();
+                PathBuf::from(home).join(rest.trim_start_matches('/'))
             }
-            Err(e) if e.code() == ErrorCode::NotFound => Ok(self.common_dir().join("hooks")),
-            Err(e) => Err(e.into()),
+            _ => PathBuf::from(value),
+        };
+        if path.is_absolute() {
+            Ok(path)
+        } else {
+            let base = self.worktree().unwrap_or_else(|| self.git.path());
+            Ok(base.join(path))
         }
     }
 
-    /// Whether `core.hooksPath` is set (hook managers such as husky set it).
-    pub fn hooks_path_configured(&self) -> bool {
-        self.git
-            .config()
-            .and_then(|c| c.get_path("core.hooksPath"))
-            .is_ok()
+    /// `core.hooksPath` as written (hook managers such as husky set it), or `None` when unset.
+    pub fn hooks_path_setting(&self) -> Result<Option<String>> {
+        match self.git.config()?.get_string("core.hooksPath") {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The index a commit is being built from: `GIT_INDEX_FILE` when git set it (a temporary index

@@ -331,3 +331,37 @@ fn doctor_reports_missing_hooks_and_a_healthy_setup() {
         .success()
         .stderr_has("everything the gate needs is in place");
 }
+
+#[test]
+fn hooks_path_with_a_tilde_is_expanded() {
+    let repo = TestRepo::bare_init();
+    repo.git(&["config", "core.hooksPath", "~/my-hooks"]);
+    repo.hybrid(&["install"]).success();
+    assert!(repo.home().join("my-hooks/reference-transaction").exists());
+    repo.hybrid(&["doctor"])
+        .success()
+        .stderr_has("(core.hooksPath)");
+}
+
+#[test]
+fn the_manual_page_lists_every_command() {
+    let repo = TestRepo::bare_init();
+    let run = repo.hybrid(&["man"]);
+    run.success();
+    // roff escapes hyphens.
+    let page = run.stdout().replace("\\-", "-");
+    for command in [
+        "install",
+        "uninstall",
+        "adopt",
+        "pending",
+        "verify",
+        "doctor",
+    ] {
+        assert!(page.contains(&format!("git-hybrid-{command}")), "{command}");
+    }
+    assert!(
+        !page.contains("git-hybrid-hook"),
+        "the hidden hook command stays hidden"
+    );
+}
