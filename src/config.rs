@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::git::Repo;
+
 pub const POLICY_FILE: &str = ".hybrid.toml";
 
 #[derive(Debug, thiserror::Error)]
@@ -21,8 +23,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path} is not valid: {message}")]
-    Parse { path: PathBuf, message: String },
+    #[error("{origin} is not valid: {message}")]
+    Parse { origin: String, message: String },
+    #[error("cannot read {origin}: {}", source.message())]
+    Committed {
+        origin: String,
+        #[source]
+        source: git2::Error,
+    },
     #[error("invalid ref pattern {pattern:?} in {origin}: {message}")]
     Pattern {
         pattern: String,
@@ -85,49 +93,74 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Resolves every layer for a repository. `worktree` is the top of the working tree (where the
-    /// committed policy file is read from); `config` is the repository's git config.
-    pub fn load(worktree: Option<&Path>, config: &git2::Config) -> Result<Settings, Error> {
-        let mut gate = GateLayer::default();
-        let mut sources = vec!["defaults".to_string()];
-        let mut files = Vec::new();
-        if let Some(user) = user_config_path() {
-            files.push(user);
-        }
-        if let Some(top) = worktree {
-            files.push(top.join(POLICY_FILE));
-        }
-        for path in files {
-            if let Some(layer) = read_file_layer(&path)? {
-                merge(&mut gate, layer.gate);
-                sources.push(path.display().to_string());
-            }
+    /// Resolves every layer for a repository.
+    ///
+    /// The repository policy is read from `.hybrid.toml` as committed on the default branch, never
+    /// from the working tree: a quarantine branch (or an uncommitted edit) that rewrites the policy
+    /// must not be able to unprotect the refs it is kept away from. Changing the policy takes a
+    /// commit on the default branch, which passes through the gate like any other.
+    pub fn load(repo: &Repo) -> Result<Settings, Error> {
+        let config = repo.git.config().map_err(Error::GitConfig)?;
+        let mut layers: Vec<(String, GateLayer)> = Vec::new();
+        if let Some(path) = user_config_path()
+            && let Some(layer) = read_file_layer(&path)?
+        {
+            layers.push((path.display().to_string(), layer.gate));
         }
         let from_git = GateLayer {
-            protected: git_multivar(config, "hybrid.protected")?,
-            quarantine: git_multivar(config, "hybrid.quarantine")?,
+            protected: git_multivar(&config, "hybrid.protected")?,
+            quarantine: git_multivar(&config, "hybrid.quarantine")?,
             default_branch: config.get_string("hybrid.defaultBranch").ok(),
         };
-        if from_git.protected.is_some()
-            || from_git.quarantine.is_some()
-            || from_git.default_branch.is_some()
-        {
-            sources.push("git config hybrid.*".to_string());
-        }
-        merge(&mut gate, from_git);
         let from_env = GateLayer {
             protected: env_list("GIT_HYBRID_PROTECTED"),
             quarantine: env_list("GIT_HYBRID_QUARANTINE"),
             default_branch: std::env::var("GIT_HYBRID_DEFAULT_BRANCH").ok(),
         };
-        if from_env.protected.is_some()
-            || from_env.quarantine.is_some()
-            || from_env.default_branch.is_some()
-        {
-            sources.push("GIT_HYBRID_* environment".to_string());
+        // Where the policy lives is decided by every layer but the policy itself.
+        let branch_hint = [&from_env, &from_git]
+            .into_iter()
+            .chain(layers.iter().map(|(_, l)| l))
+            .find_map(|l| l.default_branch.clone());
+        if let Some((branch, tip)) = repo.default_branch_tip(branch_hint.as_deref()) {
+            let origin = format!("{branch}:{POLICY_FILE}");
+            if let Some(text) = committed_file(repo, tip, POLICY_FILE)? {
+                let layer: FileLayer = toml::from_str(&text).map_err(|e| Error::Parse {
+                    origin: origin.clone(),
+                    message: e.message().to_string(),
+                })?;
+                layers.push((origin, layer.gate));
+            }
         }
-        merge(&mut gate, from_env);
+        layers.push(("git config hybrid.*".into(), from_git));
+        layers.push(("GIT_HYBRID_* environment".into(), from_env));
 
+        let mut gate = GateLayer::default();
+        let mut sources = vec!["defaults".to_string()];
+        for (origin, layer) in layers {
+            if layer.protected.is_some()
+                || layer.quarantine.is_some()
+                || layer.default_branch.is_some()
+            {
+                sources.push(origin);
+            }
+            merge(&mut gate, layer);
+        }
+
+        Settings::resolve(gate, sources)
+    }
+
+    /// Checks a policy file's text as the gate would read it once committed, so that a broken
+    /// policy never reaches the default branch (where it would block every update).
+    pub fn validate_policy(text: &str, origin: &str) -> Result<(), Error> {
+        let layer: FileLayer = toml::from_str(text).map_err(|e| Error::Parse {
+            origin: origin.to_string(),
+            message: e.message().to_string(),
+        })?;
+        Settings::resolve(layer.gate, Vec::new()).map(|_| ())
+    }
+
+    fn resolve(gate: GateLayer, sources: Vec<String>) -> Result<Settings, Error> {
         let compile = |list: Option<Vec<String>>, default: &[&str], what: &str| {
             let list = list.unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect());
             list.iter()
@@ -201,9 +234,46 @@ fn read_file_layer(path: &Path) -> Result<Option<FileLayer>, Error> {
         }
     };
     toml::from_str(&text).map(Some).map_err(|e| Error::Parse {
-        path: path.to_path_buf(),
+        origin: path.display().to_string(),
         message: e.message().to_string(),
     })
+}
+
+/// A file as committed in `commit`'s tree, or `None` when it has none.
+fn committed_file(repo: &Repo, commit: git2::Oid, path: &str) -> Result<Option<String>, Error> {
+    let origin = || format!("{commit}:{path}");
+    let tree = repo
+        .git
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(|source| Error::Committed {
+            origin: origin(),
+            source,
+        })?;
+    let entry = match tree.get_path(Path::new(path)) {
+        Ok(entry) => entry,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(Error::Committed {
+                origin: origin(),
+                source,
+            });
+        }
+    };
+    let blob = repo
+        .git
+        .find_blob(entry.id())
+        .map_err(|source| Error::Committed {
+            origin: origin(),
+            source,
+        })?;
+    match std::str::from_utf8(blob.content()) {
+        Ok(text) => Ok(Some(text.to_string())),
+        Err(_) => Err(Error::Parse {
+            origin: origin(),
+            message: "not UTF-8 text".into(),
+        }),
+    }
 }
 
 fn git_multivar(config: &git2::Config, name: &str) -> Result<Option<Vec<String>>, Error> {

@@ -101,9 +101,17 @@ impl From<change::Error> for CommandError {
 
 impl From<config::Error> for CommandError {
     fn from(e: config::Error) -> Self {
-        CommandError::user(chain(&e)).hint(
-            "fix the setting it names; `git hybrid doctor` shows where each setting comes from",
-        )
+        let err = CommandError::user(chain(&e));
+        match e {
+            // The committed policy (`<branch>:.hybrid.toml`) cannot be fixed through the hooks
+            // that cannot read it.
+            config::Error::Parse { origin, .. } if origin.contains(':') => err
+                .hint(format!("fix {} and commit it", config::POLICY_FILE))
+                .hint("make that one commit with the hooks off, since they cannot read the policy: git -c core.hooksPath=/dev/null commit"),
+            _ => err.hint(
+                "fix the setting it names; `git hybrid doctor` shows where each setting comes from",
+            ),
+        }
     }
 }
 

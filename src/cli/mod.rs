@@ -122,6 +122,5 @@ pub(crate) fn open() -> Result<(Repo, Settings), CommandError> {
 }
 
 pub(crate) fn settings(repo: &Repo) -> Result<Settings, CommandError> {
-    let config = repo.git.config().map_err(crate::git::Error::from)?;
-    Ok(Settings::load(repo.worktree(), &config)?)
+    Ok(Settings::load(repo)?)
 }

@@ -10,7 +10,7 @@ use git2::Oid;
 
 use super::{Evaluation, Outcome, evaluate, render_block};
 use crate::change::{self, Change};
-use crate::config::Settings;
+use crate::config::{POLICY_FILE, Settings};
 use crate::git::{self, Repo};
 use crate::store::{self, Event, Store};
 
@@ -203,9 +203,20 @@ fn ref_updates(
             .old
             .filter(|o| repo.git.find_object(*o, None).is_ok())
             .or_else(|| repo.base_for_new_ref(new, settings.default_branch.as_deref()));
+        let old_tree = old.map(|o| repo.tree_of(o)).transpose()?;
+        let new_tree = repo.tree_of(new)?;
+        if let Some(problem) = policy_problem(repo, old_tree.as_ref(), &new_tree)? {
+            result.allowed = false;
+            result.messages.push(format!(
+                "blocked: {} would receive a {POLICY_FILE} the gate cannot use: {problem}",
+                update.refname
+            ));
+            result.messages.push(format!(
+                "  fix {POLICY_FILE} and commit again; nothing was changed"
+            ));
+            continue;
+        }
         let evaluation = judge(&mut store, || {
-            let old_tree = old.map(|o| repo.tree_of(o)).transpose()?;
-            let new_tree = repo.tree_of(new)?;
             Ok(Change::between_trees(
                 &repo.git,
                 old_tree.as_ref(),
@@ -268,6 +279,28 @@ pub fn pre_push(repo: &Repo, settings: &Settings, input: &str) -> Result<HookOut
     ref_updates(repo, settings, "pre-push", &updates, |u| {
         settings.is_protected(&u.refname)
     })
+}
+
+/// When an update changes the committed policy file, what is wrong with the new one, if anything.
+fn policy_problem(
+    repo: &Repo,
+    old: Option<&git2::Tree<'_>>,
+    new: &git2::Tree<'_>,
+) -> Result<Option<String>, Error> {
+    let path = std::path::Path::new(POLICY_FILE);
+    let Ok(entry) = new.get_path(path) else {
+        return Ok(None);
+    };
+    if old.and_then(|t| t.get_path(path).ok()).map(|e| e.id()) == Some(entry.id()) {
+        return Ok(None);
+    }
+    let blob = repo.git.find_blob(entry.id()).map_err(git::Error::from)?;
+    let Ok(text) = std::str::from_utf8(blob.content()) else {
+        return Ok(Some("it is not UTF-8 text".into()));
+    };
+    Ok(Settings::validate_policy(text, POLICY_FILE)
+        .err()
+        .map(|e| e.to_string()))
 }
 
 fn short(oid: Oid) -> String {

@@ -78,17 +78,62 @@ fn verify_without_a_store_fails_closed() {
 }
 
 #[test]
-fn bad_policy_files_block_with_their_path() {
+fn a_broken_policy_cannot_be_committed_and_one_that_was_blocks() {
     let repo = TestRepo::with_generation();
-    repo.write(".hybrid.toml", "[gate]\nprotected = \"not a list\"\n");
-    staged_human_change(&repo);
+    let before = repo.rev("main");
+    for (policy, complaint) in [
+        (
+            "[gate]\nprotected = \"not a list\"\n",
+            "expected a sequence",
+        ),
+        (
+            "[gate]\nprotected = [\"refs/remotes/*\"]\n",
+            "must be under refs/heads/ or refs/tags/",
+        ),
+        ("[gate\n", "cannot use"),
+    ] {
+        repo.write(".hybrid.toml", policy);
+        repo.git(&["add", ".hybrid.toml"]);
+        repo.try_git(&["commit", "-q", "-m", "policy"])
+            .failure()
+            .stderr_has("would receive a .hybrid.toml the gate cannot use")
+            .stderr_has(complaint);
+        assert_eq!(repo.rev("main"), before);
+    }
+    // A broken policy committed with the hooks off blocks everything, and says how to repair it.
+    repo.git(&[
+        "-c",
+        "core.hooksPath=/dev/null",
+        "commit",
+        "-q",
+        "-m",
+        "broken policy",
+    ]);
+    repo.write("notes.txt", "a human note\n");
+    repo.git(&["add", "notes.txt"]);
     repo.try_git(&["commit", "-q", "-m", "note"])
         .failure()
-        .stderr_has(".hybrid.toml is not valid");
-    repo.write(".hybrid.toml", "[gate]\nprotected = [\"refs/remotes/*\"]\n");
-    repo.try_git(&["commit", "-q", "-m", "note"])
-        .failure()
-        .stderr_has("must be under refs/heads/ or refs/tags/");
+        .stderr_has("refs/heads/main:.hybrid.toml is not valid")
+        .stderr_has("git -c core.hooksPath=/dev/null commit");
+}
+
+#[test]
+fn only_the_committed_policy_counts() {
+    let repo = TestRepo::with_generation();
+    // An uncommitted policy that unprotects everything changes nothing.
+    repo.write(".hybrid.toml", "[gate]\nprotected = [\"refs/tags/*\"]\n");
+    repo.try_git(&["merge", "--ff-only", "hybrid/port"])
+        .blocked();
+    std::fs::remove_file(repo.dir.join(".hybrid.toml")).unwrap();
+    // Nor does one that a quarantine branch carries.
+    repo.git(&["checkout", "-q", "hybrid/port"]);
+    repo.write(".hybrid.toml", "[gate]\nprotected = [\"refs/tags/*\"]\n");
+    repo.git(&["add", ".hybrid.toml"]);
+    repo.git(&["commit", "-q", "-m", "unprotect main"]);
+    let before = repo.rev("main");
+    repo.try_git(&["branch", "-f", "main", "hybrid/port"])
+        .blocked();
+    assert_eq!(repo.rev("main"), before);
 }
 
 #[test]
