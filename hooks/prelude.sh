@@ -9,7 +9,12 @@ hybrid_chained() {
   [ -x "$hybrid_c" ] || return 0
   IFS= read -r hybrid_first < "$hybrid_c" || hybrid_first=
   case "$hybrid_first" in
-    '#!/bin/sh'*|'#!/usr/bin/env sh'*) sh -c 'c=$1; shift; . "$c"' "$0" "$hybrid_c" "$@" ;;
+    '#!/bin/sh' | '#!/bin/sh '* | '#!/usr/bin/env sh' | '#!/usr/bin/env sh '*)
+      # Sourced so that it sees the original $0; its shebang's flags (sh -e) still apply.
+      hybrid_flags=${hybrid_first#'#!/bin/sh'}
+      hybrid_flags=${hybrid_flags#'#!/usr/bin/env sh'}
+      # shellcheck disable=SC2086 # the flags are words on purpose
+      sh $hybrid_flags -c 'c=$1; shift; . "$c"' "$0" "$hybrid_c" "$@" ;;
     *) "$hybrid_c" "$@" ;;
   esac
 }

@@ -365,3 +365,26 @@ fn the_manual_page_lists_every_command() {
         "the hidden hook command stays hidden"
     );
 }
+
+/// A chained `#!/bin/sh -e` hook keeps failing on its first failing command.
+#[test]
+fn a_chained_hook_keeps_its_shebang_flags() {
+    let repo = TestRepo::bare_init();
+    let hook = repo.dir.join(".git/hooks/pre-commit");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh -e\nfalse\necho 'should not get here' >&2\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    repo.hybrid(&["install"]).success();
+    repo.write("a.txt", "a human line of text here\n");
+    repo.git(&["add", "."]);
+    let run = repo.try_git(&["commit", "-q", "-m", "first"]);
+    run.failure();
+    assert!(
+        !run.stderr().contains("should not get here"),
+        "{}",
+        run.stderr()
+    );
+}
