@@ -53,6 +53,8 @@ cat > "$work/trivial-hook" <<'SH'
 exit 0
 SH
 chmod +x "$work/trivial-hook"
+mkdir "$work/trivial-hooks"
+for h in pre-commit pre-merge-commit reference-transaction pre-push; do cp "$work/trivial-hook" "$work/trivial-hooks/$h"; done
 zero=0000000000000000000000000000000000000000
 head=$(git rev-parse HEAD)
 echo "$zero $head refs/remotes/origin/main" > "$work/ref-input"
@@ -76,6 +78,16 @@ gd, pc, r = paired(["git", "diff", "--cached"], [".git/hooks/pre-commit"])
 print(f"pre-commit shim (gate, 200 staged lines, 500 local lines): {pc:.1f} ms; git diff --cached: {gd:.1f} ms; ratio {pc/gd:.2f} (median of paired ratios {1/r:.2f})")
 _, bin_only, _ = paired(["git", "diff", "--cached"], ["git-hybrid", "hook", "pre-commit"])
 print(f"  of which git-hybrid hook pre-commit alone: {bin_only:.1f} ms")
+# What a user feels: a whole `git commit` (then `reset --soft` to undo it), with the gate, with
+# trivial sh hooks of the same names (git itself does extra work whenever hooks exist: it re-reads
+# the index after pre-commit and runs reference-transaction several times per update), and with
+# no hooks at all.
+def commit(hooks):
+    return ["sh", "-c", f"git -c core.hooksPath={hooks} commit -q -m bench && git -c core.hooksPath={hooks} reset -q --soft HEAD~1"]
+trivial_hooks = f"{work}/trivial-hooks"
+none_ms, trivial_ms, _ = paired(commit("/dev/null"), commit(trivial_hooks))
+_, gated_ms, r = paired(commit(trivial_hooks), commit(".git/hooks"))
+print(f"git commit + reset --soft: {gated_ms:.1f} ms with the gate, {trivial_ms:.1f} ms with trivial sh hooks, {none_ms:.1f} ms with none; gate / trivial hooks {gated_ms/trivial_ms:.2f} (median of paired ratios {1/r:.2f})")
 triv, rt, r = paired([f"{work}/trivial-hook", "prepared"], [".git/hooks/reference-transaction", "prepared"], f"{work}/ref-input")
 print(f"reference-transaction on refs/remotes/origin/main: {rt:.2f} ms; trivial sh hook: {triv:.2f} ms; ratio {rt/triv:.2f} (median of paired ratios {1/r:.2f})")
 PY
