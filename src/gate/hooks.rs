@@ -98,23 +98,46 @@ fn judge(
     Ok(Some(evaluate(store, &change)?))
 }
 
+/// What the event log keeps of one decision.
+struct Decision {
+    allowed: bool,
+    uncovered: usize,
+    detail: String,
+    change_id: Option<String>,
+}
+
+impl From<Option<&Evaluation>> for Decision {
+    fn from(evaluation: Option<&Evaluation>) -> Decision {
+        match evaluation {
+            None => Decision {
+                allowed: true,
+                uncovered: 0,
+                detail: "no local output recorded".into(),
+                change_id: None,
+            },
+            Some(e) => Decision {
+                allowed: e.outcome.allowed(),
+                uncovered: e.outcome.uncovered().len(),
+                detail: e.outcome.describe(),
+                change_id: Some(e.change_id.to_string()),
+            },
+        }
+    }
+}
+
 fn log(
     store: &mut Store,
     hook: &str,
     refname: &str,
-    old: Option<Oid>,
-    new: Option<Oid>,
-    evaluation: Option<&Evaluation>,
+    (old, new): (Option<Oid>, Option<Oid>),
+    decision: Decision,
 ) -> Result<(), Error> {
-    let (allowed, uncovered, detail, change_id) = match evaluation {
-        None => (true, 0, "no local output recorded".to_string(), None),
-        Some(e) => (
-            e.outcome.allowed(),
-            e.outcome.uncovered().len(),
-            e.outcome.describe(),
-            Some(e.change_id.to_string()),
-        ),
-    };
+    let Decision {
+        allowed,
+        uncovered,
+        detail,
+        change_id,
+    } = decision;
     store.record_event(&Event {
         hook,
         refname: Some(refname.as_bytes()),
@@ -155,7 +178,13 @@ pub fn pre_commit(repo: &Repo, settings: &Settings, hook: &str) -> Result<HookOu
         tracing::debug!(elapsed = ?started.elapsed(), files = change.files.len(), shortcut, "candidate computed");
         Ok(change)
     })?;
-    log(&mut store, hook, &head_ref, None, None, evaluation.as_ref())?;
+    log(
+        &mut store,
+        hook,
+        &head_ref,
+        (None, None),
+        evaluation.as_ref().into(),
+    )?;
     tracing::debug!(elapsed = ?started.elapsed(), "pre-commit decided");
     Ok(outcome(
         &head_ref,
@@ -179,18 +208,18 @@ fn outcome(refname: &str, evaluation: Option<Evaluation>, fallback_fix: String) 
     }
 }
 
-/// Evaluates ref updates; shared by reference-transaction and pre-push.
+/// Evaluates updates of protected refs; shared by reference-transaction and pre-push (where the
+/// ref is the remote's).
 fn ref_updates(
     repo: &Repo,
     settings: &Settings,
     hook: &str,
     updates: &[RefUpdate],
-    protected: impl Fn(&RefUpdate) -> bool,
 ) -> Result<HookOutcome, Error> {
     let relevant: Vec<&RefUpdate> = updates
         .iter()
         // A deletion brings nothing in, and an update to the same id (packing refs) moves nothing.
-        .filter(|u| u.new.is_some() && u.old != u.new && protected(u))
+        .filter(|u| u.new.is_some() && u.old != u.new && settings.is_protected(&u.refname))
         .collect();
     if relevant.is_empty() {
         return Ok(HookOutcome::allow());
@@ -206,6 +235,20 @@ fn ref_updates(
         let old_tree = old.map(|o| repo.tree_of(o)).transpose()?;
         let new_tree = repo.tree_of(new)?;
         if let Some(problem) = policy_problem(repo, old_tree.as_ref(), &new_tree)? {
+            let detail = format!("invalid {POLICY_FILE}: {problem}");
+            let decision = Decision {
+                allowed: false,
+                uncovered: 0,
+                detail,
+                change_id: None,
+            };
+            log(
+                &mut store,
+                hook,
+                &update.refname,
+                (old, Some(new)),
+                decision,
+            )?;
             result.allowed = false;
             result.messages.push(format!(
                 "blocked: {} would receive a {POLICY_FILE} the gate cannot use: {problem}",
@@ -227,9 +270,8 @@ fn ref_updates(
             &mut store,
             hook,
             &update.refname,
-            old,
-            Some(new),
-            evaluation.as_ref(),
+            (old, Some(new)),
+            evaluation.as_ref().into(),
         )?;
         let fix = match old {
             Some(o) => format!("git hybrid review {}..{}", short(o), short(new)),
@@ -253,9 +295,7 @@ pub fn reference_transaction(
         return Ok(HookOutcome::allow());
     }
     let updates = parse_ref_updates(input)?;
-    ref_updates(repo, settings, "reference-transaction", &updates, |u| {
-        settings.is_protected(&u.refname)
-    })
+    ref_updates(repo, settings, "reference-transaction", &updates)
 }
 
 /// pre-push: `<local ref> <local id> <remote ref> <remote id>` lines; the remote ref's name decides
@@ -276,9 +316,7 @@ pub fn pre_push(repo: &Repo, settings: &Settings, input: &str) -> Result<HookOut
             new: parse_oid(local, line)?,
         });
     }
-    ref_updates(repo, settings, "pre-push", &updates, |u| {
-        settings.is_protected(&u.refname)
-    })
+    ref_updates(repo, settings, "pre-push", &updates)
 }
 
 /// When an update changes the committed policy file, what is wrong with the new one, if anything.
