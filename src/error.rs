@@ -5,7 +5,7 @@
 //! update, a failed check or a user mistake, 3 for an internal error. (2, usage, is clap's.)
 //! Nothing here may print a secret; no module error carries one.
 
-use crate::{change, config, gate, git, provenance, shim, store};
+use crate::{change, cloud, config, gate, git, provenance, shim, store};
 
 pub const EXIT_BLOCKED: u8 = 1;
 pub const EXIT_INTERNAL: u8 = 3;
@@ -148,6 +148,23 @@ impl From<provenance::Error> for CommandError {
             e @ provenance::Error::Empty { .. } => {
                 CommandError::user(chain(&e)).hint("name a commit or range that changes files")
             }
+        }
+    }
+}
+
+impl From<cloud::review::Error> for CommandError {
+    fn from(e: cloud::review::Error) -> Self {
+        use cloud::client::Error as Client;
+        match e {
+            cloud::review::Error::Store(e) => e.into(),
+            cloud::review::Error::Client(Client::NoKey) => CommandError::user(
+                "ANTHROPIC_API_KEY is not set, so nothing can be reviewed",
+            )
+            .hint("export ANTHROPIC_API_KEY=<your Anthropic API key> and run the review again"),
+            e @ cloud::review::Error::Ignore(_) => {
+                CommandError::user(chain(&e)).hint("fix the pattern in .hybridignore")
+            }
+            e => CommandError::user(chain(&e)),
         }
     }
 }

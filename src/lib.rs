@@ -5,6 +5,7 @@
 
 pub mod change;
 pub mod cli;
+pub mod cloud;
 pub mod config;
 pub mod error;
 pub mod gate;

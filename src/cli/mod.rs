@@ -9,6 +9,7 @@ mod doctor;
 mod hook;
 mod install;
 mod pending;
+mod review;
 mod uninstall;
 mod verify;
 
@@ -40,6 +41,7 @@ enum Command {
     Uninstall(uninstall::Args),
     Adopt(adopt::Args),
     Pending(pending::Args),
+    Review(review::Args),
     Verify(verify::Args),
     Doctor(doctor::Args),
     #[command(hide = true)]
@@ -70,6 +72,7 @@ pub fn main() -> ExitCode {
         Command::Uninstall(args) => uninstall::run(args),
         Command::Adopt(args) => adopt::run(args),
         Command::Pending(args) => pending::run(args),
+        Command::Review(args) => review::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Hook(args) => hook::run(args),

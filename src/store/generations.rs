@@ -144,7 +144,8 @@ impl Store {
     pub fn is_change_approved(&self, change_id: &str) -> Result<bool> {
         self.read(|c| {
             c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM verdicts WHERE change_id = ?1 AND decision = 'approve')",
+                "SELECT EXISTS (SELECT 1 FROM verdicts
+                                 WHERE change_id = ?1 AND decision = 'approve' AND complete = 1)",
                 [change_id],
                 |r| r.get(0),
             )
@@ -183,30 +184,6 @@ impl Store {
                 })
             })?
             .collect()
-        })
-    }
-
-    /// Records an approving verdict and its approved lines. The review itself lives elsewhere;
-    /// this is the one write the gate's rule depends on.
-    pub fn record_approval(
-        &mut self,
-        change_id: &str,
-        model: &str,
-        fingerprints: &[Fingerprint],
-    ) -> Result<i64> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO verdicts (change_id, decision, model, created_at) VALUES (?1, 'approve', ?2, ?3)",
-                params![change_id, model, now_secs()],
-            )?;
-            let verdict = tx.last_insert_rowid();
-            let mut stmt = tx.prepare(
-                "INSERT OR IGNORE INTO approved_lines (fingerprint, verdict_id) VALUES (?1, ?2)",
-            )?;
-            for fp in fingerprints {
-                stmt.execute(params![fp, verdict])?;
-            }
-            Ok(verdict)
         })
     }
 }

@@ -10,10 +10,16 @@ use rusqlite::params;
 use super::{Error, Result, Store, now_secs};
 
 /// Every migration in order; the position in this list is the version it brings the store to.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_create_provenance",
-    include_str!("../../migrations/0001_create_provenance.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_create_provenance",
+        include_str!("../../migrations/0001_create_provenance.sql"),
+    ),
+    (
+        "0002_create_review_ledger",
+        include_str!("../../migrations/0002_create_review_ledger.sql"),
+    ),
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -9,10 +9,12 @@
 mod events;
 mod generations;
 mod migrate;
+mod reviews;
 
 pub use events::{Event, EventRow};
 pub use generations::{GenerationRecord, LocalMatch, PendingGeneration};
 pub use migrate::SCHEMA_VERSION;
+pub use reviews::{FindingRow, UsageRow, VerdictRecord, VerdictRow};
 
 use std::path::{Path, PathBuf};
 use std::thread;

@@ -262,41 +262,6 @@ fn detached_head_work_is_allowed_until_it_reaches_a_protected_ref() {
 }
 
 #[test]
-fn an_approval_opens_the_gate() {
-    use git_hybrid::change::Change;
-    use git_hybrid::store::Store;
-    let repo = TestRepo::with_generation();
-    // What the review will record: an approving verdict for the branch's change.
-    let git = git2::Repository::open(&repo.dir).unwrap();
-    let base = git.revparse_single("main").unwrap().peel_to_tree().unwrap();
-    let tip = git
-        .revparse_single("hybrid/port")
-        .unwrap()
-        .peel_to_tree()
-        .unwrap();
-    let change = Change::between_trees(&git, Some(&base), Some(&tip)).unwrap();
-    let fps: Vec<i64> = change
-        .fingerprints()
-        .into_iter()
-        .map(|(fp, _, _)| fp)
-        .collect();
-    let mut store = Store::open(&repo.store_path()).unwrap();
-    store
-        .record_approval(&change.id().to_string(), "claude-opus-5-5", &fps)
-        .unwrap();
-
-    repo.hybrid(&["pending"])
-        .success()
-        .stderr_has("no unreviewed local output");
-    repo.git(&["merge", "-q", "--ff-only", "hybrid/port"]);
-    // Approved lines stay approved when pasted elsewhere, re-indented.
-    let pasted: String = GENERATED.lines().map(|l| format!("  {l}\n")).collect();
-    repo.write("src/copy.rs", pasted);
-    repo.git(&["add", "."]);
-    repo.git(&["commit", "-q", "-m", "copy approved code"]);
-}
-
-#[test]
 fn pushes_to_protected_remote_refs_are_blocked() {
     let repo = TestRepo::with_generation();
     let remote = repo.home().join("remote.git");

@@ -4,5 +4,6 @@
 mod change_id;
 mod gate;
 mod hooks;
+mod review;
 mod store;
 mod support;

@@ -140,6 +140,29 @@ impl TestRepo {
         self.run(cmd)
     }
 
+    /// `git hybrid review …` against a fake API, with the test key.
+    pub fn review(&self, api: &anthropic::FakeAnthropic, args: &[&str]) -> Run {
+        self.review_with(api, args, &[])
+    }
+
+    pub fn review_with(
+        &self,
+        api: &anthropic::FakeAnthropic,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Run {
+        let mut cmd = self.command("git");
+        cmd.arg("hybrid")
+            .arg("review")
+            .args(args)
+            .env("ANTHROPIC_API_KEY", anthropic::KEY)
+            .env("ANTHROPIC_BASE_URL", &api.url);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        self.run(cmd)
+    }
+
     pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
         let path = self.dir.join(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -210,8 +233,16 @@ impl Run {
     /// Asserts a block by the gate, naming the generation's fix.
     #[track_caller]
     pub fn blocked(&self) -> &Run {
+        self.blocked_by("hybrid/port")
+    }
+
+    /// Asserts a block naming the fix for the generation on `branch`.
+    #[track_caller]
+    pub fn blocked_by(&self, branch: &str) -> &Run {
         self.failure()
             .stderr_has("hybrid: blocked:")
-            .stderr_has("git hybrid review hybrid/port")
+            .stderr_has(&format!("git hybrid review {branch}"))
     }
 }
+
+pub mod anthropic;

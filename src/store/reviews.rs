@@ -1,0 +1,282 @@
+//! Verdicts with their findings and approved lines, the cost ledger, and the audit of what was
+//! sent. A verdict and everything it approves are written in one transaction: the gate never
+//! sees an approval without its lines, or lines without their verdict.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Store, now_secs};
+use crate::change::Fingerprint;
+
+#[derive(Clone, Debug)]
+pub struct FindingRow {
+    /// `reviewer` (Claude) or `local` (found before sending, such as hidden characters).
+    pub source: &'static str,
+    pub path: String,
+    pub line: u32,
+    pub severity: String,
+    pub category: String,
+    pub message: String,
+    pub suggestion: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct VerdictRecord {
+    pub change_id: String,
+    pub decision: &'static str,
+    pub model: String,
+    pub request_id: Option<String>,
+    pub raw_response: Option<String>,
+    pub summary: String,
+    /// False when files were withheld or a part went unreviewed: then the change id is not
+    /// approved, only the lines that were seen.
+    pub complete: bool,
+    pub base_commit: Option<String>,
+    pub tip_commit: Option<String>,
+    pub target: String,
+    pub parts: u32,
+    pub findings: Vec<FindingRow>,
+    /// Fingerprints of the added lines this verdict approves (empty unless it approves).
+    pub approved: Vec<Fingerprint>,
+}
+
+/// A stored verdict, as `show` lists it.
+#[derive(Clone, Debug)]
+pub struct VerdictRow {
+    pub id: i64,
+    pub change_id: String,
+    pub decision: String,
+    pub model: String,
+    pub summary: Option<String>,
+    pub complete: bool,
+    pub base_commit: Option<String>,
+    pub tip_commit: Option<String>,
+    pub target: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UsageRow {
+    pub at: i64,
+    pub phase: String,
+    pub provider: String,
+    pub model: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cache_write_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub usd: Option<f64>,
+    pub wall_ms: i64,
+    pub batch: bool,
+    pub request_id: Option<String>,
+    pub ok: bool,
+}
+
+impl Store {
+    pub fn record_verdict(&mut self, v: &VerdictRecord) -> Result<i64> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO verdicts (change_id, decision, model, request_id, raw_response, created_at,
+                                       complete, summary, base_commit, tip_commit, target, parts)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    v.change_id,
+                    v.decision,
+                    v.model,
+                    v.request_id,
+                    v.raw_response,
+                    now_secs(),
+                    v.complete,
+                    v.summary,
+                    v.base_commit,
+                    v.tip_commit,
+                    v.target,
+                    v.parts
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            let mut finding = tx.prepare(
+                "INSERT INTO findings (verdict_id, source, path, line, severity, category, message, suggestion)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for f in &v.findings {
+                finding.execute(params![
+                    id, f.source, f.path, f.line, f.severity, f.category, f.message, f.suggestion
+                ])?;
+            }
+            let mut line = tx.prepare(
+                "INSERT OR IGNORE INTO approved_lines (fingerprint, verdict_id) VALUES (?1, ?2)",
+            )?;
+            for fp in &v.approved {
+                line.execute(params![fp, id])?;
+            }
+            Ok(id)
+        })
+    }
+
+    /// Every verdict on a change, oldest first.
+    pub fn verdicts_for(&self, change_id: &str) -> Result<Vec<VerdictRow>> {
+        self.verdicts_where("change_id = ?1", change_id)
+    }
+
+    /// Verdicts whose target (branch or range) was `target`, oldest first.
+    pub fn verdicts_for_target(&self, target: &str) -> Result<Vec<VerdictRow>> {
+        self.verdicts_where("target = ?1", target)
+    }
+
+    /// The change ids that start with `prefix` (for `show hc1-abc…`).
+    pub fn change_ids_like(&self, prefix: &str) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT DISTINCT change_id FROM verdicts WHERE substr(change_id, 1, length(?1)) = ?1",
+            )?;
+            stmt.query_map([prefix], |r| r.get(0))?.collect()
+        })
+    }
+
+    fn verdicts_where(&self, condition: &str, value: &str) -> Result<Vec<VerdictRow>> {
+        let sql = format!(
+            "SELECT id, change_id, decision, model, summary, complete, base_commit, tip_commit, target, created_at
+               FROM verdicts WHERE {condition} ORDER BY id"
+        );
+        self.read(|c| {
+            let mut stmt = c.prepare(&sql)?;
+            stmt.query_map([value], |r| {
+                Ok(VerdictRow {
+                    id: r.get(0)?,
+                    change_id: r.get(1)?,
+                    decision: r.get(2)?,
+                    model: r.get(3)?,
+                    summary: r.get(4)?,
+                    complete: r.get(5)?,
+                    base_commit: r.get(6)?,
+                    tip_commit: r.get(7)?,
+                    target: r.get(8)?,
+                    created_at: r.get(9)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    pub fn findings_for(&self, verdict_id: i64) -> Result<Vec<FindingRow>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT source, path, line, severity, category, message, suggestion
+                   FROM findings WHERE verdict_id = ?1 ORDER BY path, line, id",
+            )?;
+            stmt.query_map([verdict_id], |r| {
+                let source: String = r.get(0)?;
+                Ok(FindingRow {
+                    source: if source == "local" {
+                        "local"
+                    } else {
+                        "reviewer"
+                    },
+                    path: r.get(1)?,
+                    line: r.get(2)?,
+                    severity: r.get(3)?,
+                    category: r.get(4)?,
+                    message: r.get(5)?,
+                    suggestion: r.get(6)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    pub fn record_usage(&mut self, u: &UsageRow) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO usage (at, phase, provider, model, input_tokens, output_tokens,
+                                    cache_write_tokens, cache_read_tokens, usd, wall_ms, batch, request_id, ok)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                params![
+                    if u.at == 0 { now_secs() } else { u.at },
+                    u.phase,
+                    u.provider,
+                    u.model,
+                    u.input_tokens,
+                    u.output_tokens,
+                    u.cache_write_tokens,
+                    u.cache_read_tokens,
+                    u.usd,
+                    u.wall_ms,
+                    u.batch,
+                    u.request_id,
+                    u.ok
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Ledger rows at or after `since` (unix seconds), oldest first.
+    pub fn usage_since(&self, since: i64) -> Result<Vec<UsageRow>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT at, phase, provider, model, input_tokens, output_tokens, cache_write_tokens,
+                        cache_read_tokens, usd, wall_ms, batch, request_id, ok
+                   FROM usage WHERE at >= ?1 ORDER BY at, id",
+            )?;
+            stmt.query_map([since], |r| {
+                Ok(UsageRow {
+                    at: r.get(0)?,
+                    phase: r.get(1)?,
+                    provider: r.get(2)?,
+                    model: r.get(3)?,
+                    input_tokens: r.get(4)?,
+                    output_tokens: r.get(5)?,
+                    cache_write_tokens: r.get(6)?,
+                    cache_read_tokens: r.get(7)?,
+                    usd: r.get(8)?,
+                    wall_ms: r.get(9)?,
+                    batch: r.get(10)?,
+                    request_id: r.get(11)?,
+                    ok: r.get(12)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    /// Records what was sent: size and hash of the body, never the body.
+    pub fn record_request(
+        &mut self,
+        provider: &str,
+        model: &str,
+        bytes: usize,
+        sha256: &str,
+        request_id: Option<&str>,
+        outcome: &str,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO requests (at, provider, model, bytes, sha256, request_id, outcome)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    now_secs(),
+                    provider,
+                    model,
+                    bytes as i64,
+                    sha256,
+                    request_id,
+                    outcome
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The spec a generation came from, for the generation whose result is `commit`.
+    pub fn spec_for_commit(&self, commit: &str) -> Result<Option<String>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT spec_path FROM generations WHERE result_commit = ?1 AND spec_path IS NOT NULL
+                  ORDER BY created_at DESC LIMIT 1",
+                [commit],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+}

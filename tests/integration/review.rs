@@ -1,0 +1,271 @@
+//! Claude review against the fake API: only a well-formed approval opens the gate, whatever the
+//! network, the answer or the diff does; nothing secret leaves; large changes go in parts.
+
+use std::time::Duration;
+
+use crate::support::anthropic::{FakeAnthropic, KEY, Reply};
+use crate::support::{GENERATED, TestRepo};
+
+fn approvals(repo: &TestRepo) -> i64 {
+    repo.count("SELECT COUNT(*) FROM verdicts WHERE decision = 'approve'")
+}
+
+#[test]
+fn overloaded_twice_then_approved_opens_the_gate() {
+    let repo = TestRepo::with_generation();
+    let api = FakeAnthropic::start(vec![
+        Reply::overloaded(),
+        Reply::overloaded(),
+        Reply::Approve,
+    ]);
+    repo.review(&api, &["hybrid/port"])
+        .success()
+        .stderr_has("approved: the gate now lets change");
+    let statuses: Vec<u16> = api.log().iter().map(|l| l.status).collect();
+    assert_eq!(statuses, vec![529, 529, 200]);
+    assert_eq!(approvals(&repo), 1);
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM usage WHERE phase = 'review' AND ok = 1"),
+        1
+    );
+    assert!(repo.count("SELECT COUNT(*) FROM usage WHERE usd > 0") == 1);
+    repo.hybrid(&["pending"])
+        .success()
+        .stderr_has("no unreviewed local output");
+    repo.git(&["merge", "-q", "--ff-only", "hybrid/port"]);
+    // Approved lines stay approved when pasted elsewhere, re-indented.
+    let pasted: String = GENERATED.lines().map(|l| format!("  {l}\n")).collect();
+    repo.write("src/copy.rs", pasted);
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "copy approved code"]);
+    // A second review of an approved change spends nothing.
+    repo.review(&api, &["main~2..hybrid/port"]);
+    assert_eq!(api.log().len(), 3);
+}
+
+#[test]
+fn new_output_after_an_approval_is_blocked_and_human_edits_are_not() {
+    let repo = TestRepo::with_generation();
+    let api = FakeAnthropic::start(vec![]);
+    repo.review(&api, &["hybrid/port"]).success();
+    repo.git(&["checkout", "-q", "hybrid/port"]);
+    repo.write(
+        "src/port.rs",
+        format!("{GENERATED}pub fn default_port() -> u16 {{\n    std::env::var(\"PORT\").ok().and_then(|p| p.parse().ok()).unwrap_or(8080)\n}}\n"),
+    );
+    repo.git(&["commit", "-q", "-a", "-m", "more generated"]);
+    repo.hybrid(&["adopt", "hybrid/port", "--model", "qwen"])
+        .success();
+    repo.git(&["checkout", "-q", "main"]);
+    repo.try_git(&["merge", "--ff-only", "hybrid/port"])
+        .blocked()
+        .stderr_has("src/port.rs: 2 lines (8-9)");
+    // The refused fast-forward left the working tree updated; main itself did not move.
+    repo.git(&["reset", "-q", "--hard"]);
+    // The approved first commit alone may land, and a human may edit it afterwards.
+    repo.git(&["merge", "-q", "--ff-only", "hybrid/port~1"]);
+    repo.write(
+        "src/port.rs",
+        GENERATED.replace("bad port", "invalid port number"),
+    );
+    repo.git(&["commit", "-q", "-a", "-m", "human rewording"]);
+}
+
+#[test]
+fn nothing_but_a_well_formed_approval_approves() {
+    let cases: Vec<(Reply, &str)> = vec![
+        (Reply::RequestChanges, "request_changes"),
+        (Reply::Refusal, "refused"),
+        (Reply::Prose, "not the verdict's JSON"),
+        (Reply::MaxTokens, "max_tokens"),
+        (Reply::OffSchema, "not the verdict's JSON"),
+        (
+            Reply::Error {
+                status: 400,
+                kind: "invalid_request_error",
+                message: "prompt is too long",
+                headers: vec![],
+            },
+            "HTTP 400",
+        ),
+        (
+            Reply::Error {
+                status: 429,
+                kind: "rate_limit_error",
+                message: "You have exceeded your spend limit",
+                headers: vec![("retry-after", "1")],
+            },
+            "spend limit",
+        ),
+    ];
+    let repo = TestRepo::with_generation();
+    for (reply, reason) in cases {
+        let api = FakeAnthropic::start(vec![reply.clone()]);
+        let run = repo.review(&api, &["hybrid/port"]);
+        assert_eq!(run.code(), Some(1), "{reply:?}\n{}", run.stderr());
+        run.stderr_has(reason).stderr_has("the gate still blocks");
+        assert_eq!(api.log().len(), 1, "{reply:?} is not retried");
+        assert_eq!(approvals(&repo), 0, "{reply:?}");
+        repo.try_git(&["merge", "--ff-only", "hybrid/port"])
+            .blocked();
+    }
+    // A wrong key and a model the API does not know.
+    let api = FakeAnthropic::start(vec![]);
+    repo.review_with(
+        &api,
+        &["hybrid/port"],
+        &[("ANTHROPIC_API_KEY", "sk-ant-wrong")],
+    )
+    .failure()
+    .stderr_has("ANTHROPIC_API_KEY");
+    repo.review(&api, &["hybrid/port", "--model", "claude-nonexistent-9"])
+        .failure()
+        .stderr_has("HTTP 404")
+        .stderr_has("--model");
+    // A reviewer that says nothing for longer than we wait.
+    let api = FakeAnthropic::start(vec![Reply::Hang(Duration::from_secs(3)); 8]);
+    repo.review_with(&api, &["hybrid/port"], &[("GIT_HYBRID_API_TIMEOUT", "0.3")])
+        .failure()
+        .stderr_has("nothing was approved")
+        .stderr_has("GIT_HYBRID_API_TIMEOUT");
+    assert_eq!(approvals(&repo), 0);
+    repo.try_git(&["merge", "--ff-only", "hybrid/port"])
+        .blocked();
+}
+
+#[test]
+fn without_an_api_key_the_error_names_it() {
+    let repo = TestRepo::with_generation();
+    let mut cmd = repo.command("git");
+    cmd.args(["hybrid", "review", "hybrid/port"]);
+    repo.run(cmd)
+        .failure()
+        .stderr_has("ANTHROPIC_API_KEY is not set");
+}
+
+#[test]
+fn secrets_never_leave_and_every_request_is_well_formed() {
+    let repo = TestRepo::new();
+    repo.git(&["checkout", "-q", "-b", "hybrid/cfg"]);
+    let secrets = [
+        "AKIAIOSFODNN7EXAMPLE",
+        "sk-ant-api03-Zx9qLmN3bV7cR1tY5uI8oP2aS4dF6gH0jK",
+        "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+        "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2xTbs",
+    ];
+    repo.write(
+        "src/config.rs",
+        format!(
+            "pub const AWS_KEY: &str = \"{}\";\npub const CLAUDE: &str = \"{}\";\npub const GH: &str = \"{}\";\npub const PEM: &str = \"-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----\";\n",
+            secrets[0], secrets[1], secrets[2], secrets[3]
+        ),
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "config"]);
+    repo.hybrid(&["adopt", "hybrid/cfg"]).success();
+    let api = FakeAnthropic::start(vec![Reply::RequestChanges]);
+    repo.review(&api, &["hybrid/cfg"])
+        .stderr_has("secrets redacted before sending");
+    let log = api.log();
+    assert_eq!(log.len(), 1);
+    for entry in &log {
+        assert!(entry.rejected.is_none(), "rejected: {:?}", entry.rejected);
+        for secret in secrets.iter().chain([&KEY]) {
+            assert!(!entry.body.contains(secret), "{secret} was sent");
+        }
+        assert!(entry.body.contains("[REDACTED:aws-access-key]"));
+        assert!(!entry.body.contains("temperature") && !entry.body.contains("tool_choice"));
+    }
+    // What was sent is on record: size and hash, not content.
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM requests WHERE length(sha256) = 64 AND bytes > 0"),
+        1
+    );
+}
+
+#[test]
+fn a_five_thousand_line_change_is_approved_only_when_every_part_is() {
+    let repo = TestRepo::new();
+    repo.git(&["checkout", "-q", "-b", "hybrid/big"]);
+    let big: String = (0..5000)
+        .map(|i| format!("pub fn generated_function_number_{i}(input: u64) -> u64 {{ input.wrapping_mul({i}) }}\n"))
+        .collect();
+    repo.write("src/big.rs", big);
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "big"]);
+    repo.hybrid(&["adopt", "hybrid/big"]).success();
+    let parts_env = [("GIT_HYBRID_REVIEW_PART_TOKENS", "30000")];
+    // Every part but the third approves.
+    let api = FakeAnthropic::start(vec![Reply::Approve, Reply::Approve, Reply::RequestChanges]);
+    let run = repo.review_with(&api, &["hybrid/big"], &parts_env);
+    run.failure()
+        .stderr_has("part 3")
+        .stderr_has("request_changes");
+    let parts = api.log().len();
+    assert!(parts >= 4, "{parts} parts");
+    assert_eq!(approvals(&repo), 0);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.try_git(&["merge", "--ff-only", "hybrid/big"])
+        .blocked_by("hybrid/big");
+    repo.git(&["reset", "-q", "--hard"]);
+    // All parts approve: now the change is approved.
+    let api = FakeAnthropic::start(vec![]);
+    repo.review_with(&api, &["hybrid/big"], &parts_env)
+        .success()
+        .stderr_has(&format!("in {parts} parts"));
+    assert_eq!(api.log().len(), parts);
+    repo.git(&["merge", "-q", "--ff-only", "hybrid/big"]);
+}
+
+#[test]
+fn withheld_files_stay_unapproved() {
+    let repo = TestRepo::with_generation();
+    repo.git(&["checkout", "-q", "hybrid/port"]);
+    repo.write(
+        "secret/keys.rs",
+        "pub fn private_signing_material() -> Vec<u8> { vec![1, 2, 3] }\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "more"]);
+    repo.hybrid(&["adopt", "hybrid/port~1..hybrid/port"])
+        .success();
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(".hybridignore", "secret/\n");
+    let api = FakeAnthropic::start(vec![]);
+    repo.review(&api, &["hybrid/port"])
+        .success()
+        .stderr_has("not reviewed: secret/keys.rs");
+    assert!(!api.log()[0].body.contains("private_signing_material"));
+    // The reviewed file's lines are approved, the withheld one's are not, nor is the change.
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM verdicts WHERE complete = 0"),
+        1
+    );
+    repo.try_git(&["merge", "--ff-only", "hybrid/port"])
+        .failure()
+        .stderr_has("secret/keys.rs: 1 line");
+    repo.git(&["merge", "-q", "--ff-only", "hybrid/port~1"]);
+}
+
+#[test]
+fn hidden_characters_are_found_locally_and_block_approval() {
+    let repo = TestRepo::new();
+    repo.git(&["checkout", "-q", "-b", "hybrid/trojan"]);
+    repo.write(
+        "src/auth.rs",
+        "pub fn is_admin(level: &str) -> bool {\n    level != \"user\u{202E} \u{2066}// admin check\u{2069} \u{2066}\"\n}\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "auth"]);
+    repo.hybrid(&["adopt", "hybrid/trojan"]).success();
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    repo.review(&api, &["hybrid/trojan"])
+        .failure()
+        .stderr_has("bidirectional control U+202E")
+        .stderr_has("not approved");
+    assert_eq!(approvals(&repo), 0);
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM findings WHERE source = 'local'"),
+        4
+    );
+}

@@ -1,0 +1,417 @@
+//! A local stand-in for the Anthropic Messages API, for tests: the real protocol (status codes,
+//! error bodies, `request-id`, retry headers, SSE events with `thinking` and `text` blocks, usage
+//! with cache fields) and the real API's refusals of malformed requests: unknown fields, bad
+//! messages, a forced tool call on an always-thinking model, sampling parameters on 5.x models
+//! (400), an unknown model (404), a missing or wrong key (401).
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+pub const KEY: &str = "sk-ant-test-0123456789abcdefghijklmnop";
+
+const MODELS: &[&str] = &[
+    "claude-opus-5-5",
+    "claude-sonnet-5-5",
+    "claude-haiku-5-5",
+    "claude-fable-5-1",
+    "claude-opus-5",
+    "claude-opus-4-5",
+    "claude-sonnet-4-5",
+    "claude-haiku-4-5",
+];
+const ALWAYS_THINKING: &[&str] = &["claude-opus-5-5", "claude-fable-5-1"];
+const TOP_LEVEL: &[&str] = &[
+    "model",
+    "messages",
+    "max_tokens",
+    "system",
+    "metadata",
+    "stop_sequences",
+    "stream",
+    "temperature",
+    "top_k",
+    "top_p",
+    "tools",
+    "tool_choice",
+    "thinking",
+    "output_config",
+    "service_tier",
+    "container",
+    "context_management",
+    "mcp_servers",
+];
+
+/// What the server answers to the next valid request.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    Approve,
+    RequestChanges,
+    /// An HTTP error with the API's error body and extra headers.
+    Error {
+        status: u16,
+        kind: &'static str,
+        message: &'static str,
+        headers: Vec<(&'static str, &'static str)>,
+    },
+    /// Text that is not the verdict's JSON.
+    Prose,
+    Refusal,
+    MaxTokens,
+    /// JSON off the schema.
+    OffSchema,
+    /// Says nothing for this long, then approves.
+    Hang(Duration),
+}
+
+impl Reply {
+    pub fn overloaded() -> Reply {
+        Reply::Error {
+            status: 529,
+            kind: "overloaded_error",
+            message: "Overloaded",
+            headers: vec![("retry-after-ms", "20")],
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Logged {
+    pub status: u16,
+    pub body: String,
+    /// Why the request was rejected as malformed, when it was.
+    pub rejected: Option<String>,
+}
+
+#[derive(Default)]
+struct State {
+    script: VecDeque<Reply>,
+    log: Vec<Logged>,
+    cached: HashSet<String>,
+    counter: u64,
+}
+
+pub struct FakeAnthropic {
+    pub url: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeAnthropic {
+    /// Starts a server that answers with `script` in order, then approves.
+    pub fn start(script: Vec<Reply>) -> FakeAnthropic {
+        let server = tiny_http::Server::http("127.0.0.1:0").expect("fake API binds");
+        let url = format!("http://{}", server.server_addr());
+        let state = Arc::new(Mutex::new(State {
+            script: script.into(),
+            ..State::default()
+        }));
+        let shared = Arc::clone(&state);
+        std::thread::spawn(move || {
+            for request in server.incoming_requests() {
+                let state = Arc::clone(&shared);
+                std::thread::spawn(move || handle(request, &state));
+            }
+        });
+        FakeAnthropic { url, state }
+    }
+
+    pub fn log(&self) -> Vec<Logged> {
+        self.state.lock().unwrap().log.clone()
+    }
+
+    /// Requests that reached the reviewer (not rejected, not failed by the script).
+    pub fn answered(&self) -> Vec<Logged> {
+        self.log().into_iter().filter(|l| l.status == 200).collect()
+    }
+}
+
+fn error_body(kind: &str, message: &str, id: &str) -> String {
+    json!({"type": "error", "error": {"type": kind, "message": message}, "request_id": id})
+        .to_string()
+}
+
+fn handle(mut request: tiny_http::Request, state: &Mutex<State>) {
+    let mut body = String::new();
+    let _ = request.as_reader().read_to_string(&mut body);
+    let header = |name: &str| {
+        request
+            .headers()
+            .iter()
+            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str().to_string())
+    };
+    let id = {
+        let mut s = state.lock().unwrap();
+        s.counter += 1;
+        format!("req_fake_{:06}", s.counter)
+    };
+    let verdict = validate(&request, &body, &header);
+    let (status, kind, message, extra, reply) = match verdict {
+        Err((status, kind, message)) => (status, kind, message, vec![], None),
+        Ok(model_and_system) => {
+            let reply = state
+                .lock()
+                .unwrap()
+                .script
+                .pop_front()
+                .unwrap_or(Reply::Approve);
+            match reply {
+                Reply::Error {
+                    status,
+                    kind,
+                    message,
+                    headers,
+                } => (status, kind.to_string(), message.to_string(), headers, None),
+                other => (
+                    200,
+                    String::new(),
+                    String::new(),
+                    vec![],
+                    Some((other, model_and_system)),
+                ),
+            }
+        }
+    };
+    let rejected = (status == 400 || status == 404 || status == 401).then(|| message.clone());
+    state.lock().unwrap().log.push(Logged {
+        status,
+        body: body.clone(),
+        rejected,
+    });
+    let id_header = tiny_http::Header::from_bytes("request-id", id.as_bytes()).unwrap();
+    let Some((reply, (model, system))) = reply else {
+        let mut response = tiny_http::Response::from_string(error_body(&kind, &message, &id))
+            .with_status_code(status)
+            .with_header(id_header)
+            .with_header(
+                tiny_http::Header::from_bytes("content-type", "application/json").unwrap(),
+            );
+        for (k, v) in extra {
+            response = response.with_header(tiny_http::Header::from_bytes(k, v).unwrap());
+        }
+        let _ = request.respond(response);
+        return;
+    };
+    if let Reply::Hang(d) = reply {
+        std::thread::sleep(d);
+    }
+    // Usage the way the API reports it: the cached system prompt is written once, then read.
+    let total = (body.len() / 4) as u64;
+    let system_tokens = (system.len() / 4) as u64;
+    let first = state.lock().unwrap().cached.insert(system.clone());
+    let (write, read) = if first {
+        (system_tokens, 0)
+    } else {
+        (0, system_tokens)
+    };
+    let input = total.saturating_sub(system_tokens);
+    let (stop, text) = match reply {
+        Reply::Approve | Reply::Hang(_) => ("end_turn", json!({"decision": "approve", "summary": "Correct and safe.", "findings": []}).to_string()),
+        Reply::RequestChanges => ("end_turn", json!({"decision": "request_changes", "summary": "Input is not validated.", "findings": [
+            {"path": "src/port.rs", "line": 6, "severity": "high", "category": "edge_cases", "message": "Port 0 is accepted.", "suggestion": "Reject 0."}
+        ]}).to_string()),
+        Reply::Prose => ("end_turn", "This change looks good to me. I approve.".to_string()),
+        Reply::Refusal => ("refusal", String::new()),
+        Reply::MaxTokens => ("max_tokens", "{\"decision\": \"approve\", \"summ".to_string()),
+        Reply::OffSchema => ("end_turn", json!({"decision": "lgtm", "summary": "ok", "findings": []}).to_string()),
+        Reply::Error { .. } => unreachable!(),
+    };
+    let output = (text.len() / 4 + 5) as u64;
+    let mut events = Vec::new();
+    let mut event =
+        |name: &str, data: Value| events.push(format!("event: {name}\ndata: {data}\n\n"));
+    event(
+        "message_start",
+        json!({"type": "message_start", "message": {
+            "id": format!("msg_{id}"), "type": "message", "role": "assistant", "model": model,
+            "content": [], "stop_reason": null, "stop_sequence": null,
+            "usage": {"input_tokens": input, "output_tokens": 1, "cache_creation_input_tokens": write, "cache_read_input_tokens": read}
+        }}),
+    );
+    event(
+        "content_block_start",
+        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
+    );
+    event(
+        "content_block_delta",
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "c2ln"}}),
+    );
+    event(
+        "content_block_stop",
+        json!({"type": "content_block_stop", "index": 0}),
+    );
+    event("ping", json!({"type": "ping"}));
+    if stop != "refusal" {
+        event(
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}}),
+        );
+        let chars: Vec<char> = text.chars().collect();
+        for piece in chars.chunks(17) {
+            let piece: String = piece.iter().collect();
+            event(
+                "content_block_delta",
+                json!({"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": piece}}),
+            );
+        }
+        event(
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 1}),
+        );
+    }
+    event(
+        "message_delta",
+        json!({"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": null}, "usage": {"output_tokens": output}}),
+    );
+    event("message_stop", json!({"type": "message_stop"}));
+    let response = tiny_http::Response::from_string(events.concat())
+        .with_header(id_header)
+        .with_header(tiny_http::Header::from_bytes("content-type", "text/event-stream").unwrap());
+    let _ = request.respond(response);
+}
+
+type Rejection = (u16, String, String);
+
+fn bad(message: impl Into<String>) -> Rejection {
+    (400, "invalid_request_error".into(), message.into())
+}
+
+/// The real API's checks, as far as this product can trip them. Ok: (model, system text).
+fn validate(
+    request: &tiny_http::Request,
+    body: &str,
+    header: &dyn Fn(&str) -> Option<String>,
+) -> Result<(String, String), Rejection> {
+    if request.method() != &tiny_http::Method::Post || request.url() != "/v1/messages" {
+        return Err((
+            404,
+            "not_found_error".into(),
+            format!("Not found: {}", request.url()),
+        ));
+    }
+    match header("x-api-key") {
+        None => {
+            return Err((
+                401,
+                "authentication_error".into(),
+                "x-api-key header is required".into(),
+            ));
+        }
+        Some(k) if k != KEY => {
+            return Err((
+                401,
+                "authentication_error".into(),
+                "invalid x-api-key".into(),
+            ));
+        }
+        Some(_) => {}
+    }
+    if header("anthropic-version").as_deref() != Some("2023-06-01") {
+        return Err(bad("anthropic-version: header is required"));
+    }
+    let v: Value = serde_json::from_str(body).map_err(|e| bad(format!("invalid JSON: {e}")))?;
+    let obj = v.as_object().ok_or_else(|| bad("body must be an object"))?;
+    for key in obj.keys() {
+        if !TOP_LEVEL.contains(&key.as_str()) {
+            return Err(bad(format!("{key}: Extra inputs are not permitted")));
+        }
+    }
+    let model = v["model"]
+        .as_str()
+        .ok_or_else(|| bad("model: Field required"))?
+        .to_string();
+    if v["max_tokens"].as_u64().is_none_or(|n| n < 1) {
+        return Err(bad("max_tokens: Field required"));
+    }
+    let messages = v["messages"]
+        .as_array()
+        .ok_or_else(|| bad("messages: Field required"))?;
+    if messages.is_empty() || messages[0]["role"] != "user" {
+        return Err(bad("messages: first message must use the \"user\" role"));
+    }
+    for (i, m) in messages.iter().enumerate() {
+        let role = m["role"].as_str().unwrap_or_default();
+        if !["user", "assistant"].contains(&role) || (i > 0 && messages[i - 1]["role"] == m["role"])
+        {
+            return Err(bad(format!(
+                "messages.{i}: roles must alternate between \"user\" and \"assistant\""
+            )));
+        }
+        check_content(&m["content"], &format!("messages.{i}.content"))?;
+    }
+    let system = match &v["system"] {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => {
+            check_content(other, "system")?;
+            other
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|b| b["text"].as_str())
+                .collect()
+        }
+    };
+    if let Some(format) = v.get("output_config").map(|c| &c["format"])
+        && (format["type"] != "json_schema" || !format["schema"].is_object())
+    {
+        return Err(bad(
+            "output_config.format: expected {type: \"json_schema\", schema: {...}}",
+        ));
+    }
+    if !MODELS.contains(&model.as_str()) {
+        return Err((404, "not_found_error".into(), format!("model: {model}")));
+    }
+    let is_5x = model.contains("-5-") || model.ends_with("-5");
+    if is_5x {
+        for p in ["temperature", "top_p", "top_k"] {
+            if obj.contains_key(p) {
+                return Err(bad(format!("{p}: is not supported on {model}; remove it")));
+            }
+        }
+    }
+    if ALWAYS_THINKING.contains(&model.as_str())
+        && matches!(v["tool_choice"]["type"].as_str(), Some("tool" | "any"))
+    {
+        return Err(bad(
+            "tool_choice: forcing tool use is not compatible with thinking",
+        ));
+    }
+    Ok((model, system))
+}
+
+fn check_content(content: &Value, at: &str) -> Result<(), Rejection> {
+    match content {
+        Value::String(s) if !s.is_empty() => Ok(()),
+        Value::Array(blocks) if !blocks.is_empty() => {
+            for (i, b) in blocks.iter().enumerate() {
+                let keys: Vec<&String> = b
+                    .as_object()
+                    .map(|o| o.keys().collect())
+                    .unwrap_or_default();
+                if b["type"] != "text" || !b["text"].is_string() || b["text"] == "" {
+                    return Err(bad(format!(
+                        "{at}.{i}: text blocks must have non-empty text"
+                    )));
+                }
+                if let Some(k) = keys
+                    .iter()
+                    .find(|k| !["type", "text", "cache_control"].contains(&k.as_str()))
+                {
+                    return Err(bad(format!("{at}.{i}.{k}: Extra inputs are not permitted")));
+                }
+                if !b["cache_control"].is_null()
+                    && b["cache_control"] != json!({"type": "ephemeral"})
+                {
+                    return Err(bad(format!("{at}.{i}.cache_control: invalid")));
+                }
+            }
+            Ok(())
+        }
+        _ => Err(bad(format!(
+            "{at}: must be a non-empty string or list of blocks"
+        ))),
+    }
+}
