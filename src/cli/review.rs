@@ -106,13 +106,33 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         tip_commit: tip_commit.map(|t| t.to_string()),
         worktree: repo.worktree(),
     };
+    // Everything found before sending is said before sending.
+    let prepared = review::prepare(&repo.git, &change, &options)?;
+    if prepared.redactions > 0 {
+        ui::say(format!(
+            "{} secret{} redacted before sending",
+            prepared.redactions,
+            if prepared.redactions == 1 { "" } else { "s" }
+        ));
+    }
+    for path in &prepared.withheld {
+        ui::say(format!(
+            "not reviewed: {path} (withheld by .hybridignore; its lines stay unapproved)"
+        ));
+    }
+    for f in &prepared.local_findings {
+        ui::say(format!(
+            "  {}:{} [{} {}] {}",
+            f.path, f.line, f.severity, f.category, f.message
+        ));
+    }
     let bar = ProgressBar::new_spinner();
     bar.set_style(
         ProgressStyle::with_template("hybrid: {spinner} {msg} ({elapsed})")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    let outcome = review::review(&repo.git, &mut store, &change, &options, &|m| {
+    let outcome = review::send(&mut store, prepared, &options, &|m| {
         bar.set_message(m.to_string())
     });
     bar.finish_and_clear();
@@ -128,24 +148,6 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         if outcome.parts.len() == 1 { "" } else { "s" },
         args.model
     ));
-    if outcome.redactions > 0 {
-        ui::say(format!(
-            "{} secret{} redacted before sending",
-            outcome.redactions,
-            if outcome.redactions == 1 { "" } else { "s" }
-        ));
-    }
-    for path in &outcome.withheld {
-        ui::say(format!(
-            "not reviewed: {path} (withheld by .hybridignore; its lines stay unapproved)"
-        ));
-    }
-    for f in &outcome.local_findings {
-        ui::say(format!(
-            "  {}:{} [{} {}] {}",
-            f.path, f.line, f.severity, f.category, f.message
-        ));
-    }
     let mut failures = Vec::new();
     for part in &outcome.parts {
         let label = if outcome.parts.len() > 1 {

@@ -226,6 +226,19 @@ pub struct Call {
     pub wall: Duration,
 }
 
+/// The request's body as sent, with its size and hash for the audit record.
+pub fn encode(request: &Request) -> Result<(Vec<u8>, Sent), Error> {
+    let body = serde_json::to_vec(request).map_err(|e| Error::Protocol(e.to_string()))?;
+    let sent = Sent {
+        bytes: body.len(),
+        sha256: Sha256::digest(&body)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    };
+    Ok((body, sent))
+}
+
 pub struct Client {
     http: reqwest::Client,
     config: Config,
@@ -249,14 +262,7 @@ impl Client {
         request: &Request,
         mut progress: impl FnMut(usize),
     ) -> Result<Call, Error> {
-        let body = serde_json::to_vec(request).map_err(|e| Error::Protocol(e.to_string()))?;
-        let sent = Sent {
-            bytes: body.len(),
-            sha256: Sha256::digest(&body)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
-        };
+        let (body, sent) = encode(request)?;
         let started = Instant::now();
         let policy = &self.config.retry;
         let mut attempt = 0;

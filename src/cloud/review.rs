@@ -73,6 +73,7 @@ pub struct PartOutcome {
     pub files: Vec<String>,
     pub result: Result<Verdict, PartFailure>,
     pub usage: Option<client::Usage>,
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -316,14 +317,32 @@ fn named_files(repo: &Repository, spec: &str, tip: Option<Oid>, budget: usize) -
     out
 }
 
-/// Reviews `change`, records what happened, and says whether it was approved.
-pub fn review(
+/// One request to send, and the files it covers.
+#[derive(Debug)]
+pub struct PreparedPart {
+    pub files: Vec<String>,
+    pub request: Request,
+}
+
+/// Everything decided before anything is sent: what goes in which part, what is withheld, what
+/// was redacted, and what the local scan found.
+#[derive(Debug)]
+pub struct Prepared {
+    pub change_id: String,
+    pub parts: Vec<PreparedPart>,
+    pub withheld: Vec<String>,
+    pub local_findings: Vec<FindingRow>,
+    pub redactions: usize,
+    /// Fingerprints of the added lines in the files that are sent (an approval approves these).
+    reviewed_fingerprints: Vec<crate::change::Fingerprint>,
+}
+
+/// Builds the requests for reviewing `change`, sending nothing.
+pub fn prepare(
     repo: &Repository,
-    store: &mut Store,
     change: &Change,
     options: &Options<'_>,
-    progress: &dyn Fn(&str),
-) -> Result<Outcome, Error> {
+) -> Result<Prepared, Error> {
     let change_id = change.id().to_string();
     let ignore = load_ignore(options.worktree)?;
     let mut withheld = Vec::new();
@@ -391,15 +410,7 @@ pub fn review(
 
     let parts = split(sections, options.part_tokens);
     let total = parts.len();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Error::Runtime)?;
-    let client = Client::new(client::Config::from_env()?)?;
-    let prices = Prices::load();
-    let date = cost::today();
-    let mut outcomes = Vec::new();
-    let mut usd = 0.0;
+    let mut prepared = Vec::new();
     for (index, part) in parts.into_iter().enumerate() {
         let files: Vec<String> = part.iter().map(|s| s.path.clone()).collect();
         let fence = nonce(&change_id);
@@ -427,6 +438,45 @@ pub fn review(
             })),
             stream: true,
         };
+        prepared.push(PreparedPart { files, request });
+    }
+    Ok(Prepared {
+        change_id,
+        parts: prepared,
+        withheld,
+        local_findings,
+        redactions,
+        reviewed_fingerprints,
+    })
+}
+
+/// Sends the prepared parts, records every call, the verdict and its approved lines, and says
+/// whether the change was approved.
+pub fn send(
+    store: &mut Store,
+    prepared: Prepared,
+    options: &Options<'_>,
+    progress: &dyn Fn(&str),
+) -> Result<Outcome, Error> {
+    let Prepared {
+        change_id,
+        parts,
+        withheld,
+        local_findings,
+        redactions,
+        reviewed_fingerprints,
+    } = prepared;
+    let total = parts.len();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    let client = Client::new(client::Config::from_env()?)?;
+    let prices = Prices::load();
+    let date = cost::today();
+    let mut outcomes = Vec::new();
+    let mut usd = 0.0;
+    for (index, PreparedPart { files, request }) in parts.into_iter().enumerate() {
         tracing::trace!(prompt = %serde_json::to_string(&request).unwrap_or_default(), "review request");
         progress(&format!(
             "reviewing part {}/{total} with {}",
@@ -440,7 +490,7 @@ pub fn review(
                 options.model
             ))
         }));
-        let (result, usage) = match call {
+        let (result, usage, request_id) = match call {
             Ok(Call {
                 response,
                 sent,
@@ -459,18 +509,23 @@ pub fn review(
                     part_usd,
                     parsed.is_ok(),
                 )?;
-                (parsed.map_err(PartFailure::Answer), Some(response.usage))
+                (
+                    parsed.map_err(PartFailure::Answer),
+                    Some(response.usage),
+                    response.request_id,
+                )
             }
             Err(e) => {
+                let (_, sent) = client::encode(&request)?;
                 store.record_request(
                     "anthropic",
                     options.model,
-                    serde_json::to_vec(&request).map(|b| b.len()).unwrap_or(0),
-                    "",
+                    sent.bytes,
+                    &sent.sha256,
                     None,
                     &format!("failed: {e}"),
                 )?;
-                (Err(PartFailure::Call(e)), None)
+                (Err(PartFailure::Call(e)), None, None)
             }
         };
         let failed_hard = matches!(&result, Err(PartFailure::Call(e)) if e.is_auth());
@@ -479,6 +534,7 @@ pub fn review(
             files,
             result,
             usage,
+            request_id,
         });
         if failed_hard {
             // A refused key refuses every part the same way: no point spending the others.
@@ -524,29 +580,38 @@ pub fn review(
                 }));
             }
         }
-        verdict_id = Some(store.record_verdict(&VerdictRecord {
-            change_id: change_id.clone(),
-            decision: if approved {
-                Decision::Approve.as_str()
-            } else {
-                Decision::RequestChanges.as_str()
-            },
-            model: options.model.to_string(),
-            request_id: None,
-            raw_response: Some(serde_json::Value::Array(raw).to_string()),
-            summary: summaries.join("\n"),
-            complete: withheld.is_empty(),
-            base_commit: options.base_commit.clone(),
-            tip_commit: options.tip_commit.clone(),
-            target: options.target.clone(),
-            parts: total as u32,
-            findings,
-            approved: if approved {
-                reviewed_fingerprints
-            } else {
-                Vec::new()
-            },
-        })?);
+        verdict_id = Some(
+            store.record_verdict(&VerdictRecord {
+                change_id: change_id.clone(),
+                decision: if approved {
+                    Decision::Approve.as_str()
+                } else {
+                    Decision::RequestChanges.as_str()
+                },
+                model: options.model.to_string(),
+                request_id: Some(
+                    outcomes
+                        .iter()
+                        .filter_map(|p| p.request_id.as_deref())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                )
+                .filter(|ids| !ids.is_empty()),
+                raw_response: Some(serde_json::Value::Array(raw).to_string()),
+                summary: summaries.join("\n"),
+                complete: withheld.is_empty(),
+                base_commit: options.base_commit.clone(),
+                tip_commit: options.tip_commit.clone(),
+                target: options.target.clone(),
+                parts: total as u32,
+                findings,
+                approved: if approved {
+                    reviewed_fingerprints
+                } else {
+                    Vec::new()
+                },
+            })?,
+        );
     }
     Ok(Outcome {
         change_id,
