@@ -8,6 +8,7 @@
 //! id: the test vectors in `tests/` exist to make that impossible to do silently.
 
 mod fingerprint;
+pub mod render;
 
 pub use fingerprint::{Fingerprint, blob_fingerprint, fingerprint};
 

@@ -10,6 +10,8 @@ mod hook;
 mod install;
 mod pending;
 mod review;
+mod show;
+mod stats;
 mod uninstall;
 mod verify;
 
@@ -42,6 +44,8 @@ enum Command {
     Adopt(adopt::Args),
     Pending(pending::Args),
     Review(review::Args),
+    Show(show::Args),
+    Stats(stats::Args),
     Verify(verify::Args),
     Doctor(doctor::Args),
     #[command(hide = true)]
@@ -73,6 +77,8 @@ pub fn main() -> ExitCode {
         Command::Adopt(args) => adopt::run(args),
         Command::Pending(args) => pending::run(args),
         Command::Review(args) => review::run(args),
+        Command::Show(args) => show::run(args),
+        Command::Stats(args) => stats::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Hook(args) => hook::run(args),

@@ -48,17 +48,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                 .map(|r| r.trim_start_matches("refs/heads/").to_string())
                 .unwrap_or_else(|| "HEAD".into()),
         };
-        let range = if spec.contains("..") {
-            Range::parse(&repo, &spec)?
-        } else {
-            let tip = repo.commit_id(&spec)?;
-            Range {
-                base: repo.base_for_new_ref(tip, settings.default_branch.as_deref()),
-                tip,
-                branch: None,
-                display: spec.clone(),
-            }
-        };
+        let range = Range::against_default(&repo, &spec, settings.default_branch.as_deref())?;
         let change = range.change(&repo)?;
         (spec, range.base, Some(range.tip), change)
     };

@@ -133,6 +133,60 @@ pub fn parse_date(date: &str) -> Option<i64> {
     (date_of(secs) == date.trim()).then_some(secs)
 }
 
+/// One line of the ledger summary: everything spent in one phase on one model.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct LedgerLine {
+    pub phase: String,
+    pub model: String,
+    pub calls: u64,
+    pub failed_calls: u64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cache_write_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub usd: f64,
+    /// Calls whose model had no price: their cost is not in `usd`.
+    pub unpriced_calls: u64,
+    pub wall_ms: i64,
+}
+
+impl LedgerLine {
+    fn add(&mut self, row: &crate::store::UsageRow) {
+        self.calls += 1;
+        self.failed_calls += u64::from(!row.ok);
+        self.input_tokens += row.input_tokens;
+        self.output_tokens += row.output_tokens;
+        self.cache_write_tokens += row.cache_write_tokens;
+        self.cache_read_tokens += row.cache_read_tokens;
+        match row.usd {
+            Some(usd) => self.usd += usd,
+            None => self.unpriced_calls += 1,
+        }
+        self.wall_ms += row.wall_ms;
+    }
+}
+
+/// Ledger rows summed per (phase, model), in a stable order, and the total.
+pub fn summarize(rows: &[crate::store::UsageRow]) -> (Vec<LedgerLine>, LedgerLine) {
+    let mut lines: std::collections::BTreeMap<(String, String), LedgerLine> = Default::default();
+    let mut total = LedgerLine {
+        phase: "total".into(),
+        ..LedgerLine::default()
+    };
+    for row in rows {
+        lines
+            .entry((row.phase.clone(), row.model.clone()))
+            .or_insert_with(|| LedgerLine {
+                phase: row.phase.clone(),
+                model: row.model.clone(),
+                ..LedgerLine::default()
+            })
+            .add(row);
+        total.add(row);
+    }
+    (lines.into_values().collect(), total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +239,34 @@ mod tests {
                 .input,
             1.0
         );
+    }
+
+    #[test]
+    fn the_summary_adds_up() {
+        use crate::store::UsageRow;
+        let row = |phase: &str, model: &str, input, usd| UsageRow {
+            phase: phase.into(),
+            model: model.into(),
+            input_tokens: input,
+            output_tokens: 10,
+            usd,
+            wall_ms: 100,
+            ok: true,
+            ..UsageRow::default()
+        };
+        let rows = vec![
+            row("review", "claude-opus-5-5", 1000, Some(0.01)),
+            row("review", "claude-opus-5-5", 500, Some(0.02)),
+            row("spec", "claude-unknown", 7, None),
+        ];
+        let (lines, total) = summarize(&rows);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].calls, 2);
+        assert_eq!(lines[0].input_tokens, 1500);
+        assert!((lines[0].usd - 0.03).abs() < 1e-12);
+        assert_eq!(lines[1].unpriced_calls, 1);
+        assert_eq!(total.calls, 3);
+        assert_eq!(total.wall_ms, 300);
     }
 
     #[test]

@@ -69,6 +69,25 @@ impl Range {
         })
     }
 
+    /// What a review or `show` means by a name: `A..B` as given; a branch or commit against its
+    /// merge-base with the default branch (the whole tree when there is none).
+    pub fn against_default(
+        repo: &Repo,
+        spec: &str,
+        default_branch: Option<&str>,
+    ) -> Result<Range, git::Error> {
+        if spec.contains("..") {
+            return Range::parse(repo, spec);
+        }
+        let tip = repo.commit_id(spec)?;
+        Ok(Range {
+            base: repo.base_for_new_ref(tip, default_branch),
+            tip,
+            branch: None,
+            display: spec.to_string(),
+        })
+    }
+
     pub fn change(&self, repo: &Repo) -> Result<Change, Error> {
         let old = self.base.map(|b| repo.tree_of(b)).transpose()?;
         let new = repo.tree_of(self.tip)?;

@@ -269,3 +269,95 @@ fn hidden_characters_are_found_locally_and_block_approval() {
         4
     );
 }
+
+#[test]
+fn show_puts_findings_under_their_lines_and_lists_the_history() {
+    let repo = TestRepo::with_generation();
+    let api = FakeAnthropic::start(vec![Reply::RequestChanges, Reply::Approve]);
+    repo.review(&api, &["hybrid/port"]).failure();
+    let run = repo.hybrid(&["show", "hybrid/port", "--color", "never"]);
+    run.success()
+        .stderr_has("1 review")
+        .stderr_has("request_changes");
+    let out = run.stdout();
+    let line6 = out
+        .find("    6 +    trimmed.parse::<u16>()")
+        .expect("line 6 shown");
+    let note = out
+        .find("^ [high edge_cases] Port 0 is accepted. — Reject 0.")
+        .expect("finding shown");
+    assert!(note > line6, "{out}");
+    // By change id prefix, after a second review.
+    repo.review(&api, &["hybrid/port"]).success();
+    let id: String = repo
+        .sqlite()
+        .query_row("SELECT change_id FROM verdicts LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    repo.hybrid(&["show", &id[..12]])
+        .success()
+        .stderr_has("2 reviews")
+        .stderr_has("approve by claude-opus-5-5");
+    repo.hybrid(&["show", "hc1-ffffffff"])
+        .failure()
+        .stderr_has("no review of");
+}
+
+#[test]
+fn stats_add_up_to_the_ledger() {
+    let repo = TestRepo::with_generation();
+    let api = FakeAnthropic::start(vec![
+        Reply::RequestChanges,
+        Reply::overloaded(),
+        Reply::Approve,
+    ]);
+    repo.review(&api, &["hybrid/port"]).failure();
+    repo.review(&api, &["hybrid/port"]).success();
+    let run = repo.hybrid(&["stats", "--json"]);
+    run.success();
+    let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    // By hand, from the rows, with claude-opus-5-5's prices ($/Mtok: 4 in, 20 out, 5 cache
+    // write, 0.20 cache read).
+    let conn = repo.sqlite();
+    let mut stmt = conn
+        .prepare(
+            "SELECT input_tokens, output_tokens, cache_write_tokens, cache_read_tokens FROM usage",
+        )
+        .unwrap();
+    let rows: Vec<(i64, i64, i64, i64)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 2, "one row per answered call");
+    let usd: f64 = rows
+        .iter()
+        .map(|(i, o, w, r)| {
+            (*i as f64 * 4.0 + *o as f64 * 20.0 + *w as f64 * 5.0 + *r as f64 * 0.2) / 1e6
+        })
+        .sum();
+    let total = &json["total"];
+    assert!(
+        (total["usd"].as_f64().unwrap() - usd).abs() < 1e-12,
+        "{total} vs {usd}"
+    );
+    assert_eq!(total["calls"], 2);
+    assert_eq!(total["input_tokens"], rows.iter().map(|r| r.0).sum::<i64>());
+    assert_eq!(
+        total["cache_read_tokens"],
+        rows.iter().map(|r| r.3).sum::<i64>()
+    );
+    assert!(
+        rows[1].3 > 0,
+        "the second review read the cached instructions"
+    );
+    assert_eq!(json["lines"][0]["phase"], "review");
+    repo.hybrid(&["stats"])
+        .success()
+        .stderr_has("claude-opus-5-5");
+    let run = repo.hybrid(&["stats", "--json", "--since", "2999-01-01"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(json["total"]["calls"], 0);
+    repo.hybrid(&["stats", "--since", "last tuesday"])
+        .failure()
+        .stderr_has("YYYY-MM-DD");
+}

@@ -1,0 +1,81 @@
+//! `git hybrid stats [--since DATE] [--json]`: what the workflow cost, from the ledger.
+
+use serde_json::json;
+
+use super::Status;
+use crate::cloud::cost::{self, LedgerLine};
+use crate::error::CommandError;
+use crate::store::Store;
+use crate::ui;
+
+/// Prints the cost ledger by phase and model: calls, tokens, dollars and time.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only calls on or after this day (YYYY-MM-DD, UTC)
+    #[arg(long)]
+    since: Option<String>,
+    /// Print JSON on stdout
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> Result<Status, CommandError> {
+    let since = match &args.since {
+        Some(day) => cost::parse_date(day).ok_or_else(|| {
+            CommandError::user(format!("--since {day:?} is not a date"))
+                .hint("write it as YYYY-MM-DD, e.g. --since 2026-11-01")
+        })?,
+        None => 0,
+    };
+    let repo = crate::git::Repo::open()?;
+    let rows = match Store::open_existing(&Store::path_for(repo.common_dir()))? {
+        Some(store) => store.usage_since(since)?,
+        None => Vec::new(),
+    };
+    let (lines, total) = cost::summarize(&rows);
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "since": args.since,
+                "lines": lines,
+                "total": total,
+            })
+        );
+        return Ok(Status::Ok);
+    }
+    if rows.is_empty() {
+        ui::say("no API calls recorded yet");
+        return Ok(Status::Ok);
+    }
+    ui::say(format!(
+        "{:<10} {:<20} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
+        "phase", "model", "calls", "input", "output", "cache w", "cache r", "cost", "time"
+    ));
+    for line in lines.iter().chain(std::iter::once(&total)) {
+        ui::say(row(line));
+    }
+    if total.unpriced_calls > 0 {
+        ui::say(format!(
+            "{} call{} used a model with no price; add a [[price]] row to ~/.config/git-hybrid/config.toml",
+            total.unpriced_calls,
+            if total.unpriced_calls == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(Status::Ok)
+}
+
+fn row(l: &LedgerLine) -> String {
+    format!(
+        "{:<10} {:<20} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8.1}s",
+        l.phase,
+        l.model,
+        l.calls,
+        l.input_tokens,
+        l.output_tokens,
+        l.cache_write_tokens,
+        l.cache_read_tokens,
+        format!("${:.4}", l.usd),
+        l.wall_ms as f64 / 1000.0
+    )
+}
