@@ -56,6 +56,46 @@ struct GateLayer {
 struct FileLayer {
     #[serde(default)]
     gate: GateLayer,
+    #[serde(default)]
+    review: ReviewLayer,
+}
+
+/// The reviewer's part of a config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewLayer {
+    model: Option<String>,
+    part_tokens: Option<usize>,
+}
+
+impl FileLayer {
+    fn is_empty(&self) -> bool {
+        self.gate.protected.is_none()
+            && self.gate.quarantine.is_none()
+            && self.gate.default_branch.is_none()
+            && self.review.model.is_none()
+            && self.review.part_tokens.is_none()
+    }
+
+    /// Later layers win, field by field.
+    fn merge(&mut self, layer: FileLayer) {
+        let FileLayer { gate, review } = layer;
+        if gate.protected.is_some() {
+            self.gate.protected = gate.protected;
+        }
+        if gate.quarantine.is_some() {
+            self.gate.quarantine = gate.quarantine;
+        }
+        if gate.default_branch.is_some() {
+            self.gate.default_branch = gate.default_branch;
+        }
+        if review.model.is_some() {
+            self.review.model = review.model;
+        }
+        if review.part_tokens.is_some() {
+            self.review.part_tokens = review.part_tokens;
+        }
+    }
 }
 
 /// A compiled ref pattern: `*` matches within and across `/`, as in `refs/heads/*`.
@@ -88,6 +128,10 @@ pub struct Settings {
     pub protected: Vec<RefPattern>,
     pub quarantine: Vec<RefPattern>,
     pub default_branch: Option<String>,
+    /// The reviewer model (`claude-opus-5-5` unless configured).
+    pub review_model: String,
+    /// Tokens of diff per review request.
+    pub review_part_tokens: usize,
     /// Which layers contributed, for `doctor`.
     pub sources: Vec<String>,
 }
@@ -101,27 +145,44 @@ impl Settings {
     /// commit on the default branch, which passes through the gate like any other.
     pub fn load(repo: &Repo) -> Result<Settings, Error> {
         let config = repo.git.config().map_err(Error::GitConfig)?;
-        let mut layers: Vec<(String, GateLayer)> = Vec::new();
+        let mut layers: Vec<(String, FileLayer)> = Vec::new();
         if let Some(path) = user_config_path()
             && let Some(layer) = read_file_layer(&path)?
         {
-            layers.push((path.display().to_string(), layer.gate));
+            layers.push((path.display().to_string(), layer));
         }
-        let from_git = GateLayer {
-            protected: git_multivar(&config, "hybrid.protected")?,
-            quarantine: git_multivar(&config, "hybrid.quarantine")?,
-            default_branch: config.get_string("hybrid.defaultBranch").ok(),
+        let from_git = FileLayer {
+            gate: GateLayer {
+                protected: git_multivar(&config, "hybrid.protected")?,
+                quarantine: git_multivar(&config, "hybrid.quarantine")?,
+                default_branch: config.get_string("hybrid.defaultBranch").ok(),
+            },
+            review: ReviewLayer {
+                model: config.get_string("hybrid.reviewModel").ok(),
+                part_tokens: config
+                    .get_i64("hybrid.reviewPartTokens")
+                    .ok()
+                    .and_then(|n| usize::try_from(n).ok()),
+            },
         };
-        let from_env = GateLayer {
-            protected: env_list("GIT_HYBRID_PROTECTED"),
-            quarantine: env_list("GIT_HYBRID_QUARANTINE"),
-            default_branch: std::env::var("GIT_HYBRID_DEFAULT_BRANCH").ok(),
+        let from_env = FileLayer {
+            gate: GateLayer {
+                protected: env_list("GIT_HYBRID_PROTECTED"),
+                quarantine: env_list("GIT_HYBRID_QUARANTINE"),
+                default_branch: std::env::var("GIT_HYBRID_DEFAULT_BRANCH").ok(),
+            },
+            review: ReviewLayer {
+                model: std::env::var("GIT_HYBRID_REVIEW_MODEL").ok(),
+                part_tokens: std::env::var("GIT_HYBRID_REVIEW_PART_TOKENS")
+                    .ok()
+                    .and_then(|n| n.parse().ok()),
+            },
         };
         // Where the policy lives is decided by every layer but the policy itself.
         let branch_hint = [&from_env, &from_git]
             .into_iter()
             .chain(layers.iter().map(|(_, l)| l))
-            .find_map(|l| l.default_branch.clone());
+            .find_map(|l| l.gate.default_branch.clone());
         if let Some((branch, tip)) = repo.default_branch_tip(branch_hint.as_deref()) {
             let origin = format!("{branch}:{POLICY_FILE}");
             if let Some(text) = committed_file(repo, tip, POLICY_FILE)? {
@@ -129,25 +190,21 @@ impl Settings {
                     origin: origin.clone(),
                     message: e.message().to_string(),
                 })?;
-                layers.push((origin, layer.gate));
+                layers.push((origin, layer));
             }
         }
         layers.push(("git config hybrid.*".into(), from_git));
         layers.push(("GIT_HYBRID_* environment".into(), from_env));
 
-        let mut gate = GateLayer::default();
+        let mut merged = FileLayer::default();
         let mut sources = vec!["defaults".to_string()];
         for (origin, layer) in layers {
-            if layer.protected.is_some()
-                || layer.quarantine.is_some()
-                || layer.default_branch.is_some()
-            {
+            if !layer.is_empty() {
                 sources.push(origin);
             }
-            merge(&mut gate, layer);
+            merged.merge(layer);
         }
-
-        Settings::resolve(gate, sources)
+        Settings::resolve(merged, sources)
     }
 
     /// Checks a policy file's text as the gate would read it once committed, so that a broken
@@ -157,10 +214,11 @@ impl Settings {
             origin: origin.to_string(),
             message: e.message().to_string(),
         })?;
-        Settings::resolve(layer.gate, Vec::new()).map(|_| ())
+        Settings::resolve(layer, Vec::new()).map(|_| ())
     }
 
-    fn resolve(gate: GateLayer, sources: Vec<String>) -> Result<Settings, Error> {
+    fn resolve(layer: FileLayer, sources: Vec<String>) -> Result<Settings, Error> {
+        let FileLayer { gate, review } = layer;
         let compile = |list: Option<Vec<String>>, default: &[&str], what: &str| {
             let list = list.unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect());
             list.iter()
@@ -188,6 +246,12 @@ impl Settings {
             protected,
             quarantine: compile(gate.quarantine, &["refs/heads/hybrid/*"], "quarantine")?,
             default_branch: gate.default_branch,
+            review_model: review
+                .model
+                .unwrap_or_else(|| crate::cloud::review::DEFAULT_MODEL.to_string()),
+            review_part_tokens: review
+                .part_tokens
+                .unwrap_or(crate::cloud::review::DEFAULT_PART_TOKENS),
             sources,
         })
     }
@@ -199,18 +263,6 @@ impl Settings {
 
     pub fn is_quarantine(&self, refname: &str) -> bool {
         self.quarantine.iter().any(|p| p.matches(refname))
-    }
-}
-
-fn merge(into: &mut GateLayer, layer: GateLayer) {
-    if layer.protected.is_some() {
-        into.protected = layer.protected;
-    }
-    if layer.quarantine.is_some() {
-        into.quarantine = layer.quarantine;
-    }
-    if layer.default_branch.is_some() {
-        into.default_branch = layer.default_branch;
     }
 }
 
@@ -317,6 +369,8 @@ mod tests {
                 .collect(),
             quarantine: vec![RefPattern::parse("refs/heads/hybrid/*", "test").unwrap()],
             default_branch: None,
+            review_model: "m".into(),
+            review_part_tokens: 1,
             sources: vec![],
         }
     }

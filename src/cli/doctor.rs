@@ -47,11 +47,15 @@ pub fn run(_args: Args) -> Result<Status, CommandError> {
                 p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
             };
             r.ok(format!(
-                "config: protected {}; quarantine {} (from {})",
+                "config: protected {}; quarantine {}; reviewer {} (from {})",
                 list(&s.protected),
                 list(&s.quarantine),
+                s.review_model,
                 s.sources.join(" < ")
             ));
+            if std::env::var_os("ANTHROPIC_API_KEY").is_none() {
+                r.warn("ANTHROPIC_API_KEY is not set: `git hybrid review` cannot run");
+            }
         }
         Err(e) => r.fail(format!("config: {}", e.message), "fix the setting it names"),
     }

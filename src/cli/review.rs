@@ -24,16 +24,20 @@ pub struct Args {
     /// Review the staged changes (HEAD to the index) instead
     #[arg(long)]
     staged: bool,
-    /// The reviewer model
-    #[arg(long, env = "GIT_HYBRID_REVIEW_MODEL", default_value = review::DEFAULT_MODEL)]
-    model: String,
-    /// Tokens of diff per request; larger changes are reviewed in parts
-    #[arg(long, env = "GIT_HYBRID_REVIEW_PART_TOKENS", default_value_t = review::DEFAULT_PART_TOKENS)]
-    part_tokens: usize,
+    /// The reviewer model [default: claude-opus-5-5, or `[review] model` in .hybrid.toml,
+    /// git config hybrid.reviewModel, GIT_HYBRID_REVIEW_MODEL]
+    #[arg(long)]
+    model: Option<String>,
+    /// Tokens of diff per request; larger changes are reviewed in parts [default: 30000, or
+    /// `[review] part_tokens`, hybrid.reviewPartTokens, GIT_HYBRID_REVIEW_PART_TOKENS]
+    #[arg(long)]
+    part_tokens: Option<usize>,
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
+    let model = args.model.unwrap_or_else(|| settings.review_model.clone());
+    let part_tokens = args.part_tokens.unwrap_or(settings.review_part_tokens);
     let (target, base, tip_commit, change) = if args.staged {
         let head = repo.head_tree()?;
         let index = repo.staged_index()?;
@@ -87,8 +91,8 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         None => None,
     };
     let options = Options {
-        model: &args.model,
-        part_tokens: args.part_tokens,
+        model: &model,
+        part_tokens,
         spec,
         tip_tree,
         target: target.clone(),
@@ -136,7 +140,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         if change.files.len() == 1 { "" } else { "s" },
         outcome.parts.len(),
         if outcome.parts.len() == 1 { "" } else { "s" },
-        args.model
+        model
     ));
     let mut failures = Vec::new();
     for part in &outcome.parts {

@@ -361,3 +361,133 @@ fn stats_add_up_to_the_ledger() {
         .failure()
         .stderr_has("YYYY-MM-DD");
 }
+
+/// Posts a raw request to the fake API, as a client we do not control would.
+fn post(api: &FakeAnthropic, key: Option<&str>, body: &serde_json::Value) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = api.url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let body = body.to_string();
+    let key = key
+        .map(|k| format!("x-api-key: {k}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "POST /v1/messages HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\nanthropic-version: 2023-06-01\r\n{key}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer[9..12].parse().unwrap();
+    (status, answer)
+}
+
+/// The fake refuses what the real API refuses, so a test passing against it means something.
+#[test]
+fn the_fake_api_refuses_what_the_real_one_refuses() {
+    use serde_json::json;
+    let api = FakeAnthropic::start(vec![]);
+    let ok = json!({"model": "claude-opus-5-5", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]});
+    assert_eq!(post(&api, Some(KEY), &ok).0, 200);
+    assert_eq!(post(&api, None, &ok).0, 401);
+    assert_eq!(post(&api, Some("sk-ant-nope"), &ok).0, 401);
+    let with = |field: &str, value: serde_json::Value| {
+        let mut v = ok.clone();
+        v[field] = value;
+        v
+    };
+    for (body, status, says) in [
+        (with("temperature", json!(0.2)), 400, "temperature"),
+        (with("top_p", json!(0.9)), 400, "top_p"),
+        (
+            with("tool_choice", json!({"type": "tool", "name": "verdict"})),
+            400,
+            "tool_choice",
+        ),
+        (
+            with("tool_choice", json!({"type": "any"})),
+            400,
+            "tool_choice",
+        ),
+        (
+            with("reviewer_mood", json!("kind")),
+            400,
+            "Extra inputs are not permitted",
+        ),
+        (with("messages", json!([])), 400, "messages"),
+        (
+            with("messages", json!([{"role": "assistant", "content": "hi"}])),
+            400,
+            "user",
+        ),
+        (
+            with(
+                "messages",
+                json!([{"role": "user", "content": [{"type": "text", "text": ""}]}]),
+            ),
+            400,
+            "non-empty",
+        ),
+        (
+            with("model", json!("claude-opus-9-9")),
+            404,
+            "not_found_error",
+        ),
+        (
+            with("output_config", json!({"format": {"type": "json"}})),
+            400,
+            "output_config",
+        ),
+    ] {
+        let (got, answer) = post(&api, Some(KEY), &body);
+        assert_eq!(got, status, "{body}");
+        assert!(answer.contains(says), "{answer}");
+        assert!(answer.contains("\"type\":\"error\""), "{answer}");
+    }
+    // Sampling parameters are fine on older models, a forced tool on ones that do not always think.
+    let mut older = with("temperature", json!(0.2));
+    older["model"] = json!("claude-sonnet-4-5");
+    assert_eq!(post(&api, Some(KEY), &older).0, 200);
+}
+
+#[test]
+fn the_key_never_reaches_logs_or_the_store() {
+    let repo = TestRepo::with_generation();
+    let api = FakeAnthropic::start(vec![Reply::overloaded(), Reply::Approve]);
+    let run = repo.review_with(&api, &["hybrid/port"], &[("GIT_HYBRID_LOG", "trace")]);
+    run.success();
+    assert!(
+        run.stderr().contains("review request"),
+        "trace logs the prompt"
+    );
+    assert!(!run.stderr().contains(KEY), "the key was logged");
+    for file in std::fs::read_dir(repo.dir.join(".git/hybrid")).unwrap() {
+        let bytes = std::fs::read(file.unwrap().path()).unwrap();
+        assert!(
+            !bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()),
+            "the key is in the store"
+        );
+    }
+}
+
+#[test]
+fn the_reviewer_model_comes_from_policy_config_and_flag() {
+    let repo = TestRepo::with_generation();
+    repo.write(".hybrid.toml", "[review]\nmodel = \"claude-sonnet-5-5\"\n");
+    repo.git(&["add", ".hybrid.toml"]);
+    repo.git(&["commit", "-q", "-m", "reviewer policy"]);
+    let model_sent = |api: &FakeAnthropic| {
+        let body: serde_json::Value =
+            serde_json::from_str(&api.log().last().unwrap().body).unwrap();
+        body["model"].as_str().unwrap().to_string()
+    };
+    let api = FakeAnthropic::start(vec![Reply::RequestChanges; 3]);
+    repo.review(&api, &["hybrid/port"]);
+    assert_eq!(model_sent(&api), "claude-sonnet-5-5");
+    repo.git(&["config", "hybrid.reviewModel", "claude-haiku-5-5"]);
+    repo.review(&api, &["hybrid/port"]);
+    assert_eq!(model_sent(&api), "claude-haiku-5-5");
+    repo.review(&api, &["hybrid/port", "--model", "claude-opus-5-5"]);
+    assert_eq!(model_sent(&api), "claude-opus-5-5");
+}

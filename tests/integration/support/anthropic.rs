@@ -364,7 +364,9 @@ fn validate(
     if !MODELS.contains(&model.as_str()) {
         return Err((404, "not_found_error".into(), format!("model: {model}")));
     }
-    let is_5x = model.contains("-5-") || model.ends_with("-5");
+    // claude-<family>-<major>[-<minor>]: 5.x models reject sampling parameters.
+    let major = model.split('-').nth(2).unwrap_or_default();
+    let is_5x = major == "5";
     if is_5x {
         for p in ["temperature", "top_p", "top_k"] {
             if obj.contains_key(p) {
