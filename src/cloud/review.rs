@@ -287,15 +287,25 @@ fn nonce(change_id: &str) -> String {
 }
 
 /// Paths the spec names that exist in the tip tree, with their content (redacted, capped).
-fn named_files(repo: &Repository, spec: &str, tip: Option<Oid>, budget: usize) -> String {
+/// Files added by the change are left out: the diff already holds all of them.
+fn named_files(
+    repo: &Repository,
+    spec: &str,
+    tip: Option<Oid>,
+    budget: usize,
+    skip: &std::collections::HashSet<String>,
+) -> String {
     let Some(tree) = tip.and_then(|t| repo.find_tree(t).ok()) else {
         return String::new();
     };
     let mut out = String::new();
     let mut seen = std::collections::HashSet::new();
     for word in spec.split(|c: char| c.is_whitespace() || "`'\"()[]<>,".contains(c)) {
-        let word = word.trim_matches(|c: char| c == '.' || c == ':');
-        if !word.contains('/') && !word.contains('.') || !seen.insert(word.to_string()) {
+        let word = word.trim_matches(|c: char| ".:;!?".contains(c));
+        if !word.contains('/') && !word.contains('.')
+            || skip.contains(word)
+            || !seen.insert(word.to_string())
+        {
             continue;
         }
         let Ok(entry) = tree.get_path(Path::new(word)) else {
@@ -398,7 +408,19 @@ pub fn prepare(
     if let Some((path, text)) = &options.spec {
         let (text, fired) = redact::redact(text);
         redactions += fired.len();
-        let named = named_files(repo, &text, options.tip_tree, options.part_tokens / 3);
+        let added: std::collections::HashSet<String> = change
+            .files
+            .iter()
+            .filter(|f| f.old.is_none())
+            .map(|f| f.display_path())
+            .collect();
+        let named = named_files(
+            repo,
+            &text,
+            options.tip_tree,
+            options.part_tokens / 3,
+            &added,
+        );
         let (named, fired) = redact::redact(&named);
         redactions += fired.len();
         let mut block = format!("The spec this change implements ({path}):\n\n{text}\n");

@@ -491,3 +491,65 @@ fn the_reviewer_model_comes_from_policy_config_and_flag() {
     repo.review(&api, &["hybrid/port", "--model", "claude-opus-5-5"]);
     assert_eq!(model_sent(&api), "claude-opus-5-5");
 }
+
+/// A generation made from a spec: the review sends the spec and the files it names.
+#[test]
+fn the_spec_and_the_files_it_names_go_with_the_review() {
+    use git_hybrid::store::{GenerationRecord, Store};
+    let repo = TestRepo::with_generation();
+    repo.write(
+        ".hybrid/specs/port.md",
+        "# Parse ports\n\nAdd `parse_port` to src/port.rs next to src/lib.rs; reject empty input.\n",
+    );
+    let mut store = Store::open(&repo.store_path()).unwrap();
+    store
+        .record_generation(&GenerationRecord {
+            id: "g-spec".into(),
+            kind: "implement",
+            model: Some("qwen".into()),
+            spec_path: Some(".hybrid/specs/port.md".into()),
+            branch: Some("refs/heads/hybrid/port".into()),
+            base_commit: None,
+            result_commit: repo.rev("hybrid/port"),
+            change_id: "hc1-x".into(),
+            lines: vec![],
+        })
+        .unwrap();
+    let api = FakeAnthropic::start(vec![]);
+    repo.review(&api, &["hybrid/port"]).success();
+    let body: serde_json::Value = serde_json::from_str(&api.log()[0].body).unwrap();
+    let content = &body["messages"][0]["content"];
+    let spec = content[0]["text"].as_str().unwrap();
+    assert!(spec.contains("reject empty input"), "{spec}");
+    assert!(spec.contains("=== src/lib.rs ===\npub fn add"), "{spec}");
+    assert!(
+        !spec.contains("=== src/port.rs"),
+        "an added file is already in the diff"
+    );
+    assert_eq!(content[0]["cache_control"]["type"], "ephemeral");
+    assert_eq!(body["system"][0]["cache_control"]["type"], "ephemeral");
+    let diff = content[1]["text"].as_str().unwrap();
+    assert!(diff.contains("+pub fn parse_port"), "{diff}");
+}
+
+/// Prices move: a row the user adds with a later date prices later calls.
+#[test]
+fn price_rows_in_the_user_config_are_used() {
+    let repo = TestRepo::with_generation();
+    let config = repo.home().join(".config/git-hybrid");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        "[[price]]\nmodel = \"claude-opus-5-5\"\neffective = \"2026-11-02\"\ninput = 1000.0\noutput = 0.0\ncache_write = 0.0\ncache_read = 0.0\n",
+    )
+    .unwrap();
+    let api = FakeAnthropic::start(vec![]);
+    repo.review(&api, &["hybrid/port"]).success();
+    let (input, usd): (i64, f64) = repo
+        .sqlite()
+        .query_row("SELECT input_tokens, usd FROM usage", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert!((usd - input as f64 * 1000.0 / 1e6).abs() < 1e-9, "{usd}");
+}
