@@ -5,7 +5,7 @@
 //! update, a failed check or a user mistake, 3 for an internal error. (2, usage, is clap's.)
 //! Nothing here may print a secret; no module error carries one.
 
-use crate::{change, cloud, config, gate, git, provenance, shim, store};
+use crate::{change, cloud, config, gate, git, local, provenance, shim, store};
 
 pub const EXIT_BLOCKED: u8 = 1;
 pub const EXIT_INTERNAL: u8 = 3;
@@ -165,6 +165,34 @@ impl From<cloud::review::Error> for CommandError {
                 CommandError::user(chain(&e)).hint("fix the pattern in .hybridignore")
             }
             e => CommandError::user(chain(&e)),
+        }
+    }
+}
+
+impl From<local::implement::Error> for CommandError {
+    fn from(e: local::implement::Error) -> Self {
+        use local::implement::Error as E;
+        match e {
+            E::Store(e) => e.into(),
+            E::Repo(e) => e.into(),
+            E::Provenance(e) => e.into(),
+            e @ (E::SpecRead { .. }
+            | E::SpecEmpty { .. }
+            | E::SpecNotText { .. }
+            | E::SpecOutside { .. }) => CommandError::user(chain(&e))
+                .hint("give the path of a Markdown spec inside this repository"),
+            e @ E::Unborn => CommandError::user(chain(&e))
+                .hint("make a first commit, then implement on top of it"),
+            e @ E::NotQuarantine { .. } => CommandError::user(chain(&e))
+                .hint("name a branch under hybrid/, e.g. --branch hybrid/my-task"),
+            e @ E::BranchExists { .. } => {
+                CommandError::user(chain(&e)).hint("pick another --branch, or delete the old one")
+            }
+            e @ E::Backend(_) => CommandError::user(chain(&e))
+                .hint("check that the model server runs and knows the model (--base-url, --model)"),
+            e @ E::Unusable { .. } => CommandError::user(chain(&e))
+                .hint("nothing was written; make the spec more precise, or try a stronger model"),
+            e @ E::Git(_) => CommandError::internal(chain(&e)),
         }
     }
 }

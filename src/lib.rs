@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod gate;
 pub mod git;
+pub mod local;
 pub mod provenance;
 pub mod shim;
 pub mod store;

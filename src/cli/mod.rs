@@ -7,6 +7,7 @@
 mod adopt;
 mod doctor;
 mod hook;
+mod implement;
 mod install;
 mod pending;
 mod review;
@@ -42,6 +43,7 @@ enum Command {
     Install(install::Args),
     Uninstall(uninstall::Args),
     Adopt(adopt::Args),
+    Implement(implement::Args),
     Pending(pending::Args),
     Review(review::Args),
     Show(show::Args),
@@ -75,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Install(args) => install::run(args),
         Command::Uninstall(args) => uninstall::run(args),
         Command::Adopt(args) => adopt::run(args),
+        Command::Implement(args) => implement::run(args),
         Command::Pending(args) => pending::run(args),
         Command::Review(args) => review::run(args),
         Command::Show(args) => show::run(args),

@@ -4,6 +4,7 @@
 mod change_id;
 mod gate;
 mod hooks;
+mod implement;
 mod review;
 mod store;
 mod support;

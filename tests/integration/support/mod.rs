@@ -246,3 +246,4 @@ impl Run {
 }
 
 pub mod anthropic;
+pub mod openai;

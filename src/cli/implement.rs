@@ -1,0 +1,119 @@
+//! `git hybrid implement SPEC [--branch B] [--model M] [--backend embedded|openai]`: a local
+//! model implements a spec onto a quarantine branch.
+
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::Status;
+use crate::error::CommandError;
+use crate::local::implement::{self, Spec};
+use crate::local::openai::OpenAi;
+use crate::store::Store;
+use crate::ui;
+
+/// Has a local model implement a spec, as a commit on a new hybrid/<slug> branch.
+///
+/// The commit is built from HEAD without touching your working tree, index or HEAD, carries the
+/// trailers Hybrid-Generation, Hybrid-Model and Hybrid-Spec, and is recorded as local output: the
+/// gate blocks it from protected branches until a review approves it.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The spec (Markdown) to implement
+    spec: PathBuf,
+    /// The quarantine branch to create [default: hybrid/<slug of the spec's title>]
+    #[arg(long)]
+    branch: Option<String>,
+    /// The model: a name the server knows (openai)
+    #[arg(long, env = "GIT_HYBRID_LOCAL_MODEL")]
+    model: Option<String>,
+    /// Which engine runs the model
+    #[arg(long, default_value = "embedded", value_parser = ["embedded", "openai"])]
+    backend: String,
+    /// The OpenAI-compatible server (Ollama: http://localhost:11434/v1)
+    #[arg(
+        long,
+        env = "GIT_HYBRID_OPENAI_BASE_URL",
+        default_value = "http://localhost:11434/v1"
+    )]
+    base_url: String,
+    /// Tokens of repository context (spec files and their neighbours) to send at most
+    #[arg(long, default_value_t = 6000)]
+    context_tokens: usize,
+}
+
+pub fn run(args: Args) -> Result<Status, CommandError> {
+    let (repo, settings) = super::open()?;
+    let top = repo.worktree().ok_or_else(|| {
+        CommandError::user("implement needs a repository with a working tree (this one is bare)")
+    })?;
+    let spec = Spec::read(top, &args.spec)?;
+    let mut backend: Box<dyn crate::local::Backend> = match args.backend.as_str() {
+        "openai" => {
+            let model = args.model.clone().ok_or_else(|| {
+                CommandError::user("the openai backend needs a model name").hint(
+                    "pass --model <name> (as the server lists it) or set GIT_HYBRID_LOCAL_MODEL",
+                )
+            })?;
+            let key = std::env::var("OPENAI_API_KEY")
+                .ok()
+                .filter(|k| !k.is_empty());
+            Box::new(
+                OpenAi::new(&args.base_url, &model, key)
+                    .map_err(|e| CommandError::user(e.to_string()))?,
+            )
+        }
+        _ => {
+            return Err(CommandError::user(
+                "the embedded llama.cpp backend is not part of this build yet",
+            )
+            .hint("use --backend openai with any OpenAI-compatible server (Ollama, llama-server, vLLM, LM Studio)"));
+        }
+    };
+    let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("hybrid: {spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let result = implement::implement(
+        &repo,
+        &settings,
+        &mut store,
+        backend.as_mut(),
+        &spec,
+        args.branch.as_deref(),
+        args.context_tokens,
+        &mut |m| bar.set_message(m.to_string()),
+    );
+    bar.finish_and_clear();
+    let done = result?;
+    for path in &done.left_out {
+        ui::say(format!(
+            "left out of the context (over --context-tokens): {path}"
+        ));
+    }
+    let secs = done.wall.as_secs_f64().max(1e-3);
+    ui::say(format!(
+        "implemented {} on {} ({}): {} file{} in {} attempt{}, {} tokens in, {} out, {:.1} tok/s",
+        spec.path,
+        done.branch,
+        &done.commit.to_string()[..10],
+        done.files.len(),
+        if done.files.len() == 1 { "" } else { "s" },
+        done.attempts,
+        if done.attempts == 1 { "" } else { "s" },
+        done.tokens_in,
+        done.tokens_out,
+        done.tokens_out as f64 / secs
+    ));
+    for f in &done.files {
+        ui::say(format!("  {f}"));
+    }
+    ui::say(format!(
+        "generation {} is local output; review it with: git hybrid review {}",
+        done.generation_id, done.branch
+    ));
+    Ok(Status::Ok)
+}

@@ -1,0 +1,298 @@
+//! The edit format a local model answers in, its strict parser, and applying it to a tree's files.
+//!
+//! ```text
+//! <<<<<<< FILE path/to/new_or_replaced.rs
+//! the whole file
+//! >>>>>>> END
+//! <<<<<<< EDIT path/to/existing.rs
+//! lines to find, exactly
+//! =======
+//! lines to put instead
+//! >>>>>>> END
+//! ```
+//!
+//! Text outside blocks is ignored (a chat model's preamble). Inside, nothing is guessed: an
+//! unterminated block, an unsafe path, or a SEARCH that does not match exactly once is an error
+//! that says which block and why, so the model can be asked again with it. Edits apply all or
+//! nothing.
+
+use std::collections::BTreeMap;
+
+pub const OPEN_FILE: &str = "<<<<<<< FILE ";
+pub const OPEN_EDIT: &str = "<<<<<<< EDIT ";
+pub const DIVIDER: &str = "=======";
+pub const CLOSE: &str = ">>>>>>> END";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Edit {
+    /// The file's whole new content.
+    File { path: String, content: String },
+    /// Replace the one occurrence of `search` with `replace`.
+    Replace {
+        path: String,
+        search: String,
+        replace: String,
+    },
+}
+
+impl Edit {
+    pub fn path(&self) -> &str {
+        match self {
+            Edit::File { path, .. } | Edit::Replace { path, .. } => path,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Error {
+    #[error("the answer contains no FILE or EDIT block")]
+    Empty,
+    #[error("block {block} ({path}) starting on line {line} is not closed with `{CLOSE}`")]
+    Unclosed {
+        block: usize,
+        path: String,
+        line: usize,
+    },
+    #[error("EDIT block {block} ({path}) has no `{DIVIDER}` line between SEARCH and REPLACE")]
+    NoDivider { block: usize, path: String },
+    #[error("block {block}: {path:?} is not a safe relative path inside the repository")]
+    UnsafePath { block: usize, path: String },
+    #[error("EDIT block {block}: {path} does not exist; use a FILE block to create it")]
+    Missing { block: usize, path: String },
+    #[error(
+        "EDIT block {block}: the SEARCH text does not occur in {path}; copy the lines exactly as they are"
+    )]
+    NoMatch { block: usize, path: String },
+    #[error(
+        "EDIT block {block}: the SEARCH text occurs {count} times in {path}; include more lines so it occurs once"
+    )]
+    Ambiguous {
+        block: usize,
+        path: String,
+        count: usize,
+    },
+    #[error("EDIT block {block} ({path}): the SEARCH text is empty")]
+    EmptySearch { block: usize, path: String },
+}
+
+fn safe_path(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && !path.contains('\\')
+        && !path.contains('\0')
+        && path
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != ".." && !c.eq_ignore_ascii_case(".git"))
+}
+
+/// Parses a model's answer into edits.
+pub fn parse(answer: &str) -> Result<Vec<Edit>, Error> {
+    let lines: Vec<&str> = answer.split_inclusive('\n').collect();
+    let mut edits = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].trim_end_matches(['\n', '\r']);
+        let (is_file, rest) = if let Some(rest) = line.strip_prefix(OPEN_FILE) {
+            (true, rest)
+        } else if let Some(rest) = line.strip_prefix(OPEN_EDIT) {
+            (false, rest)
+        } else {
+            i += 1;
+            continue;
+        };
+        let block = edits.len() + 1;
+        let path = rest.trim().to_string();
+        if !safe_path(&path) {
+            return Err(Error::UnsafePath { block, path });
+        }
+        let start = i;
+        let close = lines[i + 1..]
+            .iter()
+            .position(|l| l.trim_end_matches(['\n', '\r']) == CLOSE)
+            .map(|p| p + i + 1)
+            .ok_or(Error::Unclosed {
+                block,
+                path: path.clone(),
+                line: start + 1,
+            })?;
+        let body = &lines[i + 1..close];
+        if is_file {
+            edits.push(Edit::File {
+                path,
+                content: body.concat(),
+            });
+        } else {
+            let divider = body
+                .iter()
+                .position(|l| l.trim_end_matches(['\n', '\r']) == DIVIDER)
+                .ok_or(Error::NoDivider {
+                    block,
+                    path: path.clone(),
+                })?;
+            let search = body[..divider].concat();
+            if search.trim().is_empty() {
+                return Err(Error::EmptySearch { block, path });
+            }
+            edits.push(Edit::Replace {
+                path,
+                search,
+                replace: body[divider + 1..].concat(),
+            });
+        }
+        i = close + 1;
+    }
+    if edits.is_empty() {
+        return Err(Error::Empty);
+    }
+    Ok(edits)
+}
+
+/// Applies edits to file contents, all or nothing. `read` gives a file's current content (`None`
+/// when it does not exist). Returns the new content of every file touched.
+pub fn apply(
+    edits: &[Edit],
+    read: impl Fn(&str) -> Option<String>,
+) -> Result<BTreeMap<String, String>, Error> {
+    let mut files: BTreeMap<String, String> = BTreeMap::new();
+    for (i, edit) in edits.iter().enumerate() {
+        let block = i + 1;
+        match edit {
+            Edit::File { path, content } => {
+                files.insert(path.clone(), content.clone());
+            }
+            Edit::Replace {
+                path,
+                search,
+                replace,
+            } => {
+                let current = match files.get(path) {
+                    Some(c) => c.clone(),
+                    None => read(path).ok_or(Error::Missing {
+                        block,
+                        path: path.clone(),
+                    })?,
+                };
+                let count = current.matches(search.as_str()).count();
+                match count {
+                    0 => {
+                        return Err(Error::NoMatch {
+                            block,
+                            path: path.clone(),
+                        });
+                    }
+                    1 => {
+                        files.insert(path.clone(), current.replacen(search.as_str(), replace, 1));
+                    }
+                    count => {
+                        return Err(Error::Ambiguous {
+                            block,
+                            path: path.clone(),
+                            count,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// The format, as the model is told it.
+pub const INSTRUCTIONS: &str = "\
+Answer only with blocks in this exact format, one per change, and nothing else:
+
+<<<<<<< FILE path/to/file
+the complete content of a new file (or of a file you rewrite whole)
+>>>>>>> END
+
+<<<<<<< EDIT path/to/existing/file
+the exact lines to replace, copied from the file as shown
+=======
+the lines to put in their place
+>>>>>>> END
+
+Paths are relative to the repository root. An EDIT's first part must match the file exactly \
+and only once; include enough lines to make it unique.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_blocks_and_ignores_prose() {
+        let answer = "Sure! Here is the change.\n<<<<<<< FILE src/new.rs\nfn a() {}\n>>>>>>> END\nand\n<<<<<<< EDIT src/lib.rs\nold\n=======\nnew\n>>>>>>> END\n";
+        assert_eq!(
+            parse(answer).unwrap(),
+            vec![
+                Edit::File {
+                    path: "src/new.rs".into(),
+                    content: "fn a() {}\n".into()
+                },
+                Edit::Replace {
+                    path: "src/lib.rs".into(),
+                    search: "old\n".into(),
+                    replace: "new\n".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_answers_say_what_is_wrong() {
+        assert_eq!(parse("no blocks at all"), Err(Error::Empty));
+        assert!(matches!(
+            parse("<<<<<<< FILE a.rs\nx\n"),
+            Err(Error::Unclosed { line: 1, .. })
+        ));
+        assert!(matches!(
+            parse("<<<<<<< EDIT a.rs\nx\n>>>>>>> END\n"),
+            Err(Error::NoDivider { .. })
+        ));
+        for path in [
+            "/etc/passwd",
+            "../x",
+            "a/../../b",
+            ".git/hooks/pre-commit",
+            "",
+        ] {
+            assert!(
+                matches!(
+                    parse(&format!("<<<<<<< FILE {path}\nx\n>>>>>>> END\n")),
+                    Err(Error::UnsafePath { .. })
+                ),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_search_must_match_exactly_once() {
+        let read = |p: &str| (p == "a.rs").then(|| "one\ntwo\none\n".to_string());
+        let edit = |search: &str| Edit::Replace {
+            path: "a.rs".into(),
+            search: search.into(),
+            replace: "X\n".into(),
+        };
+        assert_eq!(
+            apply(&[edit("two\n")], read).unwrap()["a.rs"],
+            "one\nX\none\n"
+        );
+        assert!(matches!(
+            apply(&[edit("one\n")], read),
+            Err(Error::Ambiguous { count: 2, .. })
+        ));
+        assert!(matches!(
+            apply(&[edit("  two\n")], read),
+            Err(Error::NoMatch { .. })
+        ));
+        let missing = Edit::Replace {
+            path: "b.rs".into(),
+            search: "x".into(),
+            replace: "y".into(),
+        };
+        assert!(matches!(
+            apply(&[missing], read),
+            Err(Error::Missing { .. })
+        ));
+    }
+}

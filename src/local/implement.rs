@@ -1,0 +1,468 @@
+//! `implement`: a spec in, a commit on a quarantine branch out, recorded as local output.
+//!
+//! The commit is built in memory from HEAD's tree — no worktree, no checkout — so the user's
+//! working tree, index and HEAD are never touched, and nothing is half-written when a step fails.
+//! The order matters for the gate: the commit object is written first, then its lines are
+//! recorded as a generation, and only then does the branch appear. A failure before the end
+//! leaves no branch; a branch never exists whose lines the gate does not know.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use git2::{Index, ObjectType, Oid, Repository, Signature};
+use sha2::{Digest, Sha256};
+
+use super::edit;
+use super::{Backend, ChatMessage};
+use crate::config::Settings;
+use crate::git::Repo;
+use crate::provenance;
+use crate::store::{self, GenerationRecord, Store, UsageRow};
+
+/// Parse or apply errors are sent back to the model this many times before giving up.
+pub const MAX_REPAIRS: usize = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read the spec {path}: {source}")]
+    SpecRead {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the spec {path} is empty")]
+    SpecEmpty { path: String },
+    #[error("the spec {path} is not UTF-8 text")]
+    SpecNotText { path: String },
+    #[error("the spec {path} is outside the repository")]
+    SpecOutside { path: String },
+    #[error("HEAD has no commit yet: there is nothing to build on")]
+    Unborn,
+    #[error(
+        "{branch} is not a quarantine branch (refs/heads/hybrid/* by default); local output may only go there"
+    )]
+    NotQuarantine { branch: String },
+    #[error("the branch {branch} already exists")]
+    BranchExists { branch: String },
+    #[error("the local model failed: {0}")]
+    Backend(#[from] super::Error),
+    #[error("the model's answer could not be applied after {attempts} attempts: {last}")]
+    Unusable { attempts: usize, last: edit::Error },
+    #[error("git: {}", .0.message())]
+    Git(#[from] git2::Error),
+    #[error(transparent)]
+    Repo(#[from] crate::git::Error),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Provenance(#[from] provenance::Error),
+}
+
+/// A spec as read from disk.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// Relative to the repository's top, `/`-separated.
+    pub path: String,
+    pub text: String,
+    pub title: String,
+}
+
+impl Spec {
+    /// Reads and checks a spec: it must exist inside the repository, be UTF-8 and not be empty.
+    pub fn read(top: &Path, path: &Path) -> Result<Spec, Error> {
+        let shown = path.display().to_string();
+        let absolute = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::env::current_dir()
+                .map(|d| d.join(path))
+                .unwrap_or_else(|_| path.to_path_buf())
+        };
+        let bytes = std::fs::read(&absolute).map_err(|source| Error::SpecRead {
+            path: shown.clone(),
+            source,
+        })?;
+        let canonical = absolute.canonicalize().map_err(|source| Error::SpecRead {
+            path: shown.clone(),
+            source,
+        })?;
+        let top = top.canonicalize().unwrap_or_else(|_| top.to_path_buf());
+        let relative = canonical
+            .strip_prefix(&top)
+            .map_err(|_| Error::SpecOutside {
+                path: shown.clone(),
+            })?
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text = String::from_utf8(bytes).map_err(|_| Error::SpecNotText {
+            path: shown.clone(),
+        })?;
+        if text.trim().is_empty() {
+            return Err(Error::SpecEmpty { path: shown });
+        }
+        let title = text
+            .lines()
+            .map(|l| l.trim_start_matches('#').trim())
+            .find(|l| !l.is_empty())
+            .unwrap_or("change")
+            .to_string();
+        Ok(Spec {
+            path: relative,
+            text,
+            title,
+        })
+    }
+}
+
+/// `hybrid/<slug>`: the title in lowercase words joined by dashes, at most 48 characters.
+pub fn slug(title: &str) -> String {
+    let mut out = String::new();
+    for word in title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if out.len() + word.len() + 1 > 48 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.push_str(&word.to_ascii_lowercase());
+    }
+    if out.is_empty() { "change".into() } else { out }
+}
+
+/// What `implement` made.
+#[derive(Clone, Debug)]
+pub struct Implemented {
+    pub branch: String,
+    pub commit: Oid,
+    pub generation_id: String,
+    pub files: Vec<String>,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub wall: Duration,
+    pub attempts: usize,
+    /// Files the context could not hold, said out loud rather than dropped silently.
+    pub left_out: Vec<String>,
+}
+
+/// Files the spec names that exist at `tree`, then their neighbours in the same folders, within
+/// `budget` tokens (estimated at four bytes a token). Returns the context and what was left out.
+fn context(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    spec: &str,
+    budget: usize,
+) -> (String, Vec<String>) {
+    let mut named = Vec::new();
+    for word in spec.split(|c: char| c.is_whitespace() || "`'\"()[]<>,".contains(c)) {
+        let word = word.trim_matches(|c: char| ".:;!?".contains(c));
+        if (word.contains('/') || word.contains('.'))
+            && !named.contains(&word.to_string())
+            && tree.get_path(Path::new(word)).is_ok()
+        {
+            named.push(word.to_string());
+        }
+    }
+    let mut neighbours = Vec::new();
+    for path in &named {
+        let folder = Path::new(path)
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let entries = if folder.is_empty() {
+            Some(tree.clone())
+        } else {
+            tree.get_path(Path::new(&folder))
+                .ok()
+                .and_then(|e| repo.find_tree(e.id()).ok())
+        };
+        for entry in entries.iter().flat_map(|t| t.iter()) {
+            if entry.kind() != Some(ObjectType::Blob) {
+                continue;
+            }
+            let name = entry.name().unwrap_or_default();
+            let p = if folder.is_empty() {
+                name.to_string()
+            } else {
+                format!("{folder}/{name}")
+            };
+            if !named.contains(&p) && !neighbours.contains(&p) {
+                neighbours.push(p);
+            }
+        }
+    }
+    let mut out = String::new();
+    let mut left_out = Vec::new();
+    for path in named.iter().chain(neighbours.iter()) {
+        let Ok(entry) = tree.get_path(Path::new(path)) else {
+            continue;
+        };
+        let Ok(blob) = repo.find_blob(entry.id()) else {
+            continue;
+        };
+        if blob.is_binary() {
+            continue;
+        }
+        let text = String::from_utf8_lossy(blob.content());
+        let piece = format!("=== {path} ===\n{text}\n");
+        if (out.len() + piece.len()).div_ceil(4) > budget {
+            left_out.push(path.clone());
+            continue;
+        }
+        out.push_str(&piece);
+    }
+    (out, left_out)
+}
+
+const SYSTEM: &str = "You are a careful software engineer. You implement exactly what the spec asks, \
+in the style of the surrounding code, with error handling and tests where the spec asks for them.";
+
+/// Runs the model on the spec and leaves its work on a quarantine branch.
+#[allow(clippy::too_many_arguments)]
+pub fn implement(
+    repo: &Repo,
+    settings: &Settings,
+    store: &mut Store,
+    backend: &mut dyn Backend,
+    spec: &Spec,
+    branch: Option<&str>,
+    context_tokens: usize,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Implemented, Error> {
+    let git = &repo.git;
+    let base = repo
+        .git
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_commit().ok())
+        .ok_or(Error::Unborn)?;
+    let base_tree = base.tree()?;
+    let branch = pick_branch(git, settings, branch, &spec.title)?;
+
+    let (files, left_out) = context(git, &base_tree, &spec.text, context_tokens);
+    let mut messages = vec![
+        ChatMessage {
+            role: "system",
+            content: format!("{SYSTEM}\n\n{}", edit::INSTRUCTIONS),
+        },
+        ChatMessage {
+            role: "user",
+            content: format!(
+                "Spec ({}):\n\n{}\n\nRepository files for context:\n\n{}",
+                spec.path, spec.text, files
+            ),
+        },
+    ];
+    let started = Instant::now();
+    let model = backend.model().to_string();
+    let (mut tokens_in, mut tokens_out) = (0, 0);
+    let mut attempts = 0;
+    let changed = loop {
+        attempts += 1;
+        progress(&format!("generating with {model} (attempt {attempts})"));
+        let generated = backend.generate(&messages, &mut |n| {
+            progress(&format!(
+                "generating with {model} (attempt {attempts}): {n} received"
+            ))
+        })?;
+        tokens_in += generated.tokens_in;
+        tokens_out += generated.tokens_out;
+        let result = edit::parse(&generated.text)
+            .and_then(|edits| edit::apply(&edits, |path| read_file(git, &base_tree, path)));
+        match result {
+            Ok(changed) => break changed,
+            Err(e) if attempts <= MAX_REPAIRS => {
+                tracing::info!(attempt = attempts, error = %e, "asking the model again");
+                messages.push(ChatMessage {
+                    role: "assistant",
+                    content: generated.text,
+                });
+                messages.push(ChatMessage {
+                    role: "user",
+                    content: format!(
+                        "Your answer could not be applied: {e}. Answer again with the complete set of blocks, in the format described."
+                    ),
+                });
+            }
+            Err(last) => return Err(Error::Unusable { attempts, last }),
+        }
+    };
+    let wall = started.elapsed();
+
+    let tree = build_tree(git, &base_tree, &changed)?;
+    let generation_id = new_generation_id(&spec.text, base.id(), backend.model());
+    let message = format!(
+        "hybrid: {}\n\nGenerated from {} by {} ({}).\n\nHybrid-Generation: {generation_id}\nHybrid-Model: {}\nHybrid-Spec: {}\n",
+        spec.title,
+        spec.path,
+        backend.model(),
+        backend.name(),
+        backend.model(),
+        spec.path
+    );
+    let signature = git
+        .signature()
+        .or_else(|_| Signature::now("git-hybrid", "git-hybrid@localhost"))?;
+    // The commit object first, without a ref: nothing points at it until it is recorded.
+    let commit = git.commit(
+        None,
+        &signature,
+        &signature,
+        &message,
+        &git.find_tree(tree)?,
+        &[&base],
+    )?;
+    let range = provenance::Range {
+        base: Some(base.id()),
+        tip: commit,
+        branch: Some(format!("refs/heads/{branch}")),
+        display: branch.clone(),
+    };
+    let change = range.change(repo)?;
+    let existing = provenance::tree_fingerprints(repo, &base_tree)?;
+    store.record_generation(&GenerationRecord {
+        id: generation_id.clone(),
+        kind: "implement",
+        model: Some(backend.model().to_string()),
+        spec_path: Some(spec.path.clone()),
+        branch: range.branch.clone(),
+        base_commit: Some(base.id().to_string()),
+        result_commit: commit.to_string(),
+        change_id: change.id().to_string(),
+        lines: change
+            .fingerprints()
+            .into_iter()
+            .filter(|(fp, _, line)| *line == 0 || !existing.contains(fp))
+            .map(|(fp, path, line)| (fp, path.to_vec(), line))
+            .collect(),
+    })?;
+    store.record_usage(&UsageRow {
+        phase: "implement".into(),
+        provider: backend.name().into(),
+        model: backend.model().into(),
+        input_tokens: tokens_in as i64,
+        output_tokens: tokens_out as i64,
+        usd: Some(0.0),
+        wall_ms: wall.as_millis() as i64,
+        ok: true,
+        ..UsageRow::default()
+    })?;
+    // Last: the branch. `force = false` refuses to move a branch that appeared meanwhile.
+    git.reference(
+        &format!("refs/heads/{branch}"),
+        commit,
+        false,
+        &format!("git-hybrid implement {}", spec.path),
+    )?;
+    Ok(Implemented {
+        branch,
+        commit,
+        generation_id,
+        files: changed.keys().cloned().collect(),
+        tokens_in,
+        tokens_out,
+        wall,
+        attempts,
+        left_out,
+    })
+}
+
+fn pick_branch(
+    git: &Repository,
+    settings: &Settings,
+    wanted: Option<&str>,
+    title: &str,
+) -> Result<String, Error> {
+    let exists = |b: &str| git.find_reference(&format!("refs/heads/{b}")).is_ok();
+    match wanted {
+        Some(b) => {
+            let b = b.trim_start_matches("refs/heads/").to_string();
+            if !settings.is_quarantine(&format!("refs/heads/{b}")) {
+                return Err(Error::NotQuarantine { branch: b });
+            }
+            if exists(&b) {
+                return Err(Error::BranchExists { branch: b });
+            }
+            Ok(b)
+        }
+        None => {
+            let stem = format!("hybrid/{}", slug(title));
+            (1..100)
+                .map(|n| {
+                    if n == 1 {
+                        stem.clone()
+                    } else {
+                        format!("{stem}-{n}")
+                    }
+                })
+                .find(|b| !exists(b))
+                .ok_or(Error::BranchExists { branch: stem })
+        }
+    }
+}
+
+fn read_file(git: &Repository, tree: &git2::Tree<'_>, path: &str) -> Option<String> {
+    let entry = tree.get_path(Path::new(path)).ok()?;
+    let blob = git.find_blob(entry.id()).ok()?;
+    String::from_utf8(blob.content().to_vec()).ok()
+}
+
+/// The base tree with the changed files written in, as a new tree object.
+fn build_tree(
+    git: &Repository,
+    base: &git2::Tree<'_>,
+    changed: &BTreeMap<String, String>,
+) -> Result<Oid, Error> {
+    let mut index = Index::new()?;
+    index.read_tree(base)?;
+    for (path, content) in changed {
+        let mode = base
+            .get_path(Path::new(path))
+            .map(|e| e.filemode() as u32)
+            .ok()
+            .filter(|m| *m == 0o100755)
+            .unwrap_or(0o100644);
+        let id = git.blob(content.as_bytes())?;
+        index.add(&crate::git::index_entry(
+            path.as_bytes(),
+            mode,
+            id,
+            content.len(),
+        ))?;
+    }
+    Ok(index.write_tree_to(git)?)
+}
+
+fn new_generation_id(spec: &str, base: Oid, model: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let digest = Sha256::new()
+        .chain_update(b"implement\0")
+        .chain_update(spec.as_bytes())
+        .chain_update(base.as_bytes())
+        .chain_update(model.as_bytes())
+        .chain_update(now.to_le_bytes())
+        .finalize();
+    let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    format!("g-{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(
+            slug("Add `parse_port` (with tests)!"),
+            "add-parse-port-with-tests"
+        );
+        assert_eq!(slug("###"), "change");
+        assert!(slug(&"word ".repeat(40)).len() <= 48);
+    }
+}

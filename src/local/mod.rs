@@ -1,0 +1,49 @@
+//! The local engine: backends that run a local model, the edit format its answers come in, and
+//! `implement`, which turns a spec into a commit on a quarantine branch.
+//!
+//! This module owns everything a local model produces. It must never write to the user's working
+//! tree, index or HEAD, never put output anywhere but a quarantine branch, and never leave a
+//! branch behind whose lines are not recorded as local output.
+
+pub mod edit;
+pub mod implement;
+pub mod openai;
+
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Backend(String),
+}
+
+/// One chat message.
+#[derive(Clone, Debug)]
+pub struct ChatMessage {
+    pub role: &'static str,
+    pub content: String,
+}
+
+/// What one generation call produced.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    pub text: String,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    /// True when the backend did not report token counts and they were estimated.
+    pub estimated: bool,
+    pub wall: Duration,
+}
+
+/// A local model behind one interface: the embedded llama.cpp or an OpenAI-compatible server.
+pub trait Backend {
+    fn name(&self) -> &'static str;
+    fn model(&self) -> &str;
+    /// Runs the conversation and returns the answer; `progress` gets the count of pieces
+    /// (tokens, or stream chunks) received so far.
+    fn generate(
+        &mut self,
+        messages: &[ChatMessage],
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Generated, Error>;
+}

@@ -1,0 +1,178 @@
+//! `implement` with the openai backend against a fake server: a spec becomes a commit on a
+//! quarantine branch that the gate knows, without touching the user's files; bad answers are
+//! repaired by asking again; bad input leaves nothing behind.
+
+use crate::support::openai::FakeOpenAi;
+use crate::support::{GENERATED, TestRepo};
+
+const SPEC: &str = "# Add port parsing\n\nCreate src/port.rs with `parse_port(value: &str) -> Result<u16, String>`.\nRelated: src/lib.rs.\n";
+
+fn file_block(path: &str, content: &str) -> String {
+    format!("Here you go.\n<<<<<<< FILE {path}\n{content}>>>>>>> END\n")
+}
+
+fn implement(repo: &TestRepo, server: &FakeOpenAi, args: &[&str]) -> crate::support::Run {
+    let mut cmd = repo.command("git");
+    cmd.args(["hybrid", "implement"])
+        .args(args)
+        .args(["--backend", "openai", "--model", "qwen2.5-coder:7b"])
+        .env("GIT_HYBRID_OPENAI_BASE_URL", &server.url);
+    repo.run(cmd)
+}
+
+fn spec_repo() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write(".hybrid/specs/port.md", SPEC);
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "spec"]);
+    repo
+}
+
+#[test]
+fn a_spec_becomes_a_recorded_commit_on_a_quarantine_branch() {
+    let repo = spec_repo();
+    repo.write("notes.txt", "uncommitted human work\n");
+    repo.write("README.md", "# project\n\nA human is editing this.\n");
+    repo.git(&["add", "README.md"]);
+    let head = repo.rev("HEAD");
+    let status = repo.git(&["status", "--porcelain"]);
+    let server = FakeOpenAi::start(vec![file_block("src/port.rs", GENERATED)]);
+    implement(&repo, &server, &[".hybrid/specs/port.md"])
+        .success()
+        .stderr_has("on hybrid/add-port-parsing")
+        .stderr_has("git hybrid review hybrid/add-port-parsing");
+    // The user's HEAD, index and working tree are as they were.
+    assert_eq!(repo.rev("HEAD"), head);
+    assert_eq!(repo.git(&["status", "--porcelain"]), status);
+    // The branch's commit adds the file, with the trailers.
+    let files = repo.git(&["diff", "--name-only", "main", "hybrid/add-port-parsing"]);
+    assert_eq!(files.trim(), "src/port.rs");
+    assert_eq!(
+        repo.git(&["show", "hybrid/add-port-parsing:src/port.rs"]),
+        GENERATED
+    );
+    let message = repo.git(&["log", "-1", "--format=%B", "hybrid/add-port-parsing"]);
+    for trailer in [
+        "Hybrid-Generation: g-",
+        "Hybrid-Model: qwen2.5-coder:7b",
+        "Hybrid-Spec: .hybrid/specs/port.md",
+    ] {
+        assert!(message.contains(trailer), "{message}");
+    }
+    let trailers = repo.git(&[
+        "log",
+        "-1",
+        "--format=%(trailers:key=Hybrid-Model,valueonly)",
+        "hybrid/add-port-parsing",
+    ]);
+    assert_eq!(trailers.trim(), "qwen2.5-coder:7b");
+    // The spec and the file it names went to the model.
+    let request: serde_json::Value = serde_json::from_str(&server.requests()[0]).unwrap();
+    let user = request["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        user.contains("parse_port") && user.contains("=== src/lib.rs ==="),
+        "{user}"
+    );
+    // pending lists it and the gate blocks it.
+    repo.hybrid(&["pending"])
+        .success()
+        .stderr_has("hybrid/add-port-parsing")
+        .stderr_has("qwen2.5-coder:7b");
+    repo.git(&["stash", "-q", "-u"]);
+    repo.try_git(&["merge", "--ff-only", "hybrid/add-port-parsing"])
+        .blocked_by("hybrid/add-port-parsing");
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM usage WHERE phase = 'implement'"),
+        1
+    );
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM generations WHERE spec_path = '.hybrid/specs/port.md'"),
+        1
+    );
+    // Implementing the same spec again makes a second branch, not a clash.
+    implement(&repo, &server, &[".hybrid/specs/port.md"])
+        .success()
+        .stderr_has("hybrid/add-port-parsing-2");
+}
+
+#[test]
+fn a_malformed_answer_is_repaired_by_asking_again() {
+    let repo = spec_repo();
+    let server = FakeOpenAi::start(vec![
+        "Sure, you should write a function that parses ports.".into(),
+        "<<<<<<< EDIT src/lib.rs\npub fn sub(a: i32) {}\n=======\nx\n>>>>>>> END\n".into(),
+        file_block("src/port.rs", GENERATED),
+    ]);
+    implement(&repo, &server, &[".hybrid/specs/port.md"])
+        .success()
+        .stderr_has("in 3 attempts");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    let second: serde_json::Value = serde_json::from_str(&requests[1]).unwrap();
+    let said = second["messages"][3]["content"].as_str().unwrap();
+    assert!(said.contains("no FILE or EDIT block"), "{said}");
+    let third: serde_json::Value = serde_json::from_str(&requests[2]).unwrap();
+    let said = third["messages"][5]["content"].as_str().unwrap();
+    assert!(said.contains("does not occur in src/lib.rs"), "{said}");
+}
+
+#[test]
+fn failures_leave_nothing_behind() {
+    let repo = spec_repo();
+    let no_branches = |repo: &TestRepo| {
+        assert_eq!(repo.git(&["branch", "--list", "hybrid/*"]), "");
+        assert_eq!(repo.count("SELECT COUNT(*) FROM generations"), 0);
+    };
+    // An answer that never parses.
+    let server = FakeOpenAi::start(vec!["I cannot do that.".into()]);
+    implement(&repo, &server, &[".hybrid/specs/port.md"])
+        .failure()
+        .stderr_has("could not be applied after 3 attempts")
+        .stderr_has("nothing was written");
+    no_branches(&repo);
+    // Specs that cannot be used.
+    repo.write("empty.md", "  \n\n");
+    repo.write("binary.md", [0xffu8, 0xfe, 0x00, 0x41]);
+    for (spec, says) in [
+        ("missing.md", "cannot read the spec missing.md"),
+        ("empty.md", "is empty"),
+        ("binary.md", "not UTF-8"),
+        ("/etc/hostname", "outside the repository"),
+    ] {
+        implement(&repo, &server, &[spec])
+            .failure()
+            .stderr_has(says);
+    }
+    // A branch that is not a quarantine branch, a server that does not know the model.
+    implement(
+        &repo,
+        &server,
+        &[".hybrid/specs/port.md", "--branch", "feature"],
+    )
+    .failure()
+    .stderr_has("not a quarantine branch");
+    let mut cmd = repo.command("git");
+    cmd.args([
+        "hybrid",
+        "implement",
+        ".hybrid/specs/port.md",
+        "--backend",
+        "openai",
+        "--model",
+        "missing-model",
+    ])
+    .env("GIT_HYBRID_OPENAI_BASE_URL", &server.url);
+    repo.run(cmd)
+        .failure()
+        .stderr_has("not found")
+        .stderr_has("--model");
+    // An unknown backend is a usage error.
+    let run = repo.hybrid(&[
+        "implement",
+        ".hybrid/specs/port.md",
+        "--backend",
+        "gpt-cloud",
+    ]);
+    assert_eq!(run.code(), Some(2), "{}", run.stderr());
+    no_branches(&repo);
+}
