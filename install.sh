@@ -7,12 +7,18 @@ cd "$(dirname "$0")"
 say() { printf 'install: %s\n' "$*" >&2; }
 
 # Build dependencies: a C compiler and make for the bundled SQLite and libgit2, pkg-config for
-# zlib, git itself to run the hooks.
+# zlib, cmake and clang (libclang for bindgen) for the embedded llama.cpp, CA certificates for
+# the reviewer's TLS, and git itself to run the hooks.
 missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+command -v c++ >/dev/null 2>&1 || missing+=(g++)
 command -v make >/dev/null 2>&1 || missing+=(make)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v clang >/dev/null 2>&1 || missing+=(clang)
+ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || ls /usr/lib/*/libclang*.so* >/dev/null 2>&1 || missing+=(libclang-dev)
+[ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${missing[*]}"
@@ -30,7 +36,7 @@ fi
 
 # Builds land outside the source tree so repeated installs and test runs reuse them.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/git-hybrid/target}"
-say "building (the first build takes a few minutes)"
+say "building (the first build compiles llama.cpp: about 10 minutes on 2 cores)"
 cargo build --release --locked --quiet
 
 if [ "$(id -u)" = 0 ]; then bindir="${GIT_HYBRID_BINDIR:-/usr/local/bin}"; else bindir="${GIT_HYBRID_BINDIR:-$HOME/.local/bin}"; fi

@@ -192,7 +192,29 @@ impl From<local::implement::Error> for CommandError {
                 .hint("check that the model server runs and knows the model (--base-url, --model)"),
             e @ E::Unusable { .. } => CommandError::user(chain(&e))
                 .hint("nothing was written; make the spec more precise, or try a stronger model"),
+            e @ E::MaxTokens { .. } => CommandError::user(chain(&e))
+                .hint("nothing was written; raise --max-tokens, or make the task smaller"),
             e @ E::Git(_) => CommandError::internal(chain(&e)),
+        }
+    }
+}
+
+impl From<local::models::Error> for CommandError {
+    fn from(e: local::models::Error) -> Self {
+        use local::models::Error as E;
+        let err = CommandError::user(chain(&e));
+        match e {
+            E::None => {
+                err.hint("register one with: git hybrid model add PATH.gguf (or pass --model PATH)")
+            }
+            E::Unknown(_) => err.hint("see the registered models with: git hybrid model list"),
+            E::NotGguf { .. } => {
+                err.hint("pass a .gguf model file; model files are checked before they are used")
+            }
+            E::Corrupt { .. } => {
+                err.hint("fix or remove the registry file, then add the models again")
+            }
+            E::Read { .. } | E::Write { .. } => err.hint("check the path and its permissions"),
         }
     }
 }

@@ -7,7 +7,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Status;
 use crate::error::CommandError;
+use crate::local::embedded::{self, Embedded};
 use crate::local::implement::{self, Spec};
+use crate::local::models::Registry;
 use crate::local::openai::OpenAi;
 use crate::store::Store;
 use crate::ui;
@@ -24,7 +26,8 @@ pub struct Args {
     /// The quarantine branch to create [default: hybrid/<slug of the spec's title>]
     #[arg(long)]
     branch: Option<String>,
-    /// The model: a name the server knows (openai)
+    /// The model: a registered name or a GGUF path (embedded, default: the registry's default),
+    /// or a name the server knows (openai)
     #[arg(long, env = "GIT_HYBRID_LOCAL_MODEL")]
     model: Option<String>,
     /// Which engine runs the model
@@ -38,8 +41,26 @@ pub struct Args {
     )]
     base_url: String,
     /// Tokens of repository context (spec files and their neighbours) to send at most
-    #[arg(long, default_value_t = 6000)]
+    #[arg(long, default_value_t = 3000)]
     context_tokens: usize,
+    /// Context window of the embedded model [default: the model's, at most 8192]
+    #[arg(long)]
+    ctx: Option<u32>,
+    /// Threads for the embedded model [default: the CPUs available]
+    #[arg(long)]
+    threads: Option<i32>,
+    /// Layers to offload to the GPU (builds with --features cuda, vulkan or metal)
+    #[arg(long, default_value_t = 0)]
+    gpu_layers: u32,
+    /// Most tokens the embedded model may write
+    #[arg(long, default_value_t = 1024)]
+    max_tokens: u32,
+    /// Sampling temperature for the embedded model; 0 is greedy
+    #[arg(long, default_value_t = 0.0)]
+    temperature: f32,
+    /// Sampling seed for the embedded model when the temperature is above 0
+    #[arg(long, default_value_t = 42)]
+    seed: u32,
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
@@ -64,10 +85,19 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             )
         }
         _ => {
-            return Err(CommandError::user(
-                "the embedded llama.cpp backend is not part of this build yet",
-            )
-            .hint("use --backend openai with any OpenAI-compatible server (Ollama, llama-server, vLLM, LM Studio)"));
+            let path = Registry::resolve(args.model.as_deref())?;
+            let options = embedded::Options {
+                n_ctx: args.ctx,
+                threads: args.threads,
+                gpu_layers: args.gpu_layers,
+                max_tokens: args.max_tokens,
+                temperature: args.temperature,
+                seed: args.seed,
+            };
+            Box::new(Embedded::load(&path, options).map_err(|e| {
+                CommandError::user(e.to_string())
+                    .hint("check the model file, or pick another with --model")
+            })?)
         }
     };
     let mut store = Store::open(&Store::path_for(repo.common_dir()))?;

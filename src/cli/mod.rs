@@ -9,6 +9,7 @@ mod doctor;
 mod hook;
 mod implement;
 mod install;
+mod model;
 mod pending;
 mod review;
 mod show;
@@ -50,6 +51,7 @@ enum Command {
     Stats(stats::Args),
     Verify(verify::Args),
     Doctor(doctor::Args),
+    Model(model::Args),
     #[command(hide = true)]
     Hook(hook::Args),
     /// Prints the manual page (roff) that `git hybrid --help` shows; install.sh installs it.
@@ -84,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Stats(args) => stats::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Model(args) => model::run(args),
         Command::Hook(args) => hook::run(args),
         Command::Man => man(),
     };

@@ -299,13 +299,9 @@ fn named_files(
         return String::new();
     };
     let mut out = String::new();
-    let mut seen = std::collections::HashSet::new();
-    for word in spec.split(|c: char| c.is_whitespace() || "`'\"()[]<>,".contains(c)) {
-        let word = word.trim_matches(|c: char| ".:;!?".contains(c));
-        if !word.contains('/') && !word.contains('.')
-            || skip.contains(word)
-            || !seen.insert(word.to_string())
-        {
+    for word in crate::local::implement::paths_named(spec) {
+        let word = word.as_str();
+        if skip.contains(word) {
             continue;
         }
         let Ok(entry) = tree.get_path(Path::new(word)) else {

@@ -214,6 +214,71 @@ the lines to put in their place
 Paths are relative to the repository root. An EDIT's first part must match the file exactly \
 and only once; include enough lines to make it unique.";
 
+/// A GBNF grammar for the edit format, for llama.cpp's grammar sampler: every answer it allows
+/// parses. `new_paths` may only get FILE blocks, `existing_paths` FILE or EDIT blocks; with no
+/// paths at all, any safe relative path is allowed. Lines may not start with `>` or `=` (so a
+/// block always ends where the parser ends it), and every repetition is bounded, because a tiny
+/// model can otherwise loop inside a string until the context is full: at most one block per
+/// named path (four without), sharing `max_lines` lines, so that an answer can always close
+/// before the token limit.
+pub fn grammar(new_paths: &[String], existing_paths: &[String], max_lines: usize) -> String {
+    let named = new_paths.len() + existing_paths.len();
+    let blocks = if named == 0 { 4 } else { named.min(4) };
+    let max_lines = (max_lines / blocks).max(4);
+    let quote = |p: &String| {
+        let escaped: String = p
+            .chars()
+            .flat_map(|c| match c {
+                '"' => vec!['\\', '"'],
+                '\\' => vec!['\\', '\\'],
+                c => vec![c],
+            })
+            .collect();
+        format!("\"{escaped}\"")
+    };
+    let any_path = "[a-zA-Z0-9_] [a-zA-Z0-9_./-]{0,120}".to_string();
+    let all: Vec<String> = new_paths.iter().chain(existing_paths).map(quote).collect();
+    let file_path = if all.is_empty() {
+        any_path.clone()
+    } else {
+        all.join(" | ")
+    };
+    let edit_path = if new_paths.is_empty() && existing_paths.is_empty() {
+        Some(any_path)
+    } else if existing_paths.is_empty() {
+        None
+    } else {
+        Some(
+            existing_paths
+                .iter()
+                .map(quote)
+                .collect::<Vec<_>>()
+                .join(" | "),
+        )
+    };
+    let mut g = format!(
+        "root ::= block{{1,{blocks}}}\nblock ::= file-block{}\n",
+        if edit_path.is_some() {
+            " | edit-block"
+        } else {
+            ""
+        }
+    );
+    g.push_str(&format!(
+        "file-block ::= \"<<<<<<< FILE \" file-path \"\\n\" line{{0,{max_lines}}} \">>>>>>> END\\n\"\n"
+    ));
+    g.push_str(&format!("file-path ::= {file_path}\n"));
+    if let Some(edit_path) = edit_path {
+        g.push_str(&format!(
+            "edit-block ::= \"<<<<<<< EDIT \" edit-path \"\\n\" line{{1,{}}} \"=======\\n\" line{{0,{max_lines}}} \">>>>>>> END\\n\"\n",
+            (max_lines / 2).max(2)
+        ));
+        g.push_str(&format!("edit-path ::= {edit_path}\n"));
+    }
+    g.push_str("line ::= \"\\n\" | [^>=\\n] [^\\n]{0,120} \"\\n\"\n");
+    g
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,6 +328,21 @@ mod tests {
                 "{path}"
             );
         }
+    }
+
+    #[test]
+    fn the_grammar_names_the_allowed_paths() {
+        let g = grammar(&["src/new.rs".into()], &["src/lib.rs".into()], 50);
+        assert!(g.contains("line{0,25}"), "two paths share the lines: {g}");
+        assert!(g.contains("root ::= block{1,2}"), "{g}");
+        assert!(
+            g.contains("file-path ::= \"src/new.rs\" | \"src/lib.rs\""),
+            "{g}"
+        );
+        assert!(g.contains("edit-path ::= \"src/lib.rs\""), "{g}");
+        let only_new = grammar(&["a.rs".into()], &[], 50);
+        assert!(!only_new.contains("edit-block"), "{only_new}");
+        assert!(grammar(&[], &[], 50).contains("[a-zA-Z0-9_./-]{0,120}"));
     }
 
     #[test]

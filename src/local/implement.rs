@@ -47,6 +47,8 @@ pub enum Error {
     BranchExists { branch: String },
     #[error("the local model failed: {0}")]
     Backend(#[from] super::Error),
+    #[error("the model did not finish its answer within {produced} tokens")]
+    MaxTokens { produced: u64 },
     #[error("the model's answer could not be applied after {attempts} attempts: {last}")]
     Unusable { attempts: usize, last: edit::Error },
     #[error("git: {}", .0.message())]
@@ -148,6 +150,24 @@ pub struct Implemented {
     pub left_out: Vec<String>,
 }
 
+/// The words of a spec that look like file paths (`src/port.rs`, `README.md`), in order, once each.
+pub fn paths_named(spec: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in spec.split(|c: char| c.is_whitespace() || "`'\"()[]<>,".contains(c)) {
+        let word = word.trim_matches(|c: char| ".:;!?".contains(c));
+        let looks_like_path = (word.contains('/') || word.contains('.'))
+            && word.chars().any(|c| c.is_ascii_alphabetic())
+            && !word.contains("://")
+            && word
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c));
+        if looks_like_path && !out.iter().any(|w| w == word) {
+            out.push(word.to_string());
+        }
+    }
+    out
+}
+
 /// Files the spec names that exist at `tree`, then their neighbours in the same folders, within
 /// `budget` tokens (estimated at four bytes a token). Returns the context and what was left out.
 fn context(
@@ -156,16 +176,10 @@ fn context(
     spec: &str,
     budget: usize,
 ) -> (String, Vec<String>) {
-    let mut named = Vec::new();
-    for word in spec.split(|c: char| c.is_whitespace() || "`'\"()[]<>,".contains(c)) {
-        let word = word.trim_matches(|c: char| ".:;!?".contains(c));
-        if (word.contains('/') || word.contains('.'))
-            && !named.contains(&word.to_string())
-            && tree.get_path(Path::new(word)).is_ok()
-        {
-            named.push(word.to_string());
-        }
-    }
+    let named: Vec<String> = paths_named(spec)
+        .into_iter()
+        .filter(|p| tree.get_path(Path::new(p)).is_ok())
+        .collect();
     let mut neighbours = Vec::new();
     for path in &named {
         let folder = Path::new(path)
@@ -243,6 +257,15 @@ pub fn implement(
     let branch = pick_branch(git, settings, branch, &spec.title)?;
 
     let (files, left_out) = context(git, &base_tree, &spec.text, context_tokens);
+    // Where the backend can enforce it, the answer may only touch the files the spec names.
+    let (existing, new): (Vec<String>, Vec<String>) = paths_named(&spec.text)
+        .into_iter()
+        .filter(|p| *p != spec.path)
+        .partition(|p| base_tree.get_path(Path::new(p)).is_ok());
+    // Bounded so that an answer can end within the token limit: lines are at most 120
+    // characters, which rarely take more than 40 tokens.
+    let max_lines = backend.max_tokens().map_or(400, |t| t as usize / 40);
+    backend.constrain(&edit::grammar(&new, &existing, max_lines));
     let mut messages = vec![
         ChatMessage {
             role: "system",
@@ -268,8 +291,15 @@ pub fn implement(
                 "generating with {model} (attempt {attempts}): {n} received"
             ))
         })?;
+        tracing::trace!(answer = %generated.text, "local model answer");
         tokens_in += generated.tokens_in;
         tokens_out += generated.tokens_out;
+        if generated.truncated {
+            // Asking again would stop at the same limit: say so instead.
+            return Err(Error::MaxTokens {
+                produced: generated.tokens_out,
+            });
+        }
         let result = edit::parse(&generated.text)
             .and_then(|edits| edit::apply(&edits, |path| read_file(git, &base_tree, path)));
         match result {

@@ -6,7 +6,9 @@
 //! branch behind whose lines are not recorded as local output.
 
 pub mod edit;
+pub mod embedded;
 pub mod implement;
+pub mod models;
 pub mod openai;
 
 use std::time::Duration;
@@ -32,6 +34,8 @@ pub struct Generated {
     pub tokens_out: u64,
     /// True when the backend did not report token counts and they were estimated.
     pub estimated: bool,
+    /// True when the answer stopped at the token limit rather than at its end.
+    pub truncated: bool,
     pub wall: Duration,
 }
 
@@ -46,4 +50,11 @@ pub trait Backend {
         messages: &[ChatMessage],
         progress: &mut dyn FnMut(u64),
     ) -> Result<Generated, Error>;
+    /// Restricts answers to a GBNF grammar where the backend can enforce one; others parse
+    /// strictly and ask again instead.
+    fn constrain(&mut self, _gbnf: &str) {}
+    /// The most tokens one answer may have, when the backend enforces a limit.
+    fn max_tokens(&self) -> Option<u32> {
+        None
+    }
 }

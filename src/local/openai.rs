@@ -83,6 +83,7 @@ impl OpenAi {
         let mut usage: Option<(u64, u64)> = None;
         let mut pieces = 0u64;
         let mut done = false;
+        let mut truncated = false;
         while let Some(chunk) = response
             .chunk()
             .await
@@ -102,6 +103,9 @@ impl OpenAi {
                 }
                 let v: Value = serde_json::from_str(data)
                     .map_err(|e| Error::Backend(format!("unreadable stream event: {e}")))?;
+                if v["choices"][0]["finish_reason"] == "length" {
+                    truncated = true;
+                }
                 if let Some(piece) = v["choices"][0]["delta"]["content"].as_str() {
                     text.push_str(piece);
                     pieces += 1;
@@ -128,6 +132,7 @@ impl OpenAi {
             tokens_in,
             tokens_out,
             estimated,
+            truncated,
             wall: started.elapsed(),
         })
     }

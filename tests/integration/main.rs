@@ -2,6 +2,7 @@
 //! `git-hybrid` first on PATH, real SQLite files and real parallel processes.
 
 mod change_id;
+mod embedded;
 mod gate;
 mod hooks;
 mod implement;

@@ -1,0 +1,79 @@
+//! The real tiny model (SmolLM2-135M-Instruct Q4_1) through the real embedded llama.cpp: a spec
+//! becomes a commit on a quarantine branch, constrained by the grammar to parse and to touch the
+//! named file, and the gate knows it. The model writes nonsense; the machinery must not care.
+//! Fetch the model first: scripts/fetch-test-model.sh (CI does).
+
+use std::path::PathBuf;
+
+use crate::support::TestRepo;
+
+fn test_model() -> PathBuf {
+    let path = std::env::var_os("GIT_HYBRID_TEST_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/git-hybrid/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        });
+    assert!(
+        path.is_file(),
+        "the test model is missing at {}: run scripts/fetch-test-model.sh",
+        path.display()
+    );
+    path
+}
+
+/// One test runs the model (inference tests must not run side by side on two cores).
+#[test]
+fn the_tiny_model_implements_a_spec_end_to_end() {
+    let model = test_model();
+    let repo = TestRepo::new();
+    repo.write(
+        ".hybrid/specs/greet.md",
+        "# Add a greeting\n\nCreate src/greet.rs with a Rust function `greet(name: &str) -> String` returning \"Hello, \" followed by the name.\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "spec"]);
+    // Only GGUF files get in.
+    repo.write("not-a-model.gguf", "this is a text file");
+    repo.hybrid(&["model", "add", "not-a-model.gguf"])
+        .failure()
+        .stderr_has("is not a GGUF model file");
+    repo.hybrid(&["implement", ".hybrid/specs/greet.md"])
+        .failure()
+        .stderr_has("no local model is registered")
+        .stderr_has("git hybrid model add");
+    repo.hybrid(&["model", "add", model.to_str().unwrap()])
+        .success()
+        .stderr_has("the default model");
+    repo.hybrid(&["model", "list"])
+        .success()
+        .stderr_has("* SmolLM2-135M-Instruct.Q4_1");
+
+    let run = repo.hybrid(&[
+        "implement",
+        ".hybrid/specs/greet.md",
+        "--threads",
+        "2",
+        "--max-tokens",
+        "600",
+    ]);
+    run.success().stderr_has("on hybrid/add-a-greeting");
+    let branch = "hybrid/add-a-greeting";
+    let files = repo.git(&["diff", "--name-only", "main", branch]);
+    assert_eq!(files.trim(), "src/greet.rs", "{}", run.stderr());
+    let message = repo.git(&["log", "-1", "--format=%B", branch]);
+    for trailer in [
+        "Hybrid-Generation: g-",
+        "Hybrid-Model: SmolLM2-135M-Instruct.Q4_1",
+        "Hybrid-Spec: .hybrid/specs/greet.md",
+    ] {
+        assert!(message.contains(trailer), "{message}");
+    }
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM usage WHERE phase = 'implement' AND provider = 'embedded' AND output_tokens > 0"),
+        1
+    );
+    repo.hybrid(&["pending"]).success().stderr_has(branch);
+    repo.try_git(&["merge", "--ff-only", branch])
+        .blocked_by(branch);
+}
