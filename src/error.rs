@@ -215,6 +215,8 @@ impl From<local::models::Error> for CommandError {
                 err.hint("fix or remove the registry file, then add the models again")
             }
             E::Read { .. } | E::Write { .. } => err.hint("check the path and its permissions"),
+            E::Download { .. } => err.hint("check the URL; a cut-off download resumes when you run the same command again"),
+            E::Checksum { .. } => err.hint("check the --sha256 value against the model's publisher; model files are untrusted input"),
         }
     }
 }

@@ -18,6 +18,20 @@ pub struct Args {
 enum ModelCommand {
     /// Registers a GGUF model file (checked and hashed); the first one becomes the default
     Add { path: std::path::PathBuf },
+    /// Downloads a GGUF model over HTTP into the cache (resuming a cut-off download), checks
+    /// it and registers it
+    Pull {
+        url: String,
+        /// The expected sha256 of the file; a file with another hash is refused
+        #[arg(long)]
+        sha256: Option<String>,
+    },
+    /// Says which model size this machine can run, from its RAM and GPU memory
+    Recommend {
+        /// Print JSON on stdout
+        #[arg(long)]
+        json: bool,
+    },
     /// Lists the registered models
     List {
         /// Print JSON on stdout
@@ -39,6 +53,54 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                 &model.sha256[..16],
                 if default { ", the default model" } else { "" }
             ));
+            Ok(Status::Ok)
+        }
+        ModelCommand::Pull { url, sha256 } => {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "hybrid: {bar:30} {bytes}/{total_bytes} {bytes_per_sec} ({eta})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let model = crate::local::models::pull(&url, sha256.as_deref(), &|done, total| {
+                if let Some(t) = total {
+                    bar.set_length(t);
+                }
+                bar.set_position(done);
+            });
+            bar.finish_and_clear();
+            let model = model?;
+            ui::say(format!(
+                "pulled {} ({} MB, sha256 {}) to {}",
+                model.name,
+                model.size / 1_000_000,
+                model.sha256,
+                model.path.display()
+            ));
+            Ok(Status::Ok)
+        }
+        ModelCommand::Recommend { json } => {
+            let ram = crate::local::models::detect_ram_gb().unwrap_or(0.0);
+            let vram = crate::local::models::detect_vram_gb();
+            let r = crate::local::models::recommend(ram, vram);
+            if json {
+                println!("{}", serde_json::to_string(&r).unwrap_or_default());
+                return Ok(Status::Ok);
+            }
+            ui::say(format!(
+                "RAM {:.1} GB, GPU memory {}",
+                r.ram_gb,
+                r.vram_gb
+                    .map_or("none found".to_string(), |v| format!("{v:.1} GB"))
+            ));
+            for (size, need) in crate::local::models::SIZES {
+                let mark = if r.size == Some(*size) { "->" } else { "  " };
+                ui::say(format!(
+                    "{mark} {size:<4} needs about {need:.0} GB (4-bit quantized)"
+                ));
+            }
+            ui::say(r.reason);
             Ok(Status::Ok)
         }
         ModelCommand::List { json } => {

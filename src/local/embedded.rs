@@ -62,6 +62,34 @@ fn backend() -> Result<&'static LlamaBackend, Error> {
         .map_err(|e| Error::Backend(format!("llama.cpp did not start: {e}")))
 }
 
+/// Physical cores (hyperthreads share a core's arithmetic units, and llama.cpp runs slower when
+/// given them), from /proc/cpuinfo; the logical CPU count where that cannot be read.
+pub fn physical_cores() -> i32 {
+    let logical = std::thread::available_parallelism()
+        .map(|n| n.get() as i32)
+        .unwrap_or(2);
+    let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") else {
+        return logical;
+    };
+    let mut cores = std::collections::HashSet::new();
+    let mut physical = "";
+    for line in info.lines() {
+        let mut parts = line.splitn(2, ':');
+        match (parts.next().map(str::trim), parts.next().map(str::trim)) {
+            (Some("physical id"), Some(v)) => physical = v,
+            (Some("core id"), Some(v)) => {
+                cores.insert(format!("{physical}/{v}"));
+            }
+            _ => {}
+        }
+    }
+    if cores.is_empty() {
+        logical
+    } else {
+        (cores.len() as i32).min(logical)
+    }
+}
+
 pub struct Embedded {
     model: LlamaModel,
     name: String,
@@ -93,14 +121,6 @@ impl Embedded {
         })
     }
 
-    /// Tokens of `text` in this model's own tokenizer.
-    pub fn count_tokens(&self, text: &str) -> usize {
-        self.model
-            .vocab()
-            .tokenize(text.as_bytes(), false, true)
-            .len()
-    }
-
     pub fn n_ctx(&self) -> u32 {
         self.options
             .n_ctx
@@ -109,11 +129,7 @@ impl Embedded {
     }
 
     fn threads(&self) -> i32 {
-        self.options.threads.unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get() as i32)
-                .unwrap_or(2)
-        })
+        self.options.threads.unwrap_or_else(physical_cores)
     }
 
     fn prompt(&self, messages: &[ChatMessage]) -> Result<String, Error> {
@@ -147,6 +163,13 @@ impl Backend for Embedded {
 
     fn max_tokens(&self) -> Option<u32> {
         Some(self.options.max_tokens)
+    }
+
+    fn count_tokens(&self, text: &str) -> usize {
+        self.model
+            .vocab()
+            .tokenize(text.as_bytes(), false, true)
+            .len()
     }
 
     fn generate(

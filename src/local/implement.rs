@@ -169,12 +169,13 @@ pub fn paths_named(spec: &str) -> Vec<String> {
 }
 
 /// Files the spec names that exist at `tree`, then their neighbours in the same folders, within
-/// `budget` tokens (estimated at four bytes a token). Returns the context and what was left out.
+/// `budget` tokens as the model counts them. Returns the context and what was left out.
 fn context(
     repo: &Repository,
     tree: &git2::Tree<'_>,
     spec: &str,
     budget: usize,
+    count: &dyn Fn(&str) -> usize,
 ) -> (String, Vec<String>) {
     let named: Vec<String> = paths_named(spec)
         .into_iter()
@@ -209,6 +210,7 @@ fn context(
         }
     }
     let mut out = String::new();
+    let mut used = 0;
     let mut left_out = Vec::new();
     for path in named.iter().chain(neighbours.iter()) {
         let Ok(entry) = tree.get_path(Path::new(path)) else {
@@ -222,10 +224,12 @@ fn context(
         }
         let text = String::from_utf8_lossy(blob.content());
         let piece = format!("=== {path} ===\n{text}\n");
-        if (out.len() + piece.len()).div_ceil(4) > budget {
+        let tokens = count(&piece);
+        if used + tokens > budget {
             left_out.push(path.clone());
             continue;
         }
+        used += tokens;
         out.push_str(&piece);
     }
     (out, left_out)
@@ -256,7 +260,9 @@ pub fn implement(
     let base_tree = base.tree()?;
     let branch = pick_branch(git, settings, branch, &spec.title)?;
 
-    let (files, left_out) = context(git, &base_tree, &spec.text, context_tokens);
+    let (files, left_out) = context(git, &base_tree, &spec.text, context_tokens, &|t| {
+        backend.count_tokens(t)
+    });
     // Where the backend can enforce it, the answer may only touch the files the spec names.
     let (existing, new): (Vec<String>, Vec<String>) = paths_named(&spec.text)
         .into_iter()

@@ -53,6 +53,11 @@ pub trait Backend {
     /// Restricts answers to a GBNF grammar where the backend can enforce one; others parse
     /// strictly and ask again instead.
     fn constrain(&mut self, _gbnf: &str) {}
+    /// Tokens of `text`: the model's own tokenizer where the backend has it, else an estimate
+    /// of four bytes a token.
+    fn count_tokens(&self, text: &str) -> usize {
+        text.len().div_ceil(4)
+    }
     /// The most tokens one answer may have, when the backend enforces a limit.
     fn max_tokens(&self) -> Option<u32> {
         None

@@ -33,6 +33,14 @@ pub enum Error {
     Unknown(String),
     #[error("no local model is registered")]
     None,
+    #[error("download of {url} failed: {message}")]
+    Download { url: String, message: String },
+    #[error("{path} has sha256 {got}, not the expected {expected}; the file was removed")]
+    Checksum {
+        path: PathBuf,
+        expected: String,
+        got: String,
+    },
 }
 
 /// Checks the GGUF header: the magic `GGUF` and a known version.
@@ -196,9 +204,270 @@ impl Registry {
     }
 }
 
+/// Where pulled models are kept: the user's cache, never the repository.
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("git-hybrid")
+        .join("models")
+}
+
+fn sha256_of(path: &Path) -> Result<String, Error> {
+    let mut file = std::fs::File::open(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Downloads a GGUF model over HTTP into the cache, resuming a download that was cut off, checks
+/// its sha256 (when given) and header, and registers it. `progress` gets (bytes so far, total).
+pub fn pull(
+    url: &str,
+    expected_sha256: Option<&str>,
+    progress: &dyn Fn(u64, Option<u64>),
+) -> Result<Model, Error> {
+    let failed = |message: String| Error::Download {
+        url: url.to_string(),
+        message,
+    };
+    let name = url
+        .split(['?', '#'])
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .filter(|n| !n.is_empty() && !n.contains(".."))
+        .unwrap_or("model.gguf")
+        .to_string();
+    let dir = cache_dir();
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    let target = dir.join(&name);
+    let part = dir.join(format!("{name}.part"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| failed(e.to_string()))?;
+    runtime.block_on(async {
+        let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+        let client = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(15))
+            .read_timeout(std::time::Duration::from_secs(60))
+            .build()
+            .map_err(|e| failed(e.to_string()))?;
+        let mut request = client.get(url);
+        if have > 0 {
+            request = request.header("range", format!("bytes={have}-"));
+        }
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| failed(e.without_url().to_string()))?;
+        let status = response.status().as_u16();
+        // 416: the part file already holds everything there is.
+        if status == 416 && have > 0 {
+            return Ok(());
+        }
+        let (mut written, append) = match status {
+            206 => (have, true),
+            200 => (0, false),
+            other => return Err(failed(format!("HTTP {other}"))),
+        };
+        let total = response.content_length().map(|n| n + written);
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(&part)
+            .map_err(|source| Error::Write {
+                path: part.clone(),
+                source,
+            })?;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    file.write_all(&chunk).map_err(|source| Error::Write {
+                        path: part.clone(),
+                        source,
+                    })?;
+                    written += chunk.len() as u64;
+                    progress(written, total);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(failed(format!(
+                        "cut off after {written} bytes ({}); run the same command again to resume",
+                        e.without_url()
+                    )));
+                }
+            }
+        }
+        if let Some(total) = total
+            && written < total
+        {
+            return Err(failed(format!(
+                "cut off after {written} of {total} bytes; run the same command again to resume"
+            )));
+        }
+        file.sync_all().map_err(|source| Error::Write {
+            path: part.clone(),
+            source,
+        })
+    })?;
+    let got = sha256_of(&part)?;
+    if let Some(expected) = expected_sha256
+        && !expected.eq_ignore_ascii_case(&got)
+    {
+        let _ = std::fs::remove_file(&part);
+        return Err(Error::Checksum {
+            path: target,
+            expected: expected.to_string(),
+            got,
+        });
+    }
+    if let Err(e) = check_gguf(&part) {
+        let _ = std::fs::remove_file(&part);
+        return Err(e);
+    }
+    std::fs::rename(&part, &target).map_err(|source| Error::Write {
+        path: target.clone(),
+        source,
+    })?;
+    Registry::add(&target)
+}
+
+/// The seed workflow's sizing: parameters → memory a 4-bit quantized model needs.
+pub const SIZES: &[(&str, f64)] = &[("7B", 6.0), ("14B", 12.0), ("32B", 24.0), ("72B", 48.0)];
+
+/// What to run on this machine.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Recommendation {
+    pub ram_gb: f64,
+    pub vram_gb: Option<f64>,
+    /// The largest size that fits, or `None` when even 7B does not.
+    pub size: Option<&'static str>,
+    pub on_gpu: bool,
+    pub reason: String,
+}
+
+/// The largest model size that fits: in GPU memory when there is a GPU (all layers offloaded),
+/// else in RAM with 4 GB left for the system.
+pub fn recommend(ram_gb: f64, vram_gb: Option<f64>) -> Recommendation {
+    let fits = |budget: f64| {
+        SIZES
+            .iter()
+            .rev()
+            .find(|(_, need)| *need <= budget)
+            .map(|(size, _)| *size)
+    };
+    let gpu = vram_gb.and_then(|v| fits(v).map(|s| (s, v)));
+    let (size, on_gpu, reason) = match gpu {
+        Some((size, v)) => (
+            Some(size),
+            true,
+            format!(
+                "{v:.0} GB of GPU memory holds a {size} model (build with --features cuda or vulkan, run with --gpu-layers 999)"
+            ),
+        ),
+        None => {
+            let budget = (ram_gb - 4.0).max(0.0);
+            match fits(budget) {
+                Some(size) => (
+                    Some(size),
+                    false,
+                    format!(
+                        "{ram_gb:.0} GB of RAM holds a {size} model on the CPU (slow: expect a few tokens a second)"
+                    ),
+                ),
+                None => (
+                    None,
+                    false,
+                    format!(
+                        "{ram_gb:.0} GB of RAM is too little for a 7B model; use a small model for tests, or the openai backend against a bigger machine"
+                    ),
+                ),
+            }
+        }
+    };
+    Recommendation {
+        ram_gb,
+        vram_gb,
+        size,
+        on_gpu,
+        reason,
+    }
+}
+
+/// Total RAM, from /proc/meminfo.
+pub fn detect_ram_gb() -> Option<f64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb: f64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0 / 1024.0)
+}
+
+/// Total GPU memory of the largest NVIDIA GPU, from nvidia-smi when it is installed.
+pub fn detect_vram_gb() -> Option<f64> {
+    let out = std::process::Command::new("nvidia-smi")
+        .args(["--query-gpu=memory.total", "--format=csv,noheader,nounits"])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse::<f64>().ok())
+        .fold(None, |best: Option<f64>, mib| {
+            Some(best.map_or(mib, |b| b.max(mib)))
+        })
+        .map(|mib| mib / 1024.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizing_follows_the_seed_table() {
+        assert_eq!(recommend(64.0, Some(24.0)).size, Some("32B"));
+        assert!(recommend(64.0, Some(24.0)).on_gpu);
+        assert_eq!(recommend(64.0, Some(8.0)).size, Some("7B"));
+        assert_eq!(recommend(64.0, Some(80.0)).size, Some("72B"));
+        assert_eq!(recommend(24.0, None).size, Some("14B"));
+        assert!(!recommend(24.0, None).on_gpu);
+        assert_eq!(recommend(8.0, None).size, None);
+        // A GPU too small for 7B falls back to RAM.
+        let r = recommend(32.0, Some(4.0));
+        assert_eq!((r.size, r.on_gpu), (Some("32B"), false));
+    }
 
     #[test]
     fn only_gguf_headers_pass() {

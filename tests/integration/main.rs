@@ -6,6 +6,7 @@ mod embedded;
 mod gate;
 mod hooks;
 mod implement;
+mod models;
 mod review;
 mod store;
 mod support;
