@@ -232,6 +232,7 @@ impl Backend for Embedded {
         let mut sampler = LlamaSampler::chain_simple(samplers);
         let mut out = Vec::new();
         let mut produced = 0u64;
+        let mut first_token = None;
         let mut truncated = false;
         let mut pos = tokens.len() as i32;
         loop {
@@ -242,6 +243,7 @@ impl Backend for Embedded {
                 break;
             }
             out.extend_from_slice(&vocab.token_to_piece(token, true, None));
+            first_token.get_or_insert_with(|| started.elapsed());
             produced += 1;
             progress(produced);
             if produced >= u64::from(self.options.max_tokens) {
@@ -263,6 +265,7 @@ impl Backend for Embedded {
             estimated: false,
             truncated,
             wall: started.elapsed(),
+            first_token: first_token.unwrap_or_else(|| started.elapsed()),
         })
     }
 }

@@ -37,6 +37,19 @@ pub struct Generated {
     /// True when the answer stopped at the token limit rather than at its end.
     pub truncated: bool,
     pub wall: Duration,
+    /// Time until the first token of the answer: reading the prompt (or the server's latency).
+    pub first_token: Duration,
+}
+
+impl Generated {
+    /// Generation speed, without the time spent reading the prompt.
+    pub fn generation_tokens_per_second(&self) -> f64 {
+        let generating = self.wall.saturating_sub(self.first_token).as_secs_f64();
+        if generating <= 0.0 {
+            return 0.0;
+        }
+        self.tokens_out.saturating_sub(1) as f64 / generating
+    }
 }
 
 /// A local model behind one interface: the embedded llama.cpp or an OpenAI-compatible server.

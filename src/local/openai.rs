@@ -84,6 +84,7 @@ impl OpenAi {
         let mut pieces = 0u64;
         let mut done = false;
         let mut truncated = false;
+        let mut first_token = None;
         while let Some(chunk) = response
             .chunk()
             .await
@@ -107,6 +108,7 @@ impl OpenAi {
                     truncated = true;
                 }
                 if let Some(piece) = v["choices"][0]["delta"]["content"].as_str() {
+                    first_token.get_or_insert_with(|| started.elapsed());
                     text.push_str(piece);
                     pieces += 1;
                     progress(pieces);
@@ -134,6 +136,7 @@ impl OpenAi {
             estimated,
             truncated,
             wall: started.elapsed(),
+            first_token: first_token.unwrap_or_else(|| started.elapsed()),
         })
     }
 }
