@@ -107,6 +107,8 @@ fn benches(c: &mut Criterion) {
             base_commit: None,
             result_commit: "0".repeat(40),
             change_id: "hc1-bench".into(),
+            job_id: None,
+            stats: None,
             lines,
         })
         .unwrap();

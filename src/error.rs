@@ -5,7 +5,7 @@
 //! update, a failed check or a user mistake, 3 for an internal error. (2, usage, is clap's.)
 //! Nothing here may print a secret; no module error carries one.
 
-use crate::{change, cloud, config, gate, git, local, provenance, shim, store};
+use crate::{change, cloud, config, daemon, gate, git, local, provenance, shim, store};
 
 pub const EXIT_BLOCKED: u8 = 1;
 pub const EXIT_INTERNAL: u8 = 3;
@@ -217,6 +217,25 @@ impl From<local::models::Error> for CommandError {
             E::Read { .. } | E::Write { .. } => err.hint("check the path and its permissions"),
             E::Download { .. } => err.hint("check the URL; a cut-off download resumes when you run the same command again"),
             E::Checksum { .. } => err.hint("check the --sha256 value against the model's publisher; model files are untrusted input"),
+        }
+    }
+}
+
+impl From<daemon::Error> for CommandError {
+    fn from(e: daemon::Error) -> Self {
+        use daemon::Error as E;
+        let err = CommandError::user(chain(&e));
+        match e {
+            E::NotRunning => err.hint("start one with: git hybrid daemon start"),
+            E::AlreadyRunning(_) => {
+                err.hint("`git hybrid daemon status` shows it; `git hybrid daemon stop` stops it")
+            }
+            E::Lost => err
+                .hint("`git hybrid daemon start`, then check the branch with `git hybrid pending`"),
+            _ => err.hint(format!(
+                "see the daemon's log: {}",
+                daemon::log_path().display()
+            )),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod change;
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub mod daemon;
 pub mod error;
 pub mod gate;
 pub mod git;

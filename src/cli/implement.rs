@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Status;
+use crate::daemon::client::Client;
+use crate::daemon::protocol::{ImplementJob, Reply, Request};
 use crate::error::CommandError;
 use crate::local::embedded::{self, Embedded};
 use crate::local::implement::{self, Spec};
@@ -61,6 +63,10 @@ pub struct Args {
     /// Sampling seed for the embedded model when the temperature is above 0
     #[arg(long, default_value_t = 42)]
     seed: u32,
+    /// Run here even when a daemon runs (by default the daemon runs embedded jobs, with its
+    /// model already loaded)
+    #[arg(long)]
+    no_daemon: bool,
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
@@ -69,6 +75,13 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         CommandError::user("implement needs a repository with a working tree (this one is bare)")
     })?;
     let spec = Spec::read(top, &args.spec)?;
+    if args.backend == "embedded" && !args.no_daemon {
+        match Client::connect() {
+            Ok(client) => return via_daemon(client, &repo, top, &spec, &args),
+            Err(crate::daemon::Error::NotRunning) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     let mut backend: Box<dyn crate::local::Backend> = match args.backend.as_str() {
         "openai" => {
             let model = args.model.clone().ok_or_else(|| {
@@ -112,9 +125,12 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         &settings,
         &mut store,
         backend.as_mut(),
-        &spec,
-        args.branch.as_deref(),
-        args.context_tokens,
+        &implement::Request {
+            spec: &spec,
+            branch: args.branch.as_deref(),
+            context_tokens: args.context_tokens,
+            job_id: None,
+        },
         &mut |m| bar.set_message(m.to_string()),
     );
     bar.finish_and_clear();
@@ -146,4 +162,103 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         done.generation_id, done.branch
     ));
     Ok(Status::Ok)
+}
+
+/// Hands the job to the daemon: it is queued in the repository's store first, so it survives the
+/// daemon, and its progress is streamed back here.
+fn via_daemon(
+    mut client: Client,
+    repo: &crate::git::Repo,
+    top: &std::path::Path,
+    spec: &Spec,
+    args: &Args,
+) -> Result<Status, CommandError> {
+    let payload = ImplementJob {
+        spec: spec.path.clone(),
+        branch: args.branch.clone(),
+        model: args.model.clone(),
+        context_tokens: args.context_tokens,
+        n_ctx: args.ctx,
+        threads: args.threads,
+        gpu_layers: args.gpu_layers,
+        max_tokens: args.max_tokens,
+        temperature: args.temperature,
+        seed: args.seed,
+    };
+    let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
+    let job = store.enqueue_job(
+        "implement",
+        &serde_json::to_string(&payload).map_err(|e| CommandError::internal(e.to_string()))?,
+    )?;
+    drop(store);
+    remember_worktree(top)?;
+    ui::say(format!(
+        "job {job} goes to the daemon (pid {})",
+        client.daemon_pid
+    ));
+    client.send(&Request::Run {
+        worktree: top.to_path_buf(),
+        job,
+    })?;
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("hybrid: {spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let outcome = loop {
+        match client.receive() {
+            Ok(Reply::Progress { message }) => bar.set_message(message),
+            Ok(Reply::Done { result }) => break Ok(result),
+            Ok(Reply::Failed { error }) => break Err(CommandError::user(error)),
+            Ok(other) => {
+                break Err(CommandError::internal(format!(
+                    "unexpected answer: {other:?}"
+                )));
+            }
+            Err(e) => break Err(e.into()),
+        }
+    };
+    bar.finish_and_clear();
+    let result = outcome?;
+    let branch = result["branch"].as_str().unwrap_or_default();
+    ui::say(format!(
+        "implemented {} on {branch} ({}) by the daemon{}: {} tokens in, {} out, first token after {} ms",
+        spec.path,
+        result["commit"]
+            .as_str()
+            .unwrap_or_default()
+            .get(..10)
+            .unwrap_or_default(),
+        if result["model_reused"] == true {
+            ", model already loaded"
+        } else {
+            ""
+        },
+        result["tokens_in"],
+        result["tokens_out"],
+        result["first_token_ms"]
+    ));
+    ui::say(format!(
+        "generation {} is local output; review it with: git hybrid review {branch}",
+        result["generation"].as_str().unwrap_or_default()
+    ));
+    Ok(Status::Ok)
+}
+
+/// Adds the worktree to the daemon's list, so a restarted daemon finds its unfinished jobs.
+fn remember_worktree(top: &std::path::Path) -> Result<(), CommandError> {
+    use std::io::Write;
+    let path = crate::daemon::repos_path();
+    let line = top.display().to_string();
+    let known = std::fs::read_to_string(&path).unwrap_or_default();
+    if known.lines().any(|l| l == line) {
+        return Ok(());
+    }
+    let mut file = std::fs::File::options()
+        .create(true)
+        .append(true)
+        .open(&path)?;
+    writeln!(file, "{line}")?;
+    Ok(())
 }

@@ -5,6 +5,7 @@
 //! and turns into an exit code.
 
 mod adopt;
+mod daemon;
 mod doctor;
 mod hook;
 mod implement;
@@ -51,6 +52,7 @@ enum Command {
     Stats(stats::Args),
     Verify(verify::Args),
     Doctor(doctor::Args),
+    Daemon(daemon::Args),
     Model(model::Args),
     #[command(hide = true)]
     Hook(hook::Args),
@@ -86,6 +88,7 @@ pub fn main() -> ExitCode {
         Command::Stats(args) => stats::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Daemon(args) => daemon::run(args),
         Command::Model(args) => model::run(args),
         Command::Hook(args) => hook::run(args),
         Command::Man => man(),

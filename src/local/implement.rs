@@ -145,6 +145,8 @@ pub struct Implemented {
     pub tokens_in: u64,
     pub tokens_out: u64,
     pub wall: Duration,
+    /// Time to the first token of the first answer (prompt reading, or model latency).
+    pub first_token: Duration,
     pub attempts: usize,
     /// Files the context could not hold, said out loud rather than dropped silently.
     pub left_out: Vec<String>,
@@ -238,18 +240,33 @@ fn context(
 const SYSTEM: &str = "You are a careful software engineer. You implement exactly what the spec asks, \
 in the style of the surrounding code, with error handling and tests where the spec asks for them.";
 
+/// What to implement, and how.
+#[derive(Clone, Debug)]
+pub struct Request<'a> {
+    pub spec: &'a Spec,
+    /// The quarantine branch to create; `None` derives `hybrid/<slug>` from the spec's title.
+    pub branch: Option<&'a str>,
+    /// Tokens of repository context at most.
+    pub context_tokens: usize,
+    /// The daemon job running this, recorded with the generation.
+    pub job_id: Option<i64>,
+}
+
 /// Runs the model on the spec and leaves its work on a quarantine branch.
-#[allow(clippy::too_many_arguments)]
 pub fn implement(
     repo: &Repo,
     settings: &Settings,
     store: &mut Store,
     backend: &mut dyn Backend,
-    spec: &Spec,
-    branch: Option<&str>,
-    context_tokens: usize,
+    request: &Request<'_>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Implemented, Error> {
+    let Request {
+        spec,
+        branch,
+        context_tokens,
+        job_id,
+    } = request.clone();
     let git = &repo.git;
     let base = repo
         .git
@@ -288,6 +305,7 @@ pub fn implement(
     let started = Instant::now();
     let model = backend.model().to_string();
     let (mut tokens_in, mut tokens_out) = (0, 0);
+    let mut first_token = None;
     let mut attempts = 0;
     let changed = loop {
         attempts += 1;
@@ -298,6 +316,7 @@ pub fn implement(
             ))
         })?;
         tracing::trace!(answer = %generated.text, "local model answer");
+        first_token.get_or_insert(generated.first_token);
         tokens_in += generated.tokens_in;
         tokens_out += generated.tokens_out;
         if generated.truncated {
@@ -374,6 +393,13 @@ pub fn implement(
             .filter(|(fp, _, line)| *line == 0 || !existing.contains(fp))
             .map(|(fp, path, line)| (fp, path.to_vec(), line))
             .collect(),
+        job_id,
+        stats: Some((
+            tokens_in as i64,
+            tokens_out as i64,
+            wall.as_millis() as i64,
+            serde_json::json!({"backend": backend.name(), "attempts": attempts, "context_tokens": context_tokens}).to_string(),
+        )),
     })?;
     store.record_usage(&UsageRow {
         phase: "implement".into(),
@@ -401,6 +427,7 @@ pub fn implement(
         tokens_in,
         tokens_out,
         wall,
+        first_token: first_token.unwrap_or_default(),
         attempts,
         left_out,
     })

@@ -186,6 +186,8 @@ pub fn adopt(
         base_commit: range.base.map(|b| b.to_string()),
         result_commit: range.tip.to_string(),
         change_id: change.id().to_string(),
+        job_id: None,
+        stats: None,
         lines,
     };
     let newly_recorded = store.record_generation(&record)?;

@@ -24,6 +24,10 @@ pub struct GenerationRecord {
     pub change_id: String,
     /// (fingerprint, path bytes, 1-based line)
     pub lines: Vec<(Fingerprint, Vec<u8>, u32)>,
+    /// The daemon job that made it, if one did.
+    pub job_id: Option<i64>,
+    /// (tokens in, tokens out, wall ms, params JSON) for generations of a local model.
+    pub stats: Option<(i64, i64, i64, String)>,
 }
 
 /// Which generation a fingerprint came from.
@@ -52,8 +56,9 @@ impl Store {
         self.write(|tx| {
             let inserted = tx.execute(
                 "INSERT OR IGNORE INTO generations
-                     (id, kind, model, spec_path, branch, base_commit, result_commit, change_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     (id, kind, model, spec_path, branch, base_commit, result_commit, change_id, created_at,
+                      job_id, tokens_in, tokens_out, wall_ms, params)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     g.id,
                     g.kind,
@@ -63,7 +68,12 @@ impl Store {
                     g.base_commit,
                     g.result_commit,
                     g.change_id,
-                    now_secs()
+                    now_secs(),
+                    g.job_id,
+                    g.stats.as_ref().map(|s| s.0),
+                    g.stats.as_ref().map(|s| s.1),
+                    g.stats.as_ref().map(|s| s.2),
+                    g.stats.as_ref().map(|s| s.3.clone())
                 ],
             )?;
             if inserted == 0 {

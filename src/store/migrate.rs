@@ -19,6 +19,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0002_create_review_ledger",
         include_str!("../../migrations/0002_create_review_ledger.sql"),
     ),
+    (
+        "0003_create_jobs",
+        include_str!("../../migrations/0003_create_jobs.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

@@ -8,11 +8,13 @@
 
 mod events;
 mod generations;
+mod jobs;
 mod migrate;
 mod reviews;
 
 pub use events::{Event, EventRow};
 pub use generations::{GenerationRecord, LocalMatch, PendingGeneration};
+pub use jobs::Job;
 pub use migrate::SCHEMA_VERSION;
 pub use reviews::{FindingRow, UsageRow, VerdictRecord, VerdictRow};
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::support::TestRepo;
 
-fn test_model() -> PathBuf {
+pub fn test_model() -> PathBuf {
     let path = std::env::var_os("GIT_HYBRID_TEST_MODEL")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -22,9 +22,15 @@ fn test_model() -> PathBuf {
     path
 }
 
-/// One test runs the model (inference tests must not run side by side on two cores).
+/// Inference tests take turns: on two cores, two models running side by side slow each other
+/// down tenfold.
+pub static ONE_MODEL_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn the_tiny_model_implements_a_spec_end_to_end() {
+    let _turn = ONE_MODEL_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let model = test_model();
     let repo = TestRepo::new();
     repo.write(

@@ -2,6 +2,7 @@
 //! `git-hybrid` first on PATH, real SQLite files and real parallel processes.
 
 mod change_id;
+mod daemon;
 mod embedded;
 mod gate;
 mod hooks;

@@ -512,6 +512,8 @@ fn the_spec_and_the_files_it_names_go_with_the_review() {
             base_commit: None,
             result_commit: repo.rev("hybrid/port"),
             change_id: "hc1-x".into(),
+            job_id: None,
+            stats: None,
             lines: vec![],
         })
         .unwrap();

@@ -1,0 +1,70 @@
+//! What client and daemon say to each other: one JSON object per line. The first exchange is
+//! always `hello`, and a daemon refuses a client of another protocol version.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever a message changes shape.
+pub const PROTOCOL: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Request {
+    Hello {
+        protocol: u32,
+        version: String,
+    },
+    Status,
+    Stop,
+    /// Run (or resume) job `job` of the repository whose worktree is `worktree`.
+    Run {
+        worktree: PathBuf,
+        job: i64,
+    },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Reply {
+    Hello {
+        protocol: u32,
+        version: String,
+        pid: u32,
+    },
+    Refused {
+        message: String,
+    },
+    Status {
+        pid: u32,
+        uptime_s: u64,
+        model: Option<String>,
+        jobs_done: u64,
+    },
+    Progress {
+        message: String,
+    },
+    Done {
+        result: serde_json::Value,
+    },
+    Failed {
+        error: String,
+    },
+    Stopping,
+}
+
+/// A job's payload: everything the daemon needs to run `implement` as the client would.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ImplementJob {
+    /// Relative to the worktree's top.
+    pub spec: String,
+    pub branch: Option<String>,
+    pub model: Option<String>,
+    pub context_tokens: usize,
+    pub n_ctx: Option<u32>,
+    pub threads: Option<i32>,
+    pub gpu_layers: u32,
+    pub max_tokens: u32,
+    pub temperature: f32,
+    pub seed: u32,
+}

@@ -1,0 +1,398 @@
+//! The daemon process: a tokio accept loop on the Unix socket, one job at a time on a blocking
+//! thread with the loaded model, an idle timer that unloads it, and, at start, the resumption of
+//! jobs a killed daemon left behind.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::mpsc;
+
+use super::protocol::{ImplementJob, PROTOCOL, Reply, Request};
+use super::{Error, alive, pid_path, repos_path, runtime_dir, socket_path};
+use crate::config::Settings;
+use crate::git::Repo;
+use crate::local::embedded::{Embedded, Options};
+use crate::local::implement::{self, Spec};
+use crate::local::models::Registry;
+use crate::store::Store;
+
+/// How long a loaded model stays loaded without a job.
+fn idle_timeout() -> Duration {
+    std::env::var("GIT_HYBRID_DAEMON_IDLE")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(600))
+}
+
+struct State {
+    /// The loaded model, by path; one job uses it at a time.
+    model: Mutex<Option<(PathBuf, Embedded)>>,
+    last_used: Mutex<Instant>,
+    started: Instant,
+    jobs_done: AtomicU64,
+}
+
+/// Runs the daemon in the foreground until asked to stop.
+pub fn run() -> Result<(), Error> {
+    let dir = runtime_dir();
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    // The pid file stays locked for the daemon's whole life: a second daemon cannot start.
+    let pid_file = pid_path();
+    let mut lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&pid_file)
+        .map_err(io(&pid_file))?;
+    if lock.try_lock().is_err() {
+        return Err(Error::AlreadyRunning(pid_file));
+    }
+    lock.set_len(0).map_err(io(&pid_file))?;
+    writeln!(lock, "{}", std::process::id()).map_err(io(&pid_file))?;
+    let socket = socket_path();
+    // Only the lock holder gets here, so a socket file left by a killed daemon is stale.
+    let _ = std::fs::remove_file(&socket);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(io(&socket))?;
+    let state = Arc::new(State {
+        model: Mutex::new(None),
+        last_used: Mutex::new(Instant::now()),
+        started: Instant::now(),
+        jobs_done: AtomicU64::new(0),
+    });
+    let result = runtime.block_on(serve(&socket, Arc::clone(&state)));
+    let _ = std::fs::remove_file(&socket);
+    drop(lock);
+    result
+}
+
+async fn serve(socket: &Path, state: Arc<State>) -> Result<(), Error> {
+    let listener = UnixListener::bind(socket).map_err(|source| Error::Io {
+        path: socket.to_path_buf(),
+        source,
+    })?;
+    tracing::info!(socket = %socket.display(), pid = std::process::id(), "daemon listening");
+    // Jobs a killed daemon left behind, in every repository that ever sent one.
+    {
+        let state = Arc::clone(&state);
+        tokio::task::spawn_blocking(move || resume_all(&state));
+    }
+    // Unload the model after a while without jobs.
+    {
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                let idle = state
+                    .last_used
+                    .lock()
+                    .map(|t| t.elapsed())
+                    .unwrap_or_default();
+                if idle > idle_timeout()
+                    && let Ok(mut model) = state.model.try_lock()
+                    && model.take().is_some()
+                {
+                    tracing::info!(?idle, "model unloaded");
+                }
+            }
+        });
+    }
+    let (stop_tx, mut stop_rx) = mpsc::channel::<()>(1);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let state = Arc::clone(&state);
+                let stop = stop_tx.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = connection(stream, state, stop).await {
+                        tracing::warn!(error = %e, "client connection ended");
+                    }
+                });
+            }
+            _ = stop_rx.recv() => {
+                tracing::info!("daemon stopping");
+                return Ok(());
+            }
+        }
+    }
+}
+
+async fn send(stream: &mut tokio::net::unix::OwnedWriteHalf, reply: &Reply) -> std::io::Result<()> {
+    let mut line = serde_json::to_string(reply).unwrap_or_default();
+    line.push('\n');
+    stream.write_all(line.as_bytes()).await
+}
+
+async fn connection(
+    stream: UnixStream,
+    state: Arc<State>,
+    stop: mpsc::Sender<()>,
+) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    let mut greeted = false;
+    while let Some(line) = lines.next_line().await? {
+        let request: Request = match serde_json::from_str(&line) {
+            Ok(r) => r,
+            Err(e) => {
+                send(
+                    &mut write,
+                    &Reply::Refused {
+                        message: format!("unreadable request: {e}"),
+                    },
+                )
+                .await?;
+                return Ok(());
+            }
+        };
+        match request {
+            Request::Hello { protocol, .. } => {
+                send(
+                    &mut write,
+                    &Reply::Hello {
+                        protocol: PROTOCOL,
+                        version: env!("CARGO_PKG_VERSION").to_string(),
+                        pid: std::process::id(),
+                    },
+                )
+                .await?;
+                if protocol != PROTOCOL {
+                    // The client sees the version in the hello and explains; nothing else is said.
+                    return Ok(());
+                }
+                greeted = true;
+            }
+            _ if !greeted => {
+                send(
+                    &mut write,
+                    &Reply::Refused {
+                        message: "say hello first".into(),
+                    },
+                )
+                .await?;
+                return Ok(());
+            }
+            Request::Status => {
+                let model = state
+                    .model
+                    .try_lock()
+                    .ok()
+                    .and_then(|m| m.as_ref().map(|(p, _)| p.display().to_string()));
+                send(
+                    &mut write,
+                    &Reply::Status {
+                        pid: std::process::id(),
+                        uptime_s: state.started.elapsed().as_secs(),
+                        model,
+                        jobs_done: state.jobs_done.load(Ordering::Relaxed),
+                    },
+                )
+                .await?;
+            }
+            Request::Stop => {
+                send(&mut write, &Reply::Stopping).await?;
+                let _ = stop.send(()).await;
+                return Ok(());
+            }
+            Request::Run { worktree, job } => {
+                let (tx, mut rx) = mpsc::unbounded_channel::<Reply>();
+                let state = Arc::clone(&state);
+                let worker = tokio::task::spawn_blocking(move || {
+                    let progress = tx.clone();
+                    let outcome = run_job(&state, &worktree, job, &mut |m| {
+                        let _ = progress.send(Reply::Progress {
+                            message: m.to_string(),
+                        });
+                    });
+                    let _ = tx.send(match outcome {
+                        Ok(result) => Reply::Done { result },
+                        Err(error) => Reply::Failed { error },
+                    });
+                });
+                while let Some(reply) = rx.recv().await {
+                    // A client that went away does not stop the job: it finishes, recorded.
+                    let _ = send(&mut write, &reply).await;
+                }
+                let _ = worker.await;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs (or resumes) one job to its end and records the outcome in the job's store.
+fn run_job(
+    state: &State,
+    worktree: &Path,
+    job_id: i64,
+    progress: &mut dyn FnMut(&str),
+) -> Result<serde_json::Value, String> {
+    let repo = Repo::at(worktree).map_err(|e| e.to_string())?;
+    let mut store = Store::open(&Store::path_for(repo.common_dir())).map_err(|e| e.to_string())?;
+    let me = i64::from(std::process::id());
+    if !store
+        .claim_job(job_id, me, alive)
+        .map_err(|e| e.to_string())?
+    {
+        let job = store.job(job_id).map_err(|e| e.to_string())?;
+        return match job {
+            Some(j) if j.state == "done" => Ok(j
+                .result
+                .and_then(|r| serde_json::from_str(&r).ok())
+                .unwrap_or_default()),
+            Some(j) => Err(format!("job {job_id} is {} under another daemon", j.state)),
+            None => Err(format!("there is no job {job_id}")),
+        };
+    }
+    let outcome = execute(state, &repo, &mut store, job_id, progress);
+    let recorded = match &outcome {
+        Ok(result) => store.finish_job(job_id, Ok(&result.to_string())),
+        Err(error) => store.finish_job(job_id, Err(error)),
+    };
+    if let Err(e) = recorded {
+        return Err(format!(
+            "the job ran but its outcome could not be recorded: {e}"
+        ));
+    }
+    state.jobs_done.fetch_add(1, Ordering::Relaxed);
+    outcome
+}
+
+fn execute(
+    state: &State,
+    repo: &Repo,
+    store: &mut Store,
+    job_id: i64,
+    progress: &mut dyn FnMut(&str),
+) -> Result<serde_json::Value, String> {
+    let job = store
+        .job(job_id)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("there is no job {job_id}"))?;
+    // What an earlier, interrupted attempt left: a finished branch means the job is done; a
+    // commit that never got its branch is forgotten (nothing points at it).
+    for (generation, commit, branch) in store.job_generations(job_id).map_err(|e| e.to_string())? {
+        let on_branch = branch
+            .as_deref()
+            .and_then(|b| repo.git.refname_to_id(b).ok())
+            .is_some_and(|tip| tip.to_string() == commit);
+        if on_branch {
+            return Ok(serde_json::json!({
+                "branch": branch.unwrap_or_default().trim_start_matches("refs/heads/"),
+                "commit": commit,
+                "generation": generation,
+                "resumed": true,
+            }));
+        }
+        store
+            .forget_generation(&generation)
+            .map_err(|e| e.to_string())?;
+    }
+    let payload: ImplementJob = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
+    let top = repo
+        .worktree()
+        .ok_or("the repository has no working tree")?
+        .to_path_buf();
+    let spec = Spec::read(&top, &top.join(&payload.spec)).map_err(|e| e.to_string())?;
+    let settings = Settings::load(repo).map_err(|e| e.to_string())?;
+    let path = Registry::resolve(payload.model.as_deref()).map_err(|e| e.to_string())?;
+    let job_started = Instant::now();
+    let mut slot = state
+        .model
+        .lock()
+        .map_err(|_| "the model slot is poisoned".to_string())?;
+    let reuse = matches!(&*slot, Some((p, _)) if *p == path);
+    if !reuse {
+        progress(&format!("loading {}", path.display()));
+        *slot = None;
+        let options = Options {
+            n_ctx: payload.n_ctx,
+            threads: payload.threads,
+            gpu_layers: payload.gpu_layers,
+            max_tokens: payload.max_tokens,
+            temperature: payload.temperature,
+            seed: payload.seed,
+        };
+        *slot = Some((
+            path.clone(),
+            Embedded::load(&path, options).map_err(|e| e.to_string())?,
+        ));
+    }
+    let Some((_, model)) = slot.as_mut() else {
+        return Err("the model did not load".into());
+    };
+    let done = implement::implement(
+        repo,
+        &settings,
+        store,
+        model,
+        &implement::Request {
+            spec: &spec,
+            branch: payload.branch.as_deref(),
+            context_tokens: payload.context_tokens,
+            job_id: Some(job_id),
+        },
+        progress,
+    )
+    .map_err(|e| e.to_string())?;
+    // From the job's start: a cold job pays for loading the model, a warm one does not.
+    let first_token = job_started.elapsed().saturating_sub(done.wall) + done.first_token;
+    if let Ok(mut t) = state.last_used.lock() {
+        *t = Instant::now();
+    }
+    Ok(serde_json::json!({
+        "branch": done.branch,
+        "commit": done.commit.to_string(),
+        "generation": done.generation_id,
+        "files": done.files,
+        "tokens_in": done.tokens_in,
+        "tokens_out": done.tokens_out,
+        "wall_ms": done.wall.as_millis() as u64,
+        "first_token_ms": first_token.as_millis() as u64,
+        "attempts": done.attempts,
+        "left_out": done.left_out,
+        "model_reused": reuse,
+    }))
+}
+
+/// Resumes the unfinished jobs of every repository that ever sent one.
+fn resume_all(state: &State) {
+    let Ok(list) = std::fs::read_to_string(repos_path()) else {
+        return;
+    };
+    let mut seen = std::collections::HashSet::new();
+    for worktree in list.lines().filter(|l| !l.is_empty()) {
+        if !seen.insert(worktree.to_string()) {
+            continue;
+        }
+        let Ok(repo) = Repo::at(Path::new(worktree)) else {
+            continue;
+        };
+        let Ok(Some(store)) = Store::open_existing(&Store::path_for(repo.common_dir())) else {
+            continue;
+        };
+        let Ok(jobs) = store.unfinished_jobs(alive) else {
+            continue;
+        };
+        drop(store);
+        for job in jobs {
+            tracing::info!(worktree, job, "resuming a job left unfinished");
+            let _ = run_job(state, Path::new(worktree), job, &mut |_| {});
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The daemon with the real tiny model: jobs go through it with the model kept loaded, it refuses
+//! clients of another protocol, and a job it was running when killed with SIGKILL is resumed
+//! exactly once by the next daemon, leaving no half-made branch.
+
+use std::io::{BufRead, BufReader, Write};
+use std::time::{Duration, Instant};
+
+use crate::embedded::test_model;
+use crate::support::TestRepo;
+
+fn spec_repo() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write(
+        ".hybrid/specs/greet.md",
+        "# Add a greeting\n\nCreate src/greet.rs with a Rust function `greet(name: &str) -> String` returning \"Hello, \" followed by the name.\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "spec"]);
+    repo.hybrid(&["model", "add", test_model().to_str().unwrap()])
+        .success();
+    repo
+}
+
+const IMPLEMENT: [&str; 6] = [
+    "implement",
+    ".hybrid/specs/greet.md",
+    "--threads",
+    "2",
+    "--max-tokens",
+    "600",
+];
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_daemon_runs_jobs_survives_sigkill_and_checks_the_protocol() {
+    let _turn = crate::embedded::ONE_MODEL_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let repo = spec_repo();
+    repo.hybrid(&["daemon", "status"])
+        .failure()
+        .stderr_has("no daemon is running");
+    repo.hybrid(&["daemon", "start"])
+        .success()
+        .stderr_has("the daemon runs");
+    repo.hybrid(&["daemon", "start"])
+        .success()
+        .stderr_has("already runs");
+
+    // A client of another protocol gets the daemon's version and nothing else.
+    let socket = repo.home().join(".cache/git-hybrid/daemon/daemon.sock");
+    let mut raw = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    writeln!(
+        raw,
+        "{}",
+        serde_json::json!({"hello": {"protocol": 999, "version": "9.9"}})
+    )
+    .unwrap();
+    writeln!(raw, "{}", serde_json::json!("status")).unwrap();
+    let mut lines = BufReader::new(raw).lines();
+    let hello: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(hello["hello"]["protocol"], 1);
+    assert!(
+        lines.next().is_none(),
+        "the daemon must hang up on a foreign protocol"
+    );
+
+    // Two jobs; the second finds the model loaded.
+    let mut args = IMPLEMENT.to_vec();
+    args.extend(["--branch", "hybrid/one"]);
+    repo.hybrid(&args).success().stderr_has("by the daemon");
+    let mut args = IMPLEMENT.to_vec();
+    args.extend(["--branch", "hybrid/two"]);
+    repo.hybrid(&args)
+        .success()
+        .stderr_has("model already loaded");
+    repo.hybrid(&["daemon", "status"])
+        .success()
+        .stderr_has("2 jobs done")
+        .stderr_has("SmolLM2");
+    repo.try_git(&["merge", "--ff-only", "hybrid/two"])
+        .blocked_by("hybrid/two");
+
+    // SIGKILL in the middle of a job.
+    let pid: i32 = std::fs::read_to_string(repo.home().join(".cache/git-hybrid/daemon/daemon.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mut cmd = repo.command("git");
+    let mut args = vec!["hybrid"];
+    args.extend(IMPLEMENT);
+    args.extend(["--branch", "hybrid/three"]);
+    cmd.args(&args).stderr(std::process::Stdio::piped());
+    let client = cmd.spawn().unwrap();
+    wait_for("the job to run", || {
+        repo.count("SELECT COUNT(*) FROM jobs WHERE state = 'running'") == 1
+    });
+    std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    let out = client.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("resume the job"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        repo.git(&["branch", "--list", "hybrid/three"]),
+        "",
+        "no half-made branch"
+    );
+
+    // The next daemon finishes it, once.
+    repo.hybrid(&["daemon", "start"]).success();
+    wait_for("the resumed job", || {
+        repo.count("SELECT COUNT(*) FROM jobs WHERE state = 'done'") == 3
+    });
+    assert_eq!(
+        repo.git(&["branch", "--list", "hybrid/three*"])
+            .lines()
+            .count(),
+        1
+    );
+    assert_eq!(repo.count("SELECT attempts FROM jobs WHERE id = 3"), 2);
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM generations WHERE job_id = 3"),
+        1
+    );
+    repo.hybrid(&["pending"])
+        .success()
+        .stderr_has("hybrid/three");
+    repo.hybrid(&["daemon", "stop"]).success();
+    repo.hybrid(&["daemon", "status"]).failure();
+}
