@@ -22,6 +22,17 @@ where
     }
 }
 
+/// A spinner on stderr for long work, drawn only when stderr is a terminal.
+pub fn spinner() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("hybrid: {spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
 /// "3h ago" style ages for listings.
 pub fn age(seconds_ago: i64) -> String {
     let s = seconds_ago.max(0);

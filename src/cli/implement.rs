@@ -3,8 +3,6 @@
 
 use std::path::PathBuf;
 
-use indicatif::{ProgressBar, ProgressStyle};
-
 use super::Status;
 use crate::daemon::client::Client;
 use crate::daemon::protocol::{ImplementJob, Reply, Request};
@@ -114,12 +112,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         }
     };
     let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("hybrid: {spinner} {msg} ({elapsed})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let bar = ui::spinner();
     let result = implement::implement(
         &repo,
         &settings,
@@ -200,12 +193,7 @@ fn via_daemon(
         worktree: top.to_path_buf(),
         job,
     })?;
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("hybrid: {spinner} {msg} ({elapsed})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let bar = ui::spinner();
     let outcome = loop {
         match client.receive() {
             Ok(Reply::Progress { message }) => bar.set_message(message),

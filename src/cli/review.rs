@@ -1,8 +1,6 @@
 //! `git hybrid review [<branch|A..B>|--staged] [--model M]`: a Claude review of a change; an
 //! approval is what opens the gate.
 
-use indicatif::{ProgressBar, ProgressStyle};
-
 use super::Status;
 use crate::change::Change;
 use crate::cloud::review::{self, Options, PartFailure};
@@ -120,12 +118,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             f.path, f.line, f.severity, f.category, f.message
         ));
     }
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("hybrid: {spinner} {msg} ({elapsed})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let bar = ui::spinner();
     let outcome = review::send(&mut store, prepared, &options, &|m| {
         bar.set_message(m.to_string())
     });

@@ -298,29 +298,16 @@ fn named_files(
     let Some(tree) = tip.and_then(|t| repo.find_tree(t).ok()) else {
         return String::new();
     };
-    let mut out = String::new();
-    for word in crate::local::implement::paths_named(spec) {
-        let word = word.as_str();
-        if skip.contains(word) {
-            continue;
-        }
-        let Ok(entry) = tree.get_path(Path::new(word)) else {
-            continue;
-        };
-        let Ok(blob) = repo.find_blob(entry.id()) else {
-            continue;
-        };
-        if blob.is_binary() {
-            continue;
-        }
-        let text = String::from_utf8_lossy(blob.content());
-        if estimate_tokens(&out) + estimate_tokens(&text) > budget {
-            out.push_str(&format!(
-                "(file {word} left out: over the context budget)\n"
-            ));
-            continue;
-        }
-        out.push_str(&format!("=== {word} ===\n{text}\n"));
+    let paths: Vec<String> = crate::local::implement::paths_named(spec)
+        .into_iter()
+        .filter(|p| !skip.contains(p))
+        .collect();
+    let (mut out, left_out) =
+        crate::local::implement::file_sections(repo, &tree, &paths, budget, &estimate_tokens);
+    for path in left_out {
+        out.push_str(&format!(
+            "(file {path} left out: over the context budget)\n"
+        ));
     }
     out
 }

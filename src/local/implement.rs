@@ -211,10 +211,23 @@ fn context(
             }
         }
     }
+    let paths: Vec<String> = named.into_iter().chain(neighbours).collect();
+    file_sections(repo, tree, &paths, budget, count)
+}
+
+/// The text files among `paths` at `tree`, as `=== path ===` sections, within `budget` tokens as
+/// `count` counts them. Returns the sections and the paths the budget left out.
+pub fn file_sections(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    paths: &[String],
+    budget: usize,
+    count: &dyn Fn(&str) -> usize,
+) -> (String, Vec<String>) {
     let mut out = String::new();
     let mut used = 0;
     let mut left_out = Vec::new();
-    for path in named.iter().chain(neighbours.iter()) {
+    for path in paths {
         let Ok(entry) = tree.get_path(Path::new(path)) else {
             continue;
         };
