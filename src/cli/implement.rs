@@ -133,9 +133,14 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             "left out of the context (over --context-tokens): {path}"
         ));
     }
-    let secs = done.wall.as_secs_f64().max(1e-3);
+    let generating = done.wall.saturating_sub(done.first_token).as_secs_f64();
+    let speed = if generating > 0.0 {
+        done.tokens_out.saturating_sub(1) as f64 / generating
+    } else {
+        0.0
+    };
     ui::say(format!(
-        "implemented {} on {} ({}): {} file{} in {} attempt{}, {} tokens in, {} out, {:.1} tok/s",
+        "implemented {} on {} ({}): {} file{} in {} attempt{}, {} tokens in, {} out, first token after {} ms, {:.1} tok/s",
         spec.path,
         done.branch,
         &done.commit.to_string()[..10],
@@ -145,7 +150,8 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         if done.attempts == 1 { "" } else { "s" },
         done.tokens_in,
         done.tokens_out,
-        done.tokens_out as f64 / secs
+        done.first_token.as_millis(),
+        speed
     ));
     for f in &done.files {
         ui::say(format!("  {f}"));
