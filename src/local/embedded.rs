@@ -157,6 +157,28 @@ impl Backend for Embedded {
         &self.name
     }
 
+    fn identity(&self) -> serde_json::Value {
+        // The registry hashed the file when it was added; hashing gigabytes on every run would
+        // cost more than the run.
+        let sha256 = super::models::Registry::load().ok().and_then(|r| {
+            let path = self.path.canonicalize().ok()?;
+            r.models
+                .into_iter()
+                .find(|m| m.path == path)
+                .map(|m| m.sha256)
+        });
+        serde_json::json!({
+            "file": self.path.display().to_string(),
+            "sha256": sha256,
+            "threads": self.threads(),
+            "n_ctx": self.n_ctx(),
+            "max_tokens": self.options.max_tokens,
+            "temperature": self.options.temperature,
+            "seed": self.options.seed,
+            "gpu_layers": self.options.gpu_layers,
+        })
+    }
+
     fn constrain(&mut self, gbnf: &str) {
         self.grammar = Some(gbnf.to_string());
     }

@@ -411,7 +411,13 @@ pub fn implement(
             tokens_in as i64,
             tokens_out as i64,
             wall.as_millis() as i64,
-            serde_json::json!({"backend": backend.name(), "attempts": attempts, "context_tokens": context_tokens}).to_string(),
+            serde_json::json!({
+                "backend": backend.name(),
+                "model": backend.identity(),
+                "attempts": attempts,
+                "context_tokens": context_tokens,
+            })
+            .to_string(),
         )),
     })?;
     store.record_usage(&UsageRow {

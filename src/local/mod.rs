@@ -63,6 +63,11 @@ pub trait Backend {
         messages: &[ChatMessage],
         progress: &mut dyn FnMut(u64),
     ) -> Result<Generated, Error>;
+    /// What identifies the model beyond its name, for the generation's record (the embedded
+    /// backend: the file and its sha256).
+    fn identity(&self) -> serde_json::Value {
+        serde_json::json!({})
+    }
     /// Restricts answers to a GBNF grammar where the backend can enforce one; others parse
     /// strictly and ask again instead.
     fn constrain(&mut self, _gbnf: &str) {}

@@ -150,6 +150,10 @@ impl Backend for OpenAi {
         &self.model
     }
 
+    fn identity(&self) -> serde_json::Value {
+        serde_json::json!({"server": self.url})
+    }
+
     fn generate(
         &mut self,
         messages: &[ChatMessage],

@@ -44,6 +44,14 @@ fn the_tiny_model_implements_a_spec_end_to_end() {
     repo.hybrid(&["model", "add", "not-a-model.gguf"])
         .failure()
         .stderr_has("is not a GGUF model file");
+    repo.hybrid(&[
+        "implement",
+        ".hybrid/specs/greet.md",
+        "--model",
+        "not-a-model.gguf",
+    ])
+    .failure()
+    .stderr_has("is not a GGUF model file");
     repo.hybrid(&["implement", ".hybrid/specs/greet.md"])
         .failure()
         .stderr_has("no local model is registered")
@@ -79,6 +87,21 @@ fn the_tiny_model_implements_a_spec_end_to_end() {
         repo.count("SELECT COUNT(*) FROM usage WHERE phase = 'implement' AND provider = 'embedded' AND output_tokens > 0"),
         1
     );
+    // The generation records the model file's hash and the parameters it ran with.
+    let params: String = repo
+        .sqlite()
+        .query_row(
+            "SELECT params FROM generations WHERE kind = 'implement'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let params: serde_json::Value = serde_json::from_str(&params).unwrap();
+    assert_eq!(
+        params["model"]["sha256"],
+        "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+    );
+    assert_eq!(params["model"]["threads"], 2);
     repo.hybrid(&["pending"]).success().stderr_has(branch);
     repo.try_git(&["merge", "--ff-only", branch])
         .blocked_by(branch);
