@@ -123,8 +123,12 @@ fn the_daemon_runs_jobs_survives_sigkill_and_checks_the_protocol() {
         "no half-made branch"
     );
 
-    // The next daemon finishes it, once.
-    repo.hybrid(&["daemon", "start"]).success();
+    // The next daemon finishes it, once. (This one unloads an idle model after a second.)
+    let mut start = repo.command("git");
+    start
+        .args(["hybrid", "daemon", "start"])
+        .env("GIT_HYBRID_DAEMON_IDLE", "1");
+    repo.run(start).success();
     wait_for("the resumed job", || {
         repo.count("SELECT COUNT(*) FROM jobs WHERE state = 'done'") == 3
     });
@@ -142,6 +146,11 @@ fn the_daemon_runs_jobs_survives_sigkill_and_checks_the_protocol() {
     repo.hybrid(&["pending"])
         .success()
         .stderr_has("hybrid/three");
+    wait_for("the idle model to be unloaded", || {
+        repo.hybrid(&["daemon", "status"])
+            .stderr()
+            .contains("model not loaded")
+    });
     repo.hybrid(&["daemon", "stop"]).success();
     repo.hybrid(&["daemon", "status"]).failure();
 }
