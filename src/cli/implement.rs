@@ -97,15 +97,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         }
         _ => {
             let path = Registry::resolve(args.model.as_deref())?;
-            let options = embedded::Options {
-                n_ctx: args.ctx,
-                threads: args.threads,
-                gpu_layers: args.gpu_layers,
-                max_tokens: args.max_tokens,
-                temperature: args.temperature,
-                seed: args.seed,
-            };
-            Box::new(Embedded::load(&path, options).map_err(|e| {
+            Box::new(Embedded::load(&path, embedded_options(&args)).map_err(|e| {
                 CommandError::user(e.to_string())
                     .hint("check the model file, or pick another with --model")
             })?)
@@ -177,12 +169,7 @@ fn via_daemon(
         branch: args.branch.clone(),
         model: args.model.clone(),
         context_tokens: args.context_tokens,
-        n_ctx: args.ctx,
-        threads: args.threads,
-        gpu_layers: args.gpu_layers,
-        max_tokens: args.max_tokens,
-        temperature: args.temperature,
-        seed: args.seed,
+        options: embedded_options(args),
     };
     let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
     let job = store.enqueue_job(
@@ -255,4 +242,15 @@ fn remember_worktree(top: &std::path::Path) -> Result<(), CommandError> {
         .open(&path)?;
     writeln!(file, "{line}")?;
     Ok(())
+}
+
+fn embedded_options(args: &Args) -> embedded::Options {
+    embedded::Options {
+        n_ctx: args.ctx,
+        threads: args.threads,
+        gpu_layers: args.gpu_layers,
+        max_tokens: args.max_tokens,
+        temperature: args.temperature,
+        seed: args.seed,
+    }
 }

@@ -61,10 +61,5 @@ pub struct ImplementJob {
     pub branch: Option<String>,
     pub model: Option<String>,
     pub context_tokens: usize,
-    pub n_ctx: Option<u32>,
-    pub threads: Option<i32>,
-    pub gpu_layers: u32,
-    pub max_tokens: u32,
-    pub temperature: f32,
-    pub seed: u32,
+    pub options: crate::local::embedded::Options,
 }

@@ -17,7 +17,7 @@ use super::protocol::{ImplementJob, PROTOCOL, Reply, Request};
 use super::{Error, alive, pid_path, repos_path, runtime_dir, socket_path};
 use crate::config::Settings;
 use crate::git::Repo;
-use crate::local::embedded::{Embedded, Options};
+use crate::local::embedded::Embedded;
 use crate::local::implement::{self, Spec};
 use crate::local::models::Registry;
 use crate::store::Store;
@@ -320,14 +320,7 @@ fn execute(
     if !reuse {
         progress(&format!("loading {}", path.display()));
         *slot = None;
-        let options = Options {
-            n_ctx: payload.n_ctx,
-            threads: payload.threads,
-            gpu_layers: payload.gpu_layers,
-            max_tokens: payload.max_tokens,
-            temperature: payload.temperature,
-            seed: payload.seed,
-        };
+        let options = payload.options.clone();
         *slot = Some((
             path.clone(),
             Embedded::load(&path, options).map_err(|e| e.to_string())?,

@@ -19,8 +19,8 @@ use llama_cpp_2::sampling::LlamaSampler;
 
 use super::{Backend, ChatMessage, Error, Generated};
 
-/// Settings of one embedded run.
-#[derive(Clone, Debug)]
+/// Settings of one embedded run (also what a daemon job carries).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Options {
     /// Context window; `None` takes the model's training context, capped at 8192.
     pub n_ctx: Option<u32>,

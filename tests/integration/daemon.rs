@@ -5,17 +5,11 @@
 use std::io::{BufRead, BufReader, Write};
 use std::time::{Duration, Instant};
 
-use crate::embedded::test_model;
+use crate::embedded::{greet_spec_repo, test_model};
 use crate::support::TestRepo;
 
 fn spec_repo() -> TestRepo {
-    let repo = TestRepo::new();
-    repo.write(
-        ".hybrid/specs/greet.md",
-        "# Add a greeting\n\nCreate src/greet.rs with a Rust function `greet(name: &str) -> String` returning \"Hello, \" followed by the name.\n",
-    );
-    repo.git(&["add", "."]);
-    repo.git(&["commit", "-q", "-m", "spec"]);
+    let repo = greet_spec_repo();
     repo.hybrid(&["model", "add", test_model().to_str().unwrap()])
         .success();
     repo

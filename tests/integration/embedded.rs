@@ -22,6 +22,18 @@ pub fn test_model() -> PathBuf {
     path
 }
 
+/// A repository whose main holds a spec a tiny model can follow: create src/greet.rs.
+pub fn greet_spec_repo() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write(
+        ".hybrid/specs/greet.md",
+        "# Add a greeting\n\nCreate src/greet.rs with a Rust function `greet(name: &str) -> String` returning \"Hello, \" followed by the name.\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "spec"]);
+    repo
+}
+
 /// Inference tests take turns: on two cores, two models running side by side slow each other
 /// down tenfold.
 pub static ONE_MODEL_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -32,13 +44,7 @@ fn the_tiny_model_implements_a_spec_end_to_end() {
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     let model = test_model();
-    let repo = TestRepo::new();
-    repo.write(
-        ".hybrid/specs/greet.md",
-        "# Add a greeting\n\nCreate src/greet.rs with a Rust function `greet(name: &str) -> String` returning \"Hello, \" followed by the name.\n",
-    );
-    repo.git(&["add", "."]);
-    repo.git(&["commit", "-q", "-m", "spec"]);
+    let repo = greet_spec_repo();
     // Only GGUF files get in.
     repo.write("not-a-model.gguf", "this is a text file");
     repo.hybrid(&["model", "add", "not-a-model.gguf"])
