@@ -14,5 +14,6 @@ pub mod git;
 pub mod local;
 pub mod provenance;
 pub mod shim;
+pub mod spec;
 pub mod store;
 pub mod ui;

@@ -61,6 +61,9 @@ pub struct Args {
     /// Sampling seed for the embedded model when the temperature is above 0
     #[arg(long, default_value_t = 42)]
     seed: u32,
+    /// Implement even when `git hybrid spec lint` finds problems in the spec
+    #[arg(long)]
+    force: bool,
     /// Run here even when a daemon runs (by default the daemon runs embedded jobs, with its
     /// model already loaded)
     #[arg(long)]
@@ -73,6 +76,22 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         CommandError::user("implement needs a repository with a working tree (this one is bare)")
     })?;
     let spec = Spec::read(top, &args.spec)?;
+    // Vague specs are where local models fail: refuse them before spending a generation.
+    let problems = super::spec::lint(&repo, &spec);
+    if !problems.is_empty() {
+        for p in &problems {
+            ui::say(format!("{}: {p}", spec.path));
+        }
+        if !args.force {
+            return Err(CommandError::user(format!(
+                "{} is too vague for a local model ({} problem{})",
+                spec.path,
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            ))
+            .hint("make the spec precise (see above), or pass --force to implement it anyway"));
+        }
+    }
     if args.backend == "embedded" && !args.no_daemon {
         match Client::connect() {
             Ok(client) => return via_daemon(client, &repo, top, &spec, &args),

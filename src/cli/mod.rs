@@ -14,6 +14,7 @@ mod model;
 mod pending;
 mod review;
 mod show;
+mod spec;
 mod stats;
 mod uninstall;
 mod verify;
@@ -49,6 +50,7 @@ enum Command {
     Pending(pending::Args),
     Review(review::Args),
     Show(show::Args),
+    Spec(spec::Args),
     Stats(stats::Args),
     Verify(verify::Args),
     Doctor(doctor::Args),
@@ -85,6 +87,7 @@ pub fn main() -> ExitCode {
         Command::Pending(args) => pending::run(args),
         Command::Review(args) => review::run(args),
         Command::Show(args) => show::run(args),
+        Command::Spec(args) => spec::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Doctor(args) => doctor::run(args),

@@ -27,7 +27,7 @@ pub fn greet_spec_repo() -> TestRepo {
     let repo = TestRepo::new();
     repo.write(
         ".hybrid/specs/greet.md",
-        "# Add a greeting\n\nCreate src/greet.rs with a Rust function `greet(name: &str) -> String` returning \"Hello, \" followed by the name.\n",
+        "# Add a greeting\n\nCreate src/greet.rs with a Rust function `greet(name: &str) -> String` returning \"Hello, \" followed by the name.\n\n## Tests\n\n- `greet(\"Ada\")` returns `\"Hello, Ada\"`\n",
     );
     repo.git(&["add", "."]);
     repo.git(&["commit", "-q", "-m", "spec"]);

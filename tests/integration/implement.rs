@@ -5,7 +5,7 @@
 use crate::support::openai::FakeOpenAi;
 use crate::support::{GENERATED, TestRepo};
 
-const SPEC: &str = "# Add port parsing\n\nCreate src/port.rs with `parse_port(value: &str) -> Result<u16, String>`.\nRelated: src/lib.rs.\n";
+const SPEC: &str = "# Add port parsing\n\nCreate src/port.rs with `parse_port(value: &str) -> Result<u16, String>`.\nRelated: src/lib.rs.\n\n## Tests\n\n- `parse_port(\"80\")` returns `Ok(80)`\n";
 
 fn file_block(path: &str, content: &str) -> String {
     format!("Here you go.\n<<<<<<< FILE {path}\n{content}>>>>>>> END\n")
@@ -175,4 +175,54 @@ fn failures_leave_nothing_behind() {
     ]);
     assert_eq!(run.code(), Some(2), "{}", run.stderr());
     no_branches(&repo);
+}
+
+#[test]
+fn vague_specs_are_linted_and_refused_unless_forced() {
+    let repo = TestRepo::new();
+    repo.write(
+        ".hybrid/specs/auth.md",
+        "# Auth\n\nImplement user authentication.\n\n## Requirements\n\n- make it secure\n",
+    );
+    repo.write(".hybrid/specs/good.md", SPEC);
+    let run = repo.hybrid(&["spec", "lint", ".hybrid/specs/auth.md"]);
+    assert_eq!(run.code(), Some(1));
+    let problems: Vec<String> = run
+        .stderr()
+        .lines()
+        .filter(|l| l.starts_with("hybrid: .hybrid/specs/auth.md: "))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(problems.len(), 4, "{problems:?}");
+    repo.hybrid(&["spec", "lint", ".hybrid/specs/good.md"])
+        .success()
+        .stderr_has(": ok");
+    repo.hybrid(&["spec", "lint", "missing.md"])
+        .failure()
+        .stderr_has("cannot read the spec");
+    repo.write("big.md", "word ".repeat(60_000));
+    repo.hybrid(&["spec", "lint", "big.md"])
+        .failure()
+        .stderr_has("split it");
+
+    let server = FakeOpenAi::start(vec![file_block("src/auth.rs", GENERATED)]);
+    implement(&repo, &server, &[".hybrid/specs/auth.md"])
+        .failure()
+        .stderr_has("too vague for a local model")
+        .stderr_has("--force");
+    assert!(
+        server.requests().is_empty(),
+        "nothing was sent to the model"
+    );
+    implement(
+        &repo,
+        &server,
+        &[
+            ".hybrid/specs/auth.md",
+            "--force",
+            "--branch",
+            "hybrid/auth",
+        ],
+    )
+    .success();
 }
