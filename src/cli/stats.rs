@@ -8,7 +8,9 @@ use crate::error::CommandError;
 use crate::store::Store;
 use crate::ui;
 
-/// Prints the cost ledger by phase and model: calls, tokens, dollars and time.
+/// Prints the cost ledger by phase and model — calls, tokens, dollars, time — and what the local
+/// work would have cost on the reviewer's model (energy: GIT_HYBRID_LOCAL_WATTS, default 300,
+/// and GIT_HYBRID_KWH_USD, default 0.15).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only calls on or after this day (YYYY-MM-DD, UTC)
@@ -27,12 +29,27 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         })?,
         None => 0,
     };
-    let repo = crate::git::Repo::open()?;
+    let (repo, settings) = super::open()?;
     let rows = match Store::open_existing(&Store::path_for(repo.common_dir()))? {
         Some(store) => store.usage_since(since)?,
         None => Vec::new(),
     };
     let (lines, total) = cost::summarize(&rows);
+    // Local energy: the machine's draw while generating, and what a kWh costs.
+    let env_number = |name: &str, default: f64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(default)
+    };
+    let counterfactual = cost::counterfactual(
+        &rows,
+        &cost::Prices::load(),
+        &settings.review_model,
+        &cost::today(),
+        env_number("GIT_HYBRID_LOCAL_WATTS", 300.0),
+        env_number("GIT_HYBRID_KWH_USD", 0.15),
+    );
     if args.json {
         println!(
             "{}",
@@ -40,12 +57,13 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                 "since": args.since,
                 "lines": lines,
                 "total": total,
+                "counterfactual": counterfactual,
             })
         );
         return Ok(Status::Ok);
     }
     if rows.is_empty() {
-        ui::say("no API calls recorded yet");
+        ui::say("no calls recorded yet");
         return Ok(Status::Ok);
     }
     ui::say(format!(
@@ -54,6 +72,25 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     ));
     for line in lines.iter().chain(std::iter::once(&total)) {
         ui::say(row(line));
+    }
+    let c = &counterfactual;
+    if c.local_input_tokens + c.local_output_tokens > 0 {
+        match (c.local_on_cloud_usd, c.savings_usd, c.savings_pct) {
+            (Some(on_cloud), Some(saved), Some(pct)) => ui::say(format!(
+                "local work: {} tokens in, {} out — ${on_cloud:.4} on {}; local energy {:.4} kWh (${:.4}); all-cloud ${:.4} vs actual ${:.4}: saved ${saved:.4} ({pct:.1}%)",
+                c.local_input_tokens,
+                c.local_output_tokens,
+                c.priced_on,
+                c.energy_kwh,
+                c.energy_usd,
+                c.all_cloud_usd.unwrap_or_default(),
+                c.actual_usd
+            )),
+            _ => ui::say(format!(
+                "{} has no price: the all-cloud comparison is left out",
+                c.priced_on
+            )),
+        }
     }
     if total.unpriced_calls > 0 {
         ui::say(format!(

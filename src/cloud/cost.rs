@@ -187,6 +187,79 @@ pub fn summarize(rows: &[crate::store::UsageRow]) -> (Vec<LedgerLine>, LedgerLin
     (lines.into_values().collect(), total)
 }
 
+/// The seed's question: what would the same work have cost all on Claude?
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Counterfactual {
+    /// The model local tokens are priced on (the reviewer's).
+    pub priced_on: String,
+    pub local_input_tokens: i64,
+    pub local_output_tokens: i64,
+    /// What the local tokens would have cost on `priced_on`; `None` without a price for it.
+    pub local_on_cloud_usd: Option<f64>,
+    /// Money actually spent on the API.
+    pub cloud_usd: f64,
+    /// Electricity for the local runs: wall time × watts.
+    pub energy_kwh: f64,
+    pub energy_usd: f64,
+    /// cloud + local-on-cloud, against cloud + energy.
+    pub all_cloud_usd: Option<f64>,
+    pub actual_usd: f64,
+    pub savings_usd: Option<f64>,
+    pub savings_pct: Option<f64>,
+}
+
+/// Prices the local rows of the ledger on `model` (as of `date`) and compares.
+pub fn counterfactual(
+    rows: &[crate::store::UsageRow],
+    prices: &Prices,
+    model: &str,
+    date: &str,
+    watts: f64,
+    usd_per_kwh: f64,
+) -> Counterfactual {
+    let local: Vec<_> = rows.iter().filter(|r| r.provider != "anthropic").collect();
+    let cloud_usd: f64 = rows
+        .iter()
+        .filter(|r| r.provider == "anthropic")
+        .filter_map(|r| r.usd)
+        .sum();
+    let local_input_tokens: i64 = local.iter().map(|r| r.input_tokens).sum();
+    let local_output_tokens: i64 = local.iter().map(|r| r.output_tokens).sum();
+    let local_on_cloud_usd = prices.cost(
+        model,
+        date,
+        &Usage {
+            input_tokens: local_input_tokens.max(0) as u64,
+            output_tokens: local_output_tokens.max(0) as u64,
+            ..Usage::default()
+        },
+        false,
+    );
+    let wall_ms: i64 = local.iter().map(|r| r.wall_ms).sum();
+    let energy_kwh = wall_ms as f64 / 3_600_000.0 * watts / 1000.0;
+    let energy_usd = energy_kwh * usd_per_kwh;
+    let actual_usd = cloud_usd + energy_usd;
+    let all_cloud_usd = local_on_cloud_usd.map(|l| cloud_usd + l);
+    let savings_usd = all_cloud_usd.map(|all| all - actual_usd);
+    let savings_pct = all_cloud_usd
+        .zip(savings_usd)
+        .filter(|(all, _)| *all > 0.0)
+        .map(|(all, s)| 100.0 * s / all);
+    Counterfactual {
+        priced_on: model.to_string(),
+        local_input_tokens,
+        local_output_tokens,
+        local_on_cloud_usd,
+        cloud_usd,
+        energy_kwh,
+        energy_usd,
+        all_cloud_usd,
+        actual_usd,
+        savings_usd,
+        savings_pct,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,6 +340,43 @@ mod tests {
         assert_eq!(lines[1].unpriced_calls, 1);
         assert_eq!(total.calls, 3);
         assert_eq!(total.wall_ms, 300);
+    }
+
+    #[test]
+    fn the_counterfactual_prices_local_tokens_on_the_reviewer() {
+        use crate::store::UsageRow;
+        let rows = vec![
+            UsageRow {
+                phase: "implement".into(),
+                provider: "embedded".into(),
+                input_tokens: 1_000_000,
+                output_tokens: 500_000,
+                wall_ms: 3_600_000,
+                usd: Some(0.0),
+                ..UsageRow::default()
+            },
+            UsageRow {
+                phase: "review".into(),
+                provider: "anthropic".into(),
+                usd: Some(1.5),
+                ..UsageRow::default()
+            },
+        ];
+        let c = counterfactual(
+            &rows,
+            &Prices::embedded(),
+            "claude-opus-5-5",
+            "2026-11-25",
+            300.0,
+            0.2,
+        );
+        // 1M input at $4 + 0.5M output at $20 = $14; one hour at 300 W = 0.3 kWh = $0.06.
+        assert!((c.local_on_cloud_usd.unwrap() - 14.0).abs() < 1e-9);
+        assert!((c.energy_usd - 0.06).abs() < 1e-9);
+        assert!((c.all_cloud_usd.unwrap() - 15.5).abs() < 1e-9);
+        assert!((c.actual_usd - 1.56).abs() < 1e-9);
+        assert!((c.savings_usd.unwrap() - 13.94).abs() < 1e-9);
+        assert!((c.savings_pct.unwrap() - 100.0 * 13.94 / 15.5).abs() < 1e-9);
     }
 
     #[test]

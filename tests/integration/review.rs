@@ -555,3 +555,68 @@ fn price_rows_in_the_user_config_are_used() {
         .unwrap();
     assert!((usd - input as f64 * 1000.0 / 1e6).abs() < 1e-9, "{usd}");
 }
+
+/// The all-cloud counterfactual from the ledger, by hand: local tokens priced on the reviewer's
+/// model, energy from wall time, savings against what was spent.
+#[test]
+fn stats_counterfactual_equals_a_hand_computation() {
+    use crate::support::openai::FakeOpenAi;
+    let repo = TestRepo::new();
+    repo.write(
+        ".hybrid/specs/port.md",
+        "# Ports\n\nCreate src/port.rs with `parse_port(value: &str) -> Result<u16, String>`.\n\n## Tests\n\n- `parse_port(\"80\")` returns `Ok(80)`\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "spec"]);
+    let local = FakeOpenAi::start(vec![format!(
+        "<<<<<<< FILE src/port.rs\n{GENERATED}>>>>>>> END\n"
+    )]);
+    let mut cmd = repo.command("git");
+    cmd.args([
+        "hybrid",
+        "implement",
+        ".hybrid/specs/port.md",
+        "--backend",
+        "openai",
+        "--model",
+        "qwen",
+    ])
+    .env("GIT_HYBRID_OPENAI_BASE_URL", &local.url);
+    repo.run(cmd).success();
+    let api = FakeAnthropic::start(vec![]);
+    repo.review(&api, &["hybrid/ports"]).success();
+    let mut cmd = repo.command("git");
+    cmd.args(["hybrid", "stats", "--json"])
+        .env("GIT_HYBRID_LOCAL_WATTS", "200")
+        .env("GIT_HYBRID_KWH_USD", "0.5");
+    let run = repo.run(cmd);
+    run.success();
+    let c = &serde_json::from_str::<serde_json::Value>(&run.stdout()).unwrap()["counterfactual"];
+    let (local_in, local_out, wall): (i64, i64, i64) = repo
+        .sqlite()
+        .query_row(
+            "SELECT input_tokens, output_tokens, wall_ms FROM usage WHERE provider = 'openai'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let cloud: f64 = repo
+        .sqlite()
+        .query_row(
+            "SELECT SUM(usd) FROM usage WHERE provider = 'anthropic'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let on_cloud = (local_in as f64 * 4.0 + local_out as f64 * 20.0) / 1e6;
+    let energy = wall as f64 / 3_600_000.0 * 200.0 / 1000.0 * 0.5;
+    let close = |v: &serde_json::Value, want: f64| (v.as_f64().unwrap() - want).abs() < 1e-9;
+    assert!(close(&c["local_on_cloud_usd"], on_cloud), "{c}");
+    assert!(close(&c["energy_usd"], energy), "{c}");
+    assert!(
+        close(&c["savings_usd"], cloud + on_cloud - (cloud + energy)),
+        "{c}"
+    );
+    assert_eq!(c["priced_on"], "claude-opus-5-5");
+    repo.hybrid(&["stats"]).success().stderr_has("saved $");
+}
