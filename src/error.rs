@@ -5,6 +5,7 @@
 //! update, a failed check or a user mistake, 3 for an internal error. (2, usage, is clap's.)
 //! Nothing here may print a secret; no module error carries one.
 
+use crate::cloud::client;
 use crate::{change, cloud, config, daemon, gate, git, local, provenance, shim, store};
 
 pub const EXIT_BLOCKED: u8 = 1;
@@ -236,6 +237,24 @@ impl From<daemon::Error> for CommandError {
                 "see the daemon's log: {}",
                 daemon::log_path().display()
             )),
+        }
+    }
+}
+
+impl From<cloud::spec::Error> for CommandError {
+    fn from(e: cloud::spec::Error) -> Self {
+        use cloud::spec::Error as E;
+        match e {
+            E::Store(e) => e.into(),
+            E::Client(client::Error::NoKey) => {
+                CommandError::from(cloud::review::Error::Client(client::Error::NoKey))
+            }
+            e @ (E::EmptyTask | E::TaskTooLong(_)) => CommandError::user(chain(&e))
+                .hint("git hybrid spec \"add rate limiting to the login handler\""),
+            e @ (E::Outside(_) | E::Missing(_)) => CommandError::user(chain(&e))
+                .hint("--files takes paths inside this repository, relative to its top"),
+            e => CommandError::user(chain(&e))
+                .hint("run it again; GIT_HYBRID_LOG=debug shows each attempt"),
         }
     }
 }

@@ -1,16 +1,35 @@
-//! `git hybrid spec lint FILE`: flags the vague specs local models fail on.
+//! `git hybrid spec "<task>" [-o FILE] [--files a,b]` (Claude writes a spec) and
+//! `git hybrid spec lint FILE` (flags the vague specs local models fail on).
 
 use clap::Subcommand;
 
 use super::Status;
+use crate::cloud;
 use crate::error::CommandError;
-use crate::local::implement::Spec;
+use crate::local::implement::{Spec, slug};
+use crate::store::Store;
 use crate::ui;
 
+/// Writes a spec for a task with Claude (needs ANTHROPIC_API_KEY), or lints one.
+///
+/// Claude sees a compact map of the repository (paths and top-level symbols) and the files given
+/// with --files, redacted. The spec goes to .hybrid/specs/<slug>.md unless -o says otherwise.
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
     #[command(subcommand)]
-    command: SpecCommand,
+    command: Option<SpecCommand>,
+    /// The task, in a sentence or a paragraph
+    task: Option<String>,
+    /// Where to write the spec
+    #[arg(short = 'o', long)]
+    output: Option<std::path::PathBuf>,
+    /// Repository files Claude should read, comma-separated
+    #[arg(long, value_delimiter = ',')]
+    files: Vec<String>,
+    /// The model that writes the spec [default: the reviewer model]
+    #[arg(long)]
+    model: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -22,12 +41,83 @@ enum SpecCommand {
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
-    let SpecCommand::Lint { file } = args.command;
+    match (args.command, args.task) {
+        (Some(SpecCommand::Lint { file }), _) => lint_file(&file),
+        (None, Some(task)) => write(&task, args.output, &args.files, args.model),
+        (None, None) => Err(CommandError::user("say what the spec is for")
+            .hint("git hybrid spec \"<task>\", or git hybrid spec lint FILE")),
+    }
+}
+
+fn write(
+    task: &str,
+    output: Option<std::path::PathBuf>,
+    files: &[String],
+    model: Option<String>,
+) -> Result<Status, CommandError> {
+    let (repo, settings) = super::open()?;
+    let top = repo
+        .worktree()
+        .ok_or_else(|| CommandError::user("spec needs a repository with a working tree"))?
+        .to_path_buf();
+    let model = model.unwrap_or_else(|| settings.review_model.clone());
+    let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
+    let bar = ui::spinner();
+    let written = cloud::spec::write(&repo, &mut store, task, files, &model, &|m| {
+        bar.set_message(m.to_string())
+    });
+    bar.finish_and_clear();
+    let written = written?;
+    let path = match output {
+        Some(p) => p,
+        None => {
+            let title = written
+                .text
+                .lines()
+                .next()
+                .unwrap_or(task)
+                .trim_start_matches('#');
+            let dir = top.join(".hybrid/specs");
+            let stem = slug(title);
+            (1..100)
+                .map(|n| {
+                    dir.join(if n == 1 {
+                        format!("{stem}.md")
+                    } else {
+                        format!("{stem}-{n}.md")
+                    })
+                })
+                .find(|p| !p.exists())
+                .unwrap_or_else(|| dir.join(format!("{stem}.md")))
+        }
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&path, &written.text)?;
+    ui::say(format!(
+        "wrote {} with {model}{}",
+        path.display(),
+        written
+            .usd
+            .map(|u| format!(" (${u:.4})"))
+            .unwrap_or_default()
+    ));
+    let spec = Spec::read(&top, &path)?;
+    let problems = lint(&repo, &spec);
+    for p in &problems {
+        ui::say(format!("warning: {}: {p}", spec.path));
+    }
+    ui::say(format!("next: git hybrid implement {}", spec.path));
+    Ok(Status::Ok)
+}
+
+fn lint_file(file: &std::path::Path) -> Result<Status, CommandError> {
     let repo = crate::git::Repo::open()?;
     let top = repo
         .worktree()
         .ok_or_else(|| CommandError::user("spec lint needs a repository with a working tree"))?;
-    let spec = Spec::read(top, &file)?;
+    let spec = Spec::read(top, file)?;
     let problems = lint(&repo, &spec);
     if problems.is_empty() {
         ui::say(format!("{}: ok", spec.path));

@@ -9,4 +9,5 @@ pub mod client;
 pub mod cost;
 pub mod redact;
 pub mod review;
+pub mod spec;
 pub mod verdict;

@@ -112,7 +112,7 @@ pub fn estimate_tokens(text: &str) -> usize {
     text.len().div_ceil(4)
 }
 
-fn load_ignore(worktree: Option<&Path>) -> Result<Option<Gitignore>, Error> {
+pub(crate) fn load_ignore(worktree: Option<&Path>) -> Result<Option<Gitignore>, Error> {
     let Some(top) = worktree else { return Ok(None) };
     let path = top.join(IGNORE_FILE);
     if !path.exists() {

@@ -620,3 +620,65 @@ fn stats_counterfactual_equals_a_hand_computation() {
     assert_eq!(c["priced_on"], "claude-opus-5-5");
     repo.hybrid(&["stats"]).success().stderr_has("saved $");
 }
+
+const WRITTEN_SPEC: &str = "# Add port parsing\n\n## Goal\n\nParse ports.\n\n## Files to touch\n\n- create src/port.rs\n\n## Signatures\n\n`fn parse_port(value: &str) -> Result<u16, String>`\n\n## Requirements\n\n- reject values above 65535 with \"port out of range\"\n\n## Tests\n\n- `parse_port(\"80\")` returns `Ok(80)`\n";
+
+#[test]
+fn claude_writes_a_spec_from_a_task_and_the_repository_map() {
+    let repo = TestRepo::new();
+    let api = FakeAnthropic::start(vec![Reply::Text(WRITTEN_SPEC)]);
+    let mut cmd = repo.command("git");
+    cmd.args([
+        "hybrid",
+        "spec",
+        "parse a port number from user input",
+        "--files",
+        "src/lib.rs",
+    ])
+    .env("ANTHROPIC_API_KEY", KEY)
+    .env("ANTHROPIC_BASE_URL", &api.url);
+    repo.run(cmd)
+        .success()
+        .stderr_has(".hybrid/specs/add-port-parsing.md")
+        .stderr_has("next: git hybrid implement .hybrid/specs/add-port-parsing.md");
+    assert_eq!(
+        std::fs::read_to_string(repo.dir.join(".hybrid/specs/add-port-parsing.md")).unwrap(),
+        WRITTEN_SPEC
+    );
+    let body: serde_json::Value =
+        serde_json::from_str(&api.answered().last().unwrap().body).unwrap();
+    let content = body["messages"][0]["content"].to_string();
+    assert!(
+        content.contains("src/lib.rs: add"),
+        "the map names files and symbols: {content}"
+    );
+    assert!(content.contains("=== src/lib.rs ===") && content.contains("parse a port number"));
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM usage WHERE phase = 'spec'"),
+        1
+    );
+    repo.hybrid(&["spec", "lint", ".hybrid/specs/add-port-parsing.md"])
+        .success();
+    // Bad input, each with a clear error and nothing sent.
+    let sent = api.log().len();
+    let spec = |args: &[&str]| {
+        let mut cmd = repo.command("git");
+        cmd.arg("hybrid")
+            .arg("spec")
+            .args(args)
+            .env("ANTHROPIC_API_KEY", KEY)
+            .env("ANTHROPIC_BASE_URL", &api.url);
+        repo.run(cmd)
+    };
+    spec(&[""]).failure().stderr_has("the task is empty");
+    spec(&[&"x".repeat(100_000)])
+        .failure()
+        .stderr_has("write it as a spec file instead");
+    spec(&["a task", "--files", "../outside.rs"])
+        .failure()
+        .stderr_has("outside the repository");
+    spec(&["a task", "--files", "src/nope.rs"])
+        .failure()
+        .stderr_has("does not exist");
+    assert_eq!(api.log().len(), sent);
+}

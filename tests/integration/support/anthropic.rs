@@ -58,6 +58,8 @@ pub enum Reply {
     },
     /// Text that is not the verdict's JSON.
     Prose,
+    /// Any text, ending normally (a spec, say).
+    Text(&'static str),
     Refusal,
     MaxTokens,
     /// JSON off the schema.
@@ -213,6 +215,7 @@ fn handle(mut request: tiny_http::Request, state: &Mutex<State>) {
             {"path": "src/port.rs", "line": 6, "severity": "high", "category": "edge_cases", "message": "Port 0 is accepted.", "suggestion": "Reject 0."}
         ]}).to_string()),
         Reply::Prose => ("end_turn", "This change looks good to me. I approve.".to_string()),
+        Reply::Text(text) => ("end_turn", text.to_string()),
         Reply::Refusal => ("refusal", String::new()),
         Reply::MaxTokens => ("max_tokens", "{\"decision\": \"approve\", \"summ".to_string()),
         Reply::OffSchema => ("end_turn", json!({"decision": "lgtm", "summary": "ok", "findings": []}).to_string()),
