@@ -13,6 +13,7 @@ pub mod gate;
 pub mod git;
 pub mod local;
 pub mod provenance;
+pub mod route;
 pub mod shim;
 pub mod spec;
 pub mod store;

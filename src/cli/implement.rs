@@ -8,9 +8,10 @@ use crate::daemon::client::Client;
 use crate::daemon::protocol::{ImplementJob, Reply, Request};
 use crate::error::CommandError;
 use crate::local::embedded::{self, Embedded};
-use crate::local::implement::{self, Spec};
+use crate::local::implement::{self, Spec, paths_named};
 use crate::local::models::Registry;
 use crate::local::openai::OpenAi;
+use crate::route;
 use crate::store::Store;
 use crate::ui;
 
@@ -61,6 +62,10 @@ pub struct Args {
     /// Sampling seed for the embedded model when the temperature is above 0
     #[arg(long, default_value_t = 42)]
     seed: u32,
+    /// Who implements it: auto (the seed's delegation table and the task's size), local, or
+    /// cloud (Claude, needs ANTHROPIC_API_KEY)
+    #[arg(long, default_value = "auto", value_parser = ["auto", "local", "cloud"])]
+    route: String,
     /// Implement even when `git hybrid spec lint` finds problems in the spec
     #[arg(long)]
     force: bool,
@@ -92,7 +97,28 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             .hint("make the spec precise (see above), or pass --force to implement it anyway"));
         }
     }
-    if args.backend == "embedded" && !args.no_daemon {
+    let decision = match args.route.as_str() {
+        "auto" => route::classify(&spec.text, paths_named(&spec.text).len()),
+        forced => route::Decision {
+            side: if forced == "cloud" {
+                route::Side::Cloud
+            } else {
+                route::Side::Local
+            },
+            reasons: vec![format!("--route {forced}")],
+        },
+    };
+    ui::say(format!(
+        "route: {} ({})",
+        if decision.side == route::Side::Cloud {
+            "Claude"
+        } else {
+            "local model"
+        },
+        decision.reasons.join("; ")
+    ));
+    let cloud = decision.side == route::Side::Cloud;
+    if args.backend == "embedded" && !args.no_daemon && !cloud {
         match Client::connect() {
             Ok(client) => return via_daemon(client, &repo, top, &spec, &args),
             Err(crate::daemon::Error::NotRunning) => {}
@@ -100,6 +126,10 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         }
     }
     let mut backend: Box<dyn crate::local::Backend> = match args.backend.as_str() {
+        _ if cloud => Box::new(
+            crate::cloud::implementer::Claude::new(&settings.review_model)
+                .map_err(crate::cloud::review::Error::from)?,
+        ),
         "openai" => {
             let model = args.model.clone().ok_or_else(|| {
                 CommandError::user("the openai backend needs a model name").hint(
@@ -134,6 +164,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             branch: args.branch.as_deref(),
             context_tokens: args.context_tokens,
             job_id: None,
+            route: Some(serde_json::to_value(&decision).unwrap_or_default()),
         },
         &mut |m| bar.set_message(m.to_string()),
     );

@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod cost;
+pub mod implementer;
 pub mod redact;
 pub mod review;
 pub mod spec;

@@ -263,6 +263,8 @@ pub struct Request<'a> {
     pub context_tokens: usize,
     /// The daemon job running this, recorded with the generation.
     pub job_id: Option<i64>,
+    /// Why this backend was chosen (the routing decision), kept with the generation.
+    pub route: Option<serde_json::Value>,
 }
 
 /// Runs the model on the spec and leaves its work on a quarantine branch.
@@ -279,6 +281,7 @@ pub fn implement(
         branch,
         context_tokens,
         job_id,
+        route,
     } = request.clone();
     let git = &repo.git;
     let base = repo
@@ -318,6 +321,7 @@ pub fn implement(
     let started = Instant::now();
     let model = backend.model().to_string();
     let (mut tokens_in, mut tokens_out) = (0, 0);
+    let mut usd = Some(0.0);
     let mut first_token = None;
     let mut attempts = 0;
     let changed = loop {
@@ -330,6 +334,7 @@ pub fn implement(
         })?;
         tracing::trace!(answer = %generated.text, "local model answer");
         first_token.get_or_insert(generated.first_token);
+        usd = usd.zip(backend.cost_usd(&generated)).map(|(a, b)| a + b);
         tokens_in += generated.tokens_in;
         tokens_out += generated.tokens_out;
         if generated.truncated {
@@ -400,12 +405,17 @@ pub fn implement(
         base_commit: Some(base.id().to_string()),
         result_commit: commit.to_string(),
         change_id: change.id().to_string(),
-        lines: change
-            .fingerprints()
-            .into_iter()
-            .filter(|(fp, _, line)| *line == 0 || !existing.contains(fp))
-            .map(|(fp, path, line)| (fp, path.to_vec(), line))
-            .collect(),
+        // Cloud output is not local output: nothing of it is for the gate to stop.
+        lines: if backend.is_local() {
+            change
+                .fingerprints()
+                .into_iter()
+                .filter(|(fp, _, line)| *line == 0 || !existing.contains(fp))
+                .map(|(fp, path, line)| (fp, path.to_vec(), line))
+                .collect()
+        } else {
+            Vec::new()
+        },
         job_id,
         stats: Some((
             tokens_in as i64,
@@ -416,6 +426,7 @@ pub fn implement(
                 "model": backend.identity(),
                 "attempts": attempts,
                 "context_tokens": context_tokens,
+                "route": route,
             })
             .to_string(),
         )),
@@ -426,7 +437,7 @@ pub fn implement(
         model: backend.model().into(),
         input_tokens: tokens_in as i64,
         output_tokens: tokens_out as i64,
-        usd: Some(0.0),
+        usd,
         wall_ms: wall.as_millis() as i64,
         ok: true,
         ..UsageRow::default()

@@ -63,6 +63,14 @@ pub trait Backend {
         messages: &[ChatMessage],
         progress: &mut dyn FnMut(u64),
     ) -> Result<Generated, Error>;
+    /// Whether its output is local output (what the gate guards). Claude's is not.
+    fn is_local(&self) -> bool {
+        true
+    }
+    /// What a generation cost in dollars; local models cost nothing per token.
+    fn cost_usd(&self, _generated: &Generated) -> Option<f64> {
+        Some(0.0)
+    }
     /// What identifies the model beyond its name, for the generation's record (the embedded
     /// backend: the file and its sha256).
     fn identity(&self) -> serde_json::Value {

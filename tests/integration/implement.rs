@@ -222,7 +222,10 @@ fn vague_specs_are_linted_and_refused_unless_forced() {
             "--force",
             "--branch",
             "hybrid/auth",
+            "--route",
+            "local",
         ],
     )
-    .success();
+    .success()
+    .stderr_has("route: local model (--route local)");
 }

@@ -682,3 +682,37 @@ fn claude_writes_a_spec_from_a_task_and_the_repository_map() {
         .stderr_has("does not exist");
     assert_eq!(api.log().len(), sent);
 }
+
+/// Security work routes to Claude: its commit lands on the same kind of branch, as cloud output
+/// the gate does not stop, priced in the ledger.
+#[test]
+fn cloud_routed_tasks_are_implemented_by_claude() {
+    let repo = TestRepo::new();
+    repo.write(
+        ".hybrid/specs/oauth.md",
+        "# OAuth login\n\nCreate src/oauth.rs with `fn login(code: &str) -> Result<Session, AuthError>` using OAuth with PKCE.\n\n## Tests\n\n- `login(\"\")` returns `Err(AuthError::MissingCode)`\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "spec"]);
+    let api = FakeAnthropic::start(vec![Reply::Text(
+        "<<<<<<< FILE src/oauth.rs\npub fn login(code: &str) -> Result<Session, AuthError> {\n    if code.is_empty() { return Err(AuthError::MissingCode); }\n    exchange_code_with_pkce(code)\n}\n>>>>>>> END\n",
+    )]);
+    let mut cmd = repo.command("git");
+    cmd.args(["hybrid", "implement", ".hybrid/specs/oauth.md"])
+        .env("ANTHROPIC_API_KEY", KEY)
+        .env("ANTHROPIC_BASE_URL", &api.url);
+    repo.run(cmd)
+        .success()
+        .stderr_has("route: Claude (Claude's kind of work: security-critical)")
+        .stderr_has("on hybrid/oauth-login");
+    let body: serde_json::Value = serde_json::from_str(&api.answered()[0].body).unwrap();
+    assert_eq!(body["model"], "claude-opus-5-5");
+    assert_eq!(body["messages"][0]["role"], "user");
+    // Cloud output: recorded, priced, and not held by the gate.
+    assert_eq!(repo.count("SELECT COUNT(*) FROM generation_lines"), 0);
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM usage WHERE phase = 'implement' AND provider = 'anthropic' AND usd > 0"),
+        1
+    );
+    repo.git(&["merge", "-q", "--ff-only", "hybrid/oauth-login"]);
+}

@@ -1,0 +1,100 @@
+//! Claude as an implementer: the `Backend` that `implement` uses for tasks routed to the cloud.
+//! Its output is cloud output — reviewed by the same model family that wrote it is no gain, and
+//! the gate only guards local output — so `implement` records no fingerprints for it.
+
+use super::client::{self, Client, Message, Request, TextBlock};
+use super::cost::{self, Prices};
+use crate::local::{Backend, ChatMessage, Error, Generated};
+
+const MAX_OUTPUT_TOKENS: u32 = 16_384;
+
+pub struct Claude {
+    client: Client,
+    runtime: tokio::runtime::Runtime,
+    model: String,
+    prices: Prices,
+}
+
+impl Claude {
+    pub fn new(model: &str) -> Result<Claude, client::Error> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| client::Error::Connect(e.to_string()))?;
+        Ok(Claude {
+            client: Client::new(client::Config::from_env()?)?,
+            runtime,
+            model: model.to_string(),
+            prices: Prices::load(),
+        })
+    }
+}
+
+impl Backend for Claude {
+    fn name(&self) -> &'static str {
+        "anthropic"
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    fn is_local(&self) -> bool {
+        false
+    }
+
+    fn cost_usd(&self, generated: &Generated) -> Option<f64> {
+        let usage = client::Usage {
+            input_tokens: generated.tokens_in,
+            output_tokens: generated.tokens_out,
+            ..client::Usage::default()
+        };
+        self.prices.cost(&self.model, &cost::today(), &usage, false)
+    }
+
+    fn generate(
+        &mut self,
+        messages: &[ChatMessage],
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Generated, Error> {
+        let system = messages
+            .iter()
+            .filter(|m| m.role == "system")
+            .map(|m| TextBlock::new(m.content.clone()).cached())
+            .collect();
+        let request = Request {
+            model: self.model.clone(),
+            max_tokens: MAX_OUTPUT_TOKENS,
+            system,
+            messages: messages
+                .iter()
+                .filter(|m| m.role != "system")
+                .map(|m| Message {
+                    role: m.role,
+                    content: vec![TextBlock::new(m.content.clone())],
+                })
+                .collect(),
+            output_config: None,
+            stream: true,
+        };
+        let call = self
+            .runtime
+            .block_on(self.client.send(&request, |chars| progress(chars as u64)))
+            .map_err(|e| Error::Backend(e.to_string()))?;
+        let r = &call.response;
+        if r.stop_reason.as_deref() == Some("refusal") {
+            return Err(Error::Backend(format!("{} refused the task", self.model)));
+        }
+        Ok(Generated {
+            text: r.text(),
+            tokens_in: r.usage.input_tokens
+                + r.usage.cache_read_input_tokens
+                + r.usage.cache_creation_input_tokens,
+            tokens_out: r.usage.output_tokens,
+            estimated: false,
+            truncated: r.stop_reason.as_deref() == Some("max_tokens"),
+            wall: call.wall,
+            first_token: call.wall,
+        })
+    }
+}
