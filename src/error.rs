@@ -259,6 +259,25 @@ impl From<cloud::spec::Error> for CommandError {
     }
 }
 
+impl From<crate::fix::Error> for CommandError {
+    fn from(e: crate::fix::Error) -> Self {
+        use crate::fix::Error as E;
+        match e {
+            E::Implement(e) => e.into(),
+            E::Review(e) => e.into(),
+            E::Store(e) => e.into(),
+            E::Git(e) => e.into(),
+            E::Provenance(e) => e.into(),
+            e @ E::NoReview { .. } => {
+                CommandError::user(chain(&e)).hint("review it first: git hybrid review <branch>")
+            }
+            e @ E::Approved { .. } => {
+                CommandError::user(chain(&e)).hint("nothing to fix; merge it")
+            }
+        }
+    }
+}
+
 impl From<std::io::Error> for CommandError {
     fn from(e: std::io::Error) -> Self {
         CommandError::internal(chain(&e))

@@ -9,6 +9,7 @@ pub mod cloud;
 pub mod config;
 pub mod daemon;
 pub mod error;
+pub mod fix;
 pub mod gate;
 pub mod git;
 pub mod local;

@@ -130,27 +130,12 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             crate::cloud::implementer::Claude::new(&settings.review_model)
                 .map_err(crate::cloud::review::Error::from)?,
         ),
-        "openai" => {
-            let model = args.model.clone().ok_or_else(|| {
-                CommandError::user("the openai backend needs a model name").hint(
-                    "pass --model <name> (as the server lists it) or set GIT_HYBRID_LOCAL_MODEL",
-                )
-            })?;
-            let key = std::env::var("OPENAI_API_KEY")
-                .ok()
-                .filter(|k| !k.is_empty());
-            Box::new(
-                OpenAi::new(&args.base_url, &model, key)
-                    .map_err(|e| CommandError::user(e.to_string()))?,
-            )
-        }
-        _ => {
-            let path = Registry::resolve(args.model.as_deref())?;
-            Box::new(Embedded::load(&path, embedded_options(&args)).map_err(|e| {
-                CommandError::user(e.to_string())
-                    .hint("check the model file, or pick another with --model")
-            })?)
-        }
+        _ => local_backend(
+            &args.backend,
+            args.model.as_deref(),
+            &args.base_url,
+            embedded_options(&args),
+        )?,
     };
     let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
     let bar = ui::spinner();
@@ -165,6 +150,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             context_tokens: args.context_tokens,
             job_id: None,
             route: Some(serde_json::to_value(&decision).unwrap_or_default()),
+            onto: None,
         },
         &mut |m| bar.set_message(m.to_string()),
     );
@@ -303,4 +289,29 @@ fn embedded_options(args: &Args) -> embedded::Options {
         temperature: args.temperature,
         seed: args.seed,
     }
+}
+
+/// The local backend a command asked for: `openai` (a server) or `embedded` (a GGUF file).
+pub(super) fn local_backend(
+    backend: &str,
+    model: Option<&str>,
+    base_url: &str,
+    options: embedded::Options,
+) -> Result<Box<dyn crate::local::Backend>, CommandError> {
+    if backend == "openai" {
+        let model = model.ok_or_else(|| {
+            CommandError::user("the openai backend needs a model name")
+                .hint("pass --model <name> (as the server lists it) or set GIT_HYBRID_LOCAL_MODEL")
+        })?;
+        let key = std::env::var("OPENAI_API_KEY")
+            .ok()
+            .filter(|k| !k.is_empty());
+        return Ok(Box::new(
+            OpenAi::new(base_url, model, key).map_err(|e| CommandError::user(e.to_string()))?,
+        ));
+    }
+    let path = Registry::resolve(model)?;
+    Ok(Box::new(Embedded::load(&path, options).map_err(|e| {
+        CommandError::user(e.to_string()).hint("check the model file, or pick another with --model")
+    })?))
 }

@@ -7,6 +7,7 @@
 mod adopt;
 mod daemon;
 mod doctor;
+mod fix;
 mod hook;
 mod implement;
 mod install;
@@ -47,6 +48,7 @@ enum Command {
     Uninstall(uninstall::Args),
     Adopt(adopt::Args),
     Implement(implement::Args),
+    Fix(fix::Args),
     Pending(pending::Args),
     Review(review::Args),
     Show(show::Args),
@@ -84,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Uninstall(args) => uninstall::run(args),
         Command::Adopt(args) => adopt::run(args),
         Command::Implement(args) => implement::run(args),
+        Command::Fix(args) => fix::run(args),
         Command::Pending(args) => pending::run(args),
         Command::Review(args) => review::run(args),
         Command::Show(args) => show::run(args),

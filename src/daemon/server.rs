@@ -340,6 +340,7 @@ fn execute(
             context_tokens: payload.context_tokens,
             job_id: Some(job_id),
             route: None,
+            onto: None,
         },
         progress,
     )

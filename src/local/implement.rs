@@ -265,6 +265,9 @@ pub struct Request<'a> {
     pub job_id: Option<i64>,
     /// Why this backend was chosen (the routing decision), kept with the generation.
     pub route: Option<serde_json::Value>,
+    /// An existing quarantine branch to add a commit to (a fix), instead of a new branch from
+    /// HEAD.
+    pub onto: Option<&'a str>,
 }
 
 /// Runs the model on the spec and leaves its work on a quarantine branch.
@@ -282,16 +285,30 @@ pub fn implement(
         context_tokens,
         job_id,
         route,
+        onto,
     } = request.clone();
     let git = &repo.git;
-    let base = repo
-        .git
-        .head()
-        .ok()
-        .and_then(|h| h.peel_to_commit().ok())
-        .ok_or(Error::Unborn)?;
+    let (base, branch) = match onto {
+        Some(existing) => {
+            let name = existing.trim_start_matches("refs/heads/").to_string();
+            if !settings.is_quarantine(&format!("refs/heads/{name}")) {
+                return Err(Error::NotQuarantine { branch: name });
+            }
+            let tip = git
+                .find_reference(&format!("refs/heads/{name}"))
+                .and_then(|r| r.peel_to_commit())?;
+            (tip, name)
+        }
+        None => {
+            let head = git
+                .head()
+                .ok()
+                .and_then(|h| h.peel_to_commit().ok())
+                .ok_or(Error::Unborn)?;
+            (head, pick_branch(git, settings, branch, &spec.title)?)
+        }
+    };
     let base_tree = base.tree()?;
-    let branch = pick_branch(git, settings, branch, &spec.title)?;
 
     let (files, left_out) = context(git, &base_tree, &spec.text, context_tokens, &|t| {
         backend.count_tokens(t)
@@ -442,13 +459,15 @@ pub fn implement(
         ok: true,
         ..UsageRow::default()
     })?;
-    // Last: the branch. `force = false` refuses to move a branch that appeared meanwhile.
-    git.reference(
-        &format!("refs/heads/{branch}"),
-        commit,
-        false,
-        &format!("git-hybrid implement {}", spec.path),
-    )?;
+    // Last: the branch. A new one must not exist yet; an extended one must still be where the
+    // fix started from, so a concurrent change is never overwritten.
+    let refname = format!("refs/heads/{branch}");
+    let log = format!("git-hybrid implement {}", spec.path);
+    if onto.is_some() {
+        git.reference_matching(&refname, commit, true, base.id(), &log)?;
+    } else {
+        git.reference(&refname, commit, false, &log)?;
+    }
     Ok(Implemented {
         branch,
         commit,

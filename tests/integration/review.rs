@@ -716,3 +716,65 @@ fn cloud_routed_tasks_are_implemented_by_claude() {
     );
     repo.git(&["merge", "-q", "--ff-only", "hybrid/oauth-login"]);
 }
+
+/// request changes → the local model fixes the findings on the same branch → only the interdiff
+/// is re-reviewed, with the findings as context → approved, and the gate lets the branch merge.
+#[test]
+fn the_fix_loop_turns_a_rejection_into_an_approval() {
+    use crate::support::openai::FakeOpenAi;
+    let repo = TestRepo::with_generation();
+    let api = FakeAnthropic::start(vec![Reply::RequestChanges, Reply::Approve]);
+    repo.review(&api, &["hybrid/port"]).failure();
+    let local = FakeOpenAi::start(vec![
+        "<<<<<<< EDIT src/port.rs\n    trimmed.parse::<u16>().map_err(|e| format!(\"bad port {trimmed}: {e}\"))\n=======\n    match trimmed.parse::<u16>() {\n        Ok(0) => Err(\"port 0 is not allowed\".to_string()),\n        Ok(port) => Ok(port),\n        Err(e) => Err(format!(\"bad port {trimmed}: {e}\")),\n    }\n>>>>>>> END\n".into(),
+    ]);
+    let mut cmd = repo.command("git");
+    cmd.args([
+        "hybrid",
+        "fix",
+        "hybrid/port",
+        "--backend",
+        "openai",
+        "--model",
+        "qwen",
+    ])
+    .env("GIT_HYBRID_OPENAI_BASE_URL", &local.url)
+    .env("ANTHROPIC_API_KEY", KEY)
+    .env("ANTHROPIC_BASE_URL", &api.url);
+    repo.run(cmd)
+        .success()
+        .stderr_has("round 1: fix")
+        .stderr_has("re-review approved")
+        .stderr_has("hybrid/port is approved");
+    // The local model saw the finding; the reviewer saw only the interdiff, with the findings.
+    let asked: serde_json::Value = serde_json::from_str(&local.requests()[0]).unwrap();
+    assert!(
+        asked["messages"][1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Port 0 is accepted.")
+    );
+    let rereview = api.answered().last().unwrap().body.clone();
+    assert!(rereview.contains("re-review of a fix") && rereview.contains("port 0 is not allowed"));
+    // The function's first line is context in the interdiff, no longer an added line.
+    assert!(rereview.contains(" pub fn parse_port") && !rereview.contains("+pub fn parse_port"));
+    assert_eq!(
+        repo.git(&["rev-list", "--count", "main..hybrid/port"])
+            .trim(),
+        "2"
+    );
+    repo.git(&["merge", "-q", "--ff-only", "hybrid/port"]);
+    // Nothing left to fix.
+    let mut cmd = repo.command("git");
+    cmd.args([
+        "hybrid",
+        "fix",
+        "hybrid/port",
+        "--backend",
+        "openai",
+        "--model",
+        "qwen",
+    ])
+    .env("GIT_HYBRID_OPENAI_BASE_URL", &local.url);
+    repo.run(cmd).failure().stderr_has("already approved");
+}
