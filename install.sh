@@ -54,5 +54,11 @@ case ":$PATH:" in
   *":$bindir:"*) ;;
   *) say "add $bindir to PATH (e.g. in ~/.profile: export PATH=\"$bindir:\$PATH\")"; export PATH="$bindir:$PATH" ;;
 esac
-say "next: run 'git hybrid install' inside a repository to put the gate on its hooks"
+# A local model to start with: the demo model (Qwen2.5-Coder-0.5B, 491 MB, hash-checked), unless
+# one is registered already. GIT_HYBRID_NO_MODEL=1 skips it.
+if [ -z "${GIT_HYBRID_NO_MODEL:-}" ] && ! git hybrid model list --json 2>/dev/null | grep -q '"default":"'; then
+  say "fetching the demo model (Qwen2.5-Coder-0.5B, 491 MB)"
+  git hybrid model add "$(scripts/fetch-demo-model.sh)"
+fi
+say "next: 'git hybrid demo' shows the whole loop; 'git hybrid install' in a repository puts the gate on its hooks"
 git hybrid --version

@@ -6,6 +6,7 @@
 
 mod adopt;
 mod daemon;
+mod demo;
 mod doctor;
 mod fix;
 mod hook;
@@ -56,6 +57,7 @@ enum Command {
     Stats(stats::Args),
     Verify(verify::Args),
     Doctor(doctor::Args),
+    Demo(demo::Args),
     Daemon(daemon::Args),
     Model(model::Args),
     #[command(hide = true)]
@@ -94,6 +96,7 @@ pub fn main() -> ExitCode {
         Command::Stats(args) => stats::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Daemon(args) => daemon::run(args),
         Command::Model(args) => model::run(args),
         Command::Hook(args) => hook::run(args),

@@ -112,3 +112,43 @@ fn the_tiny_model_implements_a_spec_end_to_end() {
     repo.try_git(&["merge", "--ff-only", branch])
         .blocked_by(branch);
 }
+
+/// The demo, with the real tiny model: without a key it stops at the gate; with one (the fake
+/// API), Claude writes the spec, reviews the result, and the gate opens.
+#[test]
+fn the_demo_runs_the_whole_loop() {
+    use crate::support::anthropic::{FakeAnthropic, KEY, Reply};
+    let _turn = ONE_MODEL_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let repo = TestRepo::bare_init();
+    repo.hybrid(&["demo"])
+        .failure()
+        .stderr_has("no local model is registered");
+    repo.hybrid(&["model", "add", test_model().to_str().unwrap()])
+        .success();
+    let demo = |env: &[(&str, &str)]| {
+        let mut cmd = repo.command("git");
+        cmd.args(["hybrid", "demo"]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        repo.run(cmd)
+    };
+    demo(&[])
+        .success()
+        .stderr_has("bundled example spec")
+        .stderr_has("hybrid: blocked: refs/heads/main")
+        .stderr_has("the gate blocked the merge, as it must")
+        .stderr_has("set ANTHROPIC_API_KEY");
+    let spec = "# Add port parsing\n\n## Files to touch\n\n- create src/port.rs\n\n## Signatures\n\n`pub fn parse_port(value: &str) -> Result<u16, String>`\n\n## Tests\n\n- `parse_port(\"80\")` returns `Ok(80)`\n";
+    let api = FakeAnthropic::start(vec![Reply::Text(spec), Reply::Approve]);
+    demo(&[("ANTHROPIC_API_KEY", KEY), ("ANTHROPIC_BASE_URL", &api.url)])
+        .success()
+        .stderr_has("Claude writes the spec")
+        .stderr_has("the gate blocked the merge")
+        .stderr_has("approved: the gate now lets change")
+        .stderr_has("merging the approved change")
+        .stderr_has("demo done");
+    assert_eq!(api.answered().len(), 2);
+}
