@@ -58,6 +58,18 @@ struct FileLayer {
     gate: GateLayer,
     #[serde(default)]
     review: ReviewLayer,
+    #[serde(default)]
+    route: RouteLayer,
+}
+
+/// Routing's part of a config file: words that send a task to Claude or keep it local, on top
+/// of the built-in delegation table, and how many files are still local work.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RouteLayer {
+    cloud: Option<Vec<String>>,
+    local: Option<Vec<String>>,
+    max_local_files: Option<usize>,
 }
 
 /// The reviewer's part of a config file.
@@ -75,11 +87,27 @@ impl FileLayer {
             && self.gate.default_branch.is_none()
             && self.review.model.is_none()
             && self.review.part_tokens.is_none()
+            && self.route.cloud.is_none()
+            && self.route.local.is_none()
+            && self.route.max_local_files.is_none()
     }
 
     /// Later layers win, field by field.
     fn merge(&mut self, layer: FileLayer) {
-        let FileLayer { gate, review } = layer;
+        let FileLayer {
+            gate,
+            review,
+            route,
+        } = layer;
+        if route.cloud.is_some() {
+            self.route.cloud = route.cloud;
+        }
+        if route.local.is_some() {
+            self.route.local = route.local;
+        }
+        if route.max_local_files.is_some() {
+            self.route.max_local_files = route.max_local_files;
+        }
         if gate.protected.is_some() {
             self.gate.protected = gate.protected;
         }
@@ -132,6 +160,8 @@ pub struct Settings {
     pub review_model: String,
     /// Tokens of diff per review request.
     pub review_part_tokens: usize,
+    /// Routing rules added to the built-in delegation table.
+    pub route: crate::route::Rules,
     /// Which layers contributed, for `doctor`.
     pub sources: Vec<String>,
 }
@@ -152,6 +182,7 @@ impl Settings {
             layers.push((path.display().to_string(), layer));
         }
         let from_git = FileLayer {
+            route: RouteLayer::default(),
             gate: GateLayer {
                 protected: git_multivar(&config, "hybrid.protected")?,
                 quarantine: git_multivar(&config, "hybrid.quarantine")?,
@@ -166,6 +197,7 @@ impl Settings {
             },
         };
         let from_env = FileLayer {
+            route: RouteLayer::default(),
             gate: GateLayer {
                 protected: env_list("GIT_HYBRID_PROTECTED"),
                 quarantine: env_list("GIT_HYBRID_QUARANTINE"),
@@ -218,7 +250,11 @@ impl Settings {
     }
 
     fn resolve(layer: FileLayer, sources: Vec<String>) -> Result<Settings, Error> {
-        let FileLayer { gate, review } = layer;
+        let FileLayer {
+            gate,
+            review,
+            route,
+        } = layer;
         let compile = |list: Option<Vec<String>>, default: &[&str], what: &str| {
             let list = list.unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect());
             list.iter()
@@ -252,6 +288,13 @@ impl Settings {
             review_part_tokens: review
                 .part_tokens
                 .unwrap_or(crate::cloud::review::DEFAULT_PART_TOKENS),
+            route: crate::route::Rules {
+                cloud: route.cloud.unwrap_or_default(),
+                local: route.local.unwrap_or_default(),
+                max_local_files: route
+                    .max_local_files
+                    .unwrap_or(crate::route::MAX_LOCAL_FILES),
+            },
             sources,
         })
     }
@@ -371,6 +414,7 @@ mod tests {
             default_branch: None,
             review_model: "m".into(),
             review_part_tokens: 1,
+            route: crate::route::Rules::default(),
             sources: vec![],
         }
     }

@@ -98,7 +98,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         }
     }
     let decision = match args.route.as_str() {
-        "auto" => route::classify(&spec.text, paths_named(&spec.text).len()),
+        "auto" => route::classify(&spec.text, paths_named(&spec.text).len(), &settings.route),
         forced => route::Decision {
             side: if forced == "cloud" {
                 route::Side::Cloud

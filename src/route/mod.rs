@@ -131,6 +131,24 @@ const LOCAL: &[(&str, &[&str])] = &[
 
 /// More files than this is multi-file work for Claude.
 pub const MAX_LOCAL_FILES: usize = 3;
+
+/// A repository's own routing words (`[route]` in `.hybrid.toml`), on top of the table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rules {
+    pub cloud: Vec<String>,
+    pub local: Vec<String>,
+    pub max_local_files: usize,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            cloud: Vec::new(),
+            local: Vec::new(),
+            max_local_files: MAX_LOCAL_FILES,
+        }
+    }
+}
 /// A spec longer than this is not bounded work.
 pub const MAX_LOCAL_SPEC_BYTES: usize = 8 * 1024;
 
@@ -143,10 +161,24 @@ fn hits(text: &str, table: &[(&'static str, &[&str])]) -> Vec<&'static str> {
 }
 
 /// Classifies a task. `files` are the paths its spec names.
-pub fn classify(spec: &str, files: usize) -> Decision {
+pub fn classify(spec: &str, files: usize, rules: &Rules) -> Decision {
     let text = spec.to_lowercase();
-    let cloud = hits(&text, CLOUD);
-    let local = hits(&text, LOCAL);
+    let matches = |words: &[String]| {
+        words
+            .iter()
+            .any(|w| !w.is_empty() && text.contains(&w.to_lowercase()))
+    };
+    let mut cloud = hits(&text, CLOUD);
+    let mut local = hits(&text, LOCAL);
+    // A repository's own words outweigh the built-in table: its local words clear the table's
+    // cloud categories, its cloud words always count.
+    if matches(&rules.local) {
+        cloud.clear();
+        local.push("this repository's local words");
+    }
+    if matches(&rules.cloud) {
+        cloud.push("this repository's cloud words");
+    }
     let mut reasons = Vec::new();
     let mut side = if cloud.is_empty() {
         Side::Local
@@ -159,10 +191,11 @@ pub fn classify(spec: &str, files: usize) -> Decision {
     if !local.is_empty() {
         reasons.push(format!("local model's kind of work: {}", local.join(", ")));
     }
-    if files > MAX_LOCAL_FILES {
+    if files > rules.max_local_files {
         side = Side::Cloud;
         reasons.push(format!(
-            "{files} files (more than {MAX_LOCAL_FILES} is multi-file work)"
+            "{files} files (more than {} is multi-file work)",
+            rules.max_local_files
         ));
     }
     if spec.len() > MAX_LOCAL_SPEC_BYTES {
@@ -262,9 +295,33 @@ mod tests {
             ),
         ];
         for (task, files, side) in table {
-            let d = classify(task, *files);
+            let d = classify(task, *files, &Rules::default());
             assert_eq!(d.side, *side, "{task}: {:?}", d.reasons);
         }
         assert!(table.len() >= 20);
+    }
+
+    #[test]
+    fn a_repository_can_tune_the_table() {
+        let rules = Rules {
+            cloud: vec!["billing".into()],
+            local: vec!["auth middleware boilerplate".into()],
+            max_local_files: 5,
+        };
+        assert_eq!(
+            classify("Add a billing export", 1, &rules).side,
+            Side::Cloud
+        );
+        assert_eq!(
+            classify(
+                "Write the auth middleware boilerplate for /admin",
+                1,
+                &rules
+            )
+            .side,
+            Side::Local
+        );
+        assert_eq!(classify("Add unit tests", 5, &rules).side, Side::Local);
+        assert_eq!(classify("Add unit tests", 6, &rules).side, Side::Cloud);
     }
 }

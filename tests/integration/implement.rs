@@ -229,3 +229,26 @@ fn vague_specs_are_linted_and_refused_unless_forced() {
     .success()
     .stderr_has("route: local model (--route local)");
 }
+
+/// A repository tunes routing in its committed policy: here its own word keeps a task local that
+/// the built-in table would send to Claude.
+#[test]
+fn routing_rules_come_from_the_policy() {
+    let repo = TestRepo::new();
+    repo.write(
+        ".hybrid.toml",
+        "[route]\nlocal = [\"session banner\"]\nmax_local_files = 5\n",
+    );
+    repo.write(
+        ".hybrid/specs/banner.md",
+        "# Session banner\n\nCreate src/banner.rs with `fn session_banner(user: &str) -> String` shown after authentication.\n\n## Tests\n\n- `session_banner(\"ada\")` returns `\"Welcome, ada\"`\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "policy and spec"]);
+    let server = FakeOpenAi::start(vec![file_block("src/banner.rs", GENERATED)]);
+    implement(&repo, &server, &[".hybrid/specs/banner.md"])
+        .success()
+        .stderr_has(
+            "route: local model (local model's kind of work: this repository's local words)",
+        );
+}
