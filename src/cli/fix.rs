@@ -3,7 +3,6 @@
 
 use super::Status;
 use crate::error::CommandError;
-use crate::local::embedded;
 use crate::store::Store;
 use crate::ui;
 
@@ -17,32 +16,13 @@ pub struct Args {
     /// Fix-and-re-review rounds at most
     #[arg(long, default_value_t = 2)]
     rounds: usize,
-    /// Which engine runs the local model
-    #[arg(long, default_value = "embedded", value_parser = ["embedded", "openai"])]
-    backend: String,
-    /// The local model (see `git hybrid implement --help`)
-    #[arg(long, env = "GIT_HYBRID_LOCAL_MODEL")]
-    model: Option<String>,
-    /// The OpenAI-compatible server
-    #[arg(
-        long,
-        env = "GIT_HYBRID_OPENAI_BASE_URL",
-        default_value = "http://localhost:11434/v1"
-    )]
-    base_url: String,
-    /// Tokens of repository context to send at most
-    #[arg(long, default_value_t = 3000)]
-    context_tokens: usize,
+    #[command(flatten)]
+    engine: super::implement::EngineArgs,
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
-    let mut backend = super::implement::local_backend(
-        &args.backend,
-        args.model.as_deref(),
-        &args.base_url,
-        embedded::Options::default(),
-    )?;
+    let mut backend = args.engine.backend()?;
     let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
     let branch = args.branch.trim_start_matches("refs/heads/").to_string();
     // What reviewing this branch has cost so far: the yardstick for the cheaper re-review.
@@ -60,7 +40,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         backend.as_mut(),
         &branch,
         args.rounds,
-        args.context_tokens,
+        args.engine.context_tokens,
         &|m| bar.set_message(m.to_string()),
     );
     bar.finish_and_clear();

@@ -15,6 +15,84 @@ use crate::route;
 use crate::store::Store;
 use crate::ui;
 
+/// How the local model runs: shared by `implement` and `fix`.
+#[derive(Debug, clap::Args)]
+pub(super) struct EngineArgs {
+    /// The model: a registered name or a GGUF path (embedded, default: the registry's default),
+    /// or a name the server knows (openai)
+    #[arg(long, env = "GIT_HYBRID_LOCAL_MODEL")]
+    pub model: Option<String>,
+    /// Which engine runs the model
+    #[arg(long, default_value = "embedded", value_parser = ["embedded", "openai"])]
+    pub backend: String,
+    /// The OpenAI-compatible server (Ollama: http://localhost:11434/v1)
+    #[arg(
+        long,
+        env = "GIT_HYBRID_OPENAI_BASE_URL",
+        default_value = "http://localhost:11434/v1"
+    )]
+    pub base_url: String,
+    /// Tokens of repository context (spec files and their neighbours) to send at most
+    #[arg(long, default_value_t = 3000)]
+    pub context_tokens: usize,
+    /// Context window of the embedded model [default: the model's, at most 8192]
+    #[arg(long)]
+    pub ctx: Option<u32>,
+    /// Threads for the embedded model [default: the CPUs available]
+    #[arg(long)]
+    pub threads: Option<i32>,
+    /// Layers to offload to the GPU (builds with --features cuda, vulkan or metal)
+    #[arg(long, default_value_t = 0)]
+    pub gpu_layers: u32,
+    /// Most tokens the embedded model may write
+    #[arg(long, default_value_t = 1024)]
+    pub max_tokens: u32,
+    /// Sampling temperature for the embedded model; 0 is greedy
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f32,
+    /// Sampling seed for the embedded model when the temperature is above 0
+    #[arg(long, default_value_t = 42)]
+    pub seed: u32,
+}
+
+impl EngineArgs {
+    pub(super) fn options(&self) -> embedded::Options {
+        embedded::Options {
+            n_ctx: self.ctx,
+            threads: self.threads,
+            gpu_layers: self.gpu_layers,
+            max_tokens: self.max_tokens,
+            temperature: self.temperature,
+            seed: self.seed,
+        }
+    }
+
+    /// The local backend asked for: `openai` (a server) or `embedded` (a GGUF file).
+    pub(super) fn backend(&self) -> Result<Box<dyn crate::local::Backend>, CommandError> {
+        if self.backend == "openai" {
+            let model = self.model.as_deref().ok_or_else(|| {
+                CommandError::user("the openai backend needs a model name").hint(
+                    "pass --model <name> (as the server lists it) or set GIT_HYBRID_LOCAL_MODEL",
+                )
+            })?;
+            let key = std::env::var("OPENAI_API_KEY")
+                .ok()
+                .filter(|k| !k.is_empty());
+            return Ok(Box::new(
+                OpenAi::new(&self.base_url, model, key)
+                    .map_err(|e| CommandError::user(e.to_string()))?,
+            ));
+        }
+        let path = Registry::resolve(self.model.as_deref())?;
+        Ok(Box::new(Embedded::load(&path, self.options()).map_err(
+            |e| {
+                CommandError::user(e.to_string())
+                    .hint("check the model file, or pick another with --model")
+            },
+        )?))
+    }
+}
+
 /// Has a local model implement a spec, as a commit on a new hybrid/<slug> branch.
 ///
 /// The commit is built from HEAD without touching your working tree, index or HEAD, carries the
@@ -27,41 +105,8 @@ pub struct Args {
     /// The quarantine branch to create [default: hybrid/<slug of the spec's title>]
     #[arg(long)]
     branch: Option<String>,
-    /// The model: a registered name or a GGUF path (embedded, default: the registry's default),
-    /// or a name the server knows (openai)
-    #[arg(long, env = "GIT_HYBRID_LOCAL_MODEL")]
-    model: Option<String>,
-    /// Which engine runs the model
-    #[arg(long, default_value = "embedded", value_parser = ["embedded", "openai"])]
-    backend: String,
-    /// The OpenAI-compatible server (Ollama: http://localhost:11434/v1)
-    #[arg(
-        long,
-        env = "GIT_HYBRID_OPENAI_BASE_URL",
-        default_value = "http://localhost:11434/v1"
-    )]
-    base_url: String,
-    /// Tokens of repository context (spec files and their neighbours) to send at most
-    #[arg(long, default_value_t = 3000)]
-    context_tokens: usize,
-    /// Context window of the embedded model [default: the model's, at most 8192]
-    #[arg(long)]
-    ctx: Option<u32>,
-    /// Threads for the embedded model [default: the CPUs available]
-    #[arg(long)]
-    threads: Option<i32>,
-    /// Layers to offload to the GPU (builds with --features cuda, vulkan or metal)
-    #[arg(long, default_value_t = 0)]
-    gpu_layers: u32,
-    /// Most tokens the embedded model may write
-    #[arg(long, default_value_t = 1024)]
-    max_tokens: u32,
-    /// Sampling temperature for the embedded model; 0 is greedy
-    #[arg(long, default_value_t = 0.0)]
-    temperature: f32,
-    /// Sampling seed for the embedded model when the temperature is above 0
-    #[arg(long, default_value_t = 42)]
-    seed: u32,
+    #[command(flatten)]
+    engine: EngineArgs,
     /// Who implements it: auto (the seed's delegation table and the task's size), local, or
     /// cloud (Claude, needs ANTHROPIC_API_KEY)
     #[arg(long, default_value = "auto", value_parser = ["auto", "local", "cloud"])]
@@ -118,24 +163,20 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         decision.reasons.join("; ")
     ));
     let cloud = decision.side == route::Side::Cloud;
-    if args.backend == "embedded" && !args.no_daemon && !cloud {
+    if args.engine.backend == "embedded" && !args.no_daemon && !cloud {
         match Client::connect() {
             Ok(client) => return via_daemon(client, &repo, top, &spec, &args),
             Err(crate::daemon::Error::NotRunning) => {}
             Err(e) => return Err(e.into()),
         }
     }
-    let mut backend: Box<dyn crate::local::Backend> = match args.backend.as_str() {
-        _ if cloud => Box::new(
+    let mut backend: Box<dyn crate::local::Backend> = if cloud {
+        Box::new(
             crate::cloud::implementer::Claude::new(&settings.review_model)
                 .map_err(crate::cloud::review::Error::from)?,
-        ),
-        _ => local_backend(
-            &args.backend,
-            args.model.as_deref(),
-            &args.base_url,
-            embedded_options(&args),
-        )?,
+        )
+    } else {
+        args.engine.backend()?
     };
     let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
     let bar = ui::spinner();
@@ -147,7 +188,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         &implement::Request {
             spec: &spec,
             branch: args.branch.as_deref(),
-            context_tokens: args.context_tokens,
+            context_tokens: args.engine.context_tokens,
             job_id: None,
             route: Some(serde_json::to_value(&decision).unwrap_or_default()),
             onto: None,
@@ -203,9 +244,9 @@ fn via_daemon(
     let payload = ImplementJob {
         spec: spec.path.clone(),
         branch: args.branch.clone(),
-        model: args.model.clone(),
-        context_tokens: args.context_tokens,
-        options: embedded_options(args),
+        model: args.engine.model.clone(),
+        context_tokens: args.engine.context_tokens,
+        options: args.engine.options(),
     };
     let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
     let job = store.enqueue_job(
@@ -278,40 +319,4 @@ fn remember_worktree(top: &std::path::Path) -> Result<(), CommandError> {
         .open(&path)?;
     writeln!(file, "{line}")?;
     Ok(())
-}
-
-fn embedded_options(args: &Args) -> embedded::Options {
-    embedded::Options {
-        n_ctx: args.ctx,
-        threads: args.threads,
-        gpu_layers: args.gpu_layers,
-        max_tokens: args.max_tokens,
-        temperature: args.temperature,
-        seed: args.seed,
-    }
-}
-
-/// The local backend a command asked for: `openai` (a server) or `embedded` (a GGUF file).
-pub(super) fn local_backend(
-    backend: &str,
-    model: Option<&str>,
-    base_url: &str,
-    options: embedded::Options,
-) -> Result<Box<dyn crate::local::Backend>, CommandError> {
-    if backend == "openai" {
-        let model = model.ok_or_else(|| {
-            CommandError::user("the openai backend needs a model name")
-                .hint("pass --model <name> (as the server lists it) or set GIT_HYBRID_LOCAL_MODEL")
-        })?;
-        let key = std::env::var("OPENAI_API_KEY")
-            .ok()
-            .filter(|k| !k.is_empty());
-        return Ok(Box::new(
-            OpenAi::new(base_url, model, key).map_err(|e| CommandError::user(e.to_string()))?,
-        ));
-    }
-    let path = Registry::resolve(model)?;
-    Ok(Box::new(Embedded::load(&path, options).map_err(|e| {
-        CommandError::user(e.to_string()).hint("check the model file, or pick another with --model")
-    })?))
 }

@@ -113,10 +113,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         ));
     }
     for f in &prepared.local_findings {
-        ui::say(format!(
-            "  {}:{} [{} {}] {}",
-            f.path, f.line, f.severity, f.category, f.message
-        ));
+        ui::say(format!("  {}:{} {}", f.path, f.line, f.describe()));
     }
     let bar = ui::spinner();
     let outcome = review::send(&mut store, prepared, &options, &|m| {
@@ -145,20 +142,8 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         match &part.result {
             Ok(v) => {
                 ui::say(format!("{label}: {} — {}", v.decision.as_str(), v.summary));
-                for f in &v.findings {
-                    ui::say(format!(
-                        "  {}:{} [{:?} {:?}] {}{}",
-                        f.path,
-                        f.line,
-                        f.severity,
-                        f.category,
-                        f.message,
-                        if f.suggestion.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" — {}", f.suggestion)
-                        }
-                    ));
+                for f in v.findings.iter().map(review::finding_row) {
+                    ui::say(format!("  {}:{} {}", f.path, f.line, f.describe()));
                 }
             }
             Err(e) => {

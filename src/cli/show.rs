@@ -80,22 +80,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             notes
                 .entry((f.path.clone(), f.line))
                 .or_default()
-                .push(format!(
-                    "[{} {}{}] {}{}",
-                    f.severity,
-                    f.category,
-                    if f.source == "local" {
-                        ", found locally"
-                    } else {
-                        ""
-                    },
-                    f.message,
-                    if f.suggestion.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" — {}", f.suggestion)
-                    }
-                ));
+                .push(f.describe());
         }
     }
     let color = match args.color.as_str() {

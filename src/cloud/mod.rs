@@ -8,6 +8,7 @@
 pub mod client;
 pub mod cost;
 pub mod implementer;
+pub mod ledger;
 pub mod redact;
 pub mod review;
 pub mod spec;

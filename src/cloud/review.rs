@@ -9,7 +9,6 @@
 //! the JSON schema whatever the diff says.
 
 use std::path::Path;
-use std::time::Duration;
 
 use git2::{Oid, Repository};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
@@ -18,10 +17,10 @@ use similar::{Algorithm, ChangeTag, TextDiff};
 
 use super::client::{self, Call, Client, Message, Request, TextBlock};
 use super::cost::{self, Prices};
-use super::redact;
 use super::verdict::{self, Decision, NotAVerdict, Verdict};
+use super::{ledger, redact};
 use crate::change::{Body, Change, FileChange};
-use crate::store::{self, FindingRow, Store, UsageRow, VerdictRecord};
+use crate::store::{self, FindingRow, Store, VerdictRecord};
 
 pub const DEFAULT_MODEL: &str = "claude-opus-5-5";
 /// Tokens of diff per part by default: large enough for most changes in one request, small
@@ -98,6 +97,24 @@ pub struct Outcome {
     /// Set when every part produced a verdict and one was stored.
     pub verdict_id: Option<i64>,
     pub usd: f64,
+}
+
+/// A reviewer's finding as the store keeps it (severity and category by their schema names).
+pub fn finding_row(f: &verdict::Finding) -> FindingRow {
+    let name = |v: serde_json::Result<serde_json::Value>| {
+        v.ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    };
+    FindingRow {
+        source: "reviewer",
+        path: f.path.clone(),
+        line: f.line,
+        severity: name(serde_json::to_value(f.severity)),
+        category: name(serde_json::to_value(f.category)),
+        message: f.message.clone(),
+        suggestion: f.suggestion.clone(),
+    }
 }
 
 /// One file as the reviewer sees it.
@@ -498,24 +515,20 @@ pub fn send(
             ))
         }));
         let (result, usage, request_id) = match call {
-            Ok(Call {
-                response,
-                sent,
-                wall,
-                ..
-            }) => {
-                let parsed = verdict::parse(&response);
-                let part_usd = prices.cost(options.model, &date, &response.usage, false);
+            Ok(call) => {
+                let parsed = verdict::parse(&call.response);
+                let part_usd = prices.cost(options.model, &date, &call.response.usage, false);
                 usd += part_usd.unwrap_or(0.0);
-                record_call(
+                ledger::record_answer(
                     store,
+                    "review",
                     options.model,
-                    &sent,
-                    &response,
-                    wall,
+                    &call,
                     part_usd,
                     parsed.is_ok(),
+                    "no verdict",
                 )?;
+                let Call { response, .. } = call;
                 (
                     parsed.map_err(PartFailure::Answer),
                     Some(response.usage),
@@ -523,15 +536,7 @@ pub fn send(
                 )
             }
             Err(e) => {
-                let (_, sent) = client::encode(&request)?;
-                store.record_request(
-                    "anthropic",
-                    options.model,
-                    sent.bytes,
-                    &sent.sha256,
-                    None,
-                    &format!("failed: {e}"),
-                )?;
+                ledger::record_failure(store, options.model, &request, &e)?;
                 (Err(PartFailure::Call(e)), None, None)
             }
         };
@@ -568,23 +573,7 @@ pub fn send(
                     v.summary.clone()
                 });
                 raw.push(serde_json::to_value(v).unwrap_or_default());
-                findings.extend(v.findings.iter().map(|f| {
-                    FindingRow {
-                        source: "reviewer",
-                        path: f.path.clone(),
-                        line: f.line,
-                        severity: serde_json::to_value(f.severity)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .unwrap_or_default(),
-                        category: serde_json::to_value(f.category)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .unwrap_or_default(),
-                        message: f.message.clone(),
-                        suggestion: f.suggestion.clone(),
-                    }
-                }));
+                findings.extend(v.findings.iter().map(finding_row));
             }
         }
         verdict_id = Some(
@@ -630,41 +619,6 @@ pub fn send(
         verdict_id,
         usd,
     })
-}
-
-fn record_call(
-    store: &mut Store,
-    model: &str,
-    sent: &client::Sent,
-    response: &client::Response,
-    wall: Duration,
-    usd: Option<f64>,
-    ok: bool,
-) -> Result<(), Error> {
-    store.record_request(
-        "anthropic",
-        model,
-        sent.bytes,
-        &sent.sha256,
-        response.request_id.as_deref(),
-        if ok { "answered" } else { "no verdict" },
-    )?;
-    let u = &response.usage;
-    store.record_usage(&UsageRow {
-        phase: "review".into(),
-        provider: "anthropic".into(),
-        model: model.to_string(),
-        input_tokens: u.input_tokens as i64,
-        output_tokens: u.output_tokens as i64,
-        cache_write_tokens: u.cache_creation_input_tokens as i64,
-        cache_read_tokens: u.cache_read_input_tokens as i64,
-        usd,
-        wall_ms: wall.as_millis() as i64,
-        request_id: response.request_id.clone(),
-        ok,
-        ..UsageRow::default()
-    })?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::client::{self, Client, Message, Request, TextBlock};
 use super::cost::{self, Prices};
 use super::redact;
 use super::review::estimate_tokens;
-use crate::store::{self, Store, UsageRow};
+use crate::store::{self, Store};
 
 /// A task longer than this is a spec already.
 pub const MAX_TASK_BYTES: usize = 16 * 1024;
@@ -196,15 +196,7 @@ pub fn write(
     let call = match call {
         Ok(c) => c,
         Err(e) => {
-            let (_, sent) = client::encode(&request)?;
-            store.record_request(
-                "anthropic",
-                model,
-                sent.bytes,
-                &sent.sha256,
-                None,
-                &format!("failed: {e}"),
-            )?;
+            super::ledger::record_failure(store, model, &request, &e)?;
             return Err(e.into());
         }
     };
@@ -213,29 +205,7 @@ pub fn write(
     let text = response.text();
     let ok =
         response.stop_reason.as_deref() == Some("end_turn") && text.trim_start().starts_with('#');
-    store.record_request(
-        "anthropic",
-        model,
-        call.sent.bytes,
-        &call.sent.sha256,
-        response.request_id.as_deref(),
-        if ok { "answered" } else { "no spec" },
-    )?;
-    let u = &response.usage;
-    store.record_usage(&UsageRow {
-        phase: "spec".into(),
-        provider: "anthropic".into(),
-        model: model.to_string(),
-        input_tokens: u.input_tokens as i64,
-        output_tokens: u.output_tokens as i64,
-        cache_write_tokens: u.cache_creation_input_tokens as i64,
-        cache_read_tokens: u.cache_read_input_tokens as i64,
-        usd,
-        wall_ms: call.wall.as_millis() as i64,
-        request_id: response.request_id.clone(),
-        ok,
-        ..UsageRow::default()
-    })?;
+    super::ledger::record_answer(store, "spec", model, &call, usd, ok, "no spec")?;
     match response.stop_reason.as_deref() {
         Some("end_turn") if ok => Ok(Written { text, usd }),
         Some("end_turn") => Err(Error::NoSpec(

@@ -51,21 +51,7 @@ pub struct Outcome {
 fn findings_text(findings: &[FindingRow]) -> String {
     findings
         .iter()
-        .map(|f| {
-            format!(
-                "- {}:{} [{} {}] {}{}\n",
-                f.path,
-                f.line,
-                f.severity,
-                f.category,
-                f.message,
-                if f.suggestion.is_empty() {
-                    String::new()
-                } else {
-                    format!(" — {}", f.suggestion)
-                }
-            )
-        })
+        .map(|f| format!("- {}:{} {}\n", f.path, f.line, f.describe()))
         .collect()
 }
 

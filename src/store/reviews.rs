@@ -39,6 +39,28 @@ pub struct VerdictRecord {
     pub approved: Vec<Fingerprint>,
 }
 
+impl FindingRow {
+    /// `[severity category] message — suggestion`: how a finding reads wherever it is shown.
+    pub fn describe(&self) -> String {
+        let mut text = format!(
+            "[{} {}{}] {}",
+            self.severity,
+            self.category,
+            if self.source == "local" {
+                ", found locally"
+            } else {
+                ""
+            },
+            self.message
+        );
+        if !self.suggestion.is_empty() {
+            text.push_str(" — ");
+            text.push_str(&self.suggestion);
+        }
+        text
+    }
+}
+
 /// A stored verdict, as `show` lists it.
 #[derive(Clone, Debug)]
 pub struct VerdictRow {
