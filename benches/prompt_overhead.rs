@@ -56,6 +56,7 @@ fn main() {
             continue;
         }
         let options = Options {
+            phase: "review",
             model: review::DEFAULT_MODEL,
             part_tokens: review::DEFAULT_PART_TOKENS,
             spec: None,

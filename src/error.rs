@@ -274,6 +274,8 @@ impl From<crate::fix::Error> for CommandError {
             e @ E::Approved { .. } => {
                 CommandError::user(chain(&e)).hint("nothing to fix; merge it")
             }
+            e @ E::NoCloud { .. } => CommandError::user(chain(&e))
+                .hint("set ANTHROPIC_API_KEY, or give them to the local model with --route local"),
         }
     }
 }

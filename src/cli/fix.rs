@@ -3,12 +3,15 @@
 
 use super::Status;
 use crate::error::CommandError;
+use crate::fix::{Engines, Routing};
+use crate::route::Side;
 use crate::store::Store;
 use crate::ui;
 
-/// Fixes the findings of the branch's latest `request_changes` verdict with the local model (a
-/// new generation on the same branch), then reviews only the fix, with the previous review as
-/// context. Repeats up to --rounds times; exits 0 once approved.
+/// Fixes the findings of the branch's latest `request_changes` verdict (a new generation on the
+/// same branch), then reviews only the fix, with the previous review as context. Findings are
+/// routed like tasks: security findings and Claude's kind of work go to Claude, the rest to the
+/// local model. Repeats up to --rounds times; exits 0 once approved.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The quarantine branch that was reviewed
@@ -16,28 +19,44 @@ pub struct Args {
     /// Fix-and-re-review rounds at most
     #[arg(long, default_value_t = 2)]
     rounds: usize,
+    /// Who fixes the findings: auto (security and novel logic to Claude, the rest local),
+    /// local (all of them by the local model) or cloud (all of them by Claude)
+    #[arg(long, default_value = "auto", value_parser = ["auto", "local", "cloud"])]
+    route: String,
     #[command(flatten)]
     engine: super::implement::EngineArgs,
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
-    let mut backend = args.engine.backend()?;
+    let mut local = args.engine.backend()?;
+    let routing = match args.route.as_str() {
+        "local" => Routing::Forced(Side::Local),
+        "cloud" => Routing::Forced(Side::Cloud),
+        _ => Routing::Auto,
+    };
+    // Building Claude's client reads the key and sends nothing. Without a key there is no
+    // Claude: findings routed to it then stop the fix with a hint, and so would the re-review.
+    let mut cloud = match routing {
+        Routing::Forced(Side::Local) => None,
+        _ => match crate::cloud::implementer::Claude::new(&settings.review_model) {
+            Ok(claude) => Some(claude),
+            Err(crate::cloud::client::Error::NoKey) => None,
+            Err(e) => return Err(crate::cloud::review::Error::from(e).into()),
+        },
+    };
     let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
     let branch = args.branch.trim_start_matches("refs/heads/").to_string();
-    // What reviewing this branch has cost so far: the yardstick for the cheaper re-review.
-    let reviewed_usd: f64 = store
-        .usage_since(0)?
-        .iter()
-        .filter(|r| r.phase == "review")
-        .filter_map(|r| r.usd)
-        .sum();
     let bar = ui::spinner();
     let outcome = crate::fix::run(
         &repo,
         &settings,
         &mut store,
-        backend.as_mut(),
+        &mut Engines {
+            local: local.as_mut(),
+            cloud: cloud.as_mut().map(|c| c as &mut dyn crate::local::Backend),
+            routing,
+        },
         &branch,
         args.rounds,
         args.engine.context_tokens,
@@ -46,8 +65,13 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     bar.finish_and_clear();
     let outcome = outcome?;
     for (i, r) in outcome.rounds.iter().enumerate() {
+        let who = match (r.fixed_locally, r.fixed_by_claude) {
+            (_, 0) => "local model".to_string(),
+            (0, _) => "Claude".to_string(),
+            (l, c) => format!("local model {l}, Claude {c}"),
+        };
         ui::say(format!(
-            "round {}: fix {} — re-review {} ({} finding{}, ${:.4}{})",
+            "round {}: fix {} ({who}) — re-review {} ({} finding{}, ${:.4}{})",
             i + 1,
             &r.commit[..10],
             if r.approved {
@@ -58,13 +82,12 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             r.findings,
             if r.findings == 1 { "" } else { "s" },
             r.usd,
-            if reviewed_usd > 0.0 {
-                format!(
-                    ", {:.2}x what the reviews before it cost",
-                    r.usd / reviewed_usd
-                )
-            } else {
-                String::new()
+            match r.reviewed_usd {
+                Some(before) if before > 0.0 => format!(
+                    ", {:.2}x the review it answers (${before:.4})",
+                    r.usd / before
+                ),
+                _ => String::new(),
             }
         ));
     }

@@ -90,6 +90,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     };
     let options = Options {
         model: &model,
+        phase: "review",
         part_tokens,
         spec,
         tip_tree,

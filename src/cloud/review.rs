@@ -54,6 +54,8 @@ pub enum Error {
 /// Everything a review needs besides the change itself.
 pub struct Options<'a> {
     pub model: &'a str,
+    /// The ledger's phase for these calls: `review`, or `fix` for a fix loop's re-review.
+    pub phase: &'static str,
     pub part_tokens: usize,
     /// The spec the change was generated from, when known: (path, text).
     pub spec: Option<(String, String)>,
@@ -521,7 +523,7 @@ pub fn send(
                 usd += part_usd.unwrap_or(0.0);
                 ledger::record_answer(
                     store,
-                    "review",
+                    options.phase,
                     options.model,
                     &call,
                     part_usd,

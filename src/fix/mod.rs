@@ -1,11 +1,13 @@
-//! The fix loop: the findings of the latest `request_changes` verdict go back to the local model
+//! The fix loop: the findings of the latest `request_changes` verdict go back to an implementer
 //! as a fix on the same branch (a new generation), then only the interdiff is reviewed, with the
 //! previous review as context — far cheaper than reviewing everything again.
 //!
-//! When the interdiff review approves, the whole branch is approved: the earlier review saw all
-//! of it and asked for exactly these changes, and the new review saw that they were made and
-//! nothing else slipped in. This module never approves anything a review did not answer
-//! `approve` to, and it stops after a bounded number of rounds.
+//! Findings are routed like tasks: security findings and those that read as Claude's kind of
+//! work (novel logic, multi-file refactoring…) go to Claude, the rest to the local model. When
+//! the interdiff review approves, the whole branch is approved: the earlier review saw all of it
+//! and asked for exactly these changes, and the new review saw that they were made and nothing
+//! else slipped in. This module never approves anything a review did not answer `approve` to,
+//! and it stops after a bounded number of rounds.
 
 use crate::cloud::review::{self, Options};
 use crate::config::Settings;
@@ -13,6 +15,7 @@ use crate::git::Repo;
 use crate::local::Backend;
 use crate::local::implement::{self, Spec};
 use crate::provenance::Range;
+use crate::route::{self, Side};
 use crate::store::{self, FindingRow, Store, VerdictRecord};
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +24,10 @@ pub enum Error {
     NoReview { branch: String },
     #[error("{branch} is already approved")]
     Approved { branch: String },
+    #[error(
+        "{count} finding(s) on {branch} are Claude's to fix, and no Claude implementer is available"
+    )]
+    NoCloud { branch: String, count: usize },
     #[error(transparent)]
     Implement(#[from] implement::Error),
     #[error(transparent)]
@@ -33,13 +40,33 @@ pub enum Error {
     Provenance(#[from] crate::provenance::Error),
 }
 
+/// Who fixes which findings: by routing (`Auto`), or all of them by one side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Routing {
+    Auto,
+    Forced(Side),
+}
+
+/// The implementers a round may use.
+pub struct Engines<'a> {
+    pub local: &'a mut dyn Backend,
+    /// Claude, for the findings routed to the cloud; `None` when routing is forced local.
+    pub cloud: Option<&'a mut dyn Backend>,
+    pub routing: Routing,
+}
+
 /// One round: the fix commit and what the re-review said.
 #[derive(Debug)]
 pub struct Round {
     pub commit: String,
     pub approved: bool,
     pub usd: f64,
+    /// What the review whose findings this round fixed cost, when the ledger knows.
+    pub reviewed_usd: Option<f64>,
     pub findings: usize,
+    /// Findings fixed by the local model and by Claude.
+    pub fixed_locally: usize,
+    pub fixed_by_claude: usize,
 }
 
 #[derive(Debug)]
@@ -55,13 +82,23 @@ fn findings_text(findings: &[FindingRow]) -> String {
         .collect()
 }
 
+/// Which side fixes a finding: security findings and those that read as Claude's kind of work
+/// go to Claude (the same table that routes tasks); everything else stays local.
+pub fn route_finding(finding: &FindingRow, rules: &route::Rules) -> Side {
+    if finding.category == "security" {
+        return Side::Cloud;
+    }
+    let text = format!("{} {}", finding.message, finding.suggestion);
+    route::classify(&text, 1, rules).side
+}
+
 /// Runs up to `rounds` fix-and-re-review rounds on `branch`.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     repo: &Repo,
     settings: &Settings,
     store: &mut Store,
-    backend: &mut dyn Backend,
+    engines: &mut Engines<'_>,
     branch: &str,
     rounds: usize,
     context_tokens: usize,
@@ -83,56 +120,95 @@ pub fn run(
             break;
         }
         let findings = store.findings_for(last.id)?;
+        let reviewed_usd = store.cost_of_verdict(&last)?;
         let tip = repo.commit_id(branch)?;
         let original = store.spec_for_commit(&tip.to_string())?.and_then(|p| {
             let text = std::fs::read_to_string(repo.worktree()?.join(&p)).ok()?;
             Some((p, text))
         });
         let listed = findings_text(&findings);
-        let mut text = format!(
-            "# Fix the review findings on {branch}\n\nChange only what these findings ask for:\n\n{listed}"
-        );
-        if let Some((path, spec)) = &original {
-            text.push_str(&format!(
-                "\nThe spec the code implements ({path}):\n\n{spec}"
-            ));
-        }
-        let spec = Spec {
-            path: original
-                .as_ref()
-                .map_or_else(|| format!("fix of {branch}"), |(p, _)| p.clone()),
-            text,
-            title: format!("fix {branch}"),
+        let (to_cloud, to_local): (Vec<FindingRow>, Vec<FindingRow>) = findings
+            .iter()
+            .cloned()
+            .partition(|f| match engines.routing {
+                Routing::Forced(side) => side == Side::Cloud,
+                Routing::Auto => route_finding(f, &settings.route) == Side::Cloud,
+            });
+        // Checked before anything is fixed, so no half-done round is left on the branch.
+        let no_cloud = || Error::NoCloud {
+            branch: branch.to_string(),
+            count: to_cloud.len(),
         };
-        progress(&format!(
-            "round {round}: fixing {} finding(s)",
-            findings.len()
-        ));
-        let fixed = implement::implement(
-            repo,
-            settings,
-            store,
-            backend,
-            &implement::Request {
-                spec: &spec,
-                branch: None,
-                context_tokens,
-                job_id: None,
-                route: None,
-                onto: Some(branch),
-            },
-            &mut |m| progress(m),
-        )?;
+        if !to_cloud.is_empty() && engines.cloud.is_none() {
+            return Err(no_cloud());
+        }
+        let mut fixed_commit = tip;
+        // Local first: the cheaper fix lands, then Claude's on top of it, and one review reads
+        // both.
+        for (side, list) in [(Side::Local, &to_local), (Side::Cloud, &to_cloud)] {
+            if list.is_empty() {
+                continue;
+            }
+            let backend: &mut dyn Backend = match side {
+                Side::Local => &mut *engines.local,
+                Side::Cloud => engines.cloud.as_deref_mut().ok_or_else(no_cloud)?,
+            };
+            let mut text = format!(
+                "# Fix the review findings on {branch}\n\nChange only what these findings ask for:\n\n{}",
+                findings_text(list)
+            );
+            if let Some((path, spec)) = &original {
+                text.push_str(&format!(
+                    "\nThe spec the code implements ({path}):\n\n{spec}"
+                ));
+            }
+            let spec = Spec {
+                path: original
+                    .as_ref()
+                    .map_or_else(|| format!("fix of {branch}"), |(p, _)| p.clone()),
+                text,
+                title: format!("fix {branch}"),
+            };
+            progress(&format!(
+                "round {round}: {} fixing {} finding(s)",
+                if side == Side::Cloud {
+                    "Claude"
+                } else {
+                    "the local model"
+                },
+                list.len()
+            ));
+            let fixed = implement::implement(
+                repo,
+                settings,
+                store,
+                backend,
+                &implement::Request {
+                    spec: &spec,
+                    branch: None,
+                    context_tokens,
+                    job_id: None,
+                    route: Some(serde_json::json!({
+                        "side": side,
+                        "reasons": [format!("fix of {} finding(s) routed to this side", list.len())],
+                    })),
+                    onto: Some(branch),
+                },
+                &mut |m| progress(m),
+            )?;
+            fixed_commit = fixed.commit;
+        }
         // The interdiff, reviewed with the previous findings as its context.
         let interdiff = Range {
             base: Some(tip),
-            tip: fixed.commit,
+            tip: fixed_commit,
             branch: None,
             display: branch.to_string(),
         };
         let change = interdiff.change(repo)?;
         let options = Options {
             model: &settings.review_model,
+            phase: "fix",
             part_tokens: settings.review_part_tokens,
             spec: Some((
                 "the previous review".to_string(),
@@ -140,10 +216,10 @@ pub fn run(
                     "This is a re-review of a fix. The previous review of {branch} asked for these changes; approve only if the change below makes them and nothing else:\n\n{listed}"
                 ),
             )),
-            tip_tree: Some(repo.tree_of(fixed.commit)?.id()),
+            tip_tree: Some(repo.tree_of(fixed_commit)?.id()),
             target: branch.to_string(),
             base_commit: Some(tip.to_string()),
-            tip_commit: Some(fixed.commit.to_string()),
+            tip_commit: Some(fixed_commit.to_string()),
             worktree: repo.worktree(),
         };
         let prepared = review::prepare(&repo.git, &change, &options)?;
@@ -176,9 +252,12 @@ pub fn run(
             })?;
         }
         done.push(Round {
-            commit: fixed.commit.to_string(),
+            commit: fixed_commit.to_string(),
             approved: outcome.approved,
             usd: outcome.usd,
+            reviewed_usd,
+            fixed_locally: to_local.len(),
+            fixed_by_claude: to_cloud.len(),
             findings: outcome
                 .parts
                 .iter()

@@ -449,7 +449,8 @@ pub fn implement(
         )),
     })?;
     store.record_usage(&UsageRow {
-        phase: "implement".into(),
+        // Work added onto a reviewed branch is the fix loop's, and the ledger says so.
+        phase: if onto.is_some() { "fix" } else { "implement" }.into(),
         provider: backend.name().into(),
         model: backend.model().into(),
         input_tokens: tokens_in as i64,

@@ -74,6 +74,8 @@ pub struct VerdictRow {
     pub tip_commit: Option<String>,
     pub target: Option<String>,
     pub created_at: i64,
+    /// The API's ids of the calls behind it, comma-separated.
+    pub request_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -157,7 +159,8 @@ impl Store {
 
     fn verdicts_where(&self, condition: &str, value: &str) -> Result<Vec<VerdictRow>> {
         let sql = format!(
-            "SELECT id, change_id, decision, model, summary, complete, base_commit, tip_commit, target, created_at
+            "SELECT id, change_id, decision, model, summary, complete, base_commit, tip_commit, target, created_at,
+                    request_id
                FROM verdicts WHERE {condition} ORDER BY id"
         );
         self.read(|c| {
@@ -174,6 +177,7 @@ impl Store {
                     tip_commit: r.get(7)?,
                     target: r.get(8)?,
                     created_at: r.get(9)?,
+                    request_id: r.get(10)?,
                 })
             })?
             .collect()
@@ -259,6 +263,32 @@ impl Store {
             })?
             .collect()
         })
+    }
+
+    /// What the calls behind a verdict cost, from the ledger; `None` when none of them is there
+    /// with a price (a verdict recorded without a call, or a model with no known price).
+    pub fn cost_of_verdict(&self, verdict: &VerdictRow) -> Result<Option<f64>> {
+        let ids: Vec<&str> = verdict
+            .request_id
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .filter(|id| !id.is_empty())
+            .collect();
+        let mut total = None;
+        for id in ids {
+            let usd: Option<f64> = self.read(|c| {
+                c.query_row(
+                    "SELECT SUM(usd) FROM usage WHERE request_id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+            })?;
+            if let Some(usd) = usd {
+                *total.get_or_insert(0.0) += usd;
+            }
+        }
+        Ok(total)
     }
 
     /// Records what was sent: size and hash of the body, never the body.

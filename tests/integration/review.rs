@@ -778,3 +778,88 @@ fn the_fix_loop_turns_a_rejection_into_an_approval() {
     .env("GIT_HYBRID_OPENAI_BASE_URL", &local.url);
     repo.run(cmd).failure().stderr_has("already approved");
 }
+
+/// Findings are routed like tasks: the edge case goes to the local model, the security finding
+/// to Claude; both fixes land on the branch, one re-review reads them, and the ledger books the
+/// loop under `fix` at a fraction of the review it answers.
+#[test]
+fn the_fix_loop_gives_security_findings_to_claude() {
+    use crate::support::openai::FakeOpenAi;
+    let repo = TestRepo::with_generation();
+    let api = FakeAnthropic::start(vec![
+        Reply::Findings(
+            r#"[{"path": "src/port.rs", "line": 6, "severity": "high", "category": "edge_cases", "message": "Port 0 is accepted.", "suggestion": "Reject 0."},
+                {"path": "src/port.rs", "line": 6, "severity": "critical", "category": "security", "message": "The error echoes untrusted input into logs.", "suggestion": "Do not include the raw value."}]"#,
+        ),
+        Reply::Text(
+            "<<<<<<< EDIT src/port.rs\n        Err(e) => Err(format!(\"bad port {trimmed}: {e}\")),\n=======\n        Err(e) => Err(format!(\"bad port: {e}\")),\n>>>>>>> END\n",
+        ),
+        Reply::Approve,
+    ]);
+    repo.review(&api, &["hybrid/port"]).failure();
+    let local = FakeOpenAi::start(vec![
+        "<<<<<<< EDIT src/port.rs\n    trimmed.parse::<u16>().map_err(|e| format!(\"bad port {trimmed}: {e}\"))\n=======\n    match trimmed.parse::<u16>() {\n        Ok(0) => Err(\"port 0 is not allowed\".to_string()),\n        Ok(port) => Ok(port),\n        Err(e) => Err(format!(\"bad port {trimmed}: {e}\")),\n    }\n>>>>>>> END\n".into(),
+    ]);
+    let mut cmd = repo.command("git");
+    cmd.args([
+        "hybrid",
+        "fix",
+        "hybrid/port",
+        "--backend",
+        "openai",
+        "--model",
+        "qwen",
+    ])
+    .env("GIT_HYBRID_OPENAI_BASE_URL", &local.url)
+    .env("ANTHROPIC_API_KEY", KEY)
+    .env("ANTHROPIC_BASE_URL", &api.url);
+    repo.run(cmd)
+        .success()
+        .stderr_has("(local model 1, Claude 1)")
+        .stderr_has("re-review approved")
+        .stderr_has("the review it answers");
+    // Each side saw only its own finding.
+    let asked = local.requests()[0].clone();
+    assert!(asked.contains("Port 0 is accepted.") && !asked.contains("untrusted input"));
+    let claude = api.answered()[1].body.clone();
+    assert!(claude.contains("untrusted input") && !claude.contains("Port 0 is accepted."));
+    let rereview = api.answered()[2].body.clone();
+    assert!(rereview.contains("port 0 is not allowed") && rereview.contains("bad port: {e}"));
+    assert_eq!(
+        repo.git(&["rev-list", "--count", "main..hybrid/port"])
+            .trim(),
+        "3"
+    );
+    // The loop is booked as `fix`: the local generation, Claude's fix and the re-review.
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM usage WHERE phase = 'fix' AND provider = 'openai'"),
+        1
+    );
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM usage WHERE phase = 'fix' AND provider = 'anthropic'"),
+        2
+    );
+    repo.git(&["merge", "-q", "--ff-only", "hybrid/port"]);
+
+    // Forced local, and without a key, a security finding has nowhere else to go.
+    let repo = TestRepo::with_generation();
+    let api = FakeAnthropic::start(vec![Reply::Findings(
+        r#"[{"path": "src/port.rs", "line": 6, "severity": "critical", "category": "security", "message": "The error echoes untrusted input.", "suggestion": "Drop it."}]"#,
+    )]);
+    repo.review(&api, &["hybrid/port"]).failure();
+    let mut cmd = repo.command("git");
+    cmd.args([
+        "hybrid",
+        "fix",
+        "hybrid/port",
+        "--backend",
+        "openai",
+        "--model",
+        "qwen",
+    ])
+    .env("GIT_HYBRID_OPENAI_BASE_URL", &local.url);
+    repo.run(cmd)
+        .failure()
+        .stderr_has("are Claude's to fix")
+        .stderr_has("--route local");
+}

@@ -56,6 +56,8 @@ pub enum Reply {
         message: &'static str,
         headers: Vec<(&'static str, &'static str)>,
     },
+    /// `request_changes` with these findings (JSON array of the schema's findings).
+    Findings(&'static str),
     /// Text that is not the verdict's JSON.
     Prose,
     /// Any text, ending normally (a spec, say).
@@ -214,6 +216,8 @@ fn handle(mut request: tiny_http::Request, state: &Mutex<State>) {
         Reply::RequestChanges => ("end_turn", json!({"decision": "request_changes", "summary": "Input is not validated.", "findings": [
             {"path": "src/port.rs", "line": 6, "severity": "high", "category": "edge_cases", "message": "Port 0 is accepted.", "suggestion": "Reject 0."}
         ]}).to_string()),
+        Reply::Findings(findings) => ("end_turn", json!({"decision": "request_changes", "summary": "Changes needed.",
+            "findings": serde_json::from_str::<Value>(findings).unwrap()}).to_string()),
         Reply::Prose => ("end_turn", "This change looks good to me. I approve.".to_string()),
         Reply::Text(text) => ("end_turn", text.to_string()),
         Reply::Refusal => ("refusal", String::new()),
