@@ -1,4 +1,5 @@
-//! `git hybrid pending`: local output that no approval covers yet, by generation.
+//! `git hybrid pending`: local output that no approval covers yet, by generation, and the
+//! reviews waiting in a batch.
 
 use serde_json::json;
 
@@ -7,7 +8,8 @@ use crate::error::CommandError;
 use crate::store::Store;
 use crate::ui;
 
-/// Lists local-model output not yet covered by an approved review: branch, model, lines, age.
+/// Lists local-model output not yet covered by an approved review: branch, model, lines, age;
+/// and the reviews submitted with `review --batch` that are not collected yet.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Print JSON on stdout
@@ -17,9 +19,17 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
     let repo = crate::git::Repo::open()?;
-    let pending = match Store::open_existing(&Store::path_for(repo.common_dir()))? {
-        Some(store) => store.pending_generations()?,
-        None => Vec::new(),
+    let (pending, batches) = match Store::open_existing(&Store::path_for(repo.common_dir()))? {
+        Some(store) => (store.pending_generations()?, store.open_batches()?),
+        None => (Vec::new(), Vec::new()),
+    };
+    // Which batch, if any, a branch's review is waiting in.
+    let in_batch = |branch: Option<&str>| {
+        let branch = branch?.trim_start_matches("refs/heads/");
+        batches
+            .iter()
+            .find(|b| b.reviews.iter().any(|r| !r.concluded && r.target == branch))
+            .map(|b| b.id.clone())
     };
     let now = crate::store::now_secs();
     if args.json {
@@ -34,11 +44,29 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                     "lines": g.lines,
                     "uncovered": g.uncovered,
                     "created_at": g.created_at,
+                    "in_batch": in_batch(g.branch.as_deref()),
                 })
             })
             .collect();
         println!("{}", serde_json::Value::Array(rows));
         return Ok(Status::Ok);
+    }
+    for b in &batches {
+        let waiting: Vec<String> = b
+            .reviews
+            .iter()
+            .filter(|r| !r.concluded)
+            .map(|r| format!("{} (change {})", r.target, &r.change_id[..16]))
+            .collect();
+        ui::say(format!(
+            "in review batch {} (submitted {}): {}",
+            b.id,
+            ui::age(now - b.submitted_at),
+            waiting.join(", ")
+        ));
+    }
+    if !batches.is_empty() {
+        ui::say("fetch their verdicts with: git hybrid review --collect");
     }
     if pending.is_empty() {
         ui::say("no unreviewed local output");
@@ -64,6 +92,9 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             g.lines,
             ui::age(now - g.created_at)
         ));
+        if let Some(id) = in_batch(g.branch.as_deref()) {
+            ui::say(format!("      its review is waiting in batch {id}"));
+        }
     }
     let first = &pending[0];
     let target = first

@@ -3,6 +3,7 @@
 
 use super::Status;
 use crate::change::Change;
+use crate::cloud::batch::{self, Collected};
 use crate::cloud::review::{self, Options, PartFailure};
 use crate::error::CommandError;
 use crate::provenance::Range;
@@ -14,14 +15,29 @@ use crate::ui;
 /// By default the current branch is reviewed against its merge-base with the default branch.
 /// Needs ANTHROPIC_API_KEY (and honours ANTHROPIC_BASE_URL). Secrets are redacted before
 /// sending and files matched by .hybridignore are withheld. Exits 0 when approved, 1 otherwise.
+///
+/// With --batch the reviews go through the Message Batches API at half the price, answered
+/// within 24 hours; `review --collect` fetches the finished ones (exit 0 when every review it
+/// concluded was approved and no batch is still running), and `pending` lists those in flight.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A branch (against its merge-base with the default branch) or a range A..B
-    #[arg(conflicts_with = "staged")]
-    target: Option<String>,
+    /// Branches (against their merge-base with the default branch) or ranges A..B; several only
+    /// with --batch
+    #[arg(conflicts_with_all = ["staged", "collect"])]
+    targets: Vec<String>,
     /// Review the staged changes (HEAD to the index) instead
     #[arg(long)]
     staged: bool,
+    /// Submit through the Message Batches API (half price, answered within 24 hours)
+    #[arg(long, conflicts_with = "collect")]
+    batch: bool,
+    /// Fetch the reviews of finished batches and record their verdicts
+    #[arg(long)]
+    collect: bool,
+    /// With --collect: wait until every batch has ended (polls every GIT_HYBRID_BATCH_POLL
+    /// seconds, default 30)
+    #[arg(long, requires = "collect")]
+    wait: bool,
     /// The reviewer model [default: claude-opus-5-5, or `[review] model` in .hybrid.toml,
     /// git config hybrid.reviewModel, GIT_HYBRID_REVIEW_MODEL]
     #[arg(long)]
@@ -34,40 +50,120 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
-    let model = args.model.unwrap_or_else(|| settings.review_model.clone());
+    let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
+    if args.collect {
+        return collect(&mut store, args.wait);
+    }
+    if args.targets.len() > 1 && !args.batch {
+        return Err(
+            CommandError::user("several targets are reviewed only as a batch")
+                .hint("add --batch, or review them one at a time"),
+        );
+    }
+    let model = args
+        .model
+        .clone()
+        .unwrap_or_else(|| settings.review_model.clone());
     let part_tokens = args.part_tokens.unwrap_or(settings.review_part_tokens);
-    let (target, base, tip_commit, change) = if args.staged {
+    let targets: Vec<Option<&str>> = if args.targets.is_empty() {
+        vec![None]
+    } else {
+        args.targets.iter().map(|t| Some(t.as_str())).collect()
+    };
+    let mut prepared = Vec::new();
+    for target in targets {
+        let found = prepare(
+            &repo,
+            &settings,
+            &store,
+            target,
+            args.staged,
+            &model,
+            part_tokens,
+        )?;
+        let Some((label, change, p)) = found else {
+            continue;
+        };
+        if let Some(batch) = store.open_batch_of(&p.plan.change_id)? {
+            if args.batch {
+                ui::say(format!(
+                    "{label}: change {} is already in batch {batch}; collect it with `git hybrid review --collect`",
+                    &p.plan.change_id[..16]
+                ));
+                continue;
+            }
+            ui::say(format!(
+                "note: change {} is also in batch {batch}, not yet collected",
+                &p.plan.change_id[..16]
+            ));
+        }
+        prepared.push((label, change, p));
+    }
+    if args.batch {
+        return submit(&mut store, prepared);
+    }
+    let Some((target, change, prepared)) = prepared.pop() else {
+        return Ok(Status::Ok);
+    };
+    let bar = ui::spinner();
+    let outcome = review::send(&mut store, prepared, &|m| bar.set_message(m.to_string()));
+    bar.finish_and_clear();
+    let outcome = outcome?;
+    let (added, removed) = change.line_counts();
+    ui::say(format!(
+        "reviewed {target} (change {}): {} file{}, +{added} -{removed}, in {} part{} with {}",
+        &outcome.change_id[..16],
+        change.files.len(),
+        if change.files.len() == 1 { "" } else { "s" },
+        outcome.parts.len(),
+        if outcome.parts.len() == 1 { "" } else { "s" },
+        model
+    ));
+    report(&outcome)
+}
+
+/// Finds the change a target names and prepares its review, saying what was found before
+/// anything is sent. `None` when there is nothing to review or it is already approved.
+fn prepare(
+    repo: &crate::git::Repo,
+    settings: &crate::config::Settings,
+    store: &Store,
+    target: Option<&str>,
+    staged: bool,
+    model: &str,
+    part_tokens: usize,
+) -> Result<Option<(String, Change, review::Prepared)>, CommandError> {
+    let (target, base, tip_commit, change) = if staged {
         let head = repo.head_tree()?;
         let index = repo.staged_index()?;
         let change = Change::tree_to_index(&repo.git, head.as_ref(), &index)?;
         let base = repo.git.head().ok().and_then(|h| h.target());
         ("--staged".to_string(), base, None, change)
     } else {
-        let spec = match &args.target {
-            Some(t) => t.clone(),
+        let spec = match target {
+            Some(t) => t.to_string(),
             None => repo
                 .head_ref()
                 .map(|r| r.trim_start_matches("refs/heads/").to_string())
                 .unwrap_or_else(|| "HEAD".into()),
         };
-        let range = Range::against_default(&repo, &spec, settings.default_branch.as_deref())?;
-        let change = range.change(&repo)?;
+        let range = Range::against_default(repo, &spec, settings.default_branch.as_deref())?;
+        let change = range.change(repo)?;
         (spec, range.base, Some(range.tip), change)
     };
     if change.is_empty() {
         ui::say(format!(
             "{target}: nothing to review (no change against its base)"
         ));
-        return Ok(Status::Ok);
+        return Ok(None);
     }
-    let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
     let change_id = change.id().to_string();
     if store.is_change_approved(&change_id)? {
         ui::say(format!(
             "{target}: change {} is already approved",
             &change_id[..16]
         ));
-        return Ok(Status::Ok);
+        return Ok(None);
     }
     let spec = match tip_commit {
         Some(tip) => store.spec_for_commit(&tip.to_string())?,
@@ -89,7 +185,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         None => None,
     };
     let options = Options {
-        model: &model,
+        model,
         phase: "review",
         part_tokens,
         spec,
@@ -101,38 +197,27 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     };
     // Everything found before sending is said before sending.
     let prepared = review::prepare(&repo.git, &change, &options)?;
-    if prepared.redactions > 0 {
+    let plan = &prepared.plan;
+    if plan.redactions > 0 {
         ui::say(format!(
             "{} secret{} redacted before sending",
-            prepared.redactions,
-            if prepared.redactions == 1 { "" } else { "s" }
+            plan.redactions,
+            if plan.redactions == 1 { "" } else { "s" }
         ));
     }
-    for path in &prepared.withheld {
+    for path in &plan.withheld {
         ui::say(format!(
             "not reviewed: {path} (withheld by .hybridignore; its lines stay unapproved)"
         ));
     }
-    for f in &prepared.local_findings {
+    for f in &plan.local_findings {
         ui::say(format!("  {}:{} {}", f.path, f.line, f.describe()));
     }
-    let bar = ui::spinner();
-    let outcome = review::send(&mut store, prepared, &options, &|m| {
-        bar.set_message(m.to_string())
-    });
-    bar.finish_and_clear();
-    let outcome = outcome?;
+    Ok(Some((target, change, prepared)))
+}
 
-    let (added, removed) = change.line_counts();
-    ui::say(format!(
-        "reviewed {target} (change {}): {} file{}, +{added} -{removed}, in {} part{} with {}",
-        &outcome.change_id[..16],
-        change.files.len(),
-        if change.files.len() == 1 { "" } else { "s" },
-        outcome.parts.len(),
-        if outcome.parts.len() == 1 { "" } else { "s" },
-        model
-    ));
+/// Each part's answer, then whether the gate now lets the change through.
+fn report(outcome: &review::Outcome) -> Result<Status, CommandError> {
     let mut failures = Vec::new();
     for part in &outcome.parts {
         let label = if outcome.parts.len() > 1 {
@@ -153,7 +238,6 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             }
         }
     }
-    let expected = outcome.parts.len().max(1);
     if outcome.approved {
         ui::say(format!(
             "approved: the gate now lets change {} through (${:.4})",
@@ -169,10 +253,108 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     if let Some(e) = failures.first() {
         return Err(part_error(e));
     }
-    if outcome.verdict_id.is_none() && outcome.parts.len() < expected {
-        ui::say("some parts were not reviewed");
-    }
     Ok(Status::Failed)
+}
+
+fn submit(
+    store: &mut Store,
+    prepared: Vec<(String, Change, review::Prepared)>,
+) -> Result<Status, CommandError> {
+    if prepared.is_empty() {
+        return Ok(Status::Ok);
+    }
+    let labels: Vec<String> = prepared.iter().map(|(l, _, _)| l.clone()).collect();
+    let bar = ui::spinner();
+    bar.set_message("submitting the batch");
+    let submitted = batch::submit(store, prepared.into_iter().map(|(_, _, p)| p).collect());
+    bar.finish_and_clear();
+    let submitted = submitted.map_err(|e| match e {
+        review::Error::Client(c) => part_error(&PartFailure::Call(c)),
+        e => e.into(),
+    })?;
+    ui::say(format!(
+        "submitted {} for review at half price: batch {} ({} request{}{})",
+        labels.join(", "),
+        submitted.id,
+        submitted.requests,
+        if submitted.requests == 1 { "" } else { "s" },
+        submitted
+            .expires_at
+            .as_deref()
+            .map(|e| format!(", expires {e}"))
+            .unwrap_or_default()
+    ));
+    ui::say(
+        "the gate blocks these changes until then; fetch the verdicts with: git hybrid review --collect",
+    );
+    Ok(Status::Ok)
+}
+
+fn collect(store: &mut Store, wait: bool) -> Result<Status, CommandError> {
+    let bar = ui::spinner();
+    let found = batch::collect(store, wait, &|m| bar.set_message(m.to_string()));
+    bar.finish_and_clear();
+    let found = found.map_err(|e| match e {
+        review::Error::Client(c) => part_error(&PartFailure::Call(c)),
+        e => e.into(),
+    })?;
+    if found.is_empty() {
+        ui::say("no review batches in flight");
+        return Ok(Status::Ok);
+    }
+    let now = crate::store::now_secs();
+    let mut status = Status::Ok;
+    for c in found {
+        match c {
+            Collected::Running {
+                id,
+                counts,
+                submitted_at,
+                targets,
+            } => {
+                ui::say(format!(
+                    "batch {id} ({}): still running, submitted {}; {} done, {} to go",
+                    targets.join(", "),
+                    ui::age(now - submitted_at),
+                    counts.succeeded + counts.errored + counts.canceled + counts.expired,
+                    counts.processing
+                ));
+                status = Status::Failed;
+            }
+            Collected::Lost { id, why, targets } => {
+                ui::say(format!(
+                    "batch {id} ({}): lost — {why}; review again: git hybrid review --batch {}",
+                    targets.join(", "),
+                    targets.join(" ")
+                ));
+                status = Status::Failed;
+            }
+            Collected::Ended { id, reviews } => {
+                for (r, outcome) in reviews {
+                    ui::say(format!(
+                        "reviewed {} (change {}) in batch {id}, in {} part{}",
+                        r.target,
+                        &r.change_id[..16],
+                        outcome.parts.len(),
+                        if outcome.parts.len() == 1 { "" } else { "s" },
+                    ));
+                    match report(&outcome) {
+                        Ok(Status::Ok) => {}
+                        Ok(Status::Failed) => status = Status::Failed,
+                        Err(e) => {
+                            // One review's failure must not hide the others' verdicts.
+                            ui::say(format!(
+                                "  {}; review it again: git hybrid review --batch {}",
+                                e.message, r.target
+                            ));
+                            status = Status::Failed;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(status)
 }
 
 /// The first failed part, as the command's error: says why nothing was approved and what to do.

@@ -44,6 +44,8 @@ pub enum Error {
     Connect(String),
     #[error("the API's answer could not be read: {0}")]
     Protocol(String),
+    #[error("the batch did not run this request: {0}")]
+    NotRun(String),
 }
 
 impl Error {
@@ -160,6 +162,8 @@ pub struct Request {
     pub messages: Vec<Message>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_config: Option<Value>,
+    /// False inside a batch, where the field must be absent: batches are never streamed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub stream: bool,
 }
 
@@ -210,6 +214,34 @@ impl Response {
     }
 }
 
+impl Response {
+    /// A message as a batch result carries it (the non-streamed form).
+    pub fn from_message(message: &Value, request_id: Option<String>) -> Response {
+        let content = message["content"]
+            .as_array()
+            .map(|blocks| blocks.iter().map(block_of).collect())
+            .unwrap_or_default();
+        Response {
+            id: message["id"].as_str().unwrap_or_default().to_string(),
+            model: message["model"].as_str().unwrap_or_default().to_string(),
+            content,
+            stop_reason: message["stop_reason"].as_str().map(str::to_string),
+            usage: serde_json::from_value(message["usage"].clone()).unwrap_or_default(),
+            request_id,
+            raw: message.to_string(),
+        }
+    }
+}
+
+/// One content block, by its type.
+fn block_of(b: &Value) -> Block {
+    match b["type"].as_str().unwrap_or_default() {
+        "text" => Block::Text(b["text"].as_str().unwrap_or_default().to_string()),
+        "thinking" | "redacted_thinking" => Block::Thinking,
+        other => Block::Other(other.to_string()),
+    }
+}
+
 /// What was sent, for the audit record: the body's size and hash.
 #[derive(Clone, Debug)]
 pub struct Sent {
@@ -228,7 +260,26 @@ pub struct Call {
 
 /// The request's body as sent, with its size and hash for the audit record.
 pub fn encode(request: &Request) -> Result<(Vec<u8>, Sent), Error> {
-    let body = serde_json::to_vec(request).map_err(|e| Error::Protocol(e.to_string()))?;
+    audited(serde_json::to_vec(request))
+}
+
+/// A batch's body: each request under its custom id, none of them streamed.
+pub fn batch_body(requests: &[(String, Request)]) -> Result<(Vec<u8>, Sent), Error> {
+    let items: Vec<Value> = requests
+        .iter()
+        .map(|(id, r)| {
+            let mut r = r.clone();
+            r.stream = false;
+            serde_json::json!({"custom_id": id, "params": r})
+        })
+        .collect();
+    audited(serde_json::to_vec(
+        &serde_json::json!({ "requests": items }),
+    ))
+}
+
+fn audited(body: serde_json::Result<Vec<u8>>) -> Result<(Vec<u8>, Sent), Error> {
+    let body = body.map_err(|e| Error::Protocol(e.to_string()))?;
     let sent = Sent {
         bytes: body.len(),
         sha256: Sha256::digest(&body)
@@ -237,6 +288,82 @@ pub fn encode(request: &Request) -> Result<(Vec<u8>, Sent), Error> {
             .collect(),
     };
     Ok((body, sent))
+}
+
+/// A Message Batch as the API describes it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Batch {
+    pub id: String,
+    /// `in_progress`, `canceling` or `ended`.
+    pub processing_status: String,
+    #[serde(default)]
+    pub request_counts: RequestCounts,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub ended_at: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub results_url: Option<String>,
+}
+
+impl Batch {
+    fn parse(text: &str) -> Result<Batch, Error> {
+        serde_json::from_str(text).map_err(|e| Error::Protocol(format!("a batch: {e}")))
+    }
+
+    pub fn ended(&self) -> bool {
+        self.processing_status == "ended"
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct RequestCounts {
+    #[serde(default)]
+    pub processing: u64,
+    #[serde(default)]
+    pub succeeded: u64,
+    #[serde(default)]
+    pub errored: u64,
+    #[serde(default)]
+    pub canceled: u64,
+    #[serde(default)]
+    pub expired: u64,
+}
+
+/// One line of a batch's results.
+#[derive(Clone, Debug, Deserialize)]
+pub struct BatchResult {
+    pub custom_id: String,
+    pub result: Value,
+}
+
+impl BatchResult {
+    /// The answer, or why there is none: the request errored, or the batch never ran it.
+    pub fn into_response(self) -> Result<Response, Error> {
+        match self.result["type"].as_str().unwrap_or_default() {
+            "succeeded" => {
+                let message = &self.result["message"];
+                let id = message["id"].as_str().map(str::to_string);
+                Ok(Response::from_message(message, id))
+            }
+            "errored" => {
+                let e = &self.result["error"]["error"];
+                Err(Error::Api {
+                    status: 200,
+                    kind: e["type"].as_str().unwrap_or("error").to_string(),
+                    message: e["message"].as_str().unwrap_or_default().to_string(),
+                    request_id: None,
+                })
+            }
+            other => Err(Error::NotRun(if other.is_empty() {
+                "no result".to_string()
+            } else {
+                other.to_string()
+            })),
+        }
+    }
 }
 
 pub struct Client {
@@ -279,19 +406,88 @@ impl Client {
                 }
                 Err(f) => f,
             };
-            let Some(wait) = failure.retry_after(attempt, policy) else {
-                return Err(failure.error);
-            };
-            let elapsed = started.elapsed();
-            if attempt >= policy.max_attempts || elapsed + wait > policy.budget {
-                return Err(Error::Exhausted {
-                    attempts: attempt,
-                    elapsed,
-                    last: failure.error.to_string(),
-                });
+            failure.wait(attempt, started, policy).await?;
+        }
+    }
+
+    /// Creates a Message Batch from `batch_body`. A timeout is not retried here:
+    /// the batch may have been created, and a second one would be paid twice.
+    pub async fn create_batch(&self, body: &[u8]) -> Result<Batch, Error> {
+        let url = format!("{}/v1/messages/batches", self.config.base_url);
+        Batch::parse(
+            &self
+                .plain(reqwest::Method::POST, &url, Some(body), false)
+                .await?,
+        )
+    }
+
+    /// The batch as it stands now.
+    pub async fn batch(&self, id: &str) -> Result<Batch, Error> {
+        let url = format!("{}/v1/messages/batches/{id}", self.config.base_url);
+        Batch::parse(&self.plain(reqwest::Method::GET, &url, None, true).await?)
+    }
+
+    /// The results of an ended batch, one per request, in whatever order the API gives them.
+    pub async fn batch_results(&self, batch: &Batch) -> Result<Vec<BatchResult>, Error> {
+        // The key only ever goes to the configured API: a results URL elsewhere is not followed.
+        let own = format!(
+            "{}/v1/messages/batches/{}/results",
+            self.config.base_url, batch.id
+        );
+        let url = match &batch.results_url {
+            Some(u) if u.starts_with(&format!("{}/", self.config.base_url)) => u.clone(),
+            _ => own,
+        };
+        let text = self.plain(reqwest::Method::GET, &url, None, true).await?;
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                serde_json::from_str::<BatchResult>(l)
+                    .map_err(|e| Error::Protocol(format!("a batch result line: {e}")))
+            })
+            .collect()
+    }
+
+    /// One non-streamed request, retried like `send`; the body of the 200 answer.
+    async fn plain(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<&[u8]>,
+        retry_transport: bool,
+    ) -> Result<String, Error> {
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut builder = self
+                .http
+                .request(method.clone(), url)
+                .header("x-api-key", &self.config.api_key)
+                .header("anthropic-version", API_VERSION);
+            if let Some(body) = body {
+                builder = builder
+                    .header("content-type", "application/json")
+                    .body(body.to_vec());
             }
-            tracing::info!(attempt, ?wait, error = %failure.error, "retrying the API call");
-            tokio::time::sleep(wait).await;
+            let failure = match builder.send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let headers = response.headers().clone();
+                    let request_id = header(&headers, "request-id");
+                    match response.text().await {
+                        Ok(text) if status == 200 => return Ok(text),
+                        Ok(text) => Failure::from_status(status, &headers, &text, request_id),
+                        Err(e) => Failure::transport(e, self.config.idle_timeout),
+                    }
+                }
+                Err(e) => {
+                    let mut f = Failure::transport(e, self.config.idle_timeout);
+                    f.retryable = retry_transport;
+                    f
+                }
+            };
+            failure.wait(attempt, started, &self.config.retry).await?;
         }
     }
 
@@ -443,6 +639,25 @@ impl Failure {
         }
     }
 
+    /// Waits before the next attempt, or gives the error back when this failure is final or
+    /// the retries are spent.
+    async fn wait(self, attempt: u32, started: Instant, policy: &RetryPolicy) -> Result<(), Error> {
+        let Some(wait) = self.retry_after(attempt, policy) else {
+            return Err(self.error);
+        };
+        let elapsed = started.elapsed();
+        if attempt >= policy.max_attempts || elapsed + wait > policy.budget {
+            return Err(Error::Exhausted {
+                attempts: attempt,
+                elapsed,
+                last: self.error.to_string(),
+            });
+        }
+        tracing::info!(attempt, ?wait, error = %self.error, "retrying the API call");
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
     /// How long to wait before the next attempt, or `None` when this failure is final.
     fn retry_after(&self, attempt: u32, policy: &RetryPolicy) -> Option<Duration> {
         if !self.retryable {
@@ -540,13 +755,7 @@ impl SseAssembler {
                 self.usage = serde_json::from_value(m["usage"].clone()).unwrap_or_default();
             }
             "content_block_start" => {
-                let b = &v["content_block"];
-                self.blocks
-                    .push(match b["type"].as_str().unwrap_or_default() {
-                        "text" => Block::Text(b["text"].as_str().unwrap_or_default().to_string()),
-                        "thinking" | "redacted_thinking" => Block::Thinking,
-                        other => Block::Other(other.to_string()),
-                    });
+                self.blocks.push(block_of(&v["content_block"]));
             }
             "content_block_delta" => {
                 let d = &v["delta"];

@@ -64,14 +64,15 @@ impl Prices {
             .max_by(|a, b| a.effective.cmp(&b.effective))
     }
 
-    /// US dollars for one call's usage; `None` when the model has no price.
+    /// US dollars for one call's usage; `None` when the model has no price. A batch pays half
+    /// of everything: input, output, cache writes and cache reads.
     pub fn cost(&self, model: &str, date: &str, usage: &Usage, batch: bool) -> Option<f64> {
         let p = self.lookup(model, date)?;
         let half = if batch { 0.5 } else { 1.0 };
         let per = |tokens: u64, rate: f64| tokens as f64 * rate / 1_000_000.0;
         Some(
-            per(usage.input_tokens, p.input) * half
-                + per(usage.output_tokens, p.output) * half
+            (per(usage.input_tokens, p.input)
+                + per(usage.output_tokens, p.output)
                 + per(
                     usage.cache_creation_input_tokens,
                     p.cache_write.unwrap_or(p.input),
@@ -79,7 +80,8 @@ impl Prices {
                 + per(
                     usage.cache_read_input_tokens,
                     p.cache_read.unwrap_or(p.input),
-                ),
+                ))
+                * half,
         )
     }
 }
@@ -275,7 +277,7 @@ mod tests {
         };
         let cost = |m: &str, batch| prices.cost(m, "2026-11-25", &usage, batch).unwrap();
         assert!((cost("claude-opus-5-5", false) - (4.0 + 20.0 + 5.0 + 0.20)).abs() < 1e-9);
-        assert!((cost("claude-opus-5-5", true) - (2.0 + 10.0 + 5.0 + 0.20)).abs() < 1e-9);
+        assert!((cost("claude-opus-5-5", true) - (2.0 + 10.0 + 2.5 + 0.10)).abs() < 1e-9);
         assert!((cost("claude-fable-5-1", false) - (10.0 + 50.0 + 10.0 + 10.0)).abs() < 1e-9);
         assert!((cost("claude-haiku-4-5", false) - (1.0 + 5.0 + 1.25 + 0.10)).abs() < 1e-9);
         assert_eq!(

@@ -25,8 +25,28 @@ pub fn record_answer(
         response.request_id.as_deref(),
         if answered { "answered" } else { unusable },
     )?;
+    store.record_usage(&usage_row(
+        phase,
+        model,
+        response,
+        usd,
+        answered,
+        call.wall.as_millis() as i64,
+    ))
+}
+
+/// The ledger row for an answer. A batch's answers are recorded with this alone (`batch` set):
+/// what was sent was audited when the batch was submitted.
+pub fn usage_row(
+    phase: &str,
+    model: &str,
+    response: &client::Response,
+    usd: Option<f64>,
+    answered: bool,
+    wall_ms: i64,
+) -> UsageRow {
     let u = &response.usage;
-    store.record_usage(&UsageRow {
+    UsageRow {
         phase: phase.into(),
         provider: "anthropic".into(),
         model: model.to_string(),
@@ -35,11 +55,11 @@ pub fn record_answer(
         cache_write_tokens: u.cache_creation_input_tokens as i64,
         cache_read_tokens: u.cache_read_input_tokens as i64,
         usd,
-        wall_ms: call.wall.as_millis() as i64,
+        wall_ms,
         request_id: response.request_id.clone(),
         ok: answered,
         ..UsageRow::default()
-    })
+    }
 }
 
 /// Records a call that got no answer: what was sent still left the machine.

@@ -5,6 +5,7 @@
 //! recognise, never send a withheld file, never log the API key or a prompt above `trace`, and
 //! never turn anything but a well-formed approving answer into an approval.
 
+pub mod batch;
 pub mod client;
 pub mod cost;
 pub mod implementer;

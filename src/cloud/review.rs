@@ -338,17 +338,32 @@ pub struct PreparedPart {
     pub request: Request,
 }
 
-/// Everything decided before anything is sent: what goes in which part, what is withheld, what
-/// was redacted, and what the local scan found.
-#[derive(Debug)]
-pub struct Prepared {
+/// What a review needs to conclude once its answers are in, whether they come now or from a
+/// batch days later: kept in the store as JSON for the batch case, so nothing in it may depend
+/// on the repository's state at collection time.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Plan {
     pub change_id: String,
-    pub parts: Vec<PreparedPart>,
+    pub model: String,
+    pub phase: String,
+    pub target: String,
+    pub base_commit: Option<String>,
+    pub tip_commit: Option<String>,
+    /// The files of each part, in order.
+    pub parts: Vec<Vec<String>>,
     pub withheld: Vec<String>,
     pub local_findings: Vec<FindingRow>,
     pub redactions: usize,
     /// Fingerprints of the added lines in the files that are sent (an approval approves these).
     reviewed_fingerprints: Vec<crate::change::Fingerprint>,
+}
+
+/// Everything decided before anything is sent: what goes in which part, what is withheld, what
+/// was redacted, and what the local scan found.
+#[derive(Debug)]
+pub struct Prepared {
+    pub plan: Plan,
+    pub parts: Vec<PreparedPart>,
 }
 
 /// Builds the requests for reviewing `change`, sending nothing.
@@ -467,12 +482,20 @@ pub fn prepare(
         prepared.push(PreparedPart { files, request });
     }
     Ok(Prepared {
-        change_id,
+        plan: Plan {
+            change_id,
+            model: options.model.to_string(),
+            phase: options.phase.to_string(),
+            target: options.target.clone(),
+            base_commit: options.base_commit.clone(),
+            tip_commit: options.tip_commit.clone(),
+            parts: prepared.iter().map(|p| p.files.clone()).collect(),
+            withheld,
+            local_findings,
+            redactions,
+            reviewed_fingerprints,
+        },
         parts: prepared,
-        withheld,
-        local_findings,
-        redactions,
-        reviewed_fingerprints,
     })
 }
 
@@ -481,81 +504,103 @@ pub fn prepare(
 pub fn send(
     store: &mut Store,
     prepared: Prepared,
-    options: &Options<'_>,
     progress: &dyn Fn(&str),
 ) -> Result<Outcome, Error> {
-    let Prepared {
-        change_id,
-        parts,
-        withheld,
-        local_findings,
-        redactions,
-        reviewed_fingerprints,
-    } = prepared;
+    let Prepared { plan, parts } = prepared;
     let total = parts.len();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Error::Runtime)?;
+    let runtime = runtime()?;
     let client = Client::new(client::Config::from_env()?)?;
     let prices = Prices::load();
     let date = cost::today();
+    let model = plan.model.as_str();
     let mut outcomes = Vec::new();
     let mut usd = 0.0;
     for (index, PreparedPart { files, request }) in parts.into_iter().enumerate() {
         tracing::trace!(prompt = %serde_json::to_string(&request).unwrap_or_default(), "review request");
         progress(&format!(
-            "reviewing part {}/{total} with {}",
-            index + 1,
-            options.model
+            "reviewing part {}/{total} with {model}",
+            index + 1
         ));
         let call = runtime.block_on(client.send(&request, |chars| {
             progress(&format!(
-                "reviewing part {}/{total} with {}: {chars} characters received",
+                "reviewing part {}/{total} with {model}: {chars} characters received",
                 index + 1,
-                options.model
             ))
         }));
-        let (result, usage, request_id) = match call {
+        let outcome = match call {
             Ok(call) => {
                 let parsed = verdict::parse(&call.response);
-                let part_usd = prices.cost(options.model, &date, &call.response.usage, false);
+                let part_usd = prices.cost(model, &date, &call.response.usage, false);
                 usd += part_usd.unwrap_or(0.0);
                 ledger::record_answer(
                     store,
-                    options.phase,
-                    options.model,
+                    &plan.phase,
+                    model,
                     &call,
                     part_usd,
                     parsed.is_ok(),
                     "no verdict",
                 )?;
                 let Call { response, .. } = call;
-                (
-                    parsed.map_err(PartFailure::Answer),
-                    Some(response.usage),
-                    response.request_id,
-                )
+                PartOutcome {
+                    index,
+                    files,
+                    result: parsed.map_err(PartFailure::Answer),
+                    usage: Some(response.usage),
+                    request_id: response.request_id,
+                }
             }
             Err(e) => {
-                ledger::record_failure(store, options.model, &request, &e)?;
-                (Err(PartFailure::Call(e)), None, None)
+                ledger::record_failure(store, model, &request, &e)?;
+                PartOutcome {
+                    index,
+                    files,
+                    result: Err(PartFailure::Call(e)),
+                    usage: None,
+                    request_id: None,
+                }
             }
         };
-        let failed_hard = matches!(&result, Err(PartFailure::Call(e)) if e.is_auth());
-        outcomes.push(PartOutcome {
-            index,
-            files,
-            result,
-            usage,
-            request_id,
-        });
+        let failed_hard = matches!(&outcome.result, Err(PartFailure::Call(e)) if e.is_auth());
+        outcomes.push(outcome);
         if failed_hard {
             // A refused key refuses every part the same way: no point spending the others.
             break;
         }
     }
+    conclude(store, plan, outcomes, usd)
+}
 
+/// The single-threaded runtime every Anthropic call of a command runs on.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)
+}
+
+/// Turns the parts' answers into the review's verdict: stored when every part answered, an
+/// approval only when every part approved and nothing was found locally.
+pub fn conclude(
+    store: &mut Store,
+    plan: Plan,
+    outcomes: Vec<PartOutcome>,
+    usd: f64,
+) -> Result<Outcome, Error> {
+    let Plan {
+        change_id,
+        model,
+        target,
+        base_commit,
+        tip_commit,
+        parts,
+        withheld,
+        local_findings,
+        redactions,
+        reviewed_fingerprints,
+        ..
+    } = plan;
+    let total = parts.len();
     let all_answered = outcomes.len() == total && outcomes.iter().all(|p| p.result.is_ok());
     let all_approve = all_answered
         && outcomes
@@ -586,7 +631,7 @@ pub fn send(
                 } else {
                     Decision::RequestChanges.as_str()
                 },
-                model: options.model.to_string(),
+                model,
                 request_id: Some(
                     outcomes
                         .iter()
@@ -598,9 +643,9 @@ pub fn send(
                 raw_response: Some(serde_json::Value::Array(raw).to_string()),
                 summary: summaries.join("\n"),
                 complete: withheld.is_empty(),
-                base_commit: options.base_commit.clone(),
-                tip_commit: options.tip_commit.clone(),
-                target: options.target.clone(),
+                base_commit,
+                tip_commit,
+                target,
                 parts: total as u32,
                 findings,
                 approved: if approved {

@@ -223,7 +223,7 @@ pub fn run(
             worktree: repo.worktree(),
         };
         let prepared = review::prepare(&repo.git, &change, &options)?;
-        let outcome = review::send(store, prepared, &options, progress)?;
+        let outcome = review::send(store, prepared, progress)?;
         if outcome.approved {
             // The whole branch, as it now stands, is approved (see the module's note).
             let whole = Range::against_default(repo, branch, settings.default_branch.as_deref())?;

@@ -23,6 +23,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_create_jobs",
         include_str!("../../migrations/0003_create_jobs.sql"),
     ),
+    (
+        "0004_create_review_batches",
+        include_str!("../../migrations/0004_create_review_batches.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

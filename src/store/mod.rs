@@ -6,12 +6,14 @@
 //! truncate or "repair" a store it cannot read: an unreadable store is an error, and the gate fails
 //! closed on it.
 
+mod batches;
 mod events;
 mod generations;
 mod jobs;
 mod migrate;
 mod reviews;
 
+pub use batches::{BatchedReview, OpenBatch};
 pub use events::{Event, EventRow};
 pub use generations::{GenerationRecord, LocalMatch, PendingGeneration};
 pub use jobs::Job;

@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, params};
 use super::{Result, Store, now_secs};
 use crate::change::Fingerprint;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct FindingRow {
     /// `reviewer` (Claude) or `local` (found before sending, such as hidden characters).
     pub source: &'static str,
@@ -37,6 +37,37 @@ pub struct VerdictRecord {
     pub findings: Vec<FindingRow>,
     /// Fingerprints of the added lines this verdict approves (empty unless it approves).
     pub approved: Vec<Fingerprint>,
+}
+
+/// A finding read back from JSON (a batched review's plan): its source becomes one of the two
+/// names the store accepts.
+impl<'de> serde::Deserialize<'de> for FindingRow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Owned {
+            source: String,
+            path: String,
+            line: u32,
+            severity: String,
+            category: String,
+            message: String,
+            suggestion: String,
+        }
+        let o = Owned::deserialize(d)?;
+        Ok(FindingRow {
+            source: if o.source == "local" {
+                "local"
+            } else {
+                "reviewer"
+            },
+            path: o.path,
+            line: o.line,
+            severity: o.severity,
+            category: o.category,
+            message: o.message,
+            suggestion: o.suggestion,
+        })
+    }
 }
 
 impl FindingRow {

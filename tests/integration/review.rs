@@ -364,6 +364,15 @@ fn stats_add_up_to_the_ledger() {
 
 /// Posts a raw request to the fake API, as a client we do not control would.
 fn post(api: &FakeAnthropic, key: Option<&str>, body: &serde_json::Value) -> (u16, String) {
+    post_at(api, "/v1/messages", key, body)
+}
+
+pub fn post_at(
+    api: &FakeAnthropic,
+    path: &str,
+    key: Option<&str>,
+    body: &serde_json::Value,
+) -> (u16, String) {
     use std::io::{Read, Write};
     let addr = api.url.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
@@ -373,7 +382,7 @@ fn post(api: &FakeAnthropic, key: Option<&str>, body: &serde_json::Value) -> (u1
         .unwrap_or_default();
     write!(
         stream,
-        "POST /v1/messages HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\nanthropic-version: 2023-06-01\r\n{key}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\nanthropic-version: 2023-06-01\r\n{key}content-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();

@@ -2,9 +2,12 @@
 //! error bodies, `request-id`, retry headers, SSE events with `thinking` and `text` blocks, usage
 //! with cache fields) and the real API's refusals of malformed requests: unknown fields, bad
 //! messages, a forced tool call on an always-thinking model, sampling parameters on 5.x models
-//! (400), an unknown model (404), a missing or wrong key (401).
+//! (400), an unknown model (404), a missing or wrong key (401). The Message Batches endpoints
+//! too: create (each request's params checked as above, no streaming, custom ids of the API's
+//! form and unique), retrieve (in progress for a set number of looks, then ended), and results as
+//! JSON lines in an order other than the requests'.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -68,6 +71,8 @@ pub enum Reply {
     OffSchema,
     /// Says nothing for this long, then approves.
     Hang(Duration),
+    /// In a batch: the request expired before it ran.
+    Expired,
 }
 
 impl Reply {
@@ -83,6 +88,8 @@ impl Reply {
 
 #[derive(Clone, Debug)]
 pub struct Logged {
+    pub method: String,
+    pub url: String,
     pub status: u16,
     pub body: String,
     /// Why the request was rejected as malformed, when it was.
@@ -95,6 +102,18 @@ struct State {
     log: Vec<Logged>,
     cached: HashSet<String>,
     counter: u64,
+    batches: HashMap<String, FakeBatch>,
+    /// How many looks at a new batch find it still in progress.
+    batch_looks: u32,
+}
+
+struct FakeBatch {
+    id: String,
+    /// (custom_id, model, system, params' size)
+    requests: Vec<(String, String, String, usize)>,
+    looks_left: u32,
+    /// JSON lines, once ended.
+    results: Option<Vec<String>>,
 }
 
 pub struct FakeAnthropic {
@@ -109,6 +128,7 @@ impl FakeAnthropic {
         let url = format!("http://{}", server.server_addr());
         let state = Arc::new(Mutex::new(State {
             script: script.into(),
+            batch_looks: 1,
             ..State::default()
         }));
         let shared = Arc::clone(&state);
@@ -125,9 +145,26 @@ impl FakeAnthropic {
         self.state.lock().unwrap().log.clone()
     }
 
-    /// Requests that reached the reviewer (not rejected, not failed by the script).
+    /// Messages requests that reached the reviewer (not rejected, not failed by the script).
     pub fn answered(&self) -> Vec<Logged> {
-        self.log().into_iter().filter(|l| l.status == 200).collect()
+        self.log()
+            .into_iter()
+            .filter(|l| l.status == 200 && l.url == "/v1/messages")
+            .collect()
+    }
+
+    /// How many looks at a new batch find it still in progress (1 unless set).
+    pub fn set_batch_looks(&self, looks: u32) {
+        self.state.lock().unwrap().batch_looks = looks;
+    }
+
+    /// Batches created, as their bodies.
+    pub fn batches_created(&self) -> Vec<Value> {
+        self.log()
+            .into_iter()
+            .filter(|l| l.status == 200 && l.url == "/v1/messages/batches" && l.method == "POST")
+            .map(|l| serde_json::from_str(&l.body).unwrap())
+            .collect()
     }
 }
 
@@ -136,54 +173,66 @@ fn error_body(kind: &str, message: &str, id: &str) -> String {
         .to_string()
 }
 
+fn respond_json(request: tiny_http::Request, status: u16, id: &str, body: String) {
+    let response = tiny_http::Response::from_string(body)
+        .with_status_code(status)
+        .with_header(tiny_http::Header::from_bytes("request-id", id.as_bytes()).unwrap())
+        .with_header(tiny_http::Header::from_bytes("content-type", "application/json").unwrap());
+    let _ = request.respond(response);
+}
+
 fn handle(mut request: tiny_http::Request, state: &Mutex<State>) {
     let mut body = String::new();
     let _ = request.as_reader().read_to_string(&mut body);
-    let header = |name: &str| {
-        request
-            .headers()
-            .iter()
-            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str().to_string())
-    };
     let id = {
         let mut s = state.lock().unwrap();
         s.counter += 1;
         format!("req_fake_{:06}", s.counter)
     };
-    let verdict = validate(&request, &body, &header);
+    let method = request.method().to_string();
+    let url = request.url().to_string();
+    let log = |status: u16, rejected: Option<String>| {
+        state.lock().unwrap().log.push(Logged {
+            method: method.clone(),
+            url: url.clone(),
+            status,
+            body: body.clone(),
+            rejected,
+        });
+    };
+    if url.starts_with("/v1/messages/batches") {
+        let header = |name: &str| header_of(&request, name);
+        let answer = batches(&method, &url, &body, &header, state);
+        let (status, text) = match answer {
+            Ok(text) => (200, text),
+            Err((status, kind, message)) => (status, error_body(&kind, &message, &id)),
+        };
+        log(status, (status != 200).then(|| text.clone()));
+        respond_json(request, status, &id, text);
+        return;
+    }
+    let header = |name: &str| header_of(&request, name);
+    let verdict = validate(&method, &url, &body, &header);
     let (status, kind, message, extra, reply) = match verdict {
         Err((status, kind, message)) => (status, kind, message, vec![], None),
-        Ok(model_and_system) => {
-            let reply = state
-                .lock()
-                .unwrap()
-                .script
-                .pop_front()
-                .unwrap_or(Reply::Approve);
-            match reply {
-                Reply::Error {
-                    status,
-                    kind,
-                    message,
-                    headers,
-                } => (status, kind.to_string(), message.to_string(), headers, None),
-                other => (
-                    200,
-                    String::new(),
-                    String::new(),
-                    vec![],
-                    Some((other, model_and_system)),
-                ),
-            }
-        }
+        Ok(model_and_system) => match next_reply(state) {
+            Reply::Error {
+                status,
+                kind,
+                message,
+                headers,
+            } => (status, kind.to_string(), message.to_string(), headers, None),
+            other => (
+                200,
+                String::new(),
+                String::new(),
+                vec![],
+                Some((other, model_and_system)),
+            ),
+        },
     };
     let rejected = (status == 400 || status == 404 || status == 401).then(|| message.clone());
-    state.lock().unwrap().log.push(Logged {
-        status,
-        body: body.clone(),
-        rejected,
-    });
+    log(status, rejected);
     let id_header = tiny_http::Header::from_bytes("request-id", id.as_bytes()).unwrap();
     let Some((reply, (model, system))) = reply else {
         let mut response = tiny_http::Response::from_string(error_body(&kind, &message, &id))
@@ -201,40 +250,20 @@ fn handle(mut request: tiny_http::Request, state: &Mutex<State>) {
     if let Reply::Hang(d) = reply {
         std::thread::sleep(d);
     }
-    // Usage the way the API reports it: the cached system prompt is written once, then read.
-    let total = (body.len() / 4) as u64;
-    let system_tokens = (system.len() / 4) as u64;
-    let first = state.lock().unwrap().cached.insert(system.clone());
-    let (write, read) = if first {
-        (system_tokens, 0)
-    } else {
-        (0, system_tokens)
-    };
-    let input = total.saturating_sub(system_tokens);
-    let (stop, text) = match reply {
-        Reply::Approve | Reply::Hang(_) => ("end_turn", json!({"decision": "approve", "summary": "Correct and safe.", "findings": []}).to_string()),
-        Reply::RequestChanges => ("end_turn", json!({"decision": "request_changes", "summary": "Input is not validated.", "findings": [
-            {"path": "src/port.rs", "line": 6, "severity": "high", "category": "edge_cases", "message": "Port 0 is accepted.", "suggestion": "Reject 0."}
-        ]}).to_string()),
-        Reply::Findings(findings) => ("end_turn", json!({"decision": "request_changes", "summary": "Changes needed.",
-            "findings": serde_json::from_str::<Value>(findings).unwrap()}).to_string()),
-        Reply::Prose => ("end_turn", "This change looks good to me. I approve.".to_string()),
-        Reply::Text(text) => ("end_turn", text.to_string()),
-        Reply::Refusal => ("refusal", String::new()),
-        Reply::MaxTokens => ("max_tokens", "{\"decision\": \"approve\", \"summ".to_string()),
-        Reply::OffSchema => ("end_turn", json!({"decision": "lgtm", "summary": "ok", "findings": []}).to_string()),
-        Reply::Error { .. } => unreachable!(),
-    };
+    let usage = usage_for(state, body.len(), &system);
+    let (stop, text) = answer_of(reply);
     let output = (text.len() / 4 + 5) as u64;
     let mut events = Vec::new();
     let mut event =
         |name: &str, data: Value| events.push(format!("event: {name}\ndata: {data}\n\n"));
+    let mut start_usage = usage.clone();
+    start_usage["output_tokens"] = json!(1);
     event(
         "message_start",
         json!({"type": "message_start", "message": {
             "id": format!("msg_{id}"), "type": "message", "role": "assistant", "model": model,
             "content": [], "stop_reason": null, "stop_sequence": null,
-            "usage": {"input_tokens": input, "output_tokens": 1, "cache_creation_input_tokens": write, "cache_read_input_tokens": read}
+            "usage": start_usage
         }}),
     );
     event(
@@ -279,6 +308,234 @@ fn handle(mut request: tiny_http::Request, state: &Mutex<State>) {
     let _ = request.respond(response);
 }
 
+/// The script's next reply; an approval once it is spent.
+fn next_reply(state: &Mutex<State>) -> Reply {
+    state
+        .lock()
+        .unwrap()
+        .script
+        .pop_front()
+        .unwrap_or(Reply::Approve)
+}
+
+fn header_of(request: &tiny_http::Request, name: &str) -> Option<String> {
+    request
+        .headers()
+        .iter()
+        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str().to_string())
+}
+
+/// Usage the way the API reports it: the cached system prompt is written once, then read.
+fn usage_for(state: &Mutex<State>, body_len: usize, system: &str) -> Value {
+    let total = (body_len / 4) as u64;
+    let system_tokens = (system.len() / 4) as u64;
+    let first = state.lock().unwrap().cached.insert(system.to_string());
+    let (write, read) = if first {
+        (system_tokens, 0)
+    } else {
+        (0, system_tokens)
+    };
+    json!({"input_tokens": total.saturating_sub(system_tokens), "cache_creation_input_tokens": write, "cache_read_input_tokens": read})
+}
+
+/// The stop reason and text a scripted reply answers with.
+fn answer_of(reply: Reply) -> (&'static str, String) {
+    match reply {
+        Reply::Approve | Reply::Hang(_) => ("end_turn", json!({"decision": "approve", "summary": "Correct and safe.", "findings": []}).to_string()),
+        Reply::RequestChanges => ("end_turn", json!({"decision": "request_changes", "summary": "Input is not validated.", "findings": [
+            {"path": "src/port.rs", "line": 6, "severity": "high", "category": "edge_cases", "message": "Port 0 is accepted.", "suggestion": "Reject 0."}
+        ]}).to_string()),
+        Reply::Findings(findings) => ("end_turn", json!({"decision": "request_changes", "summary": "Changes needed.",
+            "findings": serde_json::from_str::<Value>(findings).unwrap()}).to_string()),
+        Reply::Prose => ("end_turn", "This change looks good to me. I approve.".to_string()),
+        Reply::Text(text) => ("end_turn", text.to_string()),
+        Reply::Refusal => ("refusal", String::new()),
+        Reply::MaxTokens => ("max_tokens", "{\"decision\": \"approve\", \"summ".to_string()),
+        Reply::OffSchema => ("end_turn", json!({"decision": "lgtm", "summary": "ok", "findings": []}).to_string()),
+        Reply::Error { .. } | Reply::Expired => unreachable!("not an answer"),
+    }
+}
+
+fn batch_json(b: &FakeBatch, base: &str) -> Value {
+    let ended = b.results.is_some();
+    let n = b.requests.len();
+    let count = |kind: &str| {
+        b.results.as_ref().map_or(0, |r| {
+            r.iter()
+                .filter(|l| l.contains(&format!("\"type\":\"{kind}\"")))
+                .count()
+        })
+    };
+    json!({
+        "id": b.id, "type": "message_batch",
+        "processing_status": if ended { "ended" } else { "in_progress" },
+        "request_counts": {
+            "processing": if ended { 0 } else { n },
+            "succeeded": count("succeeded"), "errored": count("errored"),
+            "canceled": 0, "expired": count("expired"),
+        },
+        "created_at": "2026-11-25T10:00:00.000000Z",
+        "ended_at": if ended { json!("2026-11-25T10:20:00.000000Z") } else { Value::Null },
+        "expires_at": "2026-11-26T10:00:00.000000Z",
+        "archived_at": null, "cancel_initiated_at": null,
+        "results_url": if ended { json!(format!("{base}/v1/messages/batches/{}/results", b.id)) } else { Value::Null },
+    })
+}
+
+/// The Message Batches endpoints.
+fn batches(
+    method: &str,
+    url: &str,
+    body: &str,
+    header: &dyn Fn(&str) -> Option<String>,
+    state: &Mutex<State>,
+) -> Result<String, Rejection> {
+    check_headers(header)?;
+    let base = format!("http://{}", header("host").unwrap_or_default());
+    let rest = url.trim_start_matches("/v1/messages/batches");
+    match (method, rest) {
+        ("POST", "") => {
+            let v: Value =
+                serde_json::from_str(body).map_err(|e| bad(format!("invalid JSON: {e}")))?;
+            if let Some(k) = v
+                .as_object()
+                .and_then(|o| o.keys().find(|k| *k != "requests"))
+            {
+                return Err(bad(format!("{k}: Extra inputs are not permitted")));
+            }
+            let items = v["requests"]
+                .as_array()
+                .filter(|a| !a.is_empty() && a.len() <= 100_000)
+                .ok_or_else(|| bad("requests: must hold 1 to 100000 items"))?;
+            let mut seen = HashSet::new();
+            let mut requests = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let keys: Vec<&String> = item
+                    .as_object()
+                    .map(|o| o.keys().collect())
+                    .unwrap_or_default();
+                if let Some(k) = keys
+                    .iter()
+                    .find(|k| !["custom_id", "params"].contains(&k.as_str()))
+                {
+                    return Err(bad(format!(
+                        "requests.{i}.{k}: Extra inputs are not permitted"
+                    )));
+                }
+                let custom = item["custom_id"].as_str().unwrap_or_default();
+                let valid = !custom.is_empty()
+                    && custom.len() <= 64
+                    && custom
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                if !valid {
+                    return Err(bad(format!(
+                        "requests.{i}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'"
+                    )));
+                }
+                if !seen.insert(custom.to_string()) {
+                    return Err(bad(format!(
+                        "requests.{i}.custom_id: duplicate custom_id {custom}"
+                    )));
+                }
+                let params = &item["params"];
+                if params.get("stream").is_some_and(|s| s != &json!(false)) {
+                    return Err(bad(format!(
+                        "requests.{i}.params.stream: streaming is not supported in batches"
+                    )));
+                }
+                let (model, system) = check_params(params)
+                    .map_err(|(s, k, m)| (s, k, format!("requests.{i}.params.{m}")))?;
+                requests.push((custom.to_string(), model, system, params.to_string().len()));
+            }
+            // Batch ids are unique across servers, as the real API's are.
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut s = state.lock().unwrap();
+            let b = FakeBatch {
+                id: format!("msgbatch_fake_{n:06}"),
+                requests,
+                looks_left: s.batch_looks,
+                results: None,
+            };
+            let answer = batch_json(&b, &base).to_string();
+            s.batches.insert(b.id.clone(), b);
+            Ok(answer)
+        }
+        ("GET", rest) => {
+            let (id, results) = match rest.strip_suffix("/results") {
+                Some(id) => (id.trim_start_matches('/'), true),
+                None => (rest.trim_start_matches('/'), false),
+            };
+            let not_found = || {
+                (
+                    404,
+                    "not_found_error".to_string(),
+                    format!("batch {id} not found"),
+                )
+            };
+            let looked = {
+                let mut s = state.lock().unwrap();
+                let b = s.batches.get_mut(id).ok_or_else(not_found)?;
+                if !results && b.results.is_none() {
+                    if b.looks_left == 0 {
+                        Some(b.requests.clone())
+                    } else {
+                        b.looks_left -= 1;
+                        None
+                    }
+                } else {
+                    None
+                }
+            };
+            if let Some(requests) = looked {
+                // The batch ends now: each request answered by the script, results in reverse.
+                let mut lines = Vec::new();
+                for (custom, model, system, size) in requests.into_iter().rev() {
+                    let result = match next_reply(state) {
+                        Reply::Error { kind, message, .. } => {
+                            json!({"type": "errored", "error": {"type": "error", "error": {"type": kind, "message": message}}})
+                        }
+                        Reply::Expired => json!({"type": "expired"}),
+                        reply => {
+                            let mut usage = usage_for(state, size, &system);
+                            let (stop, text) = answer_of(reply);
+                            usage["output_tokens"] = json!((text.len() / 4 + 5) as u64);
+                            let mut content = vec![
+                                json!({"type": "thinking", "thinking": "", "signature": "c2ln"}),
+                            ];
+                            if stop != "refusal" {
+                                content.push(json!({"type": "text", "text": text}));
+                            }
+                            json!({"type": "succeeded", "message": {
+                                "id": format!("msg_{custom}_{id}"), "type": "message", "role": "assistant",
+                                "model": model, "content": content, "stop_reason": stop,
+                                "stop_sequence": null, "usage": usage,
+                            }})
+                        }
+                    };
+                    lines.push(json!({"custom_id": custom, "result": result}).to_string());
+                }
+                state.lock().unwrap().batches.get_mut(id).unwrap().results = Some(lines);
+            }
+            let s = state.lock().unwrap();
+            let b = s.batches.get(id).ok_or_else(not_found)?;
+            if results {
+                let lines = b.results.as_ref().ok_or_else(|| {
+                    bad(format!(
+                        "batch {id} is still in progress; its results are not ready"
+                    ))
+                })?;
+                Ok(lines.join("\n") + "\n")
+            } else {
+                Ok(batch_json(b, &base).to_string())
+            }
+        }
+        _ => Err((404, "not_found_error".into(), format!("Not found: {url}"))),
+    }
+}
+
 type Rejection = (u16, String, String);
 
 fn bad(message: impl Into<String>) -> Rejection {
@@ -287,17 +544,20 @@ fn bad(message: impl Into<String>) -> Rejection {
 
 /// The real API's checks, as far as this product can trip them. Ok: (model, system text).
 fn validate(
-    request: &tiny_http::Request,
+    method: &str,
+    url: &str,
     body: &str,
     header: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(String, String), Rejection> {
-    if request.method() != &tiny_http::Method::Post || request.url() != "/v1/messages" {
-        return Err((
-            404,
-            "not_found_error".into(),
-            format!("Not found: {}", request.url()),
-        ));
+    if method != "POST" || url != "/v1/messages" {
+        return Err((404, "not_found_error".into(), format!("Not found: {url}")));
     }
+    check_headers(header)?;
+    let v: Value = serde_json::from_str(body).map_err(|e| bad(format!("invalid JSON: {e}")))?;
+    check_params(&v)
+}
+
+fn check_headers(header: &dyn Fn(&str) -> Option<String>) -> Result<(), Rejection> {
     match header("x-api-key") {
         None => {
             return Err((
@@ -318,7 +578,11 @@ fn validate(
     if header("anthropic-version").as_deref() != Some("2023-06-01") {
         return Err(bad("anthropic-version: header is required"));
     }
-    let v: Value = serde_json::from_str(body).map_err(|e| bad(format!("invalid JSON: {e}")))?;
+    Ok(())
+}
+
+/// A Messages request's body, checked as the API checks it.
+fn check_params(v: &Value) -> Result<(String, String), Rejection> {
     let obj = v.as_object().ok_or_else(|| bad("body must be an object"))?;
     for key in obj.keys() {
         if !TOP_LEVEL.contains(&key.as_str()) {

@@ -230,6 +230,15 @@ impl Run {
         );
         self
     }
+    #[track_caller]
+    pub fn stderr_lacks(&self, needle: &str) -> &Run {
+        assert!(
+            !self.stderr().contains(needle),
+            "stderr has {needle:?}\n{}",
+            self.show()
+        );
+        self
+    }
     /// Asserts a block by the gate, naming the generation's fix.
     #[track_caller]
     pub fn blocked(&self) -> &Run {
