@@ -451,6 +451,13 @@ pub fn prepare(
 
     let parts = split(sections, options.part_tokens);
     let total = parts.len();
+    // A cache write costs 1.25x input and pays off only when read again: the spec is shared by
+    // the parts of one review, so it is cached only when there are several.
+    if total < 2 {
+        for b in &mut spec_blocks {
+            b.cache_control = None;
+        }
+    }
     let mut prepared = Vec::new();
     for (index, part) in parts.into_iter().enumerate() {
         let files: Vec<String> = part.iter().map(|s| s.path.clone()).collect();

@@ -82,6 +82,19 @@ fn findings_text(findings: &[FindingRow]) -> String {
         .collect()
 }
 
+/// What a re-review reads besides the interdiff: the findings it answers, in place of the spec.
+/// The spec and the rest of the branch were read by the review before; sending them again is
+/// what would make a re-review as dear as the first.
+pub fn rereview_context(branch: &str, findings: &[FindingRow]) -> (String, String) {
+    (
+        "the previous review".to_string(),
+        format!(
+            "This is a re-review of a fix. The previous review of {branch} asked for these changes; approve only if the change below makes them and nothing else:\n\n{}\nThe rest of the branch was reviewed before. Keep the answer short: a one-sentence summary, and findings only for what is still wrong or newly wrong in this change.",
+            findings_text(findings)
+        ),
+    )
+}
+
 /// Which side fixes a finding: security findings and those that read as Claude's kind of work
 /// go to Claude (the same table that routes tasks); everything else stays local.
 pub fn route_finding(finding: &FindingRow, rules: &route::Rules) -> Side {
@@ -126,7 +139,6 @@ pub fn run(
             let text = std::fs::read_to_string(repo.worktree()?.join(&p)).ok()?;
             Some((p, text))
         });
-        let listed = findings_text(&findings);
         let (to_cloud, to_local): (Vec<FindingRow>, Vec<FindingRow>) = findings
             .iter()
             .cloned()
@@ -210,12 +222,7 @@ pub fn run(
             model: &settings.review_model,
             phase: "fix",
             part_tokens: settings.review_part_tokens,
-            spec: Some((
-                "the previous review".to_string(),
-                format!(
-                    "This is a re-review of a fix. The previous review of {branch} asked for these changes; approve only if the change below makes them and nothing else:\n\n{listed}"
-                ),
-            )),
+            spec: Some(rereview_context(branch, &findings)),
             tip_tree: Some(repo.tree_of(fixed_commit)?.id()),
             target: branch.to_string(),
             base_commit: Some(tip.to_string()),

@@ -510,24 +510,28 @@ fn the_spec_and_the_files_it_names_go_with_the_review() {
         ".hybrid/specs/port.md",
         "# Parse ports\n\nAdd `parse_port` to src/port.rs next to src/lib.rs; reject empty input.\n",
     );
-    let mut store = Store::open(&repo.store_path()).unwrap();
-    store
-        .record_generation(&GenerationRecord {
-            id: "g-spec".into(),
-            kind: "implement",
-            model: Some("qwen".into()),
-            spec_path: Some(".hybrid/specs/port.md".into()),
-            branch: Some("refs/heads/hybrid/port".into()),
-            base_commit: None,
-            result_commit: repo.rev("hybrid/port"),
-            change_id: "hc1-x".into(),
-            job_id: None,
-            stats: None,
-            lines: vec![],
-        })
-        .unwrap();
-    let api = FakeAnthropic::start(vec![]);
-    repo.review(&api, &["hybrid/port"]).success();
+    let record = |id: &str| {
+        let mut store = Store::open(&repo.store_path()).unwrap();
+        store
+            .record_generation(&GenerationRecord {
+                id: id.into(),
+                kind: "implement",
+                model: Some("qwen".into()),
+                spec_path: Some(".hybrid/specs/port.md".into()),
+                branch: Some("refs/heads/hybrid/port".into()),
+                base_commit: None,
+                result_commit: repo.rev("hybrid/port"),
+                change_id: "hc1-x".into(),
+                job_id: None,
+                stats: None,
+                lines: vec![],
+            })
+            .unwrap();
+    };
+    record("g-spec");
+    // Changes requested, so that the review below in parts is sent too.
+    let api = FakeAnthropic::start(vec![Reply::RequestChanges]);
+    repo.review(&api, &["hybrid/port"]).failure();
     let body: serde_json::Value = serde_json::from_str(&api.log()[0].body).unwrap();
     let content = &body["messages"][0]["content"];
     let spec = content[0]["text"].as_str().unwrap();
@@ -537,10 +541,29 @@ fn the_spec_and_the_files_it_names_go_with_the_review() {
         !spec.contains("=== src/port.rs"),
         "an added file is already in the diff"
     );
-    assert_eq!(content[0]["cache_control"]["type"], "ephemeral");
+    // One part: the spec is read once, so it is not written to the cache (a write costs 1.25x).
+    assert!(content[0].get("cache_control").is_none(), "{}", content[0]);
     assert_eq!(body["system"][0]["cache_control"]["type"], "ephemeral");
     let diff = content[1]["text"].as_str().unwrap();
     assert!(diff.contains("+pub fn parse_port"), "{diff}");
+    // Several parts share it: then it is cached.
+    repo.git(&["checkout", "-q", "hybrid/port"]);
+    let big: String = (0..120)
+        .map(|i| format!("pub const LIMIT_{i}: u32 = {i};\n"))
+        .collect();
+    repo.write("src/limits.rs", big);
+    repo.git(&["add", "src/limits.rs"]);
+    repo.git(&["commit", "-q", "-m", "limits"]);
+    repo.git(&["checkout", "-q", "main"]);
+    record("g-spec-2");
+    let api = FakeAnthropic::start(vec![]);
+    repo.review(&api, &["hybrid/port", "--part-tokens", "300"]);
+    assert!(api.log().len() > 1, "{}", api.log().len());
+    let body: serde_json::Value = serde_json::from_str(&api.log()[0].body).unwrap();
+    assert_eq!(
+        body["messages"][0]["content"][0]["cache_control"]["type"],
+        "ephemeral"
+    );
 }
 
 /// Prices move: a row the user adds with a later date prices later calls.
