@@ -66,12 +66,19 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         ui::say("no calls recorded yet");
         return Ok(Status::Ok);
     }
+    // Local model names are long (a GGUF file's stem): the column takes the longest.
+    let width = lines
+        .iter()
+        .map(|l| l.model.len())
+        .max()
+        .unwrap_or(0)
+        .max(20);
     ui::say(format!(
-        "{:<10} {:<20} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
+        "{:<10} {:<width$} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
         "phase", "model", "calls", "input", "output", "cache w", "cache r", "cost", "time"
     ));
     for line in lines.iter().chain(std::iter::once(&total)) {
-        ui::say(row(line));
+        ui::say(row(line, width));
     }
     let c = &counterfactual;
     if c.local_input_tokens + c.local_output_tokens > 0 {
@@ -102,9 +109,9 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     Ok(Status::Ok)
 }
 
-fn row(l: &LedgerLine) -> String {
+fn row(l: &LedgerLine, width: usize) -> String {
     format!(
-        "{:<10} {:<20} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8.1}s",
+        "{:<10} {:<width$} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8.1}s",
         l.phase,
         l.model,
         l.calls,
