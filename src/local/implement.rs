@@ -250,6 +250,10 @@ pub fn file_sections(
     (out, left_out)
 }
 
+/// Existing files up to this many lines may only be rewritten whole where the backend enforces
+/// a grammar (and only when a whole rewrite fits the answer's line budget).
+const WHOLE_FILE_LINES: usize = 60;
+
 const SYSTEM: &str = "You are a careful software engineer. You implement exactly what the spec asks, \
 in the style of the surrounding code, with error handling and tests where the spec asks for them.";
 
@@ -321,7 +325,24 @@ pub fn implement(
     // Bounded so that an answer can end within the token limit: lines are at most 120
     // characters, which rarely take more than 40 tokens.
     let max_lines = backend.max_tokens().map_or(400, |t| t as usize / 40);
-    backend.constrain(&edit::grammar(&new, &existing, max_lines));
+    // A small file is rewritten whole: it costs about what a SEARCH/REPLACE pair costs, and it
+    // cannot fail to apply — small models rarely copy SEARCH lines exactly.
+    let whole_up_to = WHOLE_FILE_LINES.min(max_lines * 3 / 4);
+    let (small, existing): (Vec<String>, Vec<String>) = existing.into_iter().partition(|p| {
+        base_tree
+            .get_path(Path::new(p))
+            .ok()
+            .and_then(|e| git.find_blob(e.id()).ok())
+            .is_some_and(|b| {
+                b.content()
+                    .split(|c| *c == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .count()
+                    <= whole_up_to
+            })
+    });
+    let whole: Vec<String> = new.iter().chain(&small).cloned().collect();
+    backend.constrain(&edit::grammar(&whole, &existing, max_lines));
     let mut messages = vec![
         ChatMessage {
             role: "system",

@@ -20,16 +20,6 @@ fn two_generations() -> TestRepo {
     repo
 }
 
-fn with_api(repo: &TestRepo, api: &FakeAnthropic, args: &[&str]) -> crate::support::Run {
-    let mut cmd = repo.command("git");
-    cmd.arg("hybrid")
-        .args(args)
-        .env("ANTHROPIC_API_KEY", KEY)
-        .env("ANTHROPIC_BASE_URL", &api.url)
-        .env("GIT_HYBRID_BATCH_POLL", "0.01");
-    repo.run(cmd)
-}
-
 /// Two reviews in one batch; the results come back in the reverse order and are matched by
 /// custom id; each is priced at half; only the approved one opens the gate.
 #[test]
@@ -37,14 +27,12 @@ fn a_batch_review_is_collected_by_custom_id_at_half_price() {
     let repo = two_generations();
     // Results are answered last request first: hybrid/two gets the approval.
     let api = FakeAnthropic::start(vec![Reply::Approve, Reply::RequestChanges]);
-    with_api(
-        &repo,
-        &api,
-        &["review", "--batch", "hybrid/port", "hybrid/two"],
-    )
-    .success()
-    .stderr_has("submitted hybrid/port, hybrid/two for review at half price: batch msgbatch_fake_")
-    .stderr_has("git hybrid review --collect");
+    repo.hybrid_with_api(&api, &["review", "--batch", "hybrid/port", "hybrid/two"])
+        .success()
+        .stderr_has(
+            "submitted hybrid/port, hybrid/two for review at half price: batch msgbatch_fake_",
+        )
+        .stderr_has("git hybrid review --collect");
     let created = api.batches_created();
     assert_eq!(created.len(), 1);
     let requests = created[0]["requests"].as_array().unwrap();
@@ -79,17 +67,17 @@ fn a_batch_review_is_collected_by_custom_id_at_half_price() {
             .unwrap()
             .starts_with("msgbatch_fake_")
     );
-    with_api(&repo, &api, &["review", "--batch", "hybrid/two"])
+    repo.hybrid_with_api(&api, &["review", "--batch", "hybrid/two"])
         .success()
         .stderr_has("is already in batch");
     assert_eq!(api.batches_created().len(), 1);
 
     // First look: still running (exit 1 so that `--collect && merge` waits).
-    with_api(&repo, &api, &["review", "--collect"])
+    repo.hybrid_with_api(&api, &["review", "--collect"])
         .failure()
         .stderr_has("still running");
     // Ended: each verdict where it belongs.
-    let run = with_api(&repo, &api, &["review", "--collect"]);
+    let run = repo.hybrid_with_api(&api, &["review", "--collect"]);
     run.failure()
         .stderr_has("reviewed hybrid/two")
         .stderr_has("approved: the gate now lets change")
@@ -137,7 +125,7 @@ fn a_batch_review_is_collected_by_custom_id_at_half_price() {
     repo.hybrid(&["verify", "main..hybrid/port"]).failure();
     repo.git(&["merge", "-q", "--ff-only", "hybrid/two"]);
     // Collected once: nothing in flight any more, and collecting again writes nothing.
-    with_api(&repo, &api, &["review", "--collect"])
+    repo.hybrid_with_api(&api, &["review", "--collect"])
         .success()
         .stderr_has("no review batches in flight");
     repo.hybrid(&["pending"])
@@ -153,8 +141,9 @@ fn what_a_batch_did_not_run_approves_nothing() {
     let repo = TestRepo::with_generation();
     let api = FakeAnthropic::start(vec![Reply::Expired]);
     api.set_batch_looks(3);
-    with_api(&repo, &api, &["review", "--batch", "hybrid/port"]).success();
-    with_api(&repo, &api, &["review", "--collect", "--wait"])
+    repo.hybrid_with_api(&api, &["review", "--batch", "hybrid/port"])
+        .success();
+    repo.hybrid_with_api(&api, &["review", "--collect", "--wait"])
         .failure()
         .stderr_has("not reviewed: the batch did not run this request: expired")
         .stderr_has("review it again: git hybrid review --batch hybrid/port");
@@ -170,14 +159,16 @@ fn what_a_batch_did_not_run_approves_nothing() {
 
     // An errored request is no verdict either; then the API forgets the batch.
     let api = FakeAnthropic::start(vec![Reply::overloaded()]);
-    with_api(&repo, &api, &["review", "--batch", "hybrid/port"]).success();
-    with_api(&repo, &api, &["review", "--collect", "--wait"])
+    repo.hybrid_with_api(&api, &["review", "--batch", "hybrid/port"])
+        .success();
+    repo.hybrid_with_api(&api, &["review", "--collect", "--wait"])
         .failure()
         .stderr_has("overloaded_error");
     assert_eq!(repo.count("SELECT COUNT(*) FROM verdicts"), 0);
-    with_api(&repo, &api, &["review", "--batch", "hybrid/port"]).success();
+    repo.hybrid_with_api(&api, &["review", "--batch", "hybrid/port"])
+        .success();
     let other = FakeAnthropic::start(vec![]);
-    with_api(&repo, &other, &["review", "--collect"])
+    repo.hybrid_with_api(&other, &["review", "--collect"])
         .failure()
         .stderr_has("lost")
         .stderr_has("git hybrid review --batch hybrid/port");

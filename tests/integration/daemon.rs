@@ -5,14 +5,11 @@
 use std::io::{BufRead, BufReader, Write};
 use std::time::{Duration, Instant};
 
-use crate::embedded::{greet_spec_repo, test_model};
+use crate::embedded::greet_spec_repo;
 use crate::support::TestRepo;
 
 fn spec_repo() -> TestRepo {
-    let repo = greet_spec_repo();
-    repo.hybrid(&["model", "add", test_model().to_str().unwrap()])
-        .success();
-    repo
+    crate::embedded::with_test_model(greet_spec_repo())
 }
 
 const IMPLEMENT: [&str; 6] = [
@@ -37,9 +34,7 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn the_daemon_runs_jobs_survives_sigkill_and_checks_the_protocol() {
-    let _turn = crate::embedded::ONE_MODEL_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let _turn = crate::embedded::model_turn();
     let repo = spec_repo();
     repo.hybrid(&["daemon", "status"])
         .failure()

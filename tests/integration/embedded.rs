@@ -36,13 +36,25 @@ pub fn greet_spec_repo() -> TestRepo {
 
 /// Inference tests take turns: on two cores, two models running side by side slow each other
 /// down tenfold.
-pub static ONE_MODEL_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static ONE_MODEL_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// This test's turn with a model (a test that panicked still passes the turn on).
+pub fn model_turn() -> std::sync::MutexGuard<'static, ()> {
+    ONE_MODEL_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+/// A repository with the test model registered as its default.
+pub fn with_test_model(repo: TestRepo) -> TestRepo {
+    repo.hybrid(&["model", "add", test_model().to_str().unwrap()])
+        .success();
+    repo
+}
 
 #[test]
 fn the_tiny_model_implements_a_spec_end_to_end() {
-    let _turn = ONE_MODEL_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let _turn = model_turn();
     let model = test_model();
     let repo = greet_spec_repo();
     // Only GGUF files get in.
@@ -118,15 +130,12 @@ fn the_tiny_model_implements_a_spec_end_to_end() {
 #[test]
 fn the_demo_runs_the_whole_loop() {
     use crate::support::anthropic::{FakeAnthropic, KEY, Reply};
-    let _turn = ONE_MODEL_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let _turn = model_turn();
     let repo = TestRepo::bare_init();
     repo.hybrid(&["demo"])
         .failure()
         .stderr_has("no local model is registered");
-    repo.hybrid(&["model", "add", test_model().to_str().unwrap()])
-        .success();
+    let repo = with_test_model(repo);
     let demo = |env: &[(&str, &str)]| {
         let mut cmd = repo.command("git");
         cmd.args(["hybrid", "demo"]);
@@ -151,4 +160,58 @@ fn the_demo_runs_the_whole_loop() {
         .stderr_has("merging the approved change")
         .stderr_has("demo done");
     assert_eq!(api.answered().len(), 2);
+}
+
+/// The whole loop with the real tiny model and the fake Claude: spec → lint → implement →
+/// review (changes requested) → fix (by the local model) → re-review (approved) → the gate lets
+/// the merge through.
+#[test]
+fn the_whole_loop_from_spec_to_merge() {
+    use crate::support::anthropic::{FakeAnthropic, Reply};
+    let _turn = model_turn();
+    let repo = with_test_model(TestRepo::new());
+    let spec = "# Add a greeting\n\n## Files to touch\n\n- create src/greet.rs\n\n## Signatures\n\n`pub fn greet(name: &str) -> String`\n\n## Requirements\n\n- returns \"Hello, \" followed by the name; at most 64 bytes of name are used\n\n## Tests\n\n- `greet(\"Ada\")` returns `\"Hello, Ada\"`\n";
+    let api = FakeAnthropic::start(vec![
+        Reply::Text(spec),
+        Reply::Findings(
+            r#"[{"path": "src/greet.rs", "line": 1, "severity": "medium", "category": "edge_cases", "message": "An empty name greets nobody.", "suggestion": "Return \"Hello, stranger\" for an empty name."}]"#,
+        ),
+        Reply::Approve,
+    ]);
+    let with_key = |args: &[&str]| repo.hybrid_with_api(&api, args);
+    with_key(&[
+        "spec",
+        "Add a greeting function",
+        "-o",
+        ".hybrid/specs/greet.md",
+    ])
+    .success();
+    repo.hybrid(&["spec", "lint", ".hybrid/specs/greet.md"])
+        .success();
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "spec"]);
+    let branch = "hybrid/add-a-greeting";
+    repo.hybrid(&[
+        "implement",
+        ".hybrid/specs/greet.md",
+        "--threads",
+        "2",
+        "--max-tokens",
+        "600",
+        "--no-daemon",
+    ])
+    .success()
+    .stderr_has(branch);
+    with_key(&["review", branch])
+        .failure()
+        .stderr_has("An empty name greets nobody.");
+    with_key(&["fix", branch, "--threads", "2", "--max-tokens", "1600"])
+        .success()
+        .stderr_has("(local model)")
+        .stderr_has("re-review approved");
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM usage WHERE phase = 'fix' AND provider = 'embedded'"),
+        1
+    );
+    repo.git(&["merge", "-q", "--ff-only", branch]);
 }

@@ -141,6 +141,17 @@ impl TestRepo {
     }
 
     /// `git hybrid review …` against a fake API, with the test key.
+    /// `git hybrid <args>` with the fake API's key and address (and batches polled quickly).
+    pub fn hybrid_with_api(&self, api: &anthropic::FakeAnthropic, args: &[&str]) -> Run {
+        let mut cmd = self.command("git");
+        cmd.arg("hybrid")
+            .args(args)
+            .env("ANTHROPIC_API_KEY", anthropic::KEY)
+            .env("ANTHROPIC_BASE_URL", &api.url)
+            .env("GIT_HYBRID_BATCH_POLL", "0.01");
+        self.run(cmd)
+    }
+
     pub fn review(&self, api: &anthropic::FakeAnthropic, args: &[&str]) -> Run {
         self.review_with(api, args, &[])
     }
