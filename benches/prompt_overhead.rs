@@ -69,29 +69,12 @@ fn main() {
         let prepared = review::prepare(&repo, &change, &options).expect("prepare");
         // What the model reads: the text of the system and message blocks (JSON escaping is
         // not tokens).
-        let prompt: usize = prepared
-            .parts
+        let tokens: Vec<_> = prepared.parts.iter().map(|p| p.tokens()).collect();
+        let prompt: usize = tokens
             .iter()
-            .map(|p| {
-                p.request
-                    .system
-                    .iter()
-                    .chain(p.request.messages.iter().flat_map(|m| &m.content))
-                    .map(|b| estimate_tokens(&b.text))
-                    .sum::<usize>()
-            })
+            .map(|t| t.system + t.cached + t.uncached)
             .sum();
-        let instructions: usize = prepared
-            .parts
-            .iter()
-            .map(|p| {
-                p.request
-                    .system
-                    .iter()
-                    .map(|b| estimate_tokens(&b.text))
-                    .sum::<usize>()
-            })
-            .sum();
+        let instructions: usize = tokens.iter().map(|t| t.system).sum();
         let diff = estimate_tokens(&plain_diff(&change));
         let ratio = prompt as f64 / diff.max(1) as f64;
         ratios.push(ratio);

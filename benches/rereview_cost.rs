@@ -13,7 +13,7 @@
 
 use git_hybrid::change::Change;
 use git_hybrid::cloud::cost::{self, Prices};
-use git_hybrid::cloud::review::{self, Options, estimate_tokens};
+use git_hybrid::cloud::review::{self, Options, PromptTokens};
 use git_hybrid::fix::rereview_context;
 use git_hybrid::store::FindingRow;
 use git2::{Oid, Repository, Signature};
@@ -24,34 +24,6 @@ const SPEC: &str = "# Add the module\n\n## Files to touch\n\n- create src/genera
 /// re-review's one-sentence answer with no finding left (no Claude answers offline).
 const FIRST_OUT: usize = 1500;
 const RE_OUT: usize = 300;
-
-/// Input tokens of one request: (cached, uncached).
-fn tokens(prepared: &review::Prepared) -> Vec<(usize, usize, usize)> {
-    prepared
-        .parts
-        .iter()
-        .map(|p| {
-            let system: usize = p
-                .request
-                .system
-                .iter()
-                .map(|b| estimate_tokens(&b.text))
-                .sum();
-            let blocks: Vec<_> = p.request.messages.iter().flat_map(|m| &m.content).collect();
-            let cached: usize = blocks
-                .iter()
-                .filter(|b| b.cache_control.is_some())
-                .map(|b| estimate_tokens(&b.text))
-                .sum();
-            let plain: usize = blocks
-                .iter()
-                .filter(|b| b.cache_control.is_none())
-                .map(|b| estimate_tokens(&b.text))
-                .sum();
-            (system, cached, plain)
-        })
-        .collect()
-}
 
 fn commit(repo: &Repository, files: &[(&str, &str)], parent: Option<Oid>) -> Oid {
     let mut builder = repo.treebuilder(None).unwrap();
@@ -150,7 +122,12 @@ fn main() {
                 tip_commit: None,
                 worktree: None,
             };
-            tokens(&review::prepare(&repo, &change, &options).unwrap())
+            review::prepare(&repo, &change, &options)
+                .unwrap()
+                .parts
+                .iter()
+                .map(|p| p.tokens())
+                .collect::<Vec<_>>()
         };
         let findings: Vec<FindingRow> = [
             ("edge_cases", "An empty name is accepted."),
@@ -169,13 +146,13 @@ fn main() {
         .collect();
         let first_parts = review_of(base, first, ("docs/spec.md".into(), SPEC.into()));
         let again_parts = review_of(first, fix, rereview_context("hybrid/generated", &findings));
-        let cost = |parts: &[(usize, usize, usize)], system_rate: f64, out: usize| -> f64 {
+        let cost = |parts: &[PromptTokens], system_rate: f64, out: usize| -> f64 {
             parts
                 .iter()
-                .map(|(s, c, p)| {
-                    per(*s, system_rate)
-                        + per(*c, write)
-                        + per(*p, price.input)
+                .map(|t| {
+                    per(t.system, system_rate)
+                        + per(t.cached, write)
+                        + per(t.uncached, price.input)
                         + per(out, price.output)
                 })
                 .sum()

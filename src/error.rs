@@ -153,15 +153,34 @@ impl From<provenance::Error> for CommandError {
     }
 }
 
+/// What to do about a failed Anthropic call: one place, whichever command called.
+pub fn client_hint(e: &client::Error) -> &'static str {
+    use client::Error as E;
+    match e {
+        E::NoKey => "export ANTHROPIC_API_KEY=<your Anthropic API key> and run it again",
+        E::Auth { .. } => "check ANTHROPIC_API_KEY: the API did not accept it",
+        E::Api { status: 404, .. } => {
+            "check the model id given with --model (or GIT_HYBRID_REVIEW_MODEL)"
+        }
+        E::Timeout(_) | E::Exhausted { .. } | E::Connect(_) => {
+            "the API could not be reached in time; try again later (GIT_HYBRID_API_TIMEOUT sets the wait)"
+        }
+        E::NotRun(_) => "submit it again",
+        E::Api { .. } | E::Protocol(_) => "run it again; `GIT_HYBRID_LOG=debug` shows each attempt",
+    }
+}
+
+impl From<client::Error> for CommandError {
+    fn from(e: client::Error) -> Self {
+        CommandError::user(chain(&e)).hint(client_hint(&e))
+    }
+}
+
 impl From<cloud::review::Error> for CommandError {
     fn from(e: cloud::review::Error) -> Self {
-        use cloud::client::Error as Client;
         match e {
             cloud::review::Error::Store(e) => e.into(),
-            cloud::review::Error::Client(Client::NoKey) => CommandError::user(
-                "ANTHROPIC_API_KEY is not set, so nothing can be reviewed",
-            )
-            .hint("export ANTHROPIC_API_KEY=<your Anthropic API key> and run the review again"),
+            cloud::review::Error::Client(e) => e.into(),
             e @ cloud::review::Error::Ignore(_) => {
                 CommandError::user(chain(&e)).hint("fix the pattern in .hybridignore")
             }
@@ -246,14 +265,12 @@ impl From<cloud::spec::Error> for CommandError {
         use cloud::spec::Error as E;
         match e {
             E::Store(e) => e.into(),
-            E::Client(client::Error::NoKey) => {
-                CommandError::from(cloud::review::Error::Client(client::Error::NoKey))
-            }
+            E::Client(e) => e.into(),
             e @ (E::EmptyTask | E::TaskTooLong(_)) => CommandError::user(chain(&e))
                 .hint("git hybrid spec \"add rate limiting to the login handler\""),
             e @ (E::Outside(_) | E::Missing(_)) => CommandError::user(chain(&e))
                 .hint("--files takes paths inside this repository, relative to its top"),
-            e => CommandError::user(chain(&e))
+            e @ E::NoSpec(_) => CommandError::user(chain(&e))
                 .hint("run it again; GIT_HYBRID_LOG=debug shows each attempt"),
         }
     }

@@ -21,8 +21,8 @@ pub struct Args {
     rounds: usize,
     /// Who fixes the findings: auto (security and novel logic to Claude, the rest local),
     /// local (all of them by the local model) or cloud (all of them by Claude)
-    #[arg(long, default_value = "auto", value_parser = ["auto", "local", "cloud"])]
-    route: String,
+    #[arg(long, value_enum, default_value_t = super::implement::RouteArg::Auto)]
+    route: super::implement::RouteArg,
     #[command(flatten)]
     engine: super::implement::EngineArgs,
 }
@@ -30,11 +30,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
     let mut local = args.engine.backend()?;
-    let routing = match args.route.as_str() {
-        "local" => Routing::Forced(Side::Local),
-        "cloud" => Routing::Forced(Side::Cloud),
-        _ => Routing::Auto,
-    };
+    let routing = args.route.forced().map_or(Routing::Auto, Routing::Forced);
     // Building Claude's client reads the key and sends nothing. Without a key there is no
     // Claude: findings routed to it then stop the fix with a hint, and so would the re-review.
     let mut cloud = match routing {
@@ -42,7 +38,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         _ => match crate::cloud::implementer::Claude::new(&settings.review_model) {
             Ok(claude) => Some(claude),
             Err(crate::cloud::client::Error::NoKey) => None,
-            Err(e) => return Err(crate::cloud::review::Error::from(e).into()),
+            Err(e) => return Err(e.into()),
         },
     };
     let mut store = Store::open(&Store::path_for(repo.common_dir()))?;

@@ -109,8 +109,8 @@ pub struct Args {
     engine: EngineArgs,
     /// Who implements it: auto (the seed's delegation table and the task's size), local, or
     /// cloud (Claude, needs ANTHROPIC_API_KEY)
-    #[arg(long, default_value = "auto", value_parser = ["auto", "local", "cloud"])]
-    route: String,
+    #[arg(long, value_enum, default_value_t = RouteArg::Auto)]
+    route: RouteArg,
     /// Implement even when `git hybrid spec lint` finds problems in the spec
     #[arg(long)]
     force: bool,
@@ -118,6 +118,33 @@ pub struct Args {
     /// model already loaded)
     #[arg(long)]
     no_daemon: bool,
+}
+
+/// `--route`, for `implement` and `fix`: who does the work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum RouteArg {
+    Auto,
+    Local,
+    Cloud,
+}
+
+impl RouteArg {
+    /// The side the user forced, or `None` for routing's own decision.
+    pub(super) fn forced(self) -> Option<route::Side> {
+        match self {
+            RouteArg::Auto => None,
+            RouteArg::Local => Some(route::Side::Local),
+            RouteArg::Cloud => Some(route::Side::Cloud),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            RouteArg::Auto => "auto",
+            RouteArg::Local => "local",
+            RouteArg::Cloud => "cloud",
+        }
+    }
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
@@ -142,15 +169,11 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             .hint("make the spec precise (see above), or pass --force to implement it anyway"));
         }
     }
-    let decision = match args.route.as_str() {
-        "auto" => route::classify(&spec.text, paths_named(&spec.text).len(), &settings.route),
-        forced => route::Decision {
-            side: if forced == "cloud" {
-                route::Side::Cloud
-            } else {
-                route::Side::Local
-            },
-            reasons: vec![format!("--route {forced}")],
+    let decision = match args.route.forced() {
+        None => route::classify(&spec.text, paths_named(&spec.text).len(), &settings.route),
+        Some(side) => route::Decision {
+            side,
+            reasons: vec![format!("--route {}", args.route.name())],
         },
     };
     ui::say(format!(
@@ -171,10 +194,9 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         }
     }
     let mut backend: Box<dyn crate::local::Backend> = if cloud {
-        Box::new(
-            crate::cloud::implementer::Claude::new(&settings.review_model)
-                .map_err(crate::cloud::review::Error::from)?,
-        )
+        Box::new(crate::cloud::implementer::Claude::new(
+            &settings.review_model,
+        )?)
     } else {
         args.engine.backend()?
     };
@@ -254,7 +276,7 @@ fn via_daemon(
         &serde_json::to_string(&payload).map_err(|e| CommandError::internal(e.to_string()))?,
     )?;
     drop(store);
-    remember_worktree(top)?;
+    crate::daemon::remember_worktree(top)?;
     ui::say(format!(
         "job {job} goes to the daemon (pid {})",
         client.daemon_pid
@@ -302,21 +324,4 @@ fn via_daemon(
         result["generation"].as_str().unwrap_or_default()
     ));
     Ok(Status::Ok)
-}
-
-/// Adds the worktree to the daemon's list, so a restarted daemon finds its unfinished jobs.
-fn remember_worktree(top: &std::path::Path) -> Result<(), CommandError> {
-    use std::io::Write;
-    let path = crate::daemon::repos_path();
-    let line = top.display().to_string();
-    let known = std::fs::read_to_string(&path).unwrap_or_default();
-    if known.lines().any(|l| l == line) {
-        return Ok(());
-    }
-    let mut file = std::fs::File::options()
-        .create(true)
-        .append(true)
-        .open(&path)?;
-    writeln!(file, "{line}")?;
-    Ok(())
 }

@@ -6,6 +6,7 @@ use crate::change::Change;
 use crate::cloud::batch::{self, Collected};
 use crate::cloud::review::{self, Options, PartFailure};
 use crate::error::CommandError;
+use crate::local::implement::Spec;
 use crate::provenance::Range;
 use crate::store::Store;
 use crate::ui;
@@ -166,13 +167,10 @@ fn prepare(
         return Ok(None);
     }
     let spec = match tip_commit {
-        Some(tip) => store.spec_for_commit(&tip.to_string())?,
+        Some(tip) => Spec::of_commit(repo, store, tip)?,
         None => None,
     }
-    .and_then(|path| {
-        let text = repo
-            .worktree()
-            .and_then(|top| std::fs::read_to_string(top.join(&path)).ok());
+    .and_then(|(path, text)| {
         if text.is_none() {
             ui::say(format!(
                 "warning: the spec {path} cannot be read; reviewing without it"
@@ -268,10 +266,7 @@ fn submit(
     bar.set_message("submitting the batch");
     let submitted = batch::submit(store, prepared.into_iter().map(|(_, _, p)| p).collect());
     bar.finish_and_clear();
-    let submitted = submitted.map_err(|e| match e {
-        review::Error::Client(c) => part_error(&PartFailure::Call(c)),
-        e => e.into(),
-    })?;
+    let submitted = submitted?;
     ui::say(format!(
         "submitted {} for review at half price: batch {} ({} request{}{})",
         labels.join(", "),
@@ -294,10 +289,7 @@ fn collect(store: &mut Store, wait: bool) -> Result<Status, CommandError> {
     let bar = ui::spinner();
     let found = batch::collect(store, wait, &|m| bar.set_message(m.to_string()));
     bar.finish_and_clear();
-    let found = found.map_err(|e| match e {
-        review::Error::Client(c) => part_error(&PartFailure::Call(c)),
-        e => e.into(),
-    })?;
+    let found = found?;
     if found.is_empty() {
         ui::say("no review batches in flight");
         return Ok(Status::Ok);
@@ -359,16 +351,11 @@ fn collect(store: &mut Store, wait: bool) -> Result<Status, CommandError> {
 
 /// The first failed part, as the command's error: says why nothing was approved and what to do.
 fn part_error(e: &PartFailure) -> CommandError {
-    use crate::cloud::client::Error as E;
     let err = CommandError::user(format!("nothing was approved: {e}"));
     match e {
-        PartFailure::Call(E::NoKey) => err.hint("set ANTHROPIC_API_KEY to an Anthropic API key and run the review again"),
-        PartFailure::Call(E::Auth { .. }) => err.hint("check ANTHROPIC_API_KEY: the API did not accept it"),
-        PartFailure::Call(E::Api { status: 404, .. }) => err.hint("check the model id given with --model (or GIT_HYBRID_REVIEW_MODEL)"),
-        PartFailure::Call(E::Timeout(_) | E::Exhausted { .. } | E::Connect(_)) => {
-            err.hint("the API could not be reached in time; run the review again later (GIT_HYBRID_API_TIMEOUT sets the wait)")
-        }
-        PartFailure::Call(_) => err.hint("run the review again; `GIT_HYBRID_LOG=debug` shows each attempt"),
-        PartFailure::Answer(_) => err.hint("the answer was not a usable verdict; run the review again, or try another --model"),
+        PartFailure::Call(call) => err.hint(crate::error::client_hint(call)),
+        PartFailure::Answer(_) => err.hint(
+            "the answer was not a usable verdict; run the review again, or try another --model",
+        ),
     }
 }

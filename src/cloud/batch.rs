@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::client::{self, Client, RequestCounts};
+use super::client::{self, RequestCounts, Session};
 use super::cost::{self, Prices};
 use super::review::{self, Error, Outcome, PartFailure, PartOutcome, Plan, Prepared};
 use super::{ledger, verdict};
@@ -89,8 +89,7 @@ pub fn submit(store: &mut Store, reviews: Vec<Prepared>) -> Result<Submitted, Er
         });
     }
     let (body, sent) = client::batch_body(&requests)?;
-    let client = Client::new(client::Config::from_env()?)?;
-    let created = review::runtime()?.block_on(client.create_batch(&body));
+    let created = Session::from_env()?.wait(|c| c.create_batch(&body));
     // What left the machine is audited whether or not the API took it.
     let outcome = match &created {
         Ok(b) => format!("batch {} ({} requests)", b.id, requests.len()),
@@ -132,11 +131,10 @@ pub fn collect(
     if open.is_empty() {
         return Ok(Vec::new());
     }
-    let runtime = review::runtime()?;
-    let client = Client::new(client::Config::from_env()?)?;
+    let session = Session::from_env()?;
     let mut found = Vec::new();
     for batch in open {
-        match collect_one(store, &runtime, &client, &batch, wait, progress) {
+        match collect_one(store, &session, &batch, wait, progress) {
             Ok(c) => found.push(c),
             // The batch, or its results (kept 29 days), are gone: nothing can conclude it.
             Err(Error::Client(client::Error::Api { status: 404, .. })) => {
@@ -156,15 +154,14 @@ pub fn collect(
 
 fn collect_one(
     store: &mut Store,
-    runtime: &tokio::runtime::Runtime,
-    client: &Client,
+    session: &Session,
     batch: &OpenBatch,
     wait: bool,
     progress: &dyn Fn(&str),
 ) -> Result<Collected, Error> {
     let state = loop {
         progress(&format!("looking at batch {}", batch.id));
-        let state = runtime.block_on(client.batch(&batch.id))?;
+        let state = session.wait(|c| c.batch(&batch.id))?;
         if state.ended() || !wait {
             break state;
         }
@@ -185,18 +182,19 @@ fn collect_one(
         });
     }
     progress(&format!("fetching the results of batch {}", batch.id));
-    let mut by_id: HashMap<String, client::BatchResult> = runtime
-        .block_on(client.batch_results(&state))?
+    let mut by_id: HashMap<String, client::BatchResult> = session
+        .wait(|c| c.batch_results(&state))?
         .into_iter()
         .map(|r| (r.custom_id.clone(), r))
         .collect();
     let waited_ms = (crate::store::now_secs() - batch.submitted_at).max(0) * 1000;
+    let prices = Prices::load();
     let mut reviews = Vec::new();
     for r in batch.reviews.iter().filter(|r| !r.concluded) {
         let plan: Plan = serde_json::from_str(&r.plan).map_err(|e| {
             client::Error::Protocol(format!("the stored plan of {}: {e}", r.target))
         })?;
-        let outcome = conclude(store, plan, r.seq as usize, &mut by_id, waited_ms)?;
+        let outcome = conclude(store, &prices, plan, r.seq as usize, &mut by_id, waited_ms)?;
         store.conclude_batched_review(&batch.id, r.seq, outcome.verdict_id)?;
         reviews.push((r.clone(), outcome));
     }
@@ -210,12 +208,12 @@ fn collect_one(
 /// One review's parts from the results, priced at the batch rate, concluded like `review`.
 fn conclude(
     store: &mut Store,
+    prices: &Prices,
     plan: Plan,
     seq: usize,
     results: &mut HashMap<String, client::BatchResult>,
     waited_ms: i64,
 ) -> Result<Outcome, Error> {
-    let prices = Prices::load();
     let date = cost::today();
     let mut outcomes = Vec::new();
     let mut usd = 0.0;

@@ -290,6 +290,37 @@ fn audited(body: serde_json::Result<Vec<u8>>) -> Result<(Vec<u8>, Sent), Error> 
     Ok((body, sent))
 }
 
+/// The client with a single-threaded runtime of its own, for a command that makes its calls one
+/// after another. Building it reads the environment and sends nothing.
+pub struct Session {
+    runtime: tokio::runtime::Runtime,
+    client: Client,
+}
+
+impl Session {
+    pub fn from_env() -> Result<Session, Error> {
+        let client = Client::new(Config::from_env()?)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Connect(format!("cannot start the network runtime: {e}")))?;
+        Ok(Session { runtime, client })
+    }
+
+    /// `Client::send`, waited for.
+    pub fn send(&self, request: &Request, progress: impl FnMut(usize)) -> Result<Call, Error> {
+        self.runtime.block_on(self.client.send(request, progress))
+    }
+
+    /// Any other call of the client, waited for.
+    pub fn wait<'a, T, F>(&'a self, call: impl FnOnce(&'a Client) -> F) -> Result<T, Error>
+    where
+        F: std::future::Future<Output = Result<T, Error>>,
+    {
+        self.runtime.block_on(call(&self.client))
+    }
+}
+
 /// A Message Batch as the API describes it.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Batch {
@@ -448,6 +479,14 @@ impl Client {
             .collect()
     }
 
+    /// A request to the API: the only place the key is put on the wire.
+    fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, url)
+            .header("x-api-key", &self.config.api_key)
+            .header("anthropic-version", API_VERSION)
+    }
+
     /// One non-streamed request, retried like `send`; the body of the 200 answer.
     async fn plain(
         &self,
@@ -460,11 +499,7 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut builder = self
-                .http
-                .request(method.clone(), url)
-                .header("x-api-key", &self.config.api_key)
-                .header("anthropic-version", API_VERSION);
+            let mut builder = self.request(method.clone(), url);
             if let Some(body) = body {
                 builder = builder
                     .header("content-type", "application/json")
@@ -498,10 +533,7 @@ impl Client {
     ) -> Result<Response, Failure> {
         let url = format!("{}/v1/messages", self.config.base_url);
         let sent = self
-            .http
-            .post(&url)
-            .header("x-api-key", &self.config.api_key)
-            .header("anthropic-version", API_VERSION)
+            .request(reqwest::Method::POST, &url)
             .header("content-type", "application/json")
             .header("accept", "text/event-stream")
             .body(body.to_vec())

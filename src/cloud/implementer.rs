@@ -2,28 +2,22 @@
 //! Its output is cloud output — reviewed by the same model family that wrote it is no gain, and
 //! the gate only guards local output — so `implement` records no fingerprints for it.
 
-use super::client::{self, Client, Message, Request, TextBlock};
+use super::client::{self, Message, Request, Session, TextBlock};
 use super::cost::{self, Prices};
 use crate::local::{Backend, ChatMessage, Error, Generated};
 
 const MAX_OUTPUT_TOKENS: u32 = 16_384;
 
 pub struct Claude {
-    client: Client,
-    runtime: tokio::runtime::Runtime,
+    session: Session,
     model: String,
     prices: Prices,
 }
 
 impl Claude {
     pub fn new(model: &str) -> Result<Claude, client::Error> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| client::Error::Connect(e.to_string()))?;
         Ok(Claude {
-            client: Client::new(client::Config::from_env()?)?,
-            runtime,
+            session: Session::from_env()?,
             model: model.to_string(),
             prices: Prices::load(),
         })
@@ -78,8 +72,8 @@ impl Backend for Claude {
             stream: true,
         };
         let call = self
-            .runtime
-            .block_on(self.client.send(&request, |chars| progress(chars as u64)))
+            .session
+            .send(&request, |chars| progress(chars as u64))
             .map_err(|e| Error::Backend(e.to_string()))?;
         let r = &call.response;
         if r.stop_reason.as_deref() == Some("refusal") {

@@ -15,7 +15,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use sha2::{Digest, Sha256};
 use similar::{Algorithm, ChangeTag, TextDiff};
 
-use super::client::{self, Call, Client, Message, Request, TextBlock};
+use super::client::{self, Call, Message, Request, Session, TextBlock};
 use super::cost::{self, Prices};
 use super::verdict::{self, Decision, NotAVerdict, Verdict};
 use super::{ledger, redact};
@@ -47,8 +47,6 @@ pub enum Error {
     },
     #[error("invalid {IGNORE_FILE}: {0}")]
     Ignore(String),
-    #[error("cannot start the network runtime: {0}")]
-    Runtime(std::io::Error),
 }
 
 /// Everything a review needs besides the change itself.
@@ -338,6 +336,38 @@ pub struct PreparedPart {
     pub request: Request,
 }
 
+/// Estimated tokens of one request's text, by how they are billed: the instructions (always
+/// cache-marked), other cache-marked blocks, and the rest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PromptTokens {
+    pub system: usize,
+    pub cached: usize,
+    pub uncached: usize,
+}
+
+impl PreparedPart {
+    pub fn tokens(&self) -> PromptTokens {
+        let mut t = PromptTokens {
+            system: self
+                .request
+                .system
+                .iter()
+                .map(|b| estimate_tokens(&b.text))
+                .sum(),
+            ..PromptTokens::default()
+        };
+        for b in self.request.messages.iter().flat_map(|m| &m.content) {
+            let slot = if b.cache_control.is_some() {
+                &mut t.cached
+            } else {
+                &mut t.uncached
+            };
+            *slot += estimate_tokens(&b.text);
+        }
+        t
+    }
+}
+
 /// What a review needs to conclude once its answers are in, whether they come now or from a
 /// batch days later: kept in the store as JSON for the batch case, so nothing in it may depend
 /// on the repository's state at collection time.
@@ -515,8 +545,7 @@ pub fn send(
 ) -> Result<Outcome, Error> {
     let Prepared { plan, parts } = prepared;
     let total = parts.len();
-    let runtime = runtime()?;
-    let client = Client::new(client::Config::from_env()?)?;
+    let session = Session::from_env()?;
     let prices = Prices::load();
     let date = cost::today();
     let model = plan.model.as_str();
@@ -528,12 +557,12 @@ pub fn send(
             "reviewing part {}/{total} with {model}",
             index + 1
         ));
-        let call = runtime.block_on(client.send(&request, |chars| {
+        let call = session.send(&request, |chars| {
             progress(&format!(
                 "reviewing part {}/{total} with {model}: {chars} characters received",
                 index + 1,
             ))
-        }));
+        });
         let outcome = match call {
             Ok(call) => {
                 let parsed = verdict::parse(&call.response);
@@ -576,14 +605,6 @@ pub fn send(
         }
     }
     conclude(store, plan, outcomes, usd)
-}
-
-/// The single-threaded runtime every Anthropic call of a command runs on.
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Error::Runtime)
 }
 
 /// Turns the parts' answers into the review's verdict: stored when every part answered, an

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use git2::{ObjectType, Repository, TreeWalkMode, TreeWalkResult};
 use regex::Regex;
 
-use super::client::{self, Client, Message, Request, TextBlock};
+use super::client::{self, Message, Request, Session, TextBlock};
 use super::cost::{self, Prices};
 use super::redact;
 use super::review::estimate_tokens;
@@ -38,8 +38,6 @@ pub enum Error {
     Store(#[from] store::Error),
     #[error("the answer is not a spec: {0}")]
     NoSpec(String),
-    #[error("cannot start the network runtime: {0}")]
-    Runtime(std::io::Error),
 }
 
 const INSTRUCTIONS: &str = "\
@@ -182,17 +180,13 @@ pub fn write(
         output_config: None,
         stream: true,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Error::Runtime)?;
-    let client = Client::new(client::Config::from_env()?)?;
+    let session = Session::from_env()?;
     progress(&format!("writing the spec with {model}"));
-    let call = runtime.block_on(client.send(&request, |chars| {
+    let call = session.send(&request, |chars| {
         progress(&format!(
             "writing the spec with {model}: {chars} characters"
         ))
-    }));
+    });
     let call = match call {
         Ok(c) => c,
         Err(e) => {

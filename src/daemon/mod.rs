@@ -43,6 +43,30 @@ pub fn repos_path() -> PathBuf {
     runtime_dir().join("repos")
 }
 
+/// The worktrees listed in `repos_path()`, each once.
+pub fn known_worktrees() -> Vec<String> {
+    let list = std::fs::read_to_string(repos_path()).unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    list.lines()
+        .filter(|l| !l.is_empty() && seen.insert(l.to_string()))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Adds a worktree to `repos_path()` unless it is there already.
+pub fn remember_worktree(top: &std::path::Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let line = top.display().to_string();
+    if known_worktrees().contains(&line) {
+        return Ok(());
+    }
+    let mut file = std::fs::File::options()
+        .create(true)
+        .append(true)
+        .open(repos_path())?;
+    writeln!(file, "{line}")
+}
+
 /// Whether a process is alive (Linux: it has a /proc entry and is not a zombie — a daemon
 /// killed with SIGKILL stays a zombie until something reaps it, and must count as gone).
 pub fn alive(pid: i64) -> bool {

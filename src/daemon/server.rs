@@ -14,7 +14,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 
 use super::protocol::{ImplementJob, PROTOCOL, Reply, Request};
-use super::{Error, alive, pid_path, repos_path, runtime_dir, socket_path};
+use super::{Error, alive, pid_path, runtime_dir, socket_path};
 use crate::config::Settings;
 use crate::git::Repo;
 use crate::local::embedded::Embedded;
@@ -367,15 +367,8 @@ fn execute(
 
 /// Resumes the unfinished jobs of every repository that ever sent one.
 fn resume_all(state: &State) {
-    let Ok(list) = std::fs::read_to_string(repos_path()) else {
-        return;
-    };
-    let mut seen = std::collections::HashSet::new();
-    for worktree in list.lines().filter(|l| !l.is_empty()) {
-        if !seen.insert(worktree.to_string()) {
-            continue;
-        }
-        let Ok(repo) = Repo::at(Path::new(worktree)) else {
+    for worktree in super::known_worktrees() {
+        let Ok(repo) = Repo::at(Path::new(&worktree)) else {
             continue;
         };
         let Ok(Some(store)) = Store::open_existing(&Store::path_for(repo.common_dir())) else {
@@ -387,7 +380,7 @@ fn resume_all(state: &State) {
         drop(store);
         for job in jobs {
             tracing::info!(worktree, job, "resuming a job left unfinished");
-            let _ = run_job(state, Path::new(worktree), job, &mut |_| {});
+            let _ = run_job(state, Path::new(&worktree), job, &mut |_| {});
         }
     }
 }

@@ -135,10 +135,7 @@ pub fn run(
         let findings = store.findings_for(last.id)?;
         let reviewed_usd = store.cost_of_verdict(&last)?;
         let tip = repo.commit_id(branch)?;
-        let original = store.spec_for_commit(&tip.to_string())?.and_then(|p| {
-            let text = std::fs::read_to_string(repo.worktree()?.join(&p)).ok()?;
-            Some((p, text))
-        });
+        let original = Spec::of_commit(repo, store, tip)?.and_then(|(p, text)| Some((p, text?)));
         let (to_cloud, to_local): (Vec<FindingRow>, Vec<FindingRow>) = findings
             .iter()
             .cloned()

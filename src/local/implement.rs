@@ -71,6 +71,22 @@ pub struct Spec {
 }
 
 impl Spec {
+    /// The spec the generation ending at `commit` was made from, as the worktree has it now:
+    /// `(path, Some(text))`, `(path, None)` when it can no longer be read, and `None` when no
+    /// generation with a spec ends there.
+    pub fn of_commit(
+        repo: &Repo,
+        store: &Store,
+        commit: Oid,
+    ) -> store::Result<Option<(String, Option<String>)>> {
+        Ok(store.spec_for_commit(&commit.to_string())?.map(|path| {
+            let text = repo
+                .worktree()
+                .and_then(|top| std::fs::read_to_string(top.join(&path)).ok());
+            (path, text)
+        }))
+    }
+
     /// Reads and checks a spec: it must exist inside the repository, be UTF-8 and not be empty.
     pub fn read(top: &Path, path: &Path) -> Result<Spec, Error> {
         let shown = path.display().to_string();

@@ -749,17 +749,17 @@ fn cloud_routed_tasks_are_implemented_by_claude() {
     repo.git(&["merge", "-q", "--ff-only", "hybrid/oauth-login"]);
 }
 
-/// request changes → the local model fixes the findings on the same branch → only the interdiff
-/// is re-reviewed, with the findings as context → approved, and the gate lets the branch merge.
-#[test]
-fn the_fix_loop_turns_a_rejection_into_an_approval() {
-    use crate::support::openai::FakeOpenAi;
-    let repo = TestRepo::with_generation();
-    let api = FakeAnthropic::start(vec![Reply::RequestChanges, Reply::Approve]);
-    repo.review(&api, &["hybrid/port"]).failure();
-    let local = FakeOpenAi::start(vec![
-        "<<<<<<< EDIT src/port.rs\n    trimmed.parse::<u16>().map_err(|e| format!(\"bad port {trimmed}: {e}\"))\n=======\n    match trimmed.parse::<u16>() {\n        Ok(0) => Err(\"port 0 is not allowed\".to_string()),\n        Ok(port) => Ok(port),\n        Err(e) => Err(format!(\"bad port {trimmed}: {e}\")),\n    }\n>>>>>>> END\n".into(),
-    ]);
+/// The local model's fix of "Port 0 is accepted" in GENERATED.
+const PORT_ZERO_FIX: &str = "<<<<<<< EDIT src/port.rs\n    trimmed.parse::<u16>().map_err(|e| format!(\"bad port {trimmed}: {e}\"))\n=======\n    match trimmed.parse::<u16>() {\n        Ok(0) => Err(\"port 0 is not allowed\".to_string()),\n        Ok(port) => Ok(port),\n        Err(e) => Err(format!(\"bad port {trimmed}: {e}\")),\n    }\n>>>>>>> END\n";
+
+/// `git hybrid fix hybrid/port <extra>` with the local model behind `local` and Claude behind
+/// `api`.
+fn fix_port(
+    repo: &TestRepo,
+    api: &FakeAnthropic,
+    local: &crate::support::openai::FakeOpenAi,
+    extra: &[&str],
+) -> crate::support::Run {
     let mut cmd = repo.command("git");
     cmd.args([
         "hybrid",
@@ -770,10 +770,23 @@ fn the_fix_loop_turns_a_rejection_into_an_approval() {
         "--model",
         "qwen",
     ])
+    .args(extra)
     .env("GIT_HYBRID_OPENAI_BASE_URL", &local.url)
     .env("ANTHROPIC_API_KEY", KEY)
     .env("ANTHROPIC_BASE_URL", &api.url);
     repo.run(cmd)
+}
+
+/// request changes → the local model fixes the findings on the same branch → only the interdiff
+/// is re-reviewed, with the findings as context → approved, and the gate lets the branch merge.
+#[test]
+fn the_fix_loop_turns_a_rejection_into_an_approval() {
+    use crate::support::openai::FakeOpenAi;
+    let repo = TestRepo::with_generation();
+    let api = FakeAnthropic::start(vec![Reply::RequestChanges, Reply::Approve]);
+    repo.review(&api, &["hybrid/port"]).failure();
+    let local = FakeOpenAi::start(vec![PORT_ZERO_FIX.into()]);
+    fix_port(&repo, &api, &local, &[])
         .success()
         .stderr_has("round 1: fix")
         .stderr_has("re-review approved")
@@ -829,23 +842,8 @@ fn the_fix_loop_gives_security_findings_to_claude() {
         Reply::Approve,
     ]);
     repo.review(&api, &["hybrid/port"]).failure();
-    let local = FakeOpenAi::start(vec![
-        "<<<<<<< EDIT src/port.rs\n    trimmed.parse::<u16>().map_err(|e| format!(\"bad port {trimmed}: {e}\"))\n=======\n    match trimmed.parse::<u16>() {\n        Ok(0) => Err(\"port 0 is not allowed\".to_string()),\n        Ok(port) => Ok(port),\n        Err(e) => Err(format!(\"bad port {trimmed}: {e}\")),\n    }\n>>>>>>> END\n".into(),
-    ]);
-    let mut cmd = repo.command("git");
-    cmd.args([
-        "hybrid",
-        "fix",
-        "hybrid/port",
-        "--backend",
-        "openai",
-        "--model",
-        "qwen",
-    ])
-    .env("GIT_HYBRID_OPENAI_BASE_URL", &local.url)
-    .env("ANTHROPIC_API_KEY", KEY)
-    .env("ANTHROPIC_BASE_URL", &api.url);
-    repo.run(cmd)
+    let local = FakeOpenAi::start(vec![PORT_ZERO_FIX.into()]);
+    fix_port(&repo, &api, &local, &[])
         .success()
         .stderr_has("(local model 1, Claude 1)")
         .stderr_has("re-review approved")
@@ -894,4 +892,36 @@ fn the_fix_loop_gives_security_findings_to_claude() {
         .failure()
         .stderr_has("are Claude's to fix")
         .stderr_has("--route local");
+}
+
+/// The loop is bounded: when every re-review still asks for changes, it stops after --rounds
+/// rounds, says where things stand, and the gate keeps blocking.
+#[test]
+fn the_fix_loop_stops_after_its_rounds() {
+    use crate::support::openai::FakeOpenAi;
+    let repo = TestRepo::with_generation();
+    let api = FakeAnthropic::start(vec![
+        Reply::RequestChanges,
+        Reply::RequestChanges,
+        Reply::RequestChanges,
+    ]);
+    repo.review(&api, &["hybrid/port"]).failure();
+    let local = FakeOpenAi::start(vec![
+        PORT_ZERO_FIX.into(),
+        "<<<<<<< EDIT src/port.rs\n        Ok(0) => Err(\"port 0 is not allowed\".to_string()),\n=======\n        Ok(0) => Err(\"port 0 is reserved\".to_string()),\n>>>>>>> END\n".into(),
+    ]);
+    fix_port(&repo, &api, &local, &["--rounds", "2"])
+        .failure()
+        .stderr_has("round 1: fix")
+        .stderr_has("round 2: fix")
+        .stderr_has("still not approved after 2 rounds");
+    assert_eq!(api.answered().len(), 3, "one review and two re-reviews");
+    assert_eq!(local.requests().len(), 2);
+    assert_eq!(
+        repo.git(&["rev-list", "--count", "main..hybrid/port"])
+            .trim(),
+        "3"
+    );
+    repo.try_git(&["merge", "--no-ff", "-m", "m", "hybrid/port"])
+        .blocked();
 }
