@@ -188,7 +188,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     let cloud = decision.side == route::Side::Cloud;
     if args.engine.backend == "embedded" && !args.no_daemon && !cloud {
         match Client::connect() {
-            Ok(client) => return via_daemon(client, &repo, top, &spec, &args),
+            Ok(client) => return via_daemon(client, &repo, top, &spec, &args, &decision),
             Err(crate::daemon::Error::NotRunning) => {}
             Err(e) => return Err(e.into()),
         }
@@ -262,8 +262,10 @@ fn via_daemon(
     top: &std::path::Path,
     spec: &Spec,
     args: &Args,
+    decision: &route::Decision,
 ) -> Result<Status, CommandError> {
     let payload = ImplementJob {
+        route: Some(serde_json::to_value(decision).unwrap_or_default()),
         spec: spec.path.clone(),
         branch: args.branch.clone(),
         model: args.engine.model.clone(),

@@ -62,4 +62,7 @@ pub struct ImplementJob {
     pub model: Option<String>,
     pub context_tokens: usize,
     pub options: crate::local::embedded::Options,
+    /// The routing decision that sent the task here, kept with the generation.
+    #[serde(default)]
+    pub route: Option<serde_json::Value>,
 }

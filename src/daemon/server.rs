@@ -339,7 +339,7 @@ fn execute(
             branch: payload.branch.as_deref(),
             context_tokens: payload.context_tokens,
             job_id: Some(job_id),
-            route: None,
+            route: payload.route.clone(),
             onto: None,
         },
         progress,

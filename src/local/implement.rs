@@ -11,7 +11,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use git2::{Index, ObjectType, Oid, Repository, Signature};
-use sha2::{Digest, Sha256};
 
 use super::edit;
 use super::{Backend, ChatMessage};
@@ -591,15 +590,13 @@ fn new_generation_id(spec: &str, base: Oid, model: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let digest = Sha256::new()
-        .chain_update(b"implement\0")
-        .chain_update(spec.as_bytes())
-        .chain_update(base.as_bytes())
-        .chain_update(model.as_bytes())
-        .chain_update(now.to_le_bytes())
-        .finalize();
-    let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-    format!("g-{hex}")
+    provenance::id_of(&[
+        b"implement",
+        spec.as_bytes(),
+        base.as_bytes(),
+        model.as_bytes(),
+        &now.to_le_bytes(),
+    ])
 }
 
 #[cfg(test)]

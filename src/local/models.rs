@@ -139,24 +139,12 @@ impl Registry {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut file = std::fs::File::open(&path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?;
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0u8; 1 << 20];
-        let mut size = 0u64;
-        loop {
-            let n = file.read(&mut buffer).map_err(|source| Error::Read {
-                path: path.clone(),
-                source,
-            })?;
-            if n == 0 {
-                break;
-            }
-            size += n as u64;
-            hasher.update(&buffer[..n]);
-        }
+        let (sha256, size) = sha256_of(&path)?;
+        Registry::register(path, sha256, size)
+    }
+
+    /// Registers a file already checked and hashed (`path` canonical).
+    fn register(path: PathBuf, sha256: String, size: u64) -> Result<Model, Error> {
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -164,11 +152,7 @@ impl Registry {
         let model = Model {
             name: name.clone(),
             path,
-            sha256: hasher
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
+            sha256,
             size,
             added: crate::store::now_secs(),
         };
@@ -215,28 +199,30 @@ pub fn cache_dir() -> PathBuf {
         .join("models")
 }
 
-fn sha256_of(path: &Path) -> Result<String, Error> {
-    let mut file = std::fs::File::open(path).map_err(|source| Error::Read {
+/// A file's SHA-256 (hex) and size, read in 1 MiB pieces.
+fn sha256_of(path: &Path) -> Result<(String, u64), Error> {
+    let read = |source| Error::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let mut file = std::fs::File::open(path).map_err(read)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 20];
+    let mut size = 0u64;
     loop {
-        let n = file.read(&mut buffer).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let n = file.read(&mut buffer).map_err(read)?;
         if n == 0 {
             break;
         }
+        size += n as u64;
         hasher.update(&buffer[..n]);
     }
-    Ok(hasher
+    let hex = hasher
         .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect())
+        .collect();
+    Ok((hex, size))
 }
 
 /// Downloads a GGUF model over HTTP into the cache, resuming a download that was cut off, checks
@@ -335,7 +321,7 @@ pub fn pull(
             source,
         })
     })?;
-    let got = sha256_of(&part)?;
+    let (got, size) = sha256_of(&part)?;
     if let Some(expected) = expected_sha256
         && !expected.eq_ignore_ascii_case(&got)
     {
@@ -354,7 +340,12 @@ pub fn pull(
         path: target.clone(),
         source,
     })?;
-    Registry::add(&target)
+    // Checked and hashed above: a model of several GB is not read a second time.
+    let target = target.canonicalize().map_err(|source| Error::Read {
+        path: target.clone(),
+        source,
+    })?;
+    Registry::register(target, got, size)
 }
 
 /// The seed workflow's sizing: parameters → memory a 4-bit quantized model needs.

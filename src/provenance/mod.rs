@@ -142,14 +142,24 @@ pub struct Adopted {
 /// A generation id is derived from what it covers, so adopting the same range twice is one
 /// generation, not two.
 pub fn generation_id(kind: &str, base: Option<Oid>, tip: Oid) -> String {
-    let digest = Sha256::new()
-        .chain_update(kind.as_bytes())
-        .chain_update(b"\0")
-        .chain_update(base.map(|b| b.to_string()).unwrap_or_default().as_bytes())
-        .chain_update(b"\0")
-        .chain_update(tip.to_string().as_bytes())
-        .finalize();
-    let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let base = base.map(|b| b.to_string()).unwrap_or_default();
+    id_of(&[kind.as_bytes(), base.as_bytes(), tip.to_string().as_bytes()])
+}
+
+/// `g-` and 12 hex digits of the SHA-256 of `parts` joined by NUL: the form of every generation
+/// id, whoever makes it.
+pub fn id_of(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            hasher.update(b"\0");
+        }
+        hasher.update(part);
+    }
+    let hex: String = hasher.finalize()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("g-{hex}")
 }
 

@@ -84,6 +84,17 @@ fn the_daemon_runs_jobs_survives_sigkill_and_checks_the_protocol() {
         .stderr_has("SmolLM2");
     repo.try_git(&["merge", "--ff-only", "hybrid/two"])
         .blocked_by("hybrid/two");
+    // The routing decision travels with the job and is kept with its generation.
+    let params: String = repo
+        .sqlite()
+        .query_row(
+            "SELECT params FROM generations WHERE branch = 'refs/heads/hybrid/two'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let params: serde_json::Value = serde_json::from_str(&params).unwrap();
+    assert_eq!(params["route"]["side"], "local", "{params}");
 
     // SIGKILL in the middle of a job.
     let pid: i32 = std::fs::read_to_string(repo.home().join(".cache/git-hybrid/daemon/daemon.pid"))
