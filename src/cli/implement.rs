@@ -154,7 +154,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     })?;
     let spec = Spec::read(top, &args.spec)?;
     // Vague specs are where local models fail: refuse them before spending a generation.
-    let problems = super::spec::lint(&repo, &spec);
+    let problems = crate::spec::lint_in(&repo, &spec.text);
     if !problems.is_empty() {
         for p in &problems {
             ui::say(format!("{}: {p}", spec.path));

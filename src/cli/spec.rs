@@ -104,7 +104,7 @@ fn write(
             .unwrap_or_default()
     ));
     let spec = Spec::read(&top, &path)?;
-    let problems = lint(&repo, &spec);
+    let problems = crate::spec::lint_in(&repo, &spec.text);
     for p in &problems {
         ui::say(format!("warning: {}: {p}", spec.path));
     }
@@ -118,7 +118,7 @@ fn lint_file(file: &std::path::Path) -> Result<Status, CommandError> {
         .worktree()
         .ok_or_else(|| CommandError::user("spec lint needs a repository with a working tree"))?;
     let spec = Spec::read(top, file)?;
-    let problems = lint(&repo, &spec);
+    let problems = crate::spec::lint_in(&repo, &spec.text);
     if problems.is_empty() {
         ui::say(format!("{}: ok", spec.path));
         return Ok(Status::Ok);
@@ -127,13 +127,4 @@ fn lint_file(file: &std::path::Path) -> Result<Status, CommandError> {
         ui::say(format!("{}: {p}", spec.path));
     }
     Ok(Status::Failed)
-}
-
-/// Lints a spec against HEAD's tree (every path is new in a repository without commits).
-pub(crate) fn lint(repo: &crate::git::Repo, spec: &Spec) -> Vec<crate::spec::Problem> {
-    let head = repo.head_tree().ok().flatten();
-    crate::spec::lint(&spec.text, &|path| {
-        head.as_ref()
-            .is_some_and(|t| t.get_path(std::path::Path::new(path)).is_ok())
-    })
 }

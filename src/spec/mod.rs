@@ -61,6 +61,16 @@ fn bullet(line: &str) -> Option<&str> {
     (digits > 0 && t[digits..].starts_with(". ")).then(|| t[digits + 2..].trim())
 }
 
+/// The problems of a spec, its paths checked against HEAD's tree (every path is new in a
+/// repository without commits).
+pub fn lint_in(repo: &crate::git::Repo, text: &str) -> Vec<Problem> {
+    let head = repo.head_tree().ok().flatten();
+    lint(text, &|path| {
+        head.as_ref()
+            .is_some_and(|t| t.get_path(std::path::Path::new(path)).is_ok())
+    })
+}
+
 /// The problems of a spec. `exists` says whether a repository path exists.
 pub fn lint(text: &str, exists: &dyn Fn(&str) -> bool) -> Vec<Problem> {
     let mut problems = Vec::new();
