@@ -39,6 +39,8 @@ pub enum Error {
     },
     #[error("cannot read git config: {}", .0.message())]
     GitConfig(#[source] git2::Error),
+    #[error("{origin} would weaken the gate: {message}")]
+    Weakened { origin: String, message: String },
 }
 
 /// The gate's part of a config file.
@@ -164,6 +166,9 @@ pub struct Settings {
     pub route: crate::route::Rules,
     /// Which layers contributed, for `doctor`.
     pub sources: Vec<String>,
+    /// Local settings (user config, `git config`, environment) that change what the committed
+    /// policy guards: every hook run says so, and `doctor` names them.
+    pub overrides: Vec<String>,
 }
 
 impl Settings {
@@ -215,13 +220,18 @@ impl Settings {
             .into_iter()
             .chain(layers.iter().map(|(_, l)| l))
             .find_map(|l| l.gate.default_branch.clone());
-        if let Some((branch, tip)) = repo.default_branch_tip(branch_hint.as_deref()) {
+        let default_branch = repo.default_branch_tip(branch_hint.as_deref());
+        // The gate's patterns as the committed policy (or the defaults) set them, to tell which
+        // local layers change them.
+        let mut committed_gate = (None, None);
+        if let Some((branch, tip)) = &default_branch {
             let origin = format!("{branch}:{POLICY_FILE}");
-            if let Some(text) = committed_file(repo, tip, POLICY_FILE)? {
+            if let Some(text) = committed_file(repo, *tip, POLICY_FILE)? {
                 let layer: FileLayer = toml::from_str(&text).map_err(|e| Error::Parse {
                     origin: origin.clone(),
                     message: e.message().to_string(),
                 })?;
+                committed_gate = (layer.gate.protected.clone(), layer.gate.quarantine.clone());
                 layers.push((origin, layer));
             }
         }
@@ -230,23 +240,73 @@ impl Settings {
 
         let mut merged = FileLayer::default();
         let mut sources = vec!["defaults".to_string()];
+        let mut overrides = Vec::new();
         for (origin, layer) in layers {
             if !layer.is_empty() {
-                sources.push(origin);
+                sources.push(origin.clone());
+            }
+            if !origin.ends_with(POLICY_FILE) {
+                for (what, local, committed) in [
+                    ("protected", &layer.gate.protected, &committed_gate.0),
+                    ("quarantine", &layer.gate.quarantine, &committed_gate.1),
+                ] {
+                    if let Some(list) = local.as_ref().filter(|l| Some(*l) != committed.as_ref()) {
+                        overrides.push(format!(
+                            "{origin} sets {what} = {list:?}, not what the committed policy says"
+                        ));
+                    }
+                }
             }
             merged.merge(layer);
         }
-        Settings::resolve(merged, sources)
+        let settings = Settings::resolve(merged, sources)?.with_overrides(overrides);
+        if let Some((branch, _)) = &default_branch {
+            settings.guards_default(branch, &settings.sources.join(" < "))?;
+        }
+        Ok(settings)
+    }
+
+    fn with_overrides(mut self, overrides: Vec<String>) -> Settings {
+        self.overrides = overrides;
+        self
+    }
+
+    /// The default branch must stay protected, whatever the layers say: a policy (committed or
+    /// local) that quarantines it or leaves it out is refused, so the gate fails closed instead of
+    /// letting local output flow.
+    pub fn guards_default(&self, default_ref: &str, origin: &str) -> Result<(), Error> {
+        if self.is_protected(default_ref) {
+            return Ok(());
+        }
+        Err(Error::Weakened {
+            origin: origin.to_string(),
+            message: format!(
+                "the default branch {default_ref} would {}",
+                if self.is_quarantine(default_ref) {
+                    "be a quarantine ref"
+                } else {
+                    "not be protected"
+                }
+            ),
+        })
     }
 
     /// Checks a policy file's text as the gate would read it once committed, so that a broken
     /// policy never reaches the default branch (where it would block every update).
-    pub fn validate_policy(text: &str, origin: &str) -> Result<(), Error> {
+    pub fn validate_policy(
+        text: &str,
+        origin: &str,
+        default_ref: Option<&str>,
+    ) -> Result<(), Error> {
         let layer: FileLayer = toml::from_str(text).map_err(|e| Error::Parse {
             origin: origin.to_string(),
             message: e.message().to_string(),
         })?;
-        Settings::resolve(layer, Vec::new()).map(|_| ())
+        let settings = Settings::resolve(layer, Vec::new())?;
+        match default_ref {
+            Some(default_ref) => settings.guards_default(default_ref, origin),
+            None => Ok(()),
+        }
     }
 
     fn resolve(layer: FileLayer, sources: Vec<String>) -> Result<Settings, Error> {
@@ -278,9 +338,35 @@ impl Settings {
                 message: "protected refs must be under refs/heads/ or refs/tags/".to_string(),
             });
         }
+        if protected.is_empty() {
+            return Err(Error::Weakened {
+                origin: "protected".to_string(),
+                message: "an empty list protects nothing".to_string(),
+            });
+        }
+        let quarantine = compile(gate.quarantine, &["refs/heads/hybrid/*"], "quarantine")?;
+        // Quarantine wins over protected, so a broad quarantine pattern unprotects everything it
+        // matches: each must name its own namespace under refs/heads/ (`refs/heads/hybrid/*`),
+        // never all branches (`refs/heads/*`) or tags.
+        if let Some(p) = quarantine.iter().find(|p| {
+            let first = p
+                .as_str()
+                .strip_prefix("refs/heads/")
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or("*");
+            first.is_empty() || first.contains(['*', '?', '['])
+        }) {
+            return Err(Error::Weakened {
+                origin: "quarantine".to_string(),
+                message: format!(
+                    "{:?} is too broad: a quarantine pattern must start with refs/heads/<literal name>/ (such as refs/heads/hybrid/*)",
+                    p.as_str()
+                ),
+            });
+        }
         Ok(Settings {
             protected,
-            quarantine: compile(gate.quarantine, &["refs/heads/hybrid/*"], "quarantine")?,
+            quarantine,
             default_branch: gate.default_branch,
             review_model: review
                 .model
@@ -296,6 +382,7 @@ impl Settings {
                     .unwrap_or(crate::route::MAX_LOCAL_FILES),
             },
             sources,
+            overrides: Vec::new(),
         })
     }
 
@@ -416,6 +503,7 @@ mod tests {
             review_part_tokens: 1,
             route: crate::route::Rules::default(),
             sources: vec![],
+            overrides: vec![],
         }
     }
 

@@ -77,6 +77,11 @@ impl From<store::Error> for CommandError {
                 "check the permissions of {path} and its folder; run `git hybrid doctor`"
             )),
             store::Error::Query { .. } => err.hint("run `git hybrid doctor` to check the store"),
+            store::Error::Lost { marker, .. } => err
+                .hint(format!("restore {path} from a backup (with its -wal file, if any); until then every update of a protected ref is blocked"))
+                .hint(format!(
+                    "if the records are truly gone, start over knowingly: `git update-ref -d {marker}`, then `git hybrid adopt` the local-model branches again"
+                )),
         }
     }
 }
@@ -108,7 +113,10 @@ impl From<config::Error> for CommandError {
             // that cannot read it.
             config::Error::Parse { origin, .. } if origin.contains(':') => err
                 .hint(format!("fix {} and commit it", config::POLICY_FILE))
-                .hint("make that one commit with the hooks off, since they cannot read the policy: git -c core.hooksPath=/dev/null commit"),
+                .hint("a commit that changes nothing but .hybrid.toml, into a valid policy, passes the hooks"),
+            config::Error::Weakened { .. } => err
+                .hint("the default branch must stay protected and quarantine patterns must name their own namespace (refs/heads/hybrid/*)")
+                .hint("look for the setting in `git hybrid doctor`: git config hybrid.protected / hybrid.quarantine, GIT_HYBRID_PROTECTED / GIT_HYBRID_QUARANTINE, ~/.config/git-hybrid/config.toml, .hybrid.toml"),
             _ => err.hint(
                 "fix the setting it names; `git hybrid doctor` shows where each setting comes from",
             ),
@@ -134,8 +142,19 @@ impl From<gate::HookError> for CommandError {
             gate::HookError::Git(e) => e.into(),
             gate::HookError::Store(e) => e.into(),
             gate::HookError::Change(e) => e.into(),
+            gate::HookError::Evaluate(e) => e.into(),
             e @ gate::HookError::Input { .. } => CommandError::internal(chain(&e))
                 .hint("git passed the hook input this version does not understand; check `git hybrid doctor`"),
+        }
+    }
+}
+
+impl From<gate::EvaluateError> for CommandError {
+    fn from(e: gate::EvaluateError) -> Self {
+        match e {
+            gate::EvaluateError::Git(e) => e.into(),
+            gate::EvaluateError::Store(e) => e.into(),
+            gate::EvaluateError::Change(e) => e.into(),
         }
     }
 }

@@ -9,6 +9,7 @@
 
 mod fingerprint;
 pub mod render;
+pub mod text;
 
 pub use fingerprint::{Fingerprint, blob_fingerprint, fingerprint};
 
@@ -121,6 +122,18 @@ pub struct FileChange {
     pub old: Option<FileSide>,
     pub new: Option<FileSide>,
     pub body: Body,
+    /// For an opaque record whose new content still reads as text (a stray NUL, UTF-16, a
+    /// symlink or binary file replaced by text): that text's lines, diffed against the old side
+    /// read the same way. Not part of the change id (which stays DESIGN §3's), but every line in
+    /// it is fingerprinted, checked by the gate and shown to the reviewer.
+    pub decoded: Option<Decoded>,
+}
+
+/// Text read out of content the change id treats as opaque.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decoded {
+    pub encoding: text::Encoding,
+    pub hunks: Vec<Hunk>,
 }
 
 impl FileChange {
@@ -135,6 +148,16 @@ impl FileChange {
 
     pub fn display_path(&self) -> String {
         String::from_utf8_lossy(self.path()).into_owned()
+    }
+
+    /// The hunks whose lines are checked and reviewed: the text body, or the text decoded out of
+    /// an opaque one.
+    pub fn text_hunks(&self) -> &[Hunk] {
+        match (&self.body, &self.decoded) {
+            (Body::Text(hunks), _) => hunks,
+            (Body::Opaque, Some(decoded)) => &decoded.hunks,
+            (Body::Opaque, None) => &[],
+        }
     }
 
     /// A binary regular file whose new content is local output can only be recognised by its blob
@@ -185,6 +208,17 @@ impl Change {
         )
         .map_err(Error::Diff)?;
         Self::from_pairs(repo, pairs)
+    }
+
+    /// Two blobs as one file's change (a replace ref that swaps one blob for another), under a
+    /// path that only names them.
+    pub fn between_blobs(repo: &Repository, old: Oid, new: Oid) -> Result<Change, Error> {
+        let side = |id: Oid| FileSide {
+            path: format!("(replaced blob {old})").into_bytes(),
+            mode: 0o100644,
+            id,
+        };
+        Self::from_pairs(repo, vec![(Some(side(old)), Some(side(new)))])
     }
 
     /// The changes from a tree to an index: what `git commit` would record.
@@ -324,11 +358,7 @@ impl Change {
     pub fn added_lines(&self) -> impl Iterator<Item = AddedLine<'_>> {
         self.files.iter().flat_map(|f| {
             let path = f.path();
-            let hunks: &[Hunk] = match &f.body {
-                Body::Text(h) => h,
-                Body::Opaque => &[],
-            };
-            hunks
+            f.text_hunks()
                 .iter()
                 .flat_map(|h| &h.lines)
                 .filter(|l| l.tag == Tag::Added)
@@ -358,13 +388,11 @@ impl Change {
     pub fn line_counts(&self) -> (usize, usize) {
         let mut counts = (0, 0);
         for f in &self.files {
-            if let Body::Text(hunks) = &f.body {
-                for l in hunks.iter().flat_map(|h| &h.lines) {
-                    match l.tag {
-                        Tag::Added => counts.0 += 1,
-                        Tag::Removed => counts.1 += 1,
-                        Tag::Context => {}
-                    }
+            for l in f.text_hunks().iter().flat_map(|h| &h.lines) {
+                match l.tag {
+                    Tag::Added => counts.0 += 1,
+                    Tag::Removed => counts.1 += 1,
+                    Tag::Context => {}
                 }
             }
         }
@@ -443,6 +471,11 @@ fn is_regular(mode: u32) -> bool {
     mode & 0o170000 == 0o100000
 }
 
+/// Regular files and symlinks are blobs; a gitlink names a commit, which has no content here.
+fn is_blob(mode: u32) -> bool {
+    is_regular(mode) || mode & 0o170000 == 0o120000
+}
+
 fn is_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(BINARY_SNIFF_BYTES)].contains(&0)
 }
@@ -452,47 +485,111 @@ fn file_change(
     old: Option<FileSide>,
     new: Option<FileSide>,
 ) -> Result<FileChange, Error> {
+    let read = |side: &Option<FileSide>| -> Result<Option<git2::Blob<'_>>, Error> {
+        match side {
+            Some(s) if is_blob(s.mode) => {
+                repo.find_blob(s.id)
+                    .map(Some)
+                    .map_err(|source| Error::Blob {
+                        oid: s.id,
+                        path: String::from_utf8_lossy(&s.path).into_owned(),
+                        source,
+                    })
+            }
+            _ => Ok(None),
+        }
+    };
     let regular = [&old, &new]
         .iter()
         .all(|s| s.as_ref().is_none_or(|s| is_regular(s.mode)));
-    if !regular {
-        return Ok(FileChange {
-            old,
-            new,
-            body: Body::Opaque,
-        });
-    }
-    let read = |side: &Option<FileSide>| -> Result<Option<git2::Blob<'_>>, Error> {
-        match side {
-            Some(s) => repo
-                .find_blob(s.id)
-                .map(Some)
-                .map_err(|source| Error::Blob {
-                    oid: s.id,
-                    path: String::from_utf8_lossy(&s.path).into_owned(),
-                    source,
-                }),
-            None => Ok(None),
-        }
-    };
     let same_content = matches!((&old, &new), (Some(o), Some(n)) if o.id == n.id);
-    if same_content {
+    if regular && same_content {
         // A rename or a mode change: the content is the same, so there is nothing to diff.
         return Ok(FileChange {
             old,
             new,
             body: Body::Text(Vec::new()),
+            decoded: None,
+        });
+    }
+    if same_content {
+        // A symlink or gitlink renamed: nothing new to read.
+        return Ok(FileChange {
+            old,
+            new,
+            body: Body::Opaque,
+            decoded: None,
         });
     }
     let (old_blob, new_blob) = (read(&old)?, read(&new)?);
     let old_bytes = old_blob.as_ref().map(|b| b.content()).unwrap_or_default();
     let new_bytes = new_blob.as_ref().map(|b| b.content()).unwrap_or_default();
-    let body = if is_binary(old_bytes) || is_binary(new_bytes) {
-        Body::Opaque
-    } else {
-        Body::Text(text_hunks(old_bytes, new_bytes))
+    if regular && !is_binary(old_bytes) && !is_binary(new_bytes) {
+        return Ok(FileChange {
+            old,
+            new,
+            body: Body::Text(text_hunks(old_bytes, new_bytes)),
+            decoded: None,
+        });
+    }
+    // Opaque for the id; read as text anyway when the new content allows it, so that output
+    // saved with a NUL, as UTF-16 or over a symlink is still seen line by line.
+    let decoded = new_blob.as_ref().and_then(|_| {
+        let (new_text, encoding) = text::decode(new_bytes)?;
+        let old_text = old_blob
+            .as_ref()
+            .and_then(|_| text::decode(old_bytes))
+            .map(|(t, _)| t)
+            .unwrap_or_default();
+        Some(Decoded {
+            encoding,
+            hunks: text_hunks(&old_text, &new_text),
+        })
+    });
+    Ok(FileChange {
+        old,
+        new,
+        body: Body::Opaque,
+        decoded,
+    })
+}
+
+/// The old and the new side's text.
+pub type TextPair = (Vec<u8>, Vec<u8>);
+
+/// The text both sides of a record were diffed as: the blobs themselves for a text body, the
+/// decoded text for an opaque one that reads as text; `None` when there is no text to show.
+pub fn readable_text(repo: &Repository, f: &FileChange) -> Result<Option<TextPair>, Error> {
+    let blob = |side: &Option<FileSide>| -> Result<Option<Vec<u8>>, Error> {
+        match side {
+            Some(s) if is_blob(s.mode) => repo
+                .find_blob(s.id)
+                .map(|b| Some(b.content().to_vec()))
+                .map_err(|source| Error::Blob {
+                    oid: s.id,
+                    path: String::from_utf8_lossy(&s.path).into_owned(),
+                    source,
+                }),
+            _ => Ok(None),
+        }
     };
-    Ok(FileChange { old, new, body })
+    match (&f.body, &f.decoded) {
+        (Body::Text(hunks), _) if hunks.is_empty() => Ok(None),
+        (Body::Text(_), _) => Ok(Some((
+            blob(&f.old)?.unwrap_or_default(),
+            blob(&f.new)?.unwrap_or_default(),
+        ))),
+        (Body::Opaque, Some(_)) => {
+            let read = |bytes: Option<Vec<u8>>| {
+                bytes
+                    .and_then(|b| text::decode(&b))
+                    .map(|(t, _)| t)
+                    .unwrap_or_default()
+            };
+            Ok(Some((read(blob(&f.old)?), read(blob(&f.new)?))))
+        }
+        (Body::Opaque, None) => Ok(None),
+    }
 }
 
 /// Myers with fixed settings; `similar` is pinned exactly in Cargo.toml because its output is part

@@ -49,10 +49,16 @@ pub fn render(change: &Change, notes: &Notes, color: bool) -> String {
             }
         };
         note(&mut out, 0);
-        match &f.body {
-            Body::Opaque => out.push_str("  (binary, symlink or submodule)\n"),
-            Body::Text(hunks) if hunks.is_empty() => out.push_str("  (content unchanged)\n"),
-            Body::Text(hunks) => {
+        if let Some(decoded) = &f.decoded {
+            out.push_str(&format!(
+                "  (git calls this binary; read as {} text)\n",
+                decoded.encoding.name()
+            ));
+        }
+        match (&f.body, f.text_hunks()) {
+            (Body::Opaque, []) => out.push_str("  (binary, symlink or submodule)\n"),
+            (Body::Text(_), []) => out.push_str("  (content unchanged)\n"),
+            (_, hunks) => {
                 for h in hunks {
                     let first_old = h.lines.iter().find_map(|l| l.old_line).unwrap_or(0);
                     let first_new = h.lines.iter().find_map(|l| l.new_line).unwrap_or(0);

@@ -7,11 +7,12 @@ use crate::provenance::{self, Range};
 use crate::store::Store;
 use crate::ui;
 
-/// Records the change of a commit (against its first parent) or of a range A..B as one generation
-/// of local-model output.
+/// Records the change of a commit (against its first parent), of a branch (everything on it
+/// since its merge-base with the default branch) or of a range A..B as one generation of
+/// local-model output; each commit's own added lines are recorded too.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A commit, or a range A..B
+    /// A commit, a branch (everything since its merge-base with the default branch), or A..B
     revision: String,
     /// The model that wrote it, for reports and the cost ledger
     #[arg(long)]
@@ -19,9 +20,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
-    let repo = crate::git::Repo::open()?;
-    let range = Range::parse(&repo, &args.revision)?;
-    let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
+    let (repo, settings) = super::open()?;
+    let range = Range::parse(&repo, &args.revision)?
+        .whole_branch(&repo, settings.default_branch.as_deref());
+    let mut store = Store::open_for(&repo)?;
     let adopted = provenance::adopt(&repo, &mut store, &range, args.model.as_deref())?;
     if !adopted.newly_recorded {
         ui::say(format!(

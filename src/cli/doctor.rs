@@ -53,11 +53,23 @@ pub fn run(_args: Args) -> Result<Status, CommandError> {
                 s.review_model,
                 s.sources.join(" < ")
             ));
+            for line in &s.overrides {
+                r.warn(format!(
+                    "local override: {line}; remove it (git config --unset-all hybrid.protected / hybrid.quarantine, or unset GIT_HYBRID_PROTECTED / GIT_HYBRID_QUARANTINE) unless it is meant"
+                ));
+            }
             if std::env::var_os("ANTHROPIC_API_KEY").is_none() {
                 r.warn("ANTHROPIC_API_KEY is not set: `git hybrid review` cannot run");
             }
         }
-        Err(e) => r.fail(format!("config: {}", e.message), "fix the setting it names"),
+        Err(e) => {
+            let fix = e
+                .hints
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "see the message above".to_string());
+            r.fail(format!("config: {}", e.message), fix)
+        }
     }
     if r.problems == 0 {
         ui::say("everything the gate needs is in place");

@@ -41,7 +41,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             Err(e) => return Err(e.into()),
         },
     };
-    let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
+    let mut store = Store::open_for(&repo)?;
     let branch = args.branch.trim_start_matches("refs/heads/").to_string();
     let bar = ui::spinner();
     let outcome = crate::fix::run(

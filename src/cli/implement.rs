@@ -200,7 +200,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     } else {
         args.engine.backend()?
     };
-    let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
+    let mut store = Store::open_for(&repo)?;
     let bar = ui::spinner();
     let result = implement::implement(
         &repo,
@@ -272,7 +272,7 @@ fn via_daemon(
         context_tokens: args.engine.context_tokens,
         options: args.engine.options(),
     };
-    let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
+    let mut store = Store::open_for(repo)?;
     let job = store.enqueue_job(
         "implement",
         &serde_json::to_string(&payload).map_err(|e| CommandError::internal(e.to_string()))?,

@@ -39,6 +39,9 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         .hint("use `git hybrid install --manual` to add the gate to your hook setup yourself")
         .hint("or `git hybrid install --force` to write the shims there anyway"));
     }
+    // The store exists from the start, so `verify` in an installed repository that has no local
+    // output yet answers "allow" rather than "no store" (and a lost store is caught here too).
+    crate::store::Store::open_for(&repo)?;
     let actions = shim::install(&dir, args.force)?;
     for action in &actions {
         ui::say(describe(action));

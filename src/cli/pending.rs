@@ -19,7 +19,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
     let repo = crate::git::Repo::open()?;
-    let (pending, batches) = match Store::open_existing(&Store::path_for(repo.common_dir()))? {
+    let (pending, batches) = match Store::open_existing_for(&repo)? {
         Some(store) => (store.pending_generations()?, store.open_batches()?),
         None => (Vec::new(), Vec::new()),
     };

@@ -51,7 +51,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
-    let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
+    let mut store = Store::open_for(&repo)?;
     if args.collect {
         return collect(&mut store, args.wait);
     }

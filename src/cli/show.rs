@@ -23,7 +23,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
-    let store = Store::open_existing(&Store::path_for(repo.common_dir()))?;
+    let store = Store::open_existing_for(&repo)?;
     let range = if args.target.starts_with(crate::change::ID_PREFIX) {
         let store = store.as_ref().ok_or_else(|| {
             CommandError::user(format!("no review of {} is recorded here", args.target))

@@ -61,7 +61,7 @@ fn write(
         .ok_or_else(|| CommandError::user("spec needs a repository with a working tree"))?
         .to_path_buf();
     let model = model.unwrap_or_else(|| settings.review_model.clone());
-    let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
+    let mut store = Store::open_for(&repo)?;
     let bar = ui::spinner();
     let written = cloud::spec::write(&repo, &mut store, task, files, &model, &|m| {
         bar.set_message(m.to_string())

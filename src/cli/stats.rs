@@ -30,7 +30,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         None => 0,
     };
     let (repo, settings) = super::open()?;
-    let rows = match Store::open_existing(&Store::path_for(repo.common_dir()))? {
+    let rows = match Store::open_existing_for(&repo)? {
         Some(store) => store.usage_since(since)?,
         None => Vec::new(),
     };

@@ -21,11 +21,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
-    let repo = crate::git::Repo::open()?;
+    let (repo, settings) = super::open()?;
     let range = Range::parse(&repo, &args.range)?;
     let path = Store::path_for(repo.common_dir());
     // Without a store nothing can say what is local output: fail closed rather than pass.
-    let Some(store) = Store::open_existing(&path)? else {
+    let Some(store) = Store::open_existing_for(&repo)? else {
         return Err(CommandError::user(format!(
             "no git-hybrid store at {}: this clone has no provenance records, so {} cannot be verified",
             path.display(),
@@ -36,7 +36,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     let old = range.base.map(|b| repo.tree_of(b)).transpose()?;
     let new = repo.tree_of(range.tip)?;
     let change = Change::between_trees(&repo.git, old.as_ref(), Some(&new))?;
-    let evaluation = gate::evaluate(&store, &change)?;
+    let evaluation = gate::evaluate_in(&repo, &store, settings.default_branch.as_deref(), &change)?;
     if args.json {
         println!("{}", gate::verify_json(&args.range, &evaluation));
     } else if evaluation.outcome.allowed() {

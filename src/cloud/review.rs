@@ -20,7 +20,7 @@ use super::cost::{self, Prices};
 use super::verdict::{self, Decision, NotAVerdict, Verdict};
 use super::{ledger, redact};
 use crate::change::{Body, Change, FileChange};
-use crate::store::{self, FindingRow, Store, VerdictRecord};
+use crate::store::{self, FindingRow, SentLines, Store, VerdictRecord};
 
 pub const DEFAULT_MODEL: &str = "claude-opus-5-5";
 /// Tokens of diff per part by default: large enough for most changes in one request, small
@@ -145,78 +145,91 @@ pub(crate) fn load_ignore(worktree: Option<&Path>) -> Result<Option<Gitignore>, 
         .map_err(|e| Error::Ignore(e.to_string()))
 }
 
-fn blob_text(repo: &Repository, id: Oid, path: &str) -> Result<Vec<u8>, Error> {
-    repo.find_blob(id)
-        .map(|b| b.content().to_vec())
-        .map_err(|source| Error::Git {
-            what: format!("{path} ({id})"),
-            source,
-        })
+/// A path as the reviewer reads it: quoted with escapes when it holds control characters, so a
+/// crafted file name can never pass for diff lines.
+fn shown_path(path: &[u8]) -> String {
+    let text = String::from_utf8_lossy(path);
+    if text.chars().any(char::is_control) {
+        format!("{text:?}")
+    } else {
+        text.into_owned()
+    }
 }
 
 /// A file's diff as the reviewer reads it: unified, with line numbers and wider context.
 fn render_file(repo: &Repository, f: &FileChange) -> Result<String, Error> {
-    let path = f.display_path();
-    let old_path = f
-        .old
-        .as_ref()
-        .map(|s| String::from_utf8_lossy(&s.path).into_owned());
-    let mut out = format!(
-        "--- {}\n+++ {}\n",
-        old_path
-            .as_deref()
-            .map_or("/dev/null".into(), |p| format!("a/{p}")),
-        f.new
-            .as_ref()
-            .map_or("/dev/null".into(), |_| format!("b/{path}"))
-    );
-    match &f.body {
-        Body::Opaque => {
-            out.push_str("(binary file, symlink or submodule: content not shown)\n");
+    let side = |s: &Option<crate::change::FileSide>, prefix: &str| {
+        s.as_ref().map_or("/dev/null".into(), |s| {
+            format!("{prefix}{}", shown_path(&s.path))
+        })
+    };
+    let mut out = format!("--- {}\n+++ {}\n", side(&f.old, "a/"), side(&f.new, "b/"));
+    let texts = crate::change::readable_text(repo, f).map_err(|e| Error::Git {
+        what: f.display_path(),
+        source: match e {
+            crate::change::Error::Blob { source, .. } | crate::change::Error::Diff(source) => {
+                source
+            }
+        },
+    })?;
+    if let Some(decoded) = &f.decoded {
+        out.push_str(&format!(
+            "(stored in a form git calls binary; shown as its {} text)\n",
+            decoded.encoding.name()
+        ));
+    }
+    let Some((old, new)) = texts else {
+        out.push_str(match f.body {
+            Body::Opaque => "(binary file, symlink or submodule: content not shown)\n",
+            Body::Text(_) => "(renamed or mode changed; content unchanged)\n",
+        });
+        if let Some(new) = f.new.as_ref().filter(|s| s.mode == 0o160000) {
+            out.push_str(&format!("(submodule pinned at commit {})\n", new.id));
         }
-        Body::Text(hunks) if hunks.is_empty() => {
-            out.push_str("(renamed or mode changed; content unchanged)\n");
-        }
-        Body::Text(_) => {
-            let old = match &f.old {
-                Some(s) => blob_text(repo, s.id, &path)?,
-                None => Vec::new(),
-            };
-            let new = match &f.new {
-                Some(s) => blob_text(repo, s.id, &path)?,
-                None => Vec::new(),
-            };
-            let diff = TextDiff::configure()
-                .algorithm(Algorithm::Myers)
-                .diff_lines(old.as_slice(), new.as_slice());
-            for group in diff.grouped_ops(PROMPT_CONTEXT) {
-                let (first, last) = (&group[0], &group[group.len() - 1]);
-                let old_range = first.old_range().start..last.old_range().end;
-                let new_range = first.new_range().start..last.new_range().end;
-                out.push_str(&format!(
-                    "@@ -{},{} +{},{} @@\n",
-                    old_range.start + 1,
-                    old_range.len(),
-                    new_range.start + 1,
-                    new_range.len()
-                ));
-                for op in &group {
-                    for change in diff.iter_changes(op) {
-                        let sign = match change.tag() {
-                            ChangeTag::Equal => ' ',
-                            ChangeTag::Delete => '-',
-                            ChangeTag::Insert => '+',
-                        };
-                        let line = String::from_utf8_lossy(change.value());
-                        out.push(sign);
-                        out.push_str(line.trim_end_matches(['\n', '\r']));
-                        out.push('\n');
-                    }
-                }
+        return Ok(out);
+    };
+    let diff = TextDiff::configure()
+        .algorithm(Algorithm::Myers)
+        .diff_lines(old.as_slice(), new.as_slice());
+    for group in diff.grouped_ops(PROMPT_CONTEXT) {
+        let (first, last) = (&group[0], &group[group.len() - 1]);
+        let old_range = first.old_range().start..last.old_range().end;
+        let new_range = first.new_range().start..last.new_range().end;
+        out.push_str(&format!(
+            "@@ -{},{} +{},{} @@\n",
+            old_range.start + 1,
+            old_range.len(),
+            new_range.start + 1,
+            new_range.len()
+        ));
+        for op in &group {
+            for change in diff.iter_changes(op) {
+                let sign = match change.tag() {
+                    ChangeTag::Equal => ' ',
+                    ChangeTag::Delete => '-',
+                    ChangeTag::Insert => '+',
+                };
+                let line = String::from_utf8_lossy(change.value());
+                out.push(sign);
+                out.push_str(line.trim_end_matches(['\n', '\r']));
+                out.push('\n');
             }
         }
     }
     Ok(out)
+}
+
+/// The added lines of one rendered, redacted file exactly as they will be sent: every `+` line
+/// after the two header lines. A line a redaction changed is noted as changed (its fingerprint no
+/// longer matches the original); lines a redaction swallowed are not there at all.
+fn sent_lines(rendered: &str) -> SentLines {
+    let mut sent = SentLines::default();
+    for line in rendered.lines().skip(2) {
+        if let Some(text) = line.strip_prefix('+') {
+            sent.note_sent_line(text);
+        }
+    }
+    sent
 }
 
 /// Splits sections into parts of at most `budget` tokens: by file, a large file by hunk, and a
@@ -384,8 +397,14 @@ pub struct Plan {
     pub withheld: Vec<String>,
     pub local_findings: Vec<FindingRow>,
     pub redactions: usize,
-    /// Fingerprints of the added lines in the files that are sent (an approval approves these).
-    reviewed_fingerprints: Vec<crate::change::Fingerprint>,
+    /// The added lines exactly as the requests carry them: what an approval approves. (A plan
+    /// stored by an older version has none, and so approves nothing.)
+    #[serde(default)]
+    pub sent: SentLines,
+    /// Whether the requests carry the whole change unaltered: nothing withheld, nothing redacted
+    /// in the diff, every file's content shown. Only then may the change id be approved.
+    #[serde(default)]
+    pub complete: bool,
 }
 
 /// Everything decided before anything is sent: what goes in which part, what is withheld, what
@@ -408,8 +427,8 @@ pub fn prepare(
     let mut local_findings = Vec::new();
     let mut sections = Vec::new();
     let mut redactions = 0;
-    let mut reviewed_fingerprints = Vec::new();
-    let fingerprints = change.fingerprints();
+    let mut sent = SentLines::default();
+    let mut everything_shown = true;
     for f in &change.files {
         let path = f.display_path();
         let ignored = ignore
@@ -419,37 +438,34 @@ pub fn prepare(
             withheld.push(path);
             continue;
         }
-        reviewed_fingerprints.extend(
-            fingerprints
-                .iter()
-                .filter(|(_, p, _)| *p == f.path())
-                .map(|(fp, _, _)| *fp),
-        );
-        if let Body::Text(hunks) = &f.body {
-            for line in hunks.iter().flat_map(|h| &h.lines) {
-                if line.tag != crate::change::Tag::Added {
-                    continue;
-                }
-                for hidden in redact::hidden_characters(&String::from_utf8_lossy(&line.bytes)) {
-                    local_findings.push(FindingRow {
-                        source: "local",
-                        path: path.clone(),
-                        line: line.new_line.unwrap_or(0),
-                        severity: "critical".into(),
-                        category: "security".into(),
-                        message: format!(
-                            "{} U+{:04X} at column {}: the code reads differently from how it runs",
-                            hidden.what, hidden.codepoint as u32, hidden.column
-                        ),
-                        suggestion: "remove the character, or write it as an escape".into(),
-                    });
-                }
+        // Binary content cannot be shown, so nothing may approve it as a whole.
+        everything_shown &= f.added_opaque_blob().is_none() || f.decoded.is_some();
+        for line in f.text_hunks().iter().flat_map(|h| &h.lines) {
+            if line.tag != crate::change::Tag::Added {
+                continue;
+            }
+            for hidden in redact::hidden_characters(&String::from_utf8_lossy(&line.bytes)) {
+                local_findings.push(FindingRow {
+                    source: "local",
+                    path: path.clone(),
+                    line: line.new_line.unwrap_or(0),
+                    severity: "critical".into(),
+                    category: "security".into(),
+                    message: format!(
+                        "{} U+{:04X} at column {}: the code reads differently from how it runs",
+                        hidden.what, hidden.codepoint as u32, hidden.column
+                    ),
+                    suggestion: "remove the character, or write it as an escape".into(),
+                });
             }
         }
         let (text, fired) = redact::redact(&render_file(repo, f)?);
         redactions += fired.len();
+        everything_shown &= fired.is_empty();
+        sent.extend(sent_lines(&text));
         sections.push(Section { path, text });
     }
+    let complete = everything_shown && withheld.is_empty();
 
     let mut spec_blocks = Vec::new();
     if let Some((path, text)) = &options.spec {
@@ -530,7 +546,8 @@ pub fn prepare(
             withheld,
             local_findings,
             redactions,
-            reviewed_fingerprints,
+            sent,
+            complete,
         },
         parts: prepared,
     })
@@ -625,7 +642,8 @@ pub fn conclude(
         withheld,
         local_findings,
         redactions,
-        reviewed_fingerprints,
+        sent,
+        complete,
         ..
     } = plan;
     let total = parts.len();
@@ -670,17 +688,13 @@ pub fn conclude(
                 .filter(|ids| !ids.is_empty()),
                 raw_response: Some(serde_json::Value::Array(raw).to_string()),
                 summary: summaries.join("\n"),
-                complete: withheld.is_empty(),
+                complete,
                 base_commit,
                 tip_commit,
                 target,
                 parts: total as u32,
                 findings,
-                approved: if approved {
-                    reviewed_fingerprints
-                } else {
-                    Vec::new()
-                },
+                seen: sent,
             })?,
         );
     }

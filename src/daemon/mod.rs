@@ -5,6 +5,12 @@
 //! pid file, locked while the daemon lives, keeps it to one per user. This module must never run
 //! a job twice: jobs are claimed in the store, and a resumed job first checks what its earlier
 //! attempt left behind.
+//!
+//! It serves its own user only: its folder is 0700 and its socket 0600 whatever the umask, it
+//! checks each peer's uid (`SO_PEERCRED`), and it refuses worktrees, stores, specs and model files
+//! another user owns, specs that resolve outside their repository, and models that are not in
+//! the user's registry — a job names files, and the daemon must never read someone else's
+//! crafted GGUF or a symlink into the user's own files on their behalf.
 
 pub mod client;
 pub mod protocol;
@@ -67,6 +73,52 @@ pub fn remember_worktree(top: &std::path::Path) -> std::io::Result<()> {
     writeln!(file, "{line}")
 }
 
+/// The effective uid this process runs as.
+pub fn my_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Creates `dir` (and its parents) so that only this user may enter it: 0700 whatever the umask.
+/// A folder that exists already must be this user's; its mode is narrowed to 0700.
+pub fn private_dir(dir: &std::path::Path) -> Result<(), Error> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    let io = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io)?;
+    let meta = std::fs::symlink_metadata(dir).map_err(io)?;
+    if !meta.is_dir() || meta.uid() != my_uid() {
+        return Err(Error::Foreign {
+            path: dir.to_path_buf(),
+            what: "the daemon's folder",
+        });
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)
+}
+
+/// Refuses a path this user does not own (the path itself, not a symlink's target: callers
+/// resolve first when they mean the target).
+pub fn owned_by_me(path: &std::path::Path, what: &'static str) -> Result<(), Error> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.uid() != my_uid() {
+        return Err(Error::Foreign {
+            path: path.to_path_buf(),
+            what,
+        });
+    }
+    Ok(())
+}
+
 /// Whether a process is alive (Linux: it has a /proc entry and is not a zombie — a daemon
 /// killed with SIGKILL stays a zombie until something reaps it, and must count as gone).
 pub fn alive(pid: i64) -> bool {
@@ -93,6 +145,14 @@ pub enum Error {
     Protocol { ours: u32, theirs: u32 },
     #[error("another daemon holds {0}")]
     AlreadyRunning(PathBuf),
+    #[error("{what} {path} belongs to another user: the daemon works only for its own user")]
+    Foreign { path: PathBuf, what: &'static str },
+    #[error("{what} {path} resolves outside {within}")]
+    Outside {
+        path: PathBuf,
+        what: &'static str,
+        within: &'static str,
+    },
     #[error("daemon I/O on {path}: {source}")]
     Io {
         path: PathBuf,

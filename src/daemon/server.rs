@@ -46,7 +46,7 @@ pub fn run() -> Result<(), Error> {
         let path = path.to_path_buf();
         move |source| Error::Io { path, source }
     };
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    super::private_dir(&dir)?;
     // The pid file stays locked for the daemon's whole life: a second daemon cannot start.
     let pid_file = pid_path();
     let mut lock = File::options()
@@ -85,6 +85,16 @@ async fn serve(socket: &Path, state: Arc<State>) -> Result<(), Error> {
         path: socket.to_path_buf(),
         source,
     })?;
+    // The folder (0700) already keeps others out; the socket is narrowed too, whatever the umask.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600)).map_err(
+            |source| Error::Io {
+                path: socket.to_path_buf(),
+                source,
+            },
+        )?;
+    }
     tracing::info!(socket = %socket.display(), pid = std::process::id(), "daemon listening");
     // Jobs a killed daemon left behind, in every repository that ever sent one.
     {
@@ -143,7 +153,20 @@ async fn connection(
     state: Arc<State>,
     stop: mpsc::Sender<()>,
 ) -> std::io::Result<()> {
+    // Only this user's processes may talk to it, whatever the file modes say.
+    let peer = stream.peer_cred()?.uid();
     let (read, mut write) = stream.into_split();
+    if peer != super::my_uid() {
+        tracing::warn!(peer, "refused a connection from another user");
+        send(
+            &mut write,
+            &Reply::Refused {
+                message: format!("this daemon serves uid {} only", super::my_uid()),
+            },
+        )
+        .await?;
+        return Ok(());
+    }
     let mut lines = BufReader::new(read).lines();
     let mut greeted = false;
     while let Some(line) = lines.next_line().await? {
@@ -235,6 +258,26 @@ async fn connection(
     Ok(())
 }
 
+/// A job's spec: resolved (symlinks followed) inside the worktree, and this user's own file.
+fn inside(top: &Path, relative: &str) -> Result<PathBuf, Error> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    let top = top.canonicalize().map_err(io(top))?;
+    let joined = top.join(relative);
+    let resolved = joined.canonicalize().map_err(io(&joined))?;
+    if !resolved.starts_with(&top) {
+        return Err(Error::Outside {
+            path: joined,
+            what: "the spec",
+            within: "its repository",
+        });
+    }
+    super::owned_by_me(&resolved, "the spec")?;
+    Ok(resolved)
+}
+
 /// Runs (or resumes) one job to its end and records the outcome in the job's store.
 fn run_job(
     state: &State,
@@ -242,8 +285,14 @@ fn run_job(
     job_id: i64,
     progress: &mut dyn FnMut(&str),
 ) -> Result<serde_json::Value, String> {
+    super::owned_by_me(worktree, "the worktree").map_err(|e| e.to_string())?;
     let repo = Repo::at(worktree).map_err(|e| e.to_string())?;
-    let mut store = Store::open(&Store::path_for(repo.common_dir())).map_err(|e| e.to_string())?;
+    super::owned_by_me(repo.common_dir(), "the repository").map_err(|e| e.to_string())?;
+    let store_path = Store::path_for(repo.common_dir());
+    if store_path.exists() {
+        super::owned_by_me(&store_path, "the store").map_err(|e| e.to_string())?;
+    }
+    let mut store = Store::open_for(&repo).map_err(|e| e.to_string())?;
     let me = i64::from(std::process::id());
     if !store
         .claim_job(job_id, me, alive)
@@ -308,9 +357,11 @@ fn execute(
         .worktree()
         .ok_or("the repository has no working tree")?
         .to_path_buf();
-    let spec = Spec::read(&top, &top.join(&payload.spec)).map_err(|e| e.to_string())?;
+    let spec_path = inside(&top, &payload.spec).map_err(|e| e.to_string())?;
+    let spec = Spec::read(&top, &spec_path).map_err(|e| e.to_string())?;
     let settings = Settings::load(repo).map_err(|e| e.to_string())?;
-    let path = Registry::resolve(payload.model.as_deref()).map_err(|e| e.to_string())?;
+    let path = Registry::resolve_registered(payload.model.as_deref()).map_err(|e| e.to_string())?;
+    super::owned_by_me(&path, "the model file").map_err(|e| e.to_string())?;
     let job_started = Instant::now();
     let mut slot = state
         .model
@@ -371,7 +422,7 @@ fn resume_all(state: &State) {
         let Ok(repo) = Repo::at(Path::new(&worktree)) else {
             continue;
         };
-        let Ok(Some(store)) = Store::open_existing(&Store::path_for(repo.common_dir())) else {
+        let Ok(Some(store)) = Store::open_existing_for(&repo) else {
             continue;
         };
         let Ok(jobs) = store.unfinished_jobs(alive) else {

@@ -4,9 +4,9 @@
 //!
 //! Findings are routed like tasks: security findings and those that read as Claude's kind of
 //! work (novel logic, multi-file refactoring…) go to Claude, the rest to the local model. When
-//! the interdiff review approves, the whole branch is approved: the earlier review saw all of it
-//! and asked for exactly these changes, and the new review saw that they were made and nothing
-//! else slipped in. This module never approves anything a review did not answer `approve` to,
+//! the interdiff review approves, the lines the earlier review's requests carried and the lines
+//! the re-review's requests carried are approved — nothing else: a commit that reached the branch
+//! between the two reviews, or a file the earlier review withheld, stays unapproved. This module never approves anything a review did not answer `approve` to,
 //! and it stops after a bounded number of rounds.
 
 use crate::cloud::review::{self, Options};
@@ -207,9 +207,17 @@ pub fn run(
             )?;
             fixed_commit = fixed.commit;
         }
-        // The interdiff, reviewed with the previous findings as its context.
+        // The interdiff, reviewed with the previous findings as its context. It starts where the
+        // earlier review ended, so commits that reached the branch since are in it too; when
+        // that commit is no longer in the branch's history, from where the fix started.
+        let reviewed_tip = last
+            .tip_commit
+            .as_deref()
+            .and_then(|c| git2::Oid::from_str(c).ok())
+            .filter(|c| *c == tip || repo.git.graph_descendant_of(tip, *c).unwrap_or(false));
+        let base = reviewed_tip.unwrap_or(tip);
         let interdiff = Range {
-            base: Some(tip),
+            base: Some(base),
             tip: fixed_commit,
             branch: None,
             display: branch.to_string(),
@@ -222,14 +230,20 @@ pub fn run(
             spec: Some(rereview_context(branch, &findings)),
             tip_tree: Some(repo.tree_of(fixed_commit)?.id()),
             target: branch.to_string(),
-            base_commit: Some(tip.to_string()),
+            base_commit: Some(base.to_string()),
             tip_commit: Some(fixed_commit.to_string()),
             worktree: repo.worktree(),
         };
         let prepared = review::prepare(&repo.git, &change, &options)?;
         let outcome = review::send(store, prepared, progress)?;
-        if outcome.approved {
-            // The whole branch, as it now stands, is approved (see the module's note).
+        if outcome.approved
+            && let Some(rereview) = outcome.verdict_id
+        {
+            // What this approval covers: the lines the earlier review's requests carried plus
+            // the lines the re-review's requests carried — never the branch as it now stands,
+            // so a commit that slipped onto the branch between the reviews stays unapproved.
+            let mut seen = store.seen_lines_of(last.id)?;
+            seen.extend(store.seen_lines_of(rereview)?);
             let whole = Range::against_default(repo, branch, settings.default_branch.as_deref())?;
             let change = whole.change(repo)?;
             store.record_verdict(&VerdictRecord {
@@ -239,20 +253,17 @@ pub fn run(
                 request_id: None,
                 raw_response: None,
                 summary: format!(
-                    "approved: the fix of verdict #{} was reviewed as an interdiff and approved",
+                    "approved: the fix of verdict #{} was reviewed as an interdiff (verdict #{rereview}) and approved",
                     last.id
                 ),
-                complete: outcome.withheld.is_empty(),
+                // The whole change was never in one request: lines only, never the change id.
+                complete: false,
                 base_commit: whole.base.map(|b| b.to_string()),
                 tip_commit: Some(whole.tip.to_string()),
                 target: branch.to_string(),
                 parts: 1,
                 findings: Vec::new(),
-                approved: change
-                    .fingerprints()
-                    .into_iter()
-                    .map(|(fp, _, _)| fp)
-                    .collect(),
+                seen,
             })?;
         }
         done.push(Round {

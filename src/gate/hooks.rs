@@ -5,10 +5,17 @@
 //! starts from its merge-base with the default branch. pre-push: the remote's tree (or that
 //! merge-base) → the pushed tree. Unprotected refs, quarantine refs, deletions and a detached HEAD
 //! are waved through before anything is read.
+//!
+//! Paths git takes around the transaction are candidates too: a protected name that would become
+//! a symbolic ref must point at a protected ref; a replace ref (`refs/replace/<id>`) swaps the
+//! content every protected ref that reaches `<id>` shows, so the swap is checked as a change; and
+//! a branch rename writes its new name outside any transaction, so the deletion of the old name
+//! (which git does run the hook for) is where the rename is read from git's command line and
+//! checked as an update of the new name — or blocked when it cannot be read.
 
 use git2::Oid;
 
-use super::{Evaluation, Outcome, evaluate, render_block};
+use super::{Evaluation, Outcome, evaluate_in, render_block};
 use crate::change::{self, Change};
 use crate::config::{POLICY_FILE, Settings};
 use crate::git::{self, Repo};
@@ -22,6 +29,8 @@ pub enum Error {
     Store(#[from] store::Error),
     #[error(transparent)]
     Change(#[from] change::Error),
+    #[error(transparent)]
+    Evaluate(#[from] super::EvaluateError),
     #[error("malformed hook input line {line:?}: {why}")]
     Input { line: String, why: &'static str },
 }
@@ -44,15 +53,27 @@ impl HookOutcome {
 }
 
 /// One line of reference-transaction or pre-push input, reduced to what the gate needs.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RefUpdate {
     pub refname: String,
     pub old: Option<Oid>,
     pub new: Option<Oid>,
+    /// `ref:<target>` as the old value: the ref was a symbolic ref to `target`.
+    pub old_target: Option<String>,
+    /// `ref:<target>` as the new value: the ref becomes a symbolic ref to `target`.
+    pub new_target: Option<String>,
 }
 
-/// Parses `<old> <new> <ref>` lines. Symbolic-ref updates (`ref:<target>` values) carry no
-/// content and are skipped; a zero id is `None` (creation or deletion).
+impl RefUpdate {
+    /// Neither a new id nor a new target: the ref goes away (or git writes its new value
+    /// elsewhere, as a rename does).
+    fn is_deletion(&self) -> bool {
+        self.new.is_none() && self.new_target.is_none()
+    }
+}
+
+/// Parses `<old> <new> <ref>` lines. A zero id is `None` (creation or deletion); a symbolic-ref
+/// value (`ref:<target>`) is kept as the target.
 pub fn parse_ref_updates(input: &str) -> Result<Vec<RefUpdate>, Error> {
     let mut out = Vec::new();
     for line in input.lines().filter(|l| !l.trim().is_empty()) {
@@ -64,13 +85,19 @@ pub fn parse_ref_updates(input: &str) -> Result<Vec<RefUpdate>, Error> {
                 why: "expected '<old> <new> <ref>'",
             });
         };
-        if old.starts_with("ref:") || new.starts_with("ref:") {
-            continue;
-        }
+        let value = |v: &str| -> Result<(Option<Oid>, Option<String>), Error> {
+            match v.strip_prefix("ref:") {
+                Some(target) => Ok((None, Some(target.to_string()))),
+                None => Ok((parse_oid(v, line)?, None)),
+            }
+        };
+        let ((old, old_target), (new, new_target)) = (value(old)?, value(new)?);
         out.push(RefUpdate {
             refname: refname.to_string(),
-            old: parse_oid(old, line)?,
-            new: parse_oid(new, line)?,
+            old,
+            new,
+            old_target,
+            new_target,
         });
     }
     Ok(out)
@@ -88,6 +115,8 @@ fn parse_oid(hex: &str, line: &str) -> Result<Option<Oid>, Error> {
 /// when some local output was ever recorded, because most commits in most repositories are
 /// human and must cost next to nothing.
 fn judge(
+    repo: &Repo,
+    settings: &Settings,
     store: &mut Store,
     compute: impl FnOnce() -> Result<Change, Error>,
 ) -> Result<Option<Evaluation>, Error> {
@@ -95,7 +124,12 @@ fn judge(
         return Ok(None);
     }
     let change = compute()?;
-    Ok(Some(evaluate(store, &change)?))
+    Ok(Some(evaluate_in(
+        repo,
+        store,
+        settings.default_branch.as_deref(),
+        &change,
+    )?))
 }
 
 /// What the event log keeps of one decision.
@@ -152,7 +186,7 @@ fn log(
 }
 
 fn open_store(repo: &Repo) -> Result<Store, Error> {
-    Ok(Store::open(&Store::path_for(repo.common_dir()))?)
+    Ok(Store::open_for(repo)?)
 }
 
 /// pre-commit and pre-merge-commit: HEAD's tree → the index being committed.
@@ -166,7 +200,7 @@ pub fn pre_commit(repo: &Repo, settings: &Settings, hook: &str) -> Result<HookOu
     }
     let started = std::time::Instant::now();
     let mut store = open_store(repo)?;
-    let evaluation = judge(&mut store, || {
+    let evaluation = judge(repo, settings, &mut store, || {
         let head = repo.head_tree()?;
         let staged = repo.staged_tree();
         let shortcut = staged.is_some();
@@ -208,6 +242,24 @@ fn outcome(refname: &str, evaluation: Option<Evaluation>, fallback_fix: String) 
     }
 }
 
+/// The namespace replace refs live in (`GIT_REPLACE_REF_BASE`, as git reads it).
+fn replace_base() -> String {
+    std::env::var("GIT_REPLACE_REF_BASE")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .map(|b| if b.ends_with('/') { b } else { format!("{b}/") })
+        .unwrap_or_else(|| "refs/replace/".to_string())
+}
+
+/// One update the rule has to judge: the ref it is reported under, and the two sides.
+struct Candidate {
+    refname: String,
+    old: Option<Oid>,
+    new: Oid,
+    /// How to build the change when it is not "old commit's tree → new commit's tree".
+    replace: bool,
+}
+
 /// Evaluates updates of protected refs; shared by reference-transaction and pre-push (where the
 /// ref is the remote's).
 fn ref_updates(
@@ -216,72 +268,236 @@ fn ref_updates(
     hook: &str,
     updates: &[RefUpdate],
 ) -> Result<HookOutcome, Error> {
-    let relevant: Vec<&RefUpdate> = updates
-        .iter()
-        // A deletion brings nothing in, and an update to the same id (packing refs) moves nothing.
-        .filter(|u| u.new.is_some() && u.old != u.new && settings.is_protected(&u.refname))
-        .collect();
-    if relevant.is_empty() {
-        return Ok(HookOutcome::allow());
-    }
-    let mut store = open_store(repo)?;
+    let replace_base = replace_base();
     let mut result = HookOutcome::allow();
-    for update in relevant {
-        let Some(new) = update.new else { continue };
-        let old = update
-            .old
-            .filter(|o| repo.git.find_object(*o, None).is_ok())
-            .or_else(|| repo.base_for_new_ref(new, settings.default_branch.as_deref()));
-        let old_tree = old.map(|o| repo.tree_of(o)).transpose()?;
-        let new_tree = repo.tree_of(new)?;
-        if let Some(problem) = policy_problem(repo, old_tree.as_ref(), &new_tree)? {
-            let detail = format!("invalid {POLICY_FILE}: {problem}");
-            let decision = Decision {
-                allowed: false,
-                uncovered: 0,
-                detail,
-                change_id: None,
-            };
-            log(
-                &mut store,
-                hook,
-                &update.refname,
-                (old, Some(new)),
-                decision,
-            )?;
-            result.allowed = false;
-            result.messages.push(format!(
-                "blocked: {} would receive a {POLICY_FILE} the gate cannot use: {problem}",
-                update.refname
-            ));
-            result.messages.push(format!(
-                "  fix {POLICY_FILE} and commit again; nothing was changed"
-            ));
+    let mut candidates = Vec::new();
+    for u in updates {
+        if u.is_deletion() {
             continue;
         }
-        let evaluation = judge(&mut store, || {
-            Ok(Change::between_trees(
-                &repo.git,
-                old_tree.as_ref(),
-                Some(&new_tree),
-            )?)
-        })?;
-        log(
-            &mut store,
-            hook,
-            &update.refname,
-            (old, Some(new)),
-            evaluation.as_ref().into(),
-        )?;
-        let fix = match old {
-            Some(o) => format!("git hybrid review {}..{}", short(o), short(new)),
-            None => format!("git hybrid review {}", short(new)),
-        };
-        let one = outcome(&update.refname, evaluation, fix);
+        if let Some(target) = &u.new_target {
+            // A protected name must never read as something the rule has not passed.
+            if settings.is_protected(&u.refname) && !settings.is_protected(target) {
+                result.allowed = false;
+                result.messages.push(format!(
+                    "blocked: {} would become a symbolic ref to {target}, which the gate does not guard",
+                    u.refname
+                ));
+                result.messages.push(format!(
+                    "  point it at a protected ref, or bring the work in with `git merge {}` so it is checked",
+                    target.trim_start_matches("refs/heads/")
+                ));
+            }
+            continue;
+        }
+        let Some(new) = u.new else { continue };
+        if let Some(replaced) = u.refname.strip_prefix(&replace_base) {
+            let old = Oid::from_str(replaced).map_err(|_| Error::Input {
+                line: u.refname.clone(),
+                why: "a replace ref must be named by the object it replaces",
+            })?;
+            if old != new {
+                candidates.push(Candidate {
+                    refname: u.refname.clone(),
+                    old: Some(old),
+                    new,
+                    replace: true,
+                });
+            }
+            continue;
+        }
+        // An update to the same id (packing refs) moves nothing.
+        if u.old == Some(new) || !settings.is_protected(&u.refname) {
+            continue;
+        }
+        // A symbolic ref made a plain one: its content was whatever its target held.
+        let old = u.old.or_else(|| {
+            u.old_target
+                .as_deref()
+                .and_then(|t| repo.git.refname_to_id(t).ok())
+        });
+        candidates.push(Candidate {
+            refname: u.refname.clone(),
+            old,
+            new,
+            replace: false,
+        });
+    }
+    if hook == "reference-transaction"
+        && let Some(moved) = branch_move(repo, settings, updates, &mut result)
+    {
+        candidates.push(moved);
+    }
+    if candidates.is_empty() {
+        return Ok(result);
+    }
+    let mut store = open_store(repo)?;
+    for candidate in candidates {
+        let one = check_candidate(repo, settings, &mut store, hook, candidate)?;
         result.allowed &= one.allowed;
         result.messages.extend(one.messages);
     }
     Ok(result)
+}
+
+/// A `git branch -m/-M` writes the new name without a transaction, after deleting the old name
+/// in one: at that deletion, the rename is read from git's command line and becomes a candidate
+/// update of the new name. A rename that cannot be read blocks (fail closed).
+fn branch_move(
+    repo: &Repo,
+    settings: &Settings,
+    updates: &[RefUpdate],
+    result: &mut HookOutcome,
+) -> Option<Candidate> {
+    let deleted: Vec<&RefUpdate> = updates
+        .iter()
+        .filter(|u| u.is_deletion() && u.refname.starts_with("refs/heads/"))
+        .collect();
+    if deleted.is_empty() {
+        return None;
+    }
+    let command = git::parent_command_line();
+    let moved = command.as_deref().and_then(git::branch_move);
+    let Some(moved) = moved else {
+        if repo.rename_in_progress() {
+            result.allowed = false;
+            result.messages.push(format!(
+                "blocked: {} is being renamed, and the gate cannot tell to what",
+                deleted[0].refname
+            ));
+            result.messages.push(
+                "  run `git branch -f <new> <old>` then `git branch -D <old>` instead: both are checked"
+                    .to_string(),
+            );
+        }
+        return None;
+    };
+    let dest = format!("refs/heads/{}", moved.dest);
+    let source = match &moved.source {
+        Some(name) => format!("refs/heads/{name}"),
+        None => repo.head_ref()?,
+    };
+    // The deletion of the destination (`-M` over an existing branch) comes after the source's,
+    // which was checked already.
+    let source_update = deleted.iter().find(|u| u.refname == source)?;
+    if !settings.is_protected(&dest) {
+        return None;
+    }
+    let new = source_update
+        .old
+        .or_else(|| repo.git.refname_to_id(&source).ok())
+        .or_else(|| {
+            result.allowed = false;
+            result.messages.push(format!(
+                "blocked: cannot read what {source} holds, so its rename to {dest} cannot be checked"
+            ));
+            None
+        })?;
+    Some(Candidate {
+        old: repo.git.refname_to_id(&dest).ok(),
+        refname: dest,
+        new,
+        replace: false,
+    })
+}
+
+/// The rule for one candidate update, with its event logged.
+fn check_candidate(
+    repo: &Repo,
+    settings: &Settings,
+    store: &mut Store,
+    hook: &str,
+    candidate: Candidate,
+) -> Result<HookOutcome, Error> {
+    let Candidate {
+        refname,
+        old,
+        new,
+        replace,
+    } = candidate;
+    // Every decision is logged, then told.
+    let finish = |store: &mut Store,
+                  old: Option<Oid>,
+                  evaluation: Option<Evaluation>,
+                  fix: String|
+     -> Result<HookOutcome, Error> {
+        let decision = evaluation.as_ref().into();
+        log(store, hook, &refname, (old, Some(new)), decision)?;
+        Ok(outcome(&refname, evaluation, fix))
+    };
+    if replace {
+        let evaluation = judge(repo, settings, store, || replaced_change(repo, old, new))?;
+        let fix = format!("git replace -d {}", short_opt(old));
+        return finish(store, old, evaluation, fix);
+    }
+    let old = old
+        .filter(|o| repo.git.find_object(*o, None).is_ok())
+        .or_else(|| repo.base_for_new_ref(new, settings.default_branch.as_deref()));
+    let old_tree = old.map(|o| repo.tree_of(o)).transpose()?;
+    let new_tree = repo.tree_of(new)?;
+    if let Some(problem) = policy_problem(
+        repo,
+        settings.default_branch.as_deref(),
+        old_tree.as_ref(),
+        &new_tree,
+    )? {
+        let detail = format!("invalid {POLICY_FILE}: {problem}");
+        let decision = Decision {
+            allowed: false,
+            uncovered: 0,
+            detail,
+            change_id: None,
+        };
+        log(store, hook, &refname, (old, Some(new)), decision)?;
+        return Ok(HookOutcome {
+            allowed: false,
+            messages: vec![
+                format!(
+                    "blocked: {refname} would receive a {POLICY_FILE} the gate cannot use: {problem}"
+                ),
+                format!("  fix {POLICY_FILE} and commit again; nothing was changed"),
+            ],
+        });
+    }
+    let evaluation = judge(repo, settings, store, || {
+        Ok(Change::between_trees(
+            &repo.git,
+            old_tree.as_ref(),
+            Some(&new_tree),
+        )?)
+    })?;
+    let fix = match old {
+        Some(o) => format!("git hybrid review {}..{}", short(o), short(new)),
+        None => format!("git hybrid review {}", short(new)),
+    };
+    finish(store, old, evaluation, fix)
+}
+
+/// What a replace ref changes: the replaced object's content → the replacement's (trees for
+/// commits and trees, the blobs themselves for blobs). Anything else cannot be checked.
+fn replaced_change(repo: &Repo, old: Option<Oid>, new: Oid) -> Result<Change, Error> {
+    let kind = |oid: Oid| repo.git.find_object(oid, None).ok().and_then(|o| o.kind());
+    let old = old.ok_or(Error::Input {
+        line: new.to_string(),
+        why: "a replace ref without the object it replaces",
+    })?;
+    match (kind(old), kind(new)) {
+        (Some(git2::ObjectType::Blob), Some(git2::ObjectType::Blob)) => {
+            Ok(Change::between_blobs(&repo.git, old, new)?)
+        }
+        _ => {
+            let (old_tree, new_tree) = (repo.tree_of(old)?, repo.tree_of(new)?);
+            Ok(Change::between_trees(
+                &repo.git,
+                Some(&old_tree),
+                Some(&new_tree),
+            )?)
+        }
+    }
+}
+
+fn short_opt(oid: Option<Oid>) -> String {
+    oid.map(short).unwrap_or_default()
 }
 
 /// reference-transaction: only the `prepared` state can still stop an update.
@@ -314,14 +530,92 @@ pub fn pre_push(repo: &Repo, settings: &Settings, input: &str) -> Result<HookOut
             refname: remote_ref.to_string(),
             old: parse_oid(remote, line)?,
             new: parse_oid(local, line)?,
+            ..RefUpdate::default()
         });
     }
     ref_updates(repo, settings, "pre-push", &updates)
 }
 
+/// Whether this hook's update does nothing but repair the committed policy: its only change is to
+/// `.hybrid.toml`, and the new file is valid. Called only when the settings cannot be loaded
+/// because the policy on the default branch is broken (it got there past the hooks): every other
+/// update stays blocked, and this one must pass, or nothing could ever repair it.
+pub fn repairs_policy(repo: &Repo, hook: &str, input: &str) -> bool {
+    let default_ref = repo.default_branch_tip(None).map(|(name, _)| name);
+    let only_policy = |old: Option<&git2::Tree<'_>>, new: &git2::Tree<'_>| -> bool {
+        let Ok(change) = Change::between_trees(&repo.git, old, Some(new)) else {
+            return false;
+        };
+        let [file] = change.files.as_slice() else {
+            return false;
+        };
+        if file.path() != POLICY_FILE.as_bytes()
+            || file.old.as_ref().is_some_and(|o| o.path != file.path())
+        {
+            return false;
+        }
+        let Ok(Some(entry)) = new.get_path(std::path::Path::new(POLICY_FILE)).map(Some) else {
+            return false;
+        };
+        let Ok(blob) = repo.git.find_blob(entry.id()) else {
+            return false;
+        };
+        std::str::from_utf8(blob.content()).is_ok_and(|text| {
+            Settings::validate_policy(text, POLICY_FILE, default_ref.as_deref()).is_ok()
+        })
+    };
+    match hook {
+        "pre-commit" | "pre-merge-commit" => {
+            let Ok(head) = repo.head_tree() else {
+                return false;
+            };
+            let staged = match repo.staged_tree() {
+                Some(tree) => tree,
+                None => {
+                    let Ok(mut index) = repo.staged_index() else {
+                        return false;
+                    };
+                    let Ok(id) = index.write_tree_to(&repo.git) else {
+                        return false;
+                    };
+                    let Ok(tree) = repo.git.find_tree(id) else {
+                        return false;
+                    };
+                    tree
+                }
+            };
+            only_policy(head.as_ref(), &staged)
+        }
+        "reference-transaction" => {
+            let Ok(updates) = parse_ref_updates(input) else {
+                return false;
+            };
+            updates
+                .iter()
+                .filter(|u| {
+                    !u.is_deletion()
+                        && (u.refname.starts_with("refs/heads/")
+                            || u.refname.starts_with("refs/tags/"))
+                })
+                .all(|u| {
+                    let (Some(new), None) = (u.new, &u.new_target) else {
+                        return false;
+                    };
+                    let old = u.old.and_then(|o| repo.tree_of(o).ok());
+                    repo.tree_of(new).is_ok_and(|new| {
+                        old.as_ref().is_some_and(|old| old.id() == new.id())
+                            || only_policy(old.as_ref(), &new)
+                    })
+                })
+        }
+        _ => false,
+    }
+}
+
 /// When an update changes the committed policy file, what is wrong with the new one, if anything.
 fn policy_problem(
     repo: &Repo,
+    default_branch: Option<&str>,
     old: Option<&git2::Tree<'_>>,
     new: &git2::Tree<'_>,
 ) -> Result<Option<String>, Error> {
@@ -336,9 +630,14 @@ fn policy_problem(
     let Ok(text) = std::str::from_utf8(blob.content()) else {
         return Ok(Some("it is not UTF-8 text".into()));
     };
-    Ok(Settings::validate_policy(text, POLICY_FILE)
-        .err()
-        .map(|e| e.to_string()))
+    let default_ref = repo
+        .default_branch_tip(default_branch)
+        .map(|(name, _)| name);
+    Ok(
+        Settings::validate_policy(text, POLICY_FILE, default_ref.as_deref())
+            .err()
+            .map(|e| e.to_string()),
+    )
 }
 
 fn short(oid: Oid) -> String {
@@ -358,11 +657,19 @@ mod tests {
         let updates = parse_ref_updates(&input).unwrap();
         assert_eq!(
             updates,
-            vec![RefUpdate {
-                refname: "refs/heads/main".into(),
-                old: None,
-                new: Some(Oid::from_str(&a).unwrap()),
-            }]
+            vec![
+                RefUpdate {
+                    refname: "refs/heads/main".into(),
+                    new: Some(Oid::from_str(&a).unwrap()),
+                    ..RefUpdate::default()
+                },
+                RefUpdate {
+                    refname: "HEAD".into(),
+                    old_target: Some("refs/heads/x".into()),
+                    new_target: Some("refs/heads/y".into()),
+                    ..RefUpdate::default()
+                }
+            ]
         );
         assert!(parse_ref_updates("garbage").is_err());
         assert!(parse_ref_updates("xyz abc refs/heads/main").is_err());

@@ -5,13 +5,23 @@
 //! Everything else is blocked, listing the uncovered lines by generation with the command that
 //! fixes it. This module must fail closed: it returns errors rather than allowing, and the caller
 //! turns any error on a protected update into a block. It never writes anything but events.
+//!
+//! **What an approval covers:** exactly the lines whose text was in a request that a review
+//! answered `approve` to — not the branch as it stands later, not lines a redaction replaced or
+//! swallowed, not withheld files, not commits added after the review. The store's verdict writer
+//! is the only writer of approved lines and takes them from what was sent; this module only reads
+//! them. A change id is approved only when its whole change was sent unaltered.
+//!
+//! **What the check sees:** every path to a protected ref is a candidate (renames, symbolic refs,
+//! replace refs, pushes); content git calls binary is read as text when it can be; a submodule
+//! pin (gitlink) to a commit this repository holds is checked as that commit's change.
 
 mod hooks;
 mod report;
 
 pub use hooks::{
     Error as HookError, HookOutcome, RefUpdate, parse_ref_updates, pre_commit, pre_push,
-    reference_transaction,
+    reference_transaction, repairs_policy,
 };
 pub use report::{render_block, verify_json};
 
@@ -147,6 +157,104 @@ pub fn evaluate(store: &Store, change: &Change) -> store::Result<Evaluation> {
             uncovered,
         }
     }))
+}
+
+/// How deep pins inside pinned commits are followed.
+const MAX_PIN_DEPTH: usize = 3;
+
+/// The rule applied to a candidate change in its repository: `evaluate`, plus every submodule
+/// pin (gitlink) the change sets to a commit this repository holds, checked as that commit's
+/// change against its merge-base with the default branch. Pinning a commit is how its content
+/// reaches whoever checks the submodule out, so unreviewed output behind a pin blocks as if it
+/// were added directly.
+pub fn evaluate_in(
+    repo: &crate::git::Repo,
+    store: &Store,
+    default_branch: Option<&str>,
+    change: &Change,
+) -> Result<Evaluation, EvaluateError> {
+    let mut evaluation = evaluate(store, change)?;
+    let mut seen = HashSet::new();
+    let mut pending: Vec<(String, git2::Oid, usize)> =
+        pins(change).map(|(path, id)| (path, id, 1)).collect();
+    while let Some((path, id, depth)) = pending.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        // A pin to a commit this repository does not hold is another repository's business.
+        let Ok(commit) = repo.git.find_commit(id) else {
+            continue;
+        };
+        let base = repo.base_for_new_ref(commit.id(), default_branch);
+        let old = base.map(|b| repo.tree_of(b)).transpose()?;
+        let new = repo.tree_of(commit.id())?;
+        let pinned = Change::between_trees(&repo.git, old.as_ref(), Some(&new))?;
+        let inner = evaluate(store, &pinned)?;
+        let label = format!("{path} (submodule pin {})", &id.to_string()[..10]);
+        evaluation.outcome.absorb(inner.outcome, &label);
+        if depth < MAX_PIN_DEPTH {
+            pending.extend(pins(&pinned).map(|(p, i)| (format!("{label}/{p}"), i, depth + 1)));
+        }
+    }
+    Ok(evaluation)
+}
+
+/// The gitlinks a change sets or moves: (path, pinned commit).
+fn pins(change: &Change) -> impl Iterator<Item = (String, git2::Oid)> + '_ {
+    change.files.iter().filter_map(|f| {
+        let new = f.new.as_ref().filter(|n| n.mode == 0o160000)?;
+        let unchanged = f
+            .old
+            .as_ref()
+            .is_some_and(|o| o.id == new.id && o.mode == new.mode);
+        (!unchanged).then(|| (f.display_path(), new.id))
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvaluateError {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Git(#[from] crate::git::Error),
+    #[error(transparent)]
+    Change(#[from] crate::change::Error),
+}
+
+impl Outcome {
+    /// Folds in the outcome of content the candidate brings in another way (a pinned commit):
+    /// any uncovered line there blocks the candidate, reported under `label`.
+    fn absorb(&mut self, other: Outcome, label: &str) {
+        let (other_local, mut other_uncovered) = match other {
+            Outcome::NoLocalOutput | Outcome::ApprovedChange => return,
+            Outcome::Covered { local_lines } => (local_lines, Vec::new()),
+            Outcome::Blocked {
+                local_lines,
+                uncovered,
+            } => (local_lines, uncovered),
+        };
+        for u in &mut other_uncovered {
+            u.path = format!("{label}: {}", u.path);
+        }
+        let (local, mut uncovered) = match std::mem::replace(self, Outcome::NoLocalOutput) {
+            Outcome::NoLocalOutput | Outcome::ApprovedChange => (0, Vec::new()),
+            Outcome::Covered { local_lines } => (local_lines, Vec::new()),
+            Outcome::Blocked {
+                local_lines,
+                uncovered,
+            } => (local_lines, uncovered),
+        };
+        uncovered.append(&mut other_uncovered);
+        let local_lines = local + other_local;
+        *self = if uncovered.is_empty() {
+            Outcome::Covered { local_lines }
+        } else {
+            Outcome::Blocked {
+                local_lines,
+                uncovered,
+            }
+        };
+    }
 }
 
 /// Uncovered lines grouped by generation, then by file, in a stable order.

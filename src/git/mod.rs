@@ -3,7 +3,8 @@
 //! trees, and the default branch.
 //!
 //! This module owns every call into git2 outside the change computation. It never runs the `git`
-//! binary and never writes refs, the index or the working tree: the gate only reads.
+//! binary and never writes the index or the working tree: the gate only reads. The one ref it
+//! writes is the store's marker (`refs/hybrid/store`), outside every namespace the gate guards.
 
 mod cache_tree;
 
@@ -234,5 +235,147 @@ fn full_branch(name: &str) -> String {
         name.to_string()
     } else {
         format!("refs/heads/{name}")
+    }
+}
+
+/// A `git branch` rename or copy, as read from the command line of the git process that runs a
+/// hook.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BranchMove {
+    pub copy: bool,
+    /// The branch being renamed or copied; `None` means the current branch.
+    pub source: Option<String>,
+    pub dest: String,
+}
+
+/// The command line of the process that started this one (git, for a hook the shim `exec`s
+/// into), when the platform shows it.
+pub fn parent_command_line() -> Option<Vec<String>> {
+    let ppid = std::os::unix::process::parent_id();
+    let raw = std::fs::read(format!("/proc/{ppid}/cmdline")).ok()?;
+    Some(
+        raw.split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect(),
+    )
+}
+
+/// `git [global options] branch … (-m|-M|-c|-C|--move|--copy) [<old>] <new>` → what it moves.
+/// `None` for any other command line (other commands, aliases, nothing to read).
+pub fn branch_move(argv: &[String]) -> Option<BranchMove> {
+    let mut args = argv.iter().skip(1).map(String::as_str);
+    // Global options before the subcommand; these take a separate value.
+    loop {
+        match args.next()? {
+            "-C" | "-c" | "--git-dir" | "--work-tree" | "--namespace" | "--config-env"
+            | "--super-prefix" => {
+                args.next()?;
+            }
+            a if a.starts_with('-') => {}
+            "branch" => break,
+            _ => return None,
+        }
+    }
+    let (mut moving, mut copy) = (false, false);
+    let mut positional = Vec::new();
+    let mut rest = args.peekable();
+    while let Some(a) = rest.next() {
+        match a {
+            "--move" => moving = true,
+            "--copy" => (moving, copy) = (true, true),
+            "--" => positional.extend(rest.by_ref().map(str::to_string)),
+            "-u" => {
+                rest.next();
+            }
+            a if a.starts_with("--") => {}
+            a if a.starts_with('-') => {
+                for c in a.chars().skip(1) {
+                    match c {
+                        'm' | 'M' => moving = true,
+                        'c' | 'C' => (moving, copy) = (true, true),
+                        _ => {}
+                    }
+                }
+            }
+            a => positional.push(a.to_string()),
+        }
+    }
+    if !moving {
+        return None;
+    }
+    let mut positional = positional.into_iter();
+    match (positional.next(), positional.next()) {
+        (Some(dest), None) => Some(BranchMove {
+            copy,
+            source: None,
+            dest,
+        }),
+        (Some(source), Some(dest)) => Some(BranchMove {
+            copy,
+            source: Some(source),
+            dest,
+        }),
+        _ => None,
+    }
+}
+
+impl Repo {
+    pub fn has_ref(&self, name: &str) -> bool {
+        self.git.find_reference(name).is_ok()
+    }
+
+    /// Points `name` at a blob holding `text` (a marker; written with libgit2, so no hook runs).
+    /// The one place this module writes a ref.
+    pub fn write_marker_ref(&self, name: &str, text: &str) -> Result<()> {
+        let blob = self.git.blob(text.as_bytes())?;
+        if self.git.refname_to_id(name).ok() == Some(blob) {
+            return Ok(());
+        }
+        self.git
+            .reference(name, blob, true, "git-hybrid: local output recorded")?;
+        Ok(())
+    }
+
+    /// Whether git is in the middle of renaming a branch: it parks the branch's reflog here
+    /// while it deletes the old name and before it writes the new one (files backend).
+    pub fn rename_in_progress(&self) -> bool {
+        self.common_dir()
+            .join("logs/refs/.tmp-renamed-log")
+            .exists()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(line: &str) -> Vec<String> {
+        line.split(' ').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn reads_branch_moves() {
+        let m = |line| branch_move(&argv(line));
+        assert_eq!(
+            m("git branch -M hybrid/x main"),
+            Some(BranchMove {
+                copy: false,
+                source: Some("hybrid/x".into()),
+                dest: "main".into()
+            })
+        );
+        assert_eq!(
+            m("git -C /r -c a=b branch -f --copy x"),
+            Some(BranchMove {
+                copy: true,
+                source: None,
+                dest: "x".into()
+            })
+        );
+        assert_eq!(m("git branch -qm a b").map(|b| b.dest), Some("b".into()));
+        assert_eq!(m("git branch -D hybrid/x"), None);
+        assert_eq!(m("git checkout -b x"), None);
+        assert_eq!(m("git br -m a b"), None);
     }
 }

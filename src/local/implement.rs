@@ -484,6 +484,9 @@ pub fn implement(
             .to_string(),
         )),
     })?;
+    if backend.is_local() {
+        provenance::mark_records(repo)?;
+    }
     store.record_usage(&UsageRow {
         // Work added onto a reviewed branch is the fix loop's, and the ledger says so.
         phase: if onto.is_some() { "fix" } else { "implement" }.into(),

@@ -188,6 +188,27 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// Like `resolve`, but a path is accepted only when it is a registered model's: what the
+    /// daemon uses, since a job's model name comes from a repository's store, which someone else
+    /// may have written.
+    pub fn resolve_registered(wanted: Option<&str>) -> Result<PathBuf, Error> {
+        let registry = Registry::load()?;
+        let name = match wanted {
+            Some(w) => w.to_string(),
+            None => registry.default.clone().ok_or(Error::None)?,
+        };
+        let canonical = |p: &Path| p.canonicalize().ok();
+        let as_path = canonical(Path::new(&name));
+        registry
+            .models
+            .iter()
+            .find(|m| m.name == name || (as_path.is_some() && canonical(&m.path) == as_path))
+            .map(|m| m.path.clone())
+            .ok_or(Error::Unknown(name))
+    }
+}
+
 /// Where pulled models are kept: the user's cache, never the repository.
 pub fn cache_dir() -> PathBuf {
     std::env::var_os("XDG_CACHE_HOME")

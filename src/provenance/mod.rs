@@ -88,6 +88,38 @@ impl Range {
         })
     }
 
+    /// A branch name means everything on it since its merge-base with the default branch (what
+    /// another tool's session left there), not just its tip; other revisions are unchanged.
+    pub fn whole_branch(self, repo: &Repo, default_branch: Option<&str>) -> Range {
+        if self.branch.is_none() || self.display.contains("..") {
+            return self;
+        }
+        match repo.base_for_new_ref(self.tip, default_branch) {
+            // The default branch itself, or a branch it already contains: its tip commit.
+            Some(base) if base == self.tip => self,
+            base => Range { base, ..self },
+        }
+    }
+
+    /// The commits of the range, newest first, leaving out merges (what a merge brings in from
+    /// its other parents is someone else's work, and the range's own change still holds it).
+    pub fn commits(&self, repo: &Repo) -> Result<Vec<Oid>, Error> {
+        let mut walk = repo.git.revwalk().map_err(git::Error::from)?;
+        walk.push(self.tip).map_err(git::Error::from)?;
+        if let Some(base) = self.base {
+            walk.hide(base).map_err(git::Error::from)?;
+        }
+        let mut out = Vec::new();
+        for oid in walk {
+            let oid = oid.map_err(git::Error::from)?;
+            let commit = repo.git.find_commit(oid).map_err(git::Error::from)?;
+            if commit.parent_count() <= 1 {
+                out.push(oid);
+            }
+        }
+        Ok(out)
+    }
+
     pub fn change(&self, repo: &Repo) -> Result<Change, Error> {
         let old = self.base.map(|b| repo.tree_of(b)).transpose()?;
         let new = repo.tree_of(self.tip)?;
@@ -163,6 +195,17 @@ pub fn id_of(parts: &[&[u8]]) -> String {
     format!("g-{hex}")
 }
 
+/// Leaves the marker that says this repository has recorded local output, so a store that goes
+/// missing later is refused instead of silently starting over (`Store::open_for`).
+pub fn mark_records(repo: &Repo) -> Result<(), Error> {
+    repo.write_marker_ref(
+        store::MARKER_REF,
+        "git-hybrid: local output was recorded in this repository's store (.git/hybrid/hybrid.db).\n\
+         If the store is lost, restore it from a backup; only delete this ref to start over knowingly.\n",
+    )?;
+    Ok(())
+}
+
 /// Records the change of `range` as one generation of local output.
 pub fn adopt(
     repo: &Repo,
@@ -180,10 +223,29 @@ pub fn adopt(
         Some(base) => tree_fingerprints(repo, &repo.tree_of(base)?)?,
         None => HashSet::new(),
     };
-    let lines = change
-        .fingerprints()
-        .into_iter()
+    // Each commit's own lines too, not only the range's end result: a line one commit adds and
+    // a later one removes is still local output, and a cherry-pick of that commit would bring
+    // it to a protected ref.
+    let mut steps = Vec::new();
+    let commits = range.commits(repo)?;
+    if commits.len() > 1 {
+        for oid in commits {
+            let commit = repo.git.find_commit(oid).map_err(git::Error::from)?;
+            let step = Range {
+                base: commit.parent_ids().next(),
+                tip: oid,
+                branch: None,
+                display: oid.to_string(),
+            };
+            steps.push(step.change(repo)?);
+        }
+    }
+    let mut seen = HashSet::new();
+    let lines = std::iter::once(&change)
+        .chain(&steps)
+        .flat_map(|c| c.fingerprints())
         .filter(|(fp, _, line)| *line == 0 || !existing.contains(fp))
+        .filter(|(fp, _, _)| seen.insert(*fp))
         .map(|(fp, path, line)| (fp, path.to_vec(), line))
         .collect();
     let id = generation_id("adopt", range.base, range.tip);
@@ -201,6 +263,7 @@ pub fn adopt(
         lines,
     };
     let newly_recorded = store.record_generation(&record)?;
+    mark_records(repo)?;
     Ok(Adopted {
         generation_id: id,
         newly_recorded,

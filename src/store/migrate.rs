@@ -27,6 +27,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_create_review_batches",
         include_str!("../../migrations/0004_create_review_batches.sql"),
     ),
+    (
+        "0005_create_seen_lines",
+        include_str!("../../migrations/0005_create_seen_lines.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

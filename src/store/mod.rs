@@ -18,7 +18,7 @@ pub use events::{Event, EventRow};
 pub use generations::{GenerationRecord, LocalMatch, PendingGeneration};
 pub use jobs::Job;
 pub use migrate::SCHEMA_VERSION;
-pub use reviews::{FindingRow, UsageRow, VerdictRecord, VerdictRow};
+pub use reviews::{FindingRow, SentLines, UsageRow, VerdictRecord, VerdictRow};
 
 use std::path::{Path, PathBuf};
 use std::thread;
@@ -59,6 +59,10 @@ pub enum Error {
         found: i64,
         known: i64,
     },
+    #[error(
+        "the store {path} holds no local output, yet this repository recorded some ({marker} exists): the store was deleted, truncated or replaced"
+    )]
+    Lost { path: PathBuf, marker: &'static str },
     #[error("store query failed on {path}: {source}")]
     Query {
         path: PathBuf,
@@ -74,12 +78,17 @@ impl Error {
             | Error::Open { path, .. }
             | Error::Corrupt { path, .. }
             | Error::TooNew { path, .. }
+            | Error::Lost { path, .. }
             | Error::Query { path, .. } => path,
         }
     }
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// The ref a repository carries once local output was recorded in its store: what makes a lost
+/// store detectable (see [`Store::open_for`]).
+pub const MARKER_REF: &str = "refs/hybrid/store";
 
 pub struct Store {
     conn: Connection,
@@ -129,6 +138,35 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Opens a repository's store, refusing to start over: once local output was recorded, the
+    /// repository carries a marker ref outside the store ([`MARKER_REF`]), and a store without
+    /// any local output under that marker is a lost one (deleted, truncated to nothing), which
+    /// would otherwise let every unreviewed line through as if none had ever been recorded.
+    pub fn open_for(repo: &crate::git::Repo) -> Result<Store> {
+        let store = Store::open(&Store::path_for(repo.common_dir()))?;
+        store.check_marker(repo)?;
+        Ok(store)
+    }
+
+    /// `open_for`, but `None` when there is no store file and nothing was ever recorded.
+    pub fn open_existing_for(repo: &crate::git::Repo) -> Result<Option<Store>> {
+        let path = Store::path_for(repo.common_dir());
+        if !path.exists() && !repo.has_ref(MARKER_REF) {
+            return Ok(None);
+        }
+        Store::open_for(repo).map(Some)
+    }
+
+    fn check_marker(&self, repo: &crate::git::Repo) -> Result<()> {
+        if repo.has_ref(MARKER_REF) && !self.has_local_output()? {
+            return Err(Error::Lost {
+                path: self.path.clone(),
+                marker: MARKER_REF,
+            });
+        }
+        Ok(())
     }
 
     fn configure(&mut self) -> Result<()> {

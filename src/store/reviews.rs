@@ -1,6 +1,12 @@
 //! Verdicts with their findings and approved lines, the cost ledger, and the audit of what was
 //! sent. A verdict and everything it approves are written in one transaction: the gate never
 //! sees an approval without its lines, or lines without their verdict.
+//!
+//! `record_verdict` is the only writer of approved lines, and it writes exactly the verdict's
+//! [`SentLines`]: the added lines as the review's requests carried them. Nothing computed from a
+//! branch can become an approved line.
+
+use std::collections::BTreeSet;
 
 use rusqlite::{OptionalExtension, params};
 
@@ -35,8 +41,40 @@ pub struct VerdictRecord {
     pub target: String,
     pub parts: u32,
     pub findings: Vec<FindingRow>,
-    /// Fingerprints of the added lines this verdict approves (empty unless it approves).
-    pub approved: Vec<Fingerprint>,
+    /// The added lines the review's requests carried; approved when the decision is `approve`.
+    pub seen: SentLines,
+}
+
+/// Fingerprints of added lines as a request carried them (after redaction, withheld files left
+/// out). Built only from request text ([`SentLines::note_sent_line`]) or read back from earlier
+/// verdicts, never from a branch: that is what makes "an approval covers exactly what was sent"
+/// hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SentLines(BTreeSet<Fingerprint>);
+
+impl SentLines {
+    /// Notes one added line exactly as it appears in a request's text.
+    pub fn note_sent_line(&mut self, text: &str) {
+        if let Some(fp) = crate::change::fingerprint(text.as_bytes()) {
+            self.0.insert(fp);
+        }
+    }
+
+    pub fn extend(&mut self, other: SentLines) {
+        self.0.extend(other.0);
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, fp: Fingerprint) -> bool {
+        self.0.contains(&fp)
+    }
 }
 
 /// A finding read back from JSON (a batched review's plan): its source becomes one of the two
@@ -158,13 +196,30 @@ impl Store {
                     id, f.source, f.path, f.line, f.severity, f.category, f.message, f.suggestion
                 ])?;
             }
-            let mut line = tx.prepare(
-                "INSERT OR IGNORE INTO approved_lines (fingerprint, verdict_id) VALUES (?1, ?2)",
-            )?;
-            for fp in &v.approved {
-                line.execute(params![fp, id])?;
+            let mut seen =
+                tx.prepare("INSERT INTO seen_lines (verdict_id, fingerprint) VALUES (?1, ?2)")?;
+            for fp in &v.seen.0 {
+                seen.execute(params![id, fp])?;
+            }
+            if v.decision == "approve" {
+                tx.execute(
+                    "INSERT OR IGNORE INTO approved_lines (fingerprint, verdict_id)
+                     SELECT fingerprint, verdict_id FROM seen_lines WHERE verdict_id = ?1",
+                    [id],
+                )?;
             }
             Ok(id)
+        })
+    }
+
+    /// The lines an earlier verdict's requests carried (for a fix loop's re-review).
+    pub fn seen_lines_of(&self, verdict_id: i64) -> Result<SentLines> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT fingerprint FROM seen_lines WHERE verdict_id = ?1")?;
+            let set = stmt
+                .query_map([verdict_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<BTreeSet<Fingerprint>>>()?;
+            Ok(SentLines(set))
         })
     }
 

@@ -750,11 +750,11 @@ fn cloud_routed_tasks_are_implemented_by_claude() {
 }
 
 /// The local model's fix of "Port 0 is accepted" in GENERATED.
-const PORT_ZERO_FIX: &str = "<<<<<<< EDIT src/port.rs\n    trimmed.parse::<u16>().map_err(|e| format!(\"bad port {trimmed}: {e}\"))\n=======\n    match trimmed.parse::<u16>() {\n        Ok(0) => Err(\"port 0 is not allowed\".to_string()),\n        Ok(port) => Ok(port),\n        Err(e) => Err(format!(\"bad port {trimmed}: {e}\")),\n    }\n>>>>>>> END\n";
+pub const PORT_ZERO_FIX: &str = "<<<<<<< EDIT src/port.rs\n    trimmed.parse::<u16>().map_err(|e| format!(\"bad port {trimmed}: {e}\"))\n=======\n    match trimmed.parse::<u16>() {\n        Ok(0) => Err(\"port 0 is not allowed\".to_string()),\n        Ok(port) => Ok(port),\n        Err(e) => Err(format!(\"bad port {trimmed}: {e}\")),\n    }\n>>>>>>> END\n";
 
 /// `git hybrid fix hybrid/port <extra>` with the local model behind `local` and Claude behind
 /// `api`.
-fn fix_port(
+pub fn fix_port(
     repo: &TestRepo,
     api: &FakeAnthropic,
     local: &crate::support::openai::FakeOpenAi,

@@ -1,0 +1,607 @@
+//! The promise, tried as an attacker would: every way local output could reach a protected ref
+//! without a review, or be approved without Claude having seen it. One test per class, and the
+//! class's variants (other ref commands, other encodings, other orders) checked separately.
+
+use crate::support::anthropic::{FakeAnthropic, Reply};
+use crate::support::{GENERATED, TestRepo};
+
+#[track_caller]
+fn unmoved(repo: &TestRepo, refname: &str, before: &str) {
+    assert_eq!(
+        repo.rev(refname),
+        before,
+        "{refname} must stay where it was"
+    );
+}
+
+#[track_caller]
+fn absent(repo: &TestRepo, refname: &str) {
+    assert_ne!(
+        repo.try_git(&["rev-parse", "--verify", "-q", refname])
+            .code(),
+        Some(0),
+        "{refname} must not exist"
+    );
+}
+
+// ---- 1. ref rename / copy onto a protected name ---------------------------------------------
+
+#[test]
+fn renaming_quarantine_onto_a_protected_name_is_checked() {
+    let repo = TestRepo::with_generation();
+    let main = repo.rev("main");
+    let port = repo.rev("hybrid/port");
+    repo.git(&["switch", "-q", "--detach"]);
+    // -M over the default branch.
+    repo.try_git(&["branch", "-M", "hybrid/port", "main"])
+        .blocked_by("hybrid/port")
+        .stderr_has("refs/heads/main");
+    unmoved(&repo, "main", &main);
+    unmoved(&repo, "hybrid/port", &port);
+    // -m out of quarantine, to a new protected name.
+    repo.try_git(&["branch", "-m", "hybrid/port", "feature/port"])
+        .blocked_by("hybrid/port");
+    absent(&repo, "refs/heads/feature/port");
+    unmoved(&repo, "hybrid/port", &port);
+    // Renaming within quarantine, and renaming human work, stay free.
+    repo.git(&["branch", "-m", "hybrid/port", "hybrid/port2"]);
+    repo.git(&["branch", "-m", "hybrid/port2", "hybrid/port"]);
+    repo.git(&["branch", "human", "main"]);
+    repo.git(&["branch", "-m", "human", "feature/human"]);
+    // Once reviewed, the rename goes through.
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    repo.review(&api, &["hybrid/port"]).success();
+    repo.git(&["branch", "-m", "hybrid/port", "feature/port"]);
+    assert_eq!(repo.rev("feature/port"), port);
+}
+
+#[test]
+fn renaming_the_current_quarantine_branch_is_checked() {
+    let repo = TestRepo::with_generation();
+    repo.git(&["checkout", "-q", "hybrid/port"]);
+    repo.try_git(&["branch", "-m", "release"])
+        .blocked_by("hybrid/port");
+    absent(&repo, "refs/heads/release");
+    assert_eq!(
+        repo.git(&["symbolic-ref", "HEAD"]).trim(),
+        "refs/heads/hybrid/port"
+    );
+}
+
+#[test]
+fn a_rename_through_an_alias_or_global_options_is_checked() {
+    let repo = TestRepo::with_generation();
+    let port = repo.rev("hybrid/port");
+    repo.git(&["switch", "-q", "--detach"]);
+    repo.git(&["config", "alias.rn", "branch -m"]);
+    repo.try_git(&["rn", "hybrid/port", "feature/port"])
+        .blocked();
+    let dir = repo.dir.to_str().unwrap().to_string();
+    repo.try_git(&[
+        "-C",
+        &dir,
+        "-c",
+        "color.ui=never",
+        "branch",
+        "--move",
+        "hybrid/port",
+        "feature/port",
+    ])
+    .blocked();
+    absent(&repo, "refs/heads/feature/port");
+    unmoved(&repo, "hybrid/port", &port);
+}
+
+#[test]
+fn a_copied_branch_cannot_go_further() {
+    // git runs no hook at all for `git branch -c/-C` (files backend): the copy itself cannot be
+    // stopped locally, but it cannot be pushed, merged or verified either.
+    let repo = TestRepo::with_generation();
+    repo.git(&["switch", "-q", "--detach"]);
+    repo.git(&["branch", "-c", "hybrid/port", "feature/copy"]);
+    repo.git(&["switch", "-q", "main"]);
+    let main = repo.rev("main");
+    repo.try_git(&["merge", "--ff-only", "feature/copy"])
+        .blocked();
+    unmoved(&repo, "main", &main);
+    repo.git(&["reset", "-q", "--hard"]);
+    repo.hybrid(&["verify", "main..feature/copy"])
+        .failure()
+        .stderr_has("src/port.rs");
+    let remote = repo.dir.parent().unwrap().join("remote.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.try_git(&["push", remote.to_str().unwrap(), "feature/copy"])
+        .blocked();
+}
+
+// ---- 2. symbolic refs -------------------------------------------------------------------------
+
+#[test]
+fn a_protected_name_never_becomes_a_symref_to_quarantine() {
+    let repo = TestRepo::with_generation();
+    let main = repo.rev("main");
+    repo.try_git(&["symbolic-ref", "refs/heads/main", "refs/heads/hybrid/port"])
+        .failure()
+        .stderr_has("symbolic ref to refs/heads/hybrid/port");
+    unmoved(&repo, "main", &main);
+    assert!(
+        repo.try_git(&["symbolic-ref", "-q", "refs/heads/main"])
+            .code()
+            != Some(0),
+        "main stays a plain ref"
+    );
+    // A new protected name, and a tag, the same.
+    repo.try_git(&[
+        "symbolic-ref",
+        "refs/heads/release",
+        "refs/heads/hybrid/port",
+    ])
+    .failure();
+    absent(&repo, "refs/heads/release");
+    repo.try_git(&["symbolic-ref", "refs/tags/v1", "refs/heads/hybrid/port"])
+        .failure();
+    absent(&repo, "refs/tags/v1");
+    // Through update-ref --stdin's symref commands.
+    let mut cmd = repo.command("git");
+    cmd.args(["update-ref", "--stdin"])
+        .stdin(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"symref-create refs/heads/other refs/heads/hybrid/port\n")
+        .unwrap();
+    assert!(!child.wait().unwrap().success());
+    absent(&repo, "refs/heads/other");
+    // A symref between protected refs is fine.
+    repo.git(&["symbolic-ref", "refs/heads/stable", "refs/heads/main"]);
+}
+
+// ---- 3. content git calls binary, and type changes --------------------------------------------
+
+fn commit_on_main(repo: &TestRepo, path: &str, content: &[u8]) -> crate::support::Run {
+    repo.write(path, content);
+    repo.git(&["add", path]);
+    repo.try_git(&["commit", "-q", "-m", "human?"])
+}
+
+fn utf16le(text: &str) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xFE];
+    for u in text.encode_utf16() {
+        out.extend(u.to_le_bytes());
+    }
+    out
+}
+
+#[test]
+fn output_with_a_nul_byte_is_still_text() {
+    let repo = TestRepo::with_generation();
+    let main = repo.rev("main");
+    let mut bytes = GENERATED.as_bytes().to_vec();
+    bytes.insert(10, 0);
+    commit_on_main(&repo, "src/nul.rs", &bytes).blocked();
+    unmoved(&repo, "main", &main);
+}
+
+#[test]
+fn output_saved_as_utf16_or_utf32_is_still_text() {
+    let repo = TestRepo::with_generation();
+    let main = repo.rev("main");
+    commit_on_main(&repo, "src/wide.rs", &utf16le(GENERATED)).blocked();
+    repo.git(&["reset", "-q", "--hard"]);
+    let mut be32 = vec![0, 0, 0xFE, 0xFF];
+    for c in GENERATED.chars() {
+        be32.extend((c as u32).to_be_bytes());
+    }
+    commit_on_main(&repo, "src/wider.rs", &be32).blocked();
+    repo.git(&["reset", "-q", "--hard"]);
+    // BOM-less UTF-16, mostly ASCII.
+    let bomless: Vec<u8> = utf16le(GENERATED)[2..].to_vec();
+    commit_on_main(&repo, "src/bare16.rs", &bomless).blocked();
+    unmoved(&repo, "main", &main);
+}
+
+#[test]
+fn a_binary_file_or_symlink_replaced_by_output_is_checked() {
+    let repo = TestRepo::with_generation();
+    repo.write(
+        "assets/logo.bin",
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10",
+    );
+    std::os::unix::fs::symlink("../README.md", repo.dir.join("src/readme-link")).unwrap();
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "human assets"]);
+    let main = repo.rev("main");
+    commit_on_main(&repo, "assets/logo.bin", GENERATED.as_bytes()).blocked();
+    repo.git(&["reset", "-q", "--hard"]);
+    std::fs::remove_file(repo.dir.join("src/readme-link")).unwrap();
+    commit_on_main(&repo, "src/readme-link", GENERATED.as_bytes()).blocked();
+    unmoved(&repo, "main", &main);
+}
+
+#[test]
+fn unicode_whitespace_is_whitespace() {
+    let repo = TestRepo::with_generation();
+    let main = repo.rev("main");
+    let respaced = GENERATED
+        .replace("    ", "\u{00A0}\u{3000}")
+        .replace(" = ", "\u{2003}=\u{2003}");
+    commit_on_main(&repo, "src/spaced.rs", respaced.as_bytes()).blocked();
+    unmoved(&repo, "main", &main);
+}
+
+/// A repository whose local output (`hybrid/wide`, adopted) was saved as UTF-16.
+fn wide_generation() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.git(&["checkout", "-q", "-b", "hybrid/wide"]);
+    repo.write("src/wide.rs", utf16le(GENERATED));
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "generated, UTF-16"]);
+    repo.hybrid(&["adopt", "hybrid/wide"]).success();
+    repo.git(&["checkout", "-q", "main"]);
+    repo
+}
+
+#[test]
+fn output_recorded_as_utf16_is_caught_as_utf8() {
+    let repo = wide_generation();
+    commit_on_main(&repo, "src/port.rs", GENERATED.as_bytes()).blocked_by("hybrid/wide");
+}
+
+#[test]
+fn the_reviewer_reads_decoded_text() {
+    let repo = wide_generation();
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    repo.review(&api, &["hybrid/wide"]).success();
+    let body = api.answered()[0].body.clone();
+    assert!(body.contains("+pub fn parse_port"), "{body}");
+    assert!(body.contains("UTF-16LE"), "{body}");
+    repo.git(&["merge", "-q", "--ff-only", "hybrid/wide"]);
+}
+
+// ---- 4. submodule pins ------------------------------------------------------------------------
+
+#[test]
+fn pinning_a_local_commit_as_a_submodule_is_checked() {
+    let repo = TestRepo::with_generation();
+    let main = repo.rev("main");
+    let port = repo.rev("hybrid/port");
+    repo.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("160000,{port},vendor/x"),
+    ]);
+    repo.try_git(&["commit", "-q", "-m", "vendor x"])
+        .blocked()
+        .stderr_has("submodule pin");
+    unmoved(&repo, "main", &main);
+    // Through update-ref, the same.
+    let tree = repo.git(&["write-tree"]).trim().to_string();
+    let commit = repo
+        .git(&["commit-tree", &tree, "-p", &main, "-m", "pin"])
+        .trim()
+        .to_string();
+    repo.try_git(&["update-ref", "refs/heads/main", &commit])
+        .blocked();
+    unmoved(&repo, "main", &main);
+    // A pin to human work is fine; so is one to reviewed output.
+    repo.git(&["update-index", "--force-remove", "vendor/x"]);
+    repo.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("160000,{main},vendor/human"),
+    ]);
+    repo.git(&["commit", "-q", "-m", "vendor human"]);
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    repo.review(&api, &["hybrid/port"]).success();
+    repo.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("160000,{port},vendor/x"),
+    ]);
+    repo.git(&["commit", "-q", "-m", "vendor x, reviewed"]);
+}
+
+// ---- 5. adopt <branch> records the whole branch -----------------------------------------------
+
+#[test]
+fn adopting_a_branch_records_every_commit_on_it() {
+    let repo = TestRepo::new();
+    repo.git(&["checkout", "-q", "-b", "hybrid/m"]);
+    repo.write("src/port.rs", GENERATED);
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "first generated commit"]);
+    // The second commit rewrites the file: the first commit's lines are gone from the tip.
+    repo.write(
+        "src/port.rs",
+        "pub fn second_generated_function(input: u32) -> u32 {\n    input.saturating_mul(3)\n}\n",
+    );
+    repo.git(&["commit", "-q", "-a", "-m", "second generated commit"]);
+    repo.hybrid(&["adopt", "hybrid/m"]).success();
+    repo.git(&["checkout", "-q", "main"]);
+    let main = repo.rev("main");
+    repo.try_git(&["cherry-pick", "hybrid/m~1"])
+        .blocked_by("hybrid/m");
+    unmoved(&repo, "main", &main);
+}
+
+// ---- 6. redaction: approval of lines Claude never saw -----------------------------------------
+
+#[test]
+fn lines_a_redaction_swallowed_or_changed_stay_unapproved() {
+    let repo = TestRepo::new();
+    repo.git(&["checkout", "-q", "-b", "hybrid/key"]);
+    let hidden: String = (0..12)
+        .map(|i| format!("pub fn never_sent_to_the_reviewer_{i}() -> u32 {{ {i} }}\n"))
+        .collect();
+    repo.write(
+        "src/key.py",
+        format!(
+            "def visible_function_one(x):\n    return x * 2\n# -----BEGIN PRIVATE KEY-----\n{hidden}"
+        ),
+    );
+    repo.write(
+        "src/db.py",
+        "DATABASE_URL = \"postgres://admin:Sup3rS3cretPassw0rd@db.internal:5432/app\"\nprint_all_the_things = True\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "generated"]);
+    repo.hybrid(&["adopt", "hybrid/key"]).success();
+    repo.git(&["checkout", "-q", "main"]);
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    repo.review(&api, &["hybrid/key"]).success();
+    let body = api.answered()[0].body.clone();
+    assert!(!body.contains("never_sent_to_the_reviewer"), "{body}");
+    assert!(!body.contains("Sup3rS3cretPassw0rd"), "{body}");
+    // The change id is not approved (the request did not hold the whole change)…
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM verdicts WHERE decision = 'approve' AND complete = 1"),
+        0
+    );
+    // …and the lines it did not hold block the merge; the lines it held are approved.
+    let main = repo.rev("main");
+    repo.try_git(&["merge", "--ff-only", "hybrid/key"])
+        .blocked_by("hybrid/key")
+        .stderr_has("src/key.py: 13 lines (3-15)")
+        .stderr_has("src/db.py: 1 line");
+    unmoved(&repo, "main", &main);
+    repo.git(&["reset", "-q", "--hard"]);
+    repo.write(
+        "src/other.py",
+        "def visible_function_one(x):\n    return x * 2\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "reviewed lines may land"]);
+}
+
+// ---- 7. the fix loop approves only what its requests held -------------------------------------
+
+use crate::review::{PORT_ZERO_FIX, fix_port as fix_with};
+
+fn fix(
+    repo: &TestRepo,
+    api: &FakeAnthropic,
+    local: &crate::support::openai::FakeOpenAi,
+) -> crate::support::Run {
+    fix_with(repo, api, local, &[])
+}
+
+#[test]
+fn a_commit_after_the_review_is_never_approved_unseen() {
+    use crate::support::openai::FakeOpenAi;
+    let repo = TestRepo::with_generation();
+    let api = FakeAnthropic::start(vec![Reply::RequestChanges, Reply::Approve]);
+    repo.review(&api, &["hybrid/port"]).failure();
+    // New local output lands on the branch after the review asked for changes.
+    repo.git(&["checkout", "-q", "hybrid/port"]);
+    repo.write(
+        "src/extra.rs",
+        "pub fn slipped_in_after_the_review(level: u8) -> bool { level > 3 }\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "more generated"]);
+    repo.hybrid(&["adopt", "hybrid/port~1..hybrid/port"])
+        .success();
+    repo.git(&["checkout", "-q", "main"]);
+    let local = FakeOpenAi::start(vec![PORT_ZERO_FIX.into()]);
+    fix(&repo, &api, &local).success();
+    // Whatever the fix loop approved was in an approved request: the new commit's line was in
+    // the re-review (its interdiff starts where the first review ended).
+    let rereview = api.answered().last().unwrap().body.clone();
+    assert!(
+        rereview.contains("+pub fn slipped_in_after_the_review"),
+        "{rereview}"
+    );
+    repo.git(&["merge", "-q", "--ff-only", "hybrid/port"]);
+}
+
+#[test]
+fn a_file_the_first_review_withheld_stays_unapproved_after_the_fix() {
+    use crate::support::openai::FakeOpenAi;
+    let repo = TestRepo::with_generation();
+    repo.git(&["checkout", "-q", "hybrid/port"]);
+    repo.write(
+        "secret/keys.rs",
+        "pub fn private_signing_material() -> Vec<u8> { vec![1, 2, 3] }\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "more"]);
+    repo.hybrid(&["adopt", "hybrid/port"]).success();
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(".hybridignore", "secret/\n");
+    let api = FakeAnthropic::start(vec![Reply::RequestChanges, Reply::Approve]);
+    repo.review(&api, &["hybrid/port"]).failure();
+    let local = FakeOpenAi::start(vec![PORT_ZERO_FIX.into()]);
+    fix(&repo, &api, &local).success();
+    for logged in api.answered() {
+        assert!(!logged.body.contains("private_signing_material"));
+    }
+    repo.try_git(&["merge", "--ff-only", "hybrid/port"])
+        .failure()
+        .stderr_has("secret/keys.rs: 1 line");
+}
+
+// ---- 8. git replace ---------------------------------------------------------------------------
+
+#[test]
+fn replace_refs_that_show_local_output_are_blocked() {
+    let repo = TestRepo::with_generation();
+    let main = repo.rev("main");
+    let port = repo.rev("hybrid/port");
+    repo.try_git(&["replace", &main, &port])
+        .blocked_by("hybrid/port");
+    absent(&repo, &format!("refs/replace/{main}"));
+    // A blob swapped for a blob of output.
+    let lib = repo.rev("main:src/lib.rs");
+    let out = repo.rev("hybrid/port:src/port.rs");
+    repo.try_git(&["replace", "-f", &lib, &out])
+        .blocked_by("hybrid/port");
+    absent(&repo, &format!("refs/replace/{lib}"));
+    // Through update-ref, the same.
+    repo.try_git(&["update-ref", &format!("refs/replace/{main}"), &port])
+        .blocked_by("hybrid/port");
+    absent(&repo, &format!("refs/replace/{main}"));
+    // Replacing with human work is allowed.
+    repo.write("NOTES.md", "a human note\n");
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "notes"]);
+    let human = repo.rev("main");
+    repo.git(&["replace", &main, &human]);
+}
+
+// ---- 9. a lost store does not forget ----------------------------------------------------------
+
+#[test]
+fn a_deleted_or_truncated_store_blocks_instead_of_starting_over() {
+    let repo = TestRepo::with_generation();
+    let main = repo.rev("main");
+    std::fs::remove_dir_all(repo.dir.join(".git/hybrid")).unwrap();
+    repo.try_git(&["merge", "--ff-only", "hybrid/port"])
+        .failure()
+        .stderr_has("holds no local output")
+        .stderr_has("restore");
+    unmoved(&repo, "main", &main);
+    repo.git(&["reset", "-q", "--hard"]);
+    repo.hybrid(&["verify", "main..hybrid/port"])
+        .failure()
+        .stderr_has("holds no local output");
+    // Truncated to nothing: the same.
+    std::fs::write(repo.store_path(), b"").unwrap();
+    repo.try_git(&["merge", "--ff-only", "hybrid/port"])
+        .failure()
+        .stderr_has("holds no local output");
+    unmoved(&repo, "main", &main);
+    repo.git(&["reset", "-q", "--hard"]);
+    // Starting over is a deliberate act, and the hint names it.
+    repo.git(&["update-ref", "-d", "refs/hybrid/store"]);
+    repo.git(&["merge", "-q", "--ff-only", "hybrid/port"]);
+}
+
+// ---- 10. policy weakening and the policy deadlock ---------------------------------------------
+
+#[test]
+fn a_policy_that_weakens_the_gate_cannot_be_committed() {
+    let repo = TestRepo::with_generation();
+    let main = repo.rev("main");
+    for (policy, complaint) in [
+        ("[gate]\nquarantine = [\"refs/heads/*\"]\n", "too broad"),
+        ("[gate]\nprotected = []\n", "protects nothing"),
+        (
+            "[gate]\nprotected = [\"refs/tags/*\"]\n",
+            "would not be protected",
+        ),
+        (
+            "[gate]\nquarantine = [\"refs/heads/main\", \"refs/heads/hybrid/*\"]\n",
+            "be a quarantine ref",
+        ),
+    ] {
+        repo.write(".hybrid.toml", policy);
+        repo.git(&["add", ".hybrid.toml"]);
+        repo.try_git(&["commit", "-q", "-m", "policy"])
+            .failure()
+            .stderr_has(complaint);
+        unmoved(&repo, "main", &main);
+    }
+}
+
+#[test]
+fn local_overrides_that_weaken_the_gate_are_refused() {
+    let repo = TestRepo::with_generation();
+    let main = repo.rev("main");
+    repo.git(&["config", "hybrid.quarantine", "refs/heads/*"]);
+    repo.try_git(&["merge", "--ff-only", "hybrid/port"])
+        .failure()
+        .stderr_has("would weaken the gate");
+    unmoved(&repo, "main", &main);
+    repo.git(&["reset", "-q", "--hard"]);
+    repo.git(&["config", "--unset", "hybrid.quarantine"]);
+    let mut cmd = repo.command("git");
+    cmd.args(["merge", "--ff-only", "hybrid/port"])
+        .env("GIT_HYBRID_PROTECTED", "refs/tags/*");
+    repo.run(cmd).failure().stderr_has("would not be protected");
+    unmoved(&repo, "main", &main);
+    repo.git(&["reset", "-q", "--hard"]);
+    // A narrower local setting that still guards main is allowed, and every hook run says so.
+    repo.git(&["config", "hybrid.protected", "refs/heads/main"]);
+    repo.git(&["branch", "scratch", "hybrid/port"]);
+    repo.write("NOTES.md", "a human note\n");
+    repo.git(&["add", "."]);
+    repo.try_git(&["commit", "-q", "-m", "note"])
+        .success()
+        .stderr_has("warning: git config hybrid.* sets protected");
+    repo.hybrid(&["doctor"])
+        .stderr_has("git config hybrid.* sets protected");
+}
+
+#[test]
+fn a_commit_that_only_repairs_a_broken_policy_passes() {
+    let repo = TestRepo::with_generation();
+    repo.write(".hybrid.toml", "[gate\n");
+    repo.git(&["add", ".hybrid.toml"]);
+    repo.git(&[
+        "-c",
+        "core.hooksPath=/dev/null",
+        "commit",
+        "-q",
+        "-m",
+        "broken policy",
+    ]);
+    // Everything else is blocked…
+    repo.write("notes.txt", "a human note\n");
+    repo.git(&["add", "notes.txt"]);
+    repo.try_git(&["commit", "-q", "-m", "note"])
+        .failure()
+        .stderr_has("is not valid");
+    repo.git(&["reset", "-q", "notes.txt"]);
+    // …and a repair mixed with other changes too…
+    repo.write(
+        ".hybrid.toml",
+        "[gate]\nprotected = [\"refs/heads/*\", \"refs/tags/*\"]\n",
+    );
+    repo.git(&["add", ".hybrid.toml", "notes.txt"]);
+    repo.try_git(&["commit", "-q", "-m", "repair and note"])
+        .failure();
+    // …but the repair alone passes.
+    repo.git(&["reset", "-q", "notes.txt"]);
+    repo.try_git(&["commit", "-q", "-m", "repair the policy"])
+        .success()
+        .stderr_has("only repairs .hybrid.toml");
+    repo.git(&["add", "notes.txt"]);
+    repo.git(&["commit", "-q", "-m", "note"]);
+    // And the gate holds again.
+    repo.try_git(&["merge", "--no-ff", "-m", "merge", "hybrid/port"])
+        .blocked();
+}
+
+// ---- also: install creates the store ----------------------------------------------------------
+
+#[test]
+fn verify_right_after_install_allows_human_work() {
+    let repo = TestRepo::new();
+    repo.hybrid(&["verify", "HEAD"]).success();
+}
