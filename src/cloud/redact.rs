@@ -416,6 +416,55 @@ mod tests {
         assert_eq!(out, "[REDACTED:private-key]\nafter");
     }
 
+    /// The corpus: every secret kind is caught (recall), and no look-alike is touched (false
+    /// redactions). Both numbers are printed for the record.
+    #[test]
+    fn corpus_recall_and_false_redactions() {
+        let mut missed = Vec::new();
+        let mut kinds = 0;
+        for row in include_str!("../../tests/data/secrets.txt").lines() {
+            if row.starts_with('#') || row.is_empty() {
+                continue;
+            }
+            let mut fields = row.splitn(3, '\t');
+            let (Some(kind), Some(secret), Some(template)) =
+                (fields.next(), fields.next(), fields.next())
+            else {
+                panic!("malformed corpus row {row:?}");
+            };
+            kinds += 1;
+            let text = template.replace("\\n", "\n").replace("{}", secret);
+            let (out, _) = redact(&text);
+            if out.contains(secret) {
+                missed.push(format!("{kind}: {out}"));
+            }
+        }
+        let mut touched = Vec::new();
+        let mut lines = 0;
+        for line in include_str!("../../tests/data/not-secrets.txt").lines() {
+            if line.starts_with('#') {
+                continue;
+            }
+            lines += 1;
+            let (out, fired) = redact(line);
+            if out != line {
+                touched.push(format!("{fired:?}: {line}"));
+            }
+        }
+        eprintln!(
+            "redaction corpus: {} of {kinds} secret kinds caught; {} of {lines} look-alike lines falsely redacted",
+            kinds - missed.len(),
+            touched.len()
+        );
+        assert!(kinds >= 50 && lines >= 200, "the corpus shrank");
+        assert!(missed.is_empty(), "missed:\n{}", missed.join("\n"));
+        assert!(
+            touched.is_empty(),
+            "falsely redacted:\n{}",
+            touched.join("\n")
+        );
+    }
+
     #[test]
     fn ordinary_code_is_left_alone() {
         for text in [
