@@ -435,3 +435,26 @@ fn resume_all(state: &State) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_must_resolve_inside_its_repository() {
+        let top = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "private\n").unwrap();
+        std::fs::write(top.path().join("spec.md"), "# spec\n").unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.txt"),
+            top.path().join("link.md"),
+        )
+        .unwrap();
+        assert!(inside(top.path(), "spec.md").is_ok());
+        let err = inside(top.path(), "link.md").unwrap_err().to_string();
+        assert!(err.contains("outside its repository"), "{err}");
+        let err = inside(top.path(), "../x.md").unwrap_err().to_string();
+        assert!(err.contains("x.md"), "{err}");
+    }
+}

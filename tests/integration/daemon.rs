@@ -159,3 +159,55 @@ fn the_daemon_runs_jobs_survives_sigkill_and_checks_the_protocol() {
     repo.hybrid(&["daemon", "stop"]).success();
     repo.hybrid(&["daemon", "status"]).failure();
 }
+
+/// Mode bits of a path.
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Under a permissive umask the daemon's folder and socket are still its user's alone, and a
+/// process of another user that reaches the socket anyway is refused by its uid.
+#[test]
+fn the_daemon_serves_its_own_user_only() {
+    let repo = TestRepo::new();
+    let mut start = repo.command("sh");
+    start.args(["-c", "umask 000; exec git hybrid daemon start"]);
+    repo.run(start).success();
+    let dir = repo.home().join(".cache/git-hybrid/daemon");
+    let socket = dir.join("daemon.sock");
+    wait_for("the socket", || socket.exists());
+    assert_eq!(mode(&dir), 0o700, "the daemon's folder");
+    assert_eq!(mode(&socket), 0o600, "the socket");
+    // Another user, with every folder opened on purpose: the peer check still refuses it.
+    let root = runs_as_root();
+    if root {
+        use std::os::unix::fs::PermissionsExt;
+        let mut open = Some(socket.as_path());
+        while let Some(p) = open {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o777)).unwrap();
+            if p == std::path::Path::new("/tmp") || p.parent().is_none() {
+                break;
+            }
+            open = p.parent().filter(|p| p.starts_with(std::env::temp_dir()));
+        }
+        // The built binary sits under root's home: another user runs a copy.
+        let copy = repo.home().join("git-hybrid");
+        std::fs::copy(crate::support::BIN, &copy).unwrap();
+        let mut other = repo.command_in(copy.to_str().unwrap(), &repo.home());
+        use std::os::unix::process::CommandExt;
+        other.args(["daemon", "status"]).uid(65534).gid(65534);
+        repo.run(other).failure().stderr_has("serves uid 0 only");
+    }
+    repo.hybrid(&["daemon", "stop"]).success();
+}
+
+/// Whether the tests run as root (then they can act as another user).
+fn runs_as_root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            m.uid() == 0
+        })
+        .unwrap_or(false)
+}
