@@ -470,7 +470,78 @@ fn check_candidate(
         Some(o) => format!("git hybrid review {}..{}", short(o), short(new)),
         None => format!("git hybrid review {}", short(new)),
     };
-    finish(store, old, evaluation, fix)
+    let mut told = finish(store, old, evaluation, fix)?;
+    if !told.allowed && repo.head_ref().as_deref() == Some(refname.as_str()) {
+        told.messages
+            .extend(restore_advice(repo, &refname, old_tree.as_ref(), &new_tree));
+    }
+    Ok(told)
+}
+
+/// git writes a fast-forward, `reset --hard` or `pull` into the working tree and index before it
+/// moves the branch, so a blocked one leaves the unreviewed files there: the exact command that
+/// puts back just those files as the branch has them (the user's other changes stay as they are).
+fn restore_advice(
+    repo: &Repo,
+    refname: &str,
+    old: Option<&git2::Tree<'_>>,
+    new: &git2::Tree<'_>,
+) -> Vec<String> {
+    const WRITES_WORKTREE: &[&str] = &[
+        "merge",
+        "reset",
+        "pull",
+        "rebase",
+        "cherry-pick",
+        "revert",
+        "am",
+        "checkout",
+        "switch",
+        "restore",
+        "stash",
+    ];
+    let command = git::parent_command_line().unwrap_or_default();
+    let writes = git::subcommand(&command).is_some_and(|(sub, _)| WRITES_WORKTREE.contains(&sub));
+    let Ok(change) = Change::between_trees(&repo.git, old, Some(new)) else {
+        return Vec::new();
+    };
+    if !writes || change.is_empty() {
+        return Vec::new();
+    }
+    let paths: Vec<String> = change
+        .files
+        .iter()
+        .flat_map(|f| [f.old.as_ref(), f.new.as_ref()])
+        .flatten()
+        .map(|side| shell_quote(&String::from_utf8_lossy(&side.path)))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let branch = refname.trim_start_matches("refs/heads/");
+    vec![
+        format!(
+            "  git has already written this update's {} file{} into your working tree and index; {branch} itself did not move",
+            paths.len(),
+            if paths.len() == 1 { "" } else { "s" }
+        ),
+        format!(
+            "  to put them back as {branch} has them (your other changes stay): git restore --source=HEAD --staged --worktree -- {}",
+            paths.join(" ")
+        ),
+    ]
+}
+
+/// A path as one shell word.
+fn shell_quote(path: &str) -> String {
+    if !path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+,@%=:".contains(c))
+    {
+        path.to_string()
+    } else {
+        format!("'{}'", path.replace('\'', "'\\''"))
+    }
 }
 
 /// What a replace ref changes: the replaced object's content → the replacement's (trees for

@@ -35,6 +35,7 @@ use crate::store::{self, LocalMatch, Store};
 pub struct UncoveredLine {
     pub path: String,
     pub line: u32,
+    pub fingerprint: Fingerprint,
     pub generation: LocalMatch,
 }
 
@@ -145,6 +146,7 @@ pub fn evaluate(store: &Store, change: &Change) -> store::Result<Evaluation> {
             uncovered.push(UncoveredLine {
                 path: probe.path,
                 line: probe.line,
+                fingerprint: probe.fingerprint,
                 generation: generation.clone(),
             });
         }
@@ -167,6 +169,11 @@ const MAX_PIN_DEPTH: usize = 3;
 /// change against its merge-base with the default branch. Pinning a commit is how its content
 /// reaches whoever checks the submodule out, so unreviewed output behind a pin blocks as if it
 /// were added directly.
+///
+/// A line the destination already holds is not output reaching it: an uncovered line whose text
+/// is already in the old side of a file the change touches (a block a human refactor moves, a
+/// line duplicated within its file) does not block. Only touched files are read, and only when
+/// something is uncovered, so the common case costs nothing more.
 pub fn evaluate_in(
     repo: &crate::git::Repo,
     store: &Store,
@@ -174,6 +181,12 @@ pub fn evaluate_in(
     change: &Change,
 ) -> Result<Evaluation, EvaluateError> {
     let mut evaluation = evaluate(store, change)?;
+    if !evaluation.outcome.uncovered().is_empty() {
+        let present = old_side_fingerprints(repo, change)?;
+        evaluation
+            .outcome
+            .forgive(|u| present.contains(&u.fingerprint));
+    }
     let mut seen = HashSet::new();
     let mut pending: Vec<(String, git2::Oid, usize)> =
         pins(change).map(|(path, id)| (path, id, 1)).collect();
@@ -199,6 +212,26 @@ pub fn evaluate_in(
     Ok(evaluation)
 }
 
+/// Fingerprints of every line on the old side of the text files a change touches.
+fn old_side_fingerprints(
+    repo: &crate::git::Repo,
+    change: &Change,
+) -> Result<HashSet<Fingerprint>, EvaluateError> {
+    let mut out = HashSet::new();
+    for f in &change.files {
+        if f.old.is_none() {
+            continue;
+        }
+        if let Some((old, _)) = crate::change::readable_text(&repo.git, f)? {
+            out.extend(
+                old.split_inclusive(|&b| b == b'\n')
+                    .filter_map(crate::change::fingerprint),
+            );
+        }
+    }
+    Ok(out)
+}
+
 /// The gitlinks a change sets or moves: (path, pinned commit).
 fn pins(change: &Change) -> impl Iterator<Item = (String, git2::Oid)> + '_ {
     change.files.iter().filter_map(|f| {
@@ -222,6 +255,23 @@ pub enum EvaluateError {
 }
 
 impl Outcome {
+    /// Drops uncovered lines that `already_there` says are not new; still blocked only when some
+    /// remain.
+    fn forgive(&mut self, already_there: impl Fn(&UncoveredLine) -> bool) {
+        if let Outcome::Blocked {
+            local_lines,
+            uncovered,
+        } = self
+        {
+            uncovered.retain(|u| !already_there(u));
+            if uncovered.is_empty() {
+                *self = Outcome::Covered {
+                    local_lines: *local_lines,
+                };
+            }
+        }
+    }
+
     /// Folds in the outcome of content the candidate brings in another way (a pinned commit):
     /// any uncovered line there blocks the candidate, reported under `label`.
     fn absorb(&mut self, other: Outcome, label: &str) {

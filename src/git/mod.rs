@@ -261,22 +261,28 @@ pub fn parent_command_line() -> Option<Vec<String>> {
     )
 }
 
+/// The subcommand of a git command line and the arguments after it, past git's global options.
+pub fn subcommand(argv: &[String]) -> Option<(&str, &[String])> {
+    let mut i = 1;
+    while let Some(arg) = argv.get(i) {
+        match arg.as_str() {
+            // Global options that take a separate value.
+            "-C" | "-c" | "--git-dir" | "--work-tree" | "--namespace" | "--config-env"
+            | "--super-prefix" => i += 2,
+            a if a.starts_with('-') => i += 1,
+            a => return Some((a, &argv[i + 1..])),
+        }
+    }
+    None
+}
+
 /// `git [global options] branch … (-m|-M|-c|-C|--move|--copy) [<old>] <new>` → what it moves.
 /// `None` for any other command line (other commands, aliases, nothing to read).
 pub fn branch_move(argv: &[String]) -> Option<BranchMove> {
-    let mut args = argv.iter().skip(1).map(String::as_str);
-    // Global options before the subcommand; these take a separate value.
-    loop {
-        match args.next()? {
-            "-C" | "-c" | "--git-dir" | "--work-tree" | "--namespace" | "--config-env"
-            | "--super-prefix" => {
-                args.next()?;
-            }
-            a if a.starts_with('-') => {}
-            "branch" => break,
-            _ => return None,
-        }
-    }
+    let ("branch", args) = subcommand(argv)? else {
+        return None;
+    };
+    let args = args.iter().map(String::as_str);
     let (mut moving, mut copy) = (false, false);
     let mut positional = Vec::new();
     let mut rest = args.peekable();

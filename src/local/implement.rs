@@ -460,12 +460,7 @@ pub fn implement(
         change_id: change.id().to_string(),
         // Cloud output is not local output: nothing of it is for the gate to stop.
         lines: if backend.is_local() {
-            change
-                .fingerprints()
-                .into_iter()
-                .filter(|(fp, _, line)| *line == 0 || !existing.contains(fp))
-                .map(|(fp, path, line)| (fp, path.to_vec(), line))
-                .collect()
+            provenance::recordable(repo, &[&change], &existing)
         } else {
             Vec::new()
         },

@@ -127,6 +127,70 @@ impl Range {
     }
 }
 
+/// Lock files: written by package managers, not by anyone's hand or model, and full of lines
+/// (`version = "0.4.7"`) that every project repeats. Recording them made human dependency bumps
+/// look like local output in the same-repository replay (`benches/fp_replay.py`).
+const LOCK_FILES: &[&str] = &[
+    "Cargo.lock",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "bun.lock",
+    "poetry.lock",
+    "Pipfile.lock",
+    "uv.lock",
+    "pdm.lock",
+    "Gemfile.lock",
+    "composer.lock",
+    "go.sum",
+    "flake.lock",
+    "mix.lock",
+    "pubspec.lock",
+    "Podfile.lock",
+    "packages.lock.json",
+    "gradle.lockfile",
+];
+
+/// Whether a path holds generated content provenance leaves out: a lock file by name, or a file
+/// the repository's attributes mark `linguist-generated`.
+pub fn is_generated(repo: &Repo, path: &[u8]) -> bool {
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    if LOCK_FILES.iter().any(|l| l.as_bytes() == name) {
+        return true;
+    }
+    let Ok(path) = std::str::from_utf8(path) else {
+        return false;
+    };
+    matches!(
+        repo.git.get_attr(
+            std::path::Path::new(path),
+            "linguist-generated",
+            git2::AttrCheckFlags::FILE_THEN_INDEX,
+        ),
+        Ok(Some(v)) if matches!(git2::AttrValue::from_string(Some(v)), git2::AttrValue::True)
+            || v == "true"
+    )
+}
+
+/// The lines of a change that provenance records: fingerprints of added lines that are new
+/// against `existing` (binary files always), outside generated files.
+pub fn recordable(
+    repo: &Repo,
+    changes: &[&Change],
+    existing: &HashSet<Fingerprint>,
+) -> Vec<(Fingerprint, Vec<u8>, u32)> {
+    let mut seen = HashSet::new();
+    changes
+        .iter()
+        .flat_map(|c| c.fingerprints())
+        .filter(|(fp, _, line)| *line == 0 || !existing.contains(fp))
+        .filter(|(_, path, _)| !is_generated(repo, path))
+        .filter(|(fp, _, _)| seen.insert(*fp))
+        .map(|(fp, path, line)| (fp, path.to_vec(), line))
+        .collect()
+}
+
 /// Files larger than this are left out of the base's line set: data, not code anyone pastes from.
 const MAX_BASE_BLOB: usize = 4 << 20;
 
@@ -240,14 +304,8 @@ pub fn adopt(
             steps.push(step.change(repo)?);
         }
     }
-    let mut seen = HashSet::new();
-    let lines = std::iter::once(&change)
-        .chain(&steps)
-        .flat_map(|c| c.fingerprints())
-        .filter(|(fp, _, line)| *line == 0 || !existing.contains(fp))
-        .filter(|(fp, _, _)| seen.insert(*fp))
-        .map(|(fp, path, line)| (fp, path.to_vec(), line))
-        .collect();
+    let all: Vec<&Change> = std::iter::once(&change).chain(&steps).collect();
+    let lines = recordable(repo, &all, &existing);
     let id = generation_id("adopt", range.base, range.tip);
     let record = GenerationRecord {
         id: id.clone(),

@@ -91,6 +91,15 @@ impl Store {
     }
 
     /// Whether any local output was ever recorded: when none was, the gate has nothing to find.
+    /// Whether any generation of local output was ever recorded (with or without lines).
+    pub fn has_generations(&self) -> Result<bool> {
+        self.read(|c| {
+            c.query_row("SELECT EXISTS (SELECT 1 FROM generations)", [], |r| {
+                r.get(0)
+            })
+        })
+    }
+
     pub fn has_local_output(&self) -> Result<bool> {
         self.read(|c| {
             c.query_row("SELECT EXISTS (SELECT 1 FROM generation_lines)", [], |r| {

@@ -142,7 +142,7 @@ impl Store {
 
     /// Opens a repository's store, refusing to start over: once local output was recorded, the
     /// repository carries a marker ref outside the store ([`MARKER_REF`]), and a store without
-    /// any local output under that marker is a lost one (deleted, truncated to nothing), which
+    /// any generation under that marker is a lost one (deleted, truncated to nothing), which
     /// would otherwise let every unreviewed line through as if none had ever been recorded.
     pub fn open_for(repo: &crate::git::Repo) -> Result<Store> {
         let store = Store::open(&Store::path_for(repo.common_dir()))?;
@@ -160,7 +160,7 @@ impl Store {
     }
 
     fn check_marker(&self, repo: &crate::git::Repo) -> Result<()> {
-        if repo.has_ref(MARKER_REF) && !self.has_local_output()? {
+        if repo.has_ref(MARKER_REF) && !self.has_generations()? {
             return Err(Error::Lost {
                 path: self.path.clone(),
                 marker: MARKER_REF,

@@ -605,3 +605,40 @@ fn verify_right_after_install_allows_human_work() {
     let repo = TestRepo::new();
     repo.hybrid(&["verify", "HEAD"]).success();
 }
+
+#[test]
+fn a_blocked_fast_forward_says_how_to_put_the_files_back() {
+    let repo = TestRepo::with_generation();
+    repo.write("NOTES.md", "my own uncommitted work\n");
+    for args in [
+        &["merge", "--ff-only", "hybrid/port"][..],
+        &["reset", "--hard", "hybrid/port"][..],
+    ] {
+        let command = "git restore --source=HEAD --staged --worktree -- src/port.rs";
+        repo.try_git(args).blocked().stderr_has(command);
+        let status = repo.git(&["status", "--porcelain"]);
+        assert!(status.contains("src/port.rs"), "{status}");
+        repo.git(&[
+            "restore",
+            "--source=HEAD",
+            "--staged",
+            "--worktree",
+            "--",
+            "src/port.rs",
+        ]);
+        let status = repo.git(&["status", "--porcelain", "--untracked-files=no"]);
+        assert_eq!(status, "", "only the blocked update's files were put back");
+        // `reset --hard` also reverts tracked changes: redo the user's untracked note only.
+        repo.write("NOTES.md", "my own uncommitted work\n");
+    }
+    assert_eq!(
+        std::fs::read_to_string(repo.dir.join("NOTES.md")).unwrap(),
+        "my own uncommitted work\n"
+    );
+    // A blocked commit changed nothing git wrote: no such advice.
+    repo.write("src/port.rs", GENERATED);
+    repo.git(&["add", "src/port.rs"]);
+    repo.try_git(&["commit", "-q", "--no-verify", "-m", "port"])
+        .blocked()
+        .stderr_lacks("git restore");
+}
