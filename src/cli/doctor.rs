@@ -53,6 +53,7 @@ pub fn run(_args: Args) -> Result<Status, CommandError> {
                 s.review_model,
                 s.sources.join(" < ")
             ));
+            check_protected_refs(&mut r, &repo, &s);
             for line in &s.overrides {
                 r.warn(format!(
                     "local override: {line}; remove it (git config --unset-all hybrid.protected / hybrid.quarantine, or unset GIT_HYBRID_PROTECTED / GIT_HYBRID_QUARANTINE) unless it is meant"
@@ -178,9 +179,32 @@ fn check_hooks(r: &mut Report, repo: &Repo) {
     }
 }
 
+/// Protected branches that hold unreviewed local output: what a path no hook sees (`git branch
+/// -c`, a hook bypassed) left behind. The branches cannot move it further; this says so early.
+fn check_protected_refs(r: &mut Report, repo: &Repo, settings: &crate::config::Settings) {
+    let Ok(Some(store)) = Store::open_existing_for(repo) else {
+        return;
+    };
+    match crate::gate::protected_refs_with_output(repo, &store, settings) {
+        Ok(found) if found.is_empty() => {}
+        Ok(found) => {
+            for (refname, lines) in found {
+                let name = refname.trim_start_matches("refs/heads/");
+                r.fail(
+                    format!("{refname} holds {lines} line(s) of unreviewed local output"),
+                    format!(
+                        "review it (git hybrid review {name}) or delete it (git branch -D {name})"
+                    ),
+                );
+            }
+        }
+        Err(e) => r.warn(format!("could not check the protected branches: {e}")),
+    }
+}
+
 fn check_store(r: &mut Report, repo: &Repo) {
     let path = Store::path_for(repo.common_dir());
-    match Store::open_existing(&path) {
+    match Store::open_existing_for(repo) {
         Ok(None) => r.ok(format!(
             "store: none yet at {} (created on first use)",
             path.display()

@@ -212,6 +212,48 @@ pub fn evaluate_in(
     Ok(evaluation)
 }
 
+/// Protected branches (other than the default branch) whose change against their merge-base with
+/// the default branch holds uncovered local output, with how many lines: refs that got there by
+/// a path no hook runs for.
+pub fn protected_refs_with_output(
+    repo: &crate::git::Repo,
+    store: &Store,
+    settings: &crate::config::Settings,
+) -> Result<Vec<(String, usize)>, EvaluateError> {
+    let mut found = Vec::new();
+    if !store.has_local_output()? {
+        return Ok(found);
+    }
+    let default = repo
+        .default_branch_tip(settings.default_branch.as_deref())
+        .map(|(name, _)| name);
+    let refs = repo
+        .git
+        .references_glob("refs/heads/*")
+        .map_err(crate::git::Error::from)?;
+    for reference in refs.flatten() {
+        let Ok(name) = reference.name().map(str::to_string) else {
+            continue;
+        };
+        if !settings.is_protected(&name) || Some(&name) == default.as_ref() {
+            continue;
+        }
+        let Ok(commit) = reference.peel_to_commit() else {
+            continue;
+        };
+        let base = repo.base_for_new_ref(commit.id(), settings.default_branch.as_deref());
+        let old = base.map(|b| repo.tree_of(b)).transpose()?;
+        let new = repo.tree_of(commit.id())?;
+        let change = Change::between_trees(&repo.git, old.as_ref(), Some(&new))?;
+        let evaluation = evaluate_in(repo, store, settings.default_branch.as_deref(), &change)?;
+        let uncovered = evaluation.outcome.uncovered().len();
+        if uncovered > 0 {
+            found.push((name, uncovered));
+        }
+    }
+    Ok(found)
+}
+
 /// Fingerprints of every line on the old side of the text files a change touches.
 fn old_side_fingerprints(
     repo: &crate::git::Repo,

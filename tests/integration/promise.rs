@@ -112,6 +112,10 @@ fn a_copied_branch_cannot_go_further() {
     repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
     repo.try_git(&["push", remote.to_str().unwrap(), "feature/copy"])
         .blocked();
+    // And doctor names it.
+    repo.hybrid(&["doctor"])
+        .failure()
+        .stderr_has("refs/heads/feature/copy holds 5 line(s) of unreviewed local output");
 }
 
 // ---- 2. symbolic refs -------------------------------------------------------------------------
