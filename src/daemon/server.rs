@@ -156,8 +156,12 @@ async fn connection(
     // Only this user's processes may talk to it, whatever the file modes say.
     let peer = stream.peer_cred()?.uid();
     let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
     if peer != super::my_uid() {
         tracing::warn!(peer, "refused a connection from another user");
+        // The refusal answers the client's first line, as any reply does: closing before it was
+        // read would break the client's write instead of telling it why.
+        let _ = tokio::time::timeout(Duration::from_secs(2), lines.next_line()).await;
         send(
             &mut write,
             &Reply::Refused {
@@ -167,7 +171,6 @@ async fn connection(
         .await?;
         return Ok(());
     }
-    let mut lines = BufReader::new(read).lines();
     let mut greeted = false;
     while let Some(line) = lines.next_line().await? {
         let request: Request = match serde_json::from_str(&line) {

@@ -192,8 +192,14 @@ fn the_daemon_serves_its_own_user_only() {
             open = p.parent().filter(|p| p.starts_with(std::env::temp_dir()));
         }
         // The built binary sits under root's home: another user runs a copy.
+        // Copied by `cp`, not by this process: a write handle held here could leak into a child
+        // another test forks at that moment, and exec would then fail with "text file busy".
         let copy = repo.home().join("git-hybrid");
-        std::fs::copy(crate::support::BIN, &copy).unwrap();
+        let cp = std::process::Command::new("cp")
+            .args([crate::support::BIN, copy.to_str().unwrap()])
+            .status()
+            .unwrap();
+        assert!(cp.success());
         let mut other = repo.command_in(copy.to_str().unwrap(), &repo.home());
         use std::os::unix::process::CommandExt;
         other.args(["daemon", "status"]).uid(65534).gid(65534);
