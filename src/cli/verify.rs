@@ -36,7 +36,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     let old = range.base.map(|b| repo.tree_of(b)).transpose()?;
     let new = repo.tree_of(range.tip)?;
     let change = Change::between_trees(&repo.git, old.as_ref(), Some(&new))?;
-    let evaluation = gate::evaluate_in(&repo, &store, settings.default_branch.as_deref(), &change)?;
+    let evaluation = gate::evaluate_in(&repo, &store, &settings, &change)?;
     if args.json {
         println!("{}", gate::verify_json(&args.range, &evaluation));
     } else if evaluation.outcome.allowed() {

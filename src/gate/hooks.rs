@@ -124,12 +124,7 @@ fn judge(
         return Ok(None);
     }
     let change = compute()?;
-    Ok(Some(evaluate_in(
-        repo,
-        store,
-        settings.default_branch.as_deref(),
-        &change,
-    )?))
+    Ok(Some(evaluate_in(repo, store, settings, &change)?))
 }
 
 /// What the event log keeps of one decision.

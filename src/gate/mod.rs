@@ -177,9 +177,10 @@ const MAX_PIN_DEPTH: usize = 3;
 pub fn evaluate_in(
     repo: &crate::git::Repo,
     store: &Store,
-    default_branch: Option<&str>,
+    settings: &crate::config::Settings,
     change: &Change,
 ) -> Result<Evaluation, EvaluateError> {
+    let default_branch = settings.default_branch.as_deref();
     let mut evaluation = evaluate(store, change)?;
     if !evaluation.outcome.uncovered().is_empty() {
         let present = old_side_fingerprints(repo, change)?;
@@ -202,7 +203,14 @@ pub fn evaluate_in(
         let old = base.map(|b| repo.tree_of(b)).transpose()?;
         let new = repo.tree_of(commit.id())?;
         let pinned = Change::between_trees(&repo.git, old.as_ref(), Some(&new))?;
-        let inner = evaluate(store, &pinned)?;
+        let inner = match quarantine_only(repo, settings, id) {
+            // Only quarantine refs reach it: all of it is local output, recorded or not.
+            Some(branch) => Evaluation {
+                outcome: all_local(store, &pinned, branch)?,
+                ..evaluate(store, &pinned)?
+            },
+            None => evaluate(store, &pinned)?,
+        };
         let label = format!("{path} (submodule pin {})", &id.to_string()[..10]);
         evaluation.outcome.absorb(inner.outcome, &label);
         if depth < MAX_PIN_DEPTH {
@@ -210,6 +218,74 @@ pub fn evaluate_in(
         }
     }
     Ok(evaluation)
+}
+
+/// The quarantine ref that reaches `commit`, when only quarantine refs reach it.
+fn quarantine_only(
+    repo: &crate::git::Repo,
+    settings: &crate::config::Settings,
+    commit: git2::Oid,
+) -> Option<String> {
+    let reaches = |tip: git2::Oid| {
+        tip == commit || repo.git.graph_descendant_of(tip, commit).unwrap_or(false)
+    };
+    let mut quarantine = None;
+    for reference in repo.git.references().ok()?.flatten() {
+        let (Ok(name), Some(tip)) = (reference.name().map(str::to_string), reference.target())
+        else {
+            continue;
+        };
+        let Ok(tip) = repo
+            .git
+            .find_object(tip, None)
+            .and_then(|o| o.peel_to_commit())
+        else {
+            continue;
+        };
+        if !reaches(tip.id()) {
+            continue;
+        }
+        if settings.is_quarantine(&name) {
+            quarantine.get_or_insert(name);
+        } else if settings.is_protected(&name) {
+            return None;
+        }
+    }
+    quarantine
+}
+
+/// Every fingerprinted added line of `change` that no approval covers, as local output of the
+/// quarantine branch that holds it (content of a quarantine ref is local output by definition).
+fn all_local(store: &Store, change: &Change, branch: String) -> store::Result<Outcome> {
+    if store.is_change_approved(&change.id().to_string())? {
+        return Ok(Outcome::ApprovedChange);
+    }
+    let probes = change.fingerprints();
+    let approved = store.approved_fingerprints(probes.iter().map(|(fp, _, _)| *fp))?;
+    let generation = LocalMatch {
+        generation_id: "unrecorded".into(),
+        model: None,
+        branch: Some(branch),
+    };
+    let uncovered: Vec<UncoveredLine> = probes
+        .iter()
+        .filter(|(fp, _, _)| !approved.contains(fp))
+        .map(|(fp, path, line)| UncoveredLine {
+            path: String::from_utf8_lossy(path).into_owned(),
+            line: *line,
+            fingerprint: *fp,
+            generation: generation.clone(),
+        })
+        .collect();
+    let local_lines = probes.len();
+    Ok(if uncovered.is_empty() {
+        Outcome::Covered { local_lines }
+    } else {
+        Outcome::Blocked {
+            local_lines,
+            uncovered,
+        }
+    })
 }
 
 /// Protected branches (other than the default branch) whose change against their merge-base with
@@ -245,7 +321,7 @@ pub fn protected_refs_with_output(
         let old = base.map(|b| repo.tree_of(b)).transpose()?;
         let new = repo.tree_of(commit.id())?;
         let change = Change::between_trees(&repo.git, old.as_ref(), Some(&new))?;
-        let evaluation = evaluate_in(repo, store, settings.default_branch.as_deref(), &change)?;
+        let evaluation = evaluate_in(repo, store, settings, &change)?;
         let uncovered = evaluation.outcome.uncovered().len();
         if uncovered > 0 {
             found.push((name, uncovered));

@@ -311,6 +311,32 @@ fn pinning_a_local_commit_as_a_submodule_is_checked() {
     repo.git(&["commit", "-q", "-m", "vendor x, reviewed"]);
 }
 
+#[test]
+fn pinning_a_commit_only_quarantine_reaches_is_blocked_even_unrecorded() {
+    // Output nobody adopted: still local output, because only a quarantine ref holds it.
+    let repo = TestRepo::with_generation();
+    repo.git(&["checkout", "-q", "-b", "hybrid/unrecorded", "main"]);
+    repo.write(
+        "src/other.rs",
+        "pub fn never_adopted_output(level: u8) -> bool { level > 7 }\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "not adopted"]);
+    let pinned = repo.rev("HEAD");
+    repo.git(&["checkout", "-q", "main"]);
+    let main = repo.rev("main");
+    repo.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("160000,{pinned},vendor/y"),
+    ]);
+    repo.try_git(&["commit", "-q", "-m", "vendor y"])
+        .blocked_by("hybrid/unrecorded")
+        .stderr_has("vendor/y (submodule pin");
+    unmoved(&repo, "main", &main);
+}
+
 // ---- 5. adopt <branch> records the whole branch -----------------------------------------------
 
 #[test]
