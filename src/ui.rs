@@ -1,9 +1,30 @@
-//! Human output: every line on stderr, prefixed `hybrid:` so it stands out among git's own
-//! messages. Machine output (`--json`) goes to stdout through `serde_json` and never through here.
+//! Human output, the way git does it: results (listings, reports, verdicts) on stdout without a
+//! prefix, so `git hybrid pending | less` and `stats > report.txt` work; progress, hints and
+//! errors on stderr, prefixed `hybrid:` so they stand out among git's own messages. Machine
+//! output (`--json`) goes to stdout through `serde_json`.
 
 use std::io::Write;
 
-/// Prints one line for humans on stderr.
+/// Prints one line of a command's result on stdout.
+pub fn out(line: impl AsRef<str>) {
+    // A closed pipe (`| head`) ends the listing, not the program with a panic.
+    let _ = writeln!(std::io::stdout().lock(), "{}", line.as_ref());
+}
+
+/// Prints several result lines on stdout.
+pub fn out_all<I, S>(lines: I)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let stdout = std::io::stdout();
+    let mut handle = stdout.lock();
+    for line in lines {
+        let _ = writeln!(handle, "{}", line.as_ref());
+    }
+}
+
+/// Prints one line for humans on stderr (progress, hints, errors).
 pub fn say(line: impl AsRef<str>) {
     // A closed stderr must not turn a decision into a crash; there is nobody left to tell.
     let _ = writeln!(std::io::stderr().lock(), "hybrid: {}", line.as_ref());

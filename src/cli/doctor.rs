@@ -22,15 +22,15 @@ struct Report {
 
 impl Report {
     fn ok(&self, what: impl AsRef<str>) {
-        ui::say(format!("ok    {}", what.as_ref()));
+        ui::out(format!("ok    {}", what.as_ref()));
     }
     fn warn(&self, what: impl AsRef<str>) {
-        ui::say(format!("warn  {}", what.as_ref()));
+        ui::out(format!("warn  {}", what.as_ref()));
     }
     fn fail(&mut self, what: impl AsRef<str>, fix: impl AsRef<str>) {
         self.problems += 1;
-        ui::say(format!("FAIL  {}", what.as_ref()));
-        ui::say(format!("      fix: {}", fix.as_ref()));
+        ui::out(format!("FAIL  {}", what.as_ref()));
+        ui::out(format!("      fix: {}", fix.as_ref()));
     }
 }
 
@@ -73,10 +73,10 @@ pub fn run(_args: Args) -> Result<Status, CommandError> {
         }
     }
     if r.problems == 0 {
-        ui::say("everything the gate needs is in place");
+        ui::out("everything the gate needs is in place");
         Ok(Status::Ok)
     } else {
-        ui::say(format!(
+        ui::out(format!(
             "{} problem{} found",
             r.problems,
             if r.problems == 1 { "" } else { "s" }

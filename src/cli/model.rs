@@ -88,7 +88,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
                 return Ok(Status::Ok);
             }
-            ui::say(format!(
+            ui::out(format!(
                 "RAM {:.1} GB, GPU memory {}",
                 r.ram_gb,
                 r.vram_gb
@@ -96,11 +96,11 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             ));
             for (size, need) in crate::local::models::SIZES {
                 let mark = if r.size == Some(*size) { "->" } else { "  " };
-                ui::say(format!(
+                ui::out(format!(
                     "{mark} {size:<4} needs about {need:.0} GB (4-bit quantized)"
                 ));
             }
-            ui::say(r.reason);
+            ui::out(r.reason);
             Ok(Status::Ok)
         }
         ModelCommand::List { json } => {
@@ -126,7 +126,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                 } else {
                     "  (file missing)"
                 };
-                ui::say(format!(
+                ui::out(format!(
                     "{mark} {:<40} {:>7} MB  {}{present}",
                     m.name,
                     m.size / 1_000_000,

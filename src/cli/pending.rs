@@ -58,7 +58,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             .filter(|r| !r.concluded)
             .map(|r| format!("{} (change {})", r.target, &r.change_id[..16]))
             .collect();
-        ui::say(format!(
+        ui::out(format!(
             "in review batch {} (submitted {}): {}",
             b.id,
             ui::age(now - b.submitted_at),
@@ -72,7 +72,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         ui::say("no unreviewed local output");
         return Ok(Status::Ok);
     }
-    ui::say(format!(
+    ui::out(format!(
         "{} generation{} with unreviewed local output:",
         pending.len(),
         if pending.len() == 1 { "" } else { "s" }
@@ -83,7 +83,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             .as_deref()
             .map(|b| b.trim_start_matches("refs/heads/"))
             .unwrap_or("-");
-        ui::say(format!(
+        ui::out(format!(
             "  {}  {:<24} model {:<20} {}/{} lines unreviewed  {}",
             g.id,
             branch,
@@ -93,7 +93,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             ui::age(now - g.created_at)
         ));
         if let Some(id) = in_batch(g.branch.as_deref()) {
-            ui::say(format!("      its review is waiting in batch {id}"));
+            ui::out(format!("      its review is waiting in batch {id}"));
         }
     }
     let first = &pending[0];

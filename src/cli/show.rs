@@ -105,7 +105,7 @@ fn print_history(store: &Store, id: &str) -> Result<(), CommandError> {
         ));
         return Ok(());
     }
-    ui::say(format!(
+    ui::out(format!(
         "change {}: {} review{}",
         &id[..16],
         verdicts.len(),
@@ -113,7 +113,7 @@ fn print_history(store: &Store, id: &str) -> Result<(), CommandError> {
     ));
     let now = crate::store::now_secs();
     for v in verdicts {
-        ui::say(format!(
+        ui::out(format!(
             "  #{} {} {} by {}{}: {}",
             v.id,
             ui::age(now - v.created_at),

@@ -73,17 +73,17 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         .max()
         .unwrap_or(0)
         .max(20);
-    ui::say(format!(
+    ui::out(format!(
         "{:<10} {:<width$} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
         "phase", "model", "calls", "input", "output", "cache w", "cache r", "cost", "time"
     ));
     for line in lines.iter().chain(std::iter::once(&total)) {
-        ui::say(row(line, width));
+        ui::out(row(line, width));
     }
     let c = &counterfactual;
     if c.local_input_tokens + c.local_output_tokens > 0 {
         match (c.local_on_cloud_usd, c.savings_usd, c.savings_pct) {
-            (Some(on_cloud), Some(saved), Some(pct)) => ui::say(format!(
+            (Some(on_cloud), Some(saved), Some(pct)) => ui::out(format!(
                 "local work: {} tokens in, {} out — ${on_cloud:.4} on {}; local energy {:.4} kWh (${:.4}); all-cloud ${:.4} vs actual ${:.4}: saved ${saved:.4} ({pct:.1}%)",
                 c.local_input_tokens,
                 c.local_output_tokens,

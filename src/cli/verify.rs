@@ -40,14 +40,14 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     if args.json {
         println!("{}", gate::verify_json(&args.range, &evaluation));
     } else if evaluation.outcome.allowed() {
-        ui::say(format!(
+        ui::out(format!(
             "ok: {} ({}, change {})",
             args.range,
             evaluation.outcome.describe(),
             evaluation.change_id.short()
         ));
     } else {
-        ui::say_all(gate::render_block(
+        ui::out_all(gate::render_block(
             &args.range,
             &evaluation,
             &format!("git hybrid review {}", args.range),

@@ -57,8 +57,8 @@ fn a_batch_review_is_collected_by_custom_id_at_half_price() {
     repo.hybrid(&["verify", "main..hybrid/two"]).failure();
     repo.hybrid(&["pending"])
         .success()
-        .stderr_has("in review batch msgbatch_fake_")
-        .stderr_has("its review is waiting in batch");
+        .stdout_has("in review batch msgbatch_fake_")
+        .stdout_has("its review is waiting in batch");
     let json: serde_json::Value =
         serde_json::from_str(&repo.hybrid(&["pending", "--json"]).stdout()).unwrap();
     assert!(

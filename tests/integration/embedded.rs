@@ -79,7 +79,7 @@ fn the_tiny_model_implements_a_spec_end_to_end() {
         .stderr_has("the default model");
     repo.hybrid(&["model", "list"])
         .success()
-        .stderr_has("* SmolLM2-135M-Instruct.Q4_1");
+        .stdout_has("* SmolLM2-135M-Instruct.Q4_1");
 
     let run = repo.hybrid(&[
         "implement",

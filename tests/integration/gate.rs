@@ -297,9 +297,13 @@ fn verify_reports_and_fails_on_uncovered_output() {
 
     repo.hybrid(&["verify", "HEAD~0"])
         .success()
-        .stderr_has("ok:");
-    let run = repo.hybrid(&["verify", "main..hybrid/port"]);
-    run.blocked();
+        .stdout_has("ok:");
+    // The verdict is the command's result: on stdout, as git prints results.
+    repo.hybrid(&["verify", "main..hybrid/port"])
+        .failure()
+        .stdout_has("blocked: main..hybrid/port")
+        .stdout_has("git hybrid review hybrid/port")
+        .stderr_lacks("blocked");
 }
 
 #[test]
@@ -312,9 +316,9 @@ fn pending_lists_generations() {
     assert_eq!(json[0]["uncovered"], 5);
     repo.hybrid(&["pending"])
         .success()
-        .stderr_has("hybrid/port")
-        .stderr_has("qwen2.5-coder-7b")
-        .stderr_has("5/5 lines unreviewed");
+        .stdout_has("hybrid/port")
+        .stdout_has("qwen2.5-coder-7b")
+        .stdout_has("5/5 lines unreviewed");
     // Adopting the same range again records nothing new.
     repo.hybrid(&["adopt", "hybrid/port"])
         .success()

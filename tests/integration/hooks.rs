@@ -328,12 +328,12 @@ fn doctor_reports_missing_hooks_and_a_healthy_setup() {
     let repo = TestRepo::bare_init();
     repo.hybrid(&["doctor"])
         .failure()
-        .stderr_has("not installed")
-        .stderr_has("fix: git hybrid install");
+        .stdout_has("not installed")
+        .stdout_has("fix: git hybrid install");
     repo.hybrid(&["install"]).success();
     repo.hybrid(&["doctor"])
         .success()
-        .stderr_has("everything the gate needs is in place");
+        .stdout_has("everything the gate needs is in place");
 }
 
 #[test]
@@ -344,7 +344,7 @@ fn hooks_path_with_a_tilde_is_expanded() {
     assert!(repo.home().join("my-hooks/reference-transaction").exists());
     repo.hybrid(&["doctor"])
         .success()
-        .stderr_has("(core.hooksPath)");
+        .stdout_has("(core.hooksPath)");
 }
 
 #[test]

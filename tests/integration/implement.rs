@@ -76,8 +76,8 @@ fn a_spec_becomes_a_recorded_commit_on_a_quarantine_branch() {
     // pending lists it and the gate blocks it.
     repo.hybrid(&["pending"])
         .success()
-        .stderr_has("hybrid/add-port-parsing")
-        .stderr_has("qwen2.5-coder:7b");
+        .stdout_has("hybrid/add-port-parsing")
+        .stdout_has("qwen2.5-coder:7b");
     repo.git(&["stash", "-q", "-u"]);
     repo.try_git(&["merge", "--ff-only", "hybrid/add-port-parsing"])
         .blocked_by("hybrid/add-port-parsing");

@@ -94,7 +94,7 @@ fn a_cut_off_pull_resumes_and_is_checked() {
     assert!(!part.exists());
     repo.hybrid(&["model", "list"])
         .success()
-        .stderr_has("* tiny");
+        .stdout_has("* tiny");
 }
 
 #[test]
@@ -134,6 +134,6 @@ fn recommend_names_a_size() {
     assert!(r["ram_gb"].as_f64().unwrap() > 0.5);
     repo.hybrid(&["model", "recommend"])
         .success()
-        .stderr_has("7B")
-        .stderr_has("72B");
+        .stdout_has("7B")
+        .stdout_has("72B");
 }

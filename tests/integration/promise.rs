@@ -107,7 +107,7 @@ fn a_copied_branch_cannot_go_further() {
     repo.git(&["reset", "-q", "--hard"]);
     repo.hybrid(&["verify", "main..feature/copy"])
         .failure()
-        .stderr_has("src/port.rs");
+        .stdout_has("src/port.rs");
     let remote = repo.dir.parent().unwrap().join("remote.git");
     repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
     repo.try_git(&["push", remote.to_str().unwrap(), "feature/copy"])
@@ -115,7 +115,7 @@ fn a_copied_branch_cannot_go_further() {
     // And doctor names it.
     repo.hybrid(&["doctor"])
         .failure()
-        .stderr_has("refs/heads/feature/copy holds 5 line(s) of unreviewed local output");
+        .stdout_has("refs/heads/feature/copy holds 5 line(s) of unreviewed local output");
 }
 
 // ---- 2. symbolic refs -------------------------------------------------------------------------
@@ -585,7 +585,7 @@ fn local_overrides_that_weaken_the_gate_are_refused() {
         .success()
         .stderr_has("warning: git config hybrid.* sets protected");
     repo.hybrid(&["doctor"])
-        .stderr_has("git config hybrid.* sets protected");
+        .stdout_has("git config hybrid.* sets protected");
 }
 
 #[test]

@@ -277,8 +277,8 @@ fn show_puts_findings_under_their_lines_and_lists_the_history() {
     repo.review(&api, &["hybrid/port"]).failure();
     let run = repo.hybrid(&["show", "hybrid/port", "--color", "never"]);
     run.success()
-        .stderr_has("1 review")
-        .stderr_has("request_changes");
+        .stdout_has("1 review")
+        .stdout_has("request_changes");
     let out = run.stdout();
     let line6 = out
         .find("    6 +    trimmed.parse::<u16>()")
@@ -295,8 +295,8 @@ fn show_puts_findings_under_their_lines_and_lists_the_history() {
         .unwrap();
     repo.hybrid(&["show", &id[..12]])
         .success()
-        .stderr_has("2 reviews")
-        .stderr_has("approve by claude-opus-5-5");
+        .stdout_has("2 reviews")
+        .stdout_has("approve by claude-opus-5-5");
     repo.hybrid(&["show", "hc1-ffffffff"])
         .failure()
         .stderr_has("no review of");
@@ -353,7 +353,7 @@ fn stats_add_up_to_the_ledger() {
     assert_eq!(json["lines"][0]["phase"], "review");
     repo.hybrid(&["stats"])
         .success()
-        .stderr_has("claude-opus-5-5");
+        .stdout_has("claude-opus-5-5");
     let run = repo.hybrid(&["stats", "--json", "--since", "2999-01-01"]);
     let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
     assert_eq!(json["total"]["calls"], 0);
@@ -650,7 +650,7 @@ fn stats_counterfactual_equals_a_hand_computation() {
         "{c}"
     );
     assert_eq!(c["priced_on"], "claude-opus-5-5");
-    repo.hybrid(&["stats"]).success().stderr_has("saved $");
+    repo.hybrid(&["stats"]).success().stdout_has("saved $");
 }
 
 const WRITTEN_SPEC: &str = "# Add port parsing\n\n## Goal\n\nParse ports.\n\n## Files to touch\n\n- create src/port.rs\n\n## Signatures\n\n`fn parse_port(value: &str) -> Result<u16, String>`\n\n## Requirements\n\n- reject values above 65535 with \"port out of range\"\n\n## Tests\n\n- `parse_port(\"80\")` returns `Ok(80)`\n";

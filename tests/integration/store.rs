@@ -29,7 +29,7 @@ fn a_corrupt_store_blocks_and_is_left_untouched() {
     assert_eq!(repo.rev("main"), before);
     assert_eq!(std::fs::read(repo.store_path()).unwrap(), garbage);
     repo.hybrid(&["pending"]).failure().stderr_has("corrupt");
-    repo.hybrid(&["doctor"]).failure().stderr_has("FAIL  store");
+    repo.hybrid(&["doctor"]).failure().stdout_has("FAIL  store");
     // Unprotected work is not held hostage by the broken store.
     repo.git(&["checkout", "-q", "-b", "hybrid/scratch"]);
     repo.git(&["commit", "-q", "-m", "scratch note"]);

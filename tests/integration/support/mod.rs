@@ -242,6 +242,15 @@ impl Run {
         self
     }
     #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Run {
+        assert!(
+            self.stdout().contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.show()
+        );
+        self
+    }
+    #[track_caller]
     pub fn stderr_lacks(&self, needle: &str) -> &Run {
         assert!(
             !self.stderr().contains(needle),
