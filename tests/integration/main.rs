@@ -9,6 +9,7 @@ mod gate;
 mod hooks;
 mod implement;
 mod models;
+mod output;
 mod promise;
 mod review;
 mod store;

@@ -1,0 +1,153 @@
+//! What each command prints, exactly: stdout, stderr and exit status, for its normal and its error
+//! case (snapshots under `snapshots/`). Results go to stdout without a prefix; progress, hints and
+//! errors to stderr with `hybrid:`. Paths, ages and versions that differ between machines are
+//! replaced by placeholders before comparing.
+
+use crate::support::{GENERATED, Run, TestRepo};
+
+/// stdout, stderr and the exit status of a run, with machine-specific parts replaced.
+fn shown(repo: &TestRepo, run: &Run) -> String {
+    let scrub = |text: String| {
+        let text = text
+            .replace(repo.home().to_str().unwrap(), "<home>")
+            .replace(repo.dir.to_str().unwrap(), "<repo>")
+            .replace(crate::support::BIN, "<bin>");
+        let bin_dir = std::path::Path::new(crate::support::BIN).parent().unwrap();
+        let text = text.replace(bin_dir.to_str().unwrap(), "<bin-dir>");
+        scrub_varying(&text)
+    };
+    format!(
+        "exit: {:?}\n--- stdout\n{}--- stderr\n{}",
+        run.code(),
+        scrub(run.stdout()),
+        scrub(run.stderr())
+    )
+}
+
+/// Ages ("12s ago"), git's version and the binary's version vary by run and machine.
+fn scrub_varying(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let mut words: Vec<String> = line.split(' ').map(str::to_string).collect();
+            for i in 0..words.len() {
+                let w = words[i].clone();
+                if w == "ago" && i > 0 {
+                    words[i - 1] = "<age>".into();
+                }
+                if w == "version" && words.get(i + 1).is_some() && i > 0 && words[i - 1] == "git" {
+                    words[i + 1] = "<version>".into();
+                }
+            }
+            words.join(" ") + "\n"
+        })
+        .collect()
+}
+
+#[test]
+fn pending() {
+    let repo = TestRepo::new();
+    insta::assert_snapshot!("pending_empty", shown(&repo, &repo.hybrid(&["pending"])));
+    let repo = TestRepo::with_generation();
+    insta::assert_snapshot!("pending", shown(&repo, &repo.hybrid(&["pending"])));
+}
+
+#[test]
+fn verify() {
+    let repo = TestRepo::with_generation();
+    insta::assert_snapshot!("verify_ok", shown(&repo, &repo.hybrid(&["verify", "HEAD"])));
+    insta::assert_snapshot!(
+        "verify_blocked",
+        shown(&repo, &repo.hybrid(&["verify", "main..hybrid/port"]))
+    );
+    insta::assert_snapshot!(
+        "verify_bad_range",
+        shown(&repo, &repo.hybrid(&["verify", "main..nowhere"]))
+    );
+}
+
+#[test]
+fn adopt() {
+    let repo = TestRepo::new();
+    repo.git(&["checkout", "-q", "-b", "hybrid/port"]);
+    repo.write("src/port.rs", GENERATED);
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "generated"]);
+    insta::assert_snapshot!(
+        "adopt",
+        shown(
+            &repo,
+            &repo.hybrid(&["adopt", "hybrid/port", "--model", "qwen"])
+        )
+    );
+    insta::assert_snapshot!(
+        "adopt_empty",
+        shown(&repo, &repo.hybrid(&["adopt", "hybrid/port..hybrid/port"]))
+    );
+}
+
+#[test]
+fn stats() {
+    let repo = TestRepo::new();
+    insta::assert_snapshot!("stats_empty", shown(&repo, &repo.hybrid(&["stats"])));
+    insta::assert_snapshot!(
+        "stats_bad_date",
+        shown(&repo, &repo.hybrid(&["stats", "--since", "last tuesday"]))
+    );
+}
+
+#[test]
+fn model_list() {
+    let repo = TestRepo::new();
+    insta::assert_snapshot!(
+        "model_list_empty",
+        shown(&repo, &repo.hybrid(&["model", "list"]))
+    );
+    repo.write("not-a-model.gguf", "text");
+    insta::assert_snapshot!(
+        "model_add_not_gguf",
+        shown(&repo, &repo.hybrid(&["model", "add", "not-a-model.gguf"]))
+    );
+}
+
+#[test]
+fn show() {
+    let repo = TestRepo::with_generation();
+    insta::assert_snapshot!(
+        "show_unreviewed",
+        shown(
+            &repo,
+            &repo.hybrid(&["show", "hybrid/port", "--color", "never"])
+        )
+    );
+    insta::assert_snapshot!(
+        "show_unknown_id",
+        shown(&repo, &repo.hybrid(&["show", "hc1-ffffffff"]))
+    );
+}
+
+#[test]
+fn doctor() {
+    let repo = TestRepo::bare_init();
+    insta::assert_snapshot!(
+        "doctor_not_installed",
+        shown(&repo, &repo.hybrid(&["doctor"]))
+    );
+}
+
+#[test]
+fn review_without_a_key() {
+    let repo = TestRepo::with_generation();
+    insta::assert_snapshot!(
+        "review_without_a_key",
+        shown(&repo, &repo.hybrid(&["review", "hybrid/port"]))
+    );
+}
+
+#[test]
+fn outside_a_repository() {
+    let repo = TestRepo::new();
+    let mut cmd = repo.command_in("git", &repo.home());
+    std::fs::create_dir_all(repo.home()).unwrap();
+    cmd.args(["hybrid", "pending"]);
+    insta::assert_snapshot!("outside_a_repository", shown(&repo, &repo.run(cmd)));
+}
