@@ -45,11 +45,20 @@ mkdir -p "$bindir"
 install -m 755 "$CARGO_TARGET_DIR/release/git-hybrid" "$bindir/.git-hybrid.new"
 mv -f "$bindir/.git-hybrid.new" "$bindir/git-hybrid"
 say "installed $bindir/git-hybrid"
-# `git hybrid --help` opens the manual page, as git does for its own commands.
-mandir="${bindir%/bin}/share/man/man1"
-if mkdir -p "$mandir" 2>/dev/null && "$bindir/git-hybrid" man > "$mandir/git-hybrid.1.new"; then
-  mv -f "$mandir/git-hybrid.1.new" "$mandir/git-hybrid.1"
+# `git hybrid --help` opens the manual page, as git does for its own commands; each command has
+# its own page (`man git-hybrid-review`).
+prefix="${bindir%/bin}"
+mandir="$prefix/share/man/man1"
+if mkdir -p "$mandir" 2>/dev/null; then
+  "$bindir/git-hybrid" man --dir "$mandir" 2>/dev/null || say "could not write the manual pages to $mandir"
 fi
+# Shell completions where bash-completion, zsh and fish look for them.
+completion() { # shell, folder, file name
+  mkdir -p "$2" 2>/dev/null && "$bindir/git-hybrid" completions "$1" > "$2/.$3.new" && mv -f "$2/.$3.new" "$2/$3"
+}
+completion bash "$prefix/share/bash-completion/completions" git-hybrid || say "bash completion not installed"
+completion zsh "$prefix/share/zsh/site-functions" _git-hybrid || say "zsh completion not installed"
+completion fish "$prefix/share/fish/vendor_completions.d" git-hybrid.fish || say "fish completion not installed"
 case ":$PATH:" in
   *":$bindir:"*) ;;
   *) say "add $bindir to PATH (e.g. in ~/.profile: export PATH=\"$bindir:\$PATH\")"; export PATH="$bindir:$PATH" ;;

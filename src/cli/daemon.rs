@@ -11,6 +11,12 @@ use crate::daemon::{self, Error};
 use crate::error::CommandError;
 use crate::ui;
 
+/// Keeps the local model loaded between jobs: a per-user background process that runs
+/// `implement` jobs from a queue kept in each repository's store.
+///
+/// Optional: every command works without it. When it runs, embedded `implement` jobs go through
+/// it (the model stays loaded, progress streams back); a daemon killed mid-job resumes the job
+/// when it starts again. It serves only its own user.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]

@@ -60,11 +60,26 @@ enum Command {
     Demo(demo::Args),
     Daemon(daemon::Args),
     Model(model::Args),
+    Completions(CompletionsArgs),
     #[command(hide = true)]
     Hook(hook::Args),
-    /// Prints the manual page (roff) that `git hybrid --help` shows; install.sh installs it.
+    /// Prints the manual page (roff) that `git hybrid --help` shows, or with `--dir` writes one
+    /// page per command there (git-hybrid.1, git-hybrid-review.1, …); install.sh installs them.
     #[command(hide = true)]
-    Man,
+    Man {
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
+}
+
+/// Prints a shell completion script on stdout (install.sh installs them).
+///
+/// bash: git hybrid completions bash > ~/.local/share/bash-completion/completions/git-hybrid;
+/// zsh: into a folder on $fpath as _git-hybrid; fish: into
+/// ~/.config/fish/completions/git-hybrid.fish.
+#[derive(Debug, clap::Args)]
+struct CompletionsArgs {
+    shell: clap_complete::Shell,
 }
 
 /// What a command reports back: success, or a check that failed after saying why.
@@ -99,8 +114,9 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Daemon(args) => daemon::run(args),
         Command::Model(args) => model::run(args),
+        Command::Completions(args) => completions(args),
         Command::Hook(args) => hook::run(args),
-        Command::Man => man(),
+        Command::Man { dir } => man(dir),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,
@@ -112,11 +128,68 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// `git hybrid --help` makes git open the manual page `git-hybrid(1)`, as for git's own commands.
-fn man() -> Result<Status, CommandError> {
+/// `git hybrid --help` makes git open the manual page `git-hybrid(1)`, as for git's own commands;
+/// `git help hybrid-review` and `man git-hybrid-review` find a command's own page.
+fn man(dir: Option<std::path::PathBuf>) -> Result<Status, CommandError> {
     use clap::CommandFactory;
-    let mut out = std::io::stdout().lock();
-    clap_mangen::Man::new(Cli::command().name("git-hybrid")).render(&mut out)?;
+    let top = Cli::command().name("git-hybrid");
+    let Some(dir) = dir else {
+        let mut out = std::io::stdout().lock();
+        clap_mangen::Man::new(top).render(&mut out)?;
+        return Ok(Status::Ok);
+    };
+    std::fs::create_dir_all(&dir)?;
+    let mut pages = vec![("git-hybrid".to_string(), top.clone())];
+    for sub in top.get_subcommands().filter(|c| !c.is_hide_set()) {
+        let name = format!("git-hybrid-{}", sub.get_name());
+        // The page's own name and usage read as `git hybrid <command>`.
+        let command = sub
+            .clone()
+            .name(name.clone())
+            .bin_name(format!("git hybrid {}", sub.get_name()));
+        pages.push((name, command));
+    }
+    for (name, command) in pages {
+        let path = dir.join(format!("{name}.1"));
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command).render(&mut page)?;
+        // Written beside and renamed over, so `man` never reads half a page.
+        let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
+        std::io::Write::write_all(&mut tmp, &page)?;
+        tmp.persist(&path).map_err(|e| e.error)?;
+        ui::say(format!("wrote {}", path.display()));
+    }
+    Ok(Status::Ok)
+}
+
+const BASH_GIT_BRIDGE: &str = r#"
+_git_hybrid() {
+    local COMP_WORDS=("git-hybrid" "${COMP_WORDS[@]:2}")
+    local COMP_CWORD=$((COMP_CWORD - 1))
+    local COMP_LINE="git-hybrid ${COMP_LINE#git hybrid }"
+    _git__hybrid git-hybrid "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+}
+"#;
+
+/// `git hybrid completions <shell>`: clap's completion script for the `git-hybrid` binary.
+fn completions(args: CompletionsArgs) -> Result<Status, CommandError> {
+    use clap::CommandFactory;
+    // Named as the binary the shell completes (`git hybrid` reaches it through the bridge).
+    let mut command = Cli::command().name("git-hybrid").bin_name("git-hybrid");
+    // Generated into memory first: clap_complete panics on a write error, and `| head` closes
+    // the pipe early.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "git-hybrid", &mut script);
+    if args.shell == clap_complete::Shell::Bash {
+        // The derive's `bin_name = "git hybrid"` still names the subcommands' cases
+        // (`git__subcmd__hybrid__…`) while the dispatcher tracks `git__hybrid__…`: one spelling.
+        let fixed = String::from_utf8_lossy(&script).replace("git__subcmd__hybrid", "git__hybrid");
+        script = fixed.into_bytes();
+        // git's own completion calls `_git_<command>` for `git <command> <TAB>`: hand it to the
+        // generated function as if `git-hybrid` had been typed.
+        script.extend_from_slice(BASH_GIT_BRIDGE.as_bytes());
+    }
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &script);
     Ok(Status::Ok)
 }
 

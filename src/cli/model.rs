@@ -1,4 +1,4 @@
-//! `git hybrid model add|list`: the local models the embedded backend can run.
+//! `git hybrid model add|pull|list|recommend`: the local models the embedded backend can run.
 
 use clap::Subcommand;
 use serde_json::json;
@@ -8,6 +8,11 @@ use crate::error::CommandError;
 use crate::local::models::Registry;
 use crate::ui;
 
+/// Manages the local GGUF models the embedded backend runs: register, download, list, and which
+/// size this machine can run.
+///
+/// Models are registered in ~/.config/git-hybrid/models.toml by name (the file's stem); the
+/// first one becomes the default. Every file is checked to be GGUF and hashed before use.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -31,6 +36,14 @@ enum ModelCommand {
         /// Print JSON on stdout
         #[arg(long)]
         json: bool,
+    },
+    /// Forgets a registered model (the next oldest becomes the default)
+    Rm {
+        /// The model's name, as `model list` shows it
+        name: String,
+        /// Also delete the file, when it is in the model cache (where `model pull` puts files)
+        #[arg(long)]
+        delete_file: bool,
     },
     /// Lists the registered models
     List {
@@ -101,6 +114,21 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                 ));
             }
             ui::out(r.reason);
+            Ok(Status::Ok)
+        }
+        ModelCommand::Rm { name, delete_file } => {
+            let (model, deleted) = Registry::remove(&name, delete_file)?;
+            let registry = Registry::load()?;
+            ui::say(format!(
+                "removed {}{}; the default model is now {}",
+                model.name,
+                if deleted {
+                    format!(" and deleted {}", model.path.display())
+                } else {
+                    format!(" (the file {} is left where it is)", model.path.display())
+                },
+                registry.default.as_deref().unwrap_or("none")
+            ));
             Ok(Status::Ok)
         }
         ModelCommand::List { json } => {

@@ -166,6 +166,33 @@ impl Registry {
         Ok(model)
     }
 
+    /// Forgets a registered model; when it was the default, the oldest remaining one becomes the
+    /// default. The file is deleted only when asked and only when it lies in the model cache
+    /// (`model pull`'s folder): a file the user added from elsewhere is theirs.
+    pub fn remove(name: &str, delete_file: bool) -> Result<(Model, bool), Error> {
+        let mut registry = Registry::load()?;
+        let Some(index) = registry.models.iter().position(|m| m.name == name) else {
+            return Err(Error::Unknown(name.to_string()));
+        };
+        let model = registry.models.remove(index);
+        if registry.default.as_deref() == Some(name) {
+            registry.default = registry
+                .models
+                .iter()
+                .min_by_key(|m| m.added)
+                .map(|m| m.name.clone());
+        }
+        registry.save()?;
+        let cached = model
+            .path
+            .canonicalize()
+            .ok()
+            .zip(cache_dir().canonicalize().ok())
+            .is_some_and(|(file, cache)| file.starts_with(cache));
+        let deleted = delete_file && cached && std::fs::remove_file(&model.path).is_ok();
+        Ok((model, deleted))
+    }
+
     /// The model a `--model` value means: a path to a file, a registered name, or (none given)
     /// the default.
     pub fn resolve(wanted: Option<&str>) -> Result<PathBuf, Error> {

@@ -392,3 +392,48 @@ fn a_chained_hook_keeps_its_shebang_flags() {
         run.stderr()
     );
 }
+
+/// `git hybrid <TAB>` and `git-hybrid <TAB>` complete in bash, nested commands included; zsh and
+/// fish scripts are produced; every command has its own manual page.
+#[test]
+fn completions_and_manual_pages() {
+    let repo = TestRepo::new();
+    let script = repo.hybrid(&["completions", "bash"]).success().stdout();
+    let path = repo.home().join("git-hybrid.bash");
+    std::fs::create_dir_all(repo.home()).unwrap();
+    std::fs::write(&path, script).unwrap();
+    let complete = |words: &str| {
+        let mut cmd = repo.command("bash");
+        cmd.arg("-c").arg(format!(
+            "source {}; COMP_LINE='{words}'; read -ra COMP_WORDS <<< \"$COMP_LINE\"; [[ $COMP_LINE == *' ' ]] && COMP_WORDS+=(''); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); COMP_POINT=${{#COMP_LINE}}; if [[ ${{COMP_WORDS[0]}} == git ]]; then _git_hybrid; else _git__hybrid git-hybrid \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; fi; echo \"${{COMPREPLY[*]}}\"",
+            path.display()
+        ));
+        repo.run(cmd).success().stdout()
+    };
+    assert!(complete("git hybrid rev").contains("review"));
+    assert!(complete("git hybrid model ").contains("recommend"));
+    assert!(complete("git-hybrid review --ba").contains("--batch"));
+    for shell in ["zsh", "fish", "powershell"] {
+        assert!(
+            repo.hybrid(&["completions", shell])
+                .success()
+                .stdout()
+                .contains("review"),
+            "{shell}"
+        );
+    }
+    let dir = repo.home().join("man1");
+    repo.hybrid(&["man", "--dir", dir.to_str().unwrap()])
+        .success();
+    for page in [
+        "git-hybrid",
+        "git-hybrid-review",
+        "git-hybrid-daemon",
+        "git-hybrid-model",
+    ] {
+        let text = std::fs::read_to_string(dir.join(format!("{page}.1"))).unwrap();
+        assert!(text.contains(".TH"), "{page}");
+    }
+    let daemon = std::fs::read_to_string(dir.join("git-hybrid-daemon.1")).unwrap();
+    assert!(daemon.contains("Keeps the local model loaded"), "{daemon}");
+}

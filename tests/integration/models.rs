@@ -95,6 +95,16 @@ fn a_cut_off_pull_resumes_and_is_checked() {
     repo.hybrid(&["model", "list"])
         .success()
         .stdout_has("* tiny");
+    // Removing it forgets it; a pulled file (in the cache) is deleted only when asked.
+    repo.hybrid(&["model", "rm", "nothing-like-it"])
+        .failure()
+        .stderr_has("nothing-like-it");
+    repo.hybrid(&["model", "rm", "tiny", "--delete-file"])
+        .success()
+        .stderr_has("and deleted")
+        .stderr_has("the default model is now none");
+    assert!(!file.exists());
+    assert_eq!(repo.hybrid(&["model", "list"]).stdout(), "");
 }
 
 #[test]
