@@ -64,3 +64,28 @@ pub fn age(seconds_ago: i64) -> String {
         _ => format!("{}d ago", s / 86_400),
     }
 }
+
+/// Whether to colour what goes to stdout, decided as git decides: `--color=always|never` first;
+/// then `NO_COLOR` (any value) means never; then git's `color.hybrid`, else `color.ui`
+/// (`always`/`true`, `never`/`false`, `auto`); `auto` colours only a terminal.
+pub fn color(flag: &str, config: Option<&git2::Config>) -> bool {
+    use std::io::IsTerminal;
+    match flag {
+        "always" => return true,
+        "never" => return false,
+        _ => {}
+    }
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    let setting = config.and_then(|c| {
+        ["color.hybrid", "color.ui"]
+            .iter()
+            .find_map(|key| c.get_string(key).ok())
+    });
+    match setting.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some("always") => true,
+        Some("never" | "false") => false,
+        _ => std::io::stdout().is_terminal(),
+    }
+}

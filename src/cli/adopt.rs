@@ -21,8 +21,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
-    let range = Range::parse(&repo, &args.revision)?
-        .whole_branch(&repo, settings.default_branch.as_deref());
+    let range = Range::of_target(&repo, &args.revision, settings.default_branch.as_deref())?;
     let mut store = Store::open_for(&repo)?;
     let adopted = provenance::adopt(&repo, &mut store, &range, args.model.as_deref())?;
     if !adopted.newly_recorded {

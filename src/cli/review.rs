@@ -148,7 +148,7 @@ fn prepare(
                 .map(|r| r.trim_start_matches("refs/heads/").to_string())
                 .unwrap_or_else(|| "HEAD".into()),
         };
-        let range = Range::against_default(repo, &spec, settings.default_branch.as_deref())?;
+        let range = Range::of_target(repo, &spec, settings.default_branch.as_deref())?;
         let change = range.change(repo)?;
         (spec, range.base, Some(range.tip), change)
     };

@@ -1,8 +1,6 @@
 //! `git hybrid show <branch|A..B|change-id>`: a change with its review findings under the lines
 //! they are about, and the history of verdicts on it.
 
-use std::io::IsTerminal;
-
 use super::Status;
 use crate::change::render::{Notes, render};
 use crate::error::CommandError;
@@ -68,7 +66,23 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             }
         }
     } else {
-        Range::against_default(&repo, &args.target, settings.default_branch.as_deref())?
+        let range = Range::of_target(&repo, &args.target, settings.default_branch.as_deref())?;
+        // A branch the default branch already contains (merged) no longer differs from it: its
+        // change is the one its latest review saw.
+        let merged = range.branch.is_some()
+            && repo.base_for_new_ref(range.tip, settings.default_branch.as_deref())
+                == Some(range.tip);
+        let reviewed = match (&store, merged) {
+            (Some(store), true) => store
+                .verdicts_for_target(&args.target)?
+                .pop()
+                .and_then(|v| Some(format!("{}..{}", v.base_commit?, v.tip_commit?))),
+            _ => None,
+        };
+        match reviewed {
+            Some(spec) => Range::parse(&repo, &spec)?,
+            None => range,
+        }
     };
     let change = range.change(&repo)?;
     let id = change.id().to_string();
@@ -83,11 +97,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                 .push(f.describe());
         }
     }
-    let color = match args.color.as_str() {
-        "always" => true,
-        "never" => false,
-        _ => std::io::stdout().is_terminal(),
-    };
+    let color = ui::color(&args.color, repo.git.config().ok().as_ref());
     print!("{}", render(&change, &notes, color));
     match &store {
         Some(store) => print_history(store, &id)?,

@@ -22,7 +22,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
-    let range = Range::parse(&repo, &args.range)?;
+    let range = Range::of_target(&repo, &args.range, settings.default_branch.as_deref())?;
     let path = Store::path_for(repo.common_dir());
     // Without a store nothing can say what is local output: fail closed rather than pass.
     let Some(store) = Store::open_existing_for(&repo)? else {

@@ -244,7 +244,7 @@ pub fn run(
             // so a commit that slipped onto the branch between the reviews stays unapproved.
             let mut seen = store.seen_lines_of(last.id)?;
             seen.extend(store.seen_lines_of(rereview)?);
-            let whole = Range::against_default(repo, branch, settings.default_branch.as_deref())?;
+            let whole = Range::of_target(repo, branch, settings.default_branch.as_deref())?;
             let change = whole.change(repo)?;
             store.record_verdict(&VerdictRecord {
                 change_id: change.id().to_string(),

@@ -69,23 +69,16 @@ impl Range {
         })
     }
 
-    /// What a review or `show` means by a name: `A..B` as given; a branch or commit against its
-    /// merge-base with the default branch (the whole tree when there is none).
-    pub fn against_default(
+    /// What every command means by a target, the same for `review`, `show`, `verify`, `adopt`
+    /// and `fix`: `A..B` as given; a branch, everything on it since its merge-base with the
+    /// default branch; any other revision (`HEAD`, a commit, a tag, a branch the default branch
+    /// already contains), that commit against its first parent.
+    pub fn of_target(
         repo: &Repo,
         spec: &str,
         default_branch: Option<&str>,
     ) -> Result<Range, git::Error> {
-        if spec.contains("..") {
-            return Range::parse(repo, spec);
-        }
-        let tip = repo.commit_id(spec)?;
-        Ok(Range {
-            base: repo.base_for_new_ref(tip, default_branch),
-            tip,
-            branch: None,
-            display: spec.to_string(),
-        })
+        Ok(Range::parse(repo, spec)?.whole_branch(repo, default_branch))
     }
 
     /// A branch name means everything on it since its merge-base with the default branch (what

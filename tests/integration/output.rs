@@ -151,3 +151,49 @@ fn outside_a_repository() {
     cmd.args(["hybrid", "pending"]);
     insta::assert_snapshot!("outside_a_repository", shown(&repo, &repo.run(cmd)));
 }
+
+/// `show` and `verify` read a target the same way, and `show <branch>` still finds the change
+/// its review saw after the branch was merged.
+#[test]
+fn one_meaning_per_target() {
+    use crate::support::anthropic::{FakeAnthropic, Reply};
+    let repo = TestRepo::with_generation();
+    repo.git(&["checkout", "-q", "hybrid/port"]);
+    let show = repo.hybrid(&["show", "HEAD", "--color", "never"]).stdout();
+    let verify = repo.hybrid(&["verify", "--json", "HEAD"]).stdout();
+    let verify: serde_json::Value = serde_json::from_str(&verify).unwrap();
+    assert!(show.contains("+pub fn parse_port"), "{show}");
+    assert_eq!(verify["added"], 7);
+    repo.git(&["checkout", "-q", "main"]);
+    let api = FakeAnthropic::start(vec![Reply::RequestChanges, Reply::Approve]);
+    repo.review(&api, &["hybrid/port"]).failure();
+    repo.review(&api, &["hybrid/port"]).success();
+    repo.git(&["merge", "-q", "--ff-only", "hybrid/port"]);
+    repo.hybrid(&["show", "hybrid/port", "--color", "never"])
+        .success()
+        .stdout_has("+pub fn parse_port")
+        .stdout_has("2 reviews");
+}
+
+/// Colour as git decides it: the flag, then NO_COLOR, then color.hybrid / color.ui.
+#[test]
+fn colour_follows_flag_no_color_and_git_config() {
+    let repo = TestRepo::with_generation();
+    let escapes = |env: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = repo.command("git");
+        cmd.args(["hybrid", "show", "hybrid/port"]).args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        repo.run(cmd).stdout().contains('\u{1b}')
+    };
+    assert!(!escapes(&[], &[]), "not a terminal: no colour");
+    assert!(escapes(&[], &["--color", "always"]));
+    repo.git(&["config", "color.hybrid", "always"]);
+    assert!(escapes(&[], &[]));
+    assert!(!escapes(&[("NO_COLOR", "1")], &[]));
+    assert!(escapes(&[("NO_COLOR", "1")], &["--color", "always"]));
+    repo.git(&["config", "color.hybrid", "never"]);
+    repo.git(&["config", "color.ui", "always"]);
+    assert!(!escapes(&[], &[]), "color.hybrid wins over color.ui");
+}
