@@ -173,19 +173,22 @@ impl From<provenance::Error> for CommandError {
 }
 
 /// What to do about a failed Anthropic call: one place, whichever command called.
-pub fn client_hint(e: &client::Error) -> &'static str {
+pub fn client_hint(e: &client::Error) -> String {
     use client::Error as E;
     match e {
-        E::NoKey => "export ANTHROPIC_API_KEY=<your Anthropic API key> and run it again",
-        E::Auth { .. } => "check ANTHROPIC_API_KEY: the API did not accept it",
+        E::NoKey => "export ANTHROPIC_API_KEY=<your Anthropic API key> and run it again".into(),
+        E::Auth { .. } => "check ANTHROPIC_API_KEY: the API did not accept it".into(),
         E::Api { status: 404, .. } => {
-            "check the model id given with --model (or GIT_HYBRID_REVIEW_MODEL)"
+            "check the model id given with --model (or GIT_HYBRID_REVIEW_MODEL)".into()
         }
-        E::Timeout(_) | E::Exhausted { .. } | E::Connect(_) => {
-            "the API could not be reached in time; try again later (GIT_HYBRID_API_TIMEOUT sets the wait)"
+        E::Timeout(_) | E::Exhausted { .. } | E::Connect(_) => format!(
+            "requests go to {} (ANTHROPIC_BASE_URL when set); check that address and your network, then try again (GIT_HYBRID_API_TIMEOUT sets the wait)",
+            client::shown_url(&client::base_url())
+        ),
+        E::NotRun(_) => "submit it again".into(),
+        E::Api { .. } | E::Protocol(_) => {
+            "run it again; `GIT_HYBRID_LOG=debug` shows each attempt".into()
         }
-        E::NotRun(_) => "submit it again",
-        E::Api { .. } | E::Protocol(_) => "run it again; `GIT_HYBRID_LOG=debug` shows each attempt",
     }
 }
 

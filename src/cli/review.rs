@@ -111,15 +111,25 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     bar.finish_and_clear();
     let outcome = outcome?;
     let (added, removed) = change.line_counts();
-    ui::say(format!(
-        "reviewed {target} (change {}): {} file{}, +{added} -{removed}, in {} part{} with {}",
-        &outcome.change_id[..16],
-        change.files.len(),
-        if change.files.len() == 1 { "" } else { "s" },
-        outcome.parts.len(),
-        if outcome.parts.len() == 1 { "" } else { "s" },
-        model
-    ));
+    let answered = outcome.parts.iter().filter(|p| p.usage.is_some()).count();
+    if answered == 0 {
+        // Nothing reached the reviewer: say so, not "reviewed".
+        ui::say(format!(
+            "could not review {target} (change {}): no part of it reached {model}",
+            &outcome.change_id[..16]
+        ));
+    } else {
+        ui::say(format!(
+            "reviewed {target} (change {}): {} file{}, +{added} -{removed}, {} of {} part{} answered by {}",
+            &outcome.change_id[..16],
+            change.files.len(),
+            if change.files.len() == 1 { "" } else { "s" },
+            answered,
+            outcome.parts.len(),
+            if outcome.parts.len() == 1 { "" } else { "s" },
+            model
+        ));
+    }
     report(&outcome)
 }
 

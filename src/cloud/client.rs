@@ -32,13 +32,13 @@ pub enum Error {
         message: String,
         request_id: Option<String>,
     },
-    #[error("gave up after {attempts} attempts in {elapsed:?}; last: {last}")]
+    #[error("gave up after {attempts} attempts in {:.1}s; last: {last}", elapsed.as_secs_f64())]
     Exhausted {
         attempts: u32,
         elapsed: Duration,
         last: String,
     },
-    #[error("no answer within {0:?}")]
+    #[error("no answer within {:.1}s", .0.as_secs_f64())]
     Timeout(Duration),
     #[error("cannot reach the API: {0}")]
     Connect(String),
@@ -85,6 +85,28 @@ pub struct Config {
     pub retry: RetryPolicy,
 }
 
+/// Where requests go: `ANTHROPIC_BASE_URL`, or the public endpoint.
+pub fn base_url() -> String {
+    std::env::var("ANTHROPIC_BASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_BASE_URL.to_string())
+}
+
+/// A URL fit to print: without the user, password, query and fragment it may carry.
+pub fn shown_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => "(an unparsable URL)".to_string(),
+    }
+}
+
 impl Config {
     /// From the environment: `ANTHROPIC_API_KEY` (required), `ANTHROPIC_BASE_URL`, and
     /// `GIT_HYBRID_API_TIMEOUT` (seconds of silence before giving up).
@@ -93,10 +115,7 @@ impl Config {
             .ok()
             .filter(|k| !k.trim().is_empty())
             .ok_or(Error::NoKey)?;
-        let base_url = std::env::var("ANTHROPIC_BASE_URL")
-            .ok()
-            .filter(|u| !u.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let base_url = base_url();
         let idle_timeout = std::env::var("GIT_HYBRID_API_TIMEOUT")
             .ok()
             .and_then(|s| s.parse::<f64>().ok())
@@ -108,7 +127,14 @@ impl Config {
             api_key,
             connect_timeout: Duration::from_secs(10),
             idle_timeout,
-            retry: RetryPolicy::default(),
+            retry: RetryPolicy {
+                // How many times a call is tried in all (`GIT_HYBRID_API_ATTEMPTS`, at least 1).
+                max_attempts: std::env::var("GIT_HYBRID_API_ATTEMPTS")
+                    .ok()
+                    .and_then(|s| s.parse::<u32>().ok())
+                    .map_or(RetryPolicy::default().max_attempts, |n| n.max(1)),
+                ..RetryPolicy::default()
+            },
         })
     }
 }
@@ -713,11 +739,12 @@ impl Failure {
     }
 }
 
-/// reqwest's error text names the URL; a proxy URL can carry credentials, so it goes.
+/// reqwest's error text with its cause chain (connection refused, DNS, TLS…); the URL in it is
+/// shown without credentials or query, which a proxy or base URL may carry.
 fn without_url(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
     if let Some(url) = e.url() {
-        text = text.replace(url.as_str(), "the API");
+        text = text.replace(url.as_str(), &shown_url(url.as_str()));
     }
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

@@ -197,3 +197,25 @@ fn colour_follows_flag_no_color_and_git_config() {
     repo.git(&["config", "color.ui", "always"]);
     assert!(!escapes(&[], &[]), "color.hybrid wins over color.ui");
 }
+
+/// A review that reached nothing says so, keeps the cause (connection refused) and names where
+/// the requests went.
+#[test]
+fn a_review_that_reached_nothing_says_so() {
+    let repo = TestRepo::with_generation();
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut cmd = repo.command("git");
+    cmd.args(["hybrid", "review", "hybrid/port"])
+        .env("ANTHROPIC_API_KEY", crate::support::anthropic::KEY)
+        .env("ANTHROPIC_BASE_URL", &url)
+        .env("GIT_HYBRID_API_ATTEMPTS", "2");
+    repo.run(cmd)
+        .failure()
+        .stderr_has("could not review hybrid/port")
+        .stderr_lacks("reviewed hybrid/port")
+        .stderr_has("Connection refused")
+        .stderr_has(&format!("requests go to {url}/"));
+}

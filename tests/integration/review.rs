@@ -212,7 +212,7 @@ fn a_five_thousand_line_change_is_approved_only_when_every_part_is() {
     let api = FakeAnthropic::start(vec![]);
     repo.review_with(&api, &["hybrid/big"], &parts_env)
         .success()
-        .stderr_has(&format!("in {parts} parts"));
+        .stderr_has(&format!("{parts} of {parts} parts answered"));
     assert_eq!(api.log().len(), parts);
     repo.git(&["merge", "-q", "--ff-only", "hybrid/big"]);
 }
