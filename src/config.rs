@@ -15,6 +15,12 @@ use crate::git::Repo;
 
 pub const POLICY_FILE: &str = ".hybrid.toml";
 
+/// The reviewer model unless a layer says otherwise.
+pub const DEFAULT_REVIEW_MODEL: &str = "claude-opus-5-5";
+/// Tokens of diff per review request by default: large enough for most changes in one request,
+/// small enough that a reviewer reads all of it.
+pub const DEFAULT_PART_TOKENS: usize = 30_000;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot read {path}: {source}")]
@@ -370,10 +376,8 @@ impl Settings {
             default_branch: gate.default_branch,
             review_model: review
                 .model
-                .unwrap_or_else(|| crate::cloud::review::DEFAULT_MODEL.to_string()),
-            review_part_tokens: review
-                .part_tokens
-                .unwrap_or(crate::cloud::review::DEFAULT_PART_TOKENS),
+                .unwrap_or_else(|| DEFAULT_REVIEW_MODEL.to_string()),
+            review_part_tokens: review.part_tokens.unwrap_or(DEFAULT_PART_TOKENS),
             route: crate::route::Rules {
                 cloud: route.cloud.unwrap_or_default(),
                 local: route.local.unwrap_or_default(),

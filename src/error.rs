@@ -211,6 +211,13 @@ impl From<cloud::review::Error> for CommandError {
     }
 }
 
+impl From<crate::spec::ReadError> for CommandError {
+    fn from(e: crate::spec::ReadError) -> Self {
+        CommandError::user(chain(&e))
+            .hint("give the path of a Markdown spec inside this repository")
+    }
+}
+
 impl From<local::implement::Error> for CommandError {
     fn from(e: local::implement::Error) -> Self {
         use local::implement::Error as E;
@@ -218,11 +225,7 @@ impl From<local::implement::Error> for CommandError {
             E::Store(e) => e.into(),
             E::Repo(e) => e.into(),
             E::Provenance(e) => e.into(),
-            e @ (E::SpecRead { .. }
-            | E::SpecEmpty { .. }
-            | E::SpecNotText { .. }
-            | E::SpecOutside { .. }) => CommandError::user(chain(&e))
-                .hint("give the path of a Markdown spec inside this repository"),
+            E::Spec(e) => e.into(),
             e @ E::Unborn => CommandError::user(chain(&e))
                 .hint("make a first commit, then implement on top of it"),
             e @ E::NotQuarantine { .. } => CommandError::user(chain(&e))

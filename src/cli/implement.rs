@@ -8,10 +8,11 @@ use crate::daemon::client::Client;
 use crate::daemon::protocol::{ImplementJob, Reply, Request};
 use crate::error::CommandError;
 use crate::local::embedded::{self, Embedded};
-use crate::local::implement::{self, Spec, paths_named};
+use crate::local::implement;
 use crate::local::models::Registry;
 use crate::local::openai::OpenAi;
 use crate::route;
+use crate::spec::{Spec, paths_named};
 use crate::store::Store;
 use crate::ui;
 

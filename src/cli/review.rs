@@ -6,8 +6,8 @@ use crate::change::Change;
 use crate::cloud::batch::{self, Collected};
 use crate::cloud::review::{self, Options, PartFailure};
 use crate::error::CommandError;
-use crate::local::implement::Spec;
 use crate::provenance::Range;
+use crate::spec::Spec;
 use crate::store::Store;
 use crate::ui;
 

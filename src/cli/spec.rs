@@ -6,7 +6,7 @@ use clap::Subcommand;
 use super::Status;
 use crate::cloud;
 use crate::error::CommandError;
-use crate::local::implement::{Spec, slug};
+use crate::spec::{Spec, slug};
 use crate::store::Store;
 use crate::ui;
 

@@ -4,7 +4,7 @@
 
 use super::client::{self, Message, Request, Session, TextBlock};
 use super::cost::{self, Prices};
-use crate::local::{Backend, ChatMessage, Error, Generated};
+use crate::backend::{Backend, ChatMessage, Error, Generated};
 
 const MAX_OUTPUT_TOKENS: u32 = 16_384;
 

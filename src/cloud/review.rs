@@ -22,10 +22,7 @@ use super::{ledger, redact};
 use crate::change::{Body, Change, FileChange};
 use crate::store::{self, FindingRow, SentLines, Store, VerdictRecord};
 
-pub const DEFAULT_MODEL: &str = "claude-opus-5-5";
-/// Tokens of diff per part by default: large enough for most changes in one request, small
-/// enough that a reviewer reads all of it.
-pub const DEFAULT_PART_TOKENS: usize = 30_000;
+pub use crate::config::{DEFAULT_PART_TOKENS, DEFAULT_REVIEW_MODEL as DEFAULT_MODEL};
 const MAX_OUTPUT_TOKENS: u32 = 16_384;
 /// Lines of surrounding code shown around each hunk in the prompt (the change id uses 3). Six
 /// keeps the prompt at 1.13x the plain diff on this repository's history (12 gave 1.25x):
@@ -328,12 +325,12 @@ fn named_files(
     let Some(tree) = tip.and_then(|t| repo.find_tree(t).ok()) else {
         return String::new();
     };
-    let paths: Vec<String> = crate::local::implement::paths_named(spec)
+    let paths: Vec<String> = crate::spec::paths_named(spec)
         .into_iter()
         .filter(|p| !skip.contains(p))
         .collect();
     let (mut out, left_out) =
-        crate::local::implement::file_sections(repo, &tree, &paths, budget, &estimate_tokens);
+        crate::spec::file_sections(repo, &tree, &paths, budget, &estimate_tokens);
     for path in left_out {
         out.push_str(&format!(
             "(file {path} left out: over the context budget)\n"

@@ -150,7 +150,7 @@ pub fn write(
         Some(tree) => {
             let map = repo_map(&repo.git, tree, &withheld);
             let visible: Vec<String> = files.iter().filter(|f| !withheld(f)).cloned().collect();
-            let (named, _) = crate::local::implement::file_sections(
+            let (named, _) = crate::spec::file_sections(
                 &repo.git,
                 tree,
                 &visible,

@@ -18,8 +18,9 @@ use super::{Error, alive, pid_path, runtime_dir, socket_path};
 use crate::config::Settings;
 use crate::git::Repo;
 use crate::local::embedded::Embedded;
-use crate::local::implement::{self, Spec};
+use crate::local::implement;
 use crate::local::models::Registry;
+use crate::spec::Spec;
 use crate::store::Store;
 
 /// How long a loaded model stays loaded without a job.

@@ -9,13 +9,14 @@
 //! between the two reviews, or a file the earlier review withheld, stays unapproved. This module never approves anything a review did not answer `approve` to,
 //! and it stops after a bounded number of rounds.
 
+use crate::backend::Backend;
 use crate::cloud::review::{self, Options};
 use crate::config::Settings;
 use crate::git::Repo;
-use crate::local::Backend;
-use crate::local::implement::{self, Spec};
+use crate::local::implement;
 use crate::provenance::Range;
 use crate::route::{self, Side};
+use crate::spec::Spec;
 use crate::store::{self, FindingRow, Store, VerdictRecord};
 
 #[derive(Debug, thiserror::Error)]

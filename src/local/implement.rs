@@ -17,6 +17,7 @@ use super::{Backend, ChatMessage};
 use crate::config::Settings;
 use crate::git::Repo;
 use crate::provenance;
+use crate::spec::{Spec, file_sections, paths_named, slug};
 use crate::store::{self, GenerationRecord, Store, UsageRow};
 
 /// Parse or apply errors are sent back to the model this many times before giving up.
@@ -24,18 +25,8 @@ pub const MAX_REPAIRS: usize = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot read the spec {path}: {source}")]
-    SpecRead {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("the spec {path} is empty")]
-    SpecEmpty { path: String },
-    #[error("the spec {path} is not UTF-8 text")]
-    SpecNotText { path: String },
-    #[error("the spec {path} is outside the repository")]
-    SpecOutside { path: String },
+    #[error(transparent)]
+    Spec(#[from] crate::spec::ReadError),
     #[error("HEAD has no commit yet: there is nothing to build on")]
     Unborn,
     #[error(
@@ -60,96 +51,6 @@ pub enum Error {
     Provenance(#[from] provenance::Error),
 }
 
-/// A spec as read from disk.
-#[derive(Clone, Debug)]
-pub struct Spec {
-    /// Relative to the repository's top, `/`-separated.
-    pub path: String,
-    pub text: String,
-    pub title: String,
-}
-
-impl Spec {
-    /// The spec the generation ending at `commit` was made from, as the worktree has it now:
-    /// `(path, Some(text))`, `(path, None)` when it can no longer be read, and `None` when no
-    /// generation with a spec ends there.
-    pub fn of_commit(
-        repo: &Repo,
-        store: &Store,
-        commit: Oid,
-    ) -> store::Result<Option<(String, Option<String>)>> {
-        Ok(store.spec_for_commit(&commit.to_string())?.map(|path| {
-            let text = repo
-                .worktree()
-                .and_then(|top| std::fs::read_to_string(top.join(&path)).ok());
-            (path, text)
-        }))
-    }
-
-    /// Reads and checks a spec: it must exist inside the repository, be UTF-8 and not be empty.
-    pub fn read(top: &Path, path: &Path) -> Result<Spec, Error> {
-        let shown = path.display().to_string();
-        let absolute = if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            std::env::current_dir()
-                .map(|d| d.join(path))
-                .unwrap_or_else(|_| path.to_path_buf())
-        };
-        let bytes = std::fs::read(&absolute).map_err(|source| Error::SpecRead {
-            path: shown.clone(),
-            source,
-        })?;
-        let canonical = absolute.canonicalize().map_err(|source| Error::SpecRead {
-            path: shown.clone(),
-            source,
-        })?;
-        let top = top.canonicalize().unwrap_or_else(|_| top.to_path_buf());
-        let relative = canonical
-            .strip_prefix(&top)
-            .map_err(|_| Error::SpecOutside {
-                path: shown.clone(),
-            })?
-            .to_string_lossy()
-            .replace('\\', "/");
-        let text = String::from_utf8(bytes).map_err(|_| Error::SpecNotText {
-            path: shown.clone(),
-        })?;
-        if text.trim().is_empty() {
-            return Err(Error::SpecEmpty { path: shown });
-        }
-        let title = text
-            .lines()
-            .map(|l| l.trim_start_matches('#').trim())
-            .find(|l| !l.is_empty())
-            .unwrap_or("change")
-            .to_string();
-        Ok(Spec {
-            path: relative,
-            text,
-            title,
-        })
-    }
-}
-
-/// `hybrid/<slug>`: the title in lowercase words joined by dashes, at most 48 characters.
-pub fn slug(title: &str) -> String {
-    let mut out = String::new();
-    for word in title
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        if out.len() + word.len() + 1 > 48 {
-            break;
-        }
-        if !out.is_empty() {
-            out.push('-');
-        }
-        out.push_str(&word.to_ascii_lowercase());
-    }
-    if out.is_empty() { "change".into() } else { out }
-}
-
 /// What `implement` made.
 #[derive(Clone, Debug)]
 pub struct Implemented {
@@ -165,24 +66,6 @@ pub struct Implemented {
     pub attempts: usize,
     /// Files the context could not hold, said out loud rather than dropped silently.
     pub left_out: Vec<String>,
-}
-
-/// The words of a spec that look like file paths (`src/port.rs`, `README.md`), in order, once each.
-pub fn paths_named(spec: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for word in spec.split(|c: char| c.is_whitespace() || "`'\"()[]<>,".contains(c)) {
-        let word = word.trim_matches(|c: char| ".:;!?".contains(c));
-        let looks_like_path = (word.contains('/') || word.contains('.'))
-            && word.chars().any(|c| c.is_ascii_alphabetic())
-            && !word.contains("://")
-            && word
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c));
-        if looks_like_path && !out.iter().any(|w| w == word) {
-            out.push(word.to_string());
-        }
-    }
-    out
 }
 
 /// Files the spec names that exist at `tree`, then their neighbours in the same folders, within
@@ -228,41 +111,6 @@ fn context(
     }
     let paths: Vec<String> = named.into_iter().chain(neighbours).collect();
     file_sections(repo, tree, &paths, budget, count)
-}
-
-/// The text files among `paths` at `tree`, as `=== path ===` sections, within `budget` tokens as
-/// `count` counts them. Returns the sections and the paths the budget left out.
-pub fn file_sections(
-    repo: &Repository,
-    tree: &git2::Tree<'_>,
-    paths: &[String],
-    budget: usize,
-    count: &dyn Fn(&str) -> usize,
-) -> (String, Vec<String>) {
-    let mut out = String::new();
-    let mut used = 0;
-    let mut left_out = Vec::new();
-    for path in paths {
-        let Ok(entry) = tree.get_path(Path::new(path)) else {
-            continue;
-        };
-        let Ok(blob) = repo.find_blob(entry.id()) else {
-            continue;
-        };
-        if blob.is_binary() {
-            continue;
-        }
-        let text = String::from_utf8_lossy(blob.content());
-        let piece = format!("=== {path} ===\n{text}\n");
-        let tokens = count(&piece);
-        if used + tokens > budget {
-            left_out.push(path.clone());
-            continue;
-        }
-        used += tokens;
-        out.push_str(&piece);
-    }
-    (out, left_out)
 }
 
 /// Existing files up to this many lines may only be rewritten whole where the backend enforces

@@ -2,12 +2,182 @@
 //! local models fail on (the seed's lesson: no paths, no signatures, no test cases, requirements
 //! without values).
 //!
+//! It also owns reading a spec (inside the repository, UTF-8, not empty), the branch name its
+//! title gives (`slug`), the paths it names, and the sections of repository files that go with it
+//! to a model — what `implement`, `review` and `spec` share.
+//!
 //! The lint reads text and asks the repository only whether paths exist; it never changes a
 //! spec. Each problem is one line that says what to add.
 
+use std::path::Path;
 use std::sync::OnceLock;
 
+use git2::{Oid, Repository};
 use regex::Regex;
+
+use crate::git::Repo;
+use crate::store::{self, Store};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read the spec {path}: {source}")]
+    Unreadable {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the spec {path} is empty")]
+    Empty { path: String },
+    #[error("the spec {path} is not UTF-8 text")]
+    NotText { path: String },
+    #[error("the spec {path} is outside the repository")]
+    Outside { path: String },
+}
+
+/// A spec as read from disk.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// Relative to the repository's top, `/`-separated.
+    pub path: String,
+    pub text: String,
+    pub title: String,
+}
+
+impl Spec {
+    /// The spec the generation ending at `commit` was made from, as the worktree has it now:
+    /// `(path, Some(text))`, `(path, None)` when it can no longer be read, and `None` when no
+    /// generation with a spec ends there.
+    pub fn of_commit(
+        repo: &Repo,
+        store: &Store,
+        commit: Oid,
+    ) -> store::Result<Option<(String, Option<String>)>> {
+        Ok(store.spec_for_commit(&commit.to_string())?.map(|path| {
+            let text = repo
+                .worktree()
+                .and_then(|top| std::fs::read_to_string(top.join(&path)).ok());
+            (path, text)
+        }))
+    }
+
+    /// Reads and checks a spec: it must exist inside the repository, be UTF-8 and not be empty.
+    pub fn read(top: &Path, path: &Path) -> Result<Spec, ReadError> {
+        let shown = path.display().to_string();
+        let absolute = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::env::current_dir()
+                .map(|d| d.join(path))
+                .unwrap_or_else(|_| path.to_path_buf())
+        };
+        let bytes = std::fs::read(&absolute).map_err(|source| ReadError::Unreadable {
+            path: shown.clone(),
+            source,
+        })?;
+        let canonical = absolute
+            .canonicalize()
+            .map_err(|source| ReadError::Unreadable {
+                path: shown.clone(),
+                source,
+            })?;
+        let top = top.canonicalize().unwrap_or_else(|_| top.to_path_buf());
+        let relative = canonical
+            .strip_prefix(&top)
+            .map_err(|_| ReadError::Outside {
+                path: shown.clone(),
+            })?
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text = String::from_utf8(bytes).map_err(|_| ReadError::NotText {
+            path: shown.clone(),
+        })?;
+        if text.trim().is_empty() {
+            return Err(ReadError::Empty { path: shown });
+        }
+        let title = text
+            .lines()
+            .map(|l| l.trim_start_matches('#').trim())
+            .find(|l| !l.is_empty())
+            .unwrap_or("change")
+            .to_string();
+        Ok(Spec {
+            path: relative,
+            text,
+            title,
+        })
+    }
+}
+
+/// `hybrid/<slug>`: the title in lowercase words joined by dashes, at most 48 characters.
+pub fn slug(title: &str) -> String {
+    let mut out = String::new();
+    for word in title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if out.len() + word.len() + 1 > 48 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.push_str(&word.to_ascii_lowercase());
+    }
+    if out.is_empty() { "change".into() } else { out }
+}
+
+/// The words of a spec that look like file paths (`src/port.rs`, `README.md`), in order, once each.
+pub fn paths_named(spec: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in spec.split(|c: char| c.is_whitespace() || "`'\"()[]<>,".contains(c)) {
+        let word = word.trim_matches(|c: char| ".:;!?".contains(c));
+        let looks_like_path = (word.contains('/') || word.contains('.'))
+            && word.chars().any(|c| c.is_ascii_alphabetic())
+            && !word.contains("://")
+            && word
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c));
+        if looks_like_path && !out.iter().any(|w| w == word) {
+            out.push(word.to_string());
+        }
+    }
+    out
+}
+
+/// The text files among `paths` at `tree`, as `=== path ===` sections, within `budget` tokens as
+/// `count` counts them. Returns the sections and the paths the budget left out.
+pub fn file_sections(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    paths: &[String],
+    budget: usize,
+    count: &dyn Fn(&str) -> usize,
+) -> (String, Vec<String>) {
+    let mut out = String::new();
+    let mut used = 0;
+    let mut left_out = Vec::new();
+    for path in paths {
+        let Ok(entry) = tree.get_path(Path::new(path)) else {
+            continue;
+        };
+        let Ok(blob) = repo.find_blob(entry.id()) else {
+            continue;
+        };
+        if blob.is_binary() {
+            continue;
+        }
+        let text = String::from_utf8_lossy(blob.content());
+        let piece = format!("=== {path} ===\n{text}\n");
+        let tokens = count(&piece);
+        if used + tokens > budget {
+            left_out.push(path.clone());
+            continue;
+        }
+        used += tokens;
+        out.push_str(&piece);
+    }
+    (out, left_out)
+}
 
 /// A spec larger than this is not a task description a model can follow in one go.
 pub const MAX_SPEC_BYTES: usize = 256 * 1024;
@@ -87,7 +257,7 @@ pub fn lint(text: &str, exists: &dyn Fn(&str) -> bool) -> Vec<Problem> {
         ));
         return problems;
     }
-    let paths = crate::local::implement::paths_named(text);
+    let paths = paths_named(text);
     if paths.is_empty() {
         say("no file paths: name the files to create or change (e.g. src/auth/login.rs)".into());
     }

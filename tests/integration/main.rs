@@ -8,6 +8,7 @@ mod embedded;
 mod gate;
 mod hooks;
 mod implement;
+mod layering;
 mod models;
 mod output;
 mod promise;

@@ -1,0 +1,86 @@
+//! What writes code for a spec: the one interface every implementer speaks — a local model (the
+//! embedded llama.cpp, an OpenAI-compatible server) or Claude — so `implement` and `fix` run
+//! any of them the same way.
+//!
+//! This module only defines the conversation and what comes back; it never runs a model, never
+//! touches a repository, and says nothing about whether output is guarded (each backend answers
+//! that itself through `is_local`).
+
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Backend(String),
+}
+
+/// One chat message.
+#[derive(Clone, Debug)]
+pub struct ChatMessage {
+    pub role: &'static str,
+    pub content: String,
+}
+
+/// What one generation call produced.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    pub text: String,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    /// True when the backend did not report token counts and they were estimated.
+    pub estimated: bool,
+    /// True when the answer stopped at the token limit rather than at its end.
+    pub truncated: bool,
+    pub wall: Duration,
+    /// Time until the first token of the answer: reading the prompt (or the server's latency).
+    pub first_token: Duration,
+}
+
+impl Generated {
+    /// Generation speed, without the time spent reading the prompt.
+    pub fn generation_tokens_per_second(&self) -> f64 {
+        let generating = self.wall.saturating_sub(self.first_token).as_secs_f64();
+        if generating <= 0.0 {
+            return 0.0;
+        }
+        self.tokens_out.saturating_sub(1) as f64 / generating
+    }
+}
+
+/// A local model behind one interface: the embedded llama.cpp or an OpenAI-compatible server.
+pub trait Backend {
+    fn name(&self) -> &'static str;
+    fn model(&self) -> &str;
+    /// Runs the conversation and returns the answer; `progress` gets the count of pieces
+    /// (tokens, or stream chunks) received so far.
+    fn generate(
+        &mut self,
+        messages: &[ChatMessage],
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Generated, Error>;
+    /// Whether its output is local output (what the gate guards). Claude's is not.
+    fn is_local(&self) -> bool {
+        true
+    }
+    /// What a generation cost in dollars; local models cost nothing per token.
+    fn cost_usd(&self, _generated: &Generated) -> Option<f64> {
+        Some(0.0)
+    }
+    /// What identifies the model beyond its name, for the generation's record (the embedded
+    /// backend: the file and its sha256).
+    fn identity(&self) -> serde_json::Value {
+        serde_json::json!({})
+    }
+    /// Restricts answers to a GBNF grammar where the backend can enforce one; others parse
+    /// strictly and ask again instead.
+    fn constrain(&mut self, _gbnf: &str) {}
+    /// Tokens of `text`: the model's own tokenizer where the backend has it, else an estimate
+    /// of four bytes a token.
+    fn count_tokens(&self, text: &str) -> usize {
+        text.len().div_ceil(4)
+    }
+    /// The most tokens one answer may have, when the backend enforces a limit.
+    fn max_tokens(&self) -> Option<u32> {
+        None
+    }
+}
