@@ -89,3 +89,9 @@ pub fn color(flag: &str, config: Option<&git2::Config>) -> bool {
         _ => std::io::stdout().is_terminal(),
     }
 }
+
+/// A dollar amount for JSON: rounded to a millionth, and never `-0.0` (a sum of nothing, or a
+/// saving of nothing, reads as 0).
+pub fn amount(usd: f64) -> f64 {
+    (usd * 1e6).round() / 1e6 + 0.0
+}

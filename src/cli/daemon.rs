@@ -30,7 +30,12 @@ enum DaemonCommand {
     /// Stops the running daemon
     Stop,
     /// Says whether a daemon runs, and what it holds
-    Status,
+    Status {
+        /// Print JSON on stdout: {"version": 1, "running": bool, "pid", "uptime_s", "model",
+        /// "jobs_done"} (the last four only while it runs)
+        #[arg(long)]
+        json: bool,
+    },
     /// Runs the daemon in the foreground
     Run,
 }
@@ -99,10 +104,13 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             ui::say(format!("the daemon (pid {pid}) stopped"));
             Ok(Status::Ok)
         }
-        DaemonCommand::Status => {
+        DaemonCommand::Status { json } => {
             let mut client = match Client::connect() {
                 Ok(c) => c,
                 Err(Error::NotRunning) => {
+                    if json {
+                        ui::out(serde_json::json!({"version": 1, "running": false}).to_string());
+                    }
                     ui::say("no daemon is running (start one with: git hybrid daemon start)");
                     return Ok(Status::Failed);
                 }
@@ -116,7 +124,21 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                     model,
                     jobs_done,
                 } => {
-                    ui::say(format!(
+                    if json {
+                        ui::out(
+                            serde_json::json!({
+                                "version": 1,
+                                "running": true,
+                                "pid": pid,
+                                "uptime_s": uptime_s,
+                                "model": model,
+                                "jobs_done": jobs_done,
+                            })
+                            .to_string(),
+                        );
+                        return Ok(Status::Ok);
+                    }
+                    ui::out(format!(
                         "the daemon runs: pid {pid}, up {uptime_s} s, {jobs_done} job{} done, model {}",
                         if jobs_done == 1 { "" } else { "s" },
                         model.as_deref().unwrap_or("not loaded")

@@ -11,31 +11,84 @@ use crate::ui;
 
 /// Checks the binary, the hooks, the store and the configuration, and says how to fix each problem.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Print the report as JSON on stdout: {"version": 1, "problems": N, "checks": [{"status":
+    /// "ok"|"warn"|"fail", "what": "...", "fix": "..." (fail only)}]}
+    #[arg(long)]
+    json: bool,
+}
 
 /// reference-transaction, which guards every ref update, first shipped in git 2.28.
 const MIN_GIT: (u32, u32) = (2, 28);
 
+/// The checks, in order; printed at the end as text or JSON.
 struct Report {
     problems: usize,
+    checks: Vec<(&'static str, String, Option<String>)>,
 }
 
 impl Report {
-    fn ok(&self, what: impl AsRef<str>) {
-        ui::out(format!("ok    {}", what.as_ref()));
+    fn ok(&mut self, what: impl AsRef<str>) {
+        self.checks.push(("ok", what.as_ref().to_string(), None));
     }
-    fn warn(&self, what: impl AsRef<str>) {
-        ui::out(format!("warn  {}", what.as_ref()));
+    fn warn(&mut self, what: impl AsRef<str>) {
+        self.checks.push(("warn", what.as_ref().to_string(), None));
     }
     fn fail(&mut self, what: impl AsRef<str>, fix: impl AsRef<str>) {
         self.problems += 1;
-        ui::out(format!("FAIL  {}", what.as_ref()));
-        ui::out(format!("      fix: {}", fix.as_ref()));
+        self.checks.push((
+            "fail",
+            what.as_ref().to_string(),
+            Some(fix.as_ref().to_string()),
+        ));
+    }
+
+    fn print(&self, json: bool) {
+        if json {
+            let checks: Vec<serde_json::Value> = self
+                .checks
+                .iter()
+                .map(|(status, what, fix)| {
+                    let mut check = serde_json::json!({"status": status, "what": what});
+                    if let Some(fix) = fix {
+                        check["fix"] = fix.clone().into();
+                    }
+                    check
+                })
+                .collect();
+            ui::out(
+                serde_json::json!({"version": 1, "problems": self.problems, "checks": checks})
+                    .to_string(),
+            );
+            return;
+        }
+        for (status, what, fix) in &self.checks {
+            let label = match *status {
+                "fail" => "FAIL",
+                other => other,
+            };
+            ui::out(format!("{label:<5} {what}"));
+            if let Some(fix) = fix {
+                ui::out(format!("      fix: {fix}"));
+            }
+        }
+        if self.problems == 0 {
+            ui::out("everything the gate needs is in place");
+        } else {
+            ui::out(format!(
+                "{} problem{} found",
+                self.problems,
+                if self.problems == 1 { "" } else { "s" }
+            ));
+        }
     }
 }
 
-pub fn run(_args: Args) -> Result<Status, CommandError> {
-    let mut r = Report { problems: 0 };
+pub fn run(args: Args) -> Result<Status, CommandError> {
+    let mut r = Report {
+        problems: 0,
+        checks: Vec::new(),
+    };
     check_binary(&mut r);
     check_git(&mut r);
     let repo = Repo::open()?;
@@ -72,17 +125,12 @@ pub fn run(_args: Args) -> Result<Status, CommandError> {
             r.fail(format!("config: {}", e.message), fix)
         }
     }
-    if r.problems == 0 {
-        ui::out("everything the gate needs is in place");
-        Ok(Status::Ok)
+    r.print(args.json);
+    Ok(if r.problems == 0 {
+        Status::Ok
     } else {
-        ui::out(format!(
-            "{} problem{} found",
-            r.problems,
-            if r.problems == 1 { "" } else { "s" }
-        ));
-        Ok(Status::Failed)
-    }
+        Status::Failed
+    })
 }
 
 fn check_binary(r: &mut Report) {

@@ -47,6 +47,11 @@ pub struct Args {
     /// `[review] part_tokens`, hybrid.reviewPartTokens, GIT_HYBRID_REVIEW_PART_TOKENS]
     #[arg(long)]
     part_tokens: Option<usize>,
+    /// Also print the outcome as JSON on stdout: {"version": 1, "target", "change_id",
+    /// "approved", "usd", "verdict_id", "withheld", "redactions", "local_findings", "parts":
+    /// [{"index", "files", "decision", "summary", "findings"} or {"index", "files", "error"}]}
+    #[arg(long, conflicts_with_all = ["batch", "collect"])]
+    json: bool,
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
@@ -130,7 +135,44 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             model
         ));
     }
+    if args.json {
+        ui::out(outcome_json(&target, &outcome).to_string());
+    }
     report(&outcome)
+}
+
+/// The JSON form of an immediate review's outcome (version 1).
+fn outcome_json(target: &str, outcome: &review::Outcome) -> serde_json::Value {
+    let parts: Vec<serde_json::Value> = outcome
+        .parts
+        .iter()
+        .map(|p| match &p.result {
+            Ok(v) => serde_json::json!({
+                "index": p.index + 1,
+                "files": p.files,
+                "decision": v.decision.as_str(),
+                "summary": v.summary,
+                "findings": v.findings.iter().map(review::finding_row).collect::<Vec<_>>(),
+            }),
+            Err(e) => serde_json::json!({
+                "index": p.index + 1,
+                "files": p.files,
+                "error": e.to_string(),
+            }),
+        })
+        .collect();
+    serde_json::json!({
+        "version": 1,
+        "target": target,
+        "change_id": outcome.change_id,
+        "approved": outcome.approved,
+        "usd": ui::amount(outcome.usd),
+        "verdict_id": outcome.verdict_id,
+        "withheld": outcome.withheld,
+        "redactions": outcome.redactions,
+        "local_findings": outcome.local_findings,
+        "parts": parts,
+    })
 }
 
 /// Finds the change a target names and prepares its review, saying what was found before

@@ -80,8 +80,14 @@ fn the_daemon_runs_jobs_survives_sigkill_and_checks_the_protocol() {
         .stderr_has("model already loaded");
     repo.hybrid(&["daemon", "status"])
         .success()
-        .stderr_has("2 jobs done")
-        .stderr_has("SmolLM2");
+        .stdout_has("2 jobs done")
+        .stdout_has("SmolLM2");
+    let status: serde_json::Value =
+        serde_json::from_str(&repo.hybrid(&["daemon", "status", "--json"]).stdout()).unwrap();
+    assert_eq!(
+        (status["running"].as_bool(), status["jobs_done"].as_u64()),
+        (Some(true), Some(2))
+    );
     repo.try_git(&["merge", "--ff-only", "hybrid/two"])
         .blocked_by("hybrid/two");
     // The routing decision travels with the job and is kept with its generation.
@@ -153,11 +159,14 @@ fn the_daemon_runs_jobs_survives_sigkill_and_checks_the_protocol() {
         .stderr_has("hybrid/three");
     wait_for("the idle model to be unloaded", || {
         repo.hybrid(&["daemon", "status"])
-            .stderr()
+            .stdout()
             .contains("model not loaded")
     });
     repo.hybrid(&["daemon", "stop"]).success();
     repo.hybrid(&["daemon", "status"]).failure();
+    let status: serde_json::Value =
+        serde_json::from_str(&repo.hybrid(&["daemon", "status", "--json"]).stdout()).unwrap();
+    assert_eq!(status["running"], false);
 }
 
 /// Mode bits of a path.

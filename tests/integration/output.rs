@@ -219,3 +219,30 @@ fn a_review_that_reached_nothing_says_so() {
         .stderr_has("Connection refused")
         .stderr_has(&format!("requests go to {url}/"));
 }
+
+/// The `--json` shapes scripts read: versioned, on stdout, with the human lines on stderr.
+#[test]
+fn json_for_scripts() {
+    use crate::support::anthropic::{FakeAnthropic, Reply};
+    let repo = TestRepo::with_generation();
+    let doctor: serde_json::Value =
+        serde_json::from_str(&repo.hybrid(&["doctor", "--json"]).stdout()).unwrap();
+    assert_eq!(doctor["version"], 1);
+    assert_eq!(doctor["problems"], 0);
+    assert!(
+        doctor["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["status"] == "ok")
+    );
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    let run = repo.review(&api, &["hybrid/port", "--json"]);
+    run.success().stderr_has("approved");
+    let review: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(review["version"], 1);
+    assert_eq!(review["approved"], true);
+    assert_eq!(review["parts"][0]["decision"], "approve");
+    assert!(review["change_id"].as_str().unwrap().starts_with("hc1-"));
+    assert!(!run.stdout().contains("-0.0"));
+}
