@@ -68,6 +68,27 @@ struct FileLayer {
     review: ReviewLayer,
     #[serde(default)]
     route: RouteLayer,
+    #[serde(default)]
+    implement: ImplementLayer,
+}
+
+/// The local engine's part of a config file. Unknown keys are allowed here: the gate reads the
+/// committed policy on every hook, and a key a newer version adds must not block an older one.
+#[derive(Debug, Default, Deserialize)]
+struct ImplementLayer {
+    backend: Option<String>,
+    model: Option<String>,
+    base_url: Option<String>,
+}
+
+/// Which local engine `implement` and `fix` use when no flag says: backend, model, server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImplementSettings {
+    /// `embedded` (default) or `openai`.
+    pub backend: String,
+    pub model: Option<String>,
+    /// The OpenAI-compatible server (default Ollama's http://localhost:11434/v1).
+    pub base_url: String,
 }
 
 /// Routing's part of a config file: words that send a task to Claude or keep it local, on top
@@ -98,6 +119,9 @@ impl FileLayer {
             && self.route.cloud.is_none()
             && self.route.local.is_none()
             && self.route.max_local_files.is_none()
+            && self.implement.backend.is_none()
+            && self.implement.model.is_none()
+            && self.implement.base_url.is_none()
     }
 
     /// Later layers win, field by field.
@@ -106,7 +130,17 @@ impl FileLayer {
             gate,
             review,
             route,
+            implement,
         } = layer;
+        if implement.backend.is_some() {
+            self.implement.backend = implement.backend;
+        }
+        if implement.model.is_some() {
+            self.implement.model = implement.model;
+        }
+        if implement.base_url.is_some() {
+            self.implement.base_url = implement.base_url;
+        }
         if route.cloud.is_some() {
             self.route.cloud = route.cloud;
         }
@@ -170,6 +204,8 @@ pub struct Settings {
     pub review_part_tokens: usize,
     /// Routing rules added to the built-in delegation table.
     pub route: crate::route::Rules,
+    /// The local engine's defaults for `implement` and `fix`.
+    pub implement: ImplementSettings,
     /// Which layers contributed, for `doctor`.
     pub sources: Vec<String>,
     /// Local settings (user config, `git config`, environment) that change what the committed
@@ -194,6 +230,11 @@ impl Settings {
         }
         let from_git = FileLayer {
             route: RouteLayer::default(),
+            implement: ImplementLayer {
+                backend: config.get_string("hybrid.implementBackend").ok(),
+                model: config.get_string("hybrid.implementModel").ok(),
+                base_url: config.get_string("hybrid.implementBaseUrl").ok(),
+            },
             gate: GateLayer {
                 protected: git_multivar(&config, "hybrid.protected")?,
                 quarantine: git_multivar(&config, "hybrid.quarantine")?,
@@ -209,6 +250,11 @@ impl Settings {
         };
         let from_env = FileLayer {
             route: RouteLayer::default(),
+            implement: ImplementLayer {
+                backend: std::env::var("GIT_HYBRID_BACKEND").ok(),
+                model: std::env::var("GIT_HYBRID_LOCAL_MODEL").ok(),
+                base_url: std::env::var("GIT_HYBRID_OPENAI_BASE_URL").ok(),
+            },
             gate: GateLayer {
                 protected: env_list("GIT_HYBRID_PROTECTED"),
                 quarantine: env_list("GIT_HYBRID_QUARANTINE"),
@@ -320,7 +366,17 @@ impl Settings {
             gate,
             review,
             route,
+            implement,
         } = layer;
+        // Checked where it is used (`implement`, `fix`), not here: a mistyped engine must not
+        // block every hook that reads the settings.
+        let implement = ImplementSettings {
+            backend: implement.backend.unwrap_or_else(|| "embedded".to_string()),
+            model: implement.model.filter(|m| !m.is_empty()),
+            base_url: implement
+                .base_url
+                .unwrap_or_else(|| "http://localhost:11434/v1".to_string()),
+        };
         let compile = |list: Option<Vec<String>>, default: &[&str], what: &str| {
             let list = list.unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect());
             list.iter()
@@ -385,6 +441,7 @@ impl Settings {
                     .max_local_files
                     .unwrap_or(crate::route::MAX_LOCAL_FILES),
             },
+            implement,
             sources,
             overrides: Vec::new(),
         })
@@ -508,6 +565,11 @@ mod tests {
             route: crate::route::Rules::default(),
             sources: vec![],
             overrides: vec![],
+            implement: ImplementSettings {
+                backend: "embedded".into(),
+                model: None,
+                base_url: String::new(),
+            },
         }
     }
 

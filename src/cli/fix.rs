@@ -27,8 +27,9 @@ pub struct Args {
     engine: super::implement::EngineArgs,
 }
 
-pub fn run(args: Args) -> Result<Status, CommandError> {
+pub fn run(mut args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
+    args.engine.settle(&settings)?;
     let mut local = args.engine.backend()?;
     let routing = args.route.forced().map_or(Routing::Auto, Routing::Forced);
     // Building Claude's client reads the key and sends nothing. Without a key there is no

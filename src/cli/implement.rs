@@ -20,19 +20,18 @@ use crate::ui;
 #[derive(Debug, clap::Args)]
 pub(super) struct EngineArgs {
     /// The model: a registered name or a GGUF path (embedded, default: the registry's default),
-    /// or a name the server knows (openai)
-    #[arg(long, env = "GIT_HYBRID_LOCAL_MODEL")]
+    /// or a name the server knows (openai) [also `[implement] model` in .hybrid.toml, git config
+    /// hybrid.implementModel, GIT_HYBRID_LOCAL_MODEL]
+    #[arg(long)]
     pub model: Option<String>,
-    /// Which engine runs the model
-    #[arg(long, default_value = "embedded", value_parser = ["embedded", "openai"])]
-    pub backend: String,
-    /// The OpenAI-compatible server (Ollama: http://localhost:11434/v1)
-    #[arg(
-        long,
-        env = "GIT_HYBRID_OPENAI_BASE_URL",
-        default_value = "http://localhost:11434/v1"
-    )]
-    pub base_url: String,
+    /// Which engine runs the model: embedded (default) or openai [also `[implement] backend`,
+    /// hybrid.implementBackend, GIT_HYBRID_BACKEND]
+    #[arg(long, value_parser = ["embedded", "openai"])]
+    pub backend: Option<String>,
+    /// The OpenAI-compatible server [default: Ollama's http://localhost:11434/v1; also
+    /// `[implement] base_url`, hybrid.implementBaseUrl, GIT_HYBRID_OPENAI_BASE_URL]
+    #[arg(long)]
+    pub base_url: Option<String>,
     /// Tokens of repository context (spec files and their neighbours) to send at most
     #[arg(long, default_value_t = 3000)]
     pub context_tokens: usize,
@@ -57,6 +56,32 @@ pub(super) struct EngineArgs {
 }
 
 impl EngineArgs {
+    /// Fills what no flag said from the settings' layers (policy, git config, environment).
+    pub(super) fn settle(
+        &mut self,
+        settings: &crate::config::Settings,
+    ) -> Result<(), CommandError> {
+        let defaults = &settings.implement;
+        let backend = self.backend.get_or_insert_with(|| defaults.backend.clone());
+        if !["embedded", "openai"].contains(&backend.as_str()) {
+            return Err(CommandError::user(format!(
+                "{backend:?} is not a backend (embedded or openai)"
+            ))
+            .hint("fix `[implement] backend` in .hybrid.toml, git config hybrid.implementBackend or GIT_HYBRID_BACKEND"));
+        }
+        self.base_url
+            .get_or_insert_with(|| defaults.base_url.clone());
+        if self.model.is_none() {
+            self.model = defaults.model.clone();
+        }
+        Ok(())
+    }
+
+    /// The backend's name once settled.
+    pub(super) fn backend_name(&self) -> &str {
+        self.backend.as_deref().unwrap_or("embedded")
+    }
+
     pub(super) fn options(&self) -> embedded::Options {
         embedded::Options {
             n_ctx: self.ctx,
@@ -70,18 +95,24 @@ impl EngineArgs {
 
     /// The local backend asked for: `openai` (a server) or `embedded` (a GGUF file).
     pub(super) fn backend(&self) -> Result<Box<dyn crate::local::Backend>, CommandError> {
-        if self.backend == "openai" {
+        if self.backend_name() == "openai" {
             let model = self.model.as_deref().ok_or_else(|| {
                 CommandError::user("the openai backend needs a model name").hint(
-                    "pass --model <name> (as the server lists it) or set GIT_HYBRID_LOCAL_MODEL",
+                    "pass --model <name> (as the server lists it), or set it once: git config hybrid.implementModel <name>",
                 )
             })?;
             let key = std::env::var("OPENAI_API_KEY")
                 .ok()
                 .filter(|k| !k.is_empty());
             return Ok(Box::new(
-                OpenAi::new(&self.base_url, model, key)
-                    .map_err(|e| CommandError::user(e.to_string()))?,
+                OpenAi::new(
+                    self.base_url
+                        .as_deref()
+                        .unwrap_or("http://localhost:11434/v1"),
+                    model,
+                    key,
+                )
+                .map_err(|e| CommandError::user(e.to_string()))?,
             ));
         }
         let path = Registry::resolve(self.model.as_deref())?;
@@ -148,8 +179,9 @@ impl RouteArg {
     }
 }
 
-pub fn run(args: Args) -> Result<Status, CommandError> {
+pub fn run(mut args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
+    args.engine.settle(&settings)?;
     let top = repo.worktree().ok_or_else(|| {
         CommandError::user("implement needs a repository with a working tree (this one is bare)")
     })?;
@@ -187,7 +219,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         decision.reasons.join("; ")
     ));
     let cloud = decision.side == route::Side::Cloud;
-    if args.engine.backend == "embedded" && !args.no_daemon && !cloud {
+    if args.engine.backend_name() == "embedded" && !args.no_daemon && !cloud {
         match Client::connect() {
             Ok(client) => return via_daemon(client, &repo, top, &spec, &args, &decision),
             Err(crate::daemon::Error::NotRunning) => {}

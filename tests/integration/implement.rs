@@ -252,3 +252,51 @@ fn routing_rules_come_from_the_policy() {
             "route: local model (local model's kind of work: this repository's local words)",
         );
 }
+
+/// The engine can be set once, in git config or the committed policy, like the reviewer model:
+/// flags beat the environment, which beats git config, which beats `.hybrid.toml`.
+#[test]
+fn the_engine_comes_from_git_config_and_the_policy() {
+    let repo = spec_repo();
+    let server = FakeOpenAi::start(vec![
+        file_block("src/port.rs", GENERATED),
+        file_block("src/port.rs", GENERATED),
+    ]);
+    repo.write(
+        ".hybrid.toml",
+        format!(
+            "[implement]\nbackend = \"openai\"\nbase_url = \"{}\"\n",
+            server.url
+        ),
+    );
+    repo.git(&["add", ".hybrid.toml"]);
+    repo.git(&["commit", "-q", "-m", "policy: the team's engine"]);
+    repo.git(&["config", "hybrid.implementModel", "qwen-from-config"]);
+    repo.hybrid(&["implement", ".hybrid/specs/port.md"])
+        .success()
+        .stderr_has("on hybrid/add-port-parsing");
+    let asked: serde_json::Value = serde_json::from_str(&server.requests()[0]).unwrap();
+    assert_eq!(asked["model"], "qwen-from-config");
+    // A flag wins over both.
+    repo.hybrid(&[
+        "implement",
+        ".hybrid/specs/port.md",
+        "--branch",
+        "hybrid/second",
+        "--model",
+        "qwen-from-flag",
+    ])
+    .success();
+    let asked: serde_json::Value = serde_json::from_str(&server.requests()[1]).unwrap();
+    assert_eq!(asked["model"], "qwen-from-flag");
+    // A backend nobody knows is a clear error.
+    repo.git(&["config", "hybrid.implementBackend", "magic"]);
+    repo.hybrid(&[
+        "implement",
+        ".hybrid/specs/port.md",
+        "--branch",
+        "hybrid/third",
+    ])
+    .failure()
+    .stderr_has("\"magic\" is not a backend");
+}
