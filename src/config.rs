@@ -457,12 +457,29 @@ impl Settings {
     }
 }
 
-pub(crate) fn user_config_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
+/// An XDG base folder: `$var` when set and not empty, else `$HOME/<under_home>`, else the
+/// current folder. The one place the user's folders are looked up (config, data, cache,
+/// runtime).
+pub fn xdg_dir(var: &str, under_home: &str) -> PathBuf {
+    std::env::var_os(var)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("git-hybrid").join("config.toml"))
+        .unwrap_or_else(|| home_dir().join(under_home))
+}
+
+/// `$HOME`, else the current folder.
+pub fn home_dir() -> PathBuf {
+    std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from("."), PathBuf::from)
+}
+
+pub(crate) fn user_config_path() -> Option<PathBuf> {
+    Some(
+        xdg_dir("XDG_CONFIG_HOME", ".config")
+            .join("git-hybrid")
+            .join("config.toml"),
+    )
 }
 
 fn read_file_layer(path: &Path) -> Result<Option<FileLayer>, Error> {

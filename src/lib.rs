@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cloud;
 pub mod config;
 pub mod daemon;
+pub mod digest;
 pub mod error;
 pub mod fix;
 pub mod gate;

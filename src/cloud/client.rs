@@ -308,10 +308,7 @@ fn audited(body: serde_json::Result<Vec<u8>>) -> Result<(Vec<u8>, Sent), Error> 
     let body = body.map_err(|e| Error::Protocol(e.to_string()))?;
     let sent = Sent {
         bytes: body.len(),
-        sha256: Sha256::digest(&body)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
+        sha256: crate::digest::hex(&Sha256::digest(&body)),
     };
     Ok((body, sent))
 }
@@ -728,15 +725,17 @@ impl Failure {
             .base
             .saturating_mul(1 << (attempt - 1).min(16))
             .min(policy.max_backoff);
-        // Full jitter between 75% and 100% of the step, from the clock's low bits: enough to
-        // spread clients that failed together, without a random number generator.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let factor = 0.75 + 0.25 * f64::from(nanos % 1000) / 1000.0;
-        Some(exp.mul_f64(factor))
+        // Jitter between 75% and 100% of the step, from the OS's random source, so clients that
+        // failed together spread out (a clock's low bits tick in whole microseconds on many
+        // systems and say nothing).
+        Some(exp.mul_f64(0.75 + 0.25 * unit_random()))
     }
+}
+
+/// A number in [0, 1) from the operating system's random source (the middle of the range if it
+/// cannot be read: jitter is a courtesy, not a correctness matter).
+fn unit_random() -> f64 {
+    getrandom::u64().map_or(0.5, |n| (n >> 11) as f64 / (1u64 << 53) as f64)
 }
 
 /// reqwest's error text with its cause chain (connection refused, DNS, TLS…); the URL in it is

@@ -300,17 +300,24 @@ as it is, otherwise `request_changes`; a one-paragraph summary; and findings, ea
 path, the line number in the new file, a severity, a category from the list above, what is wrong \
 and how to fix it.";
 
+/// The fence marker of one request: 64 bits from the operating system's random source, so text
+/// in the diff cannot guess it and close the fence early. (Without a random source, a digest of
+/// the change id, the time and the process id; still unknown to text written before the request.)
 fn nonce(change_id: &str) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let digest = Sha256::new()
-        .chain_update(change_id.as_bytes())
-        .chain_update(now.to_le_bytes())
-        .chain_update(std::process::id().to_le_bytes())
-        .finalize();
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let digest = Sha256::new()
+            .chain_update(change_id.as_bytes())
+            .chain_update(now.to_le_bytes())
+            .chain_update(std::process::id().to_le_bytes())
+            .finalize();
+        bytes.copy_from_slice(&digest[..8]);
+    }
+    crate::digest::hex(&bytes)
 }
 
 /// Paths the spec names that exist in the tip tree, with their content (redacted, capped).

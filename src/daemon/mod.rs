@@ -21,15 +21,10 @@ use std::path::PathBuf;
 /// Where the socket, pid file, log and list of repositories live: `$XDG_RUNTIME_DIR/git-hybrid`,
 /// else the user's cache.
 pub fn runtime_dir() -> PathBuf {
-    std::env::var_os("XDG_RUNTIME_DIR")
-        .filter(|v| !v.is_empty())
-        .map(|d| PathBuf::from(d).join("git-hybrid"))
-        .unwrap_or_else(|| {
-            std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("."))
-                .join(".cache/git-hybrid/daemon")
-        })
+    match std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir).join("git-hybrid"),
+        None => crate::config::home_dir().join(".cache/git-hybrid/daemon"),
+    }
 }
 
 pub fn socket_path() -> PathBuf {

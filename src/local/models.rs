@@ -3,7 +3,8 @@
 //!
 //! Model files are untrusted input: a file is registered only when its header is GGUF, with its
 //! sha256 and size, so a file swapped later can be noticed. The registry is written atomically.
-//! This module never copies or deletes model files.
+//! This module never copies model files, and deletes one only when asked (`model rm
+//! --delete-file`) and only inside the model cache.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -92,12 +93,9 @@ pub struct Registry {
 
 /// Where the registry lives.
 pub fn registry_path() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("git-hybrid").join("models.toml")
+    crate::config::xdg_dir("XDG_DATA_HOME", ".local/share")
+        .join("git-hybrid")
+        .join("models.toml")
 }
 
 impl Registry {
@@ -238,11 +236,7 @@ impl Registry {
 
 /// Where pulled models are kept: the user's cache, never the repository.
 pub fn cache_dir() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from("."))
+    crate::config::xdg_dir("XDG_CACHE_HOME", ".cache")
         .join("git-hybrid")
         .join("models")
 }
@@ -265,11 +259,7 @@ fn sha256_of(path: &Path) -> Result<(String, u64), Error> {
         size += n as u64;
         hasher.update(&buffer[..n]);
     }
-    let hex = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex = crate::digest::hex(&hasher.finalize());
     Ok((hex, size))
 }
 

@@ -245,10 +245,7 @@ pub fn id_of(parts: &[&[u8]]) -> String {
         }
         hasher.update(part);
     }
-    let hex: String = hasher.finalize()[..6]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex = crate::digest::hex(&hasher.finalize()[..6]);
     format!("g-{hex}")
 }
 

@@ -86,6 +86,22 @@ impl Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// Runs `attempt` again, with a pause that doubles up to 100 ms, while SQLite answers busy or
+/// locked and the write deadline has not passed: the one backoff loop of the store.
+fn until_not_busy<T>(mut attempt: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match attempt() {
+            Err(e) if is_busy(&e) && start.elapsed() < WRITE_DEADLINE => {
+                thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The ref a repository carries once local output was recorded in its store: what makes a lost
 /// store detectable (see [`Store::open_for`]).
 pub const MARKER_REF: &str = "refs/hybrid/store";
@@ -210,17 +226,7 @@ impl Store {
         &self,
         mut f: impl FnMut(&Connection) -> rusqlite::Result<T>,
     ) -> rusqlite::Result<T> {
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(2);
-        loop {
-            match f(&self.conn) {
-                Err(e) if is_busy(&e) && start.elapsed() < WRITE_DEADLINE => {
-                    thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(100));
-                }
-                other => return other,
-            }
-        }
+        until_not_busy(|| f(&self.conn))
     }
 
     /// Runs `f` in a `BEGIN IMMEDIATE` transaction, retried as a whole while the database is busy.
@@ -228,23 +234,13 @@ impl Store {
         &mut self,
         mut f: impl FnMut(&Transaction<'_>) -> rusqlite::Result<T>,
     ) -> Result<T> {
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(2);
-        loop {
-            let attempt = (|| {
-                let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-                let value = f(&tx)?;
-                tx.commit()?;
-                Ok(value)
-            })();
-            match attempt {
-                Err(e) if is_busy(&e) && start.elapsed() < WRITE_DEADLINE => {
-                    thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(100));
-                }
-                other => return other.map_err(|e| self.classify(e)),
-            }
-        }
+        until_not_busy(|| {
+            let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })
+        .map_err(|e| self.classify(e))
     }
 
     /// A read on the plain connection, with the same busy handling.
