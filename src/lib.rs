@@ -17,6 +17,7 @@ pub mod git;
 pub mod local;
 pub mod provenance;
 pub mod route;
+pub mod runtime;
 pub mod shim;
 pub mod spec;
 pub mod store;

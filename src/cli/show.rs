@@ -17,6 +17,12 @@ pub struct Args {
     /// Colour: auto (on a terminal), always or never
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
+    /// Print JSON on stdout instead: {"version": 1, "change_id", "files": [{"path", "old_path",
+    /// "added", "removed", "lines": [{"tag": "+"|"-"|" ", "old", "new", "text"}]}], "verdicts":
+    /// [{"id", "decision", "model", "complete", "summary", "created_at"}], "findings": [the
+    /// latest verdict's]}
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
@@ -87,10 +93,20 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     let change = range.change(&repo)?;
     let id = change.id().to_string();
     let mut notes = Notes::new();
-    if let Some(store) = &store
-        && let Some(last) = store.verdicts_for(&id)?.last()
+    let verdicts = match &store {
+        Some(store) => store.verdicts_for(&id)?,
+        None => Vec::new(),
+    };
+    let findings = match (&store, verdicts.last()) {
+        (Some(store), Some(last)) => store.findings_for(last.id)?,
+        _ => Vec::new(),
+    };
+    if args.json {
+        ui::out(show_json(&change, &verdicts, &findings).to_string());
+        return Ok(Status::Ok);
+    }
     {
-        for f in store.findings_for(last.id)? {
+        for f in findings {
             notes
                 .entry((f.path.clone(), f.line))
                 .or_default()
@@ -104,6 +120,62 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         None => ui::say(format!("change {}: no reviews yet", &id[..16])),
     }
     Ok(Status::Ok)
+}
+
+/// The JSON form of `show` (version 1).
+fn show_json(
+    change: &crate::change::Change,
+    verdicts: &[crate::store::VerdictRow],
+    findings: &[crate::store::FindingRow],
+) -> serde_json::Value {
+    use crate::change::Tag;
+    let files: Vec<serde_json::Value> = change
+        .files
+        .iter()
+        .map(|f| {
+            let lines: Vec<serde_json::Value> = f
+                .text_hunks()
+                .iter()
+                .flat_map(|h| &h.lines)
+                .map(|l| {
+                    serde_json::json!({
+                        "tag": match l.tag { Tag::Added => "+", Tag::Removed => "-", Tag::Context => " " },
+                        "old": l.old_line,
+                        "new": l.new_line,
+                        "text": String::from_utf8_lossy(&l.bytes).trim_end_matches(['\n', '\r']),
+                    })
+                })
+                .collect();
+            let count = |tag| f.text_hunks().iter().flat_map(|h| &h.lines).filter(|l| l.tag == tag).count();
+            serde_json::json!({
+                "path": f.display_path(),
+                "old_path": f.old.as_ref().map(|o| String::from_utf8_lossy(&o.path).into_owned()),
+                "added": count(Tag::Added),
+                "removed": count(Tag::Removed),
+                "lines": lines,
+            })
+        })
+        .collect();
+    let verdicts: Vec<serde_json::Value> = verdicts
+        .iter()
+        .map(|v| {
+            serde_json::json!({
+                "id": v.id,
+                "decision": v.decision,
+                "model": v.model,
+                "complete": v.complete,
+                "summary": v.summary,
+                "created_at": v.created_at,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "version": 1,
+        "change_id": change.id().to_string(),
+        "files": files,
+        "verdicts": verdicts,
+        "findings": findings,
+    })
 }
 
 fn print_history(store: &Store, id: &str) -> Result<(), CommandError> {

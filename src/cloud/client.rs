@@ -323,9 +323,7 @@ pub struct Session {
 impl Session {
     pub fn from_env() -> Result<Session, Error> {
         let client = Client::new(Config::from_env()?)?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+        let runtime = crate::runtime::blocking()
             .map_err(|e| Error::Connect(format!("cannot start the network runtime: {e}")))?;
         Ok(Session { runtime, client })
     }

@@ -288,10 +288,7 @@ pub fn pull(
     })?;
     let target = dir.join(&name);
     let part = dir.join(format!("{name}.part"));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| failed(e.to_string()))?;
+    let runtime = crate::runtime::blocking().map_err(|e| failed(e.to_string()))?;
     runtime.block_on(async {
         let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
         let client = reqwest::Client::builder()

@@ -33,10 +33,7 @@ impl OpenAi {
             .read_timeout(Duration::from_secs(300))
             .build()
             .map_err(|e| Error::Backend(e.to_string()))?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Backend(e.to_string()))?;
+        let runtime = crate::runtime::blocking().map_err(|e| Error::Backend(e.to_string()))?;
         Ok(OpenAi {
             http,
             url,

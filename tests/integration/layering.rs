@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// Bottom to top. A module may import only modules on a lower floor (or its own).
 const FLOORS: &[&[&str]] = &[
-    &["git", "route", "ui", "digest"],
+    &["git", "route", "ui", "digest", "runtime"],
     &["change", "config"],
     &["store"],
     &["provenance", "spec", "backend", "shim"],

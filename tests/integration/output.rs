@@ -245,4 +245,11 @@ fn json_for_scripts() {
     assert_eq!(review["parts"][0]["decision"], "approve");
     assert!(review["change_id"].as_str().unwrap().starts_with("hc1-"));
     assert!(!run.stdout().contains("-0.0"));
+    let show: serde_json::Value =
+        serde_json::from_str(&repo.hybrid(&["show", "hybrid/port", "--json"]).stdout()).unwrap();
+    assert_eq!(show["version"], 1);
+    assert_eq!(show["files"][0]["path"], "src/port.rs");
+    assert_eq!(show["files"][0]["added"], 7);
+    assert_eq!(show["files"][0]["lines"][0]["tag"], "+");
+    assert_eq!(show["verdicts"][0]["decision"], "approve");
 }
