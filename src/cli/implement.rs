@@ -150,6 +150,11 @@ pub struct Args {
     /// model already loaded)
     #[arg(long)]
     no_daemon: bool,
+    /// Also print the result as JSON on stdout: {"version": 1, "spec", "branch", "commit",
+    /// "generation", "files", "attempts", "tokens_in", "tokens_out", "first_token_ms",
+    /// "wall_ms", "left_out", "by_daemon"} (a daemon's job leaves out what it does not report)
+    #[arg(long)]
+    json: bool,
 }
 
 /// `--route`, for `implement` and `fix`: who does the work.
@@ -284,6 +289,26 @@ pub fn run(mut args: Args) -> Result<Status, CommandError> {
         "generation {} is local output; review it with: git hybrid review {}",
         done.generation_id, done.branch
     ));
+    if args.json {
+        ui::out(
+            serde_json::json!({
+                "version": 1,
+                "spec": spec.path,
+                "branch": done.branch,
+                "commit": done.commit.to_string(),
+                "generation": done.generation_id,
+                "files": done.files,
+                "attempts": done.attempts,
+                "tokens_in": done.tokens_in,
+                "tokens_out": done.tokens_out,
+                "first_token_ms": done.first_token.as_millis() as u64,
+                "wall_ms": done.wall.as_millis() as u64,
+                "left_out": done.left_out,
+                "by_daemon": false,
+            })
+            .to_string(),
+        );
+    }
     Ok(Status::Ok)
 }
 
@@ -358,5 +383,21 @@ fn via_daemon(
         "generation {} is local output; review it with: git hybrid review {branch}",
         result["generation"].as_str().unwrap_or_default()
     ));
+    if args.json {
+        ui::out(
+            serde_json::json!({
+                "version": 1,
+                "spec": spec.path,
+                "branch": branch,
+                "commit": result["commit"],
+                "generation": result["generation"],
+                "tokens_in": result["tokens_in"],
+                "tokens_out": result["tokens_out"],
+                "first_token_ms": result["first_token_ms"],
+                "by_daemon": true,
+            })
+            .to_string(),
+        );
+    }
     Ok(Status::Ok)
 }

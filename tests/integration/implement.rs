@@ -278,15 +278,22 @@ fn the_engine_comes_from_git_config_and_the_policy() {
     let asked: serde_json::Value = serde_json::from_str(&server.requests()[0]).unwrap();
     assert_eq!(asked["model"], "qwen-from-config");
     // A flag wins over both.
-    repo.hybrid(&[
+    let run = repo.hybrid(&[
         "implement",
         ".hybrid/specs/port.md",
         "--branch",
         "hybrid/second",
         "--model",
         "qwen-from-flag",
-    ])
-    .success();
+        "--json",
+    ]);
+    run.success();
+    let done: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(
+        (done["version"].as_u64(), done["branch"].as_str()),
+        (Some(1), Some("hybrid/second"))
+    );
+    assert_eq!(done["files"][0], "src/port.rs");
     let asked: serde_json::Value = serde_json::from_str(&server.requests()[1]).unwrap();
     assert_eq!(asked["model"], "qwen-from-flag");
     // A backend nobody knows is a clear error.
