@@ -161,7 +161,7 @@ fn show_json(
         .map(|v| {
             serde_json::json!({
                 "id": v.id,
-                "decision": v.decision,
+                "decision": v.decision.as_str(),
                 "model": v.model,
                 "complete": v.complete,
                 "summary": v.summary,

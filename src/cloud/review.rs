@@ -677,9 +677,9 @@ pub fn conclude(
             store.record_verdict(&VerdictRecord {
                 change_id: change_id.clone(),
                 decision: if approved {
-                    Decision::Approve.as_str()
+                    Decision::Approve
                 } else {
-                    Decision::RequestChanges.as_str()
+                    Decision::RequestChanges
                 },
                 model,
                 request_id: Some(

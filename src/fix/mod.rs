@@ -125,7 +125,7 @@ pub fn run(
                 branch: branch.to_string(),
             });
         };
-        if last.decision == "approve" {
+        if last.decision == store::Decision::Approve {
             if round == 1 {
                 return Err(Error::Approved {
                     branch: branch.to_string(),
@@ -249,7 +249,7 @@ pub fn run(
             let change = whole.change(repo)?;
             store.record_verdict(&VerdictRecord {
                 change_id: change.id().to_string(),
-                decision: "approve",
+                decision: store::Decision::Approve,
                 model: settings.review_model.clone(),
                 request_id: None,
                 raw_response: None,

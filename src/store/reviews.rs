@@ -13,6 +13,47 @@ use rusqlite::{OptionalExtension, params};
 use super::{Result, Store, now_secs};
 use crate::change::Fingerprint;
 
+/// What a verdict decided: the schema's two answers, and the store's vocabulary for them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    RequestChanges,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approve => "approve",
+            Decision::RequestChanges => "request_changes",
+        }
+    }
+}
+
+impl std::fmt::Display for Decision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl rusqlite::types::ToSql for Decision {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+impl rusqlite::types::FromSql for Decision {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        match value.as_str()? {
+            "approve" => Ok(Decision::Approve),
+            "request_changes" => Ok(Decision::RequestChanges),
+            other => Err(rusqlite::types::FromSqlError::Other(
+                format!("unknown decision {other:?}").into(),
+            )),
+        }
+    }
+}
+
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct FindingRow {
     /// `reviewer` (Claude) or `local` (found before sending, such as hidden characters).
@@ -28,7 +69,7 @@ pub struct FindingRow {
 #[derive(Clone, Debug)]
 pub struct VerdictRecord {
     pub change_id: String,
-    pub decision: &'static str,
+    pub decision: Decision,
     pub model: String,
     pub request_id: Option<String>,
     pub raw_response: Option<String>,
@@ -135,7 +176,7 @@ impl FindingRow {
 pub struct VerdictRow {
     pub id: i64,
     pub change_id: String,
-    pub decision: String,
+    pub decision: Decision,
     pub model: String,
     pub summary: Option<String>,
     pub complete: bool,
@@ -201,7 +242,7 @@ impl Store {
             for fp in &v.seen.0 {
                 seen.execute(params![id, fp])?;
             }
-            if v.decision == "approve" {
+            if v.decision == Decision::Approve {
                 tx.execute(
                     "INSERT OR IGNORE INTO approved_lines (fingerprint, verdict_id)
                      SELECT fingerprint, verdict_id FROM seen_lines WHERE verdict_id = ?1",
