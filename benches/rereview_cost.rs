@@ -135,7 +135,7 @@ fn main() {
         ]
         .iter()
         .map(|(category, message)| FindingRow {
-            source: "reviewer",
+            source: git_hybrid::store::FindingSource::Reviewer,
             path: "src/generated.rs".into(),
             line: mid as u32 + 1,
             severity: "high".into(),

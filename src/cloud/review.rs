@@ -104,7 +104,7 @@ pub fn finding_row(f: &verdict::Finding) -> FindingRow {
             .unwrap_or_default()
     };
     FindingRow {
-        source: "reviewer",
+        source: store::FindingSource::Reviewer,
         path: f.path.clone(),
         line: f.line,
         severity: name(serde_json::to_value(f.severity)),
@@ -450,7 +450,7 @@ pub fn prepare(
             }
             for hidden in redact::hidden_characters(&String::from_utf8_lossy(&line.bytes)) {
                 local_findings.push(FindingRow {
-                    source: "local",
+                    source: store::FindingSource::Local,
                     path: path.clone(),
                     line: line.new_line.unwrap_or(0),
                     severity: "critical".into(),

@@ -18,7 +18,9 @@ pub use events::{Event, EventRow};
 pub use generations::{GenerationRecord, LocalMatch, PendingGeneration};
 pub use jobs::Job;
 pub use migrate::SCHEMA_VERSION;
-pub use reviews::{Decision, FindingRow, SentLines, UsageRow, VerdictRecord, VerdictRow};
+pub use reviews::{
+    Decision, FindingRow, FindingSource, SentLines, UsageRow, VerdictRecord, VerdictRow,
+};
 
 use std::path::{Path, PathBuf};
 use std::thread;

@@ -13,51 +13,64 @@ use rusqlite::{OptionalExtension, params};
 use super::{Result, Store, now_secs};
 use crate::change::Fingerprint;
 
-/// What a verdict decided: the schema's two answers, and the store's vocabulary for them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Decision {
-    Approve,
-    RequestChanges,
-}
-
-impl Decision {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Approve => "approve",
-            Decision::RequestChanges => "request_changes",
+/// An enum the store keeps as text: its names, `Display`, and SQLite conversions, from one list.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($variant),+
         }
-    }
-}
 
-impl std::fmt::Display for Decision {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl rusqlite::types::ToSql for Decision {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        Ok(self.as_str().into())
-    }
-}
-
-impl rusqlite::types::FromSql for Decision {
-    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        match value.as_str()? {
-            "approve" => Ok(Decision::Approve),
-            "request_changes" => Ok(Decision::RequestChanges),
-            other => Err(rusqlite::types::FromSqlError::Other(
-                format!("unknown decision {other:?}").into(),
-            )),
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
         }
-    }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl rusqlite::types::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(
+                value: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
+                match value.as_str()? {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(rusqlite::types::FromSqlError::Other(
+                        format!("unknown {} {other:?}", stringify!($name)).into(),
+                    )),
+                }
+            }
+        }
+    };
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+text_enum! {
+    /// What a verdict decided: the schema's two answers, and the store's vocabulary for them.
+    Decision { Approve => "approve", RequestChanges => "request_changes" }
+}
+
+text_enum! {
+    /// Who found a finding: Claude, or the local scan before sending (hidden characters).
+    FindingSource { Reviewer => "reviewer", Local => "local" }
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FindingRow {
-    /// `reviewer` (Claude) or `local` (found before sending, such as hidden characters).
-    pub source: &'static str,
+    pub source: FindingSource,
     pub path: String,
     pub line: u32,
     pub severity: String,
@@ -118,37 +131,6 @@ impl SentLines {
     }
 }
 
-/// A finding read back from JSON (a batched review's plan): its source becomes one of the two
-/// names the store accepts.
-impl<'de> serde::Deserialize<'de> for FindingRow {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
-        struct Owned {
-            source: String,
-            path: String,
-            line: u32,
-            severity: String,
-            category: String,
-            message: String,
-            suggestion: String,
-        }
-        let o = Owned::deserialize(d)?;
-        Ok(FindingRow {
-            source: if o.source == "local" {
-                "local"
-            } else {
-                "reviewer"
-            },
-            path: o.path,
-            line: o.line,
-            severity: o.severity,
-            category: o.category,
-            message: o.message,
-            suggestion: o.suggestion,
-        })
-    }
-}
-
 impl FindingRow {
     /// `[severity category] message — suggestion`: how a finding reads wherever it is shown.
     pub fn describe(&self) -> String {
@@ -156,7 +138,7 @@ impl FindingRow {
             "[{} {}{}] {}",
             self.severity,
             self.category,
-            if self.source == "local" {
+            if self.source == FindingSource::Local {
                 ", found locally"
             } else {
                 ""
@@ -318,13 +300,8 @@ impl Store {
                    FROM findings WHERE verdict_id = ?1 ORDER BY path, line, id",
             )?;
             stmt.query_map([verdict_id], |r| {
-                let source: String = r.get(0)?;
                 Ok(FindingRow {
-                    source: if source == "local" {
-                        "local"
-                    } else {
-                        "reviewer"
-                    },
+                    source: r.get(0)?,
                     path: r.get(1)?,
                     line: r.get(2)?,
                     severity: r.get(3)?,
