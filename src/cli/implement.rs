@@ -361,27 +361,23 @@ fn via_daemon(
     };
     bar.finish_and_clear();
     let result = outcome?;
-    let branch = result["branch"].as_str().unwrap_or_default();
+    let branch = result.branch.as_str();
     ui::say(format!(
         "implemented {} on {branch} ({}) by the daemon{}: {} tokens in, {} out, first token after {} ms",
         spec.path,
-        result["commit"]
-            .as_str()
-            .unwrap_or_default()
-            .get(..10)
-            .unwrap_or_default(),
-        if result["model_reused"] == true {
+        result.commit.get(..10).unwrap_or_default(),
+        if result.model_reused {
             ", model already loaded"
         } else {
             ""
         },
-        result["tokens_in"],
-        result["tokens_out"],
-        result["first_token_ms"]
+        result.tokens_in,
+        result.tokens_out,
+        result.first_token_ms
     ));
     ui::say(format!(
         "generation {} is local output; review it with: git hybrid review {branch}",
-        result["generation"].as_str().unwrap_or_default()
+        result.generation
     ));
     if args.json {
         ui::out(
@@ -389,11 +385,15 @@ fn via_daemon(
                 "version": 1,
                 "spec": spec.path,
                 "branch": branch,
-                "commit": result["commit"],
-                "generation": result["generation"],
-                "tokens_in": result["tokens_in"],
-                "tokens_out": result["tokens_out"],
-                "first_token_ms": result["first_token_ms"],
+                "commit": result.commit,
+                "generation": result.generation,
+                "files": result.files,
+                "attempts": result.attempts,
+                "tokens_in": result.tokens_in,
+                "tokens_out": result.tokens_out,
+                "first_token_ms": result.first_token_ms,
+                "wall_ms": result.wall_ms,
+                "left_out": result.left_out,
                 "by_daemon": true,
             })
             .to_string(),

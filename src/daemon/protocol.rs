@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-/// Bumped whenever a message changes shape.
-pub const PROTOCOL: u32 = 1;
+/// Bumped whenever a message changes shape (2: a job's result is typed).
+pub const PROTOCOL: u32 = 2;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "snake_case")]
@@ -45,7 +45,7 @@ pub enum Reply {
         message: String,
     },
     Done {
-        result: serde_json::Value,
+        result: JobResult,
     },
     Failed {
         error: String,
@@ -65,4 +65,27 @@ pub struct ImplementJob {
     /// The routing decision that sent the task here, kept with the generation.
     #[serde(default)]
     pub route: Option<serde_json::Value>,
+}
+
+/// What a finished `implement` job made. A job found already done (resumed after a crash)
+/// reports what its record holds: the counts the first run measured are then absent (zero).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct JobResult {
+    /// The quarantine branch, without `refs/heads/`.
+    pub branch: String,
+    pub commit: String,
+    pub generation: String,
+    pub files: Vec<String>,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub wall_ms: u64,
+    /// From the job's start: a cold job includes loading the model.
+    pub first_token_ms: u64,
+    pub attempts: usize,
+    pub left_out: Vec<String>,
+    /// The model was already loaded by an earlier job.
+    pub model_reused: bool,
+    /// The job had finished before this daemon looked (it resumed a killed one).
+    pub resumed: bool,
 }

@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 
-use super::protocol::{ImplementJob, PROTOCOL, Reply, Request};
+use super::protocol::{ImplementJob, JobResult, PROTOCOL, Reply, Request};
 use super::{Error, alive, pid_path, runtime_dir, socket_path};
 use crate::config::Settings;
 use crate::git::Repo;
@@ -288,7 +288,7 @@ fn run_job(
     worktree: &Path,
     job_id: i64,
     progress: &mut dyn FnMut(&str),
-) -> Result<serde_json::Value, String> {
+) -> Result<JobResult, String> {
     super::owned_by_me(worktree, "the worktree").map_err(|e| e.to_string())?;
     let repo = Repo::at(worktree).map_err(|e| e.to_string())?;
     super::owned_by_me(repo.common_dir(), "the repository").map_err(|e| e.to_string())?;
@@ -314,7 +314,10 @@ fn run_job(
     }
     let outcome = execute(state, &repo, &mut store, job_id, progress);
     let recorded = match &outcome {
-        Ok(result) => store.finish_job(job_id, Ok(&result.to_string())),
+        Ok(result) => store.finish_job(
+            job_id,
+            Ok(&serde_json::to_string(result).unwrap_or_default()),
+        ),
         Err(error) => store.finish_job(job_id, Err(error)),
     };
     if let Err(e) = recorded {
@@ -332,7 +335,7 @@ fn execute(
     store: &mut Store,
     job_id: i64,
     progress: &mut dyn FnMut(&str),
-) -> Result<serde_json::Value, String> {
+) -> Result<JobResult, String> {
     let job = store
         .job(job_id)
         .map_err(|e| e.to_string())?
@@ -345,12 +348,16 @@ fn execute(
             .and_then(|b| repo.git.refname_to_id(b).ok())
             .is_some_and(|tip| tip.to_string() == commit);
         if on_branch {
-            return Ok(serde_json::json!({
-                "branch": branch.unwrap_or_default().trim_start_matches("refs/heads/"),
-                "commit": commit,
-                "generation": generation,
-                "resumed": true,
-            }));
+            return Ok(JobResult {
+                branch: branch
+                    .unwrap_or_default()
+                    .trim_start_matches("refs/heads/")
+                    .to_string(),
+                commit,
+                generation,
+                resumed: true,
+                ..JobResult::default()
+            });
         }
         store
             .forget_generation(&generation)
@@ -405,19 +412,20 @@ fn execute(
     if let Ok(mut t) = state.last_used.lock() {
         *t = Instant::now();
     }
-    Ok(serde_json::json!({
-        "branch": done.branch,
-        "commit": done.commit.to_string(),
-        "generation": done.generation_id,
-        "files": done.files,
-        "tokens_in": done.tokens_in,
-        "tokens_out": done.tokens_out,
-        "wall_ms": done.wall.as_millis() as u64,
-        "first_token_ms": first_token.as_millis() as u64,
-        "attempts": done.attempts,
-        "left_out": done.left_out,
-        "model_reused": reuse,
-    }))
+    Ok(JobResult {
+        branch: done.branch,
+        commit: done.commit.to_string(),
+        generation: done.generation_id,
+        files: done.files,
+        tokens_in: done.tokens_in,
+        tokens_out: done.tokens_out,
+        wall_ms: done.wall.as_millis() as u64,
+        first_token_ms: first_token.as_millis() as u64,
+        attempts: done.attempts,
+        left_out: done.left_out,
+        model_reused: reuse,
+        resumed: false,
+    })
 }
 
 /// Resumes the unfinished jobs of every repository that ever sent one.
