@@ -304,7 +304,7 @@ fn run_job(
     {
         let job = store.job(job_id).map_err(|e| e.to_string())?;
         return match job {
-            Some(j) if j.state == "done" => Ok(j
+            Some(j) if j.state == crate::store::JobState::Done => Ok(j
                 .result
                 .and_then(|r| serde_json::from_str(&r).ok())
                 .unwrap_or_default()),

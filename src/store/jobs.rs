@@ -8,12 +8,17 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store, now_secs};
 
+text_enum! {
+    /// Where a job is: waiting, claimed by a daemon (which may since have died), or finished.
+    JobState { Queued => "queued", Running => "running", Done => "done", Failed => "failed" }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Job {
     pub id: i64,
     pub kind: String,
     pub payload: String,
-    pub state: String,
+    pub state: JobState,
     pub attempts: i64,
     pub owner_pid: Option<i64>,
     pub result: Option<String>,
@@ -55,7 +60,7 @@ impl Store {
 
     /// Jobs that still need a daemon: queued, or running under a process that is gone.
     pub fn unfinished_jobs(&self, alive: impl Fn(i64) -> bool) -> Result<Vec<i64>> {
-        let rows: Vec<(i64, String, Option<i64>)> = self.read(|c| {
+        let rows: Vec<(i64, JobState, Option<i64>)> = self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT id, state, owner_pid FROM jobs WHERE state IN ('queued', 'running') ORDER BY id",
             )?;
@@ -64,7 +69,7 @@ impl Store {
         })?;
         Ok(rows
             .into_iter()
-            .filter(|(_, state, owner)| state == "queued" || !owner.is_some_and(&alive))
+            .filter(|(_, state, owner)| *state == JobState::Queued || !owner.is_some_and(&alive))
             .map(|(id, _, _)| id)
             .collect())
     }
@@ -73,8 +78,8 @@ impl Store {
     pub fn claim_job(&mut self, id: i64, pid: i64, alive: impl Fn(i64) -> bool) -> Result<bool> {
         let job = self.job(id)?;
         let Some(job) = job else { return Ok(false) };
-        let free = job.state == "queued"
-            || (job.state == "running"
+        let free = job.state == JobState::Queued
+            || (job.state == JobState::Running
                 && !job.owner_pid.is_some_and(&alive)
                 && job.owner_pid != Some(pid));
         if !free {
@@ -93,8 +98,8 @@ impl Store {
     pub fn finish_job(&mut self, id: i64, result: std::result::Result<&str, &str>) -> Result<()> {
         self.write(|tx| {
             let (state, ok, err) = match result {
-                Ok(r) => ("done", Some(r), None),
-                Err(e) => ("failed", None, Some(e)),
+                Ok(r) => (JobState::Done, Some(r), None),
+                Err(e) => (JobState::Failed, None, Some(e)),
             };
             tx.execute(
                 "UPDATE jobs SET state = ?2, result = ?3, error = ?4, updated_at = ?5 WHERE id = ?1",

@@ -6,6 +6,51 @@
 //! truncate or "repair" a store it cannot read: an unreadable store is an error, and the gate fails
 //! closed on it.
 
+/// An enum the store keeps as text: its names, `Display`, and SQLite conversions, from one list.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl rusqlite::types::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(
+                value: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
+                match value.as_str()? {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(rusqlite::types::FromSqlError::Other(
+                        format!("unknown {} {other:?}", stringify!($name)).into(),
+                    )),
+                }
+            }
+        }
+    };
+}
+
 mod batches;
 mod events;
 mod generations;
@@ -16,7 +61,7 @@ mod reviews;
 pub use batches::{BatchedReview, OpenBatch};
 pub use events::{Event, EventRow};
 pub use generations::{GenerationRecord, LocalMatch, PendingGeneration};
-pub use jobs::Job;
+pub use jobs::{Job, JobState};
 pub use migrate::SCHEMA_VERSION;
 pub use reviews::{
     Decision, FindingRow, FindingSource, SentLines, UsageRow, VerdictRecord, VerdictRow,

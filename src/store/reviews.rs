@@ -13,51 +13,6 @@ use rusqlite::{OptionalExtension, params};
 use super::{Result, Store, now_secs};
 use crate::change::Fingerprint;
 
-/// An enum the store keeps as text: its names, `Display`, and SQLite conversions, from one list.
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($variant),+
-        }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl rusqlite::types::ToSql for $name {
-            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-                Ok(self.as_str().into())
-            }
-        }
-
-        impl rusqlite::types::FromSql for $name {
-            fn column_result(
-                value: rusqlite::types::ValueRef<'_>,
-            ) -> rusqlite::types::FromSqlResult<Self> {
-                match value.as_str()? {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(rusqlite::types::FromSqlError::Other(
-                        format!("unknown {} {other:?}", stringify!($name)).into(),
-                    )),
-                }
-            }
-        }
-    };
-}
-
 text_enum! {
     /// What a verdict decided: the schema's two answers, and the store's vocabulary for them.
     Decision { Approve => "approve", RequestChanges => "request_changes" }
