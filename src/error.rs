@@ -203,6 +203,7 @@ impl From<cloud::review::Error> for CommandError {
         match e {
             cloud::review::Error::Store(e) => e.into(),
             cloud::review::Error::Client(e) => e.into(),
+            cloud::review::Error::Change(e) => e.into(),
             e @ cloud::review::Error::Ignore(_) => {
                 CommandError::user(chain(&e)).hint("fix the pattern in .hybridignore")
             }

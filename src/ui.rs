@@ -7,8 +7,7 @@ use std::io::Write;
 
 /// Prints one line of a command's result on stdout.
 pub fn out(line: impl AsRef<str>) {
-    // A closed pipe (`| head`) ends the listing, not the program with a panic.
-    let _ = writeln!(std::io::stdout().lock(), "{}", line.as_ref());
+    out_all([line]);
 }
 
 /// Prints several result lines on stdout.
@@ -17,29 +16,33 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    let stdout = std::io::stdout();
-    let mut handle = stdout.lock();
-    for line in lines {
-        let _ = writeln!(handle, "{}", line.as_ref());
-    }
+    // A closed pipe (`| head`) ends the listing, not the program with a panic.
+    write_lines(&mut std::io::stdout().lock(), "", lines);
 }
 
 /// Prints one line for humans on stderr (progress, hints, errors).
 pub fn say(line: impl AsRef<str>) {
-    // A closed stderr must not turn a decision into a crash; there is nobody left to tell.
-    let _ = writeln!(std::io::stderr().lock(), "hybrid: {}", line.as_ref());
+    say_all([line]);
 }
 
-/// Prints several lines.
+/// Prints several lines for humans on stderr.
 pub fn say_all<I, S>(lines: I)
 where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    let stderr = std::io::stderr();
-    let mut out = stderr.lock();
+    // A closed stderr must not turn a decision into a crash; there is nobody left to tell.
+    write_lines(&mut std::io::stderr().lock(), "hybrid: ", lines);
+}
+
+/// The one writer behind both streams: each line with its prefix, write errors ignored.
+fn write_lines<I, S>(to: &mut dyn Write, prefix: &str, lines: I)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
     for line in lines {
-        let _ = writeln!(out, "hybrid: {}", line.as_ref());
+        let _ = writeln!(to, "{prefix}{}", line.as_ref());
     }
 }
 

@@ -44,6 +44,8 @@ pub enum Error {
     },
     #[error("invalid {IGNORE_FILE}: {0}")]
     Ignore(String),
+    #[error(transparent)]
+    Change(#[from] crate::change::Error),
 }
 
 /// Everything a review needs besides the change itself.
@@ -161,14 +163,7 @@ fn render_file(repo: &Repository, f: &FileChange) -> Result<String, Error> {
         })
     };
     let mut out = format!("--- {}\n+++ {}\n", side(&f.old, "a/"), side(&f.new, "b/"));
-    let texts = crate::change::readable_text(repo, f).map_err(|e| Error::Git {
-        what: f.display_path(),
-        source: match e {
-            crate::change::Error::Blob { source, .. } | crate::change::Error::Diff(source) => {
-                source
-            }
-        },
-    })?;
+    let texts = crate::change::readable_text(repo, f)?;
     if let Some(decoded) = &f.decoded {
         out.push_str(&format!(
             "(stored in a form git calls binary; shown as its {} text)\n",

@@ -319,7 +319,14 @@ fn ref_updates(
         });
     }
     if hook == "reference-transaction"
-        && let Some(moved) = branch_move(repo, settings, updates, &mut result)
+        && updates.iter().any(RefUpdate::is_deletion)
+        && let Some(moved) = branch_move(
+            repo,
+            settings,
+            updates,
+            git::parent_command_line().as_deref(),
+            &mut result,
+        )
     {
         candidates.push(moved);
     }
@@ -338,10 +345,13 @@ fn ref_updates(
 /// A `git branch -m/-M` writes the new name without a transaction, after deleting the old name
 /// in one: at that deletion, the rename is read from git's command line and becomes a candidate
 /// update of the new name. A rename that cannot be read blocks (fail closed).
+///
+/// `command` is git's command line (`git::parent_command_line`), `None` when it cannot be read.
 fn branch_move(
     repo: &Repo,
     settings: &Settings,
     updates: &[RefUpdate],
+    command: Option<&[String]>,
     result: &mut HookOutcome,
 ) -> Option<Candidate> {
     let deleted: Vec<&RefUpdate> = updates
@@ -351,8 +361,7 @@ fn branch_move(
     if deleted.is_empty() {
         return None;
     }
-    let command = git::parent_command_line();
-    let moved = command.as_deref().and_then(git::branch_move);
+    let moved = command.and_then(git::branch_move);
     let Some(moved) = moved else {
         if repo.rename_in_progress() {
             result.allowed = false;
@@ -620,7 +629,7 @@ pub fn repairs_policy(repo: &Repo, hook: &str, input: &str) -> bool {
         {
             return false;
         }
-        let Ok(Some(entry)) = new.get_path(std::path::Path::new(POLICY_FILE)).map(Some) else {
+        let Ok(entry) = new.get_path(std::path::Path::new(POLICY_FILE)) else {
             return false;
         };
         let Ok(blob) = repo.git.find_blob(entry.id()) else {
@@ -738,6 +747,43 @@ mod tests {
             ]
         );
         assert!(parse_ref_updates("garbage").is_err());
+    }
+
+    /// A rename git is in the middle of, whose command line says nothing readable (another
+    /// program driving git, an unreadable /proc), blocks; an ordinary deletion does not.
+    #[test]
+    fn an_unreadable_rename_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = git2::Repository::init(dir.path()).unwrap();
+        let tree = git.treebuilder(None).unwrap().write().unwrap();
+        let tree = git.find_tree(tree).unwrap();
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        let commit = git.commit(None, &sig, &sig, "c", &tree, &[]).unwrap();
+        git.reference("refs/heads/hybrid/x", commit, true, "t")
+            .unwrap();
+        let repo = Repo::at(dir.path()).unwrap();
+        let settings = Settings::load(&repo).unwrap();
+        let deletion = vec![RefUpdate {
+            refname: "refs/heads/hybrid/x".into(),
+            old: Some(commit),
+            ..RefUpdate::default()
+        }];
+        let unreadable = ["some-tool".to_string(), "rename".to_string()];
+        let mut result = HookOutcome::allow();
+        assert!(branch_move(&repo, &settings, &deletion, Some(&unreadable), &mut result).is_none());
+        assert!(result.allowed, "a plain deletion passes");
+        std::fs::create_dir_all(dir.path().join(".git/logs/refs")).unwrap();
+        std::fs::write(dir.path().join(".git/logs/refs/.tmp-renamed-log"), "").unwrap();
+        for command in [None, Some(&unreadable[..])] {
+            let mut result = HookOutcome::allow();
+            assert!(branch_move(&repo, &settings, &deletion, command, &mut result).is_none());
+            assert!(!result.allowed);
+            assert!(
+                result.messages[0].contains("cannot tell to what"),
+                "{:?}",
+                result.messages
+            );
+        }
         assert!(parse_ref_updates("xyz abc refs/heads/main").is_err());
     }
 }

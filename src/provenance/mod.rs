@@ -174,11 +174,17 @@ pub fn recordable(
     existing: &HashSet<Fingerprint>,
 ) -> Vec<(Fingerprint, Vec<u8>, u32)> {
     let mut seen = HashSet::new();
+    // Once per path, not once per line: an attribute lookup reads .gitattributes files.
+    let mut generated: std::collections::HashMap<Vec<u8>, bool> = std::collections::HashMap::new();
     changes
         .iter()
         .flat_map(|c| c.fingerprints())
         .filter(|(fp, _, line)| *line == 0 || !existing.contains(fp))
-        .filter(|(_, path, _)| !is_generated(repo, path))
+        .filter(|(_, path, _)| {
+            !*generated
+                .entry(path.to_vec())
+                .or_insert_with(|| is_generated(repo, path))
+        })
         .filter(|(fp, _, _)| seen.insert(*fp))
         .map(|(fp, path, line)| (fp, path.to_vec(), line))
         .collect()
@@ -196,12 +202,20 @@ pub fn tree_fingerprints(repo: &Repo, tree: &Tree<'_>) -> Result<HashSet<Fingerp
             return TreeWalkResult::Ok;
         }
         match repo.git.find_blob(entry.id()) {
-            Ok(blob) if blob.size() <= MAX_BASE_BLOB && !blob.is_binary() => {
-                out.extend(
-                    blob.content()
-                        .split_inclusive(|&b| b == b'\n')
-                        .filter_map(change::fingerprint),
-                );
+            Ok(blob) if blob.size() <= MAX_BASE_BLOB => {
+                // Read as the gate reads added lines: a UTF-16 or NUL-bearing file's lines are
+                // lines of the base too.
+                let text = if blob.is_binary() {
+                    change::text::decode(blob.content()).map(|(t, _)| t)
+                } else {
+                    Some(blob.content().to_vec())
+                };
+                if let Some(text) = text {
+                    out.extend(
+                        text.split_inclusive(|&b| b == b'\n')
+                            .filter_map(change::fingerprint),
+                    );
+                }
                 TreeWalkResult::Ok
             }
             Ok(_) => TreeWalkResult::Ok,

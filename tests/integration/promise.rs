@@ -159,6 +159,19 @@ fn a_protected_name_never_becomes_a_symref_to_quarantine() {
         .unwrap();
     assert!(!child.wait().unwrap().success());
     absent(&repo, "refs/heads/other");
+    // symref-update turns the existing main into one.
+    let mut cmd = repo.command("git");
+    cmd.args(["update-ref", "--stdin"])
+        .stdin(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"symref-update refs/heads/main refs/heads/hybrid/port\n")
+        .unwrap();
+    assert!(!child.wait().unwrap().success());
+    unmoved(&repo, "main", &main);
     // A symref between protected refs is fine.
     repo.git(&["symbolic-ref", "refs/heads/stable", "refs/heads/main"]);
 }
@@ -671,4 +684,23 @@ fn a_blocked_fast_forward_says_how_to_put_the_files_back() {
     repo.try_git(&["commit", "-q", "--no-verify", "-m", "port"])
         .blocked()
         .stderr_lacks("git restore");
+}
+
+/// Siblings of the rename: every other command that points main at the quarantine branch.
+#[test]
+fn other_commands_that_point_main_at_output_are_blocked() {
+    let repo = TestRepo::with_generation();
+    let main = repo.rev("main");
+    repo.git(&["switch", "-q", "--detach"]);
+    for args in [
+        &["fetch", "-q", ".", "hybrid/port:main"][..],
+        &["push", "-q", ".", "hybrid/port:main"][..],
+        &["switch", "-q", "-C", "main", "hybrid/port"][..],
+        &["checkout", "-q", "-B", "main", "hybrid/port"][..],
+    ] {
+        repo.try_git(args).failure().stderr_has("hybrid: blocked:");
+        unmoved(&repo, "main", &main);
+        repo.git(&["reset", "-q", "--hard", &main]);
+        repo.git(&["switch", "-q", "--detach", &main]);
+    }
 }
