@@ -145,32 +145,28 @@ fn a_protected_name_never_becomes_a_symref_to_quarantine() {
     repo.try_git(&["symbolic-ref", "refs/tags/v1", "refs/heads/hybrid/port"])
         .failure();
     absent(&repo, "refs/tags/v1");
-    // Through update-ref --stdin's symref commands.
-    let mut cmd = repo.command("git");
-    cmd.args(["update-ref", "--stdin"])
-        .stdin(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"symref-create refs/heads/other refs/heads/hybrid/port\n")
-        .unwrap();
-    assert!(!child.wait().unwrap().success());
+    // Through update-ref --stdin's symref commands: a new name, and main itself.
+    let update_ref = |line: &str| {
+        use std::io::Write;
+        let mut cmd = repo.command("git");
+        cmd.args(["update-ref", "--stdin"])
+            .stdin(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(line.as_bytes())
+            .unwrap();
+        child.wait().unwrap().success()
+    };
+    assert!(!update_ref(
+        "symref-create refs/heads/other refs/heads/hybrid/port\n"
+    ));
     absent(&repo, "refs/heads/other");
-    // symref-update turns the existing main into one.
-    let mut cmd = repo.command("git");
-    cmd.args(["update-ref", "--stdin"])
-        .stdin(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"symref-update refs/heads/main refs/heads/hybrid/port\n")
-        .unwrap();
-    assert!(!child.wait().unwrap().success());
+    assert!(!update_ref(
+        "symref-update refs/heads/main refs/heads/hybrid/port\n"
+    ));
     unmoved(&repo, "main", &main);
     // A symref between protected refs is fine.
     repo.git(&["symbolic-ref", "refs/heads/stable", "refs/heads/main"]);
