@@ -49,7 +49,8 @@ impl Generated {
 
 /// A local model behind one interface: the embedded llama.cpp or an OpenAI-compatible server.
 pub trait Backend {
-    fn name(&self) -> &'static str;
+    /// Who runs the model: the ledger's provider and the name users know the backend by.
+    fn provider(&self) -> crate::store::Provider;
     fn model(&self) -> &str;
     /// Runs the conversation and returns the answer; `progress` gets the count of pieces
     /// (tokens, or stream chunks) received so far.

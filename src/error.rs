@@ -229,6 +229,9 @@ impl From<local::implement::Error> for CommandError {
             E::Spec(e) => e.into(),
             e @ E::Unborn => CommandError::user(chain(&e))
                 .hint("make a first commit, then implement on top of it"),
+            e @ E::Bare => {
+                CommandError::user(chain(&e)).hint("run it in a clone with a working tree")
+            }
             e @ E::NotQuarantine { .. } => CommandError::user(chain(&e))
                 .hint("name a branch under hybrid/, e.g. --branch hybrid/my-task"),
             e @ E::BranchExists { .. } => {
@@ -282,6 +285,94 @@ impl From<daemon::Error> for CommandError {
                 "see the daemon's log: {}",
                 daemon::log_path().display()
             )),
+        }
+    }
+}
+
+impl From<daemon::server::JobError> for CommandError {
+    fn from(e: daemon::server::JobError) -> Self {
+        use daemon::server::JobError as E;
+        match e {
+            E::Daemon(e) => e.into(),
+            E::Repo(e) => e.into(),
+            E::Store(e) => e.into(),
+            E::Spec(e) => e.into(),
+            E::Config(e) => e.into(),
+            E::Model(e) => e.into(),
+            E::Implement(e) => e.into(),
+            e @ E::Load(_) => CommandError::user(chain(&e))
+                .hint("check the file with `git hybrid model list`, or run with --no-daemon to see the whole error"),
+            e @ (E::Busy { .. } | E::NoJob(_)) => CommandError::user(chain(&e))
+                .hint("`git hybrid daemon status` shows what the daemon is doing"),
+            e @ E::Bare => CommandError::user(chain(&e))
+                .hint("run implement in a repository with a working tree"),
+            e @ (E::Payload { .. } | E::Poisoned | E::Unrecorded(_)) => {
+                CommandError::internal(chain(&e)).hint(format!(
+                    "restart the daemon (`git hybrid daemon stop`), and see its log: {}",
+                    daemon::log_path().display()
+                ))
+            }
+        }
+    }
+}
+
+impl From<crate::workflow::Error> for CommandError {
+    fn from(e: crate::workflow::Error) -> Self {
+        use crate::workflow::Error as E;
+        match e {
+            E::Model(e) => e.into(),
+            E::Implement(e) => e.into(),
+            E::Daemon(e) => e.into(),
+            E::Store(e) => e.into(),
+            E::Cloud(e) => e.into(),
+            E::Review(e) => e.into(),
+            E::Repo(e) => e.into(),
+            E::Change(e) => e.into(),
+            E::Provenance(e) => e.into(),
+            E::Spec(e) => e.into(),
+            e @ E::UnknownBackend(_) => CommandError::user(chain(&e)).hint(
+                "fix `[implement] backend` in .hybrid.toml, git config hybrid.implementBackend or GIT_HYBRID_BACKEND",
+            ),
+            e @ E::NoModelName => CommandError::user(chain(&e)).hint(
+                "pass --model <name> (as the server lists it), or set it once: git config hybrid.implementModel <name>",
+            ),
+            e @ E::Load(_) => CommandError::user(chain(&e))
+                .hint("check the model file, or pick another with --model"),
+            e @ E::Client(_) => CommandError::internal(chain(&e)),
+        }
+    }
+}
+
+impl From<crate::workflow::implement::RunError> for CommandError {
+    fn from(e: crate::workflow::implement::RunError) -> Self {
+        match e {
+            crate::workflow::implement::RunError::Here(e) => e.into(),
+            crate::workflow::implement::RunError::Daemon(f) => f.0.into(),
+        }
+    }
+}
+
+/// How the daemon words a failed job for its client: the same message, hints and exit code the
+/// command would give had it run the job itself.
+pub fn explain_job(e: daemon::server::JobError) -> daemon::protocol::Failure {
+    let e = CommandError::from(e);
+    daemon::protocol::Failure {
+        message: e.message,
+        hints: e.hints,
+        internal: e.code == EXIT_INTERNAL,
+    }
+}
+
+impl From<daemon::protocol::Failure> for CommandError {
+    fn from(f: daemon::protocol::Failure) -> Self {
+        CommandError {
+            message: f.message,
+            hints: f.hints,
+            code: if f.internal {
+                EXIT_INTERNAL
+            } else {
+                EXIT_BLOCKED
+            },
         }
     }
 }

@@ -20,5 +20,7 @@ pub mod route;
 pub mod runtime;
 pub mod shim;
 pub mod spec;
+pub mod sse;
 pub mod store;
 pub mod ui;
+pub mod workflow;

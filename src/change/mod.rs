@@ -84,6 +84,11 @@ pub enum Tag {
 }
 
 impl Tag {
+    /// The sign a unified diff puts before the line.
+    pub fn sign(self) -> char {
+        self.byte() as char
+    }
+
     fn byte(self) -> u8 {
         match self {
             Tag::Context => b' ',
@@ -107,6 +112,21 @@ pub struct Line {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hunk {
     pub lines: Vec<Line>,
+}
+
+impl Hunk {
+    /// The unified-diff header, `@@ -start,count +start,count @@`; a side with no lines starts
+    /// at 0 (only an empty file has none, since context surrounds every edit).
+    pub fn header(&self) -> String {
+        let side = |number: fn(&Line) -> Option<u32>| {
+            let mut numbers = self.lines.iter().filter_map(number);
+            let first = numbers.next();
+            (first.unwrap_or(0), first.map_or(0, |_| 1 + numbers.count()))
+        };
+        let (old_start, old_count) = side(|l| l.old_line);
+        let (new_start, new_count) = side(|l| l.new_line);
+        format!("@@ -{old_start},{old_count} +{new_start},{new_count} @@")
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -595,10 +615,16 @@ pub fn readable_text(repo: &Repository, f: &FileChange) -> Result<Option<TextPai
 /// Myers with fixed settings; `similar` is pinned exactly in Cargo.toml because its output is part
 /// of the id.
 pub fn text_hunks(old: &[u8], new: &[u8]) -> Vec<Hunk> {
+    hunks_with_context(old, new, CONTEXT_LINES)
+}
+
+/// The one line diff every view uses: the change id's hunks (3 lines of context) and the wider
+/// ones the reviewer reads differ only in `context`.
+pub fn hunks_with_context(old: &[u8], new: &[u8], context: usize) -> Vec<Hunk> {
     let diff = TextDiff::configure()
         .algorithm(Algorithm::Myers)
         .diff_lines(old, new);
-    diff.grouped_ops(CONTEXT_LINES)
+    diff.grouped_ops(context)
         .iter()
         .map(|group| Hunk {
             lines: group

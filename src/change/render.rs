@@ -15,6 +15,19 @@ const RESET: &str = "\x1b[0m";
 /// Notes keyed by (path, line in the new file); line 0 notes go under the file's header.
 pub type Notes = BTreeMap<(String, u32), Vec<String>>;
 
+/// One hunk as plain unified diff: its header, then each line behind its sign (` `, `-`, `+`),
+/// line terminators dropped. What the reviewer reads.
+pub fn unified(hunk: &super::Hunk, out: &mut String) {
+    out.push_str(&hunk.header());
+    out.push('\n');
+    for l in &hunk.lines {
+        out.push(l.tag.sign());
+        out.push_str(String::from_utf8_lossy(&l.bytes).trim_end_matches(['\n', '\r']));
+        out.push('\n');
+    }
+}
+
+/// A change as a person reads it, with `notes` under their lines.
 pub fn render(change: &Change, notes: &Notes, color: bool) -> String {
     let paint = |code: &str, text: &str| {
         if color {
@@ -60,17 +73,16 @@ pub fn render(change: &Change, notes: &Notes, color: bool) -> String {
             (Body::Text(_), []) => out.push_str("  (content unchanged)\n"),
             (_, hunks) => {
                 for h in hunks {
-                    let first_old = h.lines.iter().find_map(|l| l.old_line).unwrap_or(0);
-                    let first_new = h.lines.iter().find_map(|l| l.new_line).unwrap_or(0);
-                    out.push_str(&paint(CYAN, &format!("@@ -{first_old} +{first_new} @@")));
+                    out.push_str(&paint(CYAN, &h.header()));
                     out.push('\n');
                     for l in &h.lines {
                         let text = String::from_utf8_lossy(&l.bytes);
                         let text = text.trim_end_matches(['\n', '\r']);
-                        let (sign, code, number) = match l.tag {
-                            Tag::Context => (' ', "", l.new_line),
-                            Tag::Removed => ('-', RED, None),
-                            Tag::Added => ('+', GREEN, l.new_line),
+                        let sign = l.tag.sign();
+                        let (code, number) = match l.tag {
+                            Tag::Context => ("", l.new_line),
+                            Tag::Removed => (RED, None),
+                            Tag::Added => (GREEN, l.new_line),
                         };
                         let number = number.map_or("     ".to_string(), |n| format!("{n:>5}"));
                         let body = format!("{number} {sign}{text}");

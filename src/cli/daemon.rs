@@ -43,7 +43,7 @@ enum DaemonCommand {
 pub fn run(args: Args) -> Result<Status, CommandError> {
     match args.command {
         DaemonCommand::Run => {
-            daemon::server::run()?;
+            daemon::server::run(crate::error::explain_job)?;
             Ok(Status::Ok)
         }
         DaemonCommand::Start => {

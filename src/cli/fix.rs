@@ -21,16 +21,16 @@ pub struct Args {
     rounds: usize,
     /// Who fixes the findings: auto (security and novel logic to Claude, the rest local),
     /// local (all of them by the local model) or cloud (all of them by Claude)
-    #[arg(long, value_enum, default_value_t = super::implement::RouteArg::Auto)]
-    route: super::implement::RouteArg,
+    #[arg(long, value_enum, default_value_t = super::args::RouteArg::Auto)]
+    route: super::args::RouteArg,
     #[command(flatten)]
-    engine: super::implement::EngineArgs,
+    engine: super::args::EngineArgs,
 }
 
-pub fn run(mut args: Args) -> Result<Status, CommandError> {
+pub fn run(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
-    args.engine.settle(&settings)?;
-    let mut local = args.engine.backend()?;
+    let engine = args.engine.engine(&settings)?;
+    let mut local = engine.open()?;
     let routing = args.route.forced().map_or(Routing::Auto, Routing::Forced);
     // Building Claude's client reads the key and sends nothing. Without a key there is no
     // Claude: findings routed to it then stop the fix with a hint, and so would the re-review.
@@ -56,7 +56,7 @@ pub fn run(mut args: Args) -> Result<Status, CommandError> {
         },
         &branch,
         args.rounds,
-        args.engine.context_tokens,
+        engine.context_tokens,
         &|m| bar.set_message(m.to_string()),
     );
     bar.finish_and_clear();

@@ -5,6 +5,7 @@
 //! and turns into an exit code.
 
 mod adopt;
+mod args;
 mod daemon;
 mod demo;
 mod doctor;

@@ -4,12 +4,11 @@
 use super::Status;
 use crate::change::Change;
 use crate::cloud::batch::{self, Collected};
-use crate::cloud::review::{self, Options, PartFailure};
+use crate::cloud::review::{self, PartFailure};
 use crate::error::CommandError;
-use crate::provenance::Range;
-use crate::spec::Spec;
 use crate::store::Store;
 use crate::ui;
+use crate::workflow::{self, review::Planned, review::Reviewer};
 
 /// Reviews a change with Claude and records the verdict; an approval lets the gate pass it.
 ///
@@ -84,8 +83,10 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             &store,
             target,
             args.staged,
-            &model,
-            part_tokens,
+            &Reviewer {
+                model: &model,
+                part_tokens,
+            },
         )?;
         let Some((label, change, p)) = found else {
             continue;
@@ -138,7 +139,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     if args.json {
         ui::out(outcome_json(&target, &outcome).to_string());
     }
-    report(&outcome)
+    report(&outcome, args.json)
 }
 
 /// The JSON form of an immediate review's outcome (version 1).
@@ -183,71 +184,31 @@ fn prepare(
     store: &Store,
     target: Option<&str>,
     staged: bool,
-    model: &str,
-    part_tokens: usize,
+    reviewer: &Reviewer<'_>,
 ) -> Result<Option<(String, Change, review::Prepared)>, CommandError> {
-    let (target, base, tip_commit, change) = if staged {
-        let head = repo.head_tree()?;
-        let index = repo.staged_index()?;
-        let change = Change::tree_to_index(&repo.git, head.as_ref(), &index)?;
-        let base = repo.git.head().ok().and_then(|h| h.target());
-        ("--staged".to_string(), base, None, change)
-    } else {
-        let spec = match target {
-            Some(t) => t.to_string(),
-            None => repo
-                .head_ref()
-                .map(|r| r.trim_start_matches("refs/heads/").to_string())
-                .unwrap_or_else(|| "HEAD".into()),
-        };
-        let range = Range::of_target(repo, &spec, settings.default_branch.as_deref())?;
-        let change = range.change(repo)?;
-        (spec, range.base, Some(range.tip), change)
-    };
-    if change.is_empty() {
-        ui::say(format!(
-            "{target}: nothing to review (no change against its base)"
-        ));
-        return Ok(None);
-    }
-    let change_id = change.id().to_string();
-    if store.is_change_approved(&change_id)? {
-        ui::say(format!(
-            "{target}: change {} is already approved",
-            &change_id[..16]
-        ));
-        return Ok(None);
-    }
-    let spec = match tip_commit {
-        Some(tip) => Spec::of_commit(repo, store, tip)?,
-        None => None,
-    }
-    .and_then(|(path, text)| {
-        if text.is_none() {
+    let ready = match workflow::review::plan(repo, settings, store, target, staged, reviewer)? {
+        Planned::Nothing { label } => {
             ui::say(format!(
-                "warning: the spec {path} cannot be read; reviewing without it"
+                "{label}: nothing to review (no change against its base)"
             ));
+            return Ok(None);
         }
-        Some((path, text?))
-    });
-    let tip_tree = match tip_commit {
-        Some(c) => Some(repo.tree_of(c)?.id()),
-        None => None,
+        Planned::Approved { label, change_id } => {
+            ui::say(format!(
+                "{label}: change {} is already approved",
+                &change_id[..16]
+            ));
+            return Ok(None);
+        }
+        Planned::Ready(ready) => *ready,
     };
-    let options = Options {
-        model,
-        phase: "review",
-        part_tokens,
-        spec,
-        tip_tree,
-        target: target.clone(),
-        base_commit: base.map(|b| b.to_string()),
-        tip_commit: tip_commit.map(|t| t.to_string()),
-        worktree: repo.worktree(),
-    };
+    if let Some(path) = &ready.unreadable_spec {
+        ui::say(format!(
+            "warning: the spec {path} cannot be read; reviewing without it"
+        ));
+    }
     // Everything found before sending is said before sending.
-    let prepared = review::prepare(&repo.git, &change, &options)?;
-    let plan = &prepared.plan;
+    let plan = &ready.prepared.plan;
     if plan.redactions > 0 {
         ui::say(format!(
             "{} secret{} redacted before sending",
@@ -263,11 +224,15 @@ fn prepare(
     for f in &plan.local_findings {
         ui::say(format!("  {}:{} {}", f.path, f.line, f.describe()));
     }
-    Ok(Some((target, change, prepared)))
+    Ok(Some((ready.label, ready.change, ready.prepared)))
 }
 
 /// Each part's answer, then whether the gate now lets the change through.
-fn report(outcome: &review::Outcome) -> Result<Status, CommandError> {
+fn report(outcome: &review::Outcome, json: bool) -> Result<Status, CommandError> {
+    // The verdict is the command's result: stdout, unless stdout holds the JSON document.
+    let verdict = |line: String| {
+        if json { ui::say(line) } else { ui::out(line) }
+    };
     let mut failures = Vec::new();
     for part in &outcome.parts {
         let label = if outcome.parts.len() > 1 {
@@ -277,26 +242,26 @@ fn report(outcome: &review::Outcome) -> Result<Status, CommandError> {
         };
         match &part.result {
             Ok(v) => {
-                ui::say(format!("{label}: {} — {}", v.decision.as_str(), v.summary));
+                verdict(format!("{label}: {} — {}", v.decision.as_str(), v.summary));
                 for f in v.findings.iter().map(review::finding_row) {
-                    ui::say(format!("  {}:{} {}", f.path, f.line, f.describe()));
+                    verdict(format!("  {}:{} {}", f.path, f.line, f.describe()));
                 }
             }
             Err(e) => {
-                ui::say(format!("{label}: not reviewed: {e}"));
+                verdict(format!("{label}: not reviewed: {e}"));
                 failures.push(e);
             }
         }
     }
     if outcome.approved {
-        ui::say(format!(
+        verdict(format!(
             "approved: the gate now lets change {} through (${:.4})",
             &outcome.change_id[..16],
             outcome.usd
         ));
         return Ok(Status::Ok);
     }
-    ui::say(format!(
+    verdict(format!(
         "not approved (${:.4}); the gate still blocks this change",
         outcome.usd
     ));
@@ -382,7 +347,7 @@ fn collect(store: &mut Store, wait: bool) -> Result<Status, CommandError> {
                         outcome.parts.len(),
                         if outcome.parts.len() == 1 { "" } else { "s" },
                     ));
-                    match report(&outcome) {
+                    match report(&outcome, false) {
                         Ok(Status::Ok) => {}
                         Ok(Status::Failed) => status = Status::Failed,
                         Err(e) => {

@@ -119,12 +119,17 @@ fn lint_file(file: &std::path::Path) -> Result<Status, CommandError> {
         .ok_or_else(|| CommandError::user("spec lint needs a repository with a working tree"))?;
     let spec = Spec::read(top, file)?;
     let problems = crate::spec::lint_in(&repo, &spec.text);
+    // The lint's findings are its result: stdout, like a listing.
     if problems.is_empty() {
-        ui::say(format!("{}: ok", spec.path));
+        ui::out(format!("{}: ok", spec.path));
         return Ok(Status::Ok);
     }
-    for p in &problems {
-        ui::say(format!("{}: {p}", spec.path));
-    }
+    ui::out_all(problems.iter().map(|p| format!("{}: {p}", spec.path)));
+    ui::say(format!(
+        "{} problem{} in {}: local models fail on vague specs; see README's spec format",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        spec.path
+    ));
     Ok(Status::Failed)
 }

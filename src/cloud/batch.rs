@@ -97,7 +97,7 @@ pub fn submit(store: &mut Store, reviews: Vec<Prepared>) -> Result<Submitted, Er
     };
     let batch_id = created.as_ref().ok().map(|b| b.id.as_str());
     store.record_request(
-        "anthropic",
+        crate::store::Provider::Anthropic,
         &model,
         sent.bytes,
         &sent.sha256,

@@ -219,10 +219,10 @@ pub fn counterfactual(
     watts: f64,
     usd_per_kwh: f64,
 ) -> Counterfactual {
-    let local: Vec<_> = rows.iter().filter(|r| r.provider != "anthropic").collect();
+    let local: Vec<_> = rows.iter().filter(|r| r.provider.is_local()).collect();
     let cloud_usd: f64 = rows
         .iter()
-        .filter(|r| r.provider == "anthropic")
+        .filter(|r| !r.provider.is_local())
         .filter_map(|r| r.usd)
         .sum();
     let local_input_tokens: i64 = local.iter().map(|r| r.input_tokens).sum();
@@ -350,7 +350,7 @@ mod tests {
         let rows = vec![
             UsageRow {
                 phase: "implement".into(),
-                provider: "embedded".into(),
+                provider: crate::store::Provider::Embedded,
                 input_tokens: 1_000_000,
                 output_tokens: 500_000,
                 wall_ms: 3_600_000,
@@ -359,7 +359,7 @@ mod tests {
             },
             UsageRow {
                 phase: "review".into(),
-                provider: "anthropic".into(),
+                provider: crate::store::Provider::Anthropic,
                 usd: Some(1.5),
                 ..UsageRow::default()
             },

@@ -25,8 +25,8 @@ impl Claude {
 }
 
 impl Backend for Claude {
-    fn name(&self) -> &'static str {
-        "anthropic"
+    fn provider(&self) -> crate::store::Provider {
+        crate::store::Provider::Anthropic
     }
 
     fn model(&self) -> &str {

@@ -18,7 +18,7 @@ pub fn record_answer(
 ) -> store::Result<()> {
     let response = &call.response;
     store.record_request(
-        "anthropic",
+        crate::store::Provider::Anthropic,
         model,
         call.sent.bytes,
         &call.sent.sha256,
@@ -48,7 +48,7 @@ pub fn usage_row(
     let u = &response.usage;
     UsageRow {
         phase: phase.into(),
-        provider: "anthropic".into(),
+        provider: crate::store::Provider::Anthropic,
         model: model.to_string(),
         input_tokens: u.input_tokens as i64,
         output_tokens: u.output_tokens as i64,
@@ -73,7 +73,7 @@ pub fn record_failure(
         .map(|(_, sent)| (sent.bytes, sent.sha256))
         .unwrap_or_default();
     store.record_request(
-        "anthropic",
+        crate::store::Provider::Anthropic,
         model,
         bytes,
         &sha256,

@@ -5,8 +5,20 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-/// Bumped whenever a message changes shape (2: a job's result is typed).
-pub const PROTOCOL: u32 = 2;
+/// Bumped whenever a message changes shape (2: a job's result is typed; 3: a failure keeps its
+/// hints).
+pub const PROTOCOL: u32 = 3;
+
+/// A failed job as the client shows it: the message, what to do next, and whether the user can
+/// fix it (exit 1) or it is the program's fault (exit 3).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Failure {
+    pub message: String,
+    #[serde(default)]
+    pub hints: Vec<String>,
+    #[serde(default)]
+    pub internal: bool,
+}
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "snake_case")]
@@ -48,7 +60,7 @@ pub enum Reply {
         result: JobResult,
     },
     Failed {
-        error: String,
+        error: Failure,
     },
     Stopping,
 }

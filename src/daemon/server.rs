@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 
-use super::protocol::{ImplementJob, JobResult, PROTOCOL, Reply, Request};
+use super::protocol::{Failure, ImplementJob, JobResult, PROTOCOL, Reply, Request};
 use super::{Error, alive, pid_path, runtime_dir, socket_path};
 use crate::config::Settings;
 use crate::git::Repo;
@@ -22,6 +22,47 @@ use crate::local::implement;
 use crate::local::models::Registry;
 use crate::spec::Spec;
 use crate::store::Store;
+
+/// Why a job failed, with its cause's type kept, so that the client can be told what to do next
+/// (the hints are written where every error gets its hints, and passed in as `explain`).
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Daemon(#[from] Error),
+    #[error(transparent)]
+    Repo(#[from] crate::git::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    #[error(transparent)]
+    Spec(#[from] crate::spec::ReadError),
+    #[error(transparent)]
+    Config(#[from] crate::config::Error),
+    #[error(transparent)]
+    Model(#[from] crate::local::models::Error),
+    #[error("the model could not be loaded: {0}")]
+    Load(crate::backend::Error),
+    #[error(transparent)]
+    Implement(#[from] implement::Error),
+    #[error("job {job} is unreadable: {message}")]
+    Payload { job: i64, message: String },
+    #[error("there is no job {0}")]
+    NoJob(i64),
+    #[error("job {job} is {state} under another daemon")]
+    Busy {
+        job: i64,
+        state: crate::store::JobState,
+    },
+    #[error("the repository has no working tree")]
+    Bare,
+    #[error("the daemon's model slot is unusable after a job panicked: restart the daemon")]
+    Poisoned,
+    #[error("the job ran but its outcome could not be recorded: {0}")]
+    Unrecorded(crate::store::Error),
+}
+
+/// Turns a job's error into what the client shows: message, hints and whether it is the user's
+/// to fix.
+pub type Explain = fn(JobError) -> Failure;
 
 /// How long a loaded model stays loaded without a job.
 fn idle_timeout() -> Duration {
@@ -38,10 +79,12 @@ struct State {
     last_used: Mutex<Instant>,
     started: Instant,
     jobs_done: AtomicU64,
+    explain: Explain,
 }
 
-/// Runs the daemon in the foreground until asked to stop.
-pub fn run() -> Result<(), Error> {
+/// Runs the daemon in the foreground until asked to stop. `explain` words a failed job for its
+/// client.
+pub fn run(explain: Explain) -> Result<(), Error> {
     let dir = runtime_dir();
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -74,6 +117,7 @@ pub fn run() -> Result<(), Error> {
         last_used: Mutex::new(Instant::now()),
         started: Instant::now(),
         jobs_done: AtomicU64::new(0),
+        explain,
     });
     let result = runtime.block_on(serve(&socket, Arc::clone(&state)));
     let _ = std::fs::remove_file(&socket);
@@ -248,7 +292,9 @@ async fn connection(
                     });
                     let _ = tx.send(match outcome {
                         Ok(result) => Reply::Done { result },
-                        Err(error) => Reply::Failed { error },
+                        Err(error) => Reply::Failed {
+                            error: (state.explain)(error),
+                        },
                     });
                 });
                 while let Some(reply) = rx.recv().await {
@@ -288,28 +334,27 @@ fn run_job(
     worktree: &Path,
     job_id: i64,
     progress: &mut dyn FnMut(&str),
-) -> Result<JobResult, String> {
-    super::owned_by_me(worktree, "the worktree").map_err(|e| e.to_string())?;
-    let repo = Repo::at(worktree).map_err(|e| e.to_string())?;
-    super::owned_by_me(repo.common_dir(), "the repository").map_err(|e| e.to_string())?;
+) -> Result<JobResult, JobError> {
+    super::owned_by_me(worktree, "the worktree")?;
+    let repo = Repo::at(worktree)?;
+    super::owned_by_me(repo.common_dir(), "the repository")?;
     let store_path = Store::path_for(repo.common_dir());
     if store_path.exists() {
-        super::owned_by_me(&store_path, "the store").map_err(|e| e.to_string())?;
+        super::owned_by_me(&store_path, "the store")?;
     }
-    let mut store = Store::open_for(&repo).map_err(|e| e.to_string())?;
+    let mut store = Store::open_for(&repo)?;
     let me = i64::from(std::process::id());
-    if !store
-        .claim_job(job_id, me, alive)
-        .map_err(|e| e.to_string())?
-    {
-        let job = store.job(job_id).map_err(|e| e.to_string())?;
-        return match job {
+    if !store.claim_job(job_id, me, alive)? {
+        return match store.job(job_id)? {
             Some(j) if j.state == crate::store::JobState::Done => Ok(j
                 .result
                 .and_then(|r| serde_json::from_str(&r).ok())
                 .unwrap_or_default()),
-            Some(j) => Err(format!("job {job_id} is {} under another daemon", j.state)),
-            None => Err(format!("there is no job {job_id}")),
+            Some(j) => Err(JobError::Busy {
+                job: job_id,
+                state: j.state,
+            }),
+            None => Err(JobError::NoJob(job_id)),
         };
     }
     let outcome = execute(state, &repo, &mut store, job_id, progress);
@@ -318,12 +363,10 @@ fn run_job(
             job_id,
             Ok(&serde_json::to_string(result).unwrap_or_default()),
         ),
-        Err(error) => store.finish_job(job_id, Err(error)),
+        Err(error) => store.finish_job(job_id, Err(&error.to_string())),
     };
     if let Err(e) = recorded {
-        return Err(format!(
-            "the job ran but its outcome could not be recorded: {e}"
-        ));
+        return Err(JobError::Unrecorded(e));
     }
     state.jobs_done.fetch_add(1, Ordering::Relaxed);
     outcome
@@ -335,14 +378,11 @@ fn execute(
     store: &mut Store,
     job_id: i64,
     progress: &mut dyn FnMut(&str),
-) -> Result<JobResult, String> {
-    let job = store
-        .job(job_id)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("there is no job {job_id}"))?;
+) -> Result<JobResult, JobError> {
+    let job = store.job(job_id)?.ok_or(JobError::NoJob(job_id))?;
     // What an earlier, interrupted attempt left: a finished branch means the job is done; a
     // commit that never got its branch is forgotten (nothing points at it).
-    for (generation, commit, branch) in store.job_generations(job_id).map_err(|e| e.to_string())? {
+    for (generation, commit, branch) in store.job_generations(job_id)? {
         let on_branch = branch
             .as_deref()
             .and_then(|b| repo.git.refname_to_id(b).ok())
@@ -359,25 +399,21 @@ fn execute(
                 ..JobResult::default()
             });
         }
-        store
-            .forget_generation(&generation)
-            .map_err(|e| e.to_string())?;
+        store.forget_generation(&generation)?;
     }
-    let payload: ImplementJob = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
-    let top = repo
-        .worktree()
-        .ok_or("the repository has no working tree")?
-        .to_path_buf();
-    let spec_path = inside(&top, &payload.spec).map_err(|e| e.to_string())?;
-    let spec = Spec::read(&top, &spec_path).map_err(|e| e.to_string())?;
-    let settings = Settings::load(repo).map_err(|e| e.to_string())?;
-    let path = Registry::resolve_registered(payload.model.as_deref()).map_err(|e| e.to_string())?;
-    super::owned_by_me(&path, "the model file").map_err(|e| e.to_string())?;
+    let payload: ImplementJob =
+        serde_json::from_str(&job.payload).map_err(|e| JobError::Payload {
+            job: job_id,
+            message: e.to_string(),
+        })?;
+    let top = repo.worktree().ok_or(JobError::Bare)?.to_path_buf();
+    let spec_path = inside(&top, &payload.spec)?;
+    let spec = Spec::read(&top, &spec_path)?;
+    let settings = Settings::load(repo)?;
+    let path = Registry::resolve_registered(payload.model.as_deref())?;
+    super::owned_by_me(&path, "the model file")?;
     let job_started = Instant::now();
-    let mut slot = state
-        .model
-        .lock()
-        .map_err(|_| "the model slot is poisoned".to_string())?;
+    let mut slot = state.model.lock().map_err(|_| JobError::Poisoned)?;
     let reuse = matches!(&*slot, Some((p, _)) if *p == path);
     if !reuse {
         progress(&format!("loading {}", path.display()));
@@ -385,11 +421,11 @@ fn execute(
         let options = payload.options.clone();
         *slot = Some((
             path.clone(),
-            Embedded::load(&path, options).map_err(|e| e.to_string())?,
+            Embedded::load(&path, options).map_err(JobError::Load)?,
         ));
     }
     let Some((_, model)) = slot.as_mut() else {
-        return Err("the model did not load".into());
+        return Err(JobError::Poisoned);
     };
     let done = implement::implement(
         repo,
@@ -405,8 +441,7 @@ fn execute(
             onto: None,
         },
         progress,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     // From the job's start: a cold job pays for loading the model, a warm one does not.
     let first_token = job_started.elapsed().saturating_sub(done.wall) + done.first_token;
     if let Ok(mut t) = state.last_used.lock() {

@@ -149,8 +149,8 @@ impl Embedded {
 }
 
 impl Backend for Embedded {
-    fn name(&self) -> &'static str {
-        "embedded"
+    fn provider(&self) -> crate::store::Provider {
+        crate::store::Provider::Embedded
     }
 
     fn model(&self) -> &str {

@@ -29,6 +29,8 @@ pub enum Error {
     Spec(#[from] crate::spec::ReadError),
     #[error("HEAD has no commit yet: there is nothing to build on")]
     Unborn,
+    #[error("implement needs a repository with a working tree (this one is bare)")]
+    Bare,
     #[error(
         "{branch} is not a quarantine branch (refs/heads/hybrid/* by default); local output may only go there"
     )]
@@ -273,7 +275,7 @@ pub fn implement(
         spec.title,
         spec.path,
         backend.model(),
-        backend.name(),
+        backend.provider().as_str(),
         backend.model(),
         spec.path
     );
@@ -318,7 +320,7 @@ pub fn implement(
             tokens_out as i64,
             wall.as_millis() as i64,
             serde_json::json!({
-                "backend": backend.name(),
+                "backend": backend.provider().as_str(),
                 "model": backend.identity(),
                 "attempts": attempts,
                 "context_tokens": context_tokens,
@@ -333,7 +335,7 @@ pub fn implement(
     store.record_usage(&UsageRow {
         // Work added onto a reviewed branch is the fix loop's, and the ledger says so.
         phase: if onto.is_some() { "fix" } else { "implement" }.into(),
-        provider: backend.name().into(),
+        provider: backend.provider(),
         model: backend.model().into(),
         input_tokens: tokens_in as i64,
         output_tokens: tokens_out as i64,

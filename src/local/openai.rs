@@ -75,52 +75,31 @@ impl OpenAi {
                 status.as_u16()
             )));
         }
-        let mut buffer = Vec::new();
-        let mut text = String::new();
-        let mut usage: Option<(u64, u64)> = None;
-        let mut pieces = 0u64;
-        let mut done = false;
-        let mut truncated = false;
-        let mut first_token = None;
+        let mut framer = crate::sse::Framer::default();
+        let mut answer = Answer::default();
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|e| Error::Backend(format!("the stream broke: {}", e.without_url())))?
         {
-            buffer.extend_from_slice(&chunk);
-            while let Some(end) = buffer.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = buffer.drain(..=end).collect();
-                let line = String::from_utf8_lossy(&line);
-                let Some(data) = line.trim().strip_prefix("data:") else {
-                    continue;
-                };
-                let data = data.trim();
-                if data == "[DONE]" {
-                    done = true;
-                    continue;
-                }
-                let v: Value = serde_json::from_str(data)
-                    .map_err(|e| Error::Backend(format!("unreadable stream event: {e}")))?;
-                if v["choices"][0]["finish_reason"] == "length" {
-                    truncated = true;
-                }
-                if let Some(piece) = v["choices"][0]["delta"]["content"].as_str() {
-                    first_token.get_or_insert_with(|| started.elapsed());
-                    text.push_str(piece);
-                    pieces += 1;
-                    progress(pieces);
-                }
-                if let (Some(i), Some(o)) = (
-                    v["usage"]["prompt_tokens"].as_u64(),
-                    v["usage"]["completion_tokens"].as_u64(),
-                ) {
-                    usage = Some((i, o));
-                }
+            for event in framer.push(&chunk) {
+                answer.take(&event.data, started, progress)?;
             }
         }
-        if !done {
+        if let Some(event) = framer.finish() {
+            answer.take(&event.data, started, progress)?;
+        }
+        if !answer.done {
             return Err(Error::Backend("the stream ended before [DONE]".to_string()));
         }
+        let Answer {
+            text,
+            usage,
+            pieces,
+            truncated,
+            first_token,
+            ..
+        } = answer;
         let estimated = usage.is_none();
         let (tokens_in, tokens_out) = usage.unwrap_or_else(|| {
             let chars: usize = messages.iter().map(|m| m.content.len()).sum();
@@ -138,9 +117,56 @@ impl OpenAi {
     }
 }
 
+/// A streamed answer as its events arrive.
+#[derive(Default)]
+struct Answer {
+    text: String,
+    usage: Option<(u64, u64)>,
+    pieces: u64,
+    done: bool,
+    truncated: bool,
+    first_token: Option<Duration>,
+}
+
+impl Answer {
+    fn take(
+        &mut self,
+        data: &str,
+        started: Instant,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), Error> {
+        let data = data.trim();
+        if data.is_empty() {
+            return Ok(());
+        }
+        if data == "[DONE]" {
+            self.done = true;
+            return Ok(());
+        }
+        let v: Value = serde_json::from_str(data)
+            .map_err(|e| Error::Backend(format!("unreadable stream event: {e}")))?;
+        if v["choices"][0]["finish_reason"] == "length" {
+            self.truncated = true;
+        }
+        if let Some(piece) = v["choices"][0]["delta"]["content"].as_str() {
+            self.first_token.get_or_insert_with(|| started.elapsed());
+            self.text.push_str(piece);
+            self.pieces += 1;
+            progress(self.pieces);
+        }
+        if let (Some(i), Some(o)) = (
+            v["usage"]["prompt_tokens"].as_u64(),
+            v["usage"]["completion_tokens"].as_u64(),
+        ) {
+            self.usage = Some((i, o));
+        }
+        Ok(())
+    }
+}
+
 impl Backend for OpenAi {
-    fn name(&self) -> &'static str {
-        "openai"
+    fn provider(&self) -> crate::store::Provider {
+        crate::store::Provider::OpenAi
     }
 
     fn model(&self) -> &str {

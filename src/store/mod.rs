@@ -64,7 +64,7 @@ pub use generations::{GenerationRecord, LocalMatch, PendingGeneration};
 pub use jobs::{Job, JobState};
 pub use migrate::SCHEMA_VERSION;
 pub use reviews::{
-    Decision, FindingRow, FindingSource, SentLines, UsageRow, VerdictRecord, VerdictRow,
+    Decision, FindingRow, FindingSource, Provider, SentLines, UsageRow, VerdictRecord, VerdictRow,
 };
 
 use std::path::{Path, PathBuf};

@@ -19,6 +19,25 @@ text_enum! {
 }
 
 text_enum! {
+    /// Who was paid (or ran the model) for a ledger row: Claude, or one of the local backends.
+    Provider { Anthropic => "anthropic", Embedded => "embedded", OpenAi => "openai" }
+}
+
+impl Provider {
+    /// Whether the work ran on a model the user hosts (so no cloud money was spent on it).
+    pub fn is_local(self) -> bool {
+        self != Provider::Anthropic
+    }
+}
+
+/// A ledger row's provider when none is said: the default local engine.
+impl Default for Provider {
+    fn default() -> Provider {
+        Provider::Embedded
+    }
+}
+
+text_enum! {
     /// Who found a finding: Claude, or the local scan before sending (hidden characters).
     FindingSource { Reviewer => "reviewer", Local => "local" }
 }
@@ -129,7 +148,7 @@ pub struct VerdictRow {
 pub struct UsageRow {
     pub at: i64,
     pub phase: String,
-    pub provider: String,
+    pub provider: Provider,
     pub model: String,
     pub input_tokens: i64,
     pub output_tokens: i64,
@@ -353,7 +372,7 @@ impl Store {
     /// Records what was sent: size and hash of the body, never the body.
     pub fn record_request(
         &mut self,
-        provider: &str,
+        provider: Provider,
         model: &str,
         bytes: usize,
         sha256: &str,

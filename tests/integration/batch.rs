@@ -80,9 +80,9 @@ fn a_batch_review_is_collected_by_custom_id_at_half_price() {
     let run = repo.hybrid_with_api(&api, &["review", "--collect"]);
     run.failure()
         .stderr_has("reviewed hybrid/two")
-        .stderr_has("approved: the gate now lets change")
+        .stdout_has("approved: the gate now lets change")
         .stderr_has("reviewed hybrid/port")
-        .stderr_has("Port 0 is accepted.");
+        .stdout_has("Port 0 is accepted.");
     assert_eq!(
         repo.count(
             "SELECT COUNT(*) FROM verdicts WHERE target = 'hybrid/two' AND decision = 'approve'"
@@ -145,7 +145,7 @@ fn what_a_batch_did_not_run_approves_nothing() {
         .success();
     repo.hybrid_with_api(&api, &["review", "--collect", "--wait"])
         .failure()
-        .stderr_has("not reviewed: the batch did not run this request: expired")
+        .stdout_has("not reviewed: the batch did not run this request: expired")
         .stderr_has("review it again: git hybrid review --batch hybrid/port");
     assert_eq!(repo.count("SELECT COUNT(*) FROM verdicts"), 0);
     repo.try_git(&["merge", "--no-ff", "-m", "m", "hybrid/port"])

@@ -204,7 +204,7 @@ fn the_whole_loop_from_spec_to_merge() {
     .stderr_has(branch);
     with_key(&["review", branch])
         .failure()
-        .stderr_has("An empty name greets nobody.");
+        .stdout_has("An empty name greets nobody.");
     with_key(&["fix", branch, "--threads", "2", "--max-tokens", "1600"])
         .success()
         .stderr_has("(local model)")

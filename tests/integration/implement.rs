@@ -188,22 +188,22 @@ fn vague_specs_are_linted_and_refused_unless_forced() {
     let run = repo.hybrid(&["spec", "lint", ".hybrid/specs/auth.md"]);
     assert_eq!(run.code(), Some(1));
     let problems: Vec<String> = run
-        .stderr()
+        .stdout()
         .lines()
-        .filter(|l| l.starts_with("hybrid: .hybrid/specs/auth.md: "))
+        .filter(|l| l.starts_with(".hybrid/specs/auth.md: "))
         .map(str::to_string)
         .collect();
     assert_eq!(problems.len(), 4, "{problems:?}");
     repo.hybrid(&["spec", "lint", ".hybrid/specs/good.md"])
         .success()
-        .stderr_has(": ok");
+        .stdout_has(": ok");
     repo.hybrid(&["spec", "lint", "missing.md"])
         .failure()
         .stderr_has("cannot read the spec");
     repo.write("big.md", "word ".repeat(60_000));
     repo.hybrid(&["spec", "lint", "big.md"])
         .failure()
-        .stderr_has("split it");
+        .stdout_has("split it");
 
     let server = FakeOpenAi::start(vec![file_block("src/auth.rs", GENERATED)]);
     implement(&repo, &server, &[".hybrid/specs/auth.md"])

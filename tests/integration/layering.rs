@@ -7,12 +7,13 @@ use std::path::Path;
 
 /// Bottom to top. A module may import only modules on a lower floor (or its own).
 const FLOORS: &[&[&str]] = &[
-    &["git", "route", "ui", "digest", "runtime"],
+    &["git", "route", "ui", "digest", "runtime", "sse"],
     &["change", "config"],
     &["store"],
     &["provenance", "spec", "backend", "shim"],
     &["gate", "local", "cloud"],
     &["fix", "daemon"],
+    &["workflow"],
     &["error"],
     &["cli"],
 ];

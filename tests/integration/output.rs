@@ -253,3 +253,87 @@ fn json_for_scripts() {
     assert_eq!(show["files"][0]["lines"][0]["tag"], "+");
     assert_eq!(show["verdicts"][0]["decision"], "approve");
 }
+
+/// The commands whose normal and error output the snapshots above do not cover yet.
+#[test]
+fn every_other_command() {
+    use crate::support::anthropic::{FakeAnthropic, Reply};
+    let repo = TestRepo::with_generation();
+    let snap = |name: &str, run: Run| insta::assert_snapshot!(name, shown(&repo, &run));
+    let api = FakeAnthropic::start(vec![Reply::RequestChanges]);
+    snap(
+        "review_request_changes",
+        repo.review(&api, &["hybrid/port"]),
+    );
+    snap(
+        "fix_without_a_model",
+        repo.hybrid(&["fix", "hybrid/port", "--route", "local"]),
+    );
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    snap("review_approved", repo.review(&api, &["hybrid/port"]));
+    snap(
+        "fix_already_approved",
+        repo.hybrid(&[
+            "fix",
+            "hybrid/port",
+            "--route",
+            "local",
+            "--backend",
+            "openai",
+            "--model",
+            "m",
+        ]),
+    );
+
+    repo.write(
+        "specs/vague.md",
+        "# Improve things\n\nMake the code better and handle errors properly.\n",
+    );
+    snap(
+        "spec_lint_vague",
+        repo.hybrid(&["spec", "lint", "specs/vague.md"]),
+    );
+    snap(
+        "implement_vague",
+        repo.hybrid(&["implement", "specs/vague.md"]),
+    );
+    repo.write(
+        "specs/add.md",
+        "# Add `sub`\n\nIn `src/lib.rs`, add `pub fn sub(a: i32, b: i32) -> i32` returning `a - b`.\n\
+         `sub(5, 3)` returns `2`.\n",
+    );
+    snap(
+        "spec_lint_precise",
+        repo.hybrid(&["spec", "lint", "specs/add.md"]),
+    );
+    snap(
+        "implement_without_a_model",
+        repo.hybrid(&[
+            "implement",
+            "specs/add.md",
+            "--route",
+            "local",
+            "--no-daemon",
+            "--force",
+        ]),
+    );
+    snap(
+        "implement_bad_backend",
+        repo.hybrid(&[
+            "implement",
+            "specs/add.md",
+            "--route",
+            "local",
+            "--backend",
+            "ollama",
+        ]),
+    );
+    snap("daemon_status_none", repo.hybrid(&["daemon", "status"]));
+    snap("model_rm_unknown", repo.hybrid(&["model", "rm", "nothing"]));
+    snap(
+        "completions_unknown_shell",
+        repo.hybrid(&["completions", "tcsh"]),
+    );
+    snap("uninstall", repo.hybrid(&["uninstall"]));
+    snap("install", repo.hybrid(&["install"]));
+}

@@ -20,7 +20,7 @@ fn overloaded_twice_then_approved_opens_the_gate() {
     ]);
     repo.review(&api, &["hybrid/port"])
         .success()
-        .stderr_has("approved: the gate now lets change");
+        .stdout_has("approved: the gate now lets change");
     let statuses: Vec<u16> = api.log().iter().map(|l| l.status).collect();
     assert_eq!(statuses, vec![529, 529, 200]);
     assert_eq!(approvals(&repo), 1);
@@ -103,7 +103,10 @@ fn nothing_but_a_well_formed_approval_approves() {
         let api = FakeAnthropic::start(vec![reply.clone()]);
         let run = repo.review(&api, &["hybrid/port"]);
         assert_eq!(run.code(), Some(1), "{reply:?}\n{}", run.stderr());
-        run.stderr_has(reason).stderr_has("the gate still blocks");
+        // The verdict is on stdout; a failed call's cause is the error on stderr too.
+        let all = format!("{}{}", run.stdout(), run.stderr());
+        assert!(all.contains(reason), "{reply:?}: {all}");
+        run.stdout_has("the gate still blocks");
         assert_eq!(api.log().len(), 1, "{reply:?} is not retried");
         assert_eq!(approvals(&repo), 0, "{reply:?}");
         repo.try_git(&["merge", "--ff-only", "hybrid/port"])
@@ -199,8 +202,8 @@ fn a_five_thousand_line_change_is_approved_only_when_every_part_is() {
     let api = FakeAnthropic::start(vec![Reply::Approve, Reply::Approve, Reply::RequestChanges]);
     let run = repo.review_with(&api, &["hybrid/big"], &parts_env);
     run.failure()
-        .stderr_has("part 3")
-        .stderr_has("request_changes");
+        .stdout_has("part 3")
+        .stdout_has("request_changes");
     let parts = api.log().len();
     assert!(parts >= 4, "{parts} parts");
     assert_eq!(approvals(&repo), 0);
@@ -262,7 +265,7 @@ fn hidden_characters_are_found_locally_and_block_approval() {
     repo.review(&api, &["hybrid/trojan"])
         .failure()
         .stderr_has("bidirectional control U+202E")
-        .stderr_has("not approved");
+        .stdout_has("not approved");
     assert_eq!(approvals(&repo), 0);
     assert_eq!(
         repo.count("SELECT COUNT(*) FROM findings WHERE source = 'local'"),

@@ -1,4 +1,4 @@
-//! Server-sent events: the stream of a Messages API answer assembled into a response.
+//! The Messages API's stream assembled into a response; the framing is `crate::sse`'s.
 
 use super::*;
 
@@ -10,7 +10,7 @@ pub(super) enum StreamEnd {
 /// Assembles the Messages API's server-sent events into a response.
 #[derive(Default)]
 pub(super) struct SseAssembler {
-    buffer: Vec<u8>,
+    framer: crate::sse::Framer,
     raw: String,
     id: String,
     model: String,
@@ -24,21 +24,11 @@ pub(super) struct SseAssembler {
 
 impl SseAssembler {
     pub(super) fn feed(&mut self, chunk: &[u8]) -> Result<(), String> {
-        self.buffer.extend_from_slice(chunk);
-        // Events end with a blank line; the stream may use \n or \r\n.
-        while let Some((end, len)) = find_event_end(&self.buffer) {
-            let event: Vec<u8> = self.buffer.drain(..end + len).collect();
-            let text = String::from_utf8_lossy(&event[..end]).replace("\r\n", "\n");
-            self.raw.push_str(&text);
+        for event in self.framer.push(chunk) {
+            self.raw.push_str(&event.text);
             self.raw.push_str("\n\n");
-            let data: String = text
-                .lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .map(|d| d.strip_prefix(' ').unwrap_or(d))
-                .collect::<Vec<_>>()
-                .join("\n");
-            if !data.is_empty() {
-                self.event(&data)?;
+            if !event.data.is_empty() {
+                self.event(&event.data)?;
             }
         }
         Ok(())
@@ -124,17 +114,5 @@ impl SseAssembler {
             request_id,
             raw: self.raw,
         })
-    }
-}
-
-pub(super) fn find_event_end(buffer: &[u8]) -> Option<(usize, usize)> {
-    let lf = buffer.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2));
-    let crlf = buffer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| (i, 4));
-    match (lf, crlf) {
-        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
-        (a, b) => a.or(b),
     }
 }

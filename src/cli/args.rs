@@ -1,0 +1,99 @@
+//! Argument types more than one command takes: how the local model runs (`implement`, `fix`)
+//! and who does the work (`--route`).
+
+use crate::config::Settings;
+use crate::error::CommandError;
+use crate::local::embedded;
+use crate::route;
+use crate::workflow::engine::{Asked, Engine};
+
+/// How the local model runs: shared by `implement` and `fix`.
+#[derive(Debug, clap::Args)]
+pub(super) struct EngineArgs {
+    /// The model: a registered name or a GGUF path (embedded, default: the registry's default),
+    /// or a name the server knows (openai) [also `[implement] model` in .hybrid.toml, git config
+    /// hybrid.implementModel, GIT_HYBRID_LOCAL_MODEL]
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Which engine runs the model: embedded (default) or openai [also `[implement] backend`,
+    /// hybrid.implementBackend, GIT_HYBRID_BACKEND]
+    #[arg(long, value_parser = ["embedded", "openai"])]
+    pub backend: Option<String>,
+    /// The OpenAI-compatible server [default: Ollama's http://localhost:11434/v1; also
+    /// `[implement] base_url`, hybrid.implementBaseUrl, GIT_HYBRID_OPENAI_BASE_URL]
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Tokens of repository context (spec files and their neighbours) to send at most
+    #[arg(long, default_value_t = 3000)]
+    pub context_tokens: usize,
+    /// Context window of the embedded model [default: the model's, at most 8192]
+    #[arg(long)]
+    pub ctx: Option<u32>,
+    /// Threads for the embedded model [default: the CPUs available]
+    #[arg(long)]
+    pub threads: Option<i32>,
+    /// Layers to offload to the GPU (builds with --features cuda, vulkan or metal)
+    #[arg(long, default_value_t = 0)]
+    pub gpu_layers: u32,
+    /// Most tokens the embedded model may write
+    #[arg(long, default_value_t = 1024)]
+    pub max_tokens: u32,
+    /// Sampling temperature for the embedded model; 0 is greedy
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f32,
+    /// Sampling seed for the embedded model when the temperature is above 0
+    #[arg(long, default_value_t = 42)]
+    pub seed: u32,
+}
+
+impl EngineArgs {
+    /// The engine asked for, every gap filled from the settings' layers (policy, git config,
+    /// environment).
+    pub(super) fn engine(&self, settings: &Settings) -> Result<Engine, CommandError> {
+        Engine::settle(
+            Asked {
+                backend: self.backend.clone(),
+                model: self.model.clone(),
+                base_url: self.base_url.clone(),
+            },
+            settings,
+            self.context_tokens,
+            embedded::Options {
+                n_ctx: self.ctx,
+                threads: self.threads,
+                gpu_layers: self.gpu_layers,
+                max_tokens: self.max_tokens,
+                temperature: self.temperature,
+                seed: self.seed,
+            },
+        )
+        .map_err(CommandError::from)
+    }
+}
+
+/// `--route`, for `implement` and `fix`: who does the work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum RouteArg {
+    Auto,
+    Local,
+    Cloud,
+}
+
+impl RouteArg {
+    /// The side the user forced, or `None` for routing's own decision.
+    pub(super) fn forced(self) -> Option<route::Side> {
+        match self {
+            RouteArg::Auto => None,
+            RouteArg::Local => Some(route::Side::Local),
+            RouteArg::Cloud => Some(route::Side::Cloud),
+        }
+    }
+
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            RouteArg::Auto => "auto",
+            RouteArg::Local => "local",
+            RouteArg::Cloud => "cloud",
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Downloading a model into the cache: resumable, checked against its digest and header, and
+//! registered only once whole.
+
+use std::io::Write;
+
+use super::gguf::{check_gguf, sha256_of};
+use super::{Error, Model, Registry, cache_dir};
+
+/// Downloads a GGUF model over HTTP into the cache, resuming a download that was cut off, checks
+/// its sha256 (when given) and header, and registers it. `progress` gets (bytes so far, total).
+pub fn pull(
+    url: &str,
+    expected_sha256: Option<&str>,
+    progress: &dyn Fn(u64, Option<u64>),
+) -> Result<Model, Error> {
+    let failed = |message: String| Error::Download {
+        url: url.to_string(),
+        message,
+    };
+    let name = url
+        .split(['?', '#'])
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .filter(|n| !n.is_empty() && !n.contains(".."))
+        .unwrap_or("model.gguf")
+        .to_string();
+    let dir = cache_dir();
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    let target = dir.join(&name);
+    let part = dir.join(format!("{name}.part"));
+    let runtime = crate::runtime::blocking().map_err(|e| failed(e.to_string()))?;
+    runtime.block_on(async {
+        let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+        let client = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(15))
+            .read_timeout(std::time::Duration::from_secs(60))
+            .build()
+            .map_err(|e| failed(e.to_string()))?;
+        let mut request = client.get(url);
+        if have > 0 {
+            request = request.header("range", format!("bytes={have}-"));
+        }
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| failed(e.without_url().to_string()))?;
+        let status = response.status().as_u16();
+        // 416: the part file already holds everything there is.
+        if status == 416 && have > 0 {
+            return Ok(());
+        }
+        let (mut written, append) = match status {
+            206 => (have, true),
+            200 => (0, false),
+            other => return Err(failed(format!("HTTP {other}"))),
+        };
+        let total = response.content_length().map(|n| n + written);
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(&part)
+            .map_err(|source| Error::Write {
+                path: part.clone(),
+                source,
+            })?;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    file.write_all(&chunk).map_err(|source| Error::Write {
+                        path: part.clone(),
+                        source,
+                    })?;
+                    written += chunk.len() as u64;
+                    progress(written, total);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(failed(format!(
+                        "cut off after {written} bytes ({}); run the same command again to resume",
+                        e.without_url()
+                    )));
+                }
+            }
+        }
+        if let Some(total) = total
+            && written < total
+        {
+            return Err(failed(format!(
+                "cut off after {written} of {total} bytes; run the same command again to resume"
+            )));
+        }
+        file.sync_all().map_err(|source| Error::Write {
+            path: part.clone(),
+            source,
+        })
+    })?;
+    let (got, size) = sha256_of(&part)?;
+    if let Some(expected) = expected_sha256
+        && !expected.eq_ignore_ascii_case(&got)
+    {
+        let _ = std::fs::remove_file(&part);
+        return Err(Error::Checksum {
+            path: target,
+            expected: expected.to_string(),
+            got,
+        });
+    }
+    if let Err(e) = check_gguf(&part) {
+        let _ = std::fs::remove_file(&part);
+        return Err(e);
+    }
+    std::fs::rename(&part, &target).map_err(|source| Error::Write {
+        path: target.clone(),
+        source,
+    })?;
+    // Checked and hashed above: a model of several GB is not read a second time.
+    let target = target.canonicalize().map_err(|source| Error::Read {
+        path: target.clone(),
+        source,
+    })?;
+    Registry::register(target, got, size)
+}

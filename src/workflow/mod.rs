@@ -1,0 +1,46 @@
+//! The use cases between the command files and the engines: which backend runs a model
+//! (`engine`), who implements a spec and where the job runs (`implement`), and which change a
+//! review target names, with its spec, ready to send (`review`).
+//!
+//! A command file parses its arguments, calls one function here and prints what comes back; the
+//! engines below do the work. This layer never prints and never reads the command line: what it
+//! has to say comes back as values (or through a progress callback), so the daemon, the fix loop
+//! and the commands decide the same way.
+
+pub mod engine;
+pub mod implement;
+pub mod review;
+
+pub use engine::{BackendKind, Engine};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0:?} is not a backend (embedded or openai)")]
+    UnknownBackend(String),
+    #[error("the openai backend needs a model name")]
+    NoModelName,
+    #[error("the model could not be loaded: {0}")]
+    Load(crate::backend::Error),
+    #[error("the server's client could not be built: {0}")]
+    Client(crate::backend::Error),
+    #[error(transparent)]
+    Model(#[from] crate::local::models::Error),
+    #[error(transparent)]
+    Implement(#[from] crate::local::implement::Error),
+    #[error(transparent)]
+    Daemon(#[from] crate::daemon::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    #[error(transparent)]
+    Cloud(#[from] crate::cloud::client::Error),
+    #[error(transparent)]
+    Review(#[from] crate::cloud::review::Error),
+    #[error(transparent)]
+    Repo(#[from] crate::git::Error),
+    #[error(transparent)]
+    Change(#[from] crate::change::Error),
+    #[error(transparent)]
+    Provenance(#[from] crate::provenance::Error),
+    #[error(transparent)]
+    Spec(#[from] crate::spec::ReadError),
+}

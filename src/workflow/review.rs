@@ -1,0 +1,147 @@
+//! Which change a review target names, the spec it was generated from, and its review prepared
+//! for sending: everything decided before anything is sent.
+
+use git2::Oid;
+
+use super::Error;
+use crate::change::Change;
+use crate::cloud::review::{self, Options, Prepared};
+use crate::config::Settings;
+use crate::git::Repo;
+use crate::provenance::Range;
+use crate::spec::Spec;
+use crate::store::Store;
+
+/// What a review target names.
+pub struct Target {
+    /// How the change was named: a branch, a range, `HEAD`, `--staged`.
+    pub label: String,
+    pub base: Option<Oid>,
+    /// The commit the change leads to (none for the staged changes).
+    pub tip: Option<Oid>,
+    pub change: Change,
+}
+
+/// The change `target` names: the staged changes, a branch since its merge-base with the default
+/// branch, a range, or a commit against its parent. No target is the current branch (or HEAD).
+pub fn resolve(
+    repo: &Repo,
+    settings: &Settings,
+    target: Option<&str>,
+    staged: bool,
+) -> Result<Target, Error> {
+    if staged {
+        let head = repo.head_tree()?;
+        let index = repo.staged_index()?;
+        let change = Change::tree_to_index(&repo.git, head.as_ref(), &index)?;
+        return Ok(Target {
+            label: "--staged".to_string(),
+            base: repo.git.head().ok().and_then(|h| h.target()),
+            tip: None,
+            change,
+        });
+    }
+    let label = match target {
+        Some(t) => t.to_string(),
+        None => repo
+            .head_ref()
+            .map(|r| r.trim_start_matches("refs/heads/").to_string())
+            .unwrap_or_else(|| "HEAD".into()),
+    };
+    let range = Range::of_target(repo, &label, settings.default_branch.as_deref())?;
+    let change = range.change(repo)?;
+    Ok(Target {
+        label,
+        base: range.base,
+        tip: Some(range.tip),
+        change,
+    })
+}
+
+/// What a target came to before sending.
+pub enum Planned {
+    /// The change is empty.
+    Nothing {
+        label: String,
+    },
+    /// An approval already covers the change id.
+    Approved {
+        label: String,
+        change_id: String,
+    },
+    Ready(Box<Ready>),
+}
+
+/// A review ready to send.
+pub struct Ready {
+    pub label: String,
+    pub change: Change,
+    pub prepared: Prepared,
+    /// The spec the change came from, when its generation names one that cannot be read (the
+    /// review then goes ahead without it).
+    pub unreadable_spec: Option<String>,
+}
+
+/// The reviewer and its budget.
+pub struct Reviewer<'a> {
+    pub model: &'a str,
+    pub part_tokens: usize,
+}
+
+/// Resolves `target` and prepares its review, sending nothing.
+pub fn plan(
+    repo: &Repo,
+    settings: &Settings,
+    store: &Store,
+    target: Option<&str>,
+    staged: bool,
+    reviewer: &Reviewer<'_>,
+) -> Result<Planned, Error> {
+    let Target {
+        label,
+        base,
+        tip,
+        change,
+    } = resolve(repo, settings, target, staged)?;
+    if change.is_empty() {
+        return Ok(Planned::Nothing { label });
+    }
+    let change_id = change.id().to_string();
+    if store.is_change_approved(&change_id)? {
+        return Ok(Planned::Approved { label, change_id });
+    }
+    let mut unreadable_spec = None;
+    let spec = match tip {
+        Some(tip) => Spec::of_commit(repo, store, tip)?,
+        None => None,
+    }
+    .and_then(|(path, text)| match text {
+        Some(text) => Some((path, text)),
+        None => {
+            unreadable_spec = Some(path);
+            None
+        }
+    });
+    let tip_tree = match tip {
+        Some(c) => Some(repo.tree_of(c)?.id()),
+        None => None,
+    };
+    let options = Options {
+        model: reviewer.model,
+        phase: "review",
+        part_tokens: reviewer.part_tokens,
+        spec,
+        tip_tree,
+        target: label.clone(),
+        base_commit: base.map(|b| b.to_string()),
+        tip_commit: tip.map(|t| t.to_string()),
+        worktree: repo.worktree(),
+    };
+    let prepared = review::prepare(&repo.git, &change, &options)?;
+    Ok(Planned::Ready(Box::new(Ready {
+        label,
+        change,
+        prepared,
+        unreadable_spec,
+    })))
+}
