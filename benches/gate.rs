@@ -109,6 +109,7 @@ fn benches(c: &mut Criterion) {
             change_id: "hc1-bench".into(),
             job_id: None,
             stats: None,
+            check: None,
             lines,
         })
         .unwrap();

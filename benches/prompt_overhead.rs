@@ -65,6 +65,7 @@ fn main() {
             base_commit: None,
             tip_commit: None,
             worktree: None,
+            check: None,
         };
         let prepared = review::prepare(&repo, &change, &options).expect("prepare");
         // What the model reads: the text of the system and message blocks (JSON escaping is

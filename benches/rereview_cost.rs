@@ -121,6 +121,7 @@ fn main() {
                 base_commit: None,
                 tip_commit: None,
                 worktree: None,
+                check: None,
             };
             review::prepare(&repo, &change, &options)
                 .unwrap()

@@ -79,6 +79,10 @@ struct ImplementLayer {
     backend: Option<String>,
     model: Option<String>,
     base_url: Option<String>,
+    check: Option<String>,
+    check_timeout: Option<u64>,
+    check_rounds: Option<usize>,
+    constrain: Option<String>,
 }
 
 /// Which local engine `implement` and `fix` use when no flag says: backend, model, server.
@@ -89,6 +93,16 @@ pub struct ImplementSettings {
     pub model: Option<String>,
     /// The OpenAI-compatible server (default Ollama's http://localhost:11434/v1).
     pub base_url: String,
+    /// A command run on each answer before it becomes a commit (the check loop); none by
+    /// default.
+    pub check: Option<String>,
+    /// Seconds a check may run (default 300).
+    pub check_timeout: u64,
+    /// Answers asked again after a failed check (default 2).
+    pub check_rounds: usize,
+    /// How the edit format is enforced on an OpenAI-compatible server: `auto` (by what the
+    /// server is), `grammar`, `json_schema`, `ollama`, `vllm` or `none`.
+    pub constrain: String,
 }
 
 /// Routing's part of a config file: words that send a task to Claude or keep it local, on top
@@ -122,6 +136,10 @@ impl FileLayer {
             && self.implement.backend.is_none()
             && self.implement.model.is_none()
             && self.implement.base_url.is_none()
+            && self.implement.check.is_none()
+            && self.implement.check_timeout.is_none()
+            && self.implement.check_rounds.is_none()
+            && self.implement.constrain.is_none()
     }
 
     /// Later layers win, field by field.
@@ -140,6 +158,18 @@ impl FileLayer {
         }
         if implement.base_url.is_some() {
             self.implement.base_url = implement.base_url;
+        }
+        if implement.check.is_some() {
+            self.implement.check = implement.check;
+        }
+        if implement.check_timeout.is_some() {
+            self.implement.check_timeout = implement.check_timeout;
+        }
+        if implement.check_rounds.is_some() {
+            self.implement.check_rounds = implement.check_rounds;
+        }
+        if implement.constrain.is_some() {
+            self.implement.constrain = implement.constrain;
         }
         if route.cloud.is_some() {
             self.route.cloud = route.cloud;
@@ -234,6 +264,16 @@ impl Settings {
                 backend: config.get_string("hybrid.implementBackend").ok(),
                 model: config.get_string("hybrid.implementModel").ok(),
                 base_url: config.get_string("hybrid.implementBaseUrl").ok(),
+                check: config.get_string("hybrid.implementCheck").ok(),
+                check_timeout: config
+                    .get_i64("hybrid.implementCheckTimeout")
+                    .ok()
+                    .and_then(|n| u64::try_from(n).ok()),
+                check_rounds: config
+                    .get_i64("hybrid.implementCheckRounds")
+                    .ok()
+                    .and_then(|n| usize::try_from(n).ok()),
+                constrain: config.get_string("hybrid.implementConstrain").ok(),
             },
             gate: GateLayer {
                 protected: git_multivar(&config, "hybrid.protected")?,
@@ -254,6 +294,10 @@ impl Settings {
                 backend: std::env::var("GIT_HYBRID_BACKEND").ok(),
                 model: std::env::var("GIT_HYBRID_LOCAL_MODEL").ok(),
                 base_url: std::env::var("GIT_HYBRID_OPENAI_BASE_URL").ok(),
+                check: std::env::var("GIT_HYBRID_IMPLEMENT_CHECK").ok(),
+                check_timeout: None,
+                check_rounds: None,
+                constrain: std::env::var("GIT_HYBRID_CONSTRAIN").ok(),
             },
             gate: GateLayer {
                 protected: env_list("GIT_HYBRID_PROTECTED"),
@@ -376,6 +420,10 @@ impl Settings {
             base_url: implement
                 .base_url
                 .unwrap_or_else(|| "http://localhost:11434/v1".to_string()),
+            check: implement.check.filter(|c| !c.trim().is_empty()),
+            check_timeout: implement.check_timeout.unwrap_or(300),
+            check_rounds: implement.check_rounds.unwrap_or(2),
+            constrain: implement.constrain.unwrap_or_else(|| "auto".to_string()),
         };
         let compile = |list: Option<Vec<String>>, default: &[&str], what: &str| {
             let list = list.unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect());
@@ -586,6 +634,10 @@ mod tests {
                 backend: "embedded".into(),
                 model: None,
                 base_url: String::new(),
+                check: None,
+                check_timeout: 300,
+                check_rounds: 2,
+                constrain: "auto".into(),
             },
         }
     }

@@ -243,6 +243,8 @@ impl From<local::implement::Error> for CommandError {
                 .hint("nothing was written; make the spec more precise, or try a stronger model"),
             e @ E::MaxTokens { .. } => CommandError::user(chain(&e))
                 .hint("nothing was written; raise --max-tokens, or make the task smaller"),
+            e @ E::Check(_) => CommandError::user(chain(&e))
+                .hint("nothing was written; check the temporary folder's free space and permissions (TMPDIR)"),
             e @ E::Git(_) => CommandError::internal(chain(&e)),
         }
     }

@@ -44,6 +44,20 @@ pub(super) struct EngineArgs {
     /// Sampling seed for the embedded model when the temperature is above 0
     #[arg(long, default_value_t = 42)]
     pub seed: u32,
+    /// A command run on each answer, in a temporary copy of the tree, before it becomes a
+    /// commit (e.g. "pytest -q"); its failure goes back to the model [also `[implement] check`
+    /// in .hybrid.toml, git config hybrid.implementCheck, GIT_HYBRID_IMPLEMENT_CHECK]
+    #[arg(long, value_name = "CMD", conflicts_with = "no_check")]
+    pub check: Option<String>,
+    /// Run no check, whatever the settings say
+    #[arg(long)]
+    pub no_check: bool,
+    /// Seconds a check may run before it is killed [default: 300]
+    #[arg(long, value_name = "SECONDS")]
+    pub check_timeout: Option<u64>,
+    /// Answers asked again after a failed check [default: 2]
+    #[arg(long, value_name = "N")]
+    pub check_rounds: Option<usize>,
 }
 
 impl EngineArgs {
@@ -55,6 +69,13 @@ impl EngineArgs {
                 backend: self.backend.clone(),
                 model: self.model.clone(),
                 base_url: self.base_url.clone(),
+                check: if self.no_check {
+                    Some(String::new())
+                } else {
+                    self.check.clone()
+                },
+                check_timeout: self.check_timeout,
+                check_rounds: self.check_rounds,
             },
             settings,
             self.context_tokens,

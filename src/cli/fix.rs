@@ -53,6 +53,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             local: local.as_mut(),
             cloud: cloud.as_mut().map(|c| c as &mut dyn crate::local::Backend),
             routing,
+            check: engine.check.as_ref(),
         },
         &branch,
         args.rounds,

@@ -8,6 +8,7 @@ use super::args::{EngineArgs, RouteArg};
 use crate::error::CommandError;
 use crate::route;
 use crate::spec::Spec;
+use crate::store::{CheckRecord, CheckState};
 use crate::ui;
 use crate::workflow::implement::{self, Event, Job, Ran};
 
@@ -38,7 +39,8 @@ pub struct Args {
     no_daemon: bool,
     /// Also print the result as JSON on stdout: {"version": 1, "spec", "branch", "commit",
     /// "generation", "files", "attempts", "tokens_in", "tokens_out", "first_token_ms",
-    /// "wall_ms", "left_out", "by_daemon"} (a daemon's job leaves out what it does not report)
+    /// "wall_ms", "left_out", "check": {"state", "command", "status", "runs", "output"},
+    /// "by_daemon"} (a daemon's job leaves out what it does not report)
     #[arg(long)]
     json: bool,
 }
@@ -100,11 +102,51 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         },
     );
     bar.finish_and_clear();
-    match ran? {
-        Ran::Here(done) => report_here(&spec, &done, args.json),
-        Ran::Daemon(result) => report_daemon(&spec, &result, args.json),
+    let (branch, check) = match ran? {
+        Ran::Here(done) => {
+            report_here(&spec, &done, args.json);
+            (done.branch, done.check)
+        }
+        Ran::Daemon(result) => {
+            report_daemon(&spec, &result, args.json);
+            (result.branch, result.check)
+        }
+    };
+    Ok(report_check(&branch, check.as_ref()))
+}
+
+/// What the check said of the committed answer; a failing one makes the command fail, though
+/// the branch stays so the work can be inspected and fixed.
+fn report_check(branch: &str, check: Option<&CheckRecord>) -> Status {
+    let Some(check) = check else {
+        return Status::Ok;
+    };
+    if check.passed {
+        ui::say(format!("check {}", check.summary()));
+        return Status::Ok;
     }
-    Ok(Status::Ok)
+    ui::say(format!("check {}; its output:", check.summary()));
+    for line in check.output.lines() {
+        ui::say(format!("  {line}"));
+    }
+    ui::say(format!(
+        "{branch} was created, but its check still fails: see `git hybrid show {branch}`, fix it by hand, or implement again with a more precise spec"
+    ));
+    Status::Failed
+}
+
+/// A check's JSON: {"state": "passed"|"failed"|"not_run", "command", "status", "runs", "output"}.
+fn check_json(check: Option<&CheckRecord>) -> serde_json::Value {
+    match check {
+        None => serde_json::json!({"state": CheckState::NotRun}),
+        Some(c) => serde_json::json!({
+            "state": c.state(),
+            "command": c.command,
+            "status": c.status,
+            "runs": c.runs,
+            "output": c.output,
+        }),
+    }
 }
 
 fn report_here(spec: &Spec, done: &crate::local::implement::Implemented, json: bool) {
@@ -155,6 +197,7 @@ fn report_here(spec: &Spec, done: &crate::local::implement::Implemented, json: b
                 "first_token_ms": done.first_token.as_millis() as u64,
                 "wall_ms": done.wall.as_millis() as u64,
                 "left_out": done.left_out,
+                "check": check_json(done.check.as_ref()),
                 "by_daemon": false,
             })
             .to_string(),
@@ -196,6 +239,7 @@ fn report_daemon(spec: &Spec, result: &crate::daemon::protocol::JobResult, json:
                 "first_token_ms": result.first_token_ms,
                 "wall_ms": result.wall_ms,
                 "left_out": result.left_out,
+                "check": check_json(result.check.as_ref()),
                 "by_daemon": true,
             })
             .to_string(),

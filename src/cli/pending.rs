@@ -43,6 +43,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                     "commit": g.result_commit,
                     "lines": g.lines,
                     "uncovered": g.uncovered,
+                    "check": g.check,
                     "created_at": g.created_at,
                     "in_batch": in_batch(g.branch.as_deref()),
                 })
@@ -84,13 +85,17 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             .map(|b| b.trim_start_matches("refs/heads/"))
             .unwrap_or("-");
         ui::out(format!(
-            "  {}  {:<24} model {:<20} {}/{} lines unreviewed  {}",
+            "  {}  {:<24} model {:<20} {}/{} lines unreviewed  {}{}",
             g.id,
             branch,
             g.model.as_deref().unwrap_or("unknown"),
             g.uncovered,
             g.lines,
-            ui::age(now - g.created_at)
+            ui::age(now - g.created_at),
+            match g.check {
+                crate::store::CheckState::NotRun => String::new(),
+                state => format!("  check {state}"),
+            }
         ));
         if let Some(id) = in_batch(g.branch.as_deref()) {
             ui::out(format!("      its review is waiting in batch {id}"));

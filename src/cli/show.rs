@@ -20,7 +20,7 @@ pub struct Args {
     /// Print JSON on stdout instead: {"version": 1, "change_id", "files": [{"path", "old_path",
     /// "added", "removed", "lines": [{"tag": "+"|"-"|" ", "old", "new", "text"}]}], "verdicts":
     /// [{"id", "decision", "model", "complete", "summary", "created_at"}], "findings": [the
-    /// latest verdict's]}
+    /// latest verdict's], "check": null or {"command", "passed", "status", "output", "runs"}}
     #[arg(long)]
     json: bool,
 }
@@ -101,8 +101,17 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         (Some(store), Some(last)) => store.findings_for(last.id)?,
         _ => Vec::new(),
     };
+    let check = match &store {
+        Some(store) => store.check_of_commit(&range.tip.to_string())?,
+        None => None,
+    };
     if args.json {
-        ui::out(show_json(&change, &verdicts, &findings).to_string());
+        let mut json = show_json(&change, &verdicts, &findings);
+        json["check"] = match &check {
+            Some(c) => serde_json::to_value(c).unwrap_or_default(),
+            None => serde_json::json!(null),
+        };
+        ui::out(json.to_string());
         return Ok(Status::Ok);
     }
     {
@@ -115,6 +124,12 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     }
     let color = ui::color(&args.color, repo.git.config().ok().as_ref());
     print!("{}", render(&change, &notes, color));
+    if let Some(check) = &check {
+        ui::out(format!("check {}", check.summary()));
+        if !check.passed {
+            ui::out_all(check.output.lines().map(|l| format!("  {l}")));
+        }
+    }
     match &store {
         Some(store) => print_history(store, &id)?,
         None => ui::say(format!("change {}: no reviews yet", &id[..16])),

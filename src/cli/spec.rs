@@ -38,11 +38,31 @@ enum SpecCommand {
     /// new), exact signatures, test cases, and requirements with concrete values. Exits 1 with
     /// one line per problem.
     Lint { file: std::path::PathBuf },
+    /// Writes a spec template to fill in (.hybrid/specs/<slug>.md unless -o says otherwise):
+    /// the format `lint` checks, with TODO lines where you write. It passes lint once filled.
+    New {
+        /// The spec's title
+        title: String,
+        /// The files it changes or creates, comma-separated
+        #[arg(long, value_delimiter = ',')]
+        files: Vec<String>,
+        /// Where to write it
+        #[arg(short = 'o', long)]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
     match (args.command, args.task) {
         (Some(SpecCommand::Lint { file }), _) => lint_file(&file),
+        (
+            Some(SpecCommand::New {
+                title,
+                files,
+                output,
+            }),
+            _,
+        ) => new_template(&title, &files, output),
         (None, Some(task)) => write(&task, args.output, &args.files, args.model),
         (None, None) => Err(CommandError::user("say what the spec is for")
             .hint("git hybrid spec \"<task>\", or git hybrid spec lint FILE")),
@@ -77,18 +97,7 @@ fn write(
                 .next()
                 .unwrap_or(task)
                 .trim_start_matches('#');
-            let dir = top.join(".hybrid/specs");
-            let stem = slug(title);
-            (1..100)
-                .map(|n| {
-                    dir.join(if n == 1 {
-                        format!("{stem}.md")
-                    } else {
-                        format!("{stem}-{n}.md")
-                    })
-                })
-                .find(|p| !p.exists())
-                .unwrap_or_else(|| dir.join(format!("{stem}.md")))
+            default_path(&top, title)
         }
     };
     if let Some(dir) = path.parent() {
@@ -109,6 +118,60 @@ fn write(
         ui::say(format!("warning: {}: {p}", spec.path));
     }
     ui::say(format!("next: git hybrid implement {}", spec.path));
+    Ok(Status::Ok)
+}
+
+/// Where a spec titled `title` goes by default: `.hybrid/specs/<slug>.md`, numbered when taken.
+fn default_path(top: &std::path::Path, title: &str) -> std::path::PathBuf {
+    let dir = top.join(".hybrid/specs");
+    let stem = slug(title);
+    (1..100)
+        .map(|n| {
+            dir.join(if n == 1 {
+                format!("{stem}.md")
+            } else {
+                format!("{stem}-{n}.md")
+            })
+        })
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| dir.join(format!("{stem}.md")))
+}
+
+fn new_template(
+    title: &str,
+    files: &[String],
+    output: Option<std::path::PathBuf>,
+) -> Result<Status, CommandError> {
+    let repo = crate::git::Repo::open()?;
+    let top = repo
+        .worktree()
+        .ok_or_else(|| CommandError::user("spec new needs a repository with a working tree"))?;
+    let head = repo.head_tree()?;
+    let files: Vec<(String, bool)> = files
+        .iter()
+        .map(|f| {
+            let exists = head
+                .as_ref()
+                .is_some_and(|t| t.get_path(std::path::Path::new(f)).is_ok());
+            (f.clone(), exists)
+        })
+        .collect();
+    let path = output.unwrap_or_else(|| default_path(top, title));
+    if path.exists() {
+        return Err(
+            CommandError::user(format!("{} already exists", path.display()))
+                .hint("pick another path with -o, or another title"),
+        );
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&path, crate::spec::template(title, &files))?;
+    let shown = path.strip_prefix(top).unwrap_or(&path).display();
+    ui::out(shown.to_string());
+    ui::say(format!(
+        "fill in the TODO lines, then: git hybrid spec lint {shown} && git hybrid implement {shown}"
+    ));
     Ok(Status::Ok)
 }
 

@@ -77,6 +77,9 @@ pub struct ImplementJob {
     /// The routing decision that sent the task here, kept with the generation.
     #[serde(default)]
     pub route: Option<serde_json::Value>,
+    /// The check loop's command, run on each answer.
+    #[serde(default)]
+    pub check: Option<crate::local::implement::Check>,
 }
 
 /// What a finished `implement` job made. A job found already done (resumed after a crash)
@@ -100,4 +103,6 @@ pub struct JobResult {
     pub model_reused: bool,
     /// The job had finished before this daemon looked (it resumed a killed one).
     pub resumed: bool,
+    /// The check loop's last run, when a check ran.
+    pub check: Option<crate::store::CheckRecord>,
 }

@@ -439,6 +439,7 @@ fn execute(
             job_id: Some(job_id),
             route: payload.route.clone(),
             onto: None,
+            check: payload.check.as_ref(),
         },
         progress,
     )?;
@@ -460,6 +461,7 @@ fn execute(
         left_out: done.left_out,
         model_reused: reuse,
         resumed: false,
+        check: done.check,
     })
 }
 

@@ -54,6 +54,8 @@ pub struct Engines<'a> {
     /// Claude, for the findings routed to the cloud; `None` when routing is forced local.
     pub cloud: Option<&'a mut dyn Backend>,
     pub routing: Routing,
+    /// Run on each fix before it becomes a commit, as for `implement`.
+    pub check: Option<&'a implement::Check>,
 }
 
 /// One round: the fix commit and what the re-review said.
@@ -164,7 +166,7 @@ pub fn run(
                 Side::Cloud => engines.cloud.as_deref_mut().ok_or_else(no_cloud)?,
             };
             let mut text = format!(
-                "# Fix the review findings on {branch}\n\nChange only what these findings ask for:\n\n{}",
+                "# Fix the review findings\n\nChange only what these findings ask for:\n\n{}",
                 findings_text(list)
             );
             if let Some((path, spec)) = &original {
@@ -175,7 +177,7 @@ pub fn run(
             let spec = Spec {
                 path: original
                     .as_ref()
-                    .map_or_else(|| format!("fix of {branch}"), |(p, _)| p.clone()),
+                    .map_or_else(|| "the review's findings".to_string(), |(p, _)| p.clone()),
                 text,
                 title: format!("fix {branch}"),
             };
@@ -203,6 +205,7 @@ pub fn run(
                         "reasons": [format!("fix of {} finding(s) routed to this side", list.len())],
                     })),
                     onto: Some(branch),
+                    check: engines.check,
                 },
                 &mut |m| progress(m),
             )?;
@@ -234,6 +237,9 @@ pub fn run(
             base_commit: Some(base.to_string()),
             tip_commit: Some(fixed_commit.to_string()),
             worktree: repo.worktree(),
+            check: store
+                .check_of_commit(&fixed_commit.to_string())?
+                .map(|c| c.summary()),
         };
         let prepared = review::prepare(&repo.git, &change, &options)?;
         let outcome = review::send(store, prepared, progress)?;

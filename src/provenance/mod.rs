@@ -322,6 +322,7 @@ pub fn adopt(
         change_id: change.id().to_string(),
         job_id: None,
         stats: None,
+        check: None,
         lines,
     };
     let newly_recorded = store.record_generation(&record)?;

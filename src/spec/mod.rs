@@ -127,21 +127,58 @@ pub fn slug(title: &str) -> String {
 }
 
 /// The words of a spec that look like file paths (`src/port.rs`, `README.md`), in order, once each.
+/// A path in backticks is taken whole, spaces and all (`` `docs/user guide.md` ``).
 pub fn paths_named(spec: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for word in spec.split(|c: char| c.is_whitespace() || "`'\"()[]<>,".contains(c)) {
-        let word = word.trim_matches(|c: char| ".:;!?".contains(c));
-        let looks_like_path = (word.contains('/') || word.contains('.'))
-            && word.chars().any(|c| c.is_ascii_alphabetic())
-            && !word.contains("://")
-            && word
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c));
-        if looks_like_path && !out.iter().any(|w| w == word) {
+    let mut add = |word: &str| {
+        if !out.iter().any(|w| w == word) {
             out.push(word.to_string());
+        }
+    };
+    for (i, piece) in spec.split('`').enumerate() {
+        // Odd pieces are inside backticks: a whole path there may hold spaces.
+        if i % 2 == 1 && piece.contains(' ') && backticked_path(piece) {
+            add(piece);
+            continue;
+        }
+        for word in piece.split(|c: char| c.is_whitespace() || "'\"()[]<>,".contains(c)) {
+            let word = word.trim_matches(|c: char| ".:;!?".contains(c));
+            // `src/port.rs:6` is a place in a file (a finding's, a compiler's): the file.
+            let word = match word.rsplit_once(':') {
+                Some((file, line)) if line.chars().all(|c| c.is_ascii_digit()) => file,
+                _ => word,
+            };
+            if path_like(word, "_./-") {
+                add(word);
+            }
         }
     }
     out
+}
+
+/// Has a slash or a dot, a letter, no URL scheme, and only the characters `allowed` besides
+/// letters and digits.
+fn path_like(word: &str, allowed: &str) -> bool {
+    (word.contains('/') || word.contains('.'))
+        && word.chars().any(|c| c.is_ascii_alphabetic())
+        && !word.contains("://")
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || allowed.contains(c))
+}
+
+/// A backticked span with spaces that is a path rather than code: a folder or an extension,
+/// words between, nothing that reads as code (parentheses, `::`, operators).
+fn backticked_path(span: &str) -> bool {
+    let ends_like_file = span.rsplit_once('.').is_some_and(|(_, ext)| {
+        (1..=8).contains(&ext.len()) && ext.chars().all(|c| c.is_ascii_alphanumeric())
+    });
+    span.trim() == span
+        && (span.contains('/') || ends_like_file)
+        && path_like(span, "_./- ")
+        && !span
+            .split(' ')
+            .any(|w| ["fn", "def", "let", "const", "return"].contains(&w))
 }
 
 /// The text files among `paths` at `tree`, as `=== path ===` sections, within `budget` tokens as
@@ -179,6 +216,29 @@ pub fn file_sections(
     (out, left_out)
 }
 
+/// A spec to fill in: the format `lint` checks, with `TODO:` where the author writes. `files`
+/// are (path, whether it exists) — an existing file is changed, another created.
+pub fn template(title: &str, files: &[(String, bool)]) -> String {
+    let mut out =
+        format!("# {title}\n\nTODO: one paragraph: what changes, and why.\n\n## Files\n\n");
+    if files.is_empty() {
+        out.push_str("- TODO: `path/to/file.ext` (write \"create\" before a file that is new)\n");
+    }
+    for (path, exists) in files {
+        let verb = if *exists { "change" } else { "create" };
+        out.push_str(&format!("- {verb} `{path}`\n"));
+    }
+    out.push_str(
+        "\n## Signatures\n\n\
+         - TODO: each exact signature, e.g. `fn parse_port(value: &str) -> Result<u16, String>`\n\n\
+         ## Requirements\n\n\
+         - TODO: each rule with a concrete value: a limit (at most 3), an exact message (\"bad port\"), an error type (ValueError)\n\n\
+         ## Tests\n\n\
+         - TODO: `parse_port(\"80\")` returns `Ok(80)`\n",
+    );
+    out
+}
+
 /// A spec larger than this is not a task description a model can follow in one go.
 pub const MAX_SPEC_BYTES: usize = 256 * 1024;
 
@@ -208,10 +268,26 @@ fn signature(text: &str) -> bool {
     .is_match(text)
 }
 
-/// A concrete value: a number, a quoted or backticked literal, or a code-like token.
+/// A concrete value: a number, a quoted or backticked literal (the empty string `""` too), a
+/// code-like token, a named type (`ValueError`, `None`), or an exact phrasing ("exactly",
+/// "at most", "empty", "unchanged").
 fn concrete(line: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
-    regex(&RE, r#"\d|`[^`]+`|"[^"]+"|'[^']+'|\w+::\w+|\w+_\w+|\(\)"#).is_match(line)
+    regex(
+        &RE,
+        r#"(?i:\d|`[^`]+`|"[^"]*"|'[^']*'|\w+::\w+|\w+_\w+|\(\)|\b(exactly|at most|at least|no more than|empty|unchanged|none|null|nil|true|false|zero|one|two|three)\b)|\b[A-Z][a-z0-9]+[A-Z]\w*\b|\b[A-Z]\w*(Error|Exception)\b"#,
+    )
+    .is_match(line)
+}
+
+/// A test case written in prose: a call, then what it gives (`` `sub(5, 3)` returns `2` ``).
+fn inline_test(line: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    regex(
+        &RE,
+        r"(?i)`[^`\n]*\w\([^`\n]*\)[^`\n]*`\s*(returns|raises|throws|gives|yields|fails|is|==|->|=>|→)",
+    )
+    .is_match(line)
 }
 
 fn heading(line: &str) -> Option<String> {
@@ -257,6 +333,18 @@ pub fn lint(text: &str, exists: &dyn Fn(&str) -> bool) -> Vec<Problem> {
         ));
         return problems;
     }
+    let todo = text
+        .lines()
+        .filter(|l| l.trim_start_matches(['-', '*', ' ']).starts_with("TODO"))
+        .count();
+    if todo > 0 {
+        say(format!(
+            "{todo} line{} still say{} TODO: fill {} in",
+            if todo == 1 { "" } else { "s" },
+            if todo == 1 { "s" } else { "" },
+            if todo == 1 { "it" } else { "them" }
+        ));
+    }
     let paths = paths_named(text);
     if paths.is_empty() {
         say("no file paths: name the files to create or change (e.g. src/auth/login.rs)".into());
@@ -293,6 +381,7 @@ pub fn lint(text: &str, exists: &dyn Fn(&str) -> bool) -> Vec<Problem> {
     let mut has_tests = false;
     let mut requirements = Vec::new();
     for line in text.lines() {
+        has_tests |= inline_test(line);
         if let Some(h) = heading(line) {
             section = h;
             has_tests |= section.contains("test");
@@ -382,5 +471,42 @@ mod tests {
             "the spec is empty: describe the goal, the files, the signatures and the tests"
         );
         assert!(lint_with(&"x".repeat(MAX_SPEC_BYTES + 1))[0].contains("split it"));
+    }
+
+    #[test]
+    fn precise_requirements_and_inline_tests_pass() {
+        let spec = "# Greet\n\nIn src/lib.rs, add `fn greet(name: &str) -> String`.\n\n## Requirements\n\n- Raise ValueError when name is empty.\n- An empty string returns \"\".\n- The output is exactly the name after \"Hello, \".\n- Trailing spaces stay unchanged.\n\n`greet(\"Ann\")` returns `\"Hello, Ann\"`.\n";
+        assert_eq!(lint_with(spec), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_template_fails_until_filled_and_passes_once_filled() {
+        let blank = template("Add sub", &[("src/lib.rs".into(), true)]);
+        let problems = lint_with(&blank);
+        assert!(
+            problems[0].starts_with("4 lines still say TODO"),
+            "{problems:?}"
+        );
+        let filled = blank
+            .replace("TODO: one paragraph: what changes, and why.", "Subtraction for the calculator.")
+            .replace(
+                "- TODO: each exact signature, e.g. `fn parse_port(value: &str) -> Result<u16, String>`",
+                "- `pub fn sub(a: i32, b: i32) -> i32`",
+            )
+            .replace(
+                "- TODO: each rule with a concrete value: a limit (at most 3), an exact message (\"bad port\"), an error type (ValueError)",
+                "- overflow panics exactly as `i32` subtraction does",
+            )
+            .replace("- TODO: `parse_port(\"80\")` returns `Ok(80)`", "- `sub(5, 3)` returns `2`");
+        assert_eq!(lint_with(&filled), Vec::<String>::new(), "{filled}");
+    }
+
+    #[test]
+    fn backticked_paths_keep_their_spaces() {
+        let spec = "Change `docs/user guide.md` and src/lib.rs; call `parse(a b)`; see `a b`, src/port.rs:6.";
+        assert_eq!(
+            paths_named(spec),
+            ["docs/user guide.md", "src/lib.rs", "src/port.rs"]
+        );
     }
 }

@@ -28,6 +28,53 @@ pub struct GenerationRecord {
     pub job_id: Option<i64>,
     /// (tokens in, tokens out, wall ms, params JSON) for generations of a local model.
     pub stats: Option<(i64, i64, i64, String)>,
+    /// The check loop's last run, when a check ran.
+    pub check: Option<CheckRecord>,
+}
+
+text_enum! {
+    /// How a generation's check went.
+    CheckState { Passed => "passed", Failed => "failed", NotRun => "not_run" }
+}
+
+/// The last run of a generation's check.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CheckRecord {
+    pub command: String,
+    pub passed: bool,
+    /// `exit 0`, `exit 1`, `killed after 300 s`…
+    pub status: String,
+    /// Head and tail of its output.
+    pub output: String,
+    /// How many times it ran (once per answer checked).
+    pub runs: u32,
+}
+
+impl CheckRecord {
+    pub fn state(&self) -> CheckState {
+        if self.passed {
+            CheckState::Passed
+        } else {
+            CheckState::Failed
+        }
+    }
+
+    /// One line for a person or a reviewer: "`pytest -q` passed (exit 0) after 2 runs".
+    pub fn summary(&self) -> String {
+        format!(
+            "`{}` {} ({}) after {} run{}",
+            self.command,
+            self.state(),
+            self.status,
+            self.runs,
+            if self.runs == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// A check's state as stored, `NotRun` when none ran.
+pub fn check_state(check: Option<&CheckRecord>) -> CheckState {
+    check.map_or(CheckState::NotRun, CheckRecord::state)
 }
 
 /// Which generation a fingerprint came from.
@@ -48,6 +95,7 @@ pub struct PendingGeneration {
     pub created_at: i64,
     pub lines: i64,
     pub uncovered: i64,
+    pub check: CheckState,
 }
 
 impl Store {
@@ -57,8 +105,10 @@ impl Store {
             let inserted = tx.execute(
                 "INSERT OR IGNORE INTO generations
                      (id, kind, model, spec_path, branch, base_commit, result_commit, change_id, created_at,
-                      job_id, tokens_in, tokens_out, wall_ms, params)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                      job_id, tokens_in, tokens_out, wall_ms, params,
+                      check_command, check_passed, check_status, check_output, check_runs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+                         ?15, ?16, ?17, ?18, ?19)",
                 params![
                     g.id,
                     g.kind,
@@ -73,7 +123,12 @@ impl Store {
                     g.stats.as_ref().map(|s| s.0),
                     g.stats.as_ref().map(|s| s.1),
                     g.stats.as_ref().map(|s| s.2),
-                    g.stats.as_ref().map(|s| s.3.clone())
+                    g.stats.as_ref().map(|s| s.3.clone()),
+                    g.check.as_ref().map(|c| c.command.clone()),
+                    g.check.as_ref().map(|c| c.passed),
+                    g.check.as_ref().map(|c| c.status.clone()),
+                    g.check.as_ref().map(|c| c.output.clone()),
+                    g.check.as_ref().map(|c| c.runs)
                 ],
             )?;
             if inserted == 0 {
@@ -171,6 +226,29 @@ impl Store {
         })
     }
 
+    /// The check of the generation that made `commit`, when a check ran on it.
+    pub fn check_of_commit(&self, commit: &str) -> Result<Option<CheckRecord>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT check_command, check_passed, check_status, check_output, check_runs
+                   FROM generations
+                  WHERE result_commit = ?1 AND check_command IS NOT NULL
+                  ORDER BY created_at DESC LIMIT 1",
+                [commit],
+                |r| {
+                    Ok(CheckRecord {
+                        command: r.get(0)?,
+                        passed: r.get(1)?,
+                        status: r.get(2)?,
+                        output: r.get(3)?,
+                        runs: r.get(4)?,
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
     pub fn generation_exists(&self, id: &str) -> Result<bool> {
         self.read(|c| {
             c.query_row("SELECT 1 FROM generations WHERE id = ?1", [id], |_| Ok(()))
@@ -185,6 +263,8 @@ impl Store {
             let mut stmt = c.prepare(
                 "SELECT g.id, g.model, g.branch, g.result_commit, g.created_at,
                         COUNT(l.fingerprint),
+                        CASE WHEN g.check_command IS NULL THEN 'not_run'
+                             WHEN g.check_passed THEN 'passed' ELSE 'failed' END,
                         SUM(NOT EXISTS (SELECT 1 FROM approved_lines a WHERE a.fingerprint = l.fingerprint))
                    FROM generations g JOIN generation_lines l ON l.generation_id = g.id
                   GROUP BY g.id
@@ -199,7 +279,8 @@ impl Store {
                     result_commit: r.get(3)?,
                     created_at: r.get(4)?,
                     lines: r.get(5)?,
-                    uncovered: r.get(6)?,
+                    check: r.get(6)?,
+                    uncovered: r.get(7)?,
                 })
             })?
             .collect()

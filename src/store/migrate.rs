@@ -31,6 +31,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_create_seen_lines",
         include_str!("../../migrations/0005_create_seen_lines.sql"),
     ),
+    (
+        "0006_generation_checks",
+        include_str!("../../migrations/0006_generation_checks.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

@@ -60,7 +60,9 @@ mod reviews;
 
 pub use batches::{BatchedReview, OpenBatch};
 pub use events::{Event, EventRow};
-pub use generations::{GenerationRecord, LocalMatch, PendingGeneration};
+pub use generations::{
+    CheckRecord, CheckState, GenerationRecord, LocalMatch, PendingGeneration, check_state,
+};
 pub use jobs::{Job, JobState};
 pub use migrate::SCHEMA_VERSION;
 pub use reviews::{

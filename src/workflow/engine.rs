@@ -3,6 +3,7 @@
 use crate::backend::Backend;
 use crate::config::Settings;
 use crate::local::embedded::{self, Embedded};
+use crate::local::implement::Check;
 use crate::local::models::Registry;
 use crate::local::openai::OpenAi;
 
@@ -39,6 +40,8 @@ pub struct Engine {
     /// Tokens of repository context sent at most.
     pub context_tokens: usize,
     pub options: embedded::Options,
+    /// Run on each answer before it becomes a commit.
+    pub check: Option<Check>,
 }
 
 /// What the command line said; `None` where it said nothing.
@@ -47,6 +50,10 @@ pub struct Asked {
     pub backend: Option<String>,
     pub model: Option<String>,
     pub base_url: Option<String>,
+    /// `--check CMD`; `Some("")` is `--no-check`.
+    pub check: Option<String>,
+    pub check_timeout: Option<u64>,
+    pub check_rounds: Option<usize>,
 }
 
 impl Engine {
@@ -65,6 +72,17 @@ impl Engine {
             base_url: asked.base_url.unwrap_or_else(|| defaults.base_url.clone()),
             context_tokens,
             options,
+            check: asked
+                .check
+                .or_else(|| defaults.check.clone())
+                .filter(|c| !c.trim().is_empty())
+                .map(|command| Check {
+                    command,
+                    timeout: std::time::Duration::from_secs(
+                        asked.check_timeout.unwrap_or(defaults.check_timeout),
+                    ),
+                    rounds: asked.check_rounds.unwrap_or(defaults.check_rounds),
+                }),
         })
     }
 

@@ -88,6 +88,7 @@ pub fn run(
             job_id: None,
             route: Some(serde_json::to_value(job.decision).unwrap_or_default()),
             onto: None,
+            check: job.engine.check.as_ref(),
         },
         &mut |m| events(Event::Progress(m)),
     )
@@ -122,6 +123,7 @@ fn via_daemon(
         model: job.engine.model.clone(),
         context_tokens: job.engine.context_tokens,
         options: job.engine.options.clone(),
+        check: job.engine.check.clone(),
     };
     let mut store = Store::open_for(repo).map_err(Error::from)?;
     let id = store

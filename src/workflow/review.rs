@@ -136,6 +136,12 @@ pub fn plan(
         base_commit: base.map(|b| b.to_string()),
         tip_commit: tip.map(|t| t.to_string()),
         worktree: repo.worktree(),
+        check: match tip {
+            Some(tip) => store
+                .check_of_commit(&tip.to_string())?
+                .map(|c| c.summary()),
+            None => None,
+        },
     };
     let prepared = review::prepare(&repo.git, &change, &options)?;
     Ok(Planned::Ready(Box::new(Ready {

@@ -21,11 +21,7 @@ fn implement(repo: &TestRepo, server: &FakeOpenAi, args: &[&str]) -> crate::supp
 }
 
 fn spec_repo() -> TestRepo {
-    let repo = TestRepo::new();
-    repo.write(".hybrid/specs/port.md", SPEC);
-    repo.git(&["add", "."]);
-    repo.git(&["commit", "-q", "-m", "spec"]);
-    repo
+    TestRepo::with_spec(".hybrid/specs/port.md", SPEC)
 }
 
 #[test]
@@ -127,9 +123,14 @@ fn failures_leave_nothing_behind() {
     let server = FakeOpenAi::start(vec!["I cannot do that.".into()]);
     implement(&repo, &server, &[".hybrid/specs/port.md"])
         .failure()
-        .stderr_has("could not be applied after 3 attempts")
+        .stderr_has("could not be used after 3 attempts")
         .stderr_has("nothing was written");
     no_branches(&repo);
+    // Every answer is in the ledger, used or not.
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM usage WHERE phase = 'implement' AND provider = 'openai' AND ok = 0"),
+        3
+    );
     // Specs that cannot be used.
     repo.write("empty.md", "  \n\n");
     repo.write("binary.md", [0xffu8, 0xfe, 0x00, 0x41]);
@@ -306,4 +307,207 @@ fn the_engine_comes_from_git_config_and_the_policy() {
     ])
     .failure()
     .stderr_has("\"magic\" is not a backend");
+}
+
+const LIB: &str = "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n";
+const SUB_SPEC: &str = "# Add sub\n\nIn `src/lib.rs`, add `pub fn sub(a: i32, b: i32) -> i32` returning `a - b`.\n\n## Tests\n\n- `sub(5, 3)` returns `2`\n";
+
+fn sub_repo() -> TestRepo {
+    TestRepo::with_spec(".hybrid/specs/sub.md", SUB_SPEC)
+}
+
+fn with_sub(body: &str) -> String {
+    file_block(
+        "src/lib.rs",
+        &format!("{LIB}\npub fn sub(a: i32, b: i32) -> i32 {{\n    {body}\n}}\n"),
+    )
+}
+
+/// The request's feedback message after answer `n` (1-based): the last user message of the
+/// request that followed it.
+fn feedback(server: &FakeOpenAi, n: usize) -> String {
+    let request: serde_json::Value = serde_json::from_str(&server.requests()[n]).unwrap();
+    let messages = request["messages"].as_array().unwrap();
+    messages.last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn answers_that_change_nothing_or_drop_definitions_are_asked_again() {
+    let repo = sub_repo();
+    let server = FakeOpenAi::start(vec![
+        file_block("src/lib.rs", LIB),
+        file_block(
+            "src/lib.rs",
+            "pub fn sub(a: i32, b: i32) -> i32 {\n    a - b\n}\n",
+        ),
+        with_sub("a - b"),
+    ]);
+    implement(&repo, &server, &[".hybrid/specs/sub.md"])
+        .success()
+        .stderr_has("in 3 attempts");
+    let said = feedback(&server, 1);
+    assert!(said.contains("changes no file"), "{said}");
+    let said = feedback(&server, 2);
+    assert!(said.contains("removes `add` from src/lib.rs"), "{said}");
+    let lib = repo.git(&["show", "hybrid/add-sub:src/lib.rs"]);
+    assert!(lib.contains("pub fn add") && lib.contains("a - b"), "{lib}");
+
+    // Never anything but the same file: nothing is created, and the reason is said.
+    let server = FakeOpenAi::start(vec![file_block("src/lib.rs", LIB)]);
+    implement(
+        &repo,
+        &server,
+        &[".hybrid/specs/sub.md", "--branch", "hybrid/none"],
+    )
+    .failure()
+    .stderr_has("could not be used after 3 attempts: the answer changes no file");
+    assert_eq!(repo.git(&["branch", "--list", "hybrid/none"]), "");
+}
+
+#[test]
+fn a_single_fenced_block_is_the_one_file_the_spec_names() {
+    let repo = sub_repo();
+    let fenced = format!(
+        "Here is the file:\n```rust\n{LIB}\npub fn sub(a: i32, b: i32) -> i32 {{\n    a - b\n}}\n```\n"
+    );
+    let server = FakeOpenAi::start(vec![fenced]);
+    implement(&repo, &server, &[".hybrid/specs/sub.md"])
+        .success()
+        .stderr_has("in 1 attempt");
+    assert!(
+        repo.git(&["show", "hybrid/add-sub:src/lib.rs"])
+            .contains("a - b")
+    );
+}
+
+/// The check runs on each answer in a copy of the tree; its failure goes back to the model, and
+/// what it said is kept with the generation, shown by `pending`, `show`, `--json` and told to
+/// the reviewer.
+#[test]
+fn the_check_loop_feeds_failures_back_until_the_check_passes() {
+    use crate::support::anthropic::{FakeAnthropic, Reply};
+    let repo = sub_repo();
+    repo.write("scratch.txt", "the user's uncommitted work\n");
+    let status = repo.git(&["status", "--porcelain"]);
+    let check = "grep -q 'a - b' src/lib.rs || { echo \"sub is wrong in $(pwd)\"; exit 1; }";
+    let server = FakeOpenAi::start(vec![with_sub("a + b"), with_sub("a - b")]);
+    let run = implement(
+        &repo,
+        &server,
+        &[".hybrid/specs/sub.md", "--check", check, "--json"],
+    );
+    run.success().stderr_has("passed (exit 0) after 2 runs");
+    let said = feedback(&server, 1);
+    assert!(
+        said.contains("The check `grep") && said.contains("sub is wrong in"),
+        "{said}"
+    );
+    // Never in the user's worktree.
+    assert!(!said.contains(repo.dir.to_str().unwrap()), "{said}");
+    assert_eq!(repo.git(&["status", "--porcelain"]), status);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(json["check"]["state"], "passed");
+    assert_eq!(json["check"]["runs"], 2);
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM generations WHERE check_passed = 1 AND check_runs = 2"),
+        1
+    );
+    repo.hybrid(&["pending"])
+        .success()
+        .stdout_has("check passed");
+    repo.hybrid(&["show", "hybrid/add-sub"])
+        .success()
+        .stdout_has("passed (exit 0) after 2 runs");
+    let message = repo.git(&["log", "-1", "--format=%B", "hybrid/add-sub"]);
+    assert!(message.contains("Check: `grep"), "{message}");
+    // The reviewer is told the check ran.
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    repo.review(&api, &["hybrid/add-sub"]).success();
+    let body = &api.answered()[0].body;
+    assert!(body.contains("ran the check `grep"), "{body}");
+}
+
+#[test]
+fn a_check_that_still_fails_leaves_the_branch_and_fails() {
+    let repo = sub_repo();
+    let server = FakeOpenAi::start(vec![with_sub("a + b")]);
+    let run = implement(
+        &repo,
+        &server,
+        &[
+            ".hybrid/specs/sub.md",
+            "--check",
+            "echo still wrong; exit 4",
+            "--check-rounds",
+            "1",
+        ],
+    );
+    run.failure()
+        .stderr_has("failed (exit 4) after 2 runs")
+        .stderr_has("still wrong")
+        .stderr_has("its check still fails");
+    assert_eq!(server.requests().len(), 2);
+    // The branch exists, recorded as local output (the gate knows it), its check failed.
+    repo.rev("hybrid/add-sub");
+    assert_eq!(
+        repo.count(
+            "SELECT COUNT(*) FROM generations WHERE check_passed = 0 AND check_status = 'exit 4'"
+        ),
+        1
+    );
+    repo.hybrid(&["pending"])
+        .success()
+        .stdout_has("check failed");
+
+    // A check that hangs is killed at its timeout.
+    let server = FakeOpenAi::start(vec![with_sub("a - b")]);
+    implement(
+        &repo,
+        &server,
+        &[
+            ".hybrid/specs/sub.md",
+            "--branch",
+            "hybrid/slow",
+            "--check",
+            "sleep 60",
+            "--check-timeout",
+            "1",
+            "--check-rounds",
+            "0",
+        ],
+    )
+    .failure()
+    .stderr_has("killed after 1 s");
+}
+
+/// The committed policy's `[implement] check` runs without a flag; `--no-check` skips it.
+#[test]
+fn the_policy_names_the_check() {
+    let repo = sub_repo();
+    repo.write(
+        ".hybrid.toml",
+        "[implement]\ncheck = \"grep -q 'a - b' src/lib.rs\"\ncheck_rounds = 0\n",
+    );
+    repo.git(&["add", ".hybrid.toml"]);
+    repo.git(&["commit", "-q", "-m", "policy: check"]);
+    let server = FakeOpenAi::start(vec![with_sub("a * b")]);
+    implement(&repo, &server, &[".hybrid/specs/sub.md"])
+        .failure()
+        .stderr_has("its check still fails");
+    let server = FakeOpenAi::start(vec![with_sub("a * b")]);
+    implement(
+        &repo,
+        &server,
+        &[
+            ".hybrid/specs/sub.md",
+            "--branch",
+            "hybrid/plain",
+            "--no-check",
+        ],
+    )
+    .success()
+    .stderr_lacks("check");
 }

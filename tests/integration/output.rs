@@ -337,3 +337,24 @@ fn every_other_command() {
     snap("uninstall", repo.hybrid(&["uninstall"]));
     snap("install", repo.hybrid(&["install"]));
 }
+
+/// `spec new` writes a template that lint refuses until it is filled in.
+#[test]
+fn spec_new() {
+    let repo = TestRepo::new();
+    insta::assert_snapshot!(
+        "spec_new",
+        shown(
+            &repo,
+            &repo.hybrid(&["spec", "new", "Add sub", "--files", "src/lib.rs,src/ops.rs"])
+        )
+    );
+    let text = std::fs::read_to_string(repo.dir.join(".hybrid/specs/add-sub.md")).unwrap();
+    insta::assert_snapshot!("spec_new_template", text);
+    repo.hybrid(&["spec", "lint", ".hybrid/specs/add-sub.md"])
+        .failure()
+        .stdout_has("4 lines still say TODO");
+    repo.hybrid(&["spec", "new", "Add sub", "-o", ".hybrid/specs/add-sub.md"])
+        .failure()
+        .stderr_has("already exists");
+}

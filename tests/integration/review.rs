@@ -527,6 +527,7 @@ fn the_spec_and_the_files_it_names_go_with_the_review() {
                 change_id: "hc1-x".into(),
                 job_id: None,
                 stats: None,
+                check: None,
                 lines: vec![],
             })
             .unwrap();
@@ -596,13 +597,10 @@ fn price_rows_in_the_user_config_are_used() {
 #[test]
 fn stats_counterfactual_equals_a_hand_computation() {
     use crate::support::openai::FakeOpenAi;
-    let repo = TestRepo::new();
-    repo.write(
+    let repo = TestRepo::with_spec(
         ".hybrid/specs/port.md",
         "# Ports\n\nCreate src/port.rs with `parse_port(value: &str) -> Result<u16, String>`.\n\n## Tests\n\n- `parse_port(\"80\")` returns `Ok(80)`\n",
     );
-    repo.git(&["add", "."]);
-    repo.git(&["commit", "-q", "-m", "spec"]);
     let local = FakeOpenAi::start(vec![format!(
         "<<<<<<< FILE src/port.rs\n{GENERATED}>>>>>>> END\n"
     )]);
@@ -722,13 +720,10 @@ fn claude_writes_a_spec_from_a_task_and_the_repository_map() {
 /// the gate does not stop, priced in the ledger.
 #[test]
 fn cloud_routed_tasks_are_implemented_by_claude() {
-    let repo = TestRepo::new();
-    repo.write(
+    let repo = TestRepo::with_spec(
         ".hybrid/specs/oauth.md",
         "# OAuth login\n\nCreate src/oauth.rs with `fn login(code: &str) -> Result<Session, AuthError>` using OAuth with PKCE.\n\n## Tests\n\n- `login(\"\")` returns `Err(AuthError::MissingCode)`\n",
     );
-    repo.git(&["add", "."]);
-    repo.git(&["commit", "-q", "-m", "spec"]);
     let api = FakeAnthropic::start(vec![Reply::Text(
         "<<<<<<< FILE src/oauth.rs\npub fn login(code: &str) -> Result<Session, AuthError> {\n    if code.is_empty() { return Err(AuthError::MissingCode); }\n    exchange_code_with_pkce(code)\n}\n>>>>>>> END\n",
     )]);
@@ -750,6 +745,36 @@ fn cloud_routed_tasks_are_implemented_by_claude() {
         1
     );
     repo.git(&["merge", "-q", "--ff-only", "hybrid/oauth-login"]);
+}
+
+/// Claude's answers are paid for whether `implement` can use them or not: a failed cloud run
+/// leaves every call in the ledger, priced.
+#[test]
+fn a_failed_cloud_implement_is_in_the_ledger() {
+    let repo = TestRepo::with_spec(
+        ".hybrid/specs/oauth.md",
+        "# OAuth login\n\nCreate src/oauth.rs with `fn login(code: &str) -> Result<Session, AuthError>` using OAuth with PKCE.\n\n## Tests\n\n- `login(\"\")` returns `Err(AuthError::MissingCode)`\n",
+    );
+    let api = FakeAnthropic::start(vec![Reply::Text("I would rather explain OAuth first.")]);
+    let mut cmd = repo.command("git");
+    cmd.args([
+        "hybrid",
+        "implement",
+        ".hybrid/specs/oauth.md",
+        "--route",
+        "cloud",
+    ])
+    .env("ANTHROPIC_API_KEY", KEY)
+    .env("ANTHROPIC_BASE_URL", &api.url);
+    repo.run(cmd)
+        .failure()
+        .stderr_has("could not be used after 3 attempts");
+    assert_eq!(api.answered().len(), 3);
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM usage WHERE phase = 'implement' AND provider = 'anthropic' AND usd > 0 AND ok = 0"),
+        3
+    );
+    repo.hybrid(&["stats"]).success().stdout_has("implement");
 }
 
 /// The local model's fix of "Port 0 is accepted" in GENERATED.
@@ -796,12 +821,11 @@ fn the_fix_loop_turns_a_rejection_into_an_approval() {
         .stderr_has("hybrid/port is approved");
     // The local model saw the finding; the reviewer saw only the interdiff, with the findings.
     let asked: serde_json::Value = serde_json::from_str(&local.requests()[0]).unwrap();
-    assert!(
-        asked["messages"][1]["content"]
-            .as_str()
-            .unwrap()
-            .contains("Port 0 is accepted.")
-    );
+    let prompt = asked["messages"][1]["content"].as_str().unwrap();
+    assert!(prompt.contains("Port 0 is accepted."));
+    // The branch's name is no file: the fix's spec never names it, so no grammar offers it.
+    assert!(!prompt.contains("hybrid/port"), "{prompt}");
+    assert!(!local.requests()[0].contains("FILE hybrid/port"));
     let rereview = api.answered().last().unwrap().body.clone();
     assert!(rereview.contains("re-review of a fix") && rereview.contains("port 0 is not allowed"));
     // The function's first line is context in the interdiff, no longer an added line.

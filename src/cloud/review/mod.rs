@@ -68,6 +68,9 @@ pub struct Options<'a> {
     pub tip_commit: Option<String>,
     /// The worktree, where `.hybridignore` is read.
     pub worktree: Option<&'a Path>,
+    /// How the check loop's command went on the change's tip, in one line, so the reviewer
+    /// knows whether tests ran.
+    pub check: Option<String>,
 }
 
 /// How one part went.

@@ -68,6 +68,15 @@ impl TestRepo {
     }
 
     /// `new()`, plus branch `hybrid/port` holding GENERATED in src/port.rs, adopted as local output.
+    /// A repository whose last commit adds the spec `path`.
+    pub fn with_spec(path: &str, text: &str) -> TestRepo {
+        let repo = TestRepo::new();
+        repo.write(path, text);
+        repo.git(&["add", "."]);
+        repo.git(&["commit", "-q", "-m", "spec"]);
+        repo
+    }
+
     pub fn with_generation() -> TestRepo {
         let repo = TestRepo::new();
         repo.git(&["checkout", "-q", "-b", "hybrid/port"]);

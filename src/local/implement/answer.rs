@@ -1,0 +1,255 @@
+//! Whether a model's answer is worth a commit: it parses and applies, it changes at least one
+//! file, and it does not silently drop what the file already defined.
+//!
+//! A refusal here is sent back to the model as the reason for another attempt; nothing of a
+//! refused answer is written anywhere.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::super::edit;
+
+/// Why an answer cannot be used.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(transparent)]
+    Edit(#[from] edit::Error),
+    #[error("the answer changes no file: every block leaves its file as it was")]
+    NothingChanged,
+    #[error(
+        "the answer removes {} from {path}, which the spec does not ask for; keep every existing definition",
+        .names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    )]
+    Dropped { path: String, names: Vec<String> },
+}
+
+/// The files a usable answer changes, with their new content; only files whose content differs.
+pub type Changed = BTreeMap<String, String>;
+
+/// Parses and applies `text`, then refuses an answer that changes nothing or drops existing
+/// top-level definitions the spec does not name. `single` is the one file the spec names, when
+/// it names exactly one: an answer in plain fenced code is then that file's whole content (what
+/// servers that cannot enforce the edit format return).
+pub fn evaluate(
+    text: &str,
+    read: &dyn Fn(&str) -> Option<String>,
+    spec: &str,
+    single: Option<&str>,
+) -> Result<Changed, Refusal> {
+    let edits = match edit::parse(text) {
+        Ok(edits) => edits,
+        Err(edit::Error::Empty) => match (single, only_fenced_block(text)) {
+            (Some(path), Some(content)) => vec![edit::Edit::File {
+                path: path.to_string(),
+                content,
+            }],
+            _ => return Err(edit::Error::Empty.into()),
+        },
+        Err(e) => return Err(e.into()),
+    };
+    let applied = edit::apply(&edits, read)?;
+    let changed: Changed = applied
+        .into_iter()
+        .filter(|(path, content)| read(path).as_deref() != Some(content.as_str()))
+        .collect();
+    if changed.is_empty() {
+        return Err(Refusal::NothingChanged);
+    }
+    let named = code_names(spec);
+    for (path, content) in &changed {
+        let Some(old) = read(path) else { continue };
+        let kept = definitions(content);
+        let names: Vec<String> = definitions(&old)
+            .into_iter()
+            .filter(|d| !kept.contains(d) && !named.contains(d.as_str()))
+            .collect();
+        if !names.is_empty() {
+            return Err(Refusal::Dropped {
+                path: path.clone(),
+                names,
+            });
+        }
+    }
+    Ok(changed)
+}
+
+/// The content of the answer's only fenced code block, when it has exactly one.
+fn only_fenced_block(text: &str) -> Option<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if bare.trim_start().starts_with("```") {
+            match current.take() {
+                Some(body) => blocks.push(body),
+                None => current = Some(String::new()),
+            }
+        } else if let Some(body) = current.as_mut() {
+            body.push_str(line);
+        }
+    }
+    match (blocks.len(), current) {
+        (1, None) => blocks.pop().filter(|b| !b.trim().is_empty()),
+        _ => None,
+    }
+}
+
+/// The names the spec writes as code: inside backticks, or called (`name(`). Plain words do
+/// not count: "add a function" must not license dropping `add`.
+fn code_names(text: &str) -> BTreeSet<&str> {
+    let identifiers = |s: &'_ str| -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut start = None;
+        for (i, c) in s.char_indices().chain([(s.len(), ' ')]) {
+            match (c.is_alphanumeric() || c == '_', start) {
+                (true, None) => start = Some(i),
+                (false, Some(b)) => {
+                    out.push((b, i));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        out
+    };
+    let mut names = BTreeSet::new();
+    for (i, span) in text.split('`').enumerate() {
+        for (b, e) in identifiers(span) {
+            // Odd pieces are inside backticks; elsewhere only a call names a definition.
+            if i % 2 == 1 || span[e..].starts_with('(') {
+                names.insert(&span[b..e]);
+            }
+        }
+    }
+    names
+}
+
+/// The names a file defines at its top level, by the keywords of the common languages
+/// (Python, Rust, Go, JavaScript/TypeScript, Ruby, shell functions aside): a line that starts in
+/// column 0 with optional modifiers, then a defining keyword, then a name.
+pub fn definitions(text: &str) -> BTreeSet<String> {
+    const MODIFIERS: &[&str] = &[
+        "pub",
+        "async",
+        "unsafe",
+        "const",
+        "export",
+        "default",
+        "extern",
+        "static",
+        "abstract",
+        "final",
+        "public",
+        "private",
+        "protected",
+    ];
+    const KEYWORDS: &[&str] = &[
+        "def",
+        "class",
+        "fn",
+        "struct",
+        "enum",
+        "trait",
+        "union",
+        "mod",
+        "type",
+        "func",
+        "function",
+        "interface",
+        "module",
+    ];
+    let mut out = BTreeSet::new();
+    for line in text.lines() {
+        if line.starts_with([' ', '\t']) {
+            continue;
+        }
+        // Skip modifiers (`pub(crate)` included), then expect a defining keyword.
+        let mut rest = line;
+        let keyword = loop {
+            let word_end = rest
+                .find(|c: char| c.is_whitespace() || c == '(')
+                .unwrap_or(rest.len());
+            let (word, after) = rest.split_at(word_end);
+            let after = match (word, after.strip_prefix('(')) {
+                ("pub", Some(scoped)) => scoped.split_once(')').map_or("", |(_, a)| a),
+                _ => after,
+            };
+            if MODIFIERS.contains(&word) {
+                rest = after.trim_start();
+                continue;
+            }
+            break KEYWORDS.contains(&word).then_some(after);
+        };
+        // A Go method's receiver comes first: `func (r *R) Name` is not a top-level name.
+        let Some(after) = keyword.map(str::trim_start).filter(|a| !a.starts_with('(')) else {
+            continue;
+        };
+        let name: String = after
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            out.insert(name);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OLD: &str =
+        "def keep(a):\n    return a\n\n\nclass Store:\n    pass\n\n\ndef other():\n    return 1\n";
+
+    fn read(path: &str) -> Option<String> {
+        (path == "app.py").then(|| OLD.to_string())
+    }
+
+    #[test]
+    fn an_answer_that_changes_nothing_is_refused() {
+        let same = format!("<<<<<<< FILE app.py\n{OLD}>>>>>>> END\n");
+        assert_eq!(
+            evaluate(&same, &read, "spec", None),
+            Err(Refusal::NothingChanged)
+        );
+    }
+
+    #[test]
+    fn dropping_definitions_the_spec_does_not_name_is_refused() {
+        let answer = "<<<<<<< FILE app.py\ndef keep(a):\n    return a\n\n\ndef added():\n    return 2\n>>>>>>> END\n";
+        match evaluate(answer, &read, "Add `added()` to app.py.", None) {
+            Err(Refusal::Dropped { path, names }) => {
+                assert_eq!(path, "app.py");
+                assert_eq!(names, vec!["Store".to_string(), "other".to_string()]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Named by the spec: its removal is asked for.
+        let spec = "Remove `Store` and `other` from app.py; add `added()`.";
+        assert!(evaluate(answer, &read, spec, None).is_ok());
+    }
+
+    #[test]
+    fn a_single_fenced_block_is_the_one_named_file() {
+        let answer = "Here it is:\n```python\ndef keep(a):\n    return a\n\nclass Store:\n    pass\n\ndef other():\n    return 1\n\ndef new():\n    return 3\n```\n";
+        let changed = evaluate(answer, &read, "spec", Some("app.py")).unwrap();
+        assert!(changed["app.py"].contains("def new()"));
+        assert!(evaluate(answer, &read, "spec", None).is_err());
+        let two = format!("{answer}```\nmore\n```\n");
+        assert!(evaluate(&two, &read, "spec", Some("app.py")).is_err());
+    }
+
+    #[test]
+    fn top_level_definitions_in_several_languages() {
+        let rust = "pub fn a() {}\nfn b<T>() {}\npub(crate) struct C;\nimpl C {\n    fn inner() {}\n}\npub async fn d() {}\nenum E {}\n";
+        let names: Vec<String> = definitions(rust).into_iter().collect();
+        assert_eq!(names, ["C", "E", "a", "b", "d"]);
+        let python = "async def f():\n    def g(): pass\nclass K(Base):\n    pass\n";
+        let names: Vec<String> = definitions(python).into_iter().collect();
+        assert_eq!(names, ["K", "f"]);
+        let js =
+            "export function h() {}\nexport default class Q {}\nfunc (r *R) M() {}\nfunc G() {}\n";
+        let names: Vec<String> = definitions(js).into_iter().collect();
+        assert_eq!(names, ["G", "Q", "h"]);
+    }
+}

@@ -1,0 +1,282 @@
+//! The check loop's one step: a command (the project's tests, a type checker) run on an answer
+//! before it becomes a commit.
+//!
+//! The command runs in a temporary directory holding the base tree with the answer's files
+//! written in — never the user's worktree, and without writing the answer to the object
+//! database (a refused answer leaves no object the gate does not know). It runs under `sh -c`
+//! in its own process group with a timeout, and its output is kept head and tail.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use git2::{ObjectType, Repository, TreeWalkMode, TreeWalkResult};
+
+use super::answer::Changed;
+
+/// Output kept from a check: the first and last lines, this many characters at most in all.
+const KEEP_CHARS: usize = 6000;
+const HEAD_LINES: usize = 20;
+
+/// A check to run after each answer.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Check {
+    /// Run by `sh -c` at the top of the checked tree.
+    pub command: String,
+    pub timeout: Duration,
+    /// Answers asked again after a failed check, at most.
+    pub rounds: usize,
+}
+
+/// How the last check went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ran {
+    pub passed: bool,
+    /// `exit 1`, `killed after 300 s`, `could not start: …`.
+    pub status: String,
+    /// Output (stdout and stderr interleaved), head and tail kept.
+    pub output: String,
+    pub wall: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot prepare the checked tree in {path}: {source}")]
+    Prepare {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("git: {}", .0.message())]
+    Git(#[from] git2::Error),
+}
+
+/// Writes `base` with `changed` over it into a temporary directory and runs the check there.
+pub fn run(
+    git: &Repository,
+    base: &git2::Tree<'_>,
+    changed: &Changed,
+    check: &Check,
+) -> Result<Ran, Error> {
+    let dir = tempfile::Builder::new()
+        .prefix("git-hybrid-check-")
+        .tempdir()
+        .map_err(|source| Error::Prepare {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    materialize(git, base, changed, dir.path())?;
+    Ok(execute(&check.command, dir.path(), check.timeout))
+}
+
+/// The base tree's files, then the answer's, under `top`.
+fn materialize(
+    git: &Repository,
+    base: &git2::Tree<'_>,
+    changed: &Changed,
+    top: &Path,
+) -> Result<(), Error> {
+    let prepare = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Prepare { path, source }
+    };
+    let mut failure = None;
+    base.walk(TreeWalkMode::PreOrder, |folder, entry| {
+        let Ok(name) = entry.name() else {
+            return TreeWalkResult::Skip;
+        };
+        let path = top.join(folder).join(name);
+        let written = match entry.kind() {
+            Some(ObjectType::Tree) => std::fs::create_dir_all(&path).map_err(prepare(&path)),
+            Some(ObjectType::Blob) if !changed.contains_key(&format!("{folder}{name}")) => {
+                write_blob(git, entry.id(), entry.filemode() as u32, &path)
+            }
+            // Submodules (commits) stay empty folders; files the answer rewrites come next.
+            _ => Ok(()),
+        };
+        match written {
+            Ok(()) => TreeWalkResult::Ok,
+            Err(e) => {
+                failure = Some(e);
+                TreeWalkResult::Abort
+            }
+        }
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    for (rel, content) in changed {
+        let path = top.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(prepare(parent))?;
+        }
+        std::fs::write(&path, content).map_err(prepare(&path))?;
+        let executable = base
+            .get_path(Path::new(rel))
+            .is_ok_and(|e| e.filemode() == 0o100755);
+        if executable {
+            set_mode(&path, 0o755).map_err(prepare(&path))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_blob(git: &Repository, id: git2::Oid, mode: u32, path: &Path) -> Result<(), Error> {
+    let blob = git.find_blob(id)?;
+    let failed = |source| Error::Prepare {
+        path: path.to_path_buf(),
+        source,
+    };
+    if mode == 0o120000 {
+        let target = String::from_utf8_lossy(blob.content()).into_owned();
+        return std::os::unix::fs::symlink(target, path).map_err(failed);
+    }
+    std::fs::write(path, blob.content()).map_err(failed)?;
+    if mode == 0o100755 {
+        set_mode(path, 0o755).map_err(failed)?;
+    }
+    Ok(())
+}
+
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+/// Runs `command` under `sh -c` in `dir`, killing its whole process group at `timeout`.
+fn execute(command: &str, dir: &Path, timeout: Duration) -> Ran {
+    use std::os::unix::process::CommandExt;
+    let started = Instant::now();
+    // `exec 2>&1` interleaves stderr with stdout in one pipe, in the order they were written.
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("exec 2>&1\n{command}"))
+        .current_dir(dir)
+        .env("GIT_HYBRID_CHECKING", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .process_group(0)
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            return Ran {
+                passed: false,
+                status: format!("could not start: {e}"),
+                output: String::new(),
+                wall: started.elapsed(),
+            };
+        }
+    };
+    // Read on a thread so a chatty check never blocks on a full pipe.
+    let reader = child.stdout.take().map(|mut out| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = out.read_to_end(&mut bytes);
+            bytes
+        })
+    });
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if started.elapsed() >= timeout => break None,
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(_) => break None,
+        }
+    };
+    let (passed, status) = match status {
+        Some(s) => (
+            s.success(),
+            match s.code() {
+                Some(code) => format!("exit {code}"),
+                None => "killed by a signal".to_string(),
+            },
+        ),
+        None => {
+            // The whole group: a test runner's children must not outlive the check.
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.kill();
+            let _ = child.wait();
+            (false, format!("killed after {} s", timeout.as_secs()))
+        }
+    };
+    let bytes = reader.and_then(|r| r.join().ok()).unwrap_or_default();
+    Ran {
+        passed,
+        status,
+        output: keep_head_and_tail(&String::from_utf8_lossy(&bytes)),
+        wall: started.elapsed(),
+    }
+}
+
+/// The output's first lines and as many last lines as fit: where a failing test run says what
+/// ran and what failed.
+pub fn keep_head_and_tail(text: &str) -> String {
+    if text.len() <= KEEP_CHARS {
+        return text.to_string();
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let head: Vec<&str> = lines.iter().take(HEAD_LINES).copied().collect();
+    let mut budget = KEEP_CHARS.saturating_sub(head.iter().map(|l| l.len() + 1).sum());
+    let mut tail = Vec::new();
+    for line in lines[head.len()..].iter().rev() {
+        let line: String = line.chars().take(400).collect();
+        if line.len() + 1 > budget {
+            break;
+        }
+        budget -= line.len() + 1;
+        tail.push(line);
+    }
+    tail.reverse();
+    let left_out = lines.len() - head.len() - tail.len();
+    let mut out = head.join("\n");
+    out.push_str(&format!("\n… ({left_out} lines left out) …\n"));
+    out.push_str(&tail.join("\n"));
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_check_that_runs_too_long_is_killed_with_its_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let ran = execute(
+            "sleep 30 & sleep 30; echo never",
+            dir.path(),
+            Duration::from_millis(300),
+        );
+        assert!(!ran.passed);
+        assert_eq!(ran.status, "killed after 0 s");
+        assert!(ran.wall < Duration::from_secs(5), "{:?}", ran.wall);
+    }
+
+    #[test]
+    fn output_is_interleaved_and_exit_codes_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), "x").unwrap();
+        let ran = execute(
+            "cat f; echo oops >&2; exit 3",
+            dir.path(),
+            Duration::from_secs(10),
+        );
+        assert!(!ran.passed);
+        assert_eq!(ran.status, "exit 3");
+        assert_eq!(ran.output, "xoops\n");
+    }
+
+    #[test]
+    fn long_output_keeps_head_and_tail() {
+        let text: String = (0..5000).map(|i| format!("line {i}\n")).collect();
+        let kept = keep_head_and_tail(&text);
+        assert!(kept.len() <= KEEP_CHARS + 100, "{}", kept.len());
+        assert!(kept.starts_with("line 0\n"));
+        assert!(kept.ends_with("line 4999\n"));
+        assert!(kept.contains("lines left out"));
+    }
+}

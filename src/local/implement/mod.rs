@@ -1,0 +1,287 @@
+//! `implement`: a spec in, a commit on a quarantine branch out, recorded as local output.
+//!
+//! The commit is built in memory from HEAD's tree — no worktree, no checkout — so the user's
+//! working tree, index and HEAD are never touched, and nothing is half-written when a step fails.
+//! The order matters for the gate: the commit object is written first, then its lines are
+//! recorded as a generation, and only then does the branch appear. A failure before the end
+//! leaves no branch; a branch never exists whose lines the gate does not know.
+//!
+//! An answer becomes a commit only when it changes something and drops nothing the spec did not
+//! ask to drop (`answer`); with a check configured, it runs on each answer first and its failure
+//! goes back to the model (`check`). Every call is in the ledger, whether the command succeeds
+//! or not.
+
+mod answer;
+mod check;
+mod commit;
+mod prompt;
+
+use std::time::{Duration, Instant};
+
+use git2::Oid;
+
+pub use answer::{Refusal, definitions};
+pub use check::{Check, keep_head_and_tail};
+
+use super::{Backend, ChatMessage, Generated};
+use crate::config::Settings;
+use crate::git::Repo;
+use crate::provenance;
+use crate::spec::Spec;
+use crate::store::{self, CheckRecord, CheckState, Store, UsageRow};
+
+/// Unusable answers (unparsable, changing nothing, dropping definitions) are sent back to the
+/// model this many times before giving up.
+pub const MAX_REPAIRS: usize = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Spec(#[from] crate::spec::ReadError),
+    #[error("HEAD has no commit yet: there is nothing to build on")]
+    Unborn,
+    #[error("implement needs a repository with a working tree (this one is bare)")]
+    Bare,
+    #[error(
+        "{branch} is not a quarantine branch (refs/heads/hybrid/* by default); local output may only go there"
+    )]
+    NotQuarantine { branch: String },
+    #[error("the branch {branch} already exists")]
+    BranchExists { branch: String },
+    #[error("the local model failed: {0}")]
+    Backend(#[from] super::Error),
+    #[error("the model did not finish its answer within {produced} tokens")]
+    MaxTokens { produced: u64 },
+    #[error("the model's answer could not be used after {attempts} attempts: {last}")]
+    Unusable { attempts: usize, last: Refusal },
+    #[error(transparent)]
+    Check(#[from] check::Error),
+    #[error("git: {}", .0.message())]
+    Git(#[from] git2::Error),
+    #[error(transparent)]
+    Repo(#[from] crate::git::Error),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Provenance(#[from] provenance::Error),
+}
+
+/// What `implement` made.
+#[derive(Clone, Debug)]
+pub struct Implemented {
+    pub branch: String,
+    pub commit: Oid,
+    pub generation_id: String,
+    pub files: Vec<String>,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub wall: Duration,
+    /// Time to the first token of the first answer (prompt reading, or model latency).
+    pub first_token: Duration,
+    pub attempts: usize,
+    /// Files the context could not hold, said out loud rather than dropped silently.
+    pub left_out: Vec<String>,
+    /// The last check run on the committed answer, when a check ran.
+    pub check: Option<CheckRecord>,
+}
+
+impl Implemented {
+    /// Passed, failed, or not run.
+    pub fn check_state(&self) -> CheckState {
+        store::check_state(self.check.as_ref())
+    }
+}
+
+/// What to implement, and how.
+#[derive(Clone, Debug)]
+pub struct Request<'a> {
+    pub spec: &'a Spec,
+    /// The quarantine branch to create; `None` derives `hybrid/<slug>` from the spec's title.
+    pub branch: Option<&'a str>,
+    /// Tokens of repository context at most.
+    pub context_tokens: usize,
+    /// The daemon job running this, recorded with the generation.
+    pub job_id: Option<i64>,
+    /// Why this backend was chosen (the routing decision), kept with the generation.
+    pub route: Option<serde_json::Value>,
+    /// An existing quarantine branch to add a commit to (a fix), instead of a new branch from
+    /// HEAD.
+    pub onto: Option<&'a str>,
+    /// Run after each answer; its failure is the next attempt's feedback.
+    pub check: Option<&'a Check>,
+}
+
+/// The answers so far: tokens, time and attempts, for the generation and the ledger.
+struct Tally {
+    tokens_in: u64,
+    tokens_out: u64,
+    first_token: Option<Duration>,
+    attempts: usize,
+}
+
+/// Runs the model on the spec and leaves its work on a quarantine branch.
+pub fn implement(
+    repo: &Repo,
+    settings: &Settings,
+    store: &mut Store,
+    backend: &mut dyn Backend,
+    request: &Request<'_>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Implemented, Error> {
+    let git = &repo.git;
+    let (base, branch) = commit::base_and_branch(git, settings, request)?;
+    let base_tree = base.tree()?;
+    let prompt = prompt::build(
+        git,
+        &base_tree,
+        request.spec,
+        request.context_tokens,
+        backend,
+    );
+    let mut messages = prompt.messages;
+    let read = |path: &str| commit::read_file(git, &base_tree, path);
+    // Work added onto a reviewed branch is the fix loop's, and the ledger says so.
+    let phase = if request.onto.is_some() {
+        "fix"
+    } else {
+        "implement"
+    };
+    let started = Instant::now();
+    let model = backend.model().to_string();
+    let mut tally = Tally {
+        tokens_in: 0,
+        tokens_out: 0,
+        first_token: None,
+        attempts: 0,
+    };
+    let (mut repairs, mut checks) = (0, 0);
+    let (changed, check) = loop {
+        tally.attempts += 1;
+        let attempts = tally.attempts;
+        progress(&format!("generating with {model} (attempt {attempts})"));
+        let generated = backend.generate(&messages, &mut |n| {
+            progress(&format!(
+                "generating with {model} (attempt {attempts}): {n} received"
+            ))
+        })?;
+        tracing::trace!(answer = %generated.text, "local model answer");
+        tally.first_token.get_or_insert(generated.first_token);
+        tally.tokens_in += generated.tokens_in;
+        tally.tokens_out += generated.tokens_out;
+        let evaluated = if generated.truncated {
+            None
+        } else {
+            Some(answer::evaluate(
+                &generated.text,
+                &read,
+                &request.spec.text,
+                prompt.single.as_deref(),
+            ))
+        };
+        // Every answer is paid for (in money or in time) whether it is used or not.
+        record_call(
+            store,
+            backend,
+            phase,
+            &generated,
+            matches!(evaluated, Some(Ok(_))),
+        )?;
+        let Some(evaluated) = evaluated else {
+            // Asking again would stop at the same limit: say so instead.
+            return Err(Error::MaxTokens {
+                produced: generated.tokens_out,
+            });
+        };
+        let feedback = match evaluated {
+            Err(refusal) if repairs < MAX_REPAIRS => {
+                repairs += 1;
+                tracing::info!(attempt = attempts, error = %refusal, "asking the model again");
+                prompt::refused(&refusal)
+            }
+            Err(last) => return Err(Error::Unusable { attempts, last }),
+            Ok(changed) => {
+                let Some(c) = request.check else {
+                    break (changed, None);
+                };
+                progress(&format!("checking attempt {attempts}: {}", c.command));
+                let ran = check::run(git, &base_tree, &changed, c)?;
+                checks += 1;
+                if ran.passed || checks > c.rounds {
+                    break (
+                        changed,
+                        Some(CheckRecord {
+                            command: c.command.clone(),
+                            passed: ran.passed,
+                            status: ran.status,
+                            output: ran.output,
+                            runs: checks as u32,
+                        }),
+                    );
+                }
+                tracing::info!(attempt = attempts, status = %ran.status, "the check failed");
+                prompt::check_failed(&c.command, &ran.status, &ran.output)
+            }
+        };
+        messages.push(ChatMessage {
+            role: "assistant",
+            content: generated.text,
+        });
+        messages.push(ChatMessage {
+            role: "user",
+            content: feedback,
+        });
+    };
+    let wall = started.elapsed();
+    let made = commit::record_and_branch(
+        repo,
+        store,
+        backend,
+        request,
+        &commit::Made {
+            base: &base,
+            base_tree: &base_tree,
+            branch: &branch,
+            changed: &changed,
+            check: check.as_ref(),
+            tokens: (tally.tokens_in, tally.tokens_out),
+            wall,
+            attempts: tally.attempts,
+        },
+    )?;
+    Ok(Implemented {
+        branch,
+        commit: made.commit,
+        generation_id: made.generation_id,
+        files: changed.keys().cloned().collect(),
+        tokens_in: tally.tokens_in,
+        tokens_out: tally.tokens_out,
+        wall,
+        first_token: tally.first_token.unwrap_or_default(),
+        attempts: tally.attempts,
+        left_out: prompt.left_out,
+        check,
+    })
+}
+
+/// One answer in the ledger, as soon as it arrives: a command that fails later still shows
+/// what it spent.
+fn record_call(
+    store: &mut Store,
+    backend: &dyn Backend,
+    phase: &str,
+    generated: &Generated,
+    usable: bool,
+) -> Result<(), Error> {
+    store.record_usage(&UsageRow {
+        phase: phase.into(),
+        provider: backend.provider(),
+        model: backend.model().into(),
+        input_tokens: generated.tokens_in as i64,
+        output_tokens: generated.tokens_out as i64,
+        usd: backend.cost_usd(generated),
+        wall_ms: generated.wall.as_millis() as i64,
+        ok: usable,
+        ..UsageRow::default()
+    })?;
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! What the model is asked: the instructions, the spec, the repository context around the files
+//! it names, and which files it may rewrite whole (the grammar's shape).
+
+use std::path::Path;
+
+use git2::{ObjectType, Repository};
+
+use super::super::{Backend, ChatMessage, edit};
+use crate::spec::{Spec, file_sections, paths_named};
+
+/// Existing files up to this many lines may only be rewritten whole where the backend enforces
+/// a grammar (and only when a whole rewrite fits the answer's line budget).
+const WHOLE_FILE_LINES: usize = 60;
+
+const SYSTEM: &str = "You are a careful software engineer. You implement exactly what the spec asks, \
+in the style of the surrounding code, with error handling and tests where the spec asks for them.";
+
+/// The first messages of a conversation, and what the context left out.
+pub struct Prompt {
+    pub messages: Vec<ChatMessage>,
+    pub left_out: Vec<String>,
+    /// The one file the spec names, when it names exactly one (besides itself).
+    pub single: Option<String>,
+}
+
+/// Builds the prompt and constrains `backend` to the edit format over the named files.
+pub fn build(
+    git: &Repository,
+    base: &git2::Tree<'_>,
+    spec: &Spec,
+    context_tokens: usize,
+    backend: &mut dyn Backend,
+) -> Prompt {
+    let (files, left_out) = context(git, base, &spec.text, context_tokens, &|t| {
+        backend.count_tokens(t)
+    });
+    // Where the backend can enforce it, the answer may only touch the files the spec names.
+    let named: Vec<String> = paths_named(&spec.text)
+        .into_iter()
+        .filter(|p| *p != spec.path)
+        .collect();
+    let single = match named.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    };
+    let (existing, new): (Vec<String>, Vec<String>) = named
+        .into_iter()
+        .partition(|p| base.get_path(Path::new(p)).is_ok());
+    // Bounded so that an answer can end within the token limit: lines are at most 120
+    // characters, which rarely take more than 40 tokens.
+    let max_lines = backend.max_tokens().map_or(400, |t| t as usize / 40);
+    // A small file is rewritten whole: it costs about what a SEARCH/REPLACE pair costs, and it
+    // cannot fail to apply — small models rarely copy SEARCH lines exactly.
+    let whole_up_to = WHOLE_FILE_LINES.min(max_lines * 3 / 4);
+    let (small, existing): (Vec<String>, Vec<String>) = existing.into_iter().partition(|p| {
+        base.get_path(Path::new(p))
+            .ok()
+            .and_then(|e| git.find_blob(e.id()).ok())
+            .is_some_and(|b| {
+                b.content()
+                    .split(|c| *c == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .count()
+                    <= whole_up_to
+            })
+    });
+    let whole: Vec<String> = new.iter().chain(&small).cloned().collect();
+    backend.constrain(&edit::grammar(&whole, &existing, max_lines));
+    Prompt {
+        messages: vec![
+            ChatMessage {
+                role: "system",
+                content: format!("{SYSTEM}\n\n{}", edit::INSTRUCTIONS),
+            },
+            ChatMessage {
+                role: "user",
+                content: format!(
+                    "Spec ({}):\n\n{}\n\nRepository files for context:\n\n{}",
+                    spec.path, spec.text, files
+                ),
+            },
+        ],
+        left_out,
+        single,
+    }
+}
+
+/// Files the spec names that exist at `tree`, then their neighbours in the same folders, within
+/// `budget` tokens as the model counts them. Returns the context and what was left out.
+fn context(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    spec: &str,
+    budget: usize,
+    count: &dyn Fn(&str) -> usize,
+) -> (String, Vec<String>) {
+    let named: Vec<String> = paths_named(spec)
+        .into_iter()
+        .filter(|p| tree.get_path(Path::new(p)).is_ok())
+        .collect();
+    let mut neighbours = Vec::new();
+    for path in &named {
+        let folder = Path::new(path)
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let entries = if folder.is_empty() {
+            Some(tree.clone())
+        } else {
+            tree.get_path(Path::new(&folder))
+                .ok()
+                .and_then(|e| repo.find_tree(e.id()).ok())
+        };
+        for entry in entries.iter().flat_map(|t| t.iter()) {
+            if entry.kind() != Some(ObjectType::Blob) {
+                continue;
+            }
+            let name = entry.name().unwrap_or_default();
+            let p = if folder.is_empty() {
+                name.to_string()
+            } else {
+                format!("{folder}/{name}")
+            };
+            if !named.contains(&p) && !neighbours.contains(&p) {
+                neighbours.push(p);
+            }
+        }
+    }
+    let paths: Vec<String> = named.into_iter().chain(neighbours).collect();
+    file_sections(repo, tree, &paths, budget, count)
+}
+
+/// What the model is told after an answer that could not be used.
+pub fn refused(reason: &dyn std::fmt::Display) -> String {
+    format!(
+        "Your answer could not be used: {reason}. Answer again with the complete set of blocks, in the format described."
+    )
+}
+
+/// What the model is told after an answer whose check failed.
+pub fn check_failed(command: &str, status: &str, output: &str) -> String {
+    format!(
+        "The check `{command}` failed on your answer ({status}). Its output:\n\n```\n{}\n```\n\nFix the code so that the check passes. Answer again with the complete set of blocks, in the format described, against the original files.",
+        output.trim_end()
+    )
+}
