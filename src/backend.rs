@@ -14,6 +14,15 @@ pub enum Error {
     Backend(String),
 }
 
+/// The shape every answer must have, in the two forms servers enforce: a GBNF grammar of the
+/// edit blocks (llama.cpp and its servers) and a JSON schema of the same edits (OpenAI-style
+/// structured output, Ollama, vLLM).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Constraint {
+    pub gbnf: String,
+    pub json_schema: serde_json::Value,
+}
+
 /// One chat message.
 #[derive(Clone, Debug)]
 pub struct ChatMessage {
@@ -72,9 +81,9 @@ pub trait Backend {
     fn identity(&self) -> serde_json::Value {
         serde_json::json!({})
     }
-    /// Restricts answers to a GBNF grammar where the backend can enforce one; others parse
-    /// strictly and ask again instead.
-    fn constrain(&mut self, _gbnf: &str) {}
+    /// Restricts answers to the edit format where the backend can enforce it (a GBNF grammar,
+    /// or the equivalent JSON schema); others parse strictly and ask again instead.
+    fn constrain(&mut self, _shape: &Constraint) {}
     /// Tokens of `text`: the model's own tokenizer where the backend has it, else an estimate
     /// of four bytes a token.
     fn count_tokens(&self, text: &str) -> usize {

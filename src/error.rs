@@ -335,6 +335,9 @@ impl From<crate::workflow::Error> for CommandError {
             e @ E::UnknownBackend(_) => CommandError::user(chain(&e)).hint(
                 "fix `[implement] backend` in .hybrid.toml, git config hybrid.implementBackend or GIT_HYBRID_BACKEND",
             ),
+            e @ E::UnknownConstrain(_) => CommandError::user(chain(&e)).hint(
+                "fix `[implement] constrain` in .hybrid.toml, git config hybrid.implementConstrain or GIT_HYBRID_CONSTRAIN",
+            ),
             e @ E::NoModelName => CommandError::user(chain(&e)).hint(
                 "pass --model <name> (as the server lists it), or set it once: git config hybrid.implementModel <name>",
             ),

@@ -85,8 +85,77 @@ fn safe_path(path: &str) -> bool {
             .all(|c| !c.is_empty() && c != "." && c != ".." && !c.eq_ignore_ascii_case(".git"))
 }
 
-/// Parses a model's answer into edits.
+/// Parses a model's answer into edits: blocks, or the same edits as JSON (what a server that
+/// enforces `json_schema` returns).
 pub fn parse(answer: &str) -> Result<Vec<Edit>, Error> {
+    if answer.trim_start().starts_with('{')
+        && let Some(edits) = parse_json(answer)?
+    {
+        return Ok(edits);
+    }
+    parse_blocks(answer)
+}
+
+/// The JSON form: `{"files": [{"path", "content"}], "edits": [{"path", "search", "replace"}]}`.
+/// `None` when the text is not that JSON at all (it is then read as blocks).
+fn parse_json(answer: &str) -> Result<Option<Vec<Edit>>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Whole {
+        path: String,
+        content: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Replace {
+        path: String,
+        search: String,
+        replace: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        #[serde(default)]
+        files: Vec<Whole>,
+        #[serde(default)]
+        edits: Vec<Replace>,
+    }
+    let Ok(answer) = serde_json::from_str::<Answer>(answer.trim()) else {
+        return Ok(None);
+    };
+    let wholes = answer.files.into_iter().map(|f| Edit::File {
+        path: f.path,
+        content: f.content,
+    });
+    let replaces = answer.edits.into_iter().map(|e| Edit::Replace {
+        path: e.path,
+        search: e.search,
+        replace: e.replace,
+    });
+    let mut edits = Vec::new();
+    // The same checks as blocks get: a safe path, a SEARCH that is not empty.
+    for edit in wholes.chain(replaces) {
+        let block = edits.len() + 1;
+        match &edit {
+            Edit::File { path, .. } | Edit::Replace { path, .. } if !safe_path(path) => {
+                return Err(Error::UnsafePath {
+                    block,
+                    path: path.clone(),
+                });
+            }
+            Edit::Replace { path, search, .. } if search.trim().is_empty() => {
+                return Err(Error::EmptySearch {
+                    block,
+                    path: path.clone(),
+                });
+            }
+            _ => edits.push(edit),
+        }
+    }
+    if edits.is_empty() {
+        return Err(Error::Empty);
+    }
+    Ok(Some(edits))
+}
+
+fn parse_blocks(answer: &str) -> Result<Vec<Edit>, Error> {
     let lines: Vec<&str> = answer.split_inclusive('\n').collect();
     let mut edits = Vec::new();
     let mut i = 0;
@@ -279,27 +348,100 @@ pub fn grammar(new_paths: &[String], existing_paths: &[String], max_lines: usize
     g
 }
 
+/// The JSON schema of the same edits, for servers that enforce structured output instead of a
+/// grammar: whole files only for `new_paths` and `existing_paths`, search/replace only for
+/// `existing_paths` (any safe path when none are named). Strict: nothing else is allowed.
+pub fn json_schema(new_paths: &[String], existing_paths: &[String]) -> serde_json::Value {
+    use serde_json::json;
+    let any = json!({"type": "string", "pattern": "^[a-zA-Z0-9_][a-zA-Z0-9_./ -]{0,200}$"});
+    let named = !(new_paths.is_empty() && existing_paths.is_empty());
+    let paths = |list: Vec<&String>| {
+        if named {
+            json!({"type": "string", "enum": list})
+        } else {
+            any.clone()
+        }
+    };
+    let whole = paths(new_paths.iter().chain(existing_paths).collect());
+    let mut edits = json!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "path": paths(existing_paths.iter().collect()),
+                "search": {"type": "string"},
+                "replace": {"type": "string"},
+            },
+            "required": ["path", "search", "replace"],
+            "additionalProperties": false,
+        },
+    });
+    if named && existing_paths.is_empty() {
+        // Nothing to edit: an empty enum is invalid in some validators, so forbid items.
+        edits = json!({"type": "array", "maxItems": 0, "items": {"type": "object"}});
+    }
+    json!({
+        "type": "object",
+        "properties": {
+            "files": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"path": whole, "content": {"type": "string"}},
+                    "required": ["path", "content"],
+                    "additionalProperties": false,
+                },
+            },
+            "edits": edits,
+        },
+        "required": ["files", "edits"],
+        "additionalProperties": false,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// What both answer forms of the tests below say.
+    fn new_file_and_edit() -> Vec<Edit> {
+        vec![
+            Edit::File {
+                path: "src/new.rs".into(),
+                content: "fn a() {}\n".into(),
+            },
+            Edit::Replace {
+                path: "src/lib.rs".into(),
+                search: "old\n".into(),
+                replace: "new\n".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn the_json_form_parses_into_the_same_edits() {
+        let answer = r#"{"files": [{"path": "src/new.rs", "content": "fn a() {}\n"}], "edits": [{"path": "src/lib.rs", "search": "old\n", "replace": "new\n"}]}"#;
+        assert_eq!(parse(answer).unwrap(), new_file_and_edit());
+        assert_eq!(
+            parse(r#"{"files": [{"path": "../x", "content": ""}], "edits": []}"#),
+            Err(Error::UnsafePath {
+                block: 1,
+                path: "../x".into()
+            })
+        );
+        assert_eq!(parse(r#"{"files": [], "edits": []}"#), Err(Error::Empty));
+        let schema = json_schema(&["src/new.rs".into()], &[]);
+        assert_eq!(schema["properties"]["edits"]["maxItems"], 0);
+        assert_eq!(
+            schema["properties"]["files"]["items"]["properties"]["path"]["enum"][0],
+            "src/new.rs"
+        );
+    }
+
     #[test]
     fn parses_blocks_and_ignores_prose() {
         let answer = "Sure! Here is the change.\n<<<<<<< FILE src/new.rs\nfn a() {}\n>>>>>>> END\nand\n<<<<<<< EDIT src/lib.rs\nold\n=======\nnew\n>>>>>>> END\n";
-        assert_eq!(
-            parse(answer).unwrap(),
-            vec![
-                Edit::File {
-                    path: "src/new.rs".into(),
-                    content: "fn a() {}\n".into()
-                },
-                Edit::Replace {
-                    path: "src/lib.rs".into(),
-                    search: "old\n".into(),
-                    replace: "new\n".into()
-                },
-            ]
-        );
+        assert_eq!(parse(answer).unwrap(), new_file_and_edit());
     }
 
     #[test]

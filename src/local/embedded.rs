@@ -179,8 +179,8 @@ impl Backend for Embedded {
         })
     }
 
-    fn constrain(&mut self, gbnf: &str) {
-        self.grammar = Some(gbnf.to_string());
+    fn constrain(&mut self, shape: &crate::backend::Constraint) {
+        self.grammar = Some(shape.gbnf.clone());
     }
 
     fn max_tokens(&self) -> Option<u32> {

@@ -5,7 +5,7 @@ use crate::config::Settings;
 use crate::local::embedded::{self, Embedded};
 use crate::local::implement::Check;
 use crate::local::models::Registry;
-use crate::local::openai::OpenAi;
+use crate::local::openai::{Constrain, OpenAi, Sampling};
 
 use super::Error;
 
@@ -42,6 +42,8 @@ pub struct Engine {
     pub options: embedded::Options,
     /// Run on each answer before it becomes a commit.
     pub check: Option<Check>,
+    /// How an OpenAI-compatible server is told the answer's shape.
+    pub constrain: Constrain,
 }
 
 /// What the command line said; `None` where it said nothing.
@@ -66,12 +68,15 @@ impl Engine {
     ) -> Result<Engine, Error> {
         let defaults = &settings.implement;
         let backend = BackendKind::parse(asked.backend.as_deref().unwrap_or(&defaults.backend))?;
+        let constrain = Constrain::parse(&defaults.constrain)
+            .ok_or_else(|| Error::UnknownConstrain(defaults.constrain.clone()))?;
         Ok(Engine {
             backend,
             model: asked.model.or_else(|| defaults.model.clone()),
             base_url: asked.base_url.unwrap_or_else(|| defaults.base_url.clone()),
             context_tokens,
             options,
+            constrain,
             check: asked
                 .check
                 .or_else(|| defaults.check.clone())
@@ -95,7 +100,18 @@ impl Engine {
                     .ok()
                     .filter(|k| !k.is_empty());
                 Ok(Box::new(
-                    OpenAi::new(&self.base_url, model, key).map_err(Error::Client)?,
+                    OpenAi::new(
+                        &self.base_url,
+                        model,
+                        key,
+                        Sampling {
+                            max_tokens: self.options.max_tokens,
+                            temperature: self.options.temperature,
+                            seed: self.options.seed,
+                        },
+                        self.constrain,
+                    )
+                    .map_err(Error::Client)?,
                 ))
             }
             BackendKind::Embedded => {

@@ -17,6 +17,8 @@ pub use engine::{BackendKind, Engine};
 pub enum Error {
     #[error("{0:?} is not a backend (embedded or openai)")]
     UnknownBackend(String),
+    #[error("{0:?} is not a way to constrain answers (auto, grammar, json_schema, vllm or none)")]
+    UnknownConstrain(String),
     #[error("the openai backend needs a model name")]
     NoModelName,
     #[error("the model could not be loaded: {0}")]

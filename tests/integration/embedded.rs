@@ -8,30 +8,19 @@ use std::path::PathBuf;
 use crate::support::TestRepo;
 
 pub fn test_model() -> PathBuf {
-    let path = std::env::var_os("GIT_HYBRID_TEST_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/git-hybrid/models/SmolLM2-135M-Instruct.Q4_1.gguf")
-        });
-    assert!(
-        path.is_file(),
-        "the test model is missing at {}: run scripts/fetch-test-model.sh",
-        path.display()
-    );
-    path
+    crate::support::cached_file(
+        "GIT_HYBRID_TEST_MODEL",
+        "models/SmolLM2-135M-Instruct.Q4_1.gguf",
+        "scripts/fetch-test-model.sh",
+    )
 }
 
 /// A repository whose main holds a spec a tiny model can follow: create src/greet.rs.
 pub fn greet_spec_repo() -> TestRepo {
-    let repo = TestRepo::new();
-    repo.write(
+    TestRepo::with_spec(
         ".hybrid/specs/greet.md",
         "# Add a greeting\n\nCreate src/greet.rs with a Rust function `greet(name: &str) -> String` returning \"Hello, \" followed by the name.\n\n## Tests\n\n- `greet(\"Ada\")` returns `\"Hello, Ada\"`\n",
-    );
-    repo.git(&["add", "."]);
-    repo.git(&["commit", "-q", "-m", "spec"]);
-    repo
+    )
 }
 
 /// Inference tests take turns: on two cores, two models running side by side slow each other

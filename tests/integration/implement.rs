@@ -511,3 +511,103 @@ fn the_policy_names_the_check() {
     .success()
     .stderr_lacks("check");
 }
+
+/// The edit format reaches each kind of server in the form it enforces — a GBNF `grammar` for
+/// llama.cpp's servers, vLLM's guided decoding, OpenAI-style `response_format` otherwise — with
+/// the sampling settings; a server that refuses the field is asked again without it.
+#[test]
+fn the_answer_shape_goes_in_the_form_each_server_takes() {
+    use crate::support::openai::FakeOpenAi;
+    let repo = sub_repo();
+    // A small file is rewritten whole (the schema offers no edits of it).
+    let json_answer = serde_json::json!({
+        "files": [{"path": "src/lib.rs", "content": format!("{LIB}\npub fn sub(a: i32, b: i32) -> i32 {{\n    a - b\n}}\n")}],
+        "edits": [],
+    })
+    .to_string();
+    let cases: [(&str, Option<&str>, String, &str); 4] = [
+        ("llamacpp", None, with_sub("a - b"), "grammar"),
+        ("vllm", None, json_answer.clone(), "guided_json"),
+        (
+            "organization-owner",
+            None,
+            json_answer.clone(),
+            "response_format",
+        ),
+        (
+            "organization-owner",
+            Some("response_format"),
+            with_sub("a - b"),
+            "response_format",
+        ),
+    ];
+    for (i, (owned_by, refuses, answer, field)) in cases.into_iter().enumerate() {
+        let server = FakeOpenAi::start_as(vec![answer], owned_by, refuses);
+        let branch = format!("hybrid/shape-{i}");
+        implement(
+            &repo,
+            &server,
+            &[
+                ".hybrid/specs/sub.md",
+                "--branch",
+                &branch,
+                "--max-tokens",
+                "700",
+                "--seed",
+                "7",
+            ],
+        )
+        .success();
+        let first: serde_json::Value = serde_json::from_str(&server.requests()[0]).unwrap();
+        assert!(!first[field].is_null(), "{owned_by}: {first}");
+        assert_eq!(first["max_tokens"], 700);
+        assert_eq!(first["seed"], 7);
+        assert_eq!(first["temperature"], 0.0);
+        match field {
+            "grammar" => assert!(
+                first["grammar"]
+                    .as_str()
+                    .unwrap()
+                    .contains("\"src/lib.rs\"")
+            ),
+            "guided_json" => assert_eq!(
+                first["guided_json"]["properties"]["files"]["items"]["properties"]["path"]["enum"]
+                    [0],
+                "src/lib.rs"
+            ),
+            _ => {
+                assert_eq!(first["response_format"]["json_schema"]["strict"], true);
+                let system = first["messages"][0]["content"].as_str().unwrap();
+                assert!(system.contains("Answer with one JSON object"), "{system}");
+            }
+        }
+        if refuses.is_some() {
+            // Refused once, then sent without the shape, and never again with it.
+            let requests = server.requests();
+            assert_eq!(requests.len(), 2);
+            let second: serde_json::Value = serde_json::from_str(&requests[1]).unwrap();
+            assert!(second["response_format"].is_null());
+        }
+        let lib = repo.git(&["show", &format!("{branch}:src/lib.rs")]);
+        assert!(
+            lib.contains("pub fn add") && lib.contains("a - b"),
+            "{owned_by}: {lib}"
+        );
+    }
+    // `none` sends no shape at all.
+    let server = FakeOpenAi::start_as(vec![with_sub("a - b")], "llamacpp", None);
+    let mut cmd = repo.command("git");
+    cmd.args([
+        "hybrid",
+        "implement",
+        ".hybrid/specs/sub.md",
+        "--branch",
+        "hybrid/free",
+    ])
+    .args(["--backend", "openai", "--model", "m"])
+    .env("GIT_HYBRID_OPENAI_BASE_URL", &server.url)
+    .env("GIT_HYBRID_CONSTRAIN", "none");
+    repo.run(cmd).success();
+    let first: serde_json::Value = serde_json::from_str(&server.requests()[0]).unwrap();
+    assert!(first["grammar"].is_null() && first["response_format"].is_null());
+}

@@ -12,6 +12,7 @@ mod layering;
 mod models;
 mod output;
 mod promise;
+mod real_server;
 mod review;
 mod store;
 mod support;

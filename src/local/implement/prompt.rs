@@ -65,7 +65,10 @@ pub fn build(
             })
     });
     let whole: Vec<String> = new.iter().chain(&small).cloned().collect();
-    backend.constrain(&edit::grammar(&whole, &existing, max_lines));
+    backend.constrain(&crate::backend::Constraint {
+        gbnf: edit::grammar(&whole, &existing, max_lines),
+        json_schema: edit::json_schema(&whole, &existing),
+    });
     Prompt {
         messages: vec![
             ChatMessage {

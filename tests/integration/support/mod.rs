@@ -283,5 +283,17 @@ impl Run {
     }
 }
 
+/// A file the tests need from outside the clone: `$var` when set, else `rel` under
+/// `~/.cache/git-hybrid`; a missing one fails with the script that fetches it.
+pub fn cached_file(var: &str, rel: &str, fetch: &str) -> PathBuf {
+    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+            .join(".cache/git-hybrid")
+            .join(rel)
+    });
+    assert!(path.is_file(), "{} is missing: run {fetch}", path.display());
+    path
+}
+
 pub mod anthropic;
 pub mod openai;

@@ -14,12 +14,27 @@ pub struct FakeOpenAi {
 impl FakeOpenAi {
     /// Answers each request with the next text of `answers` (the last one repeats).
     pub fn start(answers: Vec<String>) -> FakeOpenAi {
+        FakeOpenAi::start_as(answers, "organization-owner", None)
+    }
+
+    /// Like `start`, listing its model as owned by `owned_by` (how servers tell what they are:
+    /// `llamacpp`, `vllm`…), and refusing with HTTP 400 any request that carries the field
+    /// `refuses` (as a strict server refuses what it does not know).
+    pub fn start_as(answers: Vec<String>, owned_by: &str, refuses: Option<&str>) -> FakeOpenAi {
+        let owned_by = owned_by.to_string();
+        let refuses = refuses.map(str::to_string);
         let server = tiny_http::Server::http("127.0.0.1:0").expect("fake server binds");
         let url = format!("http://{}/v1", server.server_addr());
         let state = Arc::new(Mutex::new((VecDeque::from(answers), Vec::new())));
         let shared = Arc::clone(&state);
         std::thread::spawn(move || {
             for mut request in server.incoming_requests() {
+                if request.url() == "/v1/models" {
+                    let list = json!({"object": "list", "data": [
+                        {"id": "m", "object": "model", "created": 0, "owned_by": owned_by}]});
+                    let _ = request.respond(tiny_http::Response::from_string(list.to_string()));
+                    continue;
+                }
                 let mut body = String::new();
                 let _ = request.as_reader().read_to_string(&mut body);
                 let answer = {
@@ -40,6 +55,15 @@ impl FakeOpenAi {
                     let _ = request.respond(
                         tiny_http::Response::from_string(
                             json!({"error": {"message": "bad request", "type": "invalid_request_error"}}).to_string(),
+                        )
+                        .with_status_code(400),
+                    );
+                    continue;
+                }
+                if let Some(field) = refuses.as_deref().filter(|f| !v[*f].is_null()) {
+                    let _ = request.respond(
+                        tiny_http::Response::from_string(
+                            json!({"error": {"message": format!("Unrecognized request argument supplied: {field}"), "type": "invalid_request_error"}}).to_string(),
                         )
                         .with_status_code(400),
                     );
