@@ -1,4 +1,5 @@
-//! `git hybrid model add|pull|list|recommend`: the local models the embedded backend can run.
+//! `git hybrid model add|pull|list|recommend|default|rm`: the local models the embedded backend
+//! can run.
 
 use clap::Subcommand;
 use serde_json::json;
@@ -31,7 +32,9 @@ enum ModelCommand {
         #[arg(long)]
         sha256: Option<String>,
     },
-    /// Says which model size this machine can run, from its RAM and GPU memory
+    /// Names the model this machine runs best: the largest of the catalogue that fits its
+    /// memory (GPU memory in a GPU build) at 8 tokens a second or more, estimated from its cores
+    /// and measured memory bandwidth; with its download URL and the command that pulls it
     Recommend {
         /// Print JSON on stdout
         #[arg(long)]
@@ -44,6 +47,11 @@ enum ModelCommand {
         /// Also delete the file, when it is in the model cache (where `model pull` puts files)
         #[arg(long)]
         delete_file: bool,
+    },
+    /// Makes a registered model the default
+    Default {
+        /// The model's name, as `model list` shows it
+        name: String,
     },
     /// Lists the registered models
     List {
@@ -94,26 +102,66 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             Ok(Status::Ok)
         }
         ModelCommand::Recommend { json } => {
-            let ram = crate::local::models::detect_ram_gb().unwrap_or(0.0);
-            let vram = crate::local::models::detect_vram_gb();
-            let r = crate::local::models::recommend(ram, vram);
+            let r = crate::local::models::recommend(crate::local::models::Machine::detect());
             if json {
-                println!("{}", serde_json::to_string(&r).unwrap_or_default());
+                ui::out(serde_json::to_string(&r).unwrap_or_default());
                 return Ok(Status::Ok);
             }
+            let m = &r.machine;
             ui::out(format!(
-                "RAM {:.1} GB, GPU memory {}",
-                r.ram_gb,
-                r.vram_gb
-                    .map_or("none found".to_string(), |v| format!("{v:.1} GB"))
+                "{} cores, RAM {:.1} GB, memory bandwidth {:.1} GB/s, GPU memory {}{}",
+                m.cores,
+                m.ram_gb,
+                m.bandwidth_gbs,
+                m.vram_gb
+                    .map_or("none found".to_string(), |v| format!("{v:.1} GB")),
+                if m.gpu_build { " (GPU build)" } else { "" }
             ));
-            for (size, need) in crate::local::models::SIZES {
-                let mark = if r.size == Some(*size) { "->" } else { "  " };
+            for e in &r.estimates {
+                let mark = if r.model.as_ref() == Some(&e.model) {
+                    "->"
+                } else {
+                    "  "
+                };
                 ui::out(format!(
-                    "{mark} {size:<4} needs about {need:.0} GB (4-bit quantized)"
+                    "{mark} {:<36} {:>5.1} GB  {}",
+                    e.model.name,
+                    e.model.gb,
+                    if e.fits {
+                        format!(
+                            "~{:.0} tok/s{}",
+                            e.tokens_per_second,
+                            if e.on_gpu { " on the GPU" } else { "" }
+                        )
+                    } else {
+                        "does not fit".to_string()
+                    }
                 ));
             }
-            ui::out(r.reason);
+            ui::out(&r.reason);
+            if let Some(model) = &r.model {
+                ui::out(format!(
+                    "git hybrid model pull {}{}",
+                    model.url,
+                    model
+                        .sha256
+                        .map_or(String::new(), |s| format!(" --sha256 {s}"))
+                ));
+                if model.sha256.is_none() {
+                    ui::say(
+                        "its sha256 was not verified here: take it from the publisher's page and pass it with --sha256",
+                    );
+                }
+            }
+            Ok(Status::Ok)
+        }
+        ModelCommand::Default { name } => {
+            let model = Registry::set_default(&name)?;
+            ui::say(format!(
+                "{} ({}) is the default model now",
+                model.name,
+                model.path.display()
+            ));
             Ok(Status::Ok)
         }
         ModelCommand::Rm { name, delete_file } => {

@@ -284,14 +284,15 @@ Paths are relative to the repository root. An EDIT's first part must match the f
 and only once; include enough lines to make it unique.";
 
 /// A GBNF grammar for the edit format, for llama.cpp's grammar sampler: every answer it allows
-/// parses. `new_paths` may only get FILE blocks, `existing_paths` FILE or EDIT blocks; with no
-/// paths at all, any safe relative path is allowed. Lines may not start with `>` or `=` (so a
-/// block always ends where the parser ends it), and every repetition is bounded, because a tiny
-/// model can otherwise loop inside a string until the context is full: at most one block per
-/// named path (four without), sharing `max_lines` lines, so that an answer can always close
-/// before the token limit.
-pub fn grammar(new_paths: &[String], existing_paths: &[String], max_lines: usize) -> String {
-    let named = new_paths.len() + existing_paths.len();
+/// parses. `whole_paths` may only get FILE blocks (new files, and files small enough to rewrite),
+/// `edit_paths` only EDIT blocks (a large file rewritten whole by a small model loses what it
+/// does not copy); with no paths at all, any safe relative path may get either. Lines may not
+/// start with `>` or `=` (so a block always ends where the parser ends it), and every repetition
+/// is bounded, because a tiny model can otherwise loop inside a string until the context is
+/// full: at most one block per named path (four without), sharing `max_lines` lines, so that an
+/// answer can always close before the token limit.
+pub fn grammar(whole_paths: &[String], edit_paths: &[String], max_lines: usize) -> String {
+    let named = whole_paths.len() + edit_paths.len();
     let blocks = if named == 0 { 4 } else { named.min(4) };
     let max_lines = (max_lines / blocks).max(4);
     let quote = |p: &String| {
@@ -306,37 +307,32 @@ pub fn grammar(new_paths: &[String], existing_paths: &[String], max_lines: usize
         format!("\"{escaped}\"")
     };
     let any_path = "[a-zA-Z0-9_] [a-zA-Z0-9_./-]{0,120}".to_string();
-    let all: Vec<String> = new_paths.iter().chain(existing_paths).map(quote).collect();
-    let file_path = if all.is_empty() {
-        any_path.clone()
-    } else {
-        all.join(" | ")
-    };
-    let edit_path = if new_paths.is_empty() && existing_paths.is_empty() {
-        Some(any_path)
-    } else if existing_paths.is_empty() {
-        None
-    } else {
-        Some(
-            existing_paths
-                .iter()
-                .map(quote)
-                .collect::<Vec<_>>()
-                .join(" | "),
-        )
-    };
-    let mut g = format!(
-        "root ::= block{{1,{blocks}}}\nblock ::= file-block{}\n",
-        if edit_path.is_some() {
-            " | edit-block"
-        } else {
-            ""
+    let alternatives = |paths: &[String]| -> Option<String> {
+        match (named, paths.is_empty()) {
+            (0, _) => Some(any_path.clone()),
+            (_, true) => None,
+            _ => Some(paths.iter().map(quote).collect::<Vec<_>>().join(" | ")),
         }
+    };
+    let file_path = alternatives(whole_paths);
+    let edit_path = alternatives(edit_paths);
+    let kinds: Vec<&str> = [
+        file_path.as_ref().map(|_| "file-block"),
+        edit_path.as_ref().map(|_| "edit-block"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut g = format!(
+        "root ::= block{{1,{blocks}}}\nblock ::= {}\n",
+        kinds.join(" | ")
     );
-    g.push_str(&format!(
-        "file-block ::= \"<<<<<<< FILE \" file-path \"\\n\" line{{0,{max_lines}}} \">>>>>>> END\\n\"\n"
-    ));
-    g.push_str(&format!("file-path ::= {file_path}\n"));
+    if let Some(file_path) = file_path {
+        g.push_str(&format!(
+            "file-block ::= \"<<<<<<< FILE \" file-path \"\\n\" line{{0,{max_lines}}} \">>>>>>> END\\n\"\n"
+        ));
+        g.push_str(&format!("file-path ::= {file_path}\n"));
+    }
     if let Some(edit_path) = edit_path {
         g.push_str(&format!(
             "edit-block ::= \"<<<<<<< EDIT \" edit-path \"\\n\" line{{1,{}}} \"=======\\n\" line{{0,{max_lines}}} \">>>>>>> END\\n\"\n",
@@ -349,51 +345,46 @@ pub fn grammar(new_paths: &[String], existing_paths: &[String], max_lines: usize
 }
 
 /// The JSON schema of the same edits, for servers that enforce structured output instead of a
-/// grammar: whole files only for `new_paths` and `existing_paths`, search/replace only for
-/// `existing_paths` (any safe path when none are named). Strict: nothing else is allowed.
-pub fn json_schema(new_paths: &[String], existing_paths: &[String]) -> serde_json::Value {
+/// grammar: whole files only for `whole_paths`, search/replace only for `edit_paths` (any safe
+/// path for either when none are named). Strict: nothing else is allowed.
+pub fn json_schema(whole_paths: &[String], edit_paths: &[String]) -> serde_json::Value {
     use serde_json::json;
-    let any = json!({"type": "string", "pattern": "^[a-zA-Z0-9_][a-zA-Z0-9_./ -]{0,200}$"});
-    let named = !(new_paths.is_empty() && existing_paths.is_empty());
-    let paths = |list: Vec<&String>| {
-        if named {
-            json!({"type": "string", "enum": list})
+    let named = !(whole_paths.is_empty() && edit_paths.is_empty());
+    let list = |items: serde_json::Value, paths: &[String]| {
+        let path = if named {
+            json!({"type": "string", "enum": paths})
         } else {
-            any.clone()
+            json!({"type": "string", "pattern": "^[a-zA-Z0-9_][a-zA-Z0-9_./ -]{0,200}$"})
+        };
+        if named && paths.is_empty() {
+            // None of this kind: an empty enum is invalid in some validators, so forbid items.
+            return json!({"type": "array", "maxItems": 0, "items": {"type": "object"}});
         }
+        let mut items = items;
+        items["properties"]["path"] = path;
+        json!({"type": "array", "items": items})
     };
-    let whole = paths(new_paths.iter().chain(existing_paths).collect());
-    let mut edits = json!({
-        "type": "array",
-        "items": {
+    let files = list(
+        json!({
             "type": "object",
-            "properties": {
-                "path": paths(existing_paths.iter().collect()),
-                "search": {"type": "string"},
-                "replace": {"type": "string"},
-            },
+            "properties": {"content": {"type": "string"}},
+            "required": ["path", "content"],
+            "additionalProperties": false,
+        }),
+        whole_paths,
+    );
+    let edits = list(
+        json!({
+            "type": "object",
+            "properties": {"search": {"type": "string"}, "replace": {"type": "string"}},
             "required": ["path", "search", "replace"],
             "additionalProperties": false,
-        },
-    });
-    if named && existing_paths.is_empty() {
-        // Nothing to edit: an empty enum is invalid in some validators, so forbid items.
-        edits = json!({"type": "array", "maxItems": 0, "items": {"type": "object"}});
-    }
+        }),
+        edit_paths,
+    );
     json!({
         "type": "object",
-        "properties": {
-            "files": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"path": whole, "content": {"type": "string"}},
-                    "required": ["path", "content"],
-                    "additionalProperties": false,
-                },
-            },
-            "edits": edits,
-        },
+        "properties": {"files": files, "edits": edits},
         "required": ["files", "edits"],
         "additionalProperties": false,
     })
@@ -477,13 +468,14 @@ mod tests {
         let g = grammar(&["src/new.rs".into()], &["src/lib.rs".into()], 50);
         assert!(g.contains("line{0,25}"), "two paths share the lines: {g}");
         assert!(g.contains("root ::= block{1,2}"), "{g}");
-        assert!(
-            g.contains("file-path ::= \"src/new.rs\" | \"src/lib.rs\""),
-            "{g}"
-        );
+        assert!(g.contains("file-path ::= \"src/new.rs\"\n"), "{g}");
         assert!(g.contains("edit-path ::= \"src/lib.rs\""), "{g}");
         let only_new = grammar(&["a.rs".into()], &[], 50);
         assert!(!only_new.contains("edit-block"), "{only_new}");
+        // A large file is edited, never rewritten whole.
+        let only_edit = grammar(&[], &["big.rs".into()], 50);
+        assert!(only_edit.contains("block ::= edit-block\n"), "{only_edit}");
+        assert!(!only_edit.contains("file-block"), "{only_edit}");
         assert!(grammar(&[], &[], 50).contains("[a-zA-Z0-9_./-]{0,120}"));
     }
 

@@ -10,12 +10,16 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 
 use super::{Backend, ChatMessage, Error, Generated};
 
@@ -90,13 +94,41 @@ pub fn physical_cores() -> i32 {
     }
 }
 
+/// A context (its KV cache) and the tokens it holds, kept between generations: a later
+/// conversation that starts the same way (the instructions, the repository's files, an earlier
+/// attempt) is read only from where it differs.
+struct Warm<'m> {
+    ctx: LlamaContext<'m>,
+    evaluated: Vec<LlamaToken>,
+}
+
+self_cell::self_cell!(
+    /// The model and the context that borrows it, in one value the daemon can keep.
+    struct Loaded {
+        owner: LlamaModel,
+        #[covariant]
+        dependent: Warm,
+    }
+);
+
+// SAFETY: llama.cpp contexts are not tied to the thread that made them; they must only not be
+// used by two threads at once. `Loaded` is reached only through `&mut Embedded` (one generation
+// at a time), and the daemon keeps it behind a mutex.
+unsafe impl Send for Loaded {}
+
 pub struct Embedded {
-    model: LlamaModel,
+    loaded: Loaded,
     name: String,
     pub path: PathBuf,
     options: Options,
     /// The grammar answers must follow; `None` lets the model write freely.
     grammar: Option<String>,
+    /// Tokens of the last prompt that were already in the cache (a warm start's saving).
+    pub reused_tokens: usize,
+    /// Mask the whole vocabulary with the grammar for every token (llama.cpp's plain grammar
+    /// sampler) instead of checking the preferred token first: only to measure one against the
+    /// other (`cargo bench --bench grammar_speed`).
+    pub full_mask: bool,
 }
 
 impl Embedded {
@@ -112,20 +144,39 @@ impl Embedded {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "model".into());
+        let n_ctx = n_ctx_for(&options, &model);
+        let threads = options.threads.unwrap_or_else(physical_cores);
+        let loaded = Loaded::try_new(model, |model| {
+            let params = LlamaContextParams::default()
+                .with_n_ctx(NonZeroU32::new(n_ctx))
+                .with_n_batch(N_BATCH)
+                .with_n_threads(threads)
+                .with_n_threads_batch(threads);
+            model
+                .new_context(backend, params)
+                .map(|ctx| Warm {
+                    ctx,
+                    evaluated: Vec::new(),
+                })
+                .map_err(|e| Error::Backend(format!("no llama.cpp context: {e}")))
+        })?;
         Ok(Embedded {
-            model,
+            loaded,
             name,
             path: path.to_path_buf(),
             options,
             grammar: None,
+            reused_tokens: 0,
+            full_mask: false,
         })
     }
 
+    fn model_ref(&self) -> &LlamaModel {
+        self.loaded.borrow_owner()
+    }
+
     pub fn n_ctx(&self) -> u32 {
-        self.options
-            .n_ctx
-            .unwrap_or_else(|| self.model.n_ctx_train().min(8192))
-            .max(512)
+        n_ctx_for(&self.options, self.model_ref())
     }
 
     fn threads(&self) -> i32 {
@@ -133,8 +184,8 @@ impl Embedded {
     }
 
     fn prompt(&self, messages: &[ChatMessage]) -> Result<String, Error> {
-        let template = self
-            .model
+        let model = self.model_ref();
+        let template = model
             .chat_template(None)
             .map_err(|e| Error::Backend(format!("{} has no chat template: {e}", self.name)))?;
         let chat = messages
@@ -142,7 +193,7 @@ impl Embedded {
             .map(|m| LlamaChatMessage::new(m.role.to_string(), m.content.clone()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| Error::Backend(format!("a message cannot be passed to llama.cpp: {e}")))?;
-        self.model
+        model
             .apply_chat_template(&template, &chat, true)
             .map_err(|e| Error::Backend(format!("the chat template failed: {e}")))
     }
@@ -180,7 +231,8 @@ impl Backend for Embedded {
     }
 
     fn constrain(&mut self, shape: &crate::backend::Constraint) {
-        self.grammar = Some(shape.gbnf.clone());
+        // An empty grammar lifts the constraint.
+        self.grammar = Some(shape.gbnf.clone()).filter(|g| !g.is_empty());
     }
 
     fn max_tokens(&self) -> Option<u32> {
@@ -188,7 +240,7 @@ impl Backend for Embedded {
     }
 
     fn count_tokens(&self, text: &str) -> usize {
-        self.model
+        self.model_ref()
             .vocab()
             .tokenize(text.as_bytes(), false, true)
             .len()
@@ -200,94 +252,229 @@ impl Backend for Embedded {
         progress: &mut dyn FnMut(u64),
     ) -> Result<Generated, Error> {
         let started = Instant::now();
-        let backend = backend()?;
         let prompt = self.prompt(messages)?;
-        let vocab = self.model.vocab();
-        let tokens = vocab.tokenize(prompt.as_bytes(), true, true);
         let n_ctx = self.n_ctx();
-        let needed = tokens.len() as u64 + u64::from(self.options.max_tokens);
-        if needed > u64::from(n_ctx) {
-            return Err(Error::Backend(format!(
-                "the prompt is {} tokens and the answer may take {}, but the context holds {n_ctx}: \
-                 shorten the spec or the context (--context-tokens), or raise --ctx",
-                tokens.len(),
-                self.options.max_tokens
-            )));
-        }
-        let threads = self.threads();
-        let n_batch = 512u32;
-        let params = LlamaContextParams::default()
-            .with_n_ctx(NonZeroU32::new(n_ctx))
-            .with_n_batch(n_batch)
-            .with_n_threads(threads)
-            .with_n_threads_batch(threads);
-        let mut ctx = self
-            .model
-            .new_context(backend, params)
-            .map_err(|e| Error::Backend(format!("no llama.cpp context: {e}")))?;
-        let mut batch = LlamaBatch::new(n_batch as usize, 1);
-        let last = tokens.len().saturating_sub(1);
-        for (chunk_index, chunk) in tokens.chunks(n_batch as usize).enumerate() {
+        let max_tokens = self.options.max_tokens;
+        let (temperature, seed) = (self.options.temperature, self.options.seed);
+        let grammar = self.grammar.clone();
+        let full_mask = self.full_mask;
+        let mut reused = 0;
+        let result = self.loaded.with_dependent_mut(|model, warm| {
+            let vocab = model.vocab();
+            let tokens = vocab.tokenize(prompt.as_bytes(), true, true);
+            let needed = tokens.len() as u64 + u64::from(max_tokens);
+            if needed > u64::from(n_ctx) {
+                return Err(Error::Backend(format!(
+                    "the prompt is {} tokens and the answer may take {max_tokens}, but the context holds {n_ctx}: \
+                     shorten the spec or the context (--context-tokens), or raise --ctx",
+                    tokens.len(),
+                )));
+            }
+            reused = warm.read_prompt(&tokens)?;
+            let mut sampler = Sampler::new(model, grammar.as_deref(), temperature, seed)?;
+            sampler.check_first = !full_mask;
+            let mut out = Vec::new();
+            let mut produced = 0u64;
+            let mut first_token = None;
+            let mut truncated = false;
+            let mut batch = LlamaBatch::new(1, 1);
+            loop {
+                let token = sampler.next(&warm.ctx)?;
+                if vocab.is_eog(token) {
+                    break;
+                }
+                out.extend_from_slice(&vocab.token_to_piece(token, true, None));
+                first_token.get_or_insert_with(|| started.elapsed());
+                produced += 1;
+                progress(produced);
+                if produced >= u64::from(max_tokens) {
+                    truncated = true;
+                    break;
+                }
+                warm.read_one(&mut batch, token)?;
+            }
+            Ok(Generated {
+                text: String::from_utf8_lossy(&out).into_owned(),
+                tokens_in: tokens.len() as u64,
+                tokens_out: produced,
+                estimated: false,
+                truncated,
+                wall: started.elapsed(),
+                first_token: first_token.unwrap_or_else(|| started.elapsed()),
+            })
+        });
+        self.reused_tokens = reused;
+        result
+    }
+}
+
+/// Prompt tokens read per decode.
+const N_BATCH: u32 = 512;
+
+fn n_ctx_for(options: &Options, model: &LlamaModel) -> u32 {
+    options
+        .n_ctx
+        .unwrap_or_else(|| model.n_ctx_train().min(8192))
+        .max(512)
+}
+
+impl Warm<'_> {
+    /// Brings the cache to `tokens`: what it already holds of their beginning stays, the rest
+    /// is read. Returns how many tokens were reused. At least the last token is always read
+    /// again, since its logits are what the first answer token is sampled from.
+    fn read_prompt(&mut self, tokens: &[LlamaToken]) -> Result<usize, Error> {
+        let common = self
+            .evaluated
+            .iter()
+            .zip(tokens)
+            .take_while(|(a, b)| a == b)
+            .count()
+            .min(tokens.len().saturating_sub(1));
+        let kept = self
+            .ctx
+            .clear_kv_cache_seq(Some(0), Some(common as u32), None)
+            .unwrap_or(false);
+        let common = if kept {
+            common
+        } else {
+            // A cache that cannot be cut there is started afresh.
+            self.ctx.clear_kv_cache();
+            0
+        };
+        self.evaluated.truncate(common);
+        let rest = &tokens[common..];
+        let mut batch = LlamaBatch::new(N_BATCH as usize, 1);
+        for (chunk_index, chunk) in rest.chunks(N_BATCH as usize).enumerate() {
             batch.clear();
             for (i, token) in chunk.iter().enumerate() {
-                let pos = chunk_index * n_batch as usize + i;
+                let at = chunk_index * N_BATCH as usize + i;
                 batch
-                    .add(*token, pos as i32, &[0], pos == last)
+                    .add(*token, (common + at) as i32, &[0], at == rest.len() - 1)
                     .map_err(|e| Error::Backend(format!("batch: {e}")))?;
             }
-            ctx.decode(&mut batch)
-                .map_err(|e| Error::Backend(format!("llama.cpp could not read the prompt: {e}")))?;
+            self.decode(&mut batch)?;
+            self.evaluated.extend_from_slice(chunk);
         }
-        let mut samplers = Vec::new();
-        if let Some(gbnf) = &self.grammar {
-            samplers.push(
-                LlamaSampler::grammar(&self.model, gbnf, "root")
-                    .map_err(|e| Error::Backend(format!("the answer grammar is invalid: {e}")))?,
-            );
-        }
-        if self.options.temperature > 0.0 {
-            samplers.push(LlamaSampler::temp(self.options.temperature));
-            samplers.push(LlamaSampler::dist(self.options.seed));
-        } else {
-            samplers.push(LlamaSampler::greedy());
-        }
-        let mut sampler = LlamaSampler::chain_simple(samplers);
-        let mut out = Vec::new();
-        let mut produced = 0u64;
-        let mut first_token = None;
-        let mut truncated = false;
-        let mut pos = tokens.len() as i32;
-        loop {
-            // `sample` also accepts the token into the grammar: accepting again would advance
-            // the grammar twice.
-            let token = sampler.sample(&ctx, batch.n_tokens() - 1);
-            if vocab.is_eog(token) {
-                break;
-            }
-            out.extend_from_slice(&vocab.token_to_piece(token, true, None));
-            first_token.get_or_insert_with(|| started.elapsed());
-            produced += 1;
-            progress(produced);
-            if produced >= u64::from(self.options.max_tokens) {
-                truncated = true;
-                break;
-            }
-            batch.clear();
-            batch
-                .add(token, pos, &[0], true)
-                .map_err(|e| Error::Backend(format!("batch: {e}")))?;
-            pos += 1;
-            ctx.decode(&mut batch)
-                .map_err(|e| Error::Backend(format!("llama.cpp stopped: {e}")))?;
-        }
-        Ok(Generated {
-            text: String::from_utf8_lossy(&out).into_owned(),
-            tokens_in: tokens.len() as u64,
-            tokens_out: produced,
-            estimated: false,
-            truncated,
-            wall: started.elapsed(),
-            first_token: first_token.unwrap_or_else(|| started.elapsed()),
+        Ok(common)
+    }
+
+    /// Reads one generated token, so the next is sampled after it.
+    fn read_one(&mut self, batch: &mut LlamaBatch<'_>, token: LlamaToken) -> Result<(), Error> {
+        batch.clear();
+        batch
+            .add(token, self.evaluated.len() as i32, &[0], true)
+            .map_err(|e| Error::Backend(format!("batch: {e}")))?;
+        self.decode(batch)?;
+        self.evaluated.push(token);
+        Ok(())
+    }
+
+    fn decode(&mut self, batch: &mut LlamaBatch<'_>) -> Result<(), Error> {
+        self.ctx.decode(batch).map_err(|e| {
+            // What the cache holds is unknown after a failed decode: start afresh next time.
+            self.evaluated.clear();
+            self.ctx.clear_kv_cache();
+            Error::Backend(format!("llama.cpp could not decode: {e}"))
         })
+    }
+}
+
+/// Every token of the vocabulary with its logit, for samplers that need them all.
+fn candidates(logits: &[f32]) -> LlamaTokenDataArray {
+    LlamaTokenDataArray::from_iter(
+        logits
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| LlamaTokenData::new(LlamaToken(i as i32), l, 0.0)),
+        false,
+    )
+}
+
+/// Picks each answer token. With a grammar, the token the model prefers is picked first and
+/// checked against the grammar alone; only when the grammar refuses it is the grammar applied
+/// to the whole vocabulary (as llama.cpp's own sampler does): most tokens of an edit block are
+/// allowed, and masking 150,000 candidates for every token halved the speed.
+struct Sampler {
+    grammar: Option<LlamaSampler>,
+    /// temperature + distribution, or greedy.
+    pick: LlamaSampler,
+    greedy: bool,
+    /// Check the preferred token before masking everything (see above).
+    check_first: bool,
+}
+
+impl Sampler {
+    fn new(
+        model: &LlamaModel,
+        gbnf: Option<&str>,
+        temperature: f32,
+        seed: u32,
+    ) -> Result<Sampler, Error> {
+        let grammar = gbnf
+            .map(|g| {
+                LlamaSampler::grammar(model, g, "root")
+                    .map_err(|e| Error::Backend(format!("the answer grammar is invalid: {e}")))
+            })
+            .transpose()?;
+        let greedy = temperature <= 0.0;
+        let pick = if greedy {
+            LlamaSampler::greedy()
+        } else {
+            LlamaSampler::chain_simple([LlamaSampler::temp(temperature), LlamaSampler::dist(seed)])
+        };
+        Ok(Sampler {
+            grammar,
+            pick,
+            greedy,
+            check_first: true,
+        })
+    }
+
+    /// The next token after what `ctx` last read (its last logits).
+    fn next(&mut self, ctx: &LlamaContext<'_>) -> Result<LlamaToken, Error> {
+        let logits = ctx.get_logits_ith(-1);
+        let preferred = if self.greedy {
+            // The argmax straight from the logits: no candidate array at all.
+            let (id, logit) =
+                logits
+                    .iter()
+                    .enumerate()
+                    .fold((0usize, f32::NEG_INFINITY), |best, (i, &l)| {
+                        if l > best.1 { (i, l) } else { best }
+                    });
+            (LlamaToken(id as i32), logit)
+        } else {
+            let mut all = candidates(logits);
+            all.apply_sampler(&mut self.pick);
+            let token = all
+                .selected_token()
+                .ok_or_else(|| Error::Backend("the sampler chose no token".into()))?;
+            (token, logits.get(token.0 as usize).copied().unwrap_or(0.0))
+        };
+        let Some(grammar) = self.grammar.as_mut() else {
+            if !self.greedy {
+                self.pick.accept(preferred.0);
+            }
+            return Ok(preferred.0);
+        };
+        let mut one = LlamaTokenDataArray::new(
+            vec![LlamaTokenData::new(preferred.0, preferred.1, 0.0)],
+            false,
+        );
+        grammar.apply(&mut one);
+        let token = if self.check_first && one.data[0].logit().is_finite() {
+            preferred.0
+        } else {
+            let mut all = candidates(logits);
+            grammar.apply(&mut all);
+            all.apply_sampler(&mut self.pick);
+            all.selected_token()
+                .ok_or_else(|| Error::Backend("the grammar allows no token here".into()))?
+        };
+        grammar.accept(token);
+        if !self.greedy {
+            self.pick.accept(token);
+        }
+        Ok(token)
     }
 }

@@ -68,6 +68,8 @@ pub fn run(
             Err(e) => return Err(Error::from(e).into()),
         }
     }
+    // From here: a run's first token counts the model's loading, as a cold daemon job's does.
+    let started = std::time::Instant::now();
     let mut backend: Box<dyn crate::backend::Backend> = if cloud {
         Box::new(
             crate::cloud::implementer::Claude::new(&settings.review_model).map_err(Error::from)?,
@@ -75,8 +77,9 @@ pub fn run(
     } else {
         job.engine.open()?
     };
+    let loading = started.elapsed();
     let mut store = Store::open_for(repo).map_err(Error::from)?;
-    let done = implement::implement(
+    let mut done = implement::implement(
         repo,
         settings,
         &mut store,
@@ -93,6 +96,8 @@ pub fn run(
         &mut |m| events(Event::Progress(m)),
     )
     .map_err(Error::from)?;
+    done.first_token += loading;
+    done.wall += loading;
     Ok(Ran::Here(done))
 }
 

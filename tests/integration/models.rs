@@ -141,9 +141,38 @@ fn recommend_names_a_size() {
     let run = repo.hybrid(&["model", "recommend", "--json"]);
     run.success();
     let r: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
-    assert!(r["ram_gb"].as_f64().unwrap() > 0.5);
+    assert!(r["machine"]["ram_gb"].as_f64().unwrap() > 0.5);
+    assert!(r["machine"]["bandwidth_gbs"].as_f64().unwrap() > 0.1);
+    assert!(r["machine"]["cores"].as_u64().unwrap() >= 1);
+    // A concrete file, and the command that fetches it.
+    let url = r["model"]["url"].as_str().unwrap();
+    assert!(url.ends_with(".gguf"), "{url}");
     repo.hybrid(&["model", "recommend"])
         .success()
-        .stdout_has("7B")
-        .stdout_has("72B");
+        .stdout_has("Qwen2.5-Coder-7B-Instruct")
+        .stdout_has(&format!("git hybrid model pull {url}"));
+}
+
+#[test]
+fn the_default_model_is_chosen_by_name() {
+    let repo = TestRepo::bare_init();
+    for name in ["first", "second"] {
+        let path = repo.home().join(format!("{name}.gguf"));
+        std::fs::create_dir_all(repo.home()).unwrap();
+        std::fs::write(&path, b"GGUF\x03\x00\x00\x00a model").unwrap();
+        repo.hybrid(&["model", "add", path.to_str().unwrap()])
+            .success();
+    }
+    repo.hybrid(&["model", "list"])
+        .success()
+        .stdout_has("* first");
+    repo.hybrid(&["model", "default", "second"])
+        .success()
+        .stderr_has("second");
+    repo.hybrid(&["model", "list"])
+        .success()
+        .stdout_has("* second");
+    repo.hybrid(&["model", "default", "third"])
+        .failure()
+        .stderr_has("no model named \"third\"");
 }

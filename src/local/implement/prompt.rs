@@ -34,7 +34,8 @@ pub fn build(
     let (files, left_out) = context(git, base, &spec.text, context_tokens, &|t| {
         backend.count_tokens(t)
     });
-    // Where the backend can enforce it, the answer may only touch the files the spec names.
+    // Where the backend can enforce it, the answer may only touch the files the spec names:
+    // new and small ones written whole, larger ones edited.
     let named: Vec<String> = paths_named(&spec.text)
         .into_iter()
         .filter(|p| *p != spec.path)
@@ -77,9 +78,12 @@ pub fn build(
             },
             ChatMessage {
                 role: "user",
+                // The repository's files first, the spec last: jobs on the same files then share
+                // the longest prompt prefix (a warm model reads only what differs), and the task
+                // is what the model read last.
                 content: format!(
-                    "Spec ({}):\n\n{}\n\nRepository files for context:\n\n{}",
-                    spec.path, spec.text, files
+                    "Repository files for context:\n\n{}\n\nSpec ({}):\n\n{}",
+                    files, spec.path, spec.text
                 ),
             },
         ],

@@ -18,7 +18,10 @@ mod recommend;
 pub use gguf::check_gguf;
 use gguf::sha256_of;
 pub use pull::pull;
-pub use recommend::{Recommendation, SIZES, detect_ram_gb, detect_vram_gb, recommend};
+pub use recommend::{
+    CATALOGUE, Candidate, Estimate, Machine, Recommendation, TARGET_TOKENS_PER_SECOND,
+    detect_ram_gb, detect_vram_gb, measure_bandwidth_gbs, recommend,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -166,6 +169,20 @@ impl Registry {
             .is_some_and(|(file, cache)| file.starts_with(cache));
         let deleted = delete_file && cached && std::fs::remove_file(&model.path).is_ok();
         Ok((model, deleted))
+    }
+
+    /// Makes a registered model the default.
+    pub fn set_default(name: &str) -> Result<Model, Error> {
+        let mut registry = Registry::load()?;
+        let model = registry
+            .models
+            .iter()
+            .find(|m| m.name == name)
+            .cloned()
+            .ok_or_else(|| Error::Unknown(name.to_string()))?;
+        registry.default = Some(model.name.clone());
+        registry.save()?;
+        Ok(model)
     }
 
     /// The model a `--model` value means: a path to a file, a registered name, or (none given)
