@@ -93,4 +93,11 @@ pub trait Backend {
     fn max_tokens(&self) -> Option<u32> {
         None
     }
+    /// The next answer is a retry (`attempt` counts from 2): a greedy model given almost the
+    /// same conversation tends to give almost the same answer, so backends that sample greedily
+    /// sample with some temperature now, seeded by the attempt so runs stay reproducible.
+    fn retrying(&mut self, _attempt: usize) {}
 }
+
+/// The temperature a retry samples at when the configured one is 0 (greedy).
+pub const RETRY_TEMPERATURE: f32 = 0.8;

@@ -35,13 +35,13 @@ pub(super) struct EngineArgs {
     /// Layers to offload to the GPU (builds with --features cuda, vulkan or metal)
     #[arg(long, default_value_t = 0)]
     pub gpu_layers: u32,
-    /// Most tokens the embedded model may write
+    /// Most tokens one answer may have (sent to a server as max_tokens)
     #[arg(long, default_value_t = 1024)]
     pub max_tokens: u32,
-    /// Sampling temperature for the embedded model; 0 is greedy
+    /// Sampling temperature; 0 is greedy, and then a retry samples at 0.8 so that it can differ
     #[arg(long, default_value_t = 0.0)]
     pub temperature: f32,
-    /// Sampling seed for the embedded model when the temperature is above 0
+    /// Sampling seed when the temperature is above 0 (a retry adds its attempt number)
     #[arg(long, default_value_t = 42)]
     pub seed: u32,
     /// A command run on each answer, in a temporary copy of the tree, before it becomes a

@@ -17,12 +17,14 @@
 //! pin (gitlink) to a commit this repository holds is checked as that commit's change.
 
 mod hooks;
+mod policy;
 mod report;
 
 pub use hooks::{
     Error as HookError, HookOutcome, RefUpdate, parse_ref_updates, pre_commit, pre_push,
-    reference_transaction, repairs_policy,
+    reference_transaction,
 };
+pub use policy::repairs_policy;
 pub use report::{render_block, verify_json};
 
 use std::collections::{BTreeMap, HashSet};

@@ -129,6 +129,8 @@ pub struct Embedded {
     /// sampler) instead of checking the preferred token first: only to measure one against the
     /// other (`cargo bench --bench grammar_speed`).
     pub full_mask: bool,
+    /// Set for the next generation when it is a retry (see `Backend::retrying`).
+    retry: Option<usize>,
 }
 
 impl Embedded {
@@ -168,6 +170,7 @@ impl Embedded {
             grammar: None,
             reused_tokens: 0,
             full_mask: false,
+            retry: None,
         })
     }
 
@@ -239,6 +242,10 @@ impl Backend for Embedded {
         Some(self.options.max_tokens)
     }
 
+    fn retrying(&mut self, attempt: usize) {
+        self.retry = Some(attempt);
+    }
+
     fn count_tokens(&self, text: &str) -> usize {
         self.model_ref()
             .vocab()
@@ -255,7 +262,13 @@ impl Backend for Embedded {
         let prompt = self.prompt(messages)?;
         let n_ctx = self.n_ctx();
         let max_tokens = self.options.max_tokens;
-        let (temperature, seed) = (self.options.temperature, self.options.seed);
+        let (temperature, seed) = match self.retry.take() {
+            Some(attempt) if self.options.temperature <= 0.0 => (
+                crate::backend::RETRY_TEMPERATURE,
+                self.options.seed.wrapping_add(attempt as u32),
+            ),
+            _ => (self.options.temperature, self.options.seed),
+        };
         let grammar = self.grammar.clone();
         let full_mask = self.full_mask;
         let mut reused = 0;

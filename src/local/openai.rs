@@ -20,6 +20,8 @@ pub struct OpenAi {
     sampling: Sampling,
     /// How the edit format is enforced; `Auto` until the server has been asked what it is.
     mode: std::cell::Cell<Constrain>,
+    /// Set for the next request when it is a retry (see `Backend::retrying`).
+    retry: std::cell::Cell<Option<usize>>,
     shape: Option<Constraint>,
     runtime: tokio::runtime::Runtime,
 }
@@ -113,6 +115,7 @@ impl OpenAi {
             key,
             sampling,
             mode: std::cell::Cell::new(mode),
+            retry: std::cell::Cell::new(None),
             shape: None,
             runtime,
         })
@@ -154,6 +157,12 @@ impl OpenAi {
             "temperature": self.sampling.temperature,
             "seed": self.sampling.seed,
         });
+        if let Some(attempt) = self.retry.get()
+            && self.sampling.temperature <= 0.0
+        {
+            body["temperature"] = json!(crate::backend::RETRY_TEMPERATURE);
+            body["seed"] = json!(self.sampling.seed.wrapping_add(attempt as u32));
+        }
         if let Some(shape) = &self.shape {
             match mode {
                 Constrain::Grammar => body["grammar"] = json!(shape.gbnf),
@@ -195,7 +204,8 @@ impl OpenAi {
             self.mode.set(self.detect().await);
         }
         let mode = self.mode.get();
-        match self.stream(messages, mode, started, progress).await {
+        let result = self.stream(messages, mode, started, progress).await;
+        match result {
             // A server that refuses the shape's field still answers without it: parsed
             // strictly, asked again when it does not parse.
             // (llama-cpp-python answers a field it cannot validate with a 500 naming it.)
@@ -388,5 +398,9 @@ impl Backend for OpenAi {
 
     fn max_tokens(&self) -> Option<u32> {
         Some(self.sampling.max_tokens)
+    }
+
+    fn retrying(&mut self, attempt: usize) {
+        self.retry.set(Some(attempt));
     }
 }

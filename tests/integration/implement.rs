@@ -110,6 +110,14 @@ fn a_malformed_answer_is_repaired_by_asking_again() {
     let third: serde_json::Value = serde_json::from_str(&requests[2]).unwrap();
     let said = third["messages"][5]["content"].as_str().unwrap();
     assert!(said.contains("does not occur in src/lib.rs"), "{said}");
+    // A greedy first answer; the retries sample, seeded by the attempt.
+    let first: serde_json::Value = serde_json::from_str(&requests[0]).unwrap();
+    assert_eq!(first["temperature"], 0.0);
+    assert_eq!(second["temperature"], 0.8f32 as f64);
+    assert_eq!(
+        (second["seed"].as_u64(), third["seed"].as_u64()),
+        (Some(44), Some(45))
+    );
 }
 
 #[test]
@@ -402,7 +410,7 @@ fn the_check_loop_feeds_failures_back_until_the_check_passes() {
     run.success().stderr_has("passed (exit 0) after 2 runs");
     let said = feedback(&server, 1);
     assert!(
-        said.contains("The check `grep") && said.contains("sub is wrong in"),
+        said.contains("failed the check `grep") && said.contains("sub is wrong in"),
         "{said}"
     );
     // Never in the user's worktree.

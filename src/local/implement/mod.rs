@@ -139,6 +139,7 @@ pub fn implement(
         backend,
     );
     let mut messages = prompt.messages;
+    let first_prompt = messages.len();
     let read = |path: &str| commit::read_file(git, &base_tree, path);
     // Work added onto a reviewed branch is the fix loop's, and the ledger says so.
     let phase = if request.onto.is_some() {
@@ -159,6 +160,9 @@ pub fn implement(
         tally.attempts += 1;
         let attempts = tally.attempts;
         progress(&format!("generating with {model} (attempt {attempts})"));
+        if attempts > 1 {
+            backend.retrying(attempts);
+        }
         let generated = backend.generate(&messages, &mut |n| {
             progress(&format!(
                 "generating with {model} (attempt {attempts}): {n} received"
@@ -192,11 +196,19 @@ pub fn implement(
                 produced: generated.tokens_out,
             });
         };
-        let feedback = match evaluated {
+        match evaluated {
             Err(refusal) if repairs < MAX_REPAIRS => {
                 repairs += 1;
                 tracing::info!(attempt = attempts, error = %refusal, "asking the model again");
-                prompt::refused(&refusal)
+                // A format mistake is fixed best with the answer in view.
+                messages.push(ChatMessage {
+                    role: "assistant",
+                    content: generated.text,
+                });
+                messages.push(ChatMessage {
+                    role: "user",
+                    content: prompt::refused(&refusal),
+                });
             }
             Err(last) => return Err(Error::Unusable { attempts, last }),
             Ok(changed) => {
@@ -219,17 +231,15 @@ pub fn implement(
                     );
                 }
                 tracing::info!(attempt = attempts, status = %ran.status, "the check failed");
-                prompt::check_failed(&c.command, &ran.status, &ran.output)
+                // A wrong implementation is not shown again: small models copy what they see.
+                // The next answer starts from the first prompt, told what the check said.
+                messages.truncate(first_prompt);
+                messages.push(ChatMessage {
+                    role: "user",
+                    content: prompt::check_failed(&c.command, &ran.status, &ran.output),
+                });
             }
-        };
-        messages.push(ChatMessage {
-            role: "assistant",
-            content: generated.text,
-        });
-        messages.push(ChatMessage {
-            role: "user",
-            content: feedback,
-        });
+        }
     };
     let wall = started.elapsed();
     let made = commit::record_and_branch(

@@ -147,7 +147,7 @@ pub fn refused(reason: &dyn std::fmt::Display) -> String {
 /// What the model is told after an answer whose check failed.
 pub fn check_failed(command: &str, status: &str, output: &str) -> String {
     format!(
-        "The check `{command}` failed on your answer ({status}). Its output:\n\n```\n{}\n```\n\nFix the code so that the check passes. Answer again with the complete set of blocks, in the format described, against the original files.",
+        "An earlier answer to this spec failed the check `{command}` ({status}). Its output:\n\n```\n{}\n```\n\nWrite an implementation that passes the check: read the spec again, and answer with the complete set of blocks, in the format described, against the files as shown above.",
         output.trim_end()
     )
 }

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""What the local engine delivers, measured: every task of tasks.py implemented by the demo model
+through the real binary (`git hybrid implement --no-daemon`), once without a check and once with
+the check loop running the task's visible test. The result is scored by the hidden test, which
+the model never sees. Prints one line per task and run, then the pass rates, mean attempts and
+mean seconds per task of each mode.
+
+    benches/implement_quality/run.py [--model FILE.gguf] [--mode none|check|both] [--only NAME]
+                                     [--rounds N] [--json OUT]
+
+The binary comes from CARGO_TARGET_DIR (default ~/.cache/git-hybrid/target)/release; the model
+defaults to the demo model in the cache (scripts/fetch-demo-model.sh).
+"""
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from tasks import TASKS  # noqa: E402
+
+HOME = pathlib.Path.home()
+TARGET = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", HOME / ".cache/git-hybrid/target"))
+DEMO = HOME / ".cache/git-hybrid/models/Qwen2.5-Coder-0.5B-Instruct-Q4_K_M.gguf"
+
+
+def run(cmd, cwd, env=None, timeout=600):
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_command(task, which):
+    """The shell command that runs a task's visible (`check_*`) or hidden test at the top."""
+    if task["lang"] == "python":
+        return f"python3 {which}.py"
+    return f"rustc --edition 2021 --test {which}.rs -o ./{which}-bin 2>&1 && ./{which}-bin"
+
+
+def attempt(task, mode, model, rounds, env):
+    work = pathlib.Path(tempfile.mkdtemp(prefix="hybrid-quality-"))
+    try:
+        repo = work / "repo"
+        repo.mkdir()
+        ext = "py" if task["lang"] == "python" else "rs"
+        (repo / ".hybrid/specs").mkdir(parents=True)
+        (repo / ".hybrid/specs/task.md").write_text(task["spec"])
+        (repo / f"check.{ext}").write_text(task["visible"])
+        if task["given"] is not None:
+            path = repo / task["file"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(task["given"])
+        run(["git", "init", "-q", "-b", "main"], repo, env)
+        run(["git", "add", "-A"], repo, env)
+        run(["git", "commit", "-q", "-m", "task"], repo, env)
+        cmd = ["git", "hybrid", "implement", ".hybrid/specs/task.md", "--no-daemon", "--json",
+               "--model", str(model), "--threads", "2", "--max-tokens", "600", "--branch", "hybrid/task",
+               # The local engine is what is measured: no task goes to Claude.
+               "--route", "local"]
+        if mode == "check":
+            cmd += ["--check", test_command(task, "check"), "--check-rounds", str(rounds)]
+        else:
+            cmd += ["--no-check"]
+        started = time.monotonic()
+        done = run(cmd, repo, env)
+        seconds = time.monotonic() - started
+        report = {}
+        try:
+            report = json.loads(done.stdout)
+        except json.JSONDecodeError:
+            pass
+        branch = run(["git", "rev-parse", "--verify", "-q", "hybrid/task"], repo, env).returncode == 0
+        passed = False
+        if branch:
+            checkout = work / "result"
+            run(["git", "worktree", "add", "-q", "--detach", str(checkout), "hybrid/task"], repo, env)
+            (checkout / f"hidden.{ext}").write_text(task["hidden"])
+            hidden = subprocess.run(["sh", "-c", test_command(task, "hidden")], cwd=checkout, env=env,
+                                    capture_output=True, text=True, timeout=120)
+            passed = hidden.returncode == 0
+        error = ""
+        if done.returncode != 0:
+            lines = [l for l in done.stderr.splitlines() if l.startswith("hybrid: error:")]
+            error = lines[-1].split("error:", 1)[1].strip()[:100] if lines else ""
+        return {
+            "task": task["name"], "lang": task["lang"], "mode": mode, "passed": passed,
+            "branch": branch, "attempts": report.get("attempts"), "seconds": round(seconds, 1),
+            "check": (report.get("check") or {}).get("state"), "error": error,
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default=str(DEMO))
+    parser.add_argument("--mode", default="both", choices=["none", "check", "both"])
+    parser.add_argument("--only")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    binary = TARGET / "release"
+    if not (binary / "git-hybrid").exists():
+        sys.exit(f"build first: cargo build --release (looked in {binary})")
+    env = dict(os.environ)
+    env["PATH"] = f"{binary}:{env['PATH']}"
+    env.update(GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.com",
+               GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com",
+               GIT_CONFIG_GLOBAL="/dev/null")
+    modes = ["none", "check"] if args.mode == "both" else [args.mode]
+    tasks = [t for t in TASKS if not args.only or t["name"] == args.only]
+    results = []
+    for mode in modes:
+        for task in tasks:
+            r = attempt(task, mode, args.model, args.rounds, env)
+            results.append(r)
+            print(f"{mode:<5} {r['task']:<14} {r['lang']:<6} {'PASS' if r['passed'] else 'fail'}  "
+                  f"attempts {r['attempts'] or '-'}  {r['seconds']:>6.1f} s  check {r['check'] or '-'}"
+                  f"{'  ' + r['error'] if r['error'] else ''}", flush=True)
+    print()
+    for mode in modes:
+        rows = [r for r in results if r["mode"] == mode]
+        passed = sum(r["passed"] for r in rows)
+        attempts = [r["attempts"] for r in rows if r["attempts"]]
+        print(f"{'no check' if mode == 'none' else 'check loop':<10}: {passed}/{len(rows)} pass the hidden tests "
+              f"({100 * passed / len(rows):.0f}%), mean attempts {statistics.mean(attempts) if attempts else 0:.2f} "
+              f"(of the runs that made a branch), mean {statistics.mean(r['seconds'] for r in rows):.1f} s a task")
+    if args.json:
+        pathlib.Path(args.json).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
