@@ -814,11 +814,17 @@ fn the_fix_loop_turns_a_rejection_into_an_approval() {
     let api = FakeAnthropic::start(vec![Reply::RequestChanges, Reply::Approve]);
     repo.review(&api, &["hybrid/port"]).failure();
     let local = FakeOpenAi::start(vec![PORT_ZERO_FIX.into()]);
-    fix_port(&repo, &api, &local, &[])
-        .success()
-        .stderr_has("round 1: fix")
-        .stderr_has("re-review approved")
-        .stderr_has("hybrid/port is approved");
+    // The fix goes through the same check loop as `implement`.
+    fix_port(
+        &repo,
+        &api,
+        &local,
+        &["--check", "grep -q 'port 0 is not allowed' src/port.rs"],
+    )
+    .success()
+    .stderr_has("round 1: fix")
+    .stderr_has("re-review approved")
+    .stderr_has("hybrid/port is approved");
     // The local model saw the finding; the reviewer saw only the interdiff, with the findings.
     let asked: serde_json::Value = serde_json::from_str(&local.requests()[0]).unwrap();
     let prompt = asked["messages"][1]["content"].as_str().unwrap();
@@ -828,6 +834,14 @@ fn the_fix_loop_turns_a_rejection_into_an_approval() {
     assert!(!local.requests()[0].contains("FILE hybrid/port"));
     let rereview = api.answered().last().unwrap().body.clone();
     assert!(rereview.contains("re-review of a fix") && rereview.contains("port 0 is not allowed"));
+    assert_eq!(
+        repo.count("SELECT COUNT(*) FROM generations WHERE check_passed = 1 AND check_runs = 1"),
+        1
+    );
+    assert!(
+        rereview.contains("ran the check `grep"),
+        "the re-review is told the check ran"
+    );
     // The function's first line is context in the interdiff, no longer an added line.
     assert!(rereview.contains(" pub fn parse_port") && !rereview.contains("+pub fn parse_port"));
     assert_eq!(
