@@ -73,20 +73,39 @@ fn the_daemon_runs_jobs_survives_sigkill_and_checks_the_protocol() {
     let mut args = IMPLEMENT.to_vec();
     args.extend(["--branch", "hybrid/one"]);
     repo.hybrid(&args).success().stderr_has("by the daemon");
+    // The second job also runs the check loop, in the daemon.
     let mut args = IMPLEMENT.to_vec();
-    args.extend(["--branch", "hybrid/two"]);
+    args.extend([
+        "--branch",
+        "hybrid/two",
+        "--check",
+        "test -f src/greet.rs",
+        "--json",
+    ]);
+    let run = repo.hybrid(&args);
+    run.success().stderr_has("model already loaded");
+    let done: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(
+        (done["by_daemon"].as_bool(), done["check"]["state"].as_str()),
+        (Some(true), Some("passed")),
+        "{done}"
+    );
+    // A job the daemon refuses comes back with the hint the command would give.
+    let mut args = IMPLEMENT.to_vec();
+    args.extend(["--branch", "feature"]);
     repo.hybrid(&args)
-        .success()
-        .stderr_has("model already loaded");
+        .failure()
+        .stderr_has("not a quarantine branch")
+        .stderr_has("hint: name a branch under hybrid/");
     repo.hybrid(&["daemon", "status"])
         .success()
-        .stdout_has("2 jobs done")
+        .stdout_has("3 jobs done")
         .stdout_has("SmolLM2");
     let status: serde_json::Value =
         serde_json::from_str(&repo.hybrid(&["daemon", "status", "--json"]).stdout()).unwrap();
     assert_eq!(
         (status["running"].as_bool(), status["jobs_done"].as_u64()),
-        (Some(true), Some(2))
+        (Some(true), Some(3))
     );
     repo.try_git(&["merge", "--ff-only", "hybrid/two"])
         .blocked_by("hybrid/two");
@@ -134,7 +153,7 @@ fn the_daemon_runs_jobs_survives_sigkill_and_checks_the_protocol() {
         "no half-made branch"
     );
 
-    // The next daemon finishes it, once. (This one unloads an idle model after a second.)
+    // The next daemon finishes it (job 4: job 3 was the refused one), once. (This one unloads an idle model after a second.)
     let mut start = repo.command("git");
     start
         .args(["hybrid", "daemon", "start"])
@@ -149,9 +168,9 @@ fn the_daemon_runs_jobs_survives_sigkill_and_checks_the_protocol() {
             .count(),
         1
     );
-    assert_eq!(repo.count("SELECT attempts FROM jobs WHERE id = 3"), 2);
+    assert_eq!(repo.count("SELECT attempts FROM jobs WHERE id = 4"), 2);
     assert_eq!(
-        repo.count("SELECT COUNT(*) FROM generations WHERE job_id = 3"),
+        repo.count("SELECT COUNT(*) FROM generations WHERE job_id = 4"),
         1
     );
     repo.hybrid(&["pending"])
