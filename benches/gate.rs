@@ -100,7 +100,7 @@ fn benches(c: &mut Criterion) {
     store
         .record_generation(&GenerationRecord {
             id: "g-bench".into(),
-            kind: "adopt",
+            kind: "adopt".into(),
             model: Some("bench".into()),
             spec_path: None,
             branch: Some("refs/heads/hybrid/bench".into()),

@@ -382,6 +382,21 @@ impl From<daemon::protocol::Failure> for CommandError {
     }
 }
 
+impl From<crate::records::Error> for CommandError {
+    fn from(e: crate::records::Error) -> Self {
+        use crate::records::Error as E;
+        match e {
+            E::Store(e) => e.into(),
+            E::Repo(e) => e.into(),
+            e @ E::Raced { .. } => CommandError::user(chain(&e)),
+            e @ E::Unreadable { .. } => CommandError::user(chain(&e)).hint(
+                "a record is never edited after it is written: find who pushed it (git log refs/hybrid/records), and restore the ref from a clone that has it",
+            ),
+            e @ E::Git(_) => CommandError::internal(chain(&e)),
+        }
+    }
+}
+
 impl From<cloud::spec::Error> for CommandError {
     fn from(e: cloud::spec::Error) -> Self {
         use cloud::spec::Error as E;

@@ -16,6 +16,7 @@ pub mod gate;
 pub mod git;
 pub mod local;
 pub mod provenance;
+pub mod records;
 pub mod route;
 pub mod runtime;
 pub mod shim;

@@ -50,6 +50,13 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         "the gate is installed in {}; protected refs now need a Claude review for local-model output",
         dir.display()
     ));
+    // Records travel with fetch: teammates' generations and verdicts come with `git fetch`.
+    let remote = crate::records::remote_name(&repo);
+    if crate::records::add_fetch_refspec(&repo, &remote)? == Some(true) {
+        ui::say(format!(
+            "`git fetch {remote}` now brings its records too; `git hybrid sync` takes them in"
+        ));
+    }
     Ok(Status::Ok)
 }
 

@@ -19,6 +19,7 @@ mod review;
 mod show;
 mod spec;
 mod stats;
+mod sync;
 mod uninstall;
 mod verify;
 
@@ -56,6 +57,7 @@ enum Command {
     Show(show::Args),
     Spec(spec::Args),
     Stats(stats::Args),
+    Sync(sync::Args),
     Verify(verify::Args),
     Doctor(doctor::Args),
     Demo(demo::Args),
@@ -99,6 +101,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    // Commands that record publish what they recorded to the records ref afterwards.
+    let records = matches!(
+        cli.command,
+        Command::Adopt(_) | Command::Implement(_) | Command::Fix(_) | Command::Review(_)
+    );
     let result = match cli.command {
         Command::Install(args) => install::run(args),
         Command::Uninstall(args) => uninstall::run(args),
@@ -110,6 +117,7 @@ pub fn main() -> ExitCode {
         Command::Show(args) => show::run(args),
         Command::Spec(args) => spec::run(args),
         Command::Stats(args) => stats::run(args),
+        Command::Sync(args) => sync::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Demo(args) => demo::run(args),
@@ -119,6 +127,9 @@ pub fn main() -> ExitCode {
         Command::Hook(args) => hook::run(args),
         Command::Man { dir } => man(dir),
     };
+    if records {
+        sync::publish_after();
+    }
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,
         Ok(Status::Failed) => ExitCode::from(crate::error::EXIT_BLOCKED),

@@ -313,7 +313,7 @@ pub fn adopt(
     let id = generation_id("adopt", range.base, range.tip);
     let record = GenerationRecord {
         id: id.clone(),
-        kind: "adopt",
+        kind: "adopt".into(),
         model: model.map(str::to_string),
         spec_path: None,
         branch: range.branch.clone(),

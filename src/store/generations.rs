@@ -15,7 +15,7 @@ use crate::change::Fingerprint;
 #[derive(Clone, Debug)]
 pub struct GenerationRecord {
     pub id: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub model: Option<String>,
     pub spec_path: Option<String>,
     pub branch: Option<String>,

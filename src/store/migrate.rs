@@ -35,6 +35,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_generation_checks",
         include_str!("../../migrations/0006_generation_checks.sql"),
     ),
+    (
+        "0007_records_in_git",
+        include_str!("../../migrations/0007_records_in_git.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

@@ -56,6 +56,7 @@ mod events;
 mod generations;
 mod jobs;
 mod migrate;
+mod published;
 mod reviews;
 
 pub use batches::{BatchedReview, OpenBatch};
@@ -65,6 +66,7 @@ pub use generations::{
 };
 pub use jobs::{Job, JobState};
 pub use migrate::SCHEMA_VERSION;
+pub use published::StoredVerdict;
 pub use reviews::{
     Decision, FindingRow, FindingSource, Provider, SentLines, UsageRow, VerdictRecord, VerdictRow,
 };

@@ -88,6 +88,16 @@ impl SentLines {
         }
     }
 
+    /// Lines read back from a published verdict (the records ref): still what its requests
+    /// carried, as fingerprints.
+    pub fn from_fingerprints(fps: impl IntoIterator<Item = Fingerprint>) -> SentLines {
+        SentLines(fps.into_iter().collect())
+    }
+
+    pub fn fingerprints(&self) -> impl Iterator<Item = Fingerprint> + '_ {
+        self.0.iter().copied()
+    }
+
     pub fn extend(&mut self, other: SentLines) {
         self.0.extend(other.0);
     }
@@ -240,7 +250,7 @@ impl Store {
         })
     }
 
-    fn verdicts_where(&self, condition: &str, value: &str) -> Result<Vec<VerdictRow>> {
+    pub(super) fn verdicts_where(&self, condition: &str, value: &str) -> Result<Vec<VerdictRow>> {
         let sql = format!(
             "SELECT id, change_id, decision, model, summary, complete, base_commit, tip_commit, target, created_at,
                     request_id

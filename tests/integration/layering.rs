@@ -11,7 +11,7 @@ const FLOORS: &[&[&str]] = &[
     &["change", "config"],
     &["store"],
     &["provenance", "spec", "backend", "shim"],
-    &["gate", "local", "cloud"],
+    &["gate", "local", "cloud", "records"],
     &["fix", "daemon"],
     &["workflow"],
     &["error"],

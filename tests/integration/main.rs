@@ -13,6 +13,7 @@ mod models;
 mod output;
 mod promise;
 mod real_server;
+mod records;
 mod review;
 mod store;
 mod support;

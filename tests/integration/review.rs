@@ -518,7 +518,7 @@ fn the_spec_and_the_files_it_names_go_with_the_review() {
         store
             .record_generation(&GenerationRecord {
                 id: id.into(),
-                kind: "implement",
+                kind: "implement".into(),
                 model: Some("qwen".into()),
                 spec_path: Some(".hybrid/specs/port.md".into()),
                 branch: Some("refs/heads/hybrid/port".into()),

@@ -151,7 +151,7 @@ pub(super) fn record_and_branch(
     let existing = provenance::tree_fingerprints(repo, made.base_tree)?;
     store.record_generation(&GenerationRecord {
         id: generation_id.clone(),
-        kind: "implement",
+        kind: "implement".into(),
         model: Some(backend.model().to_string()),
         spec_path: Some(spec.path.clone()),
         branch: range.branch.clone(),

@@ -1,0 +1,148 @@
+//! Which rows were written to the records ref, and rows read back from it: what lets the store
+//! be rebuilt from the repository, and a record never be published or recorded twice.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{FindingRow, GenerationRecord, Result, SentLines, Store, VerdictRecord, VerdictRow};
+
+/// A verdict as the store keeps it, for publishing.
+#[derive(Clone, Debug)]
+pub struct StoredVerdict {
+    pub row: VerdictRow,
+    pub parts: u32,
+    pub findings: Vec<FindingRow>,
+    pub seen: SentLines,
+}
+
+impl Store {
+    /// Generations not yet written to the records ref, oldest first, with when each was
+    /// recorded. (The daemon job, stats and check stay in this store.)
+    pub fn unpublished_generations(&self) -> Result<Vec<(GenerationRecord, i64)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, kind, model, spec_path, branch, base_commit, result_commit, change_id, created_at
+                   FROM generations WHERE published = 0 ORDER BY created_at, id",
+            )?;
+            let mut found: Vec<(GenerationRecord, i64)> = stmt
+                .query_map([], |r| {
+                    Ok((
+                        GenerationRecord {
+                            id: r.get(0)?,
+                            kind: r.get(1)?,
+                            model: r.get(2)?,
+                            spec_path: r.get(3)?,
+                            branch: r.get(4)?,
+                            base_commit: r.get(5)?,
+                            result_commit: r.get(6)?,
+                            change_id: r.get(7)?,
+                            lines: Vec::new(),
+                            job_id: None,
+                            stats: None,
+                            check: None,
+                        },
+                        r.get(8)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut lines = c.prepare(
+                "SELECT fingerprint, path, line FROM generation_lines WHERE generation_id = ?1
+                  ORDER BY path, line",
+            )?;
+            for (g, _) in &mut found {
+                g.lines = lines
+                    .query_map([&g.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+            }
+            Ok(found)
+        })
+    }
+
+    /// Verdicts not yet written to the records ref, oldest first.
+    pub fn unpublished_verdicts(&self) -> Result<Vec<StoredVerdict>> {
+        let ids: Vec<(i64, u32)> = self.read(|c| {
+            let mut stmt =
+                c.prepare("SELECT id, parts FROM verdicts WHERE published = 0 ORDER BY id")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })?;
+        let mut out = Vec::new();
+        for (id, parts) in ids {
+            let Some(row) = self.verdicts_where("id = ?1", &id.to_string())?.pop() else {
+                continue;
+            };
+            out.push(StoredVerdict {
+                row,
+                parts,
+                findings: self.findings_for(id)?,
+                seen: self.seen_lines_of(id)?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn mark_generation_published(&mut self, id: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE generations SET published = 1 WHERE id = ?1", [id])?;
+            Ok(())
+        })
+    }
+
+    pub fn mark_verdict_published(&mut self, id: i64, key: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE verdicts SET published = 1, record_key = ?2 WHERE id = ?1",
+                params![id, key],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Whether a verdict with this record key is in the store already.
+    pub fn has_verdict_record(&self, key: &str) -> Result<bool> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT 1 FROM verdicts WHERE record_key = ?1",
+                [key],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+        })
+    }
+
+    /// Records a generation read from the records ref (already published); `false` when the
+    /// store had it.
+    pub fn import_generation(&mut self, g: &GenerationRecord, created_at: i64) -> Result<bool> {
+        if !self.record_generation(g)? {
+            return Ok(false);
+        }
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE generations SET published = 1, created_at = ?2 WHERE id = ?1",
+                params![g.id, created_at],
+            )?;
+            Ok(true)
+        })
+    }
+
+    /// Records a verdict read from the records ref under its key (already published); `false`
+    /// when the store had it.
+    pub fn import_verdict(
+        &mut self,
+        v: &VerdictRecord,
+        key: &str,
+        created_at: i64,
+    ) -> Result<bool> {
+        if self.has_verdict_record(key)? {
+            return Ok(false);
+        }
+        let id = self.record_verdict(v)?;
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE verdicts SET published = 1, record_key = ?2, created_at = ?3 WHERE id = ?1",
+                params![id, key, created_at],
+            )?;
+            Ok(true)
+        })
+    }
+}

@@ -1,0 +1,198 @@
+//! Records that travel with the repository: every generation and verdict is also a file on
+//! `refs/hybrid/records`, carrying fingerprints and never code; a lost store comes back whole
+//! from it (`git hybrid sync`), a clone that fetches it knows what the gate knows, records from
+//! two clones merge as a union, and a record edited after the fact is refused.
+
+use crate::support::anthropic::{FakeAnthropic, Reply};
+use crate::support::{Run, TestRepo};
+
+fn records_files(repo: &TestRepo) -> Vec<String> {
+    repo.git(&["ls-tree", "-r", "--name-only", "refs/hybrid/records"])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn verify(repo: &TestRepo, dir: &std::path::Path, range: &str) -> Run {
+    let mut cmd = repo.command_in("git", dir);
+    cmd.args(["hybrid", "verify", range]);
+    repo.run(cmd)
+}
+
+#[test]
+fn a_lost_store_comes_back_from_the_records_ref() {
+    let repo = TestRepo::with_generation();
+    let files = records_files(&repo);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].starts_with("generations/g-"), "{files:?}");
+    let text = repo.git(&["show", &format!("refs/hybrid/records:{}", files[0])]);
+    // Fingerprints, paths and lines; never the code.
+    assert!(
+        text.contains("\"src/port.rs\"") && !text.contains("trimmed"),
+        "{text}"
+    );
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    repo.review(&api, &["hybrid/port"]).success();
+    let files = records_files(&repo);
+    assert_eq!(files.len(), 2, "{files:?}");
+    let verdict = files.iter().find(|f| f.starts_with("verdicts/")).unwrap();
+    let verdict: serde_json::Value =
+        serde_json::from_str(&repo.git(&["show", &format!("refs/hybrid/records:{verdict}")]))
+            .unwrap();
+    assert_eq!(verdict["decision"], "approve");
+    assert_eq!(verdict["approved"], verdict["seen"]);
+    assert!(!verdict["approved"].as_array().unwrap().is_empty());
+
+    // The store is lost: everything is refused until it is back.
+    std::fs::remove_dir_all(repo.dir.join(".git/hybrid")).unwrap();
+    repo.try_git(&["merge", "--ff-only", "hybrid/port"])
+        .failure()
+        .stderr_has("git hybrid");
+    repo.git(&["reset", "-q", "--hard", "main"]);
+    let run = repo.hybrid(&["sync", "--json"]);
+    run.success();
+    let synced: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(
+        (
+            synced["imported_generations"].as_u64(),
+            synced["imported_verdicts"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    // Nothing to do the second time.
+    repo.hybrid(&["sync"])
+        .success()
+        .stdout_has("imported 0 generation(s) and 0 verdict(s)");
+    // The approval is back: the reviewed change merges.
+    repo.git(&["merge", "-q", "--ff-only", "hybrid/port"]);
+}
+
+#[test]
+fn a_clone_that_fetches_the_records_knows_what_the_gate_knows() {
+    let repo = TestRepo::with_generation();
+    let remote = repo.home().join("remote.git");
+    std::fs::create_dir_all(repo.home()).unwrap();
+    repo.git(&[
+        "init",
+        "-q",
+        "--bare",
+        "-b",
+        "main",
+        remote.to_str().unwrap(),
+    ]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    repo.git(&[
+        "push",
+        "-q",
+        "origin",
+        "main",
+        "hybrid/port",
+        "refs/hybrid/records",
+    ]);
+    let clone = repo.home().join("clone");
+    repo.git(&[
+        "clone",
+        "-q",
+        remote.to_str().unwrap(),
+        clone.to_str().unwrap(),
+    ]);
+    let in_clone = |args: &[&str]| {
+        let mut cmd = repo.command_in("git", &clone);
+        cmd.args(args);
+        repo.run(cmd)
+    };
+    // `install` adds the refspec: a plain fetch brings the records.
+    in_clone(&["hybrid", "install"])
+        .success()
+        .stderr_has("`git fetch origin` now brings its records too");
+    in_clone(&["fetch", "-q"]).success();
+    in_clone(&["hybrid", "sync"])
+        .success()
+        .stdout_has("imported 1 generation(s)");
+    verify(&repo, &clone, "main..origin/hybrid/port")
+        .failure()
+        .stdout_has("src/port.rs");
+
+    // The author reviews; the approval travels the same way.
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    repo.review(&api, &["hybrid/port"]).success();
+    repo.git(&["push", "-q", "origin", "refs/hybrid/records"]);
+    // Meanwhile the clone recorded local output of its own: the two merge as a union.
+    in_clone(&["checkout", "-q", "-b", "hybrid/other"]).success();
+    std::fs::write(clone.join("other.rs"), "pub fn other() -> u8 {\n    7\n}\n").unwrap();
+    in_clone(&["add", "other.rs"]).success();
+    in_clone(&["commit", "-q", "-m", "other"]).success();
+    in_clone(&["hybrid", "adopt", "hybrid/other"]).success();
+    in_clone(&[
+        "fetch",
+        "-q",
+        "origin",
+        "+refs/hybrid/records:refs/hybrid/remotes/origin/records",
+    ])
+    .success();
+    in_clone(&["hybrid", "sync"])
+        .success()
+        .stdout_has("1 verdict(s); merged 1 remote record ref(s)");
+    verify(&repo, &clone, "main..origin/hybrid/port").success();
+    let mut cmd = repo.command_in("git", &clone);
+    cmd.args(["ls-tree", "-r", "--name-only", "refs/hybrid/records"]);
+    let files = repo.run(cmd).stdout();
+    assert_eq!(
+        files
+            .lines()
+            .filter(|l| l.starts_with("generations/"))
+            .count(),
+        2,
+        "{files}"
+    );
+    assert_eq!(
+        files.lines().filter(|l| l.starts_with("verdicts/")).count(),
+        1,
+        "{files}"
+    );
+}
+
+#[test]
+fn a_record_edited_after_the_fact_is_refused() {
+    let repo = TestRepo::with_generation();
+    let api = FakeAnthropic::start(vec![Reply::RequestChanges]);
+    repo.review(&api, &["hybrid/port"]).failure();
+    let verdict = records_files(&repo)
+        .into_iter()
+        .find(|f| f.starts_with("verdicts/"))
+        .unwrap();
+    // Turn the request for changes into an approval, keeping the file's name.
+    let text = repo.git(&["show", &format!("refs/hybrid/records:{verdict}")]);
+    let forged = text.replace("\"request_changes\"", "\"approve\"");
+    repo.write("forged.json", &forged);
+    let blob = repo.git(&["hash-object", "-w", "forged.json"]);
+    std::fs::remove_dir_all(repo.dir.join(".git/hybrid")).unwrap();
+    // The forged commit, built on a temporary index.
+    let index = repo.dir.join(".git/forge-index");
+    let with_index = |args: &[&str]| {
+        let mut cmd = repo.command("git");
+        cmd.args(args).env("GIT_INDEX_FILE", &index);
+        repo.run(cmd).success().stdout()
+    };
+    with_index(&["read-tree", "refs/hybrid/records"]);
+    with_index(&[
+        "update-index",
+        "--cacheinfo",
+        &format!("100644,{},{verdict}", blob.trim()),
+    ]);
+    let tree = with_index(&["write-tree"]);
+    let commit = repo.git(&[
+        "commit-tree",
+        tree.trim(),
+        "-p",
+        "refs/hybrid/records",
+        "-m",
+        "forged",
+    ]);
+    repo.git(&["update-ref", "refs/hybrid/records", commit.trim()]);
+    repo.hybrid(&["sync"])
+        .failure()
+        .stderr_has("its name is not the digest of its content");
+    repo.try_git(&["merge", "--ff-only", "hybrid/port"])
+        .failure();
+}
