@@ -19,6 +19,9 @@ pub struct Args {
     /// "imported_verdicts", "published", "merged"}
     #[arg(long)]
     json: bool,
+    /// Print nothing but errors (what the reference-transaction hook runs after a fetch)
+    #[arg(long, conflicts_with = "json")]
+    quiet: bool,
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
@@ -26,6 +29,9 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     // Not `open_for`: a store lost under its marker is what sync restores.
     let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
     let synced = records::sync(&repo, &mut store)?;
+    if args.quiet {
+        return Ok(Status::Ok);
+    }
     if args.json {
         let mut json = serde_json::to_value(&synced).unwrap_or_default();
         json["version"] = serde_json::json!(1);
