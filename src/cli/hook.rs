@@ -94,8 +94,67 @@ fn check(hook: Hook, name: &str) -> Result<HookOutcome, CommandError> {
         Hook::ReferenceTransaction { state } => {
             gate::reference_transaction(&repo, &settings, &state, &input)?
         }
-        Hook::PrePush { .. } => gate::pre_push(&repo, &settings, &input)?,
+        Hook::PrePush { remote, url } => {
+            let outcome = gate::pre_push(&repo, &settings, &input)?;
+            if !outcome.allowed {
+                return Ok(outcome);
+            }
+            records_before_push(&repo, &settings, remote.or(url), &input)?
+        }
     })
+}
+
+/// The push is allowed: this clone's records go first, so the remote knows what the push
+/// carries. Records that cannot be sent block a push to a protected branch (the server would
+/// judge it without them) and are only a warning otherwise.
+fn records_before_push(
+    repo: &Repo,
+    settings: &crate::config::Settings,
+    remote: Option<String>,
+    input: &str,
+) -> Result<HookOutcome, CommandError> {
+    let allow = HookOutcome {
+        allowed: true,
+        messages: Vec::new(),
+    };
+    let (Some(remote), Some(mut store)) = (remote, crate::store::Store::open_existing_for(repo)?)
+    else {
+        return Ok(allow);
+    };
+    let pushed: Vec<String> = input
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2).map(str::to_string))
+        .collect();
+    match crate::records::push_before(repo, &mut store, &remote, &pushed)? {
+        crate::records::Pushed::Failed(why) => {
+            let protected = pushed.iter().any(|r| settings.is_protected(r));
+            let said = format!(
+                "the records ({}) could not be pushed to {remote}: {why}",
+                crate::records::RECORDS_REF
+            );
+            if protected {
+                return Ok(HookOutcome {
+                    allowed: false,
+                    messages: vec![
+                        format!("blocked: {said}"),
+                        format!(
+                            "push them first: git hybrid sync && git push {remote} {0}:{0}",
+                            crate::records::RECORDS_REF
+                        ),
+                    ],
+                });
+            }
+            ui::say(format!(
+                "warning: {said}; `git hybrid sync` and push again to send them"
+            ));
+            Ok(allow)
+        }
+        crate::records::Pushed::DryRun => {
+            ui::say("--dry-run: the records are not pushed either");
+            Ok(allow)
+        }
+        _ => Ok(allow),
+    }
 }
 
 fn stdin() -> Result<String, CommandError> {

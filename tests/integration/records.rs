@@ -19,6 +19,59 @@ fn verify(repo: &TestRepo, dir: &std::path::Path, range: &str) -> Run {
     repo.run(cmd)
 }
 
+/// A bare remote `origin` for `repo` (main as its default branch).
+fn with_remote(repo: &TestRepo) -> std::path::PathBuf {
+    let remote = repo.home().join("remote.git");
+    std::fs::create_dir_all(repo.home()).unwrap();
+    repo.git(&[
+        "init",
+        "-q",
+        "--bare",
+        "-b",
+        "main",
+        remote.to_str().unwrap(),
+    ]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    remote
+}
+
+/// A teammate's clone of `remote`.
+fn teammate(repo: &TestRepo, remote: &std::path::Path) -> std::path::PathBuf {
+    let clone = repo.home().join("clone");
+    repo.git(&[
+        "clone",
+        "-q",
+        remote.to_str().unwrap(),
+        clone.to_str().unwrap(),
+    ]);
+    clone
+}
+
+fn in_dir(repo: &TestRepo, dir: &std::path::Path, args: &[&str]) -> Run {
+    let mut cmd = repo.command_in("git", dir);
+    cmd.args(args);
+    repo.run(cmd)
+}
+
+/// The teammate's own local output, adopted on `hybrid/other`.
+fn adopt_other(repo: &TestRepo, clone: &std::path::Path) {
+    in_dir(repo, clone, &["checkout", "-q", "-b", "hybrid/other"]).success();
+    std::fs::write(clone.join("other.rs"), "pub fn other() -> u8 {\n    7\n}\n").unwrap();
+    in_dir(repo, clone, &["add", "other.rs"]).success();
+    in_dir(repo, clone, &["commit", "-q", "-m", "other"]).success();
+    in_dir(repo, clone, &["hybrid", "adopt", "hybrid/other"]).success();
+}
+
+/// Asserts how many generation and verdict files a records tree listing holds.
+fn assert_counts(files: &str, generations: usize, verdicts: usize) {
+    let count = |prefix: &str| files.lines().filter(|l| l.starts_with(prefix)).count();
+    assert_eq!(
+        (count("generations/"), count("verdicts/")),
+        (generations, verdicts),
+        "{files}"
+    );
+}
+
 #[test]
 fn a_lost_store_comes_back_from_the_records_ref() {
     let repo = TestRepo::with_generation();
@@ -70,17 +123,7 @@ fn a_lost_store_comes_back_from_the_records_ref() {
 #[test]
 fn a_clone_that_fetches_the_records_knows_what_the_gate_knows() {
     let repo = TestRepo::with_generation();
-    let remote = repo.home().join("remote.git");
-    std::fs::create_dir_all(repo.home()).unwrap();
-    repo.git(&[
-        "init",
-        "-q",
-        "--bare",
-        "-b",
-        "main",
-        remote.to_str().unwrap(),
-    ]);
-    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    let remote = with_remote(&repo);
     repo.git(&[
         "push",
         "-q",
@@ -89,18 +132,8 @@ fn a_clone_that_fetches_the_records_knows_what_the_gate_knows() {
         "hybrid/port",
         "refs/hybrid/records",
     ]);
-    let clone = repo.home().join("clone");
-    repo.git(&[
-        "clone",
-        "-q",
-        remote.to_str().unwrap(),
-        clone.to_str().unwrap(),
-    ]);
-    let in_clone = |args: &[&str]| {
-        let mut cmd = repo.command_in("git", &clone);
-        cmd.args(args);
-        repo.run(cmd)
-    };
+    let clone = teammate(&repo, &remote);
+    let in_clone = |args: &[&str]| in_dir(&repo, &clone, args);
     // `install` adds the refspec: a plain fetch brings the records.
     in_clone(&["hybrid", "install"])
         .success()
@@ -119,11 +152,7 @@ fn a_clone_that_fetches_the_records_knows_what_the_gate_knows() {
     repo.review(&api, &["hybrid/port"]).success();
     repo.git(&["push", "-q", "origin", "refs/hybrid/records"]);
     // Meanwhile the clone recorded local output of its own: the two merge as a union.
-    in_clone(&["checkout", "-q", "-b", "hybrid/other"]).success();
-    std::fs::write(clone.join("other.rs"), "pub fn other() -> u8 {\n    7\n}\n").unwrap();
-    in_clone(&["add", "other.rs"]).success();
-    in_clone(&["commit", "-q", "-m", "other"]).success();
-    in_clone(&["hybrid", "adopt", "hybrid/other"]).success();
+    adopt_other(&repo, &clone);
     // The fetch took the approval in, and merged the two clones' records.
     in_clone(&["fetch", "-q"]).success();
     in_clone(&["hybrid", "sync"])
@@ -133,19 +162,7 @@ fn a_clone_that_fetches_the_records_knows_what_the_gate_knows() {
     let mut cmd = repo.command_in("git", &clone);
     cmd.args(["ls-tree", "-r", "--name-only", "refs/hybrid/records"]);
     let files = repo.run(cmd).stdout();
-    assert_eq!(
-        files
-            .lines()
-            .filter(|l| l.starts_with("generations/"))
-            .count(),
-        2,
-        "{files}"
-    );
-    assert_eq!(
-        files.lines().filter(|l| l.starts_with("verdicts/")).count(),
-        1,
-        "{files}"
-    );
+    assert_counts(&files, 2, 1);
 }
 
 #[test]
@@ -191,4 +208,67 @@ fn a_record_edited_after_the_fact_is_refused() {
         .stderr_has("its name is not the digest of its content");
     repo.try_git(&["merge", "--ff-only", "hybrid/port"])
         .failure();
+}
+
+/// A push sends the records first (as git-lfs sends its objects), merging the remote's when
+/// they moved on; `--dry-run` sends nothing.
+#[test]
+fn a_push_sends_the_records_first() {
+    let repo = TestRepo::with_generation();
+    let remote = with_remote(&repo);
+    let remote_records = || {
+        let mut cmd = repo.command("git");
+        cmd.args(["ls-remote", "origin", "refs/hybrid/records"]);
+        repo.run(cmd).stdout()
+    };
+    // A dry run sends nothing.
+    repo.try_git(&["push", "--dry-run", "origin", "main"])
+        .success()
+        .stderr_has("--dry-run: the records are not pushed either");
+    assert_eq!(remote_records(), "");
+    repo.git(&["push", "-q", "origin", "main", "hybrid/port"]);
+    assert_eq!(
+        remote_records().split_whitespace().next(),
+        Some(repo.rev("refs/hybrid/records").as_str())
+    );
+    // A teammate pushes records of their own; ours then merge with theirs on the next push.
+    let clone = teammate(&repo, &remote);
+    let in_clone = |args: &[&str]| in_dir(&repo, &clone, args);
+    in_clone(&["hybrid", "install"]).success();
+    adopt_other(&repo, &clone);
+    in_clone(&["push", "-q", "origin", "hybrid/other"]).success();
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    repo.review(&api, &["hybrid/port"]).success();
+    repo.git(&["merge", "-q", "--ff-only", "hybrid/port"]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    let mut cmd = repo.command("git");
+    cmd.args(["fetch", "-q", "origin", "refs/hybrid/records"]);
+    repo.run(cmd).success();
+    let files = repo.git(&["ls-tree", "-r", "--name-only", "FETCH_HEAD"]);
+    assert_counts(&files, 2, 1);
+}
+
+/// Records that cannot reach the remote block a push to a protected branch (the remote would
+/// judge it without them) and only warn for a quarantine branch.
+#[test]
+fn records_that_cannot_be_pushed_block_a_protected_push() {
+    let repo = TestRepo::with_generation();
+    let remote = with_remote(&repo);
+    let hook = remote.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\nwhile read old new ref; do\n  [ \"$ref\" = refs/hybrid/records ] && { echo 'no records here' >&2; exit 1; }\ndone\nexit 0\n",
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .args(["+x", hook.to_str().unwrap()])
+        .status()
+        .unwrap();
+    repo.try_git(&["push", "-q", "origin", "hybrid/port"])
+        .success()
+        .stderr_has("warning: the records (refs/hybrid/records) could not be pushed to origin");
+    repo.try_git(&["push", "-q", "origin", "main"])
+        .failure()
+        .stderr_has("blocked: the records (refs/hybrid/records) could not be pushed to origin")
+        .stderr_has("no records here");
 }
