@@ -388,6 +388,8 @@ impl From<crate::records::Error> for CommandError {
         match e {
             E::Store(e) => e.into(),
             E::Repo(e) => e.into(),
+            E::Provenance(e) => e.into(),
+            e @ E::Spawn(_) => CommandError::user(chain(&e)).hint("check that git is on PATH"),
             e @ E::Raced { .. } => CommandError::user(chain(&e)),
             e @ E::Unreadable { .. } => CommandError::user(chain(&e)).hint(
                 "a record is never edited after it is written: find who pushed it (git log refs/hybrid/records), and restore the ref from a clone that has it",

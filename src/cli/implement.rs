@@ -40,7 +40,8 @@ pub struct Args {
     /// Also print the result as JSON on stdout: {"version": 1, "spec", "branch", "commit",
     /// "generation", "files", "attempts", "tokens_in", "tokens_out", "first_token_ms",
     /// "wall_ms", "left_out", "check": {"state", "command", "status", "runs", "output"},
-    /// "by_daemon"} (a daemon's job leaves out what it does not report)
+    /// "by_daemon", "reused_tokens" (a daemon's job: prompt tokens its warm model already held)}
+    /// (a daemon's job leaves out what it does not report)
     #[arg(long)]
     json: bool,
 }
@@ -240,6 +241,7 @@ fn report_daemon(spec: &Spec, result: &crate::daemon::protocol::JobResult, json:
                 "wall_ms": result.wall_ms,
                 "left_out": result.left_out,
                 "check": check_json(result.check.as_ref()),
+                "reused_tokens": result.reused_tokens,
                 "by_daemon": true,
             })
             .to_string(),

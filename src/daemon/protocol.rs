@@ -105,4 +105,6 @@ pub struct JobResult {
     pub resumed: bool,
     /// The check loop's last run, when a check ran.
     pub check: Option<crate::store::CheckRecord>,
+    /// Prompt tokens the warm model already held (its last answer's prompt).
+    pub reused_tokens: u64,
 }

@@ -462,6 +462,7 @@ fn execute(
         model_reused: reuse,
         resumed: false,
         check: done.check,
+        reused_tokens: model.reused_tokens as u64,
     })
 }
 

@@ -37,7 +37,7 @@ pub struct Sampling {
 /// How a server is told the answer's shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Constrain {
-    /// Ask the server what it is (`/v1/models`' `owned_by`, Ollama's port) and choose.
+    /// Ask the server what it is (`/v1/models`' `owned_by`) and choose.
     Auto,
     /// `grammar`: a GBNF string (llama.cpp's server, llama-cpp-python).
     Grammar,
@@ -73,11 +73,11 @@ impl Constrain {
     }
 
     /// What a server's model listing says it is.
-    fn detect(owned_by: &str, url: &str) -> Constrain {
+    /// (Ollama, LM Studio and OpenAI-style servers all take the JSON schema.)
+    fn detect(owned_by: &str) -> Constrain {
         match owned_by {
             "llamacpp" | "me" => Constrain::Grammar,
             "vllm" => Constrain::Vllm,
-            _ if url.contains(":11434") => Constrain::JsonSchema,
             _ => Constrain::JsonSchema,
         }
     }
@@ -137,7 +137,7 @@ impl OpenAi {
                 .unwrap_or_default(),
             Err(_) => String::new(),
         };
-        let mode = Constrain::detect(&owned_by, &self.url);
+        let mode = Constrain::detect(&owned_by);
         tracing::debug!(owned_by, ?mode, "the server's kind");
         mode
     }

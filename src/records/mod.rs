@@ -8,8 +8,6 @@
 //! paths and line numbers, never a line's text, and who recorded it and when. This module never
 //! decides what the gate allows: it copies records between the ref and the store.
 
-use std::collections::BTreeMap;
-
 use git2::{Index, Oid, Signature};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -39,6 +37,10 @@ pub enum Error {
         path: String,
         message: String,
     },
+    #[error(transparent)]
+    Provenance(#[from] crate::provenance::Error),
+    #[error("git could not be started: {0}")]
+    Spawn(std::io::Error),
     #[error("{refname} moved while records were written to it; run `git hybrid sync` again")]
     Raced { refname: String },
 }
@@ -189,9 +191,7 @@ pub fn push_before(
     let dry_run = git::parent_command_line()
         .as_deref()
         .and_then(git::subcommand)
-        .is_some_and(|(name, args)| {
-            name == "push" && args.iter().any(|a| a == "--dry-run" || a == "-n")
-        });
+        .is_some_and(|(name, args)| name == "push" && is_dry_run(args));
     if dry_run {
         return Ok(Pushed::DryRun);
     }
@@ -206,11 +206,7 @@ pub fn push_before(
     let failed = |out: std::process::Output| {
         Pushed::Failed(String::from_utf8_lossy(&out.stderr).trim().to_string())
     };
-    let first = push().map_err(|e| Error::Unreadable {
-        refname: RECORDS_REF.to_string(),
-        path: String::new(),
-        message: format!("git push could not run: {e}"),
-    })?;
+    let first = push().map_err(Error::Spawn)?;
     if first.status.success() {
         return Ok(Pushed::Pushed);
     }
@@ -232,6 +228,17 @@ pub fn push_before(
         Ok(out) => Ok(failed(out)),
         Err(_) => Ok(failed(first)),
     }
+}
+
+/// Whether `git push`'s arguments ask for a dry run: `--dry-run`, `-n`, or `n` in a cluster of
+/// short options (`-qn`), before `--`.
+fn is_dry_run(args: &[String]) -> bool {
+    args.iter()
+        .take_while(|a| *a != "--")
+        .any(|a| match a.strip_prefix("--") {
+            Some(long) => long == "dry-run",
+            None => a.starts_with('-') && a[1..].contains('n'),
+        })
 }
 
 /// A remote as a ref name component: its name, or its URL made safe.
@@ -419,31 +426,19 @@ fn sources(repo: &Repo) -> Result<Vec<(String, Oid)>, Error> {
     Ok(out)
 }
 
-/// Every record file of a records commit, by path.
-fn files_of(repo: &Repo, commit: Oid) -> Result<BTreeMap<String, Vec<u8>>, Error> {
+/// Every record file of a records commit: (path, blob id).
+fn files_of(repo: &Repo, commit: Oid) -> Result<Vec<(String, Oid)>, Error> {
     let tree = repo.git.find_commit(commit)?.tree()?;
-    let mut out = BTreeMap::new();
-    let mut failure = None;
+    let mut out = Vec::new();
     tree.walk(git2::TreeWalkMode::PreOrder, |folder, entry| {
         if entry.kind() == Some(git2::ObjectType::Blob)
             && let Ok(name) = entry.name()
         {
-            match repo.git.find_blob(entry.id()) {
-                Ok(blob) => {
-                    out.insert(format!("{folder}{name}"), blob.content().to_vec());
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    return git2::TreeWalkResult::Abort;
-                }
-            }
+            out.push((format!("{folder}{name}"), entry.id()));
         }
         git2::TreeWalkResult::Ok
     })?;
-    match failure {
-        Some(e) => Err(e.into()),
-        None => Ok(out),
-    }
+    Ok(out)
 }
 
 /// Brings the store and the records ref level: records on this clone's ref or a remote's that
@@ -454,12 +449,28 @@ pub fn sync(repo: &Repo, store: &mut Store) -> Result<Synced, Error> {
     let mut synced = Synced::default();
     let sources = sources(repo)?;
     for (refname, tip) in &sources {
-        for (path, bytes) in files_of(repo, *tip)? {
+        for (path, blob) in files_of(repo, *tip)? {
             let unreadable = |message: String| Error::Unreadable {
                 refname: refname.clone(),
                 path: path.clone(),
                 message,
             };
+            // A record the store has is known by its name: its content is not read again (a
+            // fetch's hook runs this; the ref only grows).
+            let known = match (
+                path.strip_prefix("verdicts/")
+                    .and_then(|p| p.strip_suffix(".json")),
+                path.strip_prefix("generations/")
+                    .and_then(|p| p.strip_suffix(".json")),
+            ) {
+                (Some(key), _) => store.has_verdict_record(key)?,
+                (_, Some(id)) => store.generation_exists(id)?,
+                _ => true,
+            };
+            if known {
+                continue;
+            }
+            let bytes = repo.git.find_blob(blob)?.content().to_vec();
             if let Some(key) = path
                 .strip_prefix("verdicts/")
                 .and_then(|p| p.strip_suffix(".json"))
@@ -488,11 +499,7 @@ pub fn sync(repo: &Repo, store: &mut Store) -> Result<Synced, Error> {
         }
     }
     if synced.imported_generations > 0 {
-        crate::provenance::mark_records(repo).map_err(|e| Error::Unreadable {
-            refname: crate::store::MARKER_REF.to_string(),
-            path: String::new(),
-            message: e.to_string(),
-        })?;
+        crate::provenance::mark_records(repo)?;
     }
     // Remotes' records this clone's ref does not contain yet are merged into it.
     let local = repo.git.refname_to_id(RECORDS_REF).ok();
@@ -567,6 +574,26 @@ fn verdict_record(f: &VerdictFile) -> VerdictRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dry_runs_are_read_in_every_spelling() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for dry in [
+            &["--dry-run", "origin"][..],
+            &["-n", "origin"],
+            &["-qn", "origin", "main"],
+        ] {
+            assert!(is_dry_run(&args(dry)), "{dry:?}");
+        }
+        for wet in [
+            &["origin", "main"][..],
+            &["-q", "origin"],
+            &["--", "-n"],
+            &["--no-verify"],
+        ] {
+            assert!(!is_dry_run(&args(wet)), "{wet:?}");
+        }
+    }
 
     #[test]
     fn fingerprints_and_paths_round_trip() {

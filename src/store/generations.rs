@@ -72,11 +72,6 @@ impl CheckRecord {
     }
 }
 
-/// A check's state as stored, `NotRun` when none ran.
-pub fn check_state(check: Option<&CheckRecord>) -> CheckState {
-    check.map_or(CheckState::NotRun, CheckRecord::state)
-}
-
 /// Which generation a fingerprint came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LocalMatch {

@@ -61,9 +61,7 @@ mod reviews;
 
 pub use batches::{BatchedReview, OpenBatch};
 pub use events::{Event, EventRow};
-pub use generations::{
-    CheckRecord, CheckState, GenerationRecord, LocalMatch, PendingGeneration, check_state,
-};
+pub use generations::{CheckRecord, CheckState, GenerationRecord, LocalMatch, PendingGeneration};
 pub use jobs::{Job, JobState};
 pub use migrate::SCHEMA_VERSION;
 pub use published::StoredVerdict;

@@ -90,6 +90,8 @@ fn the_daemon_runs_jobs_survives_sigkill_and_checks_the_protocol() {
         (Some(true), Some("passed")),
         "{done}"
     );
+    // The warm model read the shared beginning of the prompt only once.
+    assert!(done["reused_tokens"].as_u64().unwrap() > 100, "{done}");
     // A job the daemon refuses comes back with the hint the command would give.
     let mut args = IMPLEMENT.to_vec();
     args.extend(["--branch", "feature"]);

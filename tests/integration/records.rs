@@ -226,6 +226,11 @@ fn a_push_sends_the_records_first() {
         .success()
         .stderr_has("--dry-run: the records are not pushed either");
     assert_eq!(remote_records(), "");
+    // Spelled as a cluster of short options too.
+    repo.try_git(&["push", "-qn", "origin", "main"])
+        .success()
+        .stderr_has("--dry-run: the records are not pushed either");
+    assert_eq!(remote_records(), "");
     repo.git(&["push", "-q", "origin", "main", "hybrid/port"]);
     assert_eq!(
         remote_records().split_whitespace().next(),

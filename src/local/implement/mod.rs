@@ -28,7 +28,7 @@ use crate::config::Settings;
 use crate::git::Repo;
 use crate::provenance;
 use crate::spec::Spec;
-use crate::store::{self, CheckRecord, CheckState, Store, UsageRow};
+use crate::store::{self, CheckRecord, Store, UsageRow};
 
 /// Unusable answers (unparsable, changing nothing, dropping definitions) are sent back to the
 /// model this many times before giving up.
@@ -83,13 +83,6 @@ pub struct Implemented {
     pub left_out: Vec<String>,
     /// The last check run on the committed answer, when a check ran.
     pub check: Option<CheckRecord>,
-}
-
-impl Implemented {
-    /// Passed, failed, or not run.
-    pub fn check_state(&self) -> CheckState {
-        store::check_state(self.check.as_ref())
-    }
 }
 
 /// What to implement, and how.
