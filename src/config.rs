@@ -70,6 +70,18 @@ struct FileLayer {
     route: RouteLayer,
     #[serde(default)]
     implement: ImplementLayer,
+    /// Read from the committed policy only (see `Settings::allowed_signers`).
+    #[serde(default)]
+    trust: TrustLayer,
+}
+
+/// Whom the server and CI believe: read from the committed policy only, never from a local
+/// layer, because it decides which recorded approvals count where no client can be trusted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrustLayer {
+    /// A file in the repository, in git's `allowed_signers` format.
+    allowed_signers: Option<String>,
 }
 
 /// The local engine's part of a config file. Unknown keys are allowed here: the gate reads the
@@ -140,6 +152,7 @@ impl FileLayer {
             && self.implement.check_timeout.is_none()
             && self.implement.check_rounds.is_none()
             && self.implement.constrain.is_none()
+            && self.trust.allowed_signers.is_none()
     }
 
     /// Later layers win, field by field.
@@ -149,6 +162,7 @@ impl FileLayer {
             review,
             route,
             implement,
+            trust: _,
         } = layer;
         if implement.backend.is_some() {
             self.implement.backend = implement.backend;
@@ -198,6 +212,41 @@ impl FileLayer {
     }
 }
 
+/// The allowed-signers file the committed policy names, and the commit it is read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignersFile {
+    /// Its path in the repository.
+    pub path: String,
+    /// The default branch and the tip the policy was read from (`None` for a policy checked
+    /// before it is committed).
+    pub commit: Option<(String, git2::Oid)>,
+}
+
+impl SignersFile {
+    /// The file's bytes as committed with the policy, and where they came from. A policy that
+    /// names a file its commit lacks is an error: the requirement must not silently lapse.
+    pub fn read(&self, repo: &Repo) -> Result<(Vec<u8>, String), Error> {
+        let Some((branch, tip)) = &self.commit else {
+            return Err(Error::Parse {
+                origin: "trust.allowed_signers".into(),
+                message: "the policy is not committed yet".into(),
+            });
+        };
+        let short = branch.strip_prefix("refs/heads/").unwrap_or(branch);
+        let origin = format!("{short}:{}", self.path);
+        match committed_bytes(repo, *tip, &self.path)? {
+            Some(bytes) => Ok((bytes, origin)),
+            None => Err(Error::Parse {
+                origin: format!("{short}:{POLICY_FILE}"),
+                message: format!(
+                    "[trust] allowed_signers names {}, which {short} does not have",
+                    self.path
+                ),
+            }),
+        }
+    }
+}
+
 /// A compiled ref pattern: `*` matches within and across `/`, as in `refs/heads/*`.
 #[derive(Clone, Debug)]
 pub struct RefPattern(glob::Pattern);
@@ -236,6 +285,9 @@ pub struct Settings {
     pub route: crate::route::Rules,
     /// The local engine's defaults for `implement` and `fix`.
     pub implement: ImplementSettings,
+    /// The committed policy's `[trust] allowed_signers`: when set, recorded approvals count on
+    /// the server and in CI only when a listed signer signed them.
+    pub allowed_signers: Option<SignersFile>,
     /// Which layers contributed, for `doctor`.
     pub sources: Vec<String>,
     /// Local settings (user config, `git config`, environment) that change what the committed
@@ -259,6 +311,7 @@ impl Settings {
             layers.push((path.display().to_string(), layer));
         }
         let from_git = FileLayer {
+            trust: TrustLayer::default(),
             route: RouteLayer::default(),
             implement: ImplementLayer {
                 backend: config.get_string("hybrid.implementBackend").ok(),
@@ -289,6 +342,7 @@ impl Settings {
             },
         };
         let from_env = FileLayer {
+            trust: TrustLayer::default(),
             route: RouteLayer::default(),
             implement: ImplementLayer {
                 backend: std::env::var("GIT_HYBRID_BACKEND").ok(),
@@ -320,6 +374,7 @@ impl Settings {
         // The gate's patterns as the committed policy (or the defaults) set them, to tell which
         // local layers change them.
         let mut committed_gate = (None, None);
+        let mut committed_signers = None;
         if let Some((branch, tip)) = &default_branch {
             let origin = format!("{branch}:{POLICY_FILE}");
             if let Some(text) = committed_file(repo, *tip, POLICY_FILE)? {
@@ -328,6 +383,10 @@ impl Settings {
                     message: e.message().to_string(),
                 })?;
                 committed_gate = (layer.gate.protected.clone(), layer.gate.quarantine.clone());
+                committed_signers = layer.trust.allowed_signers.clone().map(|path| SignersFile {
+                    path,
+                    commit: Some((branch.clone(), *tip)),
+                });
                 layers.push((origin, layer));
             }
         }
@@ -355,7 +414,8 @@ impl Settings {
             }
             merged.merge(layer);
         }
-        let settings = Settings::resolve(merged, sources)?.with_overrides(overrides);
+        let mut settings = Settings::resolve(merged, sources)?.with_overrides(overrides);
+        settings.allowed_signers = committed_signers;
         if let Some((branch, _)) = &default_branch {
             settings.guards_default(branch, &settings.sources.join(" < "))?;
         }
@@ -411,7 +471,18 @@ impl Settings {
             review,
             route,
             implement,
+            trust,
         } = layer;
+        if let Some(path) = &trust.allowed_signers
+            && (path.trim().is_empty()
+                || path.starts_with('/')
+                || path.split('/').any(|c| c == ".."))
+        {
+            return Err(Error::Parse {
+                origin: "trust.allowed_signers".to_string(),
+                message: format!("{path:?} is not a path inside the repository"),
+            });
+        }
         // Checked where it is used (`implement`, `fix`), not here: a mistyped engine must not
         // block every hook that reads the settings.
         let implement = ImplementSettings {
@@ -490,6 +561,9 @@ impl Settings {
                     .unwrap_or(crate::route::MAX_LOCAL_FILES),
             },
             implement,
+            allowed_signers: trust
+                .allowed_signers
+                .map(|path| SignersFile { path, commit: None }),
             sources,
             overrides: Vec::new(),
         })
@@ -547,41 +621,38 @@ fn read_file_layer(path: &Path) -> Result<Option<FileLayer>, Error> {
     })
 }
 
-/// A file as committed in `commit`'s tree, or `None` when it has none.
-fn committed_file(repo: &Repo, commit: git2::Oid, path: &str) -> Result<Option<String>, Error> {
+/// A file's bytes as committed in `commit`'s tree, or `None` when it has none.
+fn committed_bytes(repo: &Repo, commit: git2::Oid, path: &str) -> Result<Option<Vec<u8>>, Error> {
     let origin = || format!("{commit}:{path}");
+    let committed = |source| Error::Committed {
+        origin: origin(),
+        source,
+    };
     let tree = repo
         .git
         .find_commit(commit)
         .and_then(|c| c.tree())
-        .map_err(|source| Error::Committed {
-            origin: origin(),
-            source,
-        })?;
+        .map_err(committed)?;
     let entry = match tree.get_path(Path::new(path)) {
         Ok(entry) => entry,
         Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(Error::Committed {
-                origin: origin(),
-                source,
-            });
-        }
+        Err(source) => return Err(committed(source)),
     };
-    let blob = repo
-        .git
-        .find_blob(entry.id())
-        .map_err(|source| Error::Committed {
-            origin: origin(),
-            source,
-        })?;
-    match std::str::from_utf8(blob.content()) {
-        Ok(text) => Ok(Some(text.to_string())),
-        Err(_) => Err(Error::Parse {
-            origin: origin(),
+    let blob = repo.git.find_blob(entry.id()).map_err(committed)?;
+    Ok(Some(blob.content().to_vec()))
+}
+
+/// A text file as committed in `commit`'s tree, or `None` when it has none.
+fn committed_file(repo: &Repo, commit: git2::Oid, path: &str) -> Result<Option<String>, Error> {
+    let Some(bytes) = committed_bytes(repo, commit, path)? else {
+        return Ok(None);
+    };
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| Error::Parse {
+            origin: format!("{commit}:{path}"),
             message: "not UTF-8 text".into(),
-        }),
-    }
+        })
 }
 
 fn git_multivar(config: &git2::Config, name: &str) -> Result<Option<Vec<String>>, Error> {
@@ -628,6 +699,7 @@ mod tests {
             review_model: "m".into(),
             review_part_tokens: 1,
             route: crate::route::Rules::default(),
+            allowed_signers: None,
             sources: vec![],
             overrides: vec![],
             implement: ImplementSettings {

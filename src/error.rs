@@ -395,6 +395,34 @@ impl From<crate::records::Error> for CommandError {
                 "a record is never edited after it is written: find who pushed it (git log refs/hybrid/records), and restore the ref from a clone that has it",
             ),
             e @ E::Git(_) => CommandError::internal(chain(&e)),
+            E::Trust(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::receive::Error> for CommandError {
+    fn from(e: crate::receive::Error) -> Self {
+        use crate::receive::Error as E;
+        match e {
+            E::Hook(e) => e.into(),
+            E::Records(e) => e.into(),
+            E::Config(e) => e.into(),
+            E::Trust(e) => e.into(),
+            e @ E::Quarantine { .. } => CommandError::internal(chain(&e))
+                .hint("the push was refused; run `git fsck` on the server repository"),
+        }
+    }
+}
+
+impl From<crate::trust::Error> for CommandError {
+    fn from(e: crate::trust::Error) -> Self {
+        use crate::trust::Error as E;
+        match e {
+            e @ (E::Spawn(_) | E::Temp(_)) => CommandError::user(chain(&e))
+                .hint("records are signed and checked with OpenSSH's ssh-keygen: install openssh-client"),
+            e @ E::Sign { .. } => CommandError::user(chain(&e)).hint(
+                "git is set up to sign with SSH (gpg.format=ssh): check user.signingkey, or load the key into ssh-agent",
+            ),
         }
     }
 }

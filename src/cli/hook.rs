@@ -32,6 +32,8 @@ enum Hook {
         remote: Option<String>,
         url: Option<String>,
     },
+    /// On a server: checks every pushed update of a protected ref; reads `<old> <new> <ref>`.
+    PreReceive,
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
@@ -43,6 +45,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         Hook::PreMergeCommit => "pre-merge-commit",
         Hook::ReferenceTransaction { .. } => "reference-transaction",
         Hook::PrePush { .. } => "pre-push",
+        Hook::PreReceive => "pre-receive",
     };
     match check(args.hook, name) {
         Ok(outcome) if outcome.allowed => Ok(Status::Ok),
@@ -64,7 +67,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
 fn check(hook: Hook, name: &str) -> Result<HookOutcome, CommandError> {
     let repo = Repo::open()?;
     let input = match &hook {
-        Hook::ReferenceTransaction { .. } | Hook::PrePush { .. } => stdin()?,
+        Hook::ReferenceTransaction { .. } | Hook::PrePush { .. } | Hook::PreReceive => stdin()?,
         Hook::PreCommit | Hook::PreMergeCommit => String::new(),
     };
     let settings = match super::settings(&repo) {
@@ -101,6 +104,7 @@ fn check(hook: Hook, name: &str) -> Result<HookOutcome, CommandError> {
             }
             records_before_push(&repo, &settings, remote.or(url), &input)?
         }
+        Hook::PreReceive => crate::receive::pre_receive(&repo, &settings, &input)?,
     })
 }
 

@@ -1,11 +1,11 @@
-//! `git hybrid install [--force|--manual]`: puts the gate's shims into the hooks dir.
+//! `git hybrid install [--force|--manual|--server]`: puts the gate's shims into the hooks dir.
 
 use std::path::Path;
 
 use super::Status;
 use crate::error::CommandError;
 use crate::git::Repo;
-use crate::shim::{self, Action};
+use crate::shim::{self, Action, Side};
 use crate::ui;
 
 /// Installs the hooks that keep unreviewed local-model output off protected refs.
@@ -13,8 +13,15 @@ use crate::ui;
 /// Existing hooks keep running: each is moved beside its shim as `<hook>.hybrid-chained` and run
 /// first. `core.hooksPath` (husky, lefthook) is honoured; linked worktrees share the hooks.
 /// Running it again updates outdated shims and changes nothing else.
+///
+/// On a server (a bare repository that receives pushes), `--server` installs the pre-receive
+/// hook instead: every pushed update of a protected ref is checked against the records the
+/// server holds and those the push brings, whatever the pushing client ran or skipped.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Install the server's pre-receive hook (in the repository that receives pushes)
+    #[arg(long, conflicts_with = "manual")]
+    server: bool,
     /// Also install into a hooks folder that is tracked in the repository, and let a hook that
     /// replaced a shim since the last install take the chained copy's place.
     #[arg(long, conflicts_with = "manual")]
@@ -31,6 +38,9 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     }
     let (repo, _settings) = super::open()?;
     let dir = repo.hooks_dir()?;
+    if args.server {
+        return install_server(&repo, &dir, args.force);
+    }
     if !args.force && is_tracked_dir(&repo, &dir) {
         return Err(CommandError::user(format!(
             "the hooks folder {} is tracked in this repository; installing would change committed files",
@@ -42,7 +52,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     // The store exists from the start, so `verify` in an installed repository that has no local
     // output yet answers "allow" rather than "no store" (and a lost store is caught here too).
     crate::store::Store::open_for(&repo)?;
-    let actions = shim::install(&dir, args.force)?;
+    let actions = shim::install(&dir, args.force, Side::Client)?;
     for action in &actions {
         ui::say(describe(action));
     }
@@ -56,6 +66,31 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         ui::say(format!(
             "`git fetch {remote}` now brings its records too; `git hybrid sync` takes them in"
         ));
+    }
+    Ok(Status::Ok)
+}
+
+/// The server's hook, and a view of the records the repository already holds, built now so the
+/// first push does not pay for it.
+fn install_server(repo: &Repo, dir: &Path, force: bool) -> Result<Status, CommandError> {
+    let actions = shim::install(dir, force, Side::Server)?;
+    for action in &actions {
+        ui::say(describe(action));
+    }
+    let own = crate::records::record_refs(repo)?
+        .into_iter()
+        .filter(|(name, _)| name == crate::records::RECORDS_REF)
+        .collect::<Vec<_>>();
+    crate::records::view(repo, &own, None)?;
+    ui::say(format!(
+        "the server's gate is installed in {}: pushes of local-model output to protected refs now need an approval in {}",
+        dir.display(),
+        crate::records::RECORDS_REF
+    ));
+    if !repo.git.is_bare() {
+        ui::say(
+            "note: this repository has a working tree; clones push to it, and `git hybrid install` guards its own commits",
+        );
     }
     Ok(Status::Ok)
 }

@@ -258,11 +258,15 @@ struct Candidate {
 
 /// Evaluates updates of protected refs; shared by reference-transaction and pre-push (where the
 /// ref is the remote's).
+///
+/// `store` is what to judge by; `None` opens this repository's own store when a candidate needs
+/// it.
 fn ref_updates(
     repo: &Repo,
     settings: &Settings,
     hook: &str,
     updates: &[RefUpdate],
+    store: Option<Store>,
 ) -> Result<HookOutcome, Error> {
     let replace_base = replace_base();
     let mut result = HookOutcome::allow();
@@ -334,7 +338,10 @@ fn ref_updates(
     if candidates.is_empty() {
         return Ok(result);
     }
-    let mut store = open_store(repo)?;
+    let mut store = match store {
+        Some(store) => store,
+        None => open_store(repo)?,
+    };
     for candidate in candidates {
         let one = check_candidate(repo, settings, &mut store, hook, candidate)?;
         result.allowed &= one.allowed;
@@ -587,7 +594,19 @@ pub fn reference_transaction(
         return Ok(HookOutcome::allow());
     }
     let updates = parse_ref_updates(input)?;
-    ref_updates(repo, settings, "reference-transaction", &updates)
+    ref_updates(repo, settings, "reference-transaction", &updates, None)
+}
+
+/// pre-receive, on a server: every pushed update of a protected ref, judged by `store` (the
+/// records the server holds plus those the push brings), with the policy `settings` read from
+/// the default branch as it is before the push.
+pub fn pre_receive(
+    repo: &Repo,
+    settings: &Settings,
+    store: Store,
+    updates: &[RefUpdate],
+) -> Result<HookOutcome, Error> {
+    ref_updates(repo, settings, "pre-receive", updates, Some(store))
 }
 
 /// pre-push: `<local ref> <local id> <remote ref> <remote id>` lines; the remote ref's name decides
@@ -609,7 +628,7 @@ pub fn pre_push(repo: &Repo, settings: &Settings, input: &str) -> Result<HookOut
             ..RefUpdate::default()
         });
     }
-    ref_updates(repo, settings, "pre-push", &updates)
+    ref_updates(repo, settings, "pre-push", &updates, None)
 }
 
 fn short(oid: Oid) -> String {

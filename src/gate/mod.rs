@@ -22,7 +22,7 @@ mod report;
 
 pub use hooks::{
     Error as HookError, HookOutcome, RefUpdate, parse_ref_updates, pre_commit, pre_push,
-    reference_transaction,
+    pre_receive, reference_transaction,
 };
 pub use policy::repairs_policy;
 pub use report::{render_block, verify_json};

@@ -57,7 +57,7 @@ pub fn repairs_policy(repo: &Repo, hook: &str, input: &str) -> bool {
             };
             only_policy(head.as_ref(), &staged)
         }
-        "reference-transaction" => {
+        "reference-transaction" | "pre-receive" => {
             let Ok(updates) = parse_ref_updates(input) else {
                 return false;
             };

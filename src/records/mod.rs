@@ -8,15 +8,20 @@
 //! paths and line numbers, never a line's text, and who recorded it and when. This module never
 //! decides what the gate allows: it copies records between the ref and the store.
 
-use git2::{Index, Oid, Signature};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+mod format;
+mod push;
+mod receive;
 
-use crate::change::Fingerprint;
+pub use push::{Pushed, push_before};
+pub use receive::{check_update, view_for_push};
+
+use git2::{Index, Oid, Signature};
+use serde::Serialize;
+
 use crate::git::{self, Repo};
-use crate::store::{
-    self, Decision, FindingRow, GenerationRecord, SentLines, Store, StoredVerdict, VerdictRecord,
-};
+use crate::store::{self, Decision, Store};
+use crate::trust::{AllowedSigners, SigningKey};
+use format::{Kind, Record};
 
 /// This clone's records.
 pub const RECORDS_REF: &str = "refs/hybrid/records";
@@ -43,83 +48,8 @@ pub enum Error {
     Spawn(std::io::Error),
     #[error("{refname} moved while records were written to it; run `git hybrid sync` again")]
     Raced { refname: String },
-}
-
-/// A path as a record keeps it: text when it is UTF-8, else its bytes in hex.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-enum RecordPath {
-    Text(String),
-    Bytes { hex: String },
-}
-
-impl RecordPath {
-    fn of(bytes: &[u8]) -> RecordPath {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => RecordPath::Text(text.to_string()),
-            Err(_) => RecordPath::Bytes {
-                hex: crate::digest::hex(bytes),
-            },
-        }
-    }
-
-    fn bytes(&self) -> Option<Vec<u8>> {
-        match self {
-            RecordPath::Text(t) => Some(t.as_bytes().to_vec()),
-            RecordPath::Bytes { hex } => (0..hex.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-                .collect(),
-        }
-    }
-}
-
-fn fp_hex(fp: Fingerprint) -> String {
-    format!("{:016x}", fp as u64)
-}
-
-fn fp_parse(hex: &str) -> Option<Fingerprint> {
-    u64::from_str_radix(hex, 16).ok().map(|v| v as i64)
-}
-
-/// A generation as a file: its lines by fingerprint, path and number.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct GenerationFile {
-    version: u32,
-    id: String,
-    kind: String,
-    model: Option<String>,
-    spec_path: Option<String>,
-    branch: Option<String>,
-    base_commit: Option<String>,
-    result_commit: String,
-    change_id: String,
-    /// (fingerprint, path, line)
-    lines: Vec<(String, RecordPath, u32)>,
-    recorded_by: String,
-    recorded_at: i64,
-}
-
-/// A verdict as a file: exactly the fingerprints its requests carried, and which of them it
-/// approved (all of them for an approval, none otherwise).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct VerdictFile {
-    version: u32,
-    change_id: String,
-    decision: Decision,
-    model: String,
-    request_id: Option<String>,
-    summary: String,
-    complete: bool,
-    base_commit: Option<String>,
-    tip_commit: Option<String>,
-    target: String,
-    parts: u32,
-    findings: Vec<FindingRow>,
-    seen: Vec<String>,
-    approved: Vec<String>,
-    recorded_by: String,
-    recorded_at: i64,
+    #[error(transparent)]
+    Trust(#[from] crate::trust::Error),
 }
 
 /// What a sync or publish did.
@@ -130,6 +60,14 @@ pub struct Synced {
     pub published: usize,
     /// Remote record refs merged into this clone's.
     pub merged: usize,
+    /// Approvals read without a signature from a listed signer (only where signers are
+    /// required): recorded as approving nothing.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub untrusted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Adds the fetch refspec that brings `remote`'s records (`+refs/hybrid/records:
@@ -160,160 +98,19 @@ pub fn remote_name(repo: &Repo) -> String {
         .unwrap_or_else(|_| "origin".to_string())
 }
 
-/// What `pre-push` did with this clone's records.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Pushed {
-    /// Nothing to do: no records, or the push carries the records itself.
-    Nothing,
-    /// The records are on the remote now.
-    Pushed,
-    /// `git push --dry-run`: nothing is sent, records neither.
-    DryRun,
-    /// They could not be pushed, even after taking in the remote's: git's message.
-    Failed(String),
-}
-
-/// Before a push proper (as git-lfs does): sends `refs/hybrid/records` to the same remote, so
-/// what the push carries is known there. When the remote's records moved on, they are fetched,
-/// merged in (`sync`) and the push tried again once. `remote` is the name or URL git gave the
-/// hook; `pushed_refs` the remote refs the push updates.
-pub fn push_before(
-    repo: &Repo,
-    store: &mut Store,
-    remote: &str,
-    pushed_refs: &[String],
-) -> Result<Pushed, Error> {
-    // A push that carries the records itself (ours, or the user's) needs no second one.
-    if pushed_refs.iter().any(|r| r == RECORDS_REF) || repo.git.refname_to_id(RECORDS_REF).is_err()
-    {
-        return Ok(Pushed::Nothing);
-    }
-    let dry_run = git::parent_command_line()
-        .as_deref()
-        .and_then(git::subcommand)
-        .is_some_and(|(name, args)| name == "push" && is_dry_run(args));
-    if dry_run {
-        return Ok(Pushed::DryRun);
-    }
-    publish(repo, store)?;
-    let push = || {
-        std::process::Command::new("git")
-            .args(["push", "--quiet", "--no-verify", remote])
-            .arg(format!("{RECORDS_REF}:{RECORDS_REF}"))
-            .stdin(std::process::Stdio::null())
-            .output()
-    };
-    let failed = |out: std::process::Output| {
-        Pushed::Failed(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    };
-    let first = push().map_err(Error::Spawn)?;
-    if first.status.success() {
-        return Ok(Pushed::Pushed);
-    }
-    // The remote's records moved on: take them in, merge, and try once more.
-    let fetched = std::process::Command::new("git")
-        .args(["fetch", "--quiet", remote])
-        .arg(format!(
-            "+{RECORDS_REF}:{REMOTE_RECORDS}{}/records",
-            remote_label(remote)
-        ))
-        .stdin(std::process::Stdio::null())
-        .output();
-    if !fetched.is_ok_and(|o| o.status.success()) {
-        return Ok(failed(first));
-    }
-    sync(repo, store)?;
-    match push() {
-        Ok(out) if out.status.success() => Ok(Pushed::Pushed),
-        Ok(out) => Ok(failed(out)),
-        Err(_) => Ok(failed(first)),
-    }
-}
-
-/// Whether `git push`'s arguments ask for a dry run: `--dry-run`, `-n`, or `n` in a cluster of
-/// short options (`-qn`), before `--`.
-fn is_dry_run(args: &[String]) -> bool {
-    args.iter()
-        .take_while(|a| *a != "--")
-        .any(|a| match a.strip_prefix("--") {
-            Some(long) => long == "dry-run",
-            None => a.starts_with('-') && a[1..].contains('n'),
-        })
-}
-
-/// A remote as a ref name component: its name, or its URL made safe.
-fn remote_label(remote: &str) -> String {
-    remote
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// Who records: `user.email` (else `user.name`) from git's config.
+/// Who records: the email git would put on a commit made here (`user.email`, else git's
+/// environment), else `user.name`. It is what an allowed-signers file lists.
 fn recorder(repo: &Repo) -> String {
-    repo.git
-        .signature()
-        .ok()
-        .and_then(|s| s.email().ok().or(s.name().ok()).map(str::to_string))
+    let config = repo.git.config().ok();
+    let get = |key: &str| config.as_ref().and_then(|c| c.get_string(key).ok());
+    get("user.email")
+        .or_else(|| std::env::var("GIT_COMMITTER_EMAIL").ok())
+        .or_else(|| std::env::var("GIT_AUTHOR_EMAIL").ok())
+        .or_else(|| std::env::var("EMAIL").ok())
+        .or_else(|| get("user.name"))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown".to_string())
-}
-
-fn generation_file(g: &GenerationRecord, recorded_at: i64, by: &str) -> GenerationFile {
-    GenerationFile {
-        version: 1,
-        id: g.id.clone(),
-        kind: g.kind.clone(),
-        model: g.model.clone(),
-        spec_path: g.spec_path.clone(),
-        branch: g.branch.clone(),
-        base_commit: g.base_commit.clone(),
-        result_commit: g.result_commit.clone(),
-        change_id: g.change_id.clone(),
-        lines: g
-            .lines
-            .iter()
-            .map(|(fp, path, line)| (fp_hex(*fp), RecordPath::of(path), *line))
-            .collect(),
-        recorded_by: by.to_string(),
-        recorded_at,
-    }
-}
-
-fn verdict_file(v: &StoredVerdict, by: &str) -> VerdictFile {
-    let seen: Vec<String> = v.seen.fingerprints().map(fp_hex).collect();
-    VerdictFile {
-        version: 1,
-        change_id: v.row.change_id.clone(),
-        decision: v.row.decision,
-        model: v.row.model.clone(),
-        request_id: v.row.request_id.clone(),
-        summary: v.row.summary.clone().unwrap_or_default(),
-        complete: v.row.complete,
-        base_commit: v.row.base_commit.clone(),
-        tip_commit: v.row.tip_commit.clone(),
-        target: v.row.target.clone().unwrap_or_default(),
-        parts: v.parts,
-        findings: v.findings.clone(),
-        approved: if v.row.decision == Decision::Approve {
-            seen.clone()
-        } else {
-            Vec::new()
-        },
-        seen,
-        recorded_by: by.to_string(),
-        recorded_at: v.row.created_at,
-    }
-}
-
-/// A verdict file's name: the digest of its bytes, so the same verdict is the same file.
-fn verdict_key(bytes: &[u8]) -> String {
-    crate::digest::hex(&Sha256::digest(bytes))
 }
 
 /// Writes every record the store has not published yet to `refs/hybrid/records`, in one commit.
@@ -325,18 +122,36 @@ pub fn publish(repo: &Repo, store: &mut Store) -> Result<usize, Error> {
         return Ok(0);
     }
     let by = recorder(repo);
+    // Signed as git signs commits, when git is set up for SSH signing.
+    let key = repo
+        .git
+        .config()
+        .ok()
+        .and_then(|c| SigningKey::from_git_config(&c));
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut add = |path: String, bytes: Vec<u8>| -> Result<(), Error> {
+        if let Some(key) = &key {
+            let signature = key.sign(&bytes)?;
+            files.push((
+                format!("{path}{}", format::SIGNATURE_SUFFIX),
+                signature.into_bytes(),
+            ));
+        }
+        files.push((path, bytes));
+        Ok(())
+    };
     for (g, at) in &generations {
-        let bytes = serde_json::to_vec(&generation_file(g, *at, &by)).unwrap_or_default();
-        files.push((format!("generations/{}.json", g.id), bytes));
+        let bytes = serde_json::to_vec(&format::generation_file(g, *at, &by)).unwrap_or_default();
+        add(format!("generations/{}.json", g.id), bytes)?;
     }
     let mut keys = Vec::new();
     for v in &verdicts {
-        let bytes = serde_json::to_vec(&verdict_file(v, &by)).unwrap_or_default();
-        let key = verdict_key(&bytes);
-        files.push((format!("verdicts/{key}.json"), bytes));
+        let bytes = serde_json::to_vec(&format::verdict_file(v, &by)).unwrap_or_default();
+        let key = format::verdict_key(&bytes);
+        add(format!("verdicts/{key}.json"), bytes)?;
         keys.push((v.row.id, key));
     }
+    let written = generations.len() + verdicts.len();
     let tip = repo.git.refname_to_id(RECORDS_REF).ok();
     let message = format!(
         "git-hybrid: {} generation(s), {} verdict(s) recorded by {by}",
@@ -350,7 +165,7 @@ pub fn publish(repo: &Repo, store: &mut Store) -> Result<usize, Error> {
     for (id, key) in &keys {
         store.mark_verdict_published(*id, key)?;
     }
-    Ok(files.len())
+    Ok(written)
 }
 
 /// A commit on `RECORDS_REF` from `tip`: its tree (and the trees of `also`, merged in as
@@ -449,54 +264,7 @@ pub fn sync(repo: &Repo, store: &mut Store) -> Result<Synced, Error> {
     let mut synced = Synced::default();
     let sources = sources(repo)?;
     for (refname, tip) in &sources {
-        for (path, blob) in files_of(repo, *tip)? {
-            let unreadable = |message: String| Error::Unreadable {
-                refname: refname.clone(),
-                path: path.clone(),
-                message,
-            };
-            // A record the store has is known by its name: its content is not read again (a
-            // fetch's hook runs this; the ref only grows).
-            let known = match (
-                path.strip_prefix("verdicts/")
-                    .and_then(|p| p.strip_suffix(".json")),
-                path.strip_prefix("generations/")
-                    .and_then(|p| p.strip_suffix(".json")),
-            ) {
-                (Some(key), _) => store.has_verdict_record(key)?,
-                (_, Some(id)) => store.generation_exists(id)?,
-                _ => true,
-            };
-            if known {
-                continue;
-            }
-            let bytes = repo.git.find_blob(blob)?.content().to_vec();
-            if let Some(key) = path
-                .strip_prefix("verdicts/")
-                .and_then(|p| p.strip_suffix(".json"))
-            {
-                // The name is the digest of the content: a file edited after the fact is refused.
-                if verdict_key(&bytes) != key {
-                    return Err(unreadable(
-                        "its name is not the digest of its content".into(),
-                    ));
-                }
-                let file: VerdictFile =
-                    serde_json::from_slice(&bytes).map_err(|e| unreadable(e.to_string()))?;
-                if store.import_verdict(&verdict_record(&file), key, file.recorded_at)? {
-                    synced.imported_verdicts += 1;
-                }
-            } else if path.starts_with("generations/") {
-                let file: GenerationFile =
-                    serde_json::from_slice(&bytes).map_err(|e| unreadable(e.to_string()))?;
-                let record = generation_record(&file).ok_or_else(|| {
-                    unreadable("a fingerprint or path in it is not well-formed".into())
-                })?;
-                if store.import_generation(&record, file.recorded_at)? {
-                    synced.imported_generations += 1;
-                }
-            }
-        }
+        import(repo, store, refname, *tip, None, &mut synced)?;
     }
     if synced.imported_generations > 0 {
         crate::provenance::mark_records(repo)?;
@@ -528,80 +296,115 @@ pub fn sync(repo: &Repo, store: &mut Store) -> Result<Synced, Error> {
     Ok(synced)
 }
 
-fn generation_record(f: &GenerationFile) -> Option<GenerationRecord> {
-    let lines = f
-        .lines
-        .iter()
-        .map(|(fp, path, line)| Some((fp_parse(fp)?, path.bytes()?, *line)))
-        .collect::<Option<Vec<_>>>()?;
-    Some(GenerationRecord {
-        id: f.id.clone(),
-        kind: f.kind.clone(),
-        model: f.model.clone(),
-        spec_path: f.spec_path.clone(),
-        branch: f.branch.clone(),
-        base_commit: f.base_commit.clone(),
-        result_commit: f.result_commit.clone(),
-        change_id: f.change_id.clone(),
-        lines,
-        job_id: None,
-        stats: None,
-        check: None,
-    })
+/// Records every record of the records commit `tip` that `store` lacks. A record the store has
+/// is known by its name and not read again (a fetch's hook runs this; the ref only grows).
+///
+/// With `signers`, an approval counts only when a signature beside it, by a key `signers` lists
+/// for the author the approval names, verifies: any other approval is recorded as approving
+/// nothing (counted in `untrusted`), so it is never read again and never opens anything.
+fn import(
+    repo: &Repo,
+    store: &mut Store,
+    refname: &str,
+    tip: Oid,
+    signers: Option<&AllowedSigners>,
+    synced: &mut Synced,
+) -> Result<(), Error> {
+    let files = files_of(repo, tip)?;
+    let by_path: std::collections::HashMap<&str, Oid> =
+        files.iter().map(|(p, id)| (p.as_str(), *id)).collect();
+    for (path, blob) in &files {
+        let known = match format::kind(path) {
+            Kind::Verdict(key) => store.has_verdict_record(key)?,
+            Kind::Generation(id) => store.generation_exists(id)?,
+            Kind::Signature | Kind::Other => true,
+        };
+        if known {
+            continue;
+        }
+        let unreadable = |message: String| Error::Unreadable {
+            refname: refname.to_string(),
+            path: path.clone(),
+            message,
+        };
+        let bytes = read_blob(repo, *blob).map_err(unreadable)?;
+        match format::read(path, &bytes).map_err(unreadable)? {
+            None => {}
+            Some(Record::Generation { record, at, by }) => {
+                synced.imported_generations +=
+                    usize::from(store.import_generation(&record, at, &by)?);
+            }
+            Some(Record::Verdict {
+                mut record, at, by, ..
+            }) => {
+                if let Some(signers) = signers
+                    && record.decision == Decision::Approve
+                {
+                    let signature = by_path
+                        .get(format!("{path}{}", format::SIGNATURE_SUFFIX).as_str())
+                        .and_then(|id| read_blob(repo, *id).ok());
+                    let trusted = signature.is_some_and(|sig| signers.verifies(&bytes, &sig, &by));
+                    if !trusted {
+                        record.seen = store::SentLines::default();
+                        record.complete = false;
+                        record.summary = format!(
+                            "not signed by a signer {} lists for {by}: approves nothing here",
+                            signers.origin
+                        );
+                        synced.untrusted += 1;
+                    }
+                }
+                let Kind::Verdict(key) = format::kind(path) else {
+                    continue;
+                };
+                if store.import_verdict(&record, key, at, &by)? {
+                    synced.imported_verdicts += 1;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
-/// A verdict file as a store record. What it approves is what it says it saw, and only when it
-/// is an approval: the approval principle holds for records read back as for records made here.
-fn verdict_record(f: &VerdictFile) -> VerdictRecord {
-    let seen = SentLines::from_fingerprints(f.seen.iter().filter_map(|h| fp_parse(h)));
-    VerdictRecord {
-        change_id: f.change_id.clone(),
-        decision: f.decision,
-        model: f.model.clone(),
-        request_id: f.request_id.clone(),
-        raw_response: None,
-        summary: f.summary.clone(),
-        complete: f.complete,
-        base_commit: f.base_commit.clone(),
-        tip_commit: f.tip_commit.clone(),
-        target: f.target.clone(),
-        parts: f.parts,
-        findings: f.findings.clone(),
-        seen,
+/// A blob's bytes, refused unread when it is larger than any record can be.
+fn read_blob(repo: &Repo, id: Oid) -> Result<Vec<u8>, String> {
+    let odb = repo.git.odb().map_err(|e| e.message().to_string())?;
+    let (size, _) = odb.read_header(id).map_err(|e| e.message().to_string())?;
+    if size > format::MAX_RECORD_BYTES {
+        return Err(format!(
+            "{size} bytes is more than a record can hold ({})",
+            format::MAX_RECORD_BYTES
+        ));
     }
+    repo.git
+        .find_blob(id)
+        .map(|b| b.content().to_vec())
+        .map_err(|e| e.message().to_string())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dry_runs_are_read_in_every_spelling() {
-        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        for dry in [
-            &["--dry-run", "origin"][..],
-            &["-n", "origin"],
-            &["-qn", "origin", "main"],
-        ] {
-            assert!(is_dry_run(&args(dry)), "{dry:?}");
-        }
-        for wet in [
-            &["origin", "main"][..],
-            &["-q", "origin"],
-            &["--", "-n"],
-            &["--no-verify"],
-        ] {
-            assert!(!is_dry_run(&args(wet)), "{wet:?}");
-        }
+/// A store that holds the records of `sources` and nothing else, kept under the repository's
+/// hybrid folder and brought up to date here: what the server and CI judge by. With `signers`,
+/// only approvals they vouch for count; each list of signers has its own view (named by the
+/// list's digest), so a change of signers never reuses what an earlier list believed.
+pub fn view(
+    repo: &Repo,
+    sources: &[(String, Oid)],
+    signers: Option<&AllowedSigners>,
+) -> Result<(Store, Synced), Error> {
+    let name = match signers {
+        Some(s) => format!("view-{}.db", &s.digest()[..16]),
+        None => "view.db".to_string(),
+    };
+    let path = repo.common_dir().join("hybrid").join(name);
+    let mut store = Store::open(&path)?;
+    let mut synced = Synced::default();
+    for (refname, tip) in sources {
+        import(repo, &mut store, refname, *tip, signers, &mut synced)?;
     }
+    Ok((store, synced))
+}
 
-    #[test]
-    fn fingerprints_and_paths_round_trip() {
-        for fp in [0i64, -1, i64::MIN, i64::MAX, 42] {
-            assert_eq!(fp_parse(&fp_hex(fp)), Some(fp));
-        }
-        for path in [&b"src/lib.rs"[..], b"caf\xe9.txt"] {
-            assert_eq!(RecordPath::of(path).bytes().as_deref(), Some(path));
-        }
-    }
+/// The record refs a repository holds: its own and every remote's that fetch brought.
+pub fn record_refs(repo: &Repo) -> Result<Vec<(String, Oid)>, Error> {
+    sources(repo)
 }

@@ -34,6 +34,26 @@ pub const HOOKS: [(&str, &str); 4] = [
     ("pre-push", include_str!("../../hooks/pre-push")),
 ];
 
+/// The hooks `install --server` puts into a repository that receives pushes.
+pub const SERVER_HOOKS: [(&str, &str); 1] =
+    [("pre-receive", include_str!("../../hooks/pre-receive"))];
+
+/// Which set of hooks: a clone's, or a server's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Client,
+    Server,
+}
+
+impl Side {
+    pub fn hooks(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Side::Client => &HOOKS,
+            Side::Server => &SERVER_HOOKS,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot {action} {path}: {source}")]
@@ -89,7 +109,12 @@ pub struct HookStatus {
 }
 
 pub fn status(dir: &Path) -> Vec<HookStatus> {
-    HOOKS
+    status_of(dir, Side::Client)
+}
+
+/// The state of each hook of `side` in `dir`.
+pub fn status_of(dir: &Path, side: Side) -> Vec<HookStatus> {
+    side.hooks()
         .iter()
         .map(|(hook, body)| {
             let path = dir.join(hook);
@@ -132,10 +157,10 @@ pub enum Action {
 
 /// Installs every shim into `dir`. With `force`, a hook that replaced our shim after an earlier
 /// install takes the place of the chained copy instead of stopping the install.
-pub fn install(dir: &Path, force: bool) -> Result<Vec<Action>> {
+pub fn install(dir: &Path, force: bool, side: Side) -> Result<Vec<Action>> {
     fs::create_dir_all(dir).map_err(io("create", dir))?;
     // Check every hook before touching any, so a refusal leaves the dir as it was.
-    let statuses = status(dir);
+    let statuses = status_of(dir, side);
     if !force
         && let Some(s) = statuses
             .iter()
@@ -147,7 +172,7 @@ pub fn install(dir: &Path, force: bool) -> Result<Vec<Action>> {
         });
     }
     let mut actions = Vec::new();
-    for (s, (hook, body)) in statuses.iter().zip(HOOKS) {
+    for (s, (hook, body)) in statuses.iter().zip(side.hooks()) {
         let text = render(hook, body);
         match s.state {
             HookState::Current => actions.push(Action::Unchanged(s.path.clone())),
@@ -173,7 +198,10 @@ pub fn install(dir: &Path, force: bool) -> Result<Vec<Action>> {
 /// Removes our shims from `dir` and puts back the hooks they replaced.
 pub fn uninstall(dir: &Path) -> Result<Vec<Action>> {
     let mut actions = Vec::new();
-    for s in status(dir) {
+    let both = status_of(dir, Side::Client)
+        .into_iter()
+        .chain(status_of(dir, Side::Server));
+    for s in both {
         let chained = chained_path(&s.path);
         match s.state {
             HookState::Current | HookState::Outdated => {
@@ -244,9 +272,9 @@ mod tests {
         fs::write(&user, b"#!/bin/sh\necho mine \xff\n").unwrap();
         fs::set_permissions(&user, fs::Permissions::from_mode(0o750)).unwrap();
 
-        let first = install(dir.path(), false).unwrap();
+        let first = install(dir.path(), false, Side::Client).unwrap();
         assert!(matches!(first[0], Action::Chained(..)));
-        let second = install(dir.path(), false).unwrap();
+        let second = install(dir.path(), false, Side::Client).unwrap();
         assert!(second.iter().all(|a| matches!(a, Action::Unchanged(_))));
         assert!(
             status(dir.path())
@@ -268,13 +296,13 @@ mod tests {
     fn a_hook_that_replaced_the_shim_needs_force() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("pre-push"), "#!/bin/sh\necho one\n").unwrap();
-        install(dir.path(), false).unwrap();
+        install(dir.path(), false, Side::Client).unwrap();
         fs::write(dir.path().join("pre-push"), "#!/bin/sh\necho two\n").unwrap();
         assert!(matches!(
-            install(dir.path(), false),
+            install(dir.path(), false, Side::Client),
             Err(Error::ChainConflict { .. })
         ));
-        install(dir.path(), true).unwrap();
+        install(dir.path(), true, Side::Client).unwrap();
         assert_eq!(
             fs::read_to_string(dir.path().join("pre-push.hybrid-chained")).unwrap(),
             "#!/bin/sh\necho two\n"

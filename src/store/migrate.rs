@@ -39,6 +39,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_records_in_git",
         include_str!("../../migrations/0007_records_in_git.sql"),
     ),
+    (
+        "0008_record_authors",
+        include_str!("../../migrations/0008_record_authors.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

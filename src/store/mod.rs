@@ -297,6 +297,13 @@ impl Store {
         self.retry(f).map_err(|e| self.classify(e))
     }
 
+    /// A copy of this store in a new file at `path`, opened: changes to either stay in it.
+    pub fn copy_to(&self, path: &Path) -> Result<Store> {
+        let target = path.to_string_lossy().into_owned();
+        self.read(|c| c.execute("VACUUM INTO ?1", [&target]).map(|_| ()))?;
+        Store::open(path)
+    }
+
     /// `PRAGMA quick_check`: what `doctor` reports.
     pub fn health(&self) -> Result<String> {
         self.read(|c| c.query_row("PRAGMA quick_check", [], |r| r.get(0)))

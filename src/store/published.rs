@@ -112,14 +112,19 @@ impl Store {
 
     /// Records a generation read from the records ref (already published); `false` when the
     /// store had it.
-    pub fn import_generation(&mut self, g: &GenerationRecord, created_at: i64) -> Result<bool> {
+    pub fn import_generation(
+        &mut self,
+        g: &GenerationRecord,
+        created_at: i64,
+        recorded_by: &str,
+    ) -> Result<bool> {
         if !self.record_generation(g)? {
             return Ok(false);
         }
         self.write(|tx| {
             tx.execute(
-                "UPDATE generations SET published = 1, created_at = ?2 WHERE id = ?1",
-                params![g.id, created_at],
+                "UPDATE generations SET published = 1, created_at = ?2, recorded_by = ?3 WHERE id = ?1",
+                params![g.id, created_at, recorded_by],
             )?;
             Ok(true)
         })
@@ -132,6 +137,7 @@ impl Store {
         v: &VerdictRecord,
         key: &str,
         created_at: i64,
+        recorded_by: &str,
     ) -> Result<bool> {
         if self.has_verdict_record(key)? {
             return Ok(false);
@@ -139,8 +145,9 @@ impl Store {
         let id = self.record_verdict(v)?;
         self.write(|tx| {
             tx.execute(
-                "UPDATE verdicts SET published = 1, record_key = ?2, created_at = ?3 WHERE id = ?1",
-                params![id, key, created_at],
+                "UPDATE verdicts SET published = 1, record_key = ?2, created_at = ?3, recorded_by = ?4
+                  WHERE id = ?1",
+                params![id, key, created_at, recorded_by],
             )?;
             Ok(true)
         })

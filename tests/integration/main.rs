@@ -15,5 +15,6 @@ mod promise;
 mod real_server;
 mod records;
 mod review;
+mod server;
 mod store;
 mod support;

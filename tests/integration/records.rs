@@ -6,7 +6,7 @@
 use crate::support::anthropic::{FakeAnthropic, Reply};
 use crate::support::{Run, TestRepo};
 
-fn records_files(repo: &TestRepo) -> Vec<String> {
+pub(crate) fn records_files(repo: &TestRepo) -> Vec<String> {
     repo.git(&["ls-tree", "-r", "--name-only", "refs/hybrid/records"])
         .lines()
         .map(str::to_string)
@@ -20,7 +20,7 @@ fn verify(repo: &TestRepo, dir: &std::path::Path, range: &str) -> Run {
 }
 
 /// A bare remote `origin` for `repo` (main as its default branch).
-fn with_remote(repo: &TestRepo) -> std::path::PathBuf {
+pub(crate) fn with_remote(repo: &TestRepo) -> std::path::PathBuf {
     let remote = repo.home().join("remote.git");
     std::fs::create_dir_all(repo.home()).unwrap();
     repo.git(&[
@@ -36,7 +36,7 @@ fn with_remote(repo: &TestRepo) -> std::path::PathBuf {
 }
 
 /// A teammate's clone of `remote`.
-fn teammate(repo: &TestRepo, remote: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn teammate(repo: &TestRepo, remote: &std::path::Path) -> std::path::PathBuf {
     let clone = repo.home().join("clone");
     repo.git(&[
         "clone",
@@ -47,7 +47,7 @@ fn teammate(repo: &TestRepo, remote: &std::path::Path) -> std::path::PathBuf {
     clone
 }
 
-fn in_dir(repo: &TestRepo, dir: &std::path::Path, args: &[&str]) -> Run {
+pub(crate) fn in_dir(repo: &TestRepo, dir: &std::path::Path, args: &[&str]) -> Run {
     let mut cmd = repo.command_in("git", dir);
     cmd.args(args);
     repo.run(cmd)
@@ -177,37 +177,60 @@ fn a_record_edited_after_the_fact_is_refused() {
     // Turn the request for changes into an approval, keeping the file's name.
     let text = repo.git(&["show", &format!("refs/hybrid/records:{verdict}")]);
     let forged = text.replace("\"request_changes\"", "\"approve\"");
-    repo.write("forged.json", &forged);
-    let blob = repo.git(&["hash-object", "-w", "forged.json"]);
     std::fs::remove_dir_all(repo.dir.join(".git/hybrid")).unwrap();
-    // The forged commit, built on a temporary index.
+    let commit = forge_records(&repo, |with_index| {
+        add_file(&repo, with_index, &verdict, &forged)
+    });
+    repo.git(&["update-ref", "refs/hybrid/records", &commit]);
+    repo.hybrid(&["sync"])
+        .failure()
+        .stderr_has("its name is not the digest of its content");
+    repo.try_git(&["merge", "--ff-only", "hybrid/port"])
+        .failure();
+}
+
+/// A commit on `refs/hybrid/records` in `repo` whose tree is the current one changed by
+/// `edit(index file)`; returns its id.
+pub(crate) fn forge_records(
+    repo: &TestRepo,
+    edit: impl FnOnce(&dyn Fn(&[&str]) -> String),
+) -> String {
     let index = repo.dir.join(".git/forge-index");
+    let _ = std::fs::remove_file(&index);
     let with_index = |args: &[&str]| {
         let mut cmd = repo.command("git");
         cmd.args(args).env("GIT_INDEX_FILE", &index);
         repo.run(cmd).success().stdout()
     };
     with_index(&["read-tree", "refs/hybrid/records"]);
-    with_index(&[
-        "update-index",
-        "--cacheinfo",
-        &format!("100644,{},{verdict}", blob.trim()),
-    ]);
+    edit(&with_index);
     let tree = with_index(&["write-tree"]);
-    let commit = repo.git(&[
+    repo.git(&[
         "commit-tree",
         tree.trim(),
         "-p",
         "refs/hybrid/records",
         "-m",
         "forged",
+    ])
+    .trim()
+    .to_string()
+}
+
+pub(crate) fn add_file(
+    repo: &TestRepo,
+    with_index: &dyn Fn(&[&str]) -> String,
+    path: &str,
+    text: &str,
+) {
+    repo.write("forged.tmp", text);
+    let blob = repo.git(&["hash-object", "-w", "forged.tmp"]);
+    with_index(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("100644,{},{path}", blob.trim()),
     ]);
-    repo.git(&["update-ref", "refs/hybrid/records", commit.trim()]);
-    repo.hybrid(&["sync"])
-        .failure()
-        .stderr_has("its name is not the digest of its content");
-    repo.try_git(&["merge", "--ff-only", "hybrid/port"])
-        .failure();
 }
 
 /// A push sends the records first (as git-lfs sends its objects), merging the remote's when

@@ -1,0 +1,110 @@
+//! The server side: what a repository that receives pushes checks before it accepts one
+//! (`pre-receive`, installed by `git hybrid install --server`).
+//!
+//! A client can skip its own hooks (`--no-verify`, a clone without the gate, a hand-written
+//! ref); a server's check cannot be skipped. Every pushed update of a protected ref is judged by
+//! the gate's rule against the records the server holds plus those the same push brings, with
+//! the policy (and its allowed signers) read from the default branch as it is before the push,
+//! so a push cannot weaken the rule it is judged by. Pushed objects are still in git's
+//! quarantine directory while this runs; they are read from there and nothing is written to the
+//! repository (the server's view of its records is a SQLite file beside it). Any error refuses
+//! the push.
+
+use crate::config::Settings;
+use crate::gate::{self, HookOutcome, RefUpdate};
+use crate::git::Repo;
+use crate::records::{self, RECORDS_REF};
+use crate::trust::AllowedSigners;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Hook(#[from] gate::HookError),
+    #[error(transparent)]
+    Records(#[from] records::Error),
+    #[error(transparent)]
+    Config(#[from] crate::config::Error),
+    #[error(transparent)]
+    Trust(#[from] crate::trust::Error),
+    #[error("the pushed objects cannot be read from git's quarantine directory {path}: {source}")]
+    Quarantine {
+        path: String,
+        #[source]
+        source: git2::Error,
+    },
+}
+
+/// Makes the objects of the push being received readable: git keeps them in a quarantine
+/// directory until the push is accepted (`GIT_QUARANTINE_PATH`), and says so to its hooks through
+/// `GIT_OBJECT_DIRECTORY`/`GIT_ALTERNATE_OBJECT_DIRECTORIES`, which libgit2 may or may not have
+/// applied; adding the directory again is harmless.
+pub fn see_quarantine(repo: &Repo) -> Result<(), Error> {
+    let Some(path) = std::env::var_os("GIT_QUARANTINE_PATH").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let quarantine = |source| Error::Quarantine {
+        path: std::path::Path::new(&path).display().to_string(),
+        source,
+    };
+    let odb = repo.git.odb().map_err(quarantine)?;
+    odb.add_disk_alternate(&std::path::Path::new(&path).to_string_lossy())
+        .map_err(quarantine)?;
+    Ok(())
+}
+
+/// The check of one push: `input` is git's `<old> <new> <ref>` lines.
+pub fn pre_receive(repo: &Repo, settings: &Settings, input: &str) -> Result<HookOutcome, Error> {
+    see_quarantine(repo)?;
+    let updates = gate::parse_ref_updates(input)?;
+    // The records first: a push may add records, never take any away or bring malformed ones.
+    let mut pushed_records = None;
+    for u in updates.iter().filter(|u| u.refname == RECORDS_REF) {
+        if let Err(why) = records::check_update(repo, u.old, u.new) {
+            return Ok(refuse(vec![
+                format!("blocked: {RECORDS_REF} was refused: {why}"),
+                format!(
+                    "  records are written once and merged, never edited: `git hybrid sync` in your clone, then push {RECORDS_REF} again"
+                ),
+            ]));
+        }
+        pushed_records = u.new;
+    }
+    let signers = match &settings.allowed_signers {
+        Some(file) => {
+            let (bytes, origin) = file.read(repo)?;
+            Some(AllowedSigners::from_text(&bytes, origin)?)
+        }
+        None => None,
+    };
+    let view = records::view_for_push(repo, pushed_records, signers.as_ref())?;
+    let judged: Vec<RefUpdate> = updates
+        .into_iter()
+        .filter(|u| !u.refname.starts_with("refs/hybrid/"))
+        .collect();
+    let mut outcome = gate::pre_receive(repo, settings, view.store, &judged)?;
+    if !outcome.allowed {
+        outcome.messages.insert(
+            0,
+            "this server's gate refused the push: local-model output without an approved Claude review"
+                .to_string(),
+        );
+        outcome.messages.push(
+            "  review it in your clone (the command above), then push again: the approval travels with the push (refs/hybrid/records)"
+                .to_string(),
+        );
+        if let Some(signers) = &signers {
+            outcome.messages.push(format!(
+                "  approvals count here only when signed by a signer {} lists (git config gpg.format ssh; user.signingkey)",
+                signers.origin
+            ));
+        }
+    }
+    Ok(outcome)
+}
+
+fn refuse(messages: Vec<String>) -> HookOutcome {
+    HookOutcome {
+        allowed: false,
+        messages,
+    }
+}

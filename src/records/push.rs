@@ -1,0 +1,127 @@
+//! Sending this clone's records before a push proper, as git-lfs sends its objects: the remote
+//! then knows what the push carries when its own check runs. It never sends anything under a
+//! dry run, and never pushes anything but the records ref.
+
+use super::{Error, RECORDS_REF, REMOTE_RECORDS, publish, sync};
+use crate::git::{self, Repo};
+use crate::store::Store;
+
+/// What `pre-push` did with this clone's records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pushed {
+    /// Nothing to do: no records, or the push carries the records itself.
+    Nothing,
+    /// The records are on the remote now.
+    Pushed,
+    /// `git push --dry-run`: nothing is sent, records neither.
+    DryRun,
+    /// They could not be pushed, even after taking in the remote's: git's message.
+    Failed(String),
+}
+
+/// Before a push proper (as git-lfs does): sends `refs/hybrid/records` to the same remote, so
+/// what the push carries is known there. When the remote's records moved on, they are fetched,
+/// merged in (`sync`) and the push tried again once. `remote` is the name or URL git gave the
+/// hook; `pushed_refs` the remote refs the push updates.
+pub fn push_before(
+    repo: &Repo,
+    store: &mut Store,
+    remote: &str,
+    pushed_refs: &[String],
+) -> Result<Pushed, Error> {
+    // A push that carries the records itself (ours, or the user's) needs no second one.
+    if pushed_refs.iter().any(|r| r == RECORDS_REF) || repo.git.refname_to_id(RECORDS_REF).is_err()
+    {
+        return Ok(Pushed::Nothing);
+    }
+    let dry_run = git::parent_command_line()
+        .as_deref()
+        .and_then(git::subcommand)
+        .is_some_and(|(name, args)| name == "push" && is_dry_run(args));
+    if dry_run {
+        return Ok(Pushed::DryRun);
+    }
+    publish(repo, store)?;
+    let push = || {
+        std::process::Command::new("git")
+            .args(["push", "--quiet", "--no-verify", remote])
+            .arg(format!("{RECORDS_REF}:{RECORDS_REF}"))
+            .stdin(std::process::Stdio::null())
+            .output()
+    };
+    let failed = |out: std::process::Output| {
+        Pushed::Failed(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    };
+    let first = push().map_err(Error::Spawn)?;
+    if first.status.success() {
+        return Ok(Pushed::Pushed);
+    }
+    // The remote's records moved on: take them in, merge, and try once more.
+    let fetched = std::process::Command::new("git")
+        .args(["fetch", "--quiet", remote])
+        .arg(format!(
+            "+{RECORDS_REF}:{REMOTE_RECORDS}{}/records",
+            remote_label(remote)
+        ))
+        .stdin(std::process::Stdio::null())
+        .output();
+    if !fetched.is_ok_and(|o| o.status.success()) {
+        return Ok(failed(first));
+    }
+    sync(repo, store)?;
+    match push() {
+        Ok(out) if out.status.success() => Ok(Pushed::Pushed),
+        Ok(out) => Ok(failed(out)),
+        Err(_) => Ok(failed(first)),
+    }
+}
+
+/// Whether `git push`'s arguments ask for a dry run: `--dry-run`, `-n`, or `n` in a cluster of
+/// short options (`-qn`), before `--`.
+fn is_dry_run(args: &[String]) -> bool {
+    args.iter()
+        .take_while(|a| *a != "--")
+        .any(|a| match a.strip_prefix("--") {
+            Some(long) => long == "dry-run",
+            None => a.starts_with('-') && a[1..].contains('n'),
+        })
+}
+
+/// A remote as a ref name component: its name, or its URL made safe.
+fn remote_label(remote: &str) -> String {
+    remote
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dry_runs_are_read_in_every_spelling() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for dry in [
+            &["--dry-run", "origin"][..],
+            &["-n", "origin"],
+            &["-qn", "origin", "main"],
+        ] {
+            assert!(is_dry_run(&args(dry)), "{dry:?}");
+        }
+        for wet in [
+            &["origin", "main"][..],
+            &["-q", "origin"],
+            &["--", "-n"],
+            &["--no-verify"],
+        ] {
+            assert!(!is_dry_run(&args(wet)), "{wet:?}");
+        }
+    }
+}
