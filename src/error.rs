@@ -400,6 +400,21 @@ impl From<crate::records::Error> for CommandError {
     }
 }
 
+impl From<crate::workflow::verify::VerifyError> for CommandError {
+    fn from(e: crate::workflow::verify::VerifyError) -> Self {
+        use crate::workflow::verify::VerifyError as E;
+        match e {
+            E::Records(e) => e.into(),
+            E::Store(e) => e.into(),
+            E::Config(e) => e.into(),
+            E::Trust(e) => e.into(),
+            e @ E::NoRecords { .. } => CommandError::user(chain(&e))
+                .hint("fetch them: git fetch origin '+refs/hybrid/records:refs/hybrid/remotes/origin/records'")
+                .hint("or run verify in the repository where generations were recorded (implement/adopt)"),
+        }
+    }
+}
+
 impl From<crate::receive::Error> for CommandError {
     fn from(e: crate::receive::Error) -> Self {
         use crate::receive::Error as E;

@@ -51,6 +51,27 @@ pub struct Args {
     /// [{"index", "files", "decision", "summary", "findings"} or {"index", "files", "error"}]}
     #[arg(long, conflicts_with_all = ["batch", "collect"])]
     json: bool,
+    /// The verdict's lines go to stderr (another command's result owns stdout).
+    #[arg(skip)]
+    verdict_to_stderr: bool,
+}
+
+impl Args {
+    /// One immediate review of `target`, as another command asks for it; its verdict lines go
+    /// to stderr.
+    pub(super) fn of(target: &str) -> Args {
+        Args {
+            targets: vec![target.to_string()],
+            staged: false,
+            batch: false,
+            collect: false,
+            wait: false,
+            model: None,
+            part_tokens: None,
+            json: false,
+            verdict_to_stderr: true,
+        }
+    }
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
@@ -139,7 +160,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     if args.json {
         ui::out(outcome_json(&target, &outcome).to_string());
     }
-    report(&outcome, args.json)
+    report(&outcome, args.json || args.verdict_to_stderr)
 }
 
 /// The JSON form of an immediate review's outcome (version 1).

@@ -49,8 +49,11 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     Ok(Status::Ok)
 }
 
-/// After a command that records: writes its records to the ref. The command's own work is done
-/// and stays done; a failure here is said, and `git hybrid sync` writes them later.
+/// After a command that records: writes its records to the ref and, when the records remote
+/// exists (`hybrid.remote`, default `origin`), sends them there at once, so the server knows
+/// this output even if its author later skips the hooks (`hybrid.sendRecords = false` leaves
+/// them for the next push). The command's own work is done and stays done; a failure here is
+/// said, and the next `git push` (or `git hybrid sync`) sends them.
 pub(super) fn publish_after() {
     let Ok(repo) = crate::git::Repo::open() else {
         return;
@@ -63,5 +66,24 @@ pub(super) fn publish_after() {
             "warning: the records were not written to {}: {e}; `git hybrid sync` writes them",
             records::RECORDS_REF
         ));
+        return;
     }
+    let remote = records::remote_name(&repo);
+    let send = repo
+        .git
+        .config()
+        .and_then(|c| c.get_bool("hybrid.sendRecords"))
+        .unwrap_or(true);
+    if !send || repo.git.find_remote(&remote).is_err() {
+        return;
+    }
+    let why = match records::push_records(&repo, &mut store, &remote) {
+        Ok(records::Pushed::Failed(why)) => why,
+        Err(e) => e.to_string(),
+        Ok(_) => return,
+    };
+    let why = why.lines().last().unwrap_or_default().to_string();
+    ui::say(format!(
+        "note: the records could not be sent to {remote} now ({why}); the next `git push` sends them"
+    ));
 }

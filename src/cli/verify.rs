@@ -1,42 +1,55 @@
-//! `git hybrid verify <A..B> [--json]`: the gate's rule as a check, for CI and pre-receive.
+//! `git hybrid verify <A..B> [--json] [--review]`: the gate's rule as a check, for CI.
 
 use super::Status;
 use crate::change::Change;
 use crate::error::CommandError;
-use crate::gate;
+use crate::gate::{self, Evaluation};
+use crate::git::Repo;
 use crate::provenance::Range;
-use crate::store::Store;
 use crate::ui;
+use crate::workflow::verify::{Judge, judge};
 
 /// Checks a range against the gate's rule; exits 1 when any local output in it is unreviewed.
 ///
-/// A single revision means that commit against its first parent.
+/// A single revision means that commit against its first parent. The records that travel with
+/// the repository (refs/hybrid/records, and remotes' records a fetch brought) are taken in
+/// first, so a fresh clone answers as the clone that recorded them does:
+///
+///   git fetch origin '+refs/hybrid/records:refs/hybrid/remotes/origin/records'
+///   git hybrid verify origin/main..HEAD
+///
+/// When the committed policy lists allowed signers (`[trust] allowed_signers`), only approvals a
+/// listed signer signed count.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// A range A..B (or one commit)
     range: String,
-    /// Print the result as JSON on stdout
+    /// Print the result as JSON on stdout: {"range", "change_id", "decision": "allow" or
+    /// "block", "reason", "added", "removed", "local_lines", "uncovered": [{"generation",
+    /// "model", "branch", "files": [{"path", "lines"}]}]}
     #[arg(long)]
     json: bool,
+    /// When blocked, have Claude review the range (ANTHROPIC_API_KEY), record the verdict, send
+    /// the records to the remote (hybrid.remote, default origin) and judge again: the PR-bot mode
+    #[arg(long)]
+    review: bool,
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
     let range = Range::of_target(&repo, &args.range, settings.default_branch.as_deref())?;
-    let path = Store::path_for(repo.common_dir());
-    // Without a store nothing can say what is local output: fail closed rather than pass.
-    let Some(store) = Store::open_existing_for(&repo)? else {
-        return Err(CommandError::user(format!(
-            "no git-hybrid store at {}: this clone has no provenance records, so {} cannot be verified",
-            path.display(),
-            args.range
-        ))
-        .hint("run verify in the repository where generations were recorded (implement/adopt)"));
-    };
-    let old = range.base.map(|b| repo.tree_of(b)).transpose()?;
-    let new = repo.tree_of(range.tip)?;
-    let change = Change::between_trees(&repo.git, old.as_ref(), Some(&new))?;
-    let evaluation = gate::evaluate_in(&repo, &store, &settings, &change)?;
+    let mut evaluation = evaluate(&repo, &settings, &range)?;
+    if args.review && !evaluation.outcome.allowed() {
+        ui::say(format!(
+            "{}: {}; asking for a review",
+            args.range,
+            evaluation.outcome.describe()
+        ));
+        // The review's own failure (no key, an unusable answer) is this command's failure.
+        super::review::run(super::review::Args::of(&args.range))?;
+        send_records(&repo);
+        evaluation = evaluate(&repo, &settings, &range)?;
+    }
     if args.json {
         println!("{}", gate::verify_json(&args.range, &evaluation));
     } else if evaluation.outcome.allowed() {
@@ -58,4 +71,56 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     } else {
         Status::Failed
     })
+}
+
+/// The rule applied to the range, by the records this clone can see.
+fn evaluate(
+    repo: &Repo,
+    settings: &crate::config::Settings,
+    range: &Range,
+) -> Result<Evaluation, CommandError> {
+    let Judge {
+        store,
+        synced,
+        signers,
+    } = judge(repo, settings)?;
+    if let Some(origin) = &signers
+        && synced.untrusted > 0
+    {
+        ui::say(format!(
+            "{} approval(s) not signed by a signer {origin} lists count as absent",
+            synced.untrusted
+        ));
+    }
+    let old = range.base.map(|b| repo.tree_of(b)).transpose()?;
+    let new = repo.tree_of(range.tip)?;
+    let change = Change::between_trees(&repo.git, old.as_ref(), Some(&new))?;
+    Ok(gate::evaluate_in(repo, &store, settings, &change)?)
+}
+
+/// After a review here: the verdict goes to the remote the records travel with, so the server
+/// and every clone know it. Not sending is said; the verdict stays recorded here.
+fn send_records(repo: &Repo) {
+    let remote = crate::records::remote_name(repo);
+    if repo.git.find_remote(&remote).is_err() {
+        ui::say(format!(
+            "note: no remote {remote}: the verdict stays in this clone (set hybrid.remote)"
+        ));
+        return;
+    }
+    let Ok(Some(mut store)) = crate::store::Store::open_existing_for(repo) else {
+        return;
+    };
+    match crate::records::push_records(repo, &mut store, &remote) {
+        Ok(crate::records::Pushed::Pushed) => {
+            ui::say(format!("the verdict was sent to {remote}"));
+        }
+        Ok(crate::records::Pushed::Failed(why)) => ui::say(format!(
+            "warning: the verdict could not be sent to {remote}: {why}"
+        )),
+        Ok(_) => {}
+        Err(e) => ui::say(format!(
+            "warning: the verdict could not be sent to {remote}: {e}"
+        )),
+    }
 }

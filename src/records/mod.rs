@@ -12,7 +12,7 @@ mod format;
 mod push;
 mod receive;
 
-pub use push::{Pushed, push_before};
+pub use push::{Pushed, push_before, push_records};
 pub use receive::{check_update, view_for_push};
 
 use git2::{Index, Oid, Signature};

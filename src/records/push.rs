@@ -41,11 +41,23 @@ pub fn push_before(
     if dry_run {
         return Ok(Pushed::DryRun);
     }
+    push_records(repo, store, remote)
+}
+
+/// Sends this clone's records to `remote` now: what was recorded and not yet written to the ref
+/// is written, the ref is pushed, and when the remote's records moved on they are fetched,
+/// merged in (`sync`) and the push tried again once. Never prompts: a remote that wants a
+/// password it was not given fails, and the records wait for the next push.
+pub fn push_records(repo: &Repo, store: &mut Store, remote: &str) -> Result<Pushed, Error> {
     publish(repo, store)?;
+    if repo.git.refname_to_id(RECORDS_REF).is_err() {
+        return Ok(Pushed::Nothing);
+    }
     let push = || {
         std::process::Command::new("git")
             .args(["push", "--quiet", "--no-verify", remote])
             .arg(format!("{RECORDS_REF}:{RECORDS_REF}"))
+            .env("GIT_TERMINAL_PROMPT", "0")
             .stdin(std::process::Stdio::null())
             .output()
     };
@@ -59,6 +71,7 @@ pub fn push_before(
     // The remote's records moved on: take them in, merge, and try once more.
     let fetched = std::process::Command::new("git")
         .args(["fetch", "--quiet", remote])
+        .env("GIT_TERMINAL_PROMPT", "0")
         .arg(format!(
             "+{RECORDS_REF}:{REMOTE_RECORDS}{}/records",
             remote_label(remote)

@@ -1,6 +1,7 @@
 //! The use cases between the command files and the engines: which backend runs a model
 //! (`engine`), who implements a spec and where the job runs (`implement`), and which change a
-//! review target names, with its spec, ready to send (`review`).
+//! review target names, with its spec, ready to send (`review`), and what a range is verified
+//! against (`verify`).
 //!
 //! A command file parses its arguments, calls one function here and prints what comes back; the
 //! engines below do the work. This layer never prints and never reads the command line: what it
@@ -10,6 +11,7 @@
 pub mod engine;
 pub mod implement;
 pub mod review;
+pub mod verify;
 
 pub use engine::{BackendKind, Engine};
 

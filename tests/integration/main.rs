@@ -3,6 +3,7 @@
 
 mod batch;
 mod change_id;
+mod ci;
 mod daemon;
 mod embedded;
 mod gate;

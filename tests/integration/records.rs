@@ -300,3 +300,46 @@ fn records_that_cannot_be_pushed_block_a_protected_push() {
         .stderr_has("blocked: the records (refs/hybrid/records) could not be pushed to origin")
         .stderr_has("no records here");
 }
+
+/// Records are sent as they are made when the remote exists, so the server knows the output
+/// even if its author never pushes it through the hooks; offline, they wait for the next push.
+#[test]
+fn records_are_sent_as_they_are_made_and_wait_when_offline() {
+    let repo = TestRepo::new();
+    let remote = with_remote(&repo);
+    let remote_tip = || {
+        repo.git(&["ls-remote", "origin", "refs/hybrid/records"])
+            .split_whitespace()
+            .next()
+            .map(str::to_string)
+    };
+    let adopt = |branch: &str, file: &str| {
+        repo.git(&["checkout", "-q", "-b", branch, "main"]);
+        repo.write(
+            file,
+            "pub fn made_here(x: u64) -> u64 {\n    x.rotate_left(13) ^ 0x5a5a\n}\n",
+        );
+        repo.git(&["add", "."]);
+        repo.git(&["commit", "-q", "-m", "made"]);
+        let run = repo.hybrid(&["adopt", branch]);
+        repo.git(&["checkout", "-q", "main"]);
+        run
+    };
+    adopt("hybrid/one", "src/one.rs").success();
+    assert_eq!(remote_tip(), Some(repo.rev("refs/hybrid/records")));
+    // Offline: the command still succeeds, says so, and the next push sends them.
+    let away = remote.with_extension("away");
+    std::fs::rename(&remote, &away).unwrap();
+    adopt("hybrid/two", "src/two.rs")
+        .success()
+        .stderr_has("the records could not be sent to origin now")
+        .stderr_has("the next `git push` sends them");
+    std::fs::rename(&away, &remote).unwrap();
+    assert_ne!(remote_tip(), Some(repo.rev("refs/hybrid/records")));
+    repo.git(&["push", "-q", "origin", "hybrid/two"]);
+    assert_eq!(remote_tip(), Some(repo.rev("refs/hybrid/records")));
+    // Switched off, they wait for the push.
+    repo.git(&["config", "hybrid.sendRecords", "false"]);
+    adopt("hybrid/three", "src/three.rs").success();
+    assert_ne!(remote_tip(), Some(repo.rev("refs/hybrid/records")));
+}

@@ -74,7 +74,8 @@ fn verify_without_a_store_fails_closed() {
     std::fs::remove_dir_all(repo.dir.join(".git/hybrid")).unwrap();
     repo.hybrid(&["verify", "HEAD"])
         .failure()
-        .stderr_has("no git-hybrid store");
+        .stderr_has("has no git-hybrid records (no store at")
+        .stderr_has("git fetch origin");
 }
 
 #[test]
