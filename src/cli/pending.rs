@@ -8,8 +8,9 @@ use crate::error::CommandError;
 use crate::store::Store;
 use crate::ui;
 
-/// Lists local-model output not yet covered by an approved review: branch, model, lines, age;
-/// and the reviews submitted with `review --batch` that are not collected yet.
+/// Lists local-model output not yet covered by an approved review — branch, model, lines, age,
+/// and whose it is when a teammate (or CI) recorded it — and the reviews submitted with
+/// `review --batch` that are not collected yet.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Print JSON on stdout
@@ -45,6 +46,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                     "uncovered": g.uncovered,
                     "check": g.check,
                     "created_at": g.created_at,
+                    "recorded_by": g.recorded_by,
                     "in_batch": in_batch(g.branch.as_deref()),
                 })
             })
@@ -85,7 +87,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             .map(|b| b.trim_start_matches("refs/heads/"))
             .unwrap_or("-");
         ui::out(format!(
-            "  {}  {:<24} model {:<20} {}/{} lines unreviewed  {}{}",
+            "  {}  {:<24} model {:<20} {}/{} lines unreviewed  {}{}{}",
             g.id,
             branch,
             g.model.as_deref().unwrap_or("unknown"),
@@ -95,7 +97,11 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             match g.check {
                 crate::store::CheckState::NotRun => String::new(),
                 state => format!("  check {state}"),
-            }
+            },
+            g.recorded_by
+                .as_deref()
+                .map(|by| format!("  by {by}"))
+                .unwrap_or_default()
         ));
         if let Some(id) = in_batch(g.branch.as_deref()) {
             ui::out(format!("      its review is waiting in batch {id}"));

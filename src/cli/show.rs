@@ -181,6 +181,7 @@ fn show_json(
                 "complete": v.complete,
                 "summary": v.summary,
                 "created_at": v.created_at,
+                "recorded_by": v.recorded_by,
             })
         })
         .collect();
@@ -211,11 +212,15 @@ fn print_history(store: &Store, id: &str) -> Result<(), CommandError> {
     let now = crate::store::now_secs();
     for v in verdicts {
         ui::out(format!(
-            "  #{} {} {} by {}{}: {}",
+            "  #{} {} {} by {}{}{}: {}",
             v.id,
             ui::age(now - v.created_at),
             v.decision,
             v.model,
+            v.recorded_by
+                .as_deref()
+                .map(|by| format!(", recorded by {by}"))
+                .unwrap_or_default(),
             if v.complete {
                 ""
             } else {

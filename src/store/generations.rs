@@ -91,6 +91,8 @@ pub struct PendingGeneration {
     pub lines: i64,
     pub uncovered: i64,
     pub check: CheckState,
+    /// Whose it is, when it was read from the records ref; `None` for this clone's own.
+    pub recorded_by: Option<String>,
 }
 
 impl Store {
@@ -260,7 +262,8 @@ impl Store {
                         COUNT(l.fingerprint),
                         CASE WHEN g.check_command IS NULL THEN 'not_run'
                              WHEN g.check_passed THEN 'passed' ELSE 'failed' END,
-                        SUM(NOT EXISTS (SELECT 1 FROM approved_lines a WHERE a.fingerprint = l.fingerprint))
+                        SUM(NOT EXISTS (SELECT 1 FROM approved_lines a WHERE a.fingerprint = l.fingerprint)),
+                        g.recorded_by
                    FROM generations g JOIN generation_lines l ON l.generation_id = g.id
                   GROUP BY g.id
                  HAVING SUM(NOT EXISTS (SELECT 1 FROM approved_lines a WHERE a.fingerprint = l.fingerprint)) > 0
@@ -276,6 +279,7 @@ impl Store {
                     lines: r.get(5)?,
                     check: r.get(6)?,
                     uncovered: r.get(7)?,
+                    recorded_by: r.get(8)?,
                 })
             })?
             .collect()

@@ -152,6 +152,9 @@ pub struct VerdictRow {
     pub created_at: i64,
     /// The API's ids of the calls behind it, comma-separated.
     pub request_id: Option<String>,
+    /// Who recorded it, when it was read from the records ref (a teammate, CI); `None` for a
+    /// verdict made in this clone.
+    pub recorded_by: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -253,7 +256,7 @@ impl Store {
     pub(super) fn verdicts_where(&self, condition: &str, value: &str) -> Result<Vec<VerdictRow>> {
         let sql = format!(
             "SELECT id, change_id, decision, model, summary, complete, base_commit, tip_commit, target, created_at,
-                    request_id
+                    request_id, recorded_by
                FROM verdicts WHERE {condition} ORDER BY id"
         );
         self.read(|c| {
@@ -271,6 +274,7 @@ impl Store {
                     target: r.get(8)?,
                     created_at: r.get(9)?,
                     request_id: r.get(10)?,
+                    recorded_by: r.get(11)?,
                 })
             })?
             .collect()

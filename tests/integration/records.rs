@@ -343,3 +343,34 @@ fn records_are_sent_as_they_are_made_and_wait_when_offline() {
     adopt("hybrid/three", "src/three.rs").success();
     assert_ne!(remote_tip(), Some(repo.rev("refs/hybrid/records")));
 }
+
+/// A teammate's unreviewed quarantine branch is local output in my clone too, and says whose it
+/// is; once they review and push, merging it passes, and `show` says who recorded the verdict.
+#[test]
+fn a_teammates_output_is_gated_in_my_clone_until_their_review_arrives() {
+    let repo = TestRepo::with_generation();
+    let remote = with_remote(&repo);
+    repo.git(&["push", "-q", "origin", "main", "hybrid/port"]);
+    let clone = teammate(&repo, &remote);
+    let in_clone = |args: &[&str]| in_dir(&repo, &clone, args);
+    in_clone(&["hybrid", "install"]).success();
+    in_clone(&["config", "user.email", "bob@example.com"]).success();
+    in_clone(&["fetch", "-q"]).success();
+    in_clone(&["merge", "--ff-only", "origin/hybrid/port"])
+        .failure()
+        .stderr_has("hybrid: blocked:")
+        .stderr_has("src/port.rs");
+    in_clone(&["reset", "-q", "--hard", "origin/main"]).success();
+    in_clone(&["hybrid", "pending"])
+        .success()
+        .stdout_has("hybrid/port")
+        .stdout_has("by dev@example.com");
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    repo.review(&api, &["hybrid/port"]).success();
+    in_clone(&["fetch", "-q"]).success();
+    in_clone(&["merge", "-q", "--ff-only", "origin/hybrid/port"]).success();
+    in_clone(&["hybrid", "show", "main~1..main"])
+        .success()
+        .stdout_has("approve by")
+        .stdout_has("recorded by dev@example.com");
+}
