@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// Print nothing but errors (what the reference-transaction hook runs after a fetch)
-    #[arg(long, conflicts_with = "json")]
+    #[arg(long, short, conflicts_with = "json")]
     quiet: bool,
 }
 

@@ -44,48 +44,59 @@ pub fn push_before(
     push_records(repo, store, remote)
 }
 
+/// How many times a records push is tried when the remote's records keep moving (teammates
+/// pushing at the same moment): each refusal fetches theirs, merges and tries again.
+const PUSH_ATTEMPTS: u32 = 5;
+
 /// Sends this clone's records to `remote` now: what was recorded and not yet written to the ref
 /// is written, the ref is pushed, and when the remote's records moved on they are fetched,
-/// merged in (`sync`) and the push tried again once. Never prompts: a remote that wants a
-/// password it was not given fails, and the records wait for the next push.
+/// merged in (`sync`) and the push tried again, a few times with a growing pause, because
+/// records only ever merge. Never prompts: a remote that wants a password it was not given
+/// fails, and the records wait for the next push.
 pub fn push_records(repo: &Repo, store: &mut Store, remote: &str) -> Result<Pushed, Error> {
     publish(repo, store)?;
     if repo.git.refname_to_id(RECORDS_REF).is_err() {
         return Ok(Pushed::Nothing);
     }
-    let push = || {
+    let git = |args: &[&str], refspec: String| {
         std::process::Command::new("git")
-            .args(["push", "--quiet", "--no-verify", remote])
-            .arg(format!("{RECORDS_REF}:{RECORDS_REF}"))
+            .args(args)
+            .arg(remote)
+            .arg(refspec)
             .env("GIT_TERMINAL_PROMPT", "0")
             .stdin(std::process::Stdio::null())
             .output()
+            .map_err(Error::Spawn)
     };
-    let failed = |out: std::process::Output| {
-        Pushed::Failed(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    };
-    let first = push().map_err(Error::Spawn)?;
-    if first.status.success() {
-        return Ok(Pushed::Pushed);
-    }
-    // The remote's records moved on: take them in, merge, and try once more.
-    let fetched = std::process::Command::new("git")
-        .args(["fetch", "--quiet", remote])
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .arg(format!(
-            "+{RECORDS_REF}:{REMOTE_RECORDS}{}/records",
-            remote_label(remote)
-        ))
-        .stdin(std::process::Stdio::null())
-        .output();
-    if !fetched.is_ok_and(|o| o.status.success()) {
-        return Ok(failed(first));
-    }
-    sync(repo, store)?;
-    match push() {
-        Ok(out) if out.status.success() => Ok(Pushed::Pushed),
-        Ok(out) => Ok(failed(out)),
-        Err(_) => Ok(failed(first)),
+    let mut attempt = 1;
+    loop {
+        let pushed = git(
+            &["push", "--quiet", "--no-verify"],
+            format!("{RECORDS_REF}:{RECORDS_REF}"),
+        )?;
+        if pushed.status.success() {
+            return Ok(Pushed::Pushed);
+        }
+        let why = String::from_utf8_lossy(&pushed.stderr).trim().to_string();
+        tracing::debug!(attempt, stderr = %why, "records push refused");
+        if attempt == PUSH_ATTEMPTS {
+            return Ok(Pushed::Failed(why));
+        }
+        // The remote's records may have moved on: take them in, merge, and try again.
+        let fetched = git(
+            &["fetch", "--quiet"],
+            format!(
+                "+{RECORDS_REF}:{REMOTE_RECORDS}{}/records",
+                remote_label(remote)
+            ),
+        )?;
+        if !fetched.status.success() {
+            // Unreachable, or refusing us: trying again will not help.
+            return Ok(Pushed::Failed(why));
+        }
+        sync(repo, store)?;
+        std::thread::sleep(std::time::Duration::from_millis(20 * u64::from(attempt)));
+        attempt += 1;
     }
 }
 

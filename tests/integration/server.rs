@@ -262,3 +262,140 @@ fn with_signers_required_only_a_listed_signers_approval_opens_the_server() {
     repo.review(&api, &["hybrid/signed"]).success();
     repo.git(&["push", "-q", "origin", "hybrid/signed:refs/heads/signed"]);
 }
+
+/// Two clones record at once and push at once, in either order, to a server with the gate:
+/// whichever loses the race takes the other's records in and pushes again, and both end with
+/// the union — nothing lost, no conflict.
+#[test]
+fn two_clones_recording_and_pushing_at_once_converge() {
+    let repo = TestRepo::with_generation();
+    let remote = server(&repo);
+    repo.git(&["config", "hybrid.sendRecords", "false"]);
+    repo.git(&["push", "-q", "origin", "main", "hybrid/port"]);
+    let other = teammate(&repo, &remote);
+    in_dir(&repo, &other, &["hybrid", "install"]).success();
+    in_dir(&repo, &other, &["config", "hybrid.sendRecords", "false"]).success();
+    let adopt = |dir: &Path, name: &str| {
+        in_dir(
+            &repo,
+            dir,
+            &[
+                "checkout",
+                "-q",
+                "-b",
+                &format!("hybrid/{name}"),
+                "origin/main",
+            ],
+        )
+        .success();
+        std::fs::write(
+            dir.join(format!("{name}.rs")),
+            format!("pub fn {name}_mix(v: u64) -> u64 {{\n    v.rotate_right(11) ^ 0xabcdef\n}}\n"),
+        )
+        .unwrap();
+        in_dir(&repo, dir, &["add", "."]).success();
+        in_dir(&repo, dir, &["commit", "-q", "-m", name]).success();
+        in_dir(&repo, dir, &["hybrid", "adopt", &format!("hybrid/{name}")]).success();
+    };
+    for round in 0..2 {
+        let (a, b) = (format!("a{round}"), format!("b{round}"));
+        // Both record at once, then both push at once.
+        std::thread::scope(|s| {
+            s.spawn(|| adopt(&repo.dir, &a));
+            s.spawn(|| adopt(&other, &b));
+        });
+        let pushes: Vec<Run> = std::thread::scope(|s| {
+            let first = s.spawn(|| {
+                in_dir(
+                    &repo,
+                    &repo.dir,
+                    &["push", "-q", "origin", &format!("hybrid/{a}")],
+                )
+            });
+            let second = s.spawn(|| {
+                in_dir(
+                    &repo,
+                    &other,
+                    &["push", "-q", "origin", &format!("hybrid/{b}")],
+                )
+            });
+            vec![first.join().unwrap(), second.join().unwrap()]
+        });
+        for push in &pushes {
+            push.success().stderr_lacks("could not be pushed");
+        }
+    }
+    // Every generation of both clones is on the server's records, and each clone, once it
+    // fetched, holds the same set.
+    let listing = |dir: &Path, rev: &str| -> Vec<String> {
+        let mut files: Vec<String> = in_dir(&repo, dir, &["ls-tree", "-r", "--name-only", rev])
+            .stdout()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        files.sort();
+        files
+    };
+    let on_server = listing(&remote, "refs/hybrid/records");
+    assert_eq!(
+        on_server
+            .iter()
+            .filter(|f| f.starts_with("generations/"))
+            .count(),
+        5,
+        "{on_server:?}"
+    );
+    for dir in [&repo.dir, &other] {
+        in_dir(&repo, dir, &["fetch", "-q", "origin"]).success();
+        in_dir(&repo, dir, &["hybrid", "sync", "-q"]).success();
+        in_dir(&repo, dir, &["push", "-q", "origin", "refs/hybrid/records"]).success();
+    }
+    let merged = listing(&remote, "refs/hybrid/records");
+    assert_eq!(listing(&repo.dir, "refs/hybrid/records"), merged);
+    assert_eq!(listing(&other, "refs/hybrid/records"), merged);
+    assert_eq!(merged, on_server);
+}
+
+/// A hostile record on a remote without the server's gate reaches a clone by fetch: the fetch
+/// goes through, the record is refused by name with what to do, and nothing it claims is
+/// believed — the gate still blocks.
+#[test]
+fn a_hostile_record_fetched_from_an_ungated_remote_approves_nothing() {
+    let repo = TestRepo::with_generation();
+    let remote = with_remote(&repo);
+    repo.git(&["push", "-q", "origin", "main", "hybrid/port"]);
+    let clone = teammate(&repo, &remote);
+    in_dir(&repo, &clone, &["hybrid", "install"]).success();
+    in_dir(&repo, &clone, &["fetch", "-q"]).success();
+    // Somebody with write access forges records on the remote.
+    let forged = forge_records(&repo, |with_index| {
+        add_file(
+            &repo,
+            with_index,
+            "generations/g-evil.json",
+            "{\"version\": 1",
+        );
+    });
+    repo.git(&[
+        "push",
+        "-q",
+        "--no-verify",
+        "origin",
+        &format!("{forged}:refs/hybrid/records"),
+    ]);
+    in_dir(&repo, &clone, &["fetch", "-q"])
+        .success()
+        .stderr_has("generations/g-evil.json");
+    in_dir(
+        &repo,
+        &clone,
+        &["hybrid", "verify", "origin/main..origin/hybrid/port"],
+    )
+    .failure()
+    .stderr_has(
+        "the record generations/g-evil.json on refs/hybrid/remotes/origin/records is unreadable",
+    );
+    in_dir(&repo, &clone, &["merge", "--ff-only", "origin/hybrid/port"])
+        .failure()
+        .stderr_has("hybrid: blocked:");
+}
