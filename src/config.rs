@@ -73,6 +73,26 @@ struct FileLayer {
     /// Read from the committed policy only (see `Settings::allowed_signers`).
     #[serde(default)]
     trust: TrustLayer,
+    #[serde(default)]
+    adopt: AdoptLayer,
+}
+
+/// Which of another tool's attributions `adopt --from` takes as local output.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdoptLayer {
+    /// Tool names (glob patterns): only their attributions count; all tools when unset.
+    tools: Option<Vec<String>>,
+    /// Model ids (glob patterns): only their attributions count; all models when unset.
+    models: Option<Vec<String>>,
+}
+
+/// Which attributions of other tools (Agent Trace, git-ai) are local output: AI-written lines
+/// whose tool and model match these patterns (every AI line when a list is empty).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AdoptSettings {
+    pub tools: Vec<String>,
+    pub models: Vec<String>,
 }
 
 /// Whom the server and CI believe: read from the committed policy only, never from a local
@@ -153,6 +173,8 @@ impl FileLayer {
             && self.implement.check_rounds.is_none()
             && self.implement.constrain.is_none()
             && self.trust.allowed_signers.is_none()
+            && self.adopt.tools.is_none()
+            && self.adopt.models.is_none()
     }
 
     /// Later layers win, field by field.
@@ -163,7 +185,14 @@ impl FileLayer {
             route,
             implement,
             trust: _,
+            adopt,
         } = layer;
+        if adopt.tools.is_some() {
+            self.adopt.tools = adopt.tools;
+        }
+        if adopt.models.is_some() {
+            self.adopt.models = adopt.models;
+        }
         if implement.backend.is_some() {
             self.implement.backend = implement.backend;
         }
@@ -285,6 +314,8 @@ pub struct Settings {
     pub route: crate::route::Rules,
     /// The local engine's defaults for `implement` and `fix`.
     pub implement: ImplementSettings,
+    /// Which attributions of other tools `adopt --from` takes as local output.
+    pub adopt: AdoptSettings,
     /// The committed policy's `[trust] allowed_signers`: when set, recorded approvals count on
     /// the server and in CI only when a listed signer signed them.
     pub allowed_signers: Option<SignersFile>,
@@ -311,6 +342,7 @@ impl Settings {
             layers.push((path.display().to_string(), layer));
         }
         let from_git = FileLayer {
+            adopt: AdoptLayer::default(),
             trust: TrustLayer::default(),
             route: RouteLayer::default(),
             implement: ImplementLayer {
@@ -342,6 +374,7 @@ impl Settings {
             },
         };
         let from_env = FileLayer {
+            adopt: AdoptLayer::default(),
             trust: TrustLayer::default(),
             route: RouteLayer::default(),
             implement: ImplementLayer {
@@ -472,7 +505,15 @@ impl Settings {
             route,
             implement,
             trust,
+            adopt,
         } = layer;
+        let adopt = AdoptSettings {
+            tools: adopt.tools.unwrap_or_default(),
+            models: adopt.models.unwrap_or_default(),
+        };
+        for pattern in adopt.tools.iter().chain(&adopt.models) {
+            RefPattern::parse(pattern, "adopt")?;
+        }
         if let Some(path) = &trust.allowed_signers
             && (path.trim().is_empty()
                 || path.starts_with('/')
@@ -561,6 +602,7 @@ impl Settings {
                     .unwrap_or(crate::route::MAX_LOCAL_FILES),
             },
             implement,
+            adopt,
             allowed_signers: trust
                 .allowed_signers
                 .map(|path| SignersFile { path, commit: None }),
@@ -699,6 +741,7 @@ mod tests {
             review_model: "m".into(),
             review_part_tokens: 1,
             route: crate::route::Rules::default(),
+            adopt: AdoptSettings::default(),
             allowed_signers: None,
             sources: vec![],
             overrides: vec![],

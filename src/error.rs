@@ -400,6 +400,22 @@ impl From<crate::records::Error> for CommandError {
     }
 }
 
+impl From<crate::attribution::Error> for CommandError {
+    fn from(e: crate::attribution::Error) -> Self {
+        use crate::attribution::Error as E;
+        match e {
+            E::Git(e) => e.into(),
+            E::Store(e) => e.into(),
+            E::Change(e) => e.into(),
+            E::Provenance(e) => e.into(),
+            e @ E::Unreadable { .. } => CommandError::user(chain(&e))
+                .hint("nothing was recorded from that range; fix or remove the note (git notes --ref=<ref> show <commit>) and adopt again"),
+            e @ E::Pattern { .. } => CommandError::user(chain(&e))
+                .hint("[adopt] tools and models are glob patterns, such as \"ollama/*\""),
+        }
+    }
+}
+
 impl From<crate::workflow::verify::VerifyError> for CommandError {
     fn from(e: crate::workflow::verify::VerifyError) -> Self {
         use crate::workflow::verify::VerifyError as E;

@@ -3,6 +3,7 @@
 //! One crate; each module owns one concept (see DESIGN §11). The binary in `main.rs` only parses
 //! arguments and maps errors to exit codes; benches and tests use this library directly.
 
+pub mod attribution;
 pub mod backend;
 pub mod change;
 pub mod cli;

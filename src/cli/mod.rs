@@ -9,6 +9,7 @@ mod args;
 mod daemon;
 mod demo;
 mod doctor;
+mod export;
 mod fix;
 mod hook;
 mod implement;
@@ -58,6 +59,7 @@ enum Command {
     Spec(spec::Args),
     Stats(stats::Args),
     Sync(sync::Args),
+    Export(export::Args),
     Verify(verify::Args),
     Doctor(doctor::Args),
     Demo(demo::Args),
@@ -118,6 +120,7 @@ pub fn main() -> ExitCode {
         Command::Spec(args) => spec::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Sync(args) => sync::run(args),
+        Command::Export(args) => export::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Demo(args) => demo::run(args),

@@ -98,17 +98,23 @@ pub struct PendingGeneration {
 impl Store {
     /// Records a generation; `false` when a generation with this id was already recorded.
     pub fn record_generation(&mut self, g: &GenerationRecord) -> Result<bool> {
+        // The table's kinds are the two made here; any other (another tool's notes, a newer
+        // git-hybrid's records) is kept as an adoption with its kind beside it, never dropped.
+        let (kind, source) = match g.kind.as_str() {
+            "adopt" | "implement" => (g.kind.as_str(), None),
+            other => ("adopt", Some(other)),
+        };
         self.write(|tx| {
             let inserted = tx.execute(
                 "INSERT OR IGNORE INTO generations
                      (id, kind, model, spec_path, branch, base_commit, result_commit, change_id, created_at,
                       job_id, tokens_in, tokens_out, wall_ms, params,
-                      check_command, check_passed, check_status, check_output, check_runs)
+                      check_command, check_passed, check_status, check_output, check_runs, source)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                         ?15, ?16, ?17, ?18, ?19)",
+                         ?15, ?16, ?17, ?18, ?19, ?20)",
                 params![
                     g.id,
-                    g.kind,
+                    kind,
                     g.model,
                     g.spec_path,
                     g.branch,
@@ -125,7 +131,8 @@ impl Store {
                     g.check.as_ref().map(|c| c.passed),
                     g.check.as_ref().map(|c| c.status.clone()),
                     g.check.as_ref().map(|c| c.output.clone()),
-                    g.check.as_ref().map(|c| c.runs)
+                    g.check.as_ref().map(|c| c.runs),
+                    source
                 ],
             )?;
             if inserted == 0 {

@@ -43,6 +43,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_record_authors",
         include_str!("../../migrations/0008_record_authors.sql"),
     ),
+    (
+        "0009_generation_sources",
+        include_str!("../../migrations/0009_generation_sources.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

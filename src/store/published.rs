@@ -18,13 +18,23 @@ impl Store {
     /// Generations not yet written to the records ref, oldest first, with when each was
     /// recorded. (The daemon job, stats and check stay in this store.)
     pub fn unpublished_generations(&self) -> Result<Vec<(GenerationRecord, i64)>> {
+        self.generation_records(true)
+    }
+
+    /// Every generation (or only those not yet written to the records ref), oldest first, with
+    /// its lines and when it was recorded.
+    pub fn generation_records(
+        &self,
+        unpublished_only: bool,
+    ) -> Result<Vec<(GenerationRecord, i64)>> {
         self.read(|c| {
             let mut stmt = c.prepare(
-                "SELECT id, kind, model, spec_path, branch, base_commit, result_commit, change_id, created_at
-                   FROM generations WHERE published = 0 ORDER BY created_at, id",
+                "SELECT id, COALESCE(source, kind), model, spec_path, branch, base_commit, result_commit,
+                        change_id, created_at
+                   FROM generations WHERE published = 0 OR NOT ?1 ORDER BY created_at, id",
             )?;
             let mut found: Vec<(GenerationRecord, i64)> = stmt
-                .query_map([], |r| {
+                .query_map([unpublished_only], |r| {
                     Ok((
                         GenerationRecord {
                             id: r.get(0)?,

@@ -11,7 +11,7 @@ const FLOORS: &[&[&str]] = &[
     &["change", "config"],
     &["store"],
     &["provenance", "spec", "backend", "shim", "trust"],
-    &["gate", "local", "cloud", "records"],
+    &["gate", "local", "cloud", "records", "attribution"],
     &["fix", "daemon", "receive"],
     &["workflow"],
     &["error"],

@@ -1,6 +1,7 @@
 //! Integration tests: the real `git` binary on temporary repositories, with the freshly built
 //! `git-hybrid` first on PATH, real SQLite files and real parallel processes.
 
+mod attribution;
 mod batch;
 mod change_id;
 mod ci;
