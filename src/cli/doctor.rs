@@ -200,17 +200,23 @@ fn check_hooks(r: &mut Report, repo: &Repo) {
         Ok(Some(_)) => " (core.hooksPath)",
         _ => "",
     };
-    for s in shim::status(&dir) {
+    // A bare repository receives pushes: the server's hook is the one it needs.
+    let (side, install) = if repo.git.is_bare() {
+        (shim::Side::Server, "git hybrid install --server")
+    } else {
+        (shim::Side::Client, "git hybrid install")
+    };
+    for s in shim::status_of(&dir, side) {
         let chained = if s.chained { ", chains your hook" } else { "" };
         match s.state {
             HookState::Current => r.ok(format!("hook {}{via}: installed{chained}", s.path.display())),
             HookState::Outdated => r.fail(
                 format!("hook {}: from another git-hybrid version", s.path.display()),
-                "git hybrid install",
+                install,
             ),
             HookState::Missing => r.fail(
                 format!("hook {}: not installed", s.path.display()),
-                "git hybrid install",
+                install,
             ),
             HookState::Foreign if s.chained => r.fail(
                 format!(

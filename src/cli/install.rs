@@ -41,6 +41,12 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     if args.server {
         return install_server(&repo, &dir, args.force);
     }
+    if repo.git.is_bare() {
+        return Err(CommandError::user(
+            "this is a bare repository: nothing is committed here, it receives pushes",
+        )
+        .hint("install the server's check instead: git hybrid install --server"));
+    }
     if !args.force && is_tracked_dir(&repo, &dir) {
         return Err(CommandError::user(format!(
             "the hooks folder {} is tracked in this repository; installing would change committed files",

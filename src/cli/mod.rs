@@ -39,6 +39,10 @@ use crate::ui;
 /// protected ref — commit, merge, cherry-pick, rebase, reset, update-ref, push — and block any
 /// change that brings in local output no approved review covers, listing the lines and the
 /// command that fixes it. Any error while checking blocks too: the gate fails closed.
+///
+/// Teams: `git hybrid install` in each clone (records then travel with push and fetch),
+/// `git hybrid install --server` in the repository everyone pushes to, and `git hybrid verify
+/// <base>..<head>` in CI (recipes in the source tree's examples/).
 #[derive(Debug, Parser)]
 #[command(name = "git-hybrid", bin_name = "git hybrid", version, about)]
 pub struct Cli {

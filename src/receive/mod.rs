@@ -69,6 +69,21 @@ pub fn pre_receive(repo: &Repo, settings: &Settings, input: &str) -> Result<Hook
         }
         pushed_records = u.new;
     }
+    // The policy (and its allowed signers) is read from the default branch: deleting it would
+    // leave the next push judged by the defaults, so it is refused here.
+    if let Some((default, _)) = repo.default_branch_tip(settings.default_branch.as_deref())
+        && updates
+            .iter()
+            .any(|u| u.refname == default && u.new.is_none() && u.new_target.is_none())
+    {
+        return Ok(refuse(vec![
+            format!(
+                "blocked: {default} holds this repository's policy ({}), so this server does not delete it",
+                crate::config::POLICY_FILE
+            ),
+            "  move the default branch first (on the server: git symbolic-ref HEAD refs/heads/<new>)".to_string(),
+        ]));
+    }
     let signers = match &settings.allowed_signers {
         Some(file) => {
             let (bytes, origin) = file.read(repo)?;

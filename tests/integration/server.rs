@@ -14,6 +14,9 @@ use crate::support::{Run, TestRepo};
 /// A bare `origin` for `repo` with the server's gate installed.
 fn server(repo: &TestRepo) -> PathBuf {
     let remote = with_remote(repo);
+    in_dir(repo, &remote, &["hybrid", "install"])
+        .failure()
+        .stderr_has("git hybrid install --server");
     in_dir(repo, &remote, &["hybrid", "install", "--server"])
         .success()
         .stderr_has("the server's gate is installed");
@@ -157,6 +160,12 @@ fn the_server_keeps_its_records_whole_and_its_policy_its_own() {
         .failure()
         .stderr_has("it approves lines its review did not see");
 
+    // The policy lives on main: deleting main (to be judged by the defaults next) is refused.
+    repo.try_git(&["push", "--no-verify", "origin", ":main"])
+        .failure()
+        .stderr_has(
+            "holds this repository's policy (.hybrid.toml), so this server does not delete it",
+        );
     // The policy is the one on main before the push: a push that narrows it and uses the
     // narrower policy at once is judged by the old one.
     repo.write(
