@@ -399,7 +399,13 @@ pub fn view(
     let mut store = Store::open(&path)?;
     let mut synced = Synced::default();
     for (refname, tip) in sources {
+        // A tip read whole has nothing new (the ref only grows): a push to a server with many
+        // records then costs no walk of them.
+        if store.has_imported_tip(&tip.to_string())? {
+            continue;
+        }
         import(repo, &mut store, refname, *tip, signers, &mut synced)?;
+        store.mark_imported_tip(&tip.to_string())?;
     }
     Ok((store, synced))
 }

@@ -47,6 +47,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_generation_sources",
         include_str!("../../migrations/0009_generation_sources.sql"),
     ),
+    (
+        "0010_imported_tips",
+        include_str!("../../migrations/0010_imported_tips.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

@@ -162,4 +162,26 @@ impl Store {
             Ok(true)
         })
     }
+
+    /// Whether the records commit `tip` was read whole into this store.
+    pub fn has_imported_tip(&self, tip: &str) -> Result<bool> {
+        self.read(|c| {
+            c.query_row("SELECT 1 FROM imported_tips WHERE tip = ?1", [tip], |_| {
+                Ok(())
+            })
+            .optional()
+            .map(|r| r.is_some())
+        })
+    }
+
+    /// Notes that the records commit `tip` was read whole.
+    pub fn mark_imported_tip(&mut self, tip: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO imported_tips (tip) VALUES (?1)",
+                [tip],
+            )?;
+            Ok(())
+        })
+    }
 }

@@ -78,6 +78,9 @@ fn the_server_refuses_unreviewed_local_output_however_it_is_pushed() {
     ));
     in_dir(&repo, &clone, &["tag", "v1"]).success();
     refused_by_server(&in_dir(&repo, &clone, &["push", "origin", "v1"]));
+    // The server's view of its records is a cache: lost, it is read again from the ref.
+    std::fs::remove_dir_all(remote.join("hybrid")).unwrap();
+    refused_by_server(&in_dir(&repo, &clone, &["push", "origin", "main"]));
 
     // Reviewed and approved in the author's clone: the approval travels, the push is accepted.
     let api = FakeAnthropic::start(vec![Reply::Approve]);

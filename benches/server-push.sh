@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Whole-process cost of the server's check (`git hybrid install --server`, pre-receive): a push
+# of a human commit to main on a server whose records hold 1,000 generations (50,000 local-output
+# lines), against the same push to a server without the hook. Also the one-time cost of the
+# server's first look at those records (its view is built then and kept). Prints medians of
+# paired runs and the ratio. Usage: benches/server-push.sh [runs]
+set -euo pipefail
+runs="${1:-21}"
+here="$(cd "$(dirname "$0")/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/git-hybrid/target}"
+(cd "$here" && cargo build --release --quiet)
+export PATH="$CARGO_TARGET_DIR/release:$PATH" GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
+export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+git init -q --bare -b main gated.git
+git init -q --bare -b main plain.git
+git -C gated.git hybrid install --server >/dev/null 2>&1
+git init -q -b main clone && cd clone
+git remote add gated ../gated.git && git remote add plain ../plain.git
+echo "# bench" > README.md && git add . && git commit -q -m init
+# 1,000 generation records of 50 lines each, written straight into a records tree.
+python3 - <<'PY'
+import hashlib, json, os, subprocess
+def h(s, n): return hashlib.sha256(s.encode()).hexdigest()[:n]
+entries = []
+for g in range(1000):
+    gid = "g-" + h(f"gen{g}", 12)
+    record = {"version": 1, "id": gid, "kind": "adopt", "model": "bench", "spec_path": None,
+              "branch": f"refs/heads/hybrid/b{g}", "base_commit": None,
+              "result_commit": h(f"c{g}", 40), "change_id": "hc1-" + h(f"x{g}", 64),
+              "lines": [[h(f"l{g}-{i}", 16), f"src/gen{g}.rs", i + 1] for i in range(50)],
+              "recorded_by": "bench@example.com", "recorded_at": 1767225600}
+    blob = subprocess.run(["git", "hash-object", "-w", "--stdin"], input=json.dumps(record).encode(),
+                          capture_output=True, check=True).stdout.decode().strip()
+    entries.append(f"100644 blob {blob}\t{gid}.json")
+sub = subprocess.run(["git", "mktree"], input="\n".join(entries).encode(), capture_output=True, check=True).stdout.decode().strip()
+top = subprocess.run(["git", "mktree"], input=f"040000 tree {sub}\tgenerations".encode(), capture_output=True, check=True).stdout.decode().strip()
+commit = subprocess.run(["git", "commit-tree", top, "-m", "records"], capture_output=True, check=True).stdout.decode().strip()
+subprocess.run(["git", "update-ref", "refs/hybrid/records", commit], check=True)
+PY
+git push -q plain main refs/hybrid/records
+start=$(date +%s%N)
+git push -q gated main refs/hybrid/records
+echo "first push of the records (the server reads 1,000 generations into its view): $(( ($(date +%s%N) - start) / 1000000 )) ms" >&2
+
+python3 - "$runs" <<'PY'
+import statistics, subprocess, sys, time
+runs = int(sys.argv[1])
+def push(remote):
+    s = time.perf_counter()
+    subprocess.run(["git", "push", "-q", remote, "main"], check=True, stderr=subprocess.DEVNULL)
+    return (time.perf_counter() - s) * 1000
+ra, rb = [], []
+for i in range(runs + 3):
+    with open("README.md", "a") as f:
+        f.write(f"line {i}\n")
+    subprocess.run(["git", "commit", "-q", "-am", f"human {i}"], check=True)
+    a, b = push("gated"), push("plain")
+    if i >= 3:
+        ra.append(a); rb.append(b)
+ga, pa = statistics.median(ra), statistics.median(rb)
+print(f"push of a human commit: {ga:.1f} ms to the gated server, {pa:.1f} ms without the hook; "
+      f"ratio {ga/pa:.2f} (median of paired ratios {statistics.median([x / y for x, y in zip(ra, rb)]):.2f})")
+PY
