@@ -129,6 +129,20 @@ fn records_before_push(
         .lines()
         .filter_map(|l| l.split_whitespace().nth(2).map(str::to_string))
         .collect();
+    // Said here rather than learned from the server's refusal.
+    if let Some(file) = &settings.allowed_signers
+        && repo
+            .git
+            .config()
+            .ok()
+            .and_then(|c| crate::trust::SigningKey::from_git_config(&c))
+            .is_none()
+    {
+        ui::say(format!(
+            "warning: the policy counts only approvals signed by a signer {} lists, and git here does not sign (git config gpg.format ssh; git config user.signingkey <key>)",
+            file.path
+        ));
+    }
     match crate::records::push_before(repo, &mut store, &remote, &pushed)? {
         crate::records::Pushed::Failed(why) => {
             let protected = pushed.iter().any(|r| settings.is_protected(r));

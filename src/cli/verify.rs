@@ -95,7 +95,15 @@ fn evaluate(
     let old = range.base.map(|b| repo.tree_of(b)).transpose()?;
     let new = repo.tree_of(range.tip)?;
     let change = Change::between_trees(&repo.git, old.as_ref(), Some(&new))?;
-    Ok(gate::evaluate_in(repo, &store, settings, &change)?)
+    let evaluation = gate::evaluate_in(repo, &store, settings, &change)?;
+    if let Some(origin) = &signers
+        && !evaluation.outcome.allowed()
+    {
+        ui::say(format!(
+            "approvals count here only when signed by a signer {origin} lists (git config gpg.format ssh; user.signingkey)"
+        ));
+    }
+    Ok(evaluation)
 }
 
 /// After a review here: the verdict goes to the remote the records travel with, so the server

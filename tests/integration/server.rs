@@ -228,7 +228,7 @@ fn sign_with(repo: &TestRepo, key: &Path, email: &str) {
 #[test]
 fn with_signers_required_only_a_listed_signers_approval_opens_the_server() {
     let repo = TestRepo::with_generation();
-    server(&repo);
+    let remote = server(&repo);
     let (alice, alice_pub) = keygen(&repo, "alice");
     let (mallory, _) = keygen(&repo, "mallory");
     repo.write(
@@ -250,6 +250,7 @@ fn with_signers_required_only_a_listed_signers_approval_opens_the_server() {
     repo.review(&api, &["hybrid/unsigned"]).success();
     repo.try_git(&["push", "origin", "hybrid/unsigned:refs/heads/unsigned"])
         .failure()
+        .stderr_has("warning: the policy counts only approvals signed by a signer .hybrid/allowed_signers lists")
         .stderr_has("remote: hybrid: this server's gate refused the push")
         .stderr_has("src/unsigned.rs")
         .stderr_has(
@@ -273,6 +274,49 @@ fn with_signers_required_only_a_listed_signers_approval_opens_the_server() {
     generation(&repo, "signed");
     repo.review(&api, &["hybrid/signed"]).success();
     repo.git(&["push", "-q", "origin", "hybrid/signed:refs/heads/signed"]);
+
+    // CI judges the same way: in a fresh clone, the unsigned approval is absent, the signed one
+    // counts.
+    repo.git(&[
+        "push",
+        "-q",
+        "origin",
+        "hybrid/unsigned",
+        "hybrid/forged",
+        "hybrid/signed",
+    ]);
+    let ci = teammate(&repo, &remote);
+    in_dir(
+        &repo,
+        &ci,
+        &[
+            "fetch",
+            "-q",
+            "origin",
+            "+refs/hybrid/records:refs/hybrid/remotes/origin/records",
+        ],
+    )
+    .success();
+    for (branch, passes) in [("unsigned", false), ("forged", false), ("signed", true)] {
+        let run = in_dir(
+            &repo,
+            &ci,
+            &[
+                "hybrid",
+                "verify",
+                &format!("origin/main..origin/hybrid/{branch}"),
+            ],
+        );
+        if passes {
+            run.success();
+        } else {
+            run.failure()
+                .stdout_has(&format!("src/{branch}.rs"))
+                .stderr_has(
+                    "approvals count here only when signed by a signer main:.hybrid/allowed_signers lists",
+                );
+        }
+    }
 }
 
 /// Two clones record at once and push at once, in either order, to a server with the gate:
