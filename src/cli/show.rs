@@ -226,11 +226,13 @@ fn print_history(store: &Store, id: &str) -> Result<(), CommandError> {
             } else {
                 " (partial: files withheld)"
             },
-            v.summary
-                .unwrap_or_default()
-                .lines()
-                .next()
-                .unwrap_or_default()
+            match v.summary.as_deref().and_then(|s| s.lines().next()) {
+                Some(line) if !line.is_empty() => line.to_string(),
+                // A verdict read from the records ref: its text stayed where it was made.
+                _ if v.recorded_by.is_some() =>
+                    "(its text stays in the clone that recorded it)".to_string(),
+                _ => String::new(),
+            }
         ));
     }
     Ok(())

@@ -61,7 +61,8 @@ pub(super) fn fp_parse(hex: &str) -> Option<Fingerprint> {
         .flatten()
 }
 
-/// A generation as a file: its lines by fingerprint, path and number.
+/// A generation as a file: its lines by fingerprint, path and number, and the parameters the
+/// model ran with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct GenerationFile {
@@ -76,6 +77,10 @@ pub(super) struct GenerationFile {
     pub change_id: String,
     /// (fingerprint, path, line)
     pub lines: Vec<(String, RecordPath, u32)>,
+    /// What the model ran with (sampling, attempts…), for the audit trail; absent for adopted
+    /// output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<serde_json::Value>,
     pub recorded_by: String,
     pub recorded_at: i64,
 }
@@ -119,11 +124,19 @@ pub(super) fn generation_file(g: &GenerationRecord, recorded_at: i64, by: &str) 
             .iter()
             .map(|(fp, path, line)| (fp_hex(*fp), RecordPath::of(path), *line))
             .collect(),
+        params: g.stats.as_ref().map(|(_, _, _, params)| {
+            serde_json::from_str(params)
+                .unwrap_or_else(|_| serde_json::Value::String(params.clone()))
+        }),
         recorded_by: by.to_string(),
         recorded_at,
     }
 }
 
+/// A verdict as it travels: the reviewer's prose (its summary, each finding's message and
+/// suggestion) stays in the clone that made it, because it may quote output that was never
+/// pushed; what travels is the decision, where each finding is and how severe, and the
+/// fingerprints.
 pub(super) fn verdict_file(v: &StoredVerdict, by: &str) -> VerdictFile {
     let mut seen: Vec<String> = v.seen.fingerprints().map(fp_hex).collect();
     seen.sort();
@@ -133,13 +146,21 @@ pub(super) fn verdict_file(v: &StoredVerdict, by: &str) -> VerdictFile {
         decision: v.row.decision,
         model: v.row.model.clone(),
         request_id: v.row.request_id.clone(),
-        summary: v.row.summary.clone().unwrap_or_default(),
+        summary: String::new(),
         complete: v.row.complete,
         base_commit: v.row.base_commit.clone(),
         tip_commit: v.row.tip_commit.clone(),
         target: v.row.target.clone().unwrap_or_default(),
         parts: v.parts,
-        findings: v.findings.clone(),
+        findings: v
+            .findings
+            .iter()
+            .map(|f| FindingRow {
+                message: String::new(),
+                suggestion: String::new(),
+                ..f.clone()
+            })
+            .collect(),
         approved: if v.row.decision == Decision::Approve {
             seen.clone()
         } else {

@@ -30,7 +30,7 @@ impl Store {
         self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT id, COALESCE(source, kind), model, spec_path, branch, base_commit, result_commit,
-                        change_id, created_at
+                        change_id, created_at, tokens_in, tokens_out, wall_ms, params
                    FROM generations WHERE published = 0 OR NOT ?1 ORDER BY created_at, id",
             )?;
             let mut found: Vec<(GenerationRecord, i64)> = stmt
@@ -47,7 +47,15 @@ impl Store {
                             change_id: r.get(7)?,
                             lines: Vec::new(),
                             job_id: None,
-                            stats: None,
+                            stats: match r.get::<_, Option<String>>(12)? {
+                                Some(params) => Some((
+                                    r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+                                    r.get::<_, Option<i64>>(10)?.unwrap_or(0),
+                                    r.get::<_, Option<i64>>(11)?.unwrap_or(0),
+                                    params,
+                                )),
+                                None => None,
+                            },
                             check: None,
                         },
                         r.get(8)?,

@@ -85,6 +85,16 @@ fn a_spec_becomes_a_recorded_commit_on_a_quarantine_branch() {
         repo.count("SELECT COUNT(*) FROM generations WHERE spec_path = '.hybrid/specs/port.md'"),
         1
     );
+    // Its record on refs/hybrid/records carries the parameters the model ran with.
+    let listing = repo.git(&["ls-tree", "-r", "--name-only", "refs/hybrid/records"]);
+    let file = listing
+        .lines()
+        .find(|f| f.starts_with("generations/"))
+        .unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(&repo.git(&["show", &format!("refs/hybrid/records:{file}")])).unwrap();
+    assert!(record["params"].is_object(), "{record}");
+    assert_eq!(record["spec_path"], ".hybrid/specs/port.md");
     // Implementing the same spec again makes a second branch, not a clash.
     implement(&repo, &server, &[".hybrid/specs/port.md"])
         .success()

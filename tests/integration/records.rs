@@ -94,6 +94,16 @@ fn a_lost_store_comes_back_from_the_records_ref() {
             .unwrap();
     assert_eq!(verdict["decision"], "approve");
     assert_eq!(verdict["approved"], verdict["seen"]);
+    // The reviewer's prose may quote output never pushed: it stays in this clone.
+    assert_eq!(verdict["summary"], "");
+    assert!(
+        verdict["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["message"] == "" && f["suggestion"] == ""),
+        "{verdict}"
+    );
     assert!(!verdict["approved"].as_array().unwrap().is_empty());
 
     // The store is lost: everything is refused until it is back.
