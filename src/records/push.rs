@@ -55,7 +55,13 @@ const PUSH_ATTEMPTS: u32 = 5;
 /// fails, and the records wait for the next push.
 pub fn push_records(repo: &Repo, store: &mut Store, remote: &str) -> Result<Pushed, Error> {
     publish(repo, store)?;
-    if repo.git.refname_to_id(RECORDS_REF).is_err() {
+    let Ok(tip) = repo.git.refname_to_id(RECORDS_REF) else {
+        return Ok(Pushed::Nothing);
+    };
+    // What the remote had when this clone last fetched from or pushed to it: when that is this
+    // clone's tip, there is nothing to send (and no connection to open on every push).
+    let tracking = format!("{REMOTE_RECORDS}{}/records", remote_label(remote));
+    if repo.git.refname_to_id(&tracking).ok() == Some(tip) {
         return Ok(Pushed::Nothing);
     }
     let git = |args: &[&str], refspec: String| {
@@ -75,6 +81,9 @@ pub fn push_records(repo: &Repo, store: &mut Store, remote: &str) -> Result<Push
             format!("{RECORDS_REF}:{RECORDS_REF}"),
         )?;
         if pushed.status.success() {
+            let now = repo.git.refname_to_id(RECORDS_REF)?;
+            repo.git
+                .reference(&tracking, now, true, "git-hybrid: records pushed")?;
             return Ok(Pushed::Pushed);
         }
         let why = String::from_utf8_lossy(&pushed.stderr).trim().to_string();

@@ -384,3 +384,33 @@ fn a_teammates_output_is_gated_in_my_clone_until_their_review_arrives() {
         .stdout_has("approve by")
         .stdout_has("recorded by dev@example.com");
 }
+
+/// Pulling a teammate's reviewed merge is never blocked, even when my store already knew the
+/// generation but not yet its approval: the pull's fetch brings the approval before the merge.
+#[test]
+fn pulling_a_teammates_reviewed_merge_is_never_blocked() {
+    let repo = TestRepo::with_generation();
+    let remote = with_remote(&repo);
+    repo.git(&["push", "-q", "origin", "main", "hybrid/port"]);
+    let clone = teammate(&repo, &remote);
+    let in_clone = |args: &[&str]| in_dir(&repo, &clone, args);
+    in_clone(&["hybrid", "install"]).success();
+    in_clone(&["fetch", "-q"]).success();
+    in_clone(&["hybrid", "pending"])
+        .success()
+        .stdout_has("hybrid/port");
+    // The author reviews, merges with a merge commit, and pushes.
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    repo.review(&api, &["hybrid/port"]).success();
+    repo.git(&["merge", "-q", "--no-ff", "-m", "merge port", "hybrid/port"]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    // The teammate pulls: fetch, then fast-forward of main through the gate.
+    in_clone(&["pull", "-q", "--ff-only"]).success();
+    assert_eq!(
+        in_clone(&["rev-parse", "main"]).stdout().trim(),
+        repo.rev("main")
+    );
+    in_clone(&["hybrid", "pending"])
+        .success()
+        .stderr_has("no unreviewed local output");
+}
