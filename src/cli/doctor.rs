@@ -107,6 +107,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                 s.sources.join(" < ")
             ));
             check_protected_refs(&mut r, &repo, &s);
+            check_records(&mut r, &repo, &s);
             for line in &s.overrides {
                 r.warn(format!(
                     "local override: {line}; remove it (git config --unset-all hybrid.protected / hybrid.quarantine, or unset GIT_HYBRID_PROTECTED / GIT_HYBRID_QUARANTINE) unless it is meant"
@@ -131,6 +132,58 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     } else {
         Status::Failed
     })
+}
+
+/// The records that travel with the repository: fetched, sent, signed as the policy wants.
+fn check_records(r: &mut Report, repo: &Repo, settings: &crate::config::Settings) {
+    use crate::records::{RECORDS_REF, REMOTE_RECORDS};
+    if repo.git.is_bare() {
+        return;
+    }
+    let remote = crate::records::remote_name(repo);
+    let local = repo.git.refname_to_id(RECORDS_REF).ok();
+    if let Ok(found) = repo.git.find_remote(&remote) {
+        let spec = crate::records::fetch_refspec(&remote);
+        let fetches = found
+            .fetch_refspecs()
+            .map(|specs| {
+                specs
+                    .iter()
+                    .any(|s| s.ok().flatten() == Some(spec.as_str()))
+            })
+            .unwrap_or(false);
+        if !fetches {
+            r.warn(format!(
+                "records: `git fetch {remote}` does not bring teammates' records; `git hybrid install` adds {spec}"
+            ));
+        }
+        let theirs = repo
+            .git
+            .refname_to_id(&format!("{REMOTE_RECORDS}{remote}/records"))
+            .ok();
+        match (local, theirs) {
+            (Some(l), Some(t)) if l == t || repo.git.graph_descendant_of(t, l).unwrap_or(false) => {
+                r.ok(format!("records: {remote} has this clone's records"))
+            }
+            (Some(_), _) => r.warn(format!(
+                "records: {remote} may lack some of this clone's records; the next push sends them (or: git push {remote} {RECORDS_REF})"
+            )),
+            (None, _) => {}
+        }
+    }
+    let key = repo
+        .git
+        .config()
+        .ok()
+        .and_then(|c| crate::trust::SigningKey::from_git_config(&c));
+    match (&settings.allowed_signers, key) {
+        (Some(file), None) => r.warn(format!(
+            "records: the policy counts only approvals signed by a signer {} lists, and git here does not sign (git config gpg.format ssh; git config user.signingkey <key>)",
+            file.path
+        )),
+        (_, Some(key)) => r.ok(format!("records: signed with {}", key.describe())),
+        (None, None) => {}
+    }
 }
 
 fn check_binary(r: &mut Report) {

@@ -77,7 +77,7 @@ pub fn add_fetch_refspec(repo: &Repo, remote: &str) -> Result<Option<bool>, Erro
     if repo.git.find_remote(remote).is_err() {
         return Ok(None);
     }
-    let spec = format!("+{RECORDS_REF}:{REMOTE_RECORDS}{remote}/records");
+    let spec = fetch_refspec(remote);
     let has = repo
         .git
         .find_remote(remote)?
@@ -88,6 +88,11 @@ pub fn add_fetch_refspec(repo: &Repo, remote: &str) -> Result<Option<bool>, Erro
         repo.git.remote_add_fetch(remote, &spec)?;
     }
     Ok(Some(!has))
+}
+
+/// The fetch refspec that brings `remote`'s records.
+pub fn fetch_refspec(remote: &str) -> String {
+    format!("+{RECORDS_REF}:{REMOTE_RECORDS}{remote}/records")
 }
 
 /// The remote records travel to and from: `hybrid.remote`, default `origin`.

@@ -346,8 +346,13 @@ fn records_are_sent_as_they_are_made_and_wait_when_offline() {
         .stderr_has("the next `git push` sends them");
     std::fs::rename(&away, &remote).unwrap();
     assert_ne!(remote_tip(), Some(repo.rev("refs/hybrid/records")));
+    repo.hybrid(&["doctor"]).stdout_has(
+        "records: origin may lack some of this clone's records; the next push sends them",
+    );
     repo.git(&["push", "-q", "origin", "hybrid/two"]);
     assert_eq!(remote_tip(), Some(repo.rev("refs/hybrid/records")));
+    repo.hybrid(&["doctor"])
+        .stdout_has("records: origin has this clone's records");
     // Switched off, they wait for the push.
     repo.git(&["config", "hybrid.sendRecords", "false"]);
     adopt("hybrid/three", "src/three.rs").success();
