@@ -58,8 +58,15 @@ pub fn pre_receive(repo: &Repo, settings: &Settings, input: &str) -> Result<Hook
     let updates = gate::parse_ref_updates(input)?;
     // The records first: a push may add records, never take any away or bring malformed ones.
     let mut pushed_records = None;
+    let max_new = repo
+        .git
+        .config()
+        .and_then(|c| c.get_i64("hybrid.receiveMaxRecords"))
+        .ok()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(records::MAX_NEW_RECORDS);
     for u in updates.iter().filter(|u| u.refname == RECORDS_REF) {
-        if let Err(why) = records::check_update(repo, u.old, u.new) {
+        if let Err(why) = records::check_update(repo, u.old, u.new, max_new) {
             return Ok(refuse(vec![
                 format!("blocked: {RECORDS_REF} was refused: {why}"),
                 format!(

@@ -13,7 +13,7 @@ mod push;
 mod receive;
 
 pub use push::{Pushed, push_before, push_records};
-pub use receive::{check_update, view_for_push};
+pub use receive::{MAX_NEW_RECORDS, check_update, view_for_push};
 
 use git2::{Index, Oid, Signature};
 use serde::Serialize;

@@ -12,10 +12,20 @@ use crate::git::Repo;
 use crate::store::Store;
 use crate::trust::AllowedSigners;
 
+/// The most record files one push may add unless the server's `hybrid.receiveMaxRecords` says
+/// otherwise: a team's records grow by a few per change, and a push of millions would make the
+/// check read them all (each file is also capped in size).
+pub const MAX_NEW_RECORDS: usize = 50_000;
+
 /// Whether a push may move the records ref from `old` to `new`: never deleted, never a file
 /// removed or changed (the ref is append-only: a record once known stays known), and every file
 /// it adds a record that reads back (`format::read`). `Err` is the reason, for the pusher.
-pub fn check_update(repo: &Repo, old: Option<Oid>, new: Option<Oid>) -> Result<(), String> {
+pub fn check_update(
+    repo: &Repo,
+    old: Option<Oid>,
+    new: Option<Oid>,
+    max_new: usize,
+) -> Result<(), String> {
     let Some(new) = new else {
         return Err(format!(
             "records are append-only: {RECORDS_REF} cannot be deleted"
@@ -40,6 +50,12 @@ pub fn check_update(repo: &Repo, old: Option<Oid>, new: Option<Oid>) -> Result<(
         .iter()
         .filter(|(path, _)| !known.contains(*path))
         .collect();
+    if added.len() > max_new {
+        return Err(format!(
+            "the push adds {} record files, more than this server takes at once ({max_new}; on the server: git config hybrid.receiveMaxRecords <n>)",
+            added.len()
+        ));
+    }
     added.sort();
     for (path, id) in added {
         let kind = format::kind(path);

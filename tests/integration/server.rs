@@ -140,6 +140,22 @@ fn the_server_keeps_its_records_whole_and_its_policy_its_own() {
         let forged = forge_records(&repo, |with_index| add_file(&repo, with_index, path, text));
         push_records(&forged).failure().stderr_has(why);
     }
+    // More new records in one push than the server takes (hybrid.receiveMaxRecords).
+    let two = forge_records(&repo, |with_index| {
+        add_file(&repo, with_index, "generations/g-x1.json", "{}");
+        add_file(&repo, with_index, "generations/g-x2.json", "{}");
+    });
+    let mut cmd = repo.command("git");
+    cmd.args(["config", "hybrid.receiveMaxRecords", "1"])
+        .current_dir(repo.home().join("remote.git"));
+    repo.run(cmd).success();
+    push_records(&two)
+        .failure()
+        .stderr_has("the push adds 2 record files, more than this server takes at once (1;");
+    let mut cmd = repo.command("git");
+    cmd.args(["config", "--unset", "hybrid.receiveMaxRecords"])
+        .current_dir(repo.home().join("remote.git"));
+    repo.run(cmd).success();
     let fp = "00000000000000aa";
     let verdict = serde_json::json!({
         "version": 1, "change_id": format!("hc1-{}", "b".repeat(64)), "decision": "approve",
