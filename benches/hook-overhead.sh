@@ -6,14 +6,7 @@
 # Prints medians of paired runs and the ratios. Usage: benches/hook-overhead.sh [runs]
 set -euo pipefail
 runs="${1:-41}"
-here="$(cd "$(dirname "$0")/.." && pwd)"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/git-hybrid/target}"
-(cd "$here" && cargo build --release --quiet)
-export PATH="$CARGO_TARGET_DIR/release:$PATH" GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
-
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/setup.sh"
 repo="$work/repo"
 mkdir "$repo" && cd "$repo"
 git init -q -b main

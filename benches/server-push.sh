@@ -6,14 +6,7 @@
 # paired runs and the ratio. Usage: benches/server-push.sh [runs]
 set -euo pipefail
 runs="${1:-21}"
-here="$(cd "$(dirname "$0")/.." && pwd)"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/git-hybrid/target}"
-(cd "$here" && cargo build --release --quiet)
-export PATH="$CARGO_TARGET_DIR/release:$PATH" GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
-
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/setup.sh"
 cd "$work"
 git init -q --bare -b main gated.git
 git init -q --bare -b main plain.git

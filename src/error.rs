@@ -422,7 +422,6 @@ impl From<crate::workflow::verify::VerifyError> for CommandError {
         match e {
             E::Records(e) => e.into(),
             E::Store(e) => e.into(),
-            E::Config(e) => e.into(),
             E::Trust(e) => e.into(),
             e @ E::NoRecords { .. } => CommandError::user(chain(&e))
                 .hint("fetch them: git fetch origin '+refs/hybrid/records:refs/hybrid/remotes/origin/records'")
@@ -437,7 +436,6 @@ impl From<crate::receive::Error> for CommandError {
         match e {
             E::Hook(e) => e.into(),
             E::Records(e) => e.into(),
-            E::Config(e) => e.into(),
             E::Trust(e) => e.into(),
             e @ E::Quarantine { .. } => CommandError::internal(chain(&e))
                 .hint("the push was refused; run `git fsck` on the server repository"),
@@ -451,6 +449,7 @@ impl From<crate::trust::Error> for CommandError {
         match e {
             e @ (E::Spawn(_) | E::Temp(_)) => CommandError::user(chain(&e))
                 .hint("records are signed and checked with OpenSSH's ssh-keygen: install openssh-client"),
+            E::Policy(e) => e.into(),
             e @ E::Sign { .. } => CommandError::user(chain(&e)).hint(
                 "git is set up to sign with SSH (gpg.format=ssh): check user.signingkey, or load the key into ssh-agent",
             ),

@@ -10,6 +10,8 @@ use serde_json::Value;
 use super::{Attribution, line_range};
 
 pub(super) fn parse(note: &str) -> Result<Vec<Attribution>, String> {
+    // A note written on Windows keeps its CRLF line ends; the divider is still a line `---`.
+    let note = &note.replace("\r\n", "\n");
     let (attestations, metadata) = note
         .split_once("\n---\n")
         .or_else(|| note.strip_suffix("\n---").map(|a| (a, "")))
@@ -127,6 +129,8 @@ mod tests {
         assert!(!found[1].ai);
         assert_eq!(found[2].path, "docs/with space.md");
         assert_eq!(found[2].tool.as_deref(), Some("claude"));
+        let crlf = parse(&note.replace('\n', "\r\n")).unwrap();
+        assert_eq!(crlf, found);
         assert!(parse("src/a.rs\n  x 1-2\n").is_err(), "no divider");
         assert!(parse("src/a.rs\n  x 0-2\n---\n{}").is_err());
         assert!(parse("  x 1\n---\n{}").is_err(), "no file");

@@ -171,18 +171,10 @@ fn check_records(r: &mut Report, repo: &Repo, settings: &crate::config::Settings
             (None, _) => {}
         }
     }
-    let key = repo
-        .git
-        .config()
-        .ok()
-        .and_then(|c| crate::trust::SigningKey::from_git_config(&c));
-    match (&settings.allowed_signers, key) {
-        (Some(file), None) => r.warn(format!(
-            "records: the policy counts only approvals signed by a signer {} lists, and git here does not sign (git config gpg.format ssh; git config user.signingkey <key>)",
-            file.path
-        )),
-        (_, Some(key)) => r.ok(format!("records: signed with {}", key.describe())),
-        (None, None) => {}
+    if let Some(warning) = crate::trust::unsigned_warning(repo, settings) {
+        r.warn(format!("records: {warning}"));
+    } else if let Some(key) = crate::trust::SigningKey::of(repo) {
+        r.ok(format!("records: signed with {}", key.describe()));
     }
 }
 

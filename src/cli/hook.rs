@@ -130,18 +130,8 @@ fn records_before_push(
         .filter_map(|l| l.split_whitespace().nth(2).map(str::to_string))
         .collect();
     // Said here rather than learned from the server's refusal.
-    if let Some(file) = &settings.allowed_signers
-        && repo
-            .git
-            .config()
-            .ok()
-            .and_then(|c| crate::trust::SigningKey::from_git_config(&c))
-            .is_none()
-    {
-        ui::say(format!(
-            "warning: the policy counts only approvals signed by a signer {} lists, and git here does not sign (git config gpg.format ssh; git config user.signingkey <key>)",
-            file.path
-        ));
+    if let Some(warning) = crate::trust::unsigned_warning(repo, settings) {
+        ui::say(format!("warning: {warning}"));
     }
     match crate::records::push_before(repo, &mut store, &remote, &pushed)? {
         crate::records::Pushed::Failed(why) => {

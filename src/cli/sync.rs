@@ -77,13 +77,9 @@ pub(super) fn publish_after() {
     if !send || repo.git.find_remote(&remote).is_err() {
         return;
     }
-    let why = match records::push_records(&repo, &mut store, &remote) {
-        Ok(records::Pushed::Failed(why)) => why,
-        Err(e) => e.to_string(),
-        Ok(_) => return,
-    };
-    let why = why.lines().last().unwrap_or_default().to_string();
-    ui::say(format!(
-        "note: the records could not be sent to {remote} now ({why}); the next `git push` sends them"
-    ));
+    if let Err(why) = records::send(&repo, &mut store, &remote) {
+        ui::say(format!(
+            "note: the records could not be sent to {remote} now ({why}); the next `git push` sends them"
+        ));
+    }
 }

@@ -99,9 +99,7 @@ fn evaluate(
     if let Some(origin) = &signers
         && !evaluation.outcome.allowed()
     {
-        ui::say(format!(
-            "approvals count here only when signed by a signer {origin} lists (git config gpg.format ssh; user.signingkey)"
-        ));
+        ui::say(crate::trust::requirement(origin));
     }
     Ok(evaluation)
 }
@@ -119,16 +117,11 @@ fn send_records(repo: &Repo) {
     let Ok(Some(mut store)) = crate::store::Store::open_existing_for(repo) else {
         return;
     };
-    match crate::records::push_records(repo, &mut store, &remote) {
-        Ok(crate::records::Pushed::Pushed) => {
-            ui::say(format!("the verdict was sent to {remote}"));
-        }
-        Ok(crate::records::Pushed::Failed(why)) => ui::say(format!(
-            "warning: the verdict could not be sent to {remote}: {why}"
-        )),
+    match crate::records::send(repo, &mut store, &remote) {
+        Ok(crate::records::Pushed::Pushed) => ui::say(format!("the verdict was sent to {remote}")),
         Ok(_) => {}
-        Err(e) => ui::say(format!(
-            "warning: the verdict could not be sent to {remote}: {e}"
+        Err(why) => ui::say(format!(
+            "warning: the verdict could not be sent to {remote}: {why}"
         )),
     }
 }

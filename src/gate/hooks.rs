@@ -68,7 +68,7 @@ pub struct RefUpdate {
 impl RefUpdate {
     /// Neither a new id nor a new target: the ref goes away (or git writes its new value
     /// elsewhere, as a rename does).
-    pub(super) fn is_deletion(&self) -> bool {
+    pub fn is_deletion(&self) -> bool {
         self.new.is_none() && self.new_target.is_none()
     }
 }
@@ -245,6 +245,16 @@ fn replace_base() -> String {
         .filter(|b| !b.is_empty())
         .map(|b| if b.ends_with('/') { b } else { format!("{b}/") })
         .unwrap_or_else(|| "refs/replace/".to_string())
+}
+
+/// Whether the rule has anything to judge in `u` (a hook's update of a protected ref, a symbolic
+/// ref made of a protected name, a replace ref): what lets a hook skip everything else, and a
+/// server skip reading its records for a push that moves nothing protected.
+pub fn judges(settings: &Settings, u: &RefUpdate) -> bool {
+    !u.is_deletion()
+        && (u.new_target.is_some()
+            || u.refname.starts_with(&replace_base())
+            || (settings.is_protected(&u.refname) && u.old != u.new))
 }
 
 /// One update the rule has to judge: the ref it is reported under, and the two sides.

@@ -21,7 +21,7 @@ mod policy;
 mod report;
 
 pub use hooks::{
-    Error as HookError, HookOutcome, RefUpdate, parse_ref_updates, pre_commit, pre_push,
+    Error as HookError, HookOutcome, RefUpdate, judges, parse_ref_updates, pre_commit, pre_push,
     pre_receive, reference_transaction,
 };
 pub use policy::repairs_policy;

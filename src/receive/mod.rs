@@ -23,8 +23,6 @@ pub enum Error {
     #[error(transparent)]
     Records(#[from] records::Error),
     #[error(transparent)]
-    Config(#[from] crate::config::Error),
-    #[error(transparent)]
     Trust(#[from] crate::trust::Error),
     #[error("the pushed objects cannot be read from git's quarantine directory {path}: {source}")]
     Quarantine {
@@ -81,7 +79,7 @@ pub fn pre_receive(repo: &Repo, settings: &Settings, input: &str) -> Result<Hook
     if let Some((default, _)) = repo.default_branch_tip(settings.default_branch.as_deref())
         && updates
             .iter()
-            .any(|u| u.refname == default && u.new.is_none() && u.new_target.is_none())
+            .any(|u| u.refname == default && u.is_deletion())
     {
         return Ok(refuse(vec![
             format!(
@@ -91,18 +89,24 @@ pub fn pre_receive(repo: &Repo, settings: &Settings, input: &str) -> Result<Hook
             "  move the default branch first (on the server: git symbolic-ref HEAD refs/heads/<new>)".to_string(),
         ]));
     }
-    let signers = match &settings.allowed_signers {
-        Some(file) => {
-            let (bytes, origin) = file.read(repo)?;
-            Some(AllowedSigners::from_text(&bytes, origin)?)
-        }
-        None => None,
-    };
-    let view = records::view_for_push(repo, pushed_records, signers.as_ref())?;
     let judged: Vec<RefUpdate> = updates
         .into_iter()
         .filter(|u| !u.refname.starts_with("refs/hybrid/"))
         .collect();
+    // A push that moves nothing protected (the records a client sends before its push proper, a
+    // quarantine branch) needs no look at the records at all.
+    if !judged.iter().any(|u| gate::judges(settings, u)) {
+        return Ok(HookOutcome {
+            allowed: true,
+            messages: Vec::new(),
+        });
+    }
+    let signers = settings
+        .allowed_signers
+        .as_ref()
+        .map(|file| AllowedSigners::of_policy(repo, file))
+        .transpose()?;
+    let view = records::view_for_push(repo, pushed_records, signers.as_ref())?;
     let mut outcome = gate::pre_receive(repo, settings, view.store, &judged)?;
     if !outcome.allowed {
         outcome.messages.insert(
@@ -115,10 +119,9 @@ pub fn pre_receive(repo: &Repo, settings: &Settings, input: &str) -> Result<Hook
                 .to_string(),
         );
         if let Some(signers) = &signers {
-            outcome.messages.push(format!(
-                "  approvals count here only when signed by a signer {} lists (git config gpg.format ssh; user.signingkey)",
-                signers.origin
-            ));
+            outcome
+                .messages
+                .push(format!("  {}", crate::trust::requirement(&signers.origin)));
         }
     }
     Ok(outcome)

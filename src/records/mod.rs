@@ -12,7 +12,7 @@ mod format;
 mod push;
 mod receive;
 
-pub use push::{Pushed, push_before, push_records};
+pub use push::{Pushed, push_before, push_records, send};
 pub use receive::{MAX_NEW_RECORDS, check_update, view_for_push};
 
 use git2::{Index, Oid, Signature};
@@ -128,11 +128,7 @@ pub fn publish(repo: &Repo, store: &mut Store) -> Result<usize, Error> {
     }
     let by = recorder(repo);
     // Signed as git signs commits, when git is set up for SSH signing.
-    let key = repo
-        .git
-        .config()
-        .ok()
-        .and_then(|c| SigningKey::from_git_config(&c));
+    let key = SigningKey::of(repo);
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut add = |path: String, bytes: Vec<u8>| -> Result<(), Error> {
         if let Some(key) = &key {
@@ -185,19 +181,12 @@ fn commit_files(
     let git = &repo.git;
     let mut index = Index::new()?;
     for commit in tip.iter().chain(also) {
-        let tree = git.find_commit(*commit)?.tree()?;
         // Records are written once and never change: the union of the trees is the merge.
-        tree.walk(git2::TreeWalkMode::PreOrder, |folder, entry| {
-            if entry.kind() == Some(git2::ObjectType::Blob)
-                && let Ok(name) = entry.name()
-            {
-                let path = format!("{folder}{name}");
-                if index.get_path(std::path::Path::new(&path), 0).is_none() {
-                    let _ = index.add(&git::index_entry(path.as_bytes(), 0o100644, entry.id(), 0));
-                }
+        for (path, id) in files_of(repo, *commit)? {
+            if index.get_path(std::path::Path::new(&path), 0).is_none() {
+                index.add(&git::index_entry(path.as_bytes(), 0o100644, id, 0))?;
             }
-            git2::TreeWalkResult::Ok
-        })?;
+        }
     }
     for (path, bytes) in files {
         let id = git.blob(bytes)?;
@@ -229,8 +218,8 @@ fn commit_files(
     Ok(commit)
 }
 
-/// The record refs to read: this clone's and every remote's that fetch brought.
-fn sources(repo: &Repo) -> Result<Vec<(String, Oid)>, Error> {
+/// The record refs a repository holds: its own and every remote's that fetch brought.
+pub fn record_refs(repo: &Repo) -> Result<Vec<(String, Oid)>, Error> {
     let mut out = Vec::new();
     if let Ok(id) = repo.git.refname_to_id(RECORDS_REF) {
         out.push((RECORDS_REF.to_string(), id));
@@ -267,7 +256,7 @@ fn files_of(repo: &Repo, commit: Oid) -> Result<Vec<(String, Oid)>, Error> {
 /// back whole from the ref.
 pub fn sync(repo: &Repo, store: &mut Store) -> Result<Synced, Error> {
     let mut synced = Synced::default();
-    let sources = sources(repo)?;
+    let sources = record_refs(repo)?;
     for (refname, tip) in &sources {
         import(repo, store, refname, *tip, None, &mut synced)?;
     }
@@ -301,8 +290,10 @@ pub fn sync(repo: &Repo, store: &mut Store) -> Result<Synced, Error> {
     Ok(synced)
 }
 
-/// Records every record of the records commit `tip` that `store` lacks. A record the store has
-/// is known by its name and not read again (a fetch's hook runs this; the ref only grows).
+/// Records every record of the records commit `tip` that `store` lacks. A tip read whole before
+/// has nothing new (the ref only grows), and a record the store has is known by its name: a
+/// fetch's hook and a push to a server with many records then read nothing again. Which tips
+/// were read is kept in the store itself, so a lost store forgets them too.
 ///
 /// With `signers`, an approval counts only when a signature beside it, by a key `signers` lists
 /// for the author the approval names, verifies: any other approval is recorded as approving
@@ -315,11 +306,15 @@ fn import(
     signers: Option<&AllowedSigners>,
     synced: &mut Synced,
 ) -> Result<(), Error> {
+    if store.has_imported_tip(&tip.to_string())? {
+        return Ok(());
+    }
     let files = files_of(repo, tip)?;
     let by_path: std::collections::HashMap<&str, Oid> =
         files.iter().map(|(p, id)| (p.as_str(), *id)).collect();
     for (path, blob) in &files {
-        let known = match format::kind(path) {
+        let kind = format::kind(path);
+        let known = match kind {
             Kind::Verdict(key) => store.has_verdict_record(key)?,
             Kind::Generation(id) => store.generation_exists(id)?,
             Kind::Signature | Kind::Other => true,
@@ -333,15 +328,12 @@ fn import(
             message,
         };
         let bytes = read_blob(repo, *blob).map_err(unreadable)?;
-        match format::read(path, &bytes).map_err(unreadable)? {
-            None => {}
-            Some(Record::Generation { record, at, by }) => {
+        match (kind, format::read(path, &bytes).map_err(unreadable)?) {
+            (_, Some(Record::Generation { record, at, by })) => {
                 synced.imported_generations +=
                     usize::from(store.import_generation(&record, at, &by)?);
             }
-            Some(Record::Verdict {
-                mut record, at, by, ..
-            }) => {
+            (Kind::Verdict(key), Some(Record::Verdict { mut record, at, by })) => {
                 if let Some(signers) = signers
                     && record.decision == Decision::Approve
                 {
@@ -359,15 +351,13 @@ fn import(
                         synced.untrusted += 1;
                     }
                 }
-                let Kind::Verdict(key) = format::kind(path) else {
-                    continue;
-                };
-                if store.import_verdict(&record, key, at, &by)? {
-                    synced.imported_verdicts += 1;
-                }
+                synced.imported_verdicts +=
+                    usize::from(store.import_verdict(&record, key, at, &by)?);
             }
+            _ => {}
         }
     }
+    store.mark_imported_tip(&tip.to_string())?;
     Ok(())
 }
 
@@ -404,18 +394,7 @@ pub fn view(
     let mut store = Store::open(&path)?;
     let mut synced = Synced::default();
     for (refname, tip) in sources {
-        // A tip read whole has nothing new (the ref only grows): a push to a server with many
-        // records then costs no walk of them.
-        if store.has_imported_tip(&tip.to_string())? {
-            continue;
-        }
         import(repo, &mut store, refname, *tip, signers, &mut synced)?;
-        store.mark_imported_tip(&tip.to_string())?;
     }
     Ok((store, synced))
-}
-
-/// The record refs a repository holds: its own and every remote's that fetch brought.
-pub fn record_refs(repo: &Repo) -> Result<Vec<(String, Oid)>, Error> {
-    sources(repo)
 }

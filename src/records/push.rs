@@ -44,6 +44,16 @@ pub fn push_before(
     push_records(repo, store, remote)
 }
 
+/// `push_records` for a command that reports it: what stopped the records, as one line (git's
+/// last, or the error), rather than two kinds of failure.
+pub fn send(repo: &Repo, store: &mut Store, remote: &str) -> Result<Pushed, String> {
+    match push_records(repo, store, remote) {
+        Ok(Pushed::Failed(why)) => Err(why.lines().last().unwrap_or_default().to_string()),
+        Ok(pushed) => Ok(pushed),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// How many times a records push is tried when the remote's records keep moving (teammates
 /// pushing at the same moment): each refusal fetches theirs, merges and tries again.
 const PUSH_ATTEMPTS: u32 = 5;

@@ -26,6 +26,30 @@ pub enum Error {
     Sign { key: String, message: String },
     #[error("cannot write a temporary file for ssh-keygen: {0}")]
     Temp(#[source] std::io::Error),
+    #[error(transparent)]
+    Policy(#[from] crate::config::Error),
+}
+
+/// What a server or CI says when it refuses because approvals must be signed.
+pub fn requirement(origin: &str) -> String {
+    format!(
+        "approvals count here only when signed by a signer {origin} lists (git config gpg.format ssh; user.signingkey)"
+    )
+}
+
+/// When the policy wants signed approvals and git here does not sign: what to tell the user
+/// before a server or CI refuses their approvals.
+pub fn unsigned_warning(
+    repo: &crate::git::Repo,
+    settings: &crate::config::Settings,
+) -> Option<String> {
+    let file = settings.allowed_signers.as_ref()?;
+    SigningKey::of(repo).is_none().then(|| {
+        format!(
+            "the policy counts only approvals signed by a signer {} lists, and git here does not sign (git config gpg.format ssh; git config user.signingkey <key>)",
+            file.path
+        )
+    })
 }
 
 /// The key records are signed with: git's own SSH signing setup.
@@ -63,6 +87,11 @@ impl SigningKey {
             KeySource::File(PathBuf::from(value))
         };
         Some(SigningKey { key })
+    }
+
+    /// The key a repository's git config signs with, if it signs with SSH.
+    pub fn of(repo: &crate::git::Repo) -> Option<SigningKey> {
+        SigningKey::from_git_config(&repo.git.config().ok()?)
     }
 
     /// What the key is, for messages (a path, or the start of a literal key).
@@ -120,6 +149,15 @@ impl std::fmt::Debug for AllowedSigners {
 }
 
 impl AllowedSigners {
+    /// The file the committed policy names, as the default branch has it.
+    pub fn of_policy(
+        repo: &crate::git::Repo,
+        file: &crate::config::SignersFile,
+    ) -> Result<AllowedSigners, Error> {
+        let (bytes, origin) = file.read(repo)?;
+        AllowedSigners::from_text(&bytes, origin)
+    }
+
     /// The file's text, kept in a temporary file for ssh-keygen.
     pub fn from_text(text: &[u8], origin: String) -> Result<AllowedSigners, Error> {
         Ok(AllowedSigners {

@@ -24,8 +24,6 @@ pub enum VerifyError {
     #[error(transparent)]
     Store(#[from] crate::store::Error),
     #[error(transparent)]
-    Config(#[from] crate::config::Error),
-    #[error(transparent)]
     Trust(#[from] crate::trust::Error),
     /// Neither a store nor records: nothing can say what is local output.
     #[error("this clone has no git-hybrid records (no store at {store}, no {records} ref)")]
@@ -37,7 +35,6 @@ pub enum VerifyError {
 /// alone in which only a listed signer's approval approves anything. Without any records and
 /// without a store, nothing can say what is local output: an error, never a pass.
 pub fn judge(repo: &Repo, settings: &Settings) -> Result<Judge, VerifyError> {
-    let refs = records::record_refs(repo)?;
     let path = Store::path_for(repo.common_dir());
     if let Some(file) = &settings.allowed_signers {
         // What this clone recorded goes onto the ref first, so it is judged like a teammate's.
@@ -48,16 +45,15 @@ pub fn judge(repo: &Repo, settings: &Settings) -> Result<Judge, VerifyError> {
         if refs.is_empty() {
             return Err(no_records(&path));
         }
-        let (bytes, origin) = file.read(repo)?;
-        let signers = AllowedSigners::from_text(&bytes, origin.clone())?;
+        let signers = AllowedSigners::of_policy(repo, file)?;
         let (store, synced) = records::view(repo, &refs, Some(&signers))?;
         return Ok(Judge {
             store,
             synced,
-            signers: Some(origin),
+            signers: Some(signers.origin),
         });
     }
-    if refs.is_empty() {
+    if records::record_refs(repo)?.is_empty() {
         return match Store::open_existing_for(repo)? {
             Some(store) => Ok(Judge {
                 store,

@@ -79,6 +79,9 @@ fn git_ai_notes_become_local_output_for_the_tools_the_policy_names() {
         ),
     );
     // Before adopting, nothing is known: the merge passes the gate (and is undone here).
+    let before = repo.rev("main");
+    repo.git(&["merge", "--no-ff", "-q", "-m", "merge", "work"]);
+    repo.git(&["reset", "-q", "--hard", &before]);
     repo.hybrid(&["adopt", "--from", "git-ai", "main..work"])
         .success()
         .stderr_has("read 1 git-ai note in main..work: 1 generation recorded, 2 lines of local output; 6 attributed lines left out");

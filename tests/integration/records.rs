@@ -47,6 +47,17 @@ pub(crate) fn teammate(repo: &TestRepo, remote: &std::path::Path) -> std::path::
     clone
 }
 
+/// The author pushes main and `hybrid/port` (with its records) to a bare `origin`; a teammate
+/// clones it, installs the gate and fetches.
+fn teammate_with_the_gate(repo: &TestRepo) -> std::path::PathBuf {
+    let remote = with_remote(repo);
+    repo.git(&["push", "-q", "origin", "main", "hybrid/port"]);
+    let clone = teammate(repo, &remote);
+    in_dir(repo, &clone, &["hybrid", "install"]).success();
+    in_dir(repo, &clone, &["fetch", "-q"]).success();
+    clone
+}
+
 pub(crate) fn in_dir(repo: &TestRepo, dir: &std::path::Path, args: &[&str]) -> Run {
     let mut cmd = repo.command_in("git", dir);
     cmd.args(args);
@@ -364,13 +375,9 @@ fn records_are_sent_as_they_are_made_and_wait_when_offline() {
 #[test]
 fn a_teammates_output_is_gated_in_my_clone_until_their_review_arrives() {
     let repo = TestRepo::with_generation();
-    let remote = with_remote(&repo);
-    repo.git(&["push", "-q", "origin", "main", "hybrid/port"]);
-    let clone = teammate(&repo, &remote);
+    let clone = teammate_with_the_gate(&repo);
     let in_clone = |args: &[&str]| in_dir(&repo, &clone, args);
-    in_clone(&["hybrid", "install"]).success();
     in_clone(&["config", "user.email", "bob@example.com"]).success();
-    in_clone(&["fetch", "-q"]).success();
     in_clone(&["merge", "--ff-only", "origin/hybrid/port"])
         .failure()
         .stderr_has("hybrid: blocked:")
@@ -395,12 +402,8 @@ fn a_teammates_output_is_gated_in_my_clone_until_their_review_arrives() {
 #[test]
 fn pulling_a_teammates_reviewed_merge_is_never_blocked() {
     let repo = TestRepo::with_generation();
-    let remote = with_remote(&repo);
-    repo.git(&["push", "-q", "origin", "main", "hybrid/port"]);
-    let clone = teammate(&repo, &remote);
+    let clone = teammate_with_the_gate(&repo);
     let in_clone = |args: &[&str]| in_dir(&repo, &clone, args);
-    in_clone(&["hybrid", "install"]).success();
-    in_clone(&["fetch", "-q"]).success();
     in_clone(&["hybrid", "pending"])
         .success()
         .stdout_has("hybrid/port");

@@ -132,14 +132,24 @@ fn the_server_keeps_its_records_whole_and_its_policy_its_own() {
         .failure()
         .stderr_has("the push changes generations/");
     // Hostile additions: not JSON, not a record, an approval of lines it never saw.
+    let huge = " ".repeat(9 << 20);
     for (path, text, why) in [
         ("generations/g-bad.json", "{", "generations/g-bad.json:"),
         ("notes/evil.txt", "hello", "is not a record"),
         ("verdicts/00.json.sig", "x", "is not an SSH signature"),
+        (
+            "generations/g-huge.json",
+            huge.as_str(),
+            "is more than a record can hold",
+        ),
     ] {
         let forged = forge_records(&repo, |with_index| add_file(&repo, with_index, path, text));
         push_records(&forged).failure().stderr_has(why);
     }
+    // Not a records commit at all: the code's own history forced over the records.
+    push_records("+main")
+        .failure()
+        .stderr_has("refs/hybrid/records was refused: records are append-only: the push removes");
     // More new records in one push than the server takes (hybrid.receiveMaxRecords).
     let two = forge_records(&repo, |with_index| {
         add_file(&repo, with_index, "generations/g-x1.json", "{}");
