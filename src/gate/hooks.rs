@@ -251,6 +251,7 @@ fn replace_base() -> String {
 /// ref made of a protected name, a replace ref): what lets a hook skip everything else, and a
 /// server skip reading its records for a push that moves nothing protected.
 pub fn judges(settings: &Settings, u: &RefUpdate) -> bool {
+    // An update to the same id (packing refs) moves nothing.
     !u.is_deletion()
         && (u.new_target.is_some()
             || u.refname.starts_with(&replace_base())
@@ -282,7 +283,7 @@ fn ref_updates(
     let mut result = HookOutcome::allow();
     let mut candidates = Vec::new();
     for u in updates {
-        if u.is_deletion() {
+        if !judges(settings, u) {
             continue;
         }
         if let Some(target) = &u.new_target {
@@ -314,10 +315,6 @@ fn ref_updates(
                     replace: true,
                 });
             }
-            continue;
-        }
-        // An update to the same id (packing refs) moves nothing.
-        if u.old == Some(new) || !settings.is_protected(&u.refname) {
             continue;
         }
         // A symbolic ref made a plain one: its content was whatever its target held.
