@@ -78,6 +78,20 @@ fn the_server_refuses_unreviewed_local_output_however_it_is_pushed() {
     ));
     in_dir(&repo, &clone, &["tag", "v1"]).success();
     refused_by_server(&in_dir(&repo, &clone, &["push", "origin", "v1"]));
+    // An annotated tag (a tag object, not a commit) and a replace ref that swaps the server's
+    // main for the output: the same.
+    in_dir(&repo, &clone, &["tag", "-a", "-m", "release", "v1a"]).success();
+    refused_by_server(&in_dir(&repo, &clone, &["push", "origin", "v1a"]));
+    let human = repo.rev("main");
+    in_dir(&repo, &clone, &["replace", &human, "origin/hybrid/port"]).success();
+    in_dir(
+        &repo,
+        &clone,
+        &["push", "origin", "refs/replace/*:refs/replace/*"],
+    )
+    .failure()
+    .stderr_has("remote: hybrid: this server's gate refused the push")
+    .stderr_has("src/port.rs");
     // The server's view of its records is a cache: lost, it is read again from the ref.
     std::fs::remove_dir_all(remote.join("hybrid")).unwrap();
     refused_by_server(&in_dir(&repo, &clone, &["push", "origin", "main"]));
