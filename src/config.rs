@@ -295,6 +295,17 @@ impl RefPattern {
         self.0.matches(refname)
     }
 
+    /// Matches ignoring ASCII case, as a case-insensitive file system resolves a loose ref.
+    pub fn matches_folded(&self, refname: &str) -> bool {
+        self.0.matches_with(
+            refname,
+            glob::MatchOptions {
+                case_sensitive: false,
+                ..glob::MatchOptions::new()
+            },
+        )
+    }
+
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
@@ -319,6 +330,10 @@ pub struct Settings {
     /// The committed policy's `[trust] allowed_signers`: when set, recorded approvals count on
     /// the server and in CI only when a listed signer signed them.
     pub allowed_signers: Option<SignersFile>,
+    /// Ref names are matched ignoring case too: where the repository says `core.ignorecase`
+    /// (macOS, Windows, SMB storage: `refs/TAGS/v2` is `refs/tags/v2` there) and always on a
+    /// server (a bare repository), which cannot know what storage its clones have.
+    pub fold_case: bool,
     /// Which layers contributed, for `doctor`.
     pub sources: Vec<String>,
     /// Local settings (user config, `git config`, environment) that change what the committed
@@ -449,6 +464,8 @@ impl Settings {
         }
         let mut settings = Settings::resolve(merged, sources)?.with_overrides(overrides);
         settings.allowed_signers = committed_signers;
+        settings.fold_case =
+            repo.git.is_bare() || config.get_bool("core.ignorecase").unwrap_or(false);
         if let Some((branch, _)) = &default_branch {
             settings.guards_default(branch, &settings.sources.join(" < "))?;
         }
@@ -606,6 +623,7 @@ impl Settings {
             allowed_signers: trust
                 .allowed_signers
                 .map(|path| SignersFile { path, commit: None }),
+            fold_case: false,
             sources,
             overrides: Vec::new(),
         })
@@ -613,7 +631,21 @@ impl Settings {
 
     /// Quarantine wins over protected: `hybrid/*` is never protected, whatever the patterns say.
     pub fn is_protected(&self, refname: &str) -> bool {
-        !self.is_quarantine(refname) && self.protected.iter().any(|p| p.matches(refname))
+        !self.is_quarantine(refname)
+            && self
+                .protected
+                .iter()
+                .any(|p| p.matches(refname) || (self.fold_case && p.matches_folded(refname)))
+    }
+
+    /// A name that is protected only when case is ignored (`refs/TAGS/v2`, `refs/heads/MAIN`
+    /// under a policy naming `refs/heads/main`): on storage that folds case it is another
+    /// spelling of a protected ref, so it is refused outright rather than judged as its own.
+    pub fn is_case_alias(&self, refname: &str) -> bool {
+        self.fold_case
+            && !self.is_quarantine(refname)
+            && !self.protected.iter().any(|p| p.matches(refname))
+            && self.protected.iter().any(|p| p.matches_folded(refname))
     }
 
     pub fn is_quarantine(&self, refname: &str) -> bool {
@@ -743,6 +775,7 @@ mod tests {
             route: crate::route::Rules::default(),
             adopt: AdoptSettings::default(),
             allowed_signers: None,
+            fold_case: false,
             sources: vec![],
             overrides: vec![],
             implement: ImplementSettings {

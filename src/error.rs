@@ -423,9 +423,6 @@ impl From<crate::workflow::verify::VerifyError> for CommandError {
             E::Records(e) => e.into(),
             E::Store(e) => e.into(),
             E::Trust(e) => e.into(),
-            e @ E::NoRecords { .. } => CommandError::user(chain(&e))
-                .hint("fetch them: git fetch origin '+refs/hybrid/records:refs/hybrid/remotes/origin/records'")
-                .hint("or run verify in the repository where generations were recorded (implement/adopt)"),
         }
     }
 }

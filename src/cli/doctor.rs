@@ -144,15 +144,26 @@ fn check_records(r: &mut Report, repo: &Repo, settings: &crate::config::Settings
     let local = repo.git.refname_to_id(RECORDS_REF).ok();
     if let Ok(found) = repo.git.find_remote(&remote) {
         let spec = crate::records::fetch_refspec(&remote);
-        let fetches = found
+        let legacy = crate::records::legacy_fetch_refspec(&remote);
+        let specs: Vec<String> = found
             .fetch_refspecs()
             .map(|specs| {
                 specs
                     .iter()
-                    .any(|s| s.ok().flatten() == Some(spec.as_str()))
+                    .flatten()
+                    .flatten()
+                    .map(str::to_string)
+                    .collect()
             })
-            .unwrap_or(false);
-        if !fetches {
+            .unwrap_or_default();
+        if specs.contains(&legacy) {
+            r.fail(
+                format!(
+                    "records: the fetch refspec {legacy} makes `git fetch {remote}` fail while {remote} has no records"
+                ),
+                "run `git hybrid install` again: it replaces it with one that tolerates a remote without records",
+            );
+        } else if !specs.contains(&spec) {
             r.warn(format!(
                 "records: `git fetch {remote}` does not bring teammates' records; `git hybrid install` adds {spec}"
             ));
@@ -288,12 +299,19 @@ fn check_protected_refs(r: &mut Report, repo: &Repo, settings: &crate::config::S
         Ok(found) if found.is_empty() => {}
         Ok(found) => {
             for (refname, lines) in found {
-                let name = refname.trim_start_matches("refs/heads/");
+                let delete = match refname.strip_prefix("refs/tags/") {
+                    Some(tag) => format!("git tag -d {tag}"),
+                    None => format!(
+                        "git branch -D {}",
+                        refname.trim_start_matches("refs/heads/")
+                    ),
+                };
+                let name = refname
+                    .trim_start_matches("refs/heads/")
+                    .trim_start_matches("refs/tags/");
                 r.fail(
                     format!("{refname} holds {lines} line(s) of unreviewed local output"),
-                    format!(
-                        "review it (git hybrid review {name}) or delete it (git branch -D {name})"
-                    ),
+                    format!("review it (git hybrid review {name}) or delete it ({delete})"),
                 );
             }
         }

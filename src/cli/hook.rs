@@ -98,7 +98,7 @@ fn check(hook: Hook, name: &str) -> Result<HookOutcome, CommandError> {
             gate::reference_transaction(&repo, &settings, &state, &input)?
         }
         Hook::PrePush { remote, url } => {
-            let outcome = gate::pre_push(&repo, &settings, &input)?;
+            let outcome = gate::pre_push(&repo, &settings, remote.as_deref(), &input)?;
             if !outcome.allowed {
                 return Ok(outcome);
             }

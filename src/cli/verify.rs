@@ -15,7 +15,7 @@ use crate::workflow::verify::{Judge, judge};
 /// the repository (refs/hybrid/records, and remotes' records a fetch brought) are taken in
 /// first, so a fresh clone answers as the clone that recorded them does:
 ///
-///   git fetch origin '+refs/hybrid/records:refs/hybrid/remotes/origin/records'
+///   git fetch origin '+refs/hybrid/records*:refs/hybrid/remotes/origin/records*'
 ///   git hybrid verify origin/main..HEAD
 ///
 /// When the committed policy lists allowed signers (`[trust] allowed_signers`), only approvals a
@@ -83,7 +83,14 @@ fn evaluate(
         store,
         synced,
         signers,
+        no_records,
     } = judge(repo, settings)?;
+    if no_records {
+        ui::say(format!(
+            "no records here ({} and no remote's): only commits that name a generation can be local output",
+            crate::records::RECORDS_REF
+        ));
+    }
     if let Some(origin) = &signers
         && synced.untrusted > 0
     {
@@ -95,7 +102,15 @@ fn evaluate(
     let old = range.base.map(|b| repo.tree_of(b)).transpose()?;
     let new = repo.tree_of(range.tip)?;
     let change = Change::between_trees(&repo.git, old.as_ref(), Some(&new))?;
-    let evaluation = gate::evaluate_in(repo, &store, settings, &change)?;
+    let mut evaluation = gate::evaluate_in(repo, &store, settings, &change)?;
+    // Commits that say a model made them count even when their records are missing.
+    gate::unrecorded_generations(
+        repo,
+        &store,
+        (range.base, range.tip),
+        &change,
+        &mut evaluation.outcome,
+    )?;
     if let Some(origin) = &signers
         && !evaluation.outcome.allowed()
     {

@@ -2,8 +2,9 @@
 //!
 //! pre-commit and pre-merge-commit: HEAD's tree → the index being committed.
 //! reference-transaction (`prepared`): for each protected ref, old tree → new tree; a new ref
-//! starts from its merge-base with the default branch. pre-push: the remote's tree (or that
-//! merge-base) → the pushed tree. Unprotected refs, quarantine refs, deletions and a detached HEAD
+//! starts from the tree the default branch shows (not from history it shares with it). pre-push:
+//! the remote's tree (or, for a ref new to the remote, its default branch's tree as last
+//! fetched, else the empty tree) → the pushed tree. Unprotected refs, quarantine refs, deletions and a detached HEAD
 //! are waved through before anything is read.
 //!
 //! Paths git takes around the transaction are candidates too: a protected name that would become
@@ -255,6 +256,7 @@ pub fn judges(settings: &Settings, u: &RefUpdate) -> bool {
     !u.is_deletion()
         && (u.new_target.is_some()
             || u.refname.starts_with(&replace_base())
+            || settings.is_case_alias(&u.refname)
             || (settings.is_protected(&u.refname) && u.old != u.new))
 }
 
@@ -278,12 +280,25 @@ fn ref_updates(
     hook: &str,
     updates: &[RefUpdate],
     store: Option<Store>,
+    baseline: Baseline<'_>,
 ) -> Result<HookOutcome, Error> {
     let replace_base = replace_base();
     let mut result = HookOutcome::allow();
     let mut candidates = Vec::new();
     for u in updates {
         if !judges(settings, u) {
+            continue;
+        }
+        if settings.is_case_alias(&u.refname) {
+            result.allowed = false;
+            result.messages.push(format!(
+                "blocked: {} is another spelling of a protected ref where case is ignored (core.ignorecase, or a server)",
+                u.refname
+            ));
+            result.messages.push(
+                "  use the ref's own spelling (refs/heads/…, refs/tags/…, as the policy names it)"
+                    .to_string(),
+            );
             continue;
         }
         if let Some(target) = &u.new_target {
@@ -350,7 +365,7 @@ fn ref_updates(
         None => open_store(repo)?,
     };
     for candidate in candidates {
-        let one = check_candidate(repo, settings, &mut store, hook, candidate)?;
+        let one = check_candidate(repo, settings, &mut store, hook, candidate, baseline)?;
         result.allowed &= one.allowed;
         result.messages.extend(one.messages);
     }
@@ -420,6 +435,28 @@ fn branch_move(
     })
 }
 
+/// What a ref the destination does not hold yet (or whose old value this repository lacks) is
+/// judged against.
+#[derive(Clone, Copy, Debug)]
+enum Baseline<'a> {
+    /// This repository's default branch as it stands (hooks here, and a server's own).
+    DefaultBranch,
+    /// A remote's default branch as last fetched; the empty tree when unknown (pre-push).
+    Remote(Option<&'a str>),
+}
+
+impl Baseline<'_> {
+    fn resolve(self, repo: &Repo, settings: &Settings) -> Option<Oid> {
+        let configured = settings.default_branch.as_deref();
+        match self {
+            Baseline::DefaultBranch => repo.baseline_for_new_ref(configured),
+            Baseline::Remote(remote) => {
+                remote.and_then(|remote| repo.remote_baseline(remote, configured))
+            }
+        }
+    }
+}
+
 /// The rule for one candidate update, with its event logged.
 fn check_candidate(
     repo: &Repo,
@@ -427,6 +464,7 @@ fn check_candidate(
     store: &mut Store,
     hook: &str,
     candidate: Candidate,
+    baseline: Baseline<'_>,
 ) -> Result<HookOutcome, Error> {
     let Candidate {
         refname,
@@ -449,9 +487,11 @@ fn check_candidate(
         let fix = format!("git replace -d {}", short_opt(old));
         return finish(store, old, evaluation, fix);
     }
+    // A new protected ref brings its whole tree, judged against what the destination's default
+    // branch already shows — never against history it shares with it.
     let old = old
         .filter(|o| repo.git.find_object(*o, None).is_ok())
-        .or_else(|| repo.base_for_new_ref(new, settings.default_branch.as_deref()));
+        .or_else(|| baseline.resolve(repo, settings));
     let old_tree = old.map(|o| repo.tree_of(o)).transpose()?;
     let new_tree = repo.tree_of(new)?;
     if let Some(problem) = policy_problem(
@@ -601,7 +641,14 @@ pub fn reference_transaction(
         return Ok(HookOutcome::allow());
     }
     let updates = parse_ref_updates(input)?;
-    ref_updates(repo, settings, "reference-transaction", &updates, None)
+    ref_updates(
+        repo,
+        settings,
+        "reference-transaction",
+        &updates,
+        None,
+        Baseline::DefaultBranch,
+    )
 }
 
 /// pre-receive, on a server: every pushed update of a protected ref, judged by `store` (the
@@ -613,12 +660,25 @@ pub fn pre_receive(
     store: Store,
     updates: &[RefUpdate],
 ) -> Result<HookOutcome, Error> {
-    ref_updates(repo, settings, "pre-receive", updates, Some(store))
+    ref_updates(
+        repo,
+        settings,
+        "pre-receive",
+        updates,
+        Some(store),
+        Baseline::DefaultBranch,
+    )
 }
 
 /// pre-push: `<local ref> <local id> <remote ref> <remote id>` lines; the remote ref's name decides
-/// whether it is protected.
-pub fn pre_push(repo: &Repo, settings: &Settings, input: &str) -> Result<HookOutcome, Error> {
+/// whether it is protected. `remote` is the remote's name as git gave it (a URL when the push
+/// named one): a ref new to it is judged against its default branch as last fetched.
+pub fn pre_push(
+    repo: &Repo,
+    settings: &Settings,
+    remote: Option<&str>,
+    input: &str,
+) -> Result<HookOutcome, Error> {
     let mut updates = Vec::new();
     for line in input.lines().filter(|l| !l.trim().is_empty()) {
         let parts: Vec<&str> = line.split(' ').collect();
@@ -635,7 +695,14 @@ pub fn pre_push(repo: &Repo, settings: &Settings, input: &str) -> Result<HookOut
             ..RefUpdate::default()
         });
     }
-    ref_updates(repo, settings, "pre-push", &updates, None)
+    ref_updates(
+        repo,
+        settings,
+        "pre-push",
+        &updates,
+        None,
+        Baseline::Remote(remote),
+    )
 }
 
 fn short(oid: Oid) -> String {

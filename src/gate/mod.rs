@@ -201,7 +201,9 @@ pub fn evaluate_in(
         let Ok(commit) = repo.git.find_commit(id) else {
             continue;
         };
-        let base = repo.base_for_new_ref(commit.id(), default_branch);
+        // Whoever checks the pin out gets its whole tree: judged against what the default
+        // branch shows, as a new protected ref is.
+        let base = repo.baseline_for_new_ref(default_branch);
         let old = base.map(|b| repo.tree_of(b)).transpose()?;
         let new = repo.tree_of(commit.id())?;
         let pinned = Change::between_trees(&repo.git, old.as_ref(), Some(&new))?;
@@ -214,7 +216,7 @@ pub fn evaluate_in(
             None => evaluate(store, &pinned)?,
         };
         let label = format!("{path} (submodule pin {})", &id.to_string()[..10]);
-        evaluation.outcome.absorb(inner.outcome, &label);
+        evaluation.outcome.absorb(inner.outcome, Some(&label));
         if depth < MAX_PIN_DEPTH {
             pending.extend(pins(&pinned).map(|(p, i)| (format!("{label}/{p}"), i, depth + 1)));
         }
@@ -263,12 +265,21 @@ fn all_local(store: &Store, change: &Change, branch: String) -> store::Result<Ou
         return Ok(Outcome::ApprovedChange);
     }
     let probes = change.fingerprints();
-    let approved = store.approved_fingerprints(probes.iter().map(|(fp, _, _)| *fp))?;
     let generation = LocalMatch {
         generation_id: "unrecorded".into(),
         model: None,
         branch: Some(branch),
     };
+    all_of(store, &probes, &generation)
+}
+
+/// Every one of `probes` is local output of `generation`: those no approval covers block.
+fn all_of(
+    store: &Store,
+    probes: &[(Fingerprint, &[u8], u32)],
+    generation: &LocalMatch,
+) -> store::Result<Outcome> {
+    let approved = store.approved_fingerprints(probes.iter().map(|(fp, _, _)| *fp))?;
     let uncovered: Vec<UncoveredLine> = probes
         .iter()
         .filter(|(fp, _, _)| !approved.contains(fp))
@@ -290,9 +301,77 @@ fn all_local(store: &Store, change: &Change, branch: String) -> store::Result<Ou
     })
 }
 
-/// Protected branches (other than the default branch) whose change against their merge-base with
-/// the default branch holds uncovered local output, with how many lines: refs that got there by
-/// a path no hook runs for.
+/// The trailer `implement` writes into every commit it makes.
+const GENERATION_TRAILER: &str = "Hybrid-Generation:";
+
+/// Evidence that does not depend on the records: every commit from `base` (exclusive) to `tip`
+/// whose message names a generation (`Hybrid-Generation: <id>`, as `implement` writes it) that
+/// `store` does not know is local output whose record was never fetched, or was taken away. Its
+/// added lines that the range still adds and no approval covers are folded into `outcome` as
+/// unreviewed, under that generation — so records a forge let someone delete, or a CI job that
+/// never fetched them, block instead of passing.
+pub fn unrecorded_generations(
+    repo: &crate::git::Repo,
+    store: &Store,
+    (base, tip): (Option<git2::Oid>, git2::Oid),
+    change: &Change,
+    outcome: &mut Outcome,
+) -> Result<(), EvaluateError> {
+    let git = &repo.git;
+    let mut walk = git.revwalk().map_err(crate::git::Error::from)?;
+    walk.push(tip).map_err(crate::git::Error::from)?;
+    if let Some(base) = base {
+        walk.hide(base).map_err(crate::git::Error::from)?;
+    }
+    let mut named: Vec<(git2::Oid, String, Option<String>)> = Vec::new();
+    for oid in walk {
+        let oid = oid.map_err(crate::git::Error::from)?;
+        let commit = git.find_commit(oid).map_err(crate::git::Error::from)?;
+        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+        let trailer = |key: &str| {
+            message.lines().rev().find_map(|l| {
+                l.strip_prefix(key)
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+            })
+        };
+        if let Some(id) = trailer(GENERATION_TRAILER)
+            && !store.generation_exists(&id)?
+        {
+            named.push((oid, id, trailer("Hybrid-Model:")));
+        }
+    }
+    if named.is_empty() {
+        return Ok(());
+    }
+    let reaching: HashSet<Fingerprint> = change.fingerprints().iter().map(|p| p.0).collect();
+    for (oid, id, model) in named {
+        let commit = git.find_commit(oid).map_err(crate::git::Error::from)?;
+        let old = commit
+            .parent_ids()
+            .next()
+            .map(|p| repo.tree_of(p))
+            .transpose()?;
+        let new = repo.tree_of(oid)?;
+        let own = Change::between_trees(git, old.as_ref(), Some(&new))?;
+        let probes: Vec<_> = own
+            .fingerprints()
+            .into_iter()
+            .filter(|(fp, _, _)| reaching.contains(fp))
+            .collect();
+        let generation = LocalMatch {
+            generation_id: id,
+            model,
+            branch: None,
+        };
+        outcome.absorb(all_of(store, &probes, &generation)?, None);
+    }
+    Ok(())
+}
+
+/// Protected branches and tags (other than the default branch) whose tree, against the tree the
+/// default branch shows, holds uncovered local output, with how many lines: refs that got there
+/// by a path no hook runs for (`git branch -c`, a tag from a history `merge -s ours` kept).
 pub fn protected_refs_with_output(
     repo: &crate::git::Repo,
     store: &Store,
@@ -305,10 +384,9 @@ pub fn protected_refs_with_output(
     let default = repo
         .default_branch_tip(settings.default_branch.as_deref())
         .map(|(name, _)| name);
-    let refs = repo
-        .git
-        .references_glob("refs/heads/*")
-        .map_err(crate::git::Error::from)?;
+    let baseline = repo.baseline_for_new_ref(settings.default_branch.as_deref());
+    let old = baseline.map(|b| repo.tree_of(b)).transpose()?;
+    let refs = repo.git.references().map_err(crate::git::Error::from)?;
     for reference in refs.flatten() {
         let Ok(name) = reference.name().map(str::to_string) else {
             continue;
@@ -319,8 +397,6 @@ pub fn protected_refs_with_output(
         let Ok(commit) = reference.peel_to_commit() else {
             continue;
         };
-        let base = repo.base_for_new_ref(commit.id(), settings.default_branch.as_deref());
-        let old = base.map(|b| repo.tree_of(b)).transpose()?;
         let new = repo.tree_of(commit.id())?;
         let change = Change::between_trees(&repo.git, old.as_ref(), Some(&new))?;
         let evaluation = evaluate_in(repo, store, settings, &change)?;
@@ -392,9 +468,10 @@ impl Outcome {
         }
     }
 
-    /// Folds in the outcome of content the candidate brings in another way (a pinned commit):
-    /// any uncovered line there blocks the candidate, reported under `label`.
-    fn absorb(&mut self, other: Outcome, label: &str) {
+    /// Folds in the outcome of content the candidate brings in another way (a pinned commit, a
+    /// commit whose generation has no record): any uncovered line there blocks the candidate,
+    /// reported under `label` when there is one.
+    fn absorb(&mut self, other: Outcome, label: Option<&str>) {
         let (other_local, mut other_uncovered) = match other {
             Outcome::NoLocalOutput | Outcome::ApprovedChange => return,
             Outcome::Covered { local_lines } => (local_lines, Vec::new()),
@@ -403,8 +480,10 @@ impl Outcome {
                 uncovered,
             } => (local_lines, uncovered),
         };
-        for u in &mut other_uncovered {
-            u.path = format!("{label}: {}", u.path);
+        if let Some(label) = label {
+            for u in &mut other_uncovered {
+                u.path = format!("{label}: {}", u.path);
+            }
         }
         let (local, mut uncovered) = match std::mem::replace(self, Outcome::NoLocalOutput) {
             Outcome::NoLocalOutput | Outcome::ApprovedChange => (0, Vec::new()),

@@ -197,6 +197,46 @@ impl Repo {
         })
     }
 
+    /// What a protected ref that does not exist yet is judged against: the tree the default
+    /// branch already shows (its tip), never what its history contains — after `git merge -s
+    /// ours hybrid/x` main's history holds the output while its tree does not, so a tag or branch
+    /// made from that history must bring the output as new. `None` (the empty tree) when there is
+    /// no default branch.
+    pub fn baseline_for_new_ref(&self, configured: Option<&str>) -> Option<Oid> {
+        self.default_branch_tip(configured).map(|(_, tip)| tip)
+    }
+
+    /// The same for a remote's new ref, as a push sees it: the remote's default branch as this
+    /// clone last fetched it (`refs/remotes/<remote>/HEAD`, else the default branch's name under
+    /// `refs/remotes/<remote>/`); `None` — the empty tree, everything judged — for a remote this
+    /// clone never fetched from, or one named by URL. This clone's own default branch is no
+    /// baseline for a remote: it may hold what no hook checked (`git branch -C`).
+    pub fn remote_baseline(&self, remote: &str, configured: Option<&str>) -> Option<Oid> {
+        let prefix = format!("refs/remotes/{remote}/");
+        let mut candidates = Vec::new();
+        if let Ok(r) = self.git.find_reference(&format!("{prefix}HEAD"))
+            && let Ok(Some(target)) = r.symbolic_target()
+        {
+            candidates.push(target.to_string());
+        }
+        if let Some((name, _)) = self.default_branch_tip(configured)
+            && let Some(short) = name.strip_prefix("refs/heads/")
+        {
+            candidates.push(format!("{prefix}{short}"));
+        }
+        candidates.into_iter().find_map(|name| {
+            let oid = self.git.refname_to_id(&name).ok()?;
+            Some(
+                self.git
+                    .find_object(oid, None)
+                    .ok()?
+                    .peel_to_commit()
+                    .ok()?
+                    .id(),
+            )
+        })
+    }
+
     /// Where a brand-new ref's content starts: its merge-base with the default branch, or
     /// nothing (the empty tree) when there is no default branch or no common history.
     pub fn base_for_new_ref(&self, new: Oid, configured: Option<&str>) -> Option<Oid> {

@@ -70,28 +70,58 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// Adds the fetch refspec that brings `remote`'s records (`+refs/hybrid/records:
-/// refs/hybrid/remotes/<remote>/records`) when the remote exists and lacks it. Returns whether
-/// it was added; `None` when there is no such remote.
+/// Adds the fetch refspec that brings `remote`'s records (`fetch_refspec`) when the remote exists
+/// and lacks it, replacing the exact refspec earlier versions added (which made every fetch fail
+/// while the remote had no records yet). Returns whether it was added; `None` when there is no
+/// such remote.
 pub fn add_fetch_refspec(repo: &Repo, remote: &str) -> Result<Option<bool>, Error> {
     if repo.git.find_remote(remote).is_err() {
         return Ok(None);
     }
     let spec = fetch_refspec(remote);
-    let has = repo
+    let specs: Vec<String> = repo
         .git
         .find_remote(remote)?
         .fetch_refspecs()?
         .iter()
-        .any(|s| s.ok().flatten() == Some(spec.as_str()));
-    if !has {
-        repo.git.remote_add_fetch(remote, &spec)?;
+        .flatten()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    if specs.contains(&spec) {
+        return Ok(Some(false));
     }
-    Ok(Some(!has))
+    let legacy = legacy_fetch_refspec(remote);
+    if specs.contains(&legacy) {
+        // The value is matched as a regular expression: every byte of it escaped.
+        let pattern: String = legacy
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' {
+                    c.to_string()
+                } else {
+                    format!("\\{c}")
+                }
+            })
+            .collect();
+        repo.git
+            .config()?
+            .remove_multivar(&format!("remote.{remote}.fetch"), &format!("^{pattern}$"))?;
+    }
+    repo.git.remote_add_fetch(remote, &spec)?;
+    Ok(Some(true))
 }
 
-/// The fetch refspec that brings `remote`'s records.
+/// The fetch refspec that brings `remote`'s records. A pattern, not the exact ref: git fetches
+/// whatever matches, and a remote that has no records yet (every new repository) matches
+/// nothing instead of failing the whole fetch. Only `records` itself is ever read from the
+/// folder it fills (`record_refs`).
 pub fn fetch_refspec(remote: &str) -> String {
+    format!("+{RECORDS_REF}*:{REMOTE_RECORDS}{remote}/records*")
+}
+
+/// The exact refspec earlier versions added: a fetch fails while the remote lacks the ref.
+pub fn legacy_fetch_refspec(remote: &str) -> String {
     format!("+{RECORDS_REF}:{REMOTE_RECORDS}{remote}/records")
 }
 

@@ -15,6 +15,8 @@ pub struct Judge {
     pub synced: Synced,
     /// The allowed-signers file approvals were checked against, when the policy names one.
     pub signers: Option<String>,
+    /// No records ref exists here: nothing but this clone's own store says what is local output.
+    pub no_records: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -25,15 +27,16 @@ pub enum VerifyError {
     Store(#[from] crate::store::Error),
     #[error(transparent)]
     Trust(#[from] crate::trust::Error),
-    /// Neither a store nor records: nothing can say what is local output.
-    #[error("this clone has no git-hybrid records (no store at {store}, no {records} ref)")]
-    NoRecords { store: String, records: String },
 }
 
 /// This clone's records, and every remote's that fetch brought, taken in: into this clone's store
 /// (`sync`), or — when the policy requires signed approvals — into a view of the records refs
-/// alone in which only a listed signer's approval approves anything. Without any records and
-/// without a store, nothing can say what is local output: an error, never a pass.
+/// alone in which only a listed signer's approval approves anything.
+///
+/// A repository with no records anywhere (every new team repository, whose remote has none yet)
+/// is judged by an empty view: nothing is known as local output, so human work passes — while a
+/// commit that names a generation no record describes still blocks (`gate::unrecorded_generations`),
+/// and a store that recorded output once and was lost still fails (`Store::open_for`).
 pub fn judge(repo: &Repo, settings: &Settings) -> Result<Judge, VerifyError> {
     let path = Store::path_for(repo.common_dir());
     if let Some(file) = &settings.allowed_signers {
@@ -42,26 +45,22 @@ pub fn judge(repo: &Repo, settings: &Settings) -> Result<Judge, VerifyError> {
             records::publish(repo, &mut own)?;
         }
         let refs = records::record_refs(repo)?;
-        if refs.is_empty() {
-            return Err(no_records(&path));
-        }
         let signers = AllowedSigners::of_policy(repo, file)?;
         let (store, synced) = records::view(repo, &refs, Some(&signers))?;
         return Ok(Judge {
             store,
             synced,
             signers: Some(signers.origin),
+            no_records: refs.is_empty(),
         });
     }
     if records::record_refs(repo)?.is_empty() {
-        return match Store::open_existing_for(repo)? {
-            Some(store) => Ok(Judge {
-                store,
-                synced: Synced::default(),
-                signers: None,
-            }),
-            None => Err(no_records(&path)),
-        };
+        return Ok(Judge {
+            store: Store::open_for(repo)?,
+            synced: Synced::default(),
+            signers: None,
+            no_records: true,
+        });
     }
     // Not `open_for`: a store lost under its marker is what sync restores.
     let mut store = Store::open(&path)?;
@@ -70,12 +69,6 @@ pub fn judge(repo: &Repo, settings: &Settings) -> Result<Judge, VerifyError> {
         store,
         synced,
         signers: None,
+        no_records: false,
     })
-}
-
-fn no_records(path: &std::path::Path) -> VerifyError {
-    VerifyError::NoRecords {
-        store: path.display().to_string(),
-        records: records::RECORDS_REF.to_string(),
-    }
 }

@@ -157,3 +157,71 @@ fn the_gitlab_ci_recipe_blocks_then_its_bot_approves() {
         .success()
         .stdout_has("(change approved");
 }
+
+/// A new team repository has no records yet: both recipes pass a human pull request there (the
+/// fetch matches nothing instead of failing), and a commit that says a model made it
+/// (`Hybrid-Generation:`) still blocks though no record describes it — records that were never
+/// fetched, or were deleted on a forge, cannot turn local output into human work.
+#[test]
+fn both_recipes_pass_human_work_in_a_repository_without_records() {
+    let repo = TestRepo::new();
+    let remote = with_remote(&repo);
+    repo.git(&["push", "-q", "origin", "main"]);
+    let base = repo.rev("main");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write(
+        "src/human.rs",
+        "pub fn greet() -> &'static str {\n    \"hello there\"\n}\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "a human's work"]);
+    repo.git(&["push", "-q", "origin", "feature"]);
+    let head = repo.rev("feature");
+    let steps = github_steps();
+    let step = |name: &str| {
+        steps
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c.clone())
+            .unwrap()
+    };
+    let github = [
+        step("Fetch the records"),
+        step("Who records"),
+        step("Verify"),
+    ]
+    .join("\n");
+    let vars = [("BASE", base.as_str()), ("HEAD", head.as_str())];
+    let ci = fresh_clone(&repo, &remote, "ci-gh");
+    sh(&repo, &ci, &github, &vars, None)
+        .success()
+        .stdout_has("ok: ")
+        .stderr_has("no records here");
+    let gitlab = gitlab_script().join("\n");
+    let gl_vars = [
+        ("CI_MERGE_REQUEST_DIFF_BASE_SHA", base.as_str()),
+        ("CI_COMMIT_SHA", head.as_str()),
+    ];
+    let ci = fresh_clone(&repo, &remote, "ci-gl");
+    sh(&repo, &ci, &gitlab, &gl_vars, None)
+        .success()
+        .stdout_has("ok: ");
+
+    // A commit made by `implement` (its trailer names the generation) whose records are missing.
+    repo.write("src/port.rs", crate::support::GENERATED);
+    repo.git(&["add", "."]);
+    repo.git(&[
+        "commit",
+        "-q",
+        "-m",
+        "hybrid: parse a port\n\nHybrid-Generation: 0123456789abcdef\nHybrid-Model: qwen2.5-coder-7b\n",
+    ]);
+    repo.git(&["push", "-q", "--no-verify", "origin", "feature"]);
+    let head = repo.rev("feature");
+    let vars = [("BASE", base.as_str()), ("HEAD", head.as_str())];
+    let ci = fresh_clone(&repo, &remote, "ci-gh-2");
+    sh(&repo, &ci, &github, &vars, None)
+        .failure()
+        .stdout_has("generation 0123456789abcdef (model qwen2.5-coder-7b)")
+        .stdout_has("src/port.rs");
+}

@@ -2,6 +2,7 @@
 //! `git-hybrid` first on PATH, real SQLite files and real parallel processes.
 
 mod attribution;
+mod baseline;
 mod batch;
 mod change_id;
 mod ci;
@@ -16,6 +17,7 @@ mod output;
 mod promise;
 mod real_server;
 mod records;
+mod refnames;
 mod review;
 mod server;
 mod store;

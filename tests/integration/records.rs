@@ -21,18 +21,17 @@ fn verify(repo: &TestRepo, dir: &std::path::Path, range: &str) -> Run {
 
 /// A bare remote `origin` for `repo` (main as its default branch).
 pub(crate) fn with_remote(repo: &TestRepo) -> std::path::PathBuf {
-    let remote = repo.home().join("remote.git");
-    std::fs::create_dir_all(repo.home()).unwrap();
-    repo.git(&[
-        "init",
-        "-q",
-        "--bare",
-        "-b",
-        "main",
-        remote.to_str().unwrap(),
-    ]);
+    let remote = bare_repository(repo, "remote.git");
     repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
     remote
+}
+
+/// An empty bare repository `name` in the test's home (main as its default branch).
+pub(crate) fn bare_repository(repo: &TestRepo, name: &str) -> std::path::PathBuf {
+    let path = repo.home().join(name);
+    std::fs::create_dir_all(repo.home()).unwrap();
+    repo.git(&["init", "-q", "--bare", "-b", "main", path.to_str().unwrap()]);
+    path
 }
 
 /// A teammate's clone of `remote`.
@@ -421,4 +420,81 @@ fn pulling_a_teammates_reviewed_merge_is_never_blocked() {
     in_clone(&["hybrid", "pending"])
         .success()
         .stderr_has("no unreviewed local output");
+}
+
+/// Day one of a team repository: its remote has no records yet. `git fetch` and `git pull` work
+/// in a clone with the gate (the refspec is a pattern that may match nothing), and a clone that
+/// still has the exact refspec earlier versions added — whose fetch fails — is told by `doctor`
+/// and mended by `install`.
+#[test]
+fn fetch_and_pull_work_before_the_remote_has_any_record() {
+    let repo = TestRepo::new();
+    let remote = with_remote(&repo);
+    repo.hybrid(&["install"]).success();
+    repo.git(&["push", "-q", "origin", "main"]);
+    assert!(records_files_on(&repo, &remote).is_empty());
+    let clone = teammate(&repo, &remote);
+    in_dir(&repo, &clone, &["hybrid", "install"]).success();
+    in_dir(&repo, &clone, &["fetch"]).success();
+    repo.write("NOTES.md", "a second human commit\n");
+    repo.git(&["add", "NOTES.md"]);
+    repo.git(&["commit", "-q", "-m", "notes"]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    in_dir(&repo, &clone, &["pull", "-q", "--ff-only"]).success();
+    assert!(clone.join("NOTES.md").is_file());
+
+    // The refspec of earlier versions: the fetch fails while the remote has no records.
+    in_dir(
+        &repo,
+        &clone,
+        &[
+            "config",
+            "--replace-all",
+            "remote.origin.fetch",
+            "+refs/hybrid/records:refs/hybrid/remotes/origin/records",
+            "^\\+refs/hybrid/records",
+        ],
+    )
+    .success();
+    in_dir(&repo, &clone, &["fetch", "-q"])
+        .failure()
+        .stderr_has("refs/hybrid/records");
+    in_dir(&repo, &clone, &["hybrid", "doctor"])
+        .failure()
+        .stdout_has("git hybrid install");
+    in_dir(&repo, &clone, &["hybrid", "install"]).success();
+    in_dir(&repo, &clone, &["fetch", "-q"]).success();
+    let specs = in_dir(
+        &repo,
+        &clone,
+        &["config", "--get-all", "remote.origin.fetch"],
+    );
+    let specs = specs.stdout();
+    let records: Vec<&str> = specs.lines().filter(|l| l.contains("hybrid")).collect();
+    assert_eq!(
+        records,
+        ["+refs/hybrid/records*:refs/hybrid/remotes/origin/records*"]
+    );
+
+    // Once there are records, the same refspec brings them.
+    repo.git(&["checkout", "-q", "-b", "hybrid/port"]);
+    repo.write("src/port.rs", crate::support::GENERATED);
+    repo.git(&["add", "src/port.rs"]);
+    repo.git(&["commit", "-q", "-m", "generated"]);
+    repo.hybrid(&["adopt", "hybrid/port"]).success();
+    repo.git(&["push", "-q", "origin", "hybrid/port"]);
+    in_dir(&repo, &clone, &["fetch", "-q"]).success();
+    in_dir(&repo, &clone, &["merge", "-q", "origin/hybrid/port"])
+        .failure()
+        .stderr_has("src/port.rs");
+}
+
+/// The record files on a bare repository's records ref (none when it has no such ref).
+fn records_files_on(repo: &TestRepo, remote: &std::path::Path) -> Vec<String> {
+    let run = in_dir(
+        repo,
+        remote,
+        &["ls-tree", "-r", "--name-only", "refs/hybrid/records"],
+    );
+    run.stdout().lines().map(str::to_string).collect()
 }

@@ -12,7 +12,7 @@ use crate::support::anthropic::{FakeAnthropic, Reply};
 use crate::support::{Run, TestRepo};
 
 /// A bare `origin` for `repo` with the server's gate installed.
-fn server(repo: &TestRepo) -> PathBuf {
+pub(crate) fn server(repo: &TestRepo) -> PathBuf {
     let remote = with_remote(repo);
     in_dir(repo, &remote, &["hybrid", "install"])
         .failure()
@@ -33,7 +33,7 @@ fn remote_has(repo: &TestRepo, refname: &str) -> bool {
 
 /// Asserts the server (not a local hook) refused the push, naming the line's file.
 #[track_caller]
-fn refused_by_server(run: &Run) {
+pub(crate) fn refused_by_server(run: &Run) {
     run.failure()
         .stderr_has("remote: hybrid: this server's gate refused the push")
         .stderr_has("src/port.rs")
@@ -333,7 +333,7 @@ fn with_signers_required_only_a_listed_signers_approval_opens_the_server() {
             "fetch",
             "-q",
             "origin",
-            "+refs/hybrid/records:refs/hybrid/remotes/origin/records",
+            "+refs/hybrid/records*:refs/hybrid/remotes/origin/records*",
         ],
     )
     .success();
