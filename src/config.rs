@@ -349,6 +349,16 @@ impl Settings {
     /// must not be able to unprotect the refs it is kept away from. Changing the policy takes a
     /// commit on the default branch, which passes through the gate like any other.
     pub fn load(repo: &Repo) -> Result<Settings, Error> {
+        Settings::load_with(repo, None)
+    }
+
+    /// `load`, with the committed policy read from `policy_at` — a name for messages and the
+    /// commit — instead of the default branch: what CI judges a range by (its base, as the
+    /// branch it merges into has it), whatever the checkout's branches say.
+    pub fn load_with(
+        repo: &Repo,
+        policy_at: Option<(String, git2::Oid)>,
+    ) -> Result<Settings, Error> {
         let config = repo.git.config().map_err(Error::GitConfig)?;
         let mut layers: Vec<(String, FileLayer)> = Vec::new();
         if let Some(path) = user_config_path()
@@ -419,6 +429,20 @@ impl Settings {
             .chain(layers.iter().map(|(_, l)| l))
             .find_map(|l| l.gate.default_branch.clone());
         let default_branch = repo.default_branch_tip(branch_hint.as_deref());
+        let mut overrides = Vec::new();
+        // Where the policy comes from is announced whenever it is not the remote's default
+        // branch: a local setting that points elsewhere changes the rule without a commit.
+        if policy_at.is_none()
+            && let (Some((remote_default, tracking)), Some((chosen, _))) =
+                (repo.origin_head(), default_branch.as_ref())
+            && ![&remote_default, &tracking].contains(&chosen)
+        {
+            overrides.push(format!(
+                "the policy is read from {chosen} (hybrid.defaultBranch, GIT_HYBRID_DEFAULT_BRANCH or the user config), not from origin's default branch {remote_default}"
+            ));
+        }
+        let guarded = default_branch.as_ref().map(|(name, _)| name.clone());
+        let default_branch = policy_at.or(default_branch);
         // The gate's patterns as the committed policy (or the defaults) set them, to tell which
         // local layers change them.
         let mut committed_gate = (None, None);
@@ -443,7 +467,6 @@ impl Settings {
 
         let mut merged = FileLayer::default();
         let mut sources = vec!["defaults".to_string()];
-        let mut overrides = Vec::new();
         for (origin, layer) in layers {
             if !layer.is_empty() {
                 sources.push(origin.clone());
@@ -466,7 +489,7 @@ impl Settings {
         settings.allowed_signers = committed_signers;
         settings.fold_case =
             repo.git.is_bare() || config.get_bool("core.ignorecase").unwrap_or(false);
-        if let Some((branch, _)) = &default_branch {
+        if let Some(branch) = &guarded {
             settings.guards_default(branch, &settings.sources.join(" < "))?;
         }
         Ok(settings)

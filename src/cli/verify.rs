@@ -33,11 +33,17 @@ pub struct Args {
     /// the records to the remote (hybrid.remote, default origin) and judge again: the PR-bot mode
     #[arg(long)]
     review: bool,
+    /// Where the committed policy (.hybrid.toml, its allowed signers) is read from: a branch,
+    /// tag or commit. Default: the range's base — the branch the range merges into, as it was —
+    /// never the range's own head, which could rewrite the policy it is judged by
+    #[arg(long, value_name = "REV")]
+    policy_ref: Option<String>,
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
     let range = Range::of_target(&repo, &args.range, settings.default_branch.as_deref())?;
+    let settings = policy_settings(&repo, &range, args.policy_ref.as_deref())?;
     let mut evaluation = evaluate(&repo, &settings, &range)?;
     if args.review && !evaluation.outcome.allowed() {
         ui::say(format!(
@@ -71,6 +77,42 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     } else {
         Status::Failed
     })
+}
+
+/// The settings with the committed policy read from `--policy-ref`, else from the range's base.
+/// A range without a base (a root commit) and no `--policy-ref` has no policy to be judged by:
+/// an error, never the defaults.
+fn policy_settings(
+    repo: &Repo,
+    range: &Range,
+    policy_ref: Option<&str>,
+) -> Result<crate::config::Settings, CommandError> {
+    let (name, commit) = match (policy_ref, range.base) {
+        (Some(name), _) => (name.to_string(), repo.commit_id(name)?),
+        // The base as the range names it (`origin/main..HEAD`), else by its id.
+        (None, Some(base)) => match range.display.split_once("..") {
+            Some((named, _)) if !named.is_empty() => (named.to_string(), base),
+            _ => (
+                format!("{} (the range's base)", &base.to_string()[..10]),
+                base,
+            ),
+        },
+        // A root commit: the default branch, when this clone has one.
+        (None, None) => match repo.default_branch_tip(None) {
+            Some(found) => found,
+            None => {
+                return Err(CommandError::user(format!(
+                    "{} has no base to read the policy from, and this clone has no default branch",
+                    range.display
+                ))
+                .hint("name where the policy is: git hybrid verify --policy-ref origin/main …"));
+            }
+        },
+    };
+    Ok(crate::config::Settings::load_with(
+        repo,
+        Some((name, commit)),
+    )?)
 }
 
 /// The rule applied to the range, by the records this clone can see.

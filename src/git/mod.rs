@@ -164,19 +164,26 @@ impl Repo {
     }
 
     /// The default branch's tip: the configured one, else what `origin/HEAD` names, else
-    /// `init.defaultBranch`, else `main` or `master`. `None` when none of them exists.
+    /// `init.defaultBranch`, else `main` or `master`. On a server (a bare repository) only the
+    /// configured one or what `HEAD` names: a pushed `main` must not become where the policy is
+    /// read from. A quarantine name (`refs/heads/hybrid/…`) is never the default branch. `None`
+    /// when none of them exists.
     pub fn default_branch_tip(&self, configured: Option<&str>) -> Option<(String, Oid)> {
         let mut candidates: Vec<String> = Vec::new();
         if let Some(name) = configured {
             candidates.push(full_branch(name));
         }
-        if let Ok(r) = self.git.find_reference("refs/remotes/origin/HEAD")
-            && let Ok(Some(target)) = r.symbolic_target()
-        {
-            if let Some(short) = target.strip_prefix("refs/remotes/origin/") {
-                candidates.push(format!("refs/heads/{short}"));
+        if self.git.is_bare() {
+            if let Ok(head) = self.git.find_reference("HEAD")
+                && let Ok(Some(target)) = head.symbolic_target()
+            {
+                candidates.push(target.to_string());
             }
-            candidates.push(target.to_string());
+            return self.first_commit_of(candidates);
+        }
+        if let Some((local, tracking)) = self.origin_head() {
+            candidates.push(local);
+            candidates.push(tracking);
         }
         if let Ok(config) = self.git.config()
             && let Ok(name) = config.get_string("init.defaultBranch")
@@ -185,7 +192,24 @@ impl Repo {
         }
         candidates.push("refs/heads/main".into());
         candidates.push("refs/heads/master".into());
-        candidates.into_iter().find_map(|name| {
+        self.first_commit_of(candidates)
+    }
+
+    /// The branch `refs/remotes/origin/HEAD` names — origin's default branch as last fetched —
+    /// as a local branch (`refs/heads/<name>`) and as the remote-tracking ref itself.
+    pub fn origin_head(&self) -> Option<(String, String)> {
+        let r = self.git.find_reference("refs/remotes/origin/HEAD").ok()?;
+        let target = r.symbolic_target().ok().flatten()?.to_string();
+        let short = target.strip_prefix("refs/remotes/origin/")?;
+        Some((format!("refs/heads/{short}"), target))
+    }
+
+    /// The first of `names` that resolves to a commit, with it; quarantine names skipped.
+    fn first_commit_of(&self, names: Vec<String>) -> Option<(String, Oid)> {
+        names.into_iter().find_map(|name| {
+            if name.starts_with(QUARANTINE_NAMESPACE) {
+                return None;
+            }
             let oid = self.git.refname_to_id(&name).ok()?;
             let commit = self
                 .git
@@ -269,6 +293,9 @@ pub fn index_entry(path: &[u8], mode: u32, id: Oid, size: usize) -> git2::IndexE
         path: path.to_vec(),
     }
 }
+
+/// Where local output lives by default: never a source of policy, whatever points there.
+const QUARANTINE_NAMESPACE: &str = "refs/heads/hybrid/";
 
 fn full_branch(name: &str) -> String {
     if name.starts_with("refs/") {

@@ -14,6 +14,7 @@ mod implement;
 mod layering;
 mod models;
 mod output;
+mod policy_source;
 mod promise;
 mod real_server;
 mod records;
