@@ -4,24 +4,9 @@
 //! clone, a source other than origin's default branch is announced.
 
 use crate::records::{bare_repository, in_dir};
-use crate::server::{generation, keygen, server};
+use crate::server::{generation, require_alice, server};
 use crate::support::TestRepo;
 use crate::support::anthropic::{FakeAnthropic, Reply};
-
-/// Commits a policy that counts only approvals `alice` signed.
-fn require_alice(repo: &TestRepo) {
-    let (_, alice_pub) = keygen(repo, "alice");
-    repo.write(
-        ".hybrid/allowed_signers",
-        format!("alice@example.com {alice_pub}\n"),
-    );
-    repo.write(
-        ".hybrid.toml",
-        "[trust]\nallowed_signers = \".hybrid/allowed_signers\"\n",
-    );
-    repo.git(&["add", "."]);
-    repo.git(&["commit", "-q", "-m", "require signed approvals"]);
-}
 
 #[test]
 fn a_server_reads_its_policy_from_the_branch_head_names() {
@@ -34,7 +19,7 @@ fn a_server_reads_its_policy_from_the_branch_head_names() {
         &["symbolic-ref", "HEAD", "refs/heads/trunk"],
     )
     .success();
-    require_alice(&repo);
+    let _ = require_alice(&repo);
     repo.git(&["push", "-q", "origin", "main:refs/heads/trunk"]);
     repo.git(&["config", "user.email", "alice@example.com"]);
     generation(&repo, "unsigned");
@@ -63,7 +48,7 @@ fn ci_reads_the_policy_from_the_ranges_base_in_a_pull_request_checkout() {
     let repo = TestRepo::with_generation();
     let remote = bare_repository(&repo, "remote.git");
     repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
-    require_alice(&repo);
+    let _ = require_alice(&repo);
     repo.git(&["config", "user.email", "alice@example.com"]);
     generation(&repo, "unsigned");
     let api = FakeAnthropic::start(vec![Reply::Approve]);

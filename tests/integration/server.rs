@@ -235,6 +235,22 @@ fn the_server_keeps_its_records_whole_and_its_policy_its_own() {
     ]);
 }
 
+/// Commits a policy that counts only approvals alice@example.com signed; her key's path.
+pub(crate) fn require_alice(repo: &TestRepo) -> PathBuf {
+    let (alice, alice_pub) = keygen(repo, "alice");
+    repo.write(
+        ".hybrid/allowed_signers",
+        format!("alice@example.com {alice_pub}\n"),
+    );
+    repo.write(
+        ".hybrid.toml",
+        "[trust]\nallowed_signers = \".hybrid/allowed_signers\"\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "require signed approvals"]);
+    alice
+}
+
 pub(crate) fn keygen(repo: &TestRepo, name: &str) -> (PathBuf, String) {
     let key = repo.home().join(name);
     std::fs::create_dir_all(repo.home()).unwrap();
@@ -269,18 +285,8 @@ pub(crate) fn sign_with(repo: &TestRepo, key: &Path, email: &str) {
 fn with_signers_required_only_a_listed_signers_approval_opens_the_server() {
     let repo = TestRepo::with_generation();
     let remote = server(&repo);
-    let (alice, alice_pub) = keygen(&repo, "alice");
+    let alice = require_alice(&repo);
     let (mallory, _) = keygen(&repo, "mallory");
-    repo.write(
-        ".hybrid/allowed_signers",
-        format!("alice@example.com {alice_pub}\n"),
-    );
-    repo.write(
-        ".hybrid.toml",
-        "[trust]\nallowed_signers = \".hybrid/allowed_signers\"\n",
-    );
-    repo.git(&["add", "."]);
-    repo.git(&["commit", "-q", "-m", "require signed approvals"]);
     repo.git(&["push", "-q", "origin", "main"]);
 
     // An unsigned approval: the local gate takes it, the server does not.
