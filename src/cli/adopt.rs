@@ -68,9 +68,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             plural(imported.left_out),
         ));
         if !imported.generations.is_empty() {
-            ui::say(format!(
-                "protected refs will refuse these lines until a review approves them: git hybrid review {target}"
-            ));
+            ui::say(what_the_gate_holds(imported.lines, &target));
         }
         return Ok(Status::Ok);
     }
@@ -93,10 +91,23 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         adopted.fingerprinted,
         args.model.as_deref().unwrap_or("unknown"),
     ));
-    ui::say(format!(
-        "protected refs will refuse these lines until a review approves them: git hybrid review {target}"
-    ));
+    ui::say(what_the_gate_holds(adopted.fingerprinted, &target));
     Ok(Status::Ok)
+}
+
+/// What the gate will do with what was just recorded, said as it is: lines too short to tell
+/// apart, or already in the base tree, are not fingerprinted, and nothing holds them.
+fn what_the_gate_holds(fingerprinted: usize, target: &str) -> String {
+    if fingerprinted == 0 {
+        format!(
+            "none of these lines can be told apart from human work (too short, or already in the base tree), so no protected ref will refuse them; review them anyway if they matter: git hybrid review {target}"
+        )
+    } else {
+        format!(
+            "protected refs will refuse these {fingerprinted} line{} until a review approves them: git hybrid review {target}",
+            plural(fingerprinted)
+        )
+    }
 }
 
 fn plural(n: usize) -> &'static str {

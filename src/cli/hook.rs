@@ -82,7 +82,7 @@ fn check(hook: Hook, name: &str) -> Result<HookOutcome, CommandError> {
             ));
             return Ok(HookOutcome {
                 allowed: true,
-                messages: Vec::new(),
+                ..HookOutcome::default()
             });
         }
         Err(e) => return Err(e),
@@ -119,7 +119,7 @@ fn records_before_push(
 ) -> Result<HookOutcome, CommandError> {
     let allow = HookOutcome {
         allowed: true,
-        messages: Vec::new(),
+        ..HookOutcome::default()
     };
     let (Some(remote), Some(mut store)) = (remote, crate::store::Store::open_existing_for(repo)?)
     else {
@@ -143,6 +143,7 @@ fn records_before_push(
             if protected {
                 return Ok(HookOutcome {
                     allowed: false,
+                    unreviewed: false,
                     messages: vec![
                         format!("blocked: {said}"),
                         format!(

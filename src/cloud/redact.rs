@@ -249,7 +249,9 @@ const RULES: &[(&str, &str, Part)] = &[
     ),
     (
         "url-credentials",
-        r"(?i)\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@'\x22]{1,64}:([^\s@/'\x22]{3,128})@[^\s/'\x22]",
+        // Any userinfo shape: an empty user (`redis://:pw@host`), a percent-encoded or raw
+        // password (a raw one may hold `/`, `:` or `#`), an IPv6 host (`@[::1]`).
+        r"(?i)\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@'\x22]{0,64}:([^\s@'\x22]{3,128})@[^\s/'\x22]",
         Part::Group(1),
     ),
     (

@@ -43,13 +43,16 @@ pub struct HookOutcome {
     pub allowed: bool,
     /// Lines for stderr, without the `hybrid:` prefix.
     pub messages: Vec<String>,
+    /// Some refusal is unreviewed local output (rather than a broken policy, a symbolic ref, a
+    /// ref name): what lets a refusal be worded for its real cause.
+    pub unreviewed: bool,
 }
 
 impl HookOutcome {
     fn allow() -> HookOutcome {
         HookOutcome {
             allowed: true,
-            messages: Vec::new(),
+            ..HookOutcome::default()
         }
     }
 }
@@ -234,6 +237,7 @@ fn outcome(refname: &str, evaluation: Option<Evaluation>, fallback_fix: String) 
         ) => HookOutcome {
             allowed: false,
             messages: render_block(refname, &e, &fallback_fix),
+            unreviewed: true,
         },
         _ => HookOutcome::allow(),
     }
@@ -367,6 +371,7 @@ fn ref_updates(
     for candidate in candidates {
         let one = check_candidate(repo, settings, &mut store, hook, candidate, baseline)?;
         result.allowed &= one.allowed;
+        result.unreviewed |= one.unreviewed;
         result.messages.extend(one.messages);
     }
     Ok(result)
@@ -516,6 +521,7 @@ fn check_candidate(
                 ),
                 format!("  fix {POLICY_FILE} and commit again; nothing was changed"),
             ],
+            unreviewed: false,
         });
     }
     let evaluation = judge(repo, settings, store, || {

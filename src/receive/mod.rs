@@ -98,7 +98,7 @@ pub fn pre_receive(repo: &Repo, settings: &Settings, input: &str) -> Result<Hook
     if !judged.iter().any(|u| gate::judges(settings, u)) {
         return Ok(HookOutcome {
             allowed: true,
-            messages: Vec::new(),
+            ..HookOutcome::default()
         });
     }
     let signers = settings
@@ -108,7 +108,12 @@ pub fn pre_receive(repo: &Repo, settings: &Settings, input: &str) -> Result<Hook
         .transpose()?;
     let view = records::view_for_push(repo, pushed_records, signers.as_ref())?;
     let mut outcome = gate::pre_receive(repo, settings, view.store, &judged)?;
-    if !outcome.allowed {
+    if !outcome.allowed && !outcome.unreviewed {
+        // A broken policy, a ref name or a symbolic ref: said as what it is.
+        outcome
+            .messages
+            .insert(0, "this server's gate refused the push:".to_string());
+    } else if !outcome.allowed {
         outcome.messages.insert(
             0,
             "this server's gate refused the push: local-model output without an approved Claude review"
@@ -131,5 +136,6 @@ fn refuse(messages: Vec<String>) -> HookOutcome {
     HookOutcome {
         allowed: false,
         messages,
+        unreviewed: false,
     }
 }

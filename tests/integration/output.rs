@@ -83,6 +83,15 @@ fn adopt() {
         "adopt_empty",
         shown(&repo, &repo.hybrid(&["adopt", "hybrid/port..hybrid/port"]))
     );
+    // Output made only of lines too short to tell apart: said so, never "will be refused".
+    repo.git(&["checkout", "-q", "-b", "hybrid/short", "main"]);
+    repo.write("src/short.py", "pass\nreturn 1\n}\n");
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "generated, short"]);
+    insta::assert_snapshot!(
+        "adopt_nothing_fingerprinted",
+        shown(&repo, &repo.hybrid(&["adopt", "hybrid/short"]))
+    );
 }
 
 #[test]
@@ -357,4 +366,21 @@ fn spec_new() {
     repo.hybrid(&["spec", "new", "Add sub", "-o", ".hybrid/specs/add-sub.md"])
         .failure()
         .stderr_has("already exists");
+}
+
+/// A server's refusal says its real cause: a `.hybrid.toml` the gate cannot use is no
+/// "local-model output without a review".
+#[test]
+fn server_refuses_a_broken_policy_as_what_it_is() {
+    let repo = TestRepo::new();
+    crate::server::server(&repo);
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo.write(".hybrid.toml", "[gate]\nprotected = \"not a list\"\n");
+    repo.git(&["add", ".hybrid.toml"]);
+    // Past every local hook, as a clone without the gate would.
+    repo.commit_unhooked("a broken policy");
+    let run = repo.try_git(&["push", "-q", "--no-verify", "origin", "main"]);
+    let text = shown(&repo, &run);
+    assert!(!text.contains("local-model output"), "{text}");
+    insta::assert_snapshot!("server_broken_policy", text);
 }

@@ -603,14 +603,7 @@ fn a_commit_that_only_repairs_a_broken_policy_passes() {
     let repo = TestRepo::with_generation();
     repo.write(".hybrid.toml", "[gate\n");
     repo.git(&["add", ".hybrid.toml"]);
-    repo.git(&[
-        "-c",
-        "core.hooksPath=/dev/null",
-        "commit",
-        "-q",
-        "-m",
-        "broken policy",
-    ]);
+    repo.commit_unhooked("broken policy");
     // Everything else is blocked…
     repo.write("notes.txt", "a human note\n");
     repo.git(&["add", "notes.txt"]);

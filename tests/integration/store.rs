@@ -110,14 +110,7 @@ fn a_broken_policy_cannot_be_committed_and_one_that_was_blocks() {
         assert_eq!(repo.rev("main"), before);
     }
     // A broken policy committed with the hooks off blocks everything, and says how to repair it.
-    repo.git(&[
-        "-c",
-        "core.hooksPath=/dev/null",
-        "commit",
-        "-q",
-        "-m",
-        "broken policy",
-    ]);
+    repo.commit_unhooked("broken policy");
     repo.write("notes.txt", "a human note\n");
     repo.git(&["add", "notes.txt"]);
     repo.try_git(&["commit", "-q", "-m", "note"])

@@ -183,6 +183,19 @@ impl TestRepo {
         self.run(cmd)
     }
 
+    /// Commits what is staged with no hook running: a clone without the gate, or one that
+    /// switched its hooks off.
+    pub fn commit_unhooked(&self, message: &str) {
+        self.git(&[
+            "-c",
+            "core.hooksPath=/dev/null",
+            "commit",
+            "-q",
+            "-m",
+            message,
+        ]);
+    }
+
     pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
         let path = self.dir.join(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
