@@ -145,46 +145,93 @@ const LOCK_FILES: &[&str] = &[
     "gradle.lockfile",
 ];
 
-/// Whether a path holds generated content provenance leaves out: a lock file by name, or a file
-/// the repository's attributes mark `linguist-generated`.
-pub fn is_generated(repo: &Repo, path: &[u8]) -> bool {
+/// Whether a path is a lock file, by name: generated content provenance leaves out.
+fn is_lock_file(path: &[u8]) -> bool {
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
-    if LOCK_FILES.iter().any(|l| l.as_bytes() == name) {
-        return true;
-    }
-    let Ok(path) = std::str::from_utf8(path) else {
-        return false;
+    LOCK_FILES.iter().any(|l| l.as_bytes() == name)
+}
+
+/// The paths among `paths` that the attributes committed in `base` mark `linguist-generated`.
+/// Read with git itself (`git check-attr --source`), from the base as committed — never from the
+/// working tree or the index, which may be the recorded change's own: output must not decide
+/// what of itself is recorded. When git cannot answer, nothing is left out (stricter, never
+/// looser).
+fn generated_at(repo: &Repo, base: Option<Oid>, paths: &[&[u8]]) -> HashSet<Vec<u8>> {
+    use std::io::Write;
+    let mut out = HashSet::new();
+    let source = match base {
+        Some(b) => repo.tree_of(b).map(|t| t.id()).ok(),
+        None => repo.git.treebuilder(None).and_then(|b| b.write()).ok(),
     };
-    matches!(
-        repo.git.get_attr(
-            std::path::Path::new(path),
-            "linguist-generated",
-            git2::AttrCheckFlags::FILE_THEN_INDEX,
-        ),
-        Ok(Some(v)) if matches!(git2::AttrValue::from_string(Some(v)), git2::AttrValue::True)
-            || v == "true"
-    )
+    let (Some(source), false) = (source, paths.is_empty()) else {
+        return out;
+    };
+    // `--git-dir`, no work tree: the attributes are the source tree's alone.
+    let child = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(repo.git.path())
+        .env_remove("GIT_WORK_TREE")
+        .args(["check-attr", "-z", "--stdin"])
+        .arg(format!("--source={source}"))
+        .arg("linguist-generated")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else {
+        return out;
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let mut input = Vec::new();
+        for p in paths {
+            input.extend_from_slice(p);
+            input.push(0);
+        }
+        // A failed write shows as a failed command below.
+        let _ = stdin.write_all(&input);
+    }
+    let Ok(done) = child.wait_with_output() else {
+        return out;
+    };
+    if !done.status.success() {
+        tracing::debug!("git check-attr failed; no file is left out as generated");
+        return out;
+    }
+    // <path> NUL <attribute> NUL <value> NUL, for each path.
+    let fields: Vec<&[u8]> = done.stdout.split(|&b| b == 0).collect();
+    for triple in fields.chunks(3) {
+        if let [path, _, value] = triple
+            && (*value == b"set" || *value == b"true")
+        {
+            out.insert(path.to_vec());
+        }
+    }
+    out
 }
 
 /// The lines of a change that provenance records: fingerprints of added lines that are new
-/// against `existing` (binary files always), outside generated files.
+/// against `existing` (binary files always), outside generated files — lock files, and files
+/// the attributes committed in `base` mark `linguist-generated`.
 pub fn recordable(
     repo: &Repo,
     changes: &[&Change],
     existing: &HashSet<Fingerprint>,
+    base: Option<Oid>,
 ) -> Vec<(Fingerprint, Vec<u8>, u32)> {
     let mut seen = HashSet::new();
-    // Once per path, not once per line: an attribute lookup reads .gitattributes files.
-    let mut generated: std::collections::HashMap<Vec<u8>, bool> = std::collections::HashMap::new();
+    let paths: Vec<&[u8]> = changes
+        .iter()
+        .flat_map(|c| c.files.iter().map(|f| f.path()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // One git process for every path: an attribute lookup reads .gitattributes files.
+    let generated = generated_at(repo, base, &paths);
     changes
         .iter()
         .flat_map(|c| c.fingerprints())
         .filter(|(fp, _, line)| *line == 0 || !existing.contains(fp))
-        .filter(|(_, path, _)| {
-            !*generated
-                .entry(path.to_vec())
-                .or_insert_with(|| is_generated(repo, path))
-        })
+        .filter(|(_, path, _)| !is_lock_file(path) && !generated.contains(*path))
         .filter(|(fp, _, _)| seen.insert(*fp))
         .map(|(fp, path, line)| (fp, path.to_vec(), line))
         .collect()
@@ -309,7 +356,7 @@ pub fn adopt(
         }
     }
     let all: Vec<&Change> = std::iter::once(&change).chain(&steps).collect();
-    let lines = recordable(repo, &all, &existing);
+    let lines = recordable(repo, &all, &existing, range.base);
     let id = generation_id("adopt", range.base, range.tip);
     let record = GenerationRecord {
         id: id.clone(),

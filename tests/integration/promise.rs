@@ -694,3 +694,38 @@ fn other_commands_that_point_main_at_output_are_blocked() {
         repo.git(&["switch", "-q", "--detach", &main]);
     }
 }
+
+// ---- attributes come from the base as committed ----------------------------------------------
+
+/// The recorded change never decides what of itself is recorded: a `.gitattributes` the output
+/// brings (checked out while adopting) marking itself `linguist-generated` is not read; the
+/// base's committed attributes are.
+#[test]
+fn adopt_reads_attributes_from_the_base_not_from_the_output() {
+    let repo = TestRepo::new();
+    repo.git(&["checkout", "-q", "-b", "hybrid/sneaky"]);
+    repo.write("src/port.rs", GENERATED);
+    repo.write(".gitattributes", "src/port.rs linguist-generated\n");
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "generated, calling itself generated"]);
+    // Adopted with the quarantine branch checked out: its .gitattributes is in the worktree.
+    repo.hybrid(&["adopt", "hybrid/sneaky"])
+        .success()
+        .stderr_has("protected refs will refuse these 6 lines");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.try_git(&["merge", "-q", "--ff-only", "hybrid/sneaky"])
+        .blocked_by("hybrid/sneaky");
+    // git wrote the blocked fast-forward's files already: put main's back.
+    repo.git(&["reset", "-q", "--hard"]);
+    // A file the base itself marks generated stays out, as before.
+    repo.write(".gitattributes", "gen/*.rs linguist-generated\n");
+    repo.git(&["add", ".gitattributes"]);
+    repo.git(&["commit", "-q", "-m", "generated code lives in gen/"]);
+    repo.git(&["checkout", "-q", "-b", "hybrid/gen"]);
+    repo.write("gen/table.rs", GENERATED);
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "regenerated table"]);
+    repo.hybrid(&["adopt", "hybrid/gen"])
+        .success()
+        .stderr_has("none of these lines can be told apart");
+}

@@ -160,7 +160,7 @@ pub(super) fn record_and_branch(
         change_id: change.id().to_string(),
         // Cloud output is not local output: nothing of it is for the gate to stop.
         lines: if backend.is_local() {
-            provenance::recordable(repo, &[&change], &existing)
+            provenance::recordable(repo, &[&change], &existing, Some(made.base.id()))
         } else {
             Vec::new()
         },
