@@ -434,6 +434,7 @@ impl From<crate::receive::Error> for CommandError {
             E::Hook(e) => e.into(),
             E::Records(e) => e.into(),
             E::Trust(e) => e.into(),
+            E::Root(e) => e.into(),
             e @ E::Quarantine { .. } => CommandError::internal(chain(&e))
                 .hint("the push was refused; run `git fsck` on the server repository"),
         }
@@ -450,6 +451,20 @@ impl From<crate::trust::Error> for CommandError {
             e @ E::Sign { .. } => CommandError::user(chain(&e)).hint(
                 "git is set up to sign with SSH (gpg.format=ssh): check user.signingkey, or load the key into ssh-agent",
             ),
+            e @ E::Pinned { .. } => CommandError::user(chain(&e)).hint(
+                "this is the server's set-up, not your push: its admin fixes the file or unsets hybrid.allowedSigners in the server repository",
+            ),
+        }
+    }
+}
+
+impl From<crate::trust::RootError> for CommandError {
+    fn from(e: crate::trust::RootError) -> Self {
+        use crate::trust::RootError as E;
+        match e {
+            E::Git(e) => CommandError::internal(format!("git: {}", e.message())),
+            e @ E::Spawn(_) => CommandError::user(chain(&e))
+                .hint("commit signatures are checked with git verify-commit: is git on PATH?"),
         }
     }
 }

@@ -56,8 +56,33 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         send_records(&repo);
         evaluation = evaluate(&repo, &settings, &range)?;
     }
+    // A range that changes the trust root must carry a current signer's signature for it.
+    let unsigned = unsigned_root_changes(&repo, &settings, &range)?;
     if args.json {
-        println!("{}", gate::verify_json(&args.range, &evaluation));
+        let mut json = gate::verify_json(&args.range, &evaluation);
+        if !unsigned.is_empty() {
+            json["decision"] = "block".into();
+            json["unsigned_trust_root_changes"] = unsigned
+                .iter()
+                .map(|c| serde_json::json!({"commit": c.commit.to_string(), "changes": c.what}))
+                .collect();
+        }
+        println!("{json}");
+    } else if !unsigned.is_empty() {
+        ui::out(format!(
+            "blocked: {} changes the trust root without a signature from a signer the policy lists",
+            args.range
+        ));
+        for change in &unsigned {
+            ui::out(format!(
+                "  commit {}: {}",
+                &change.commit.to_string()[..10],
+                change.what.join(", ")
+            ));
+        }
+        ui::out(
+            "  only a listed signer may change it: one of them signs the commit (git commit -S with gpg.format ssh)",
+        );
     } else if evaluation.outcome.allowed() {
         ui::out(format!(
             "ok: {} ({}, change {})",
@@ -72,7 +97,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             &format!("git hybrid review {}", args.range),
         ));
     }
-    Ok(if evaluation.outcome.allowed() {
+    Ok(if evaluation.outcome.allowed() && unsigned.is_empty() {
         Status::Ok
     } else {
         Status::Failed
@@ -112,6 +137,26 @@ fn policy_settings(
     Ok(crate::config::Settings::load_with(
         repo,
         Some((name, commit)),
+    )?)
+}
+
+/// The range's commits that change the trust root without a signature from a signer the policy
+/// (as the range's base has it) lists; none when the policy names no signers.
+fn unsigned_root_changes(
+    repo: &Repo,
+    settings: &crate::config::Settings,
+    range: &Range,
+) -> Result<Vec<crate::trust::UnsignedChange>, CommandError> {
+    let Some(file) = &settings.allowed_signers else {
+        return Ok(Vec::new());
+    };
+    let signers = crate::trust::AllowedSigners::of_policy(repo, file)?;
+    Ok(crate::trust::unsigned_changes(
+        repo,
+        &signers,
+        Some(&file.path),
+        range.base,
+        range.tip,
     )?)
 }
 

@@ -24,6 +24,8 @@ pub enum Error {
     Records(#[from] records::Error),
     #[error(transparent)]
     Trust(#[from] crate::trust::Error),
+    #[error(transparent)]
+    Root(#[from] crate::trust::RootError),
     #[error("the pushed objects cannot be read from git's quarantine directory {path}: {source}")]
     Quarantine {
         path: String,
@@ -101,11 +103,12 @@ pub fn pre_receive(repo: &Repo, settings: &Settings, input: &str) -> Result<Hook
             ..HookOutcome::default()
         });
     }
-    let signers = settings
-        .allowed_signers
-        .as_ref()
-        .map(|file| AllowedSigners::of_policy(repo, file))
-        .transpose()?;
+    let signers = AllowedSigners::for_server(repo, settings)?;
+    if let Some(signers) = &signers
+        && let Some(refused) = trust_root_refusal(repo, settings, signers, &judged)?
+    {
+        return Ok(refused);
+    }
     let view = records::view_for_push(repo, pushed_records, signers.as_ref())?;
     let mut outcome = gate::pre_receive(repo, settings, view.store, &judged)?;
     if !outcome.allowed && !outcome.unreviewed {
@@ -130,6 +133,45 @@ pub fn pre_receive(repo: &Repo, settings: &Settings, input: &str) -> Result<Hook
         }
     }
     Ok(outcome)
+}
+
+/// Once signers are named, the trust root (the policy's `[gate]` and `[trust]`, the signers
+/// file) changes on the default branch — where the policy is read from — only by commits a
+/// current signer signed: the refusal when a push brings one that no such signer signed.
+fn trust_root_refusal(
+    repo: &Repo,
+    settings: &Settings,
+    signers: &AllowedSigners,
+    updates: &[RefUpdate],
+) -> Result<Option<HookOutcome>, Error> {
+    let Some((default, _)) = repo.default_branch_tip(settings.default_branch.as_deref()) else {
+        return Ok(None);
+    };
+    let current = settings.allowed_signers.as_ref().map(|f| f.path.as_str());
+    for u in updates.iter().filter(|u| u.refname == default) {
+        let Some(new) = u.new else { continue };
+        let unsigned = crate::trust::unsigned_changes(repo, signers, current, u.old, new)?;
+        if unsigned.is_empty() {
+            continue;
+        }
+        let mut messages = vec![format!(
+            "blocked: the push changes this repository's trust root on {default} without a signature from a signer {} lists",
+            signers.origin
+        )];
+        for change in &unsigned {
+            messages.push(format!(
+                "  commit {}: {}",
+                &change.commit.to_string()[..10],
+                change.what.join(", ")
+            ));
+        }
+        messages.push(format!(
+            "  only a signer {} lists may change it: one of them signs the commit (git config gpg.format ssh; git commit -S), then push again",
+            signers.origin
+        ));
+        return Ok(Some(refuse(messages)));
+    }
+    Ok(None)
 }
 
 fn refuse(messages: Vec<String>) -> HookOutcome {

@@ -9,6 +9,10 @@
 //! This module never decides what the gate allows; it only answers "did this signer sign these
 //! bytes". It must never read or print private key material.
 
+mod root;
+
+pub use root::{Error as RootError, UnsignedChange, unsigned_changes};
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -28,6 +32,12 @@ pub enum Error {
     Temp(#[source] std::io::Error),
     #[error(transparent)]
     Policy(#[from] crate::config::Error),
+    #[error("the server's hybrid.allowedSigners file {path} cannot be read: {source}")]
+    Pinned {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// What a server or CI says when it refuses because approvals must be signed.
@@ -156,6 +166,33 @@ impl AllowedSigners {
     ) -> Result<AllowedSigners, Error> {
         let (bytes, origin) = file.read(repo)?;
         AllowedSigners::from_text(&bytes, origin)
+    }
+
+    /// Whose approvals a server believes: the file its own `git config hybrid.allowedSigners`
+    /// names (pinned by the server's admin, out of any push's reach), else the one the
+    /// committed policy names; `None` when neither does.
+    pub fn for_server(
+        repo: &crate::git::Repo,
+        settings: &crate::config::Settings,
+    ) -> Result<Option<AllowedSigners>, Error> {
+        let pinned = repo
+            .git
+            .config()
+            .and_then(|c| c.get_path("hybrid.allowedSigners"))
+            .ok();
+        if let Some(path) = pinned {
+            let bytes = std::fs::read(&path).map_err(|source| Error::Pinned {
+                path: path.display().to_string(),
+                source,
+            })?;
+            let origin = format!("the server's hybrid.allowedSigners ({})", path.display());
+            return AllowedSigners::from_text(&bytes, origin).map(Some);
+        }
+        settings
+            .allowed_signers
+            .as_ref()
+            .map(|file| AllowedSigners::of_policy(repo, file))
+            .transpose()
     }
 
     /// The file's text, kept in a temporary file for ssh-keygen.

@@ -23,3 +23,4 @@ mod review;
 mod server;
 mod store;
 mod support;
+mod trust_root;
