@@ -332,6 +332,7 @@ impl From<crate::workflow::Error> for CommandError {
             E::Change(e) => e.into(),
             E::Provenance(e) => e.into(),
             E::Spec(e) => e.into(),
+            E::Verify(e) => e.into(),
             e @ E::UnknownBackend(_) => CommandError::user(chain(&e)).hint(
                 "fix `[implement] backend` in .hybrid.toml, git config hybrid.implementBackend or GIT_HYBRID_BACKEND",
             ),

@@ -221,8 +221,27 @@ fn prepare(
             ));
             return Ok(None);
         }
+        Planned::Uncounted {
+            label,
+            change_id,
+            signers,
+        } => {
+            return Err(CommandError::user(format!(
+                "{label}: change {} is approved here, but by no signer {signers} lists, so the server and CI do not count it",
+                &change_id[..16]
+            ))
+            .hint(format!(
+                "a signer {signers} lists reviews it in a clone that signs (git config gpg.format ssh; git config user.signingkey <key>)"
+            )));
+        }
         Planned::Ready(ready) => *ready,
     };
+    if let Some(signers) = &ready.reviewing_again_for {
+        ui::say(format!(
+            "{}: approved here, but by no signer {signers} lists; reviewing it so an approval that counts exists",
+            ready.label
+        ));
+    }
     if let Some(path) = &ready.unreadable_spec {
         ui::say(format!(
             "warning: the spec {path} cannot be read; reviewing without it"

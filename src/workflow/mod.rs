@@ -47,4 +47,6 @@ pub enum Error {
     Provenance(#[from] crate::provenance::Error),
     #[error(transparent)]
     Spec(#[from] crate::spec::ReadError),
+    #[error(transparent)]
+    Verify(#[from] verify::VerifyError),
 }

@@ -64,10 +64,18 @@ pub enum Planned {
     Nothing {
         label: String,
     },
-    /// An approval already covers the change id.
+    /// An approval already covers the change id (where signers are required: one a listed
+    /// signer signed).
     Approved {
         label: String,
         change_id: String,
+    },
+    /// Approved here, but by nobody the policy's signers list vouches for, and this clone does
+    /// not sign: another review here would not count on the server or in CI either.
+    Uncounted {
+        label: String,
+        change_id: String,
+        signers: String,
     },
     Ready(Box<Ready>),
 }
@@ -80,6 +88,9 @@ pub struct Ready {
     /// The spec the change came from, when its generation names one that cannot be read (the
     /// review then goes ahead without it).
     pub unreadable_spec: Option<String>,
+    /// The change is approved here, but by no signer this allowed-signers file lists: this
+    /// clone signs, so its review is what the server and CI will count.
+    pub reviewing_again_for: Option<String>,
 }
 
 /// The reviewer and its budget.
@@ -107,8 +118,26 @@ pub fn plan(
         return Ok(Planned::Nothing { label });
     }
     let change_id = change.id().to_string();
+    let mut reviewing_again_for = None;
     if store.is_change_approved(&change_id)? {
-        return Ok(Planned::Approved { label, change_id });
+        // Where signers are required, an approval counts only when a listed signer signed it:
+        // a teammate's unsigned approval that reached this clone does not stand in for one.
+        if settings.allowed_signers.is_none() {
+            return Ok(Planned::Approved { label, change_id });
+        }
+        let judged = super::verify::judge(repo, settings)?;
+        let signers = judged.signers.unwrap_or_default();
+        if judged.store.is_change_approved(&change_id)? {
+            return Ok(Planned::Approved { label, change_id });
+        }
+        if crate::trust::SigningKey::of(repo).is_none() {
+            return Ok(Planned::Uncounted {
+                label,
+                change_id,
+                signers,
+            });
+        }
+        reviewing_again_for = Some(signers);
     }
     let mut unreadable_spec = None;
     let spec = match tip {
@@ -149,5 +178,6 @@ pub fn plan(
         change,
         prepared,
         unreadable_spec,
+        reviewing_again_for,
     })))
 }

@@ -137,3 +137,47 @@ fn ci_fails_a_range_that_changes_the_trust_root_unsigned() {
     commit(&repo, "alice relaxes the policy", Some(&alice));
     repo.hybrid(&["verify", &range]).success();
 }
+
+/// Where signers are required, a teammate's unsigned approval that reached a listed signer's
+/// clone does not make her review "already approved": she reviews, her signed approval travels,
+/// and the server takes the push. A clone that does not sign is told why another review of its
+/// own would not count.
+#[test]
+fn a_listed_signer_approves_what_a_teammates_uncounted_approval_covers() {
+    let repo = TestRepo::with_generation();
+    let remote = server(&repo);
+    let alice = require_alice(&repo);
+    repo.git(&["push", "-q", "origin", "main"]);
+    let api = FakeAnthropic::start(vec![Reply::Approve, Reply::Approve]);
+    // Bob approves his own change, unsigned: counted here, not by the server.
+    repo.review(&api, &["hybrid/port"]).success();
+    repo.git(&["push", "-q", "origin", "hybrid/port"]);
+    repo.try_git(&["push", "origin", "hybrid/port:refs/heads/release"])
+        .failure()
+        .stderr_has("remote: hybrid: this server's gate refused the push");
+    repo.review(&api, &["hybrid/port"])
+        .failure()
+        .stderr_has("is approved here, but by no signer main:.hybrid/allowed_signers lists")
+        .stderr_has("a signer main:.hybrid/allowed_signers lists reviews it in a clone that signs");
+    assert_eq!(api.answered().len(), 1);
+
+    // Alice, a listed signer whose git signs, fetches Bob's approval with his change.
+    let clone = crate::records::teammate(&repo, &remote);
+    let git = |args: &[&str]| in_dir(&repo, &clone, args);
+    git(&["hybrid", "install"]).success();
+    git(&["config", "gpg.format", "ssh"]).success();
+    git(&["config", "user.signingkey", alice.to_str().unwrap()]).success();
+    git(&["config", "user.email", "alice@example.com"]).success();
+    git(&["fetch", "-q"]).success();
+    git(&["branch", "hybrid/port", "origin/hybrid/port"]).success();
+    let mut review = repo.command_in("git", &clone);
+    review
+        .args(["hybrid", "review", "hybrid/port"])
+        .env("ANTHROPIC_API_KEY", crate::support::anthropic::KEY)
+        .env("ANTHROPIC_BASE_URL", &api.url);
+    repo.run(review).success().stderr_has(
+        "approved here, but by no signer main:.hybrid/allowed_signers lists; reviewing it",
+    );
+    assert_eq!(api.answered().len(), 2, "her review was sent");
+    git(&["push", "-q", "origin", "hybrid/port:refs/heads/release"]).success();
+}
