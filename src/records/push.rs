@@ -55,13 +55,22 @@ pub fn send(repo: &Repo, store: &mut Store, remote: &str) -> Result<Pushed, Stri
 }
 
 /// How many times a records push is tried when the remote's records keep moving (teammates
-/// pushing at the same moment): each refusal fetches theirs, merges and tries again.
-const PUSH_ATTEMPTS: u32 = 5;
+/// pushing at the same moment): each refusal fetches theirs, merges and tries again. Eight
+/// clones pushing at once lost five races in a row often enough to refuse reviewed work.
+const PUSH_ATTEMPTS: u32 = 12;
+
+/// The pause before attempt `attempt + 1`: a random share ("full jitter") of a step that doubles
+/// from 40 ms up to 2 s, so clones that lost the same race do not meet again at the next one.
+fn pause(attempt: u32) -> std::time::Duration {
+    let step = (40u64 << attempt.min(6)).min(2_000);
+    let random = getrandom::u64().unwrap_or(step / 2);
+    std::time::Duration::from_millis(5 + random % step)
+}
 
 /// Sends this clone's records to `remote` now: what was recorded and not yet written to the ref
 /// is written, the ref is pushed, and when the remote's records moved on they are fetched,
-/// merged in (`sync`) and the push tried again, a few times with a growing pause, because
-/// records only ever merge. Never prompts: a remote that wants a password it was not given
+/// merged in (`sync`) and the push tried again, up to `PUSH_ATTEMPTS` times with a growing,
+/// jittered pause, because records only ever merge. Never prompts: a remote that wants a password it was not given
 /// fails, and the records wait for the next push.
 pub fn push_records(repo: &Repo, store: &mut Store, remote: &str) -> Result<Pushed, Error> {
     publish(repo, store)?;
@@ -114,7 +123,7 @@ pub fn push_records(repo: &Repo, store: &mut Store, remote: &str) -> Result<Push
             return Ok(Pushed::Failed(why));
         }
         sync(repo, store)?;
-        std::thread::sleep(std::time::Duration::from_millis(20 * u64::from(attempt)));
+        std::thread::sleep(pause(attempt));
         attempt += 1;
     }
 }

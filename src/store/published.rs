@@ -157,11 +157,21 @@ impl Store {
         created_at: i64,
         recorded_by: &str,
     ) -> Result<bool> {
-        if self.has_verdict_record(key)? {
-            return Ok(false);
-        }
-        let id = self.record_verdict(v)?;
+        // One transaction from the look to the write: two hooks importing the same record at
+        // once (concurrent pushes to a server) must not both insert it.
         self.write(|tx| {
+            let known = tx
+                .query_row(
+                    "SELECT 1 FROM verdicts WHERE record_key = ?1",
+                    [key],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            if known {
+                return Ok(false);
+            }
+            let id = super::reviews::insert_verdict(tx, v)?;
             tx.execute(
                 "UPDATE verdicts SET published = 1, record_key = ?2, created_at = ?3, recorded_by = ?4
                   WHERE id = ?1",

@@ -176,50 +176,7 @@ pub struct UsageRow {
 
 impl Store {
     pub fn record_verdict(&mut self, v: &VerdictRecord) -> Result<i64> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO verdicts (change_id, decision, model, request_id, raw_response, created_at,
-                                       complete, summary, base_commit, tip_commit, target, parts)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                params![
-                    v.change_id,
-                    v.decision,
-                    v.model,
-                    v.request_id,
-                    v.raw_response,
-                    now_secs(),
-                    v.complete,
-                    v.summary,
-                    v.base_commit,
-                    v.tip_commit,
-                    v.target,
-                    v.parts
-                ],
-            )?;
-            let id = tx.last_insert_rowid();
-            let mut finding = tx.prepare(
-                "INSERT INTO findings (verdict_id, source, path, line, severity, category, message, suggestion)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for f in &v.findings {
-                finding.execute(params![
-                    id, f.source, f.path, f.line, f.severity, f.category, f.message, f.suggestion
-                ])?;
-            }
-            let mut seen =
-                tx.prepare("INSERT INTO seen_lines (verdict_id, fingerprint) VALUES (?1, ?2)")?;
-            for fp in &v.seen.0 {
-                seen.execute(params![id, fp])?;
-            }
-            if v.decision == Decision::Approve {
-                tx.execute(
-                    "INSERT OR IGNORE INTO approved_lines (fingerprint, verdict_id)
-                     SELECT fingerprint, verdict_id FROM seen_lines WHERE verdict_id = ?1",
-                    [id],
-                )?;
-            }
-            Ok(id)
-        })
+        self.write(|tx| insert_verdict(tx, v))
     }
 
     /// The lines an earlier verdict's requests carried (for a fix loop's re-review).
@@ -423,4 +380,61 @@ impl Store {
             .optional()
         })
     }
+}
+
+/// Inserts a verdict with its findings, the lines its requests carried and (for an approval)
+/// its approved lines, in the caller's transaction.
+pub(super) fn insert_verdict(
+    tx: &rusqlite::Transaction<'_>,
+    v: &VerdictRecord,
+) -> rusqlite::Result<i64> {
+    tx.execute(
+        "INSERT INTO verdicts (change_id, decision, model, request_id, raw_response, created_at,
+                               complete, summary, base_commit, tip_commit, target, parts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            v.change_id,
+            v.decision,
+            v.model,
+            v.request_id,
+            v.raw_response,
+            now_secs(),
+            v.complete,
+            v.summary,
+            v.base_commit,
+            v.tip_commit,
+            v.target,
+            v.parts
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    let mut finding = tx.prepare(
+        "INSERT INTO findings (verdict_id, source, path, line, severity, category, message, suggestion)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for f in &v.findings {
+        finding.execute(params![
+            id,
+            f.source,
+            f.path,
+            f.line,
+            f.severity,
+            f.category,
+            f.message,
+            f.suggestion
+        ])?;
+    }
+    let mut seen =
+        tx.prepare("INSERT INTO seen_lines (verdict_id, fingerprint) VALUES (?1, ?2)")?;
+    for fp in &v.seen.0 {
+        seen.execute(params![id, fp])?;
+    }
+    if v.decision == Decision::Approve {
+        tx.execute(
+            "INSERT OR IGNORE INTO approved_lines (fingerprint, verdict_id)
+             SELECT fingerprint, verdict_id FROM seen_lines WHERE verdict_id = ?1",
+            [id],
+        )?;
+    }
+    Ok(id)
 }

@@ -378,28 +378,7 @@ fn two_clones_recording_and_pushing_at_once_converge() {
     let other = teammate(&repo, &remote);
     in_dir(&repo, &other, &["hybrid", "install"]).success();
     in_dir(&repo, &other, &["config", "hybrid.sendRecords", "false"]).success();
-    let adopt = |dir: &Path, name: &str| {
-        in_dir(
-            &repo,
-            dir,
-            &[
-                "checkout",
-                "-q",
-                "-b",
-                &format!("hybrid/{name}"),
-                "origin/main",
-            ],
-        )
-        .success();
-        std::fs::write(
-            dir.join(format!("{name}.rs")),
-            format!("pub fn {name}_mix(v: u64) -> u64 {{\n    v.rotate_right(11) ^ 0xabcdef\n}}\n"),
-        )
-        .unwrap();
-        in_dir(&repo, dir, &["add", "."]).success();
-        in_dir(&repo, dir, &["commit", "-q", "-m", name]).success();
-        in_dir(&repo, dir, &["hybrid", "adopt", &format!("hybrid/{name}")]).success();
-    };
+    let adopt = |dir: &Path, name: &str| adopt_in(&repo, dir, name);
     for round in 0..2 {
         let (a, b) = (format!("a{round}"), format!("b{round}"));
         // Both record at once, then both push at once.
@@ -501,4 +480,99 @@ fn a_hostile_record_fetched_from_an_ungated_remote_approves_nothing() {
     in_dir(&repo, &clone, &["merge", "--ff-only", "origin/hybrid/port"])
         .failure()
         .stderr_has("hybrid: blocked:");
+}
+
+/// Local output on a new quarantine branch `hybrid/<name>` from origin/main in the clone `dir`,
+/// adopted there.
+fn adopt_in(repo: &TestRepo, dir: &Path, name: &str) {
+    let git = |args: &[&str]| in_dir(repo, dir, args);
+    git(&[
+        "checkout",
+        "-q",
+        "-b",
+        &format!("hybrid/{name}"),
+        "origin/main",
+    ])
+    .success();
+    std::fs::write(
+        dir.join(format!("{name}.rs")),
+        format!("pub fn {name}_mix(v: u64) -> u64 {{\n    v.rotate_right(11) ^ 0xabcdef\n}}\n"),
+    )
+    .unwrap();
+    git(&["add", "."]).success();
+    git(&["commit", "-q", "-m", name]).success();
+    git(&["hybrid", "adopt", &format!("hybrid/{name}")]).success();
+}
+
+/// Eight clones with reviewed local output push to protected branches of a gated server at the
+/// same moment, round after round: the server's view takes the concurrent imports (no UNIQUE
+/// failure) and every client's records push converges (jittered retries), so no reviewed push
+/// is refused.
+#[test]
+fn eight_clones_pushing_reviewed_work_at_once_are_all_accepted() {
+    const CLONES: usize = 8;
+    // More rounds for a measurement: GIT_HYBRID_TEST_ROUNDS=5.
+    let rounds: usize = std::env::var("GIT_HYBRID_TEST_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2);
+    let repo = TestRepo::with_generation();
+    let remote = server(&repo);
+    repo.git(&["push", "-q", "origin", "main"]);
+    let api = FakeAnthropic::start(vec![Reply::Approve; CLONES * rounds]);
+    let clones: Vec<PathBuf> = (0..CLONES)
+        .map(|i| {
+            let dir = repo.home().join(format!("clone-{i}"));
+            repo.git(&[
+                "clone",
+                "-q",
+                remote.to_str().unwrap(),
+                dir.to_str().unwrap(),
+            ]);
+            in_dir(&repo, &dir, &["hybrid", "install"]).success();
+            in_dir(&repo, &dir, &["config", "hybrid.sendRecords", "false"]).success();
+            dir
+        })
+        .collect();
+    for round in 0..rounds {
+        for (i, dir) in clones.iter().enumerate() {
+            let name = format!("c{i}r{round}");
+            adopt_in(&repo, dir, &name);
+            let mut review = repo.command_in("git", dir);
+            review
+                .args(["hybrid", "review", &format!("hybrid/{name}")])
+                .env("ANTHROPIC_API_KEY", crate::support::anthropic::KEY)
+                .env("ANTHROPIC_BASE_URL", &api.url);
+            repo.run(review).success();
+        }
+        let pushes: Vec<Run> = std::thread::scope(|s| {
+            let handles: Vec<_> = clones
+                .iter()
+                .enumerate()
+                .map(|(i, dir)| {
+                    let repo = &repo;
+                    s.spawn(move || {
+                        let name = format!("c{i}r{round}");
+                        in_dir(
+                            repo,
+                            dir,
+                            &[
+                                "push",
+                                "-q",
+                                "origin",
+                                &format!("hybrid/{name}:refs/heads/feature/{name}"),
+                            ],
+                        )
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let refused: Vec<String> = pushes
+            .iter()
+            .filter(|p| p.code() != Some(0))
+            .map(|p| p.stderr())
+            .collect();
+        assert!(refused.is_empty(), "round {round}: {refused:#?}");
+    }
 }
