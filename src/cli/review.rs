@@ -160,7 +160,10 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     if args.json {
         ui::out(outcome_json(&target, &outcome).to_string());
     }
-    report(&outcome, args.json || args.verdict_to_stderr)
+    let unsent_local = store
+        .local_matches(&outcome.unsent.iter().copied().collect())?
+        .len();
+    report(&outcome, args.json || args.verdict_to_stderr, unsent_local)
 }
 
 /// The JSON form of an immediate review's outcome (version 1).
@@ -268,7 +271,12 @@ fn prepare(
 }
 
 /// Each part's answer, then whether the gate now lets the change through.
-fn report(outcome: &review::Outcome, json: bool) -> Result<Status, CommandError> {
+/// `unsent_local` is how many lines of local output the requests could not carry as written.
+fn report(
+    outcome: &review::Outcome,
+    json: bool,
+    unsent_local: usize,
+) -> Result<Status, CommandError> {
     // The verdict is the command's result: stdout, unless stdout holds the JSON document.
     let verdict = |line: String| {
         if json { ui::say(line) } else { ui::out(line) }
@@ -292,6 +300,23 @@ fn report(outcome: &review::Outcome, json: bool) -> Result<Status, CommandError>
                 failures.push(e);
             }
         }
+    }
+    if outcome.approved && unsent_local > 0 {
+        // Approved is what was sent; lines that were not sent as written stay unapproved.
+        verdict(format!(
+            "approved what was sent (${:.4}), but {unsent_local} line{} of local output {} not sent as written (a secret redacted, or a withheld file): {} unapproved, and the gate still blocks {}",
+            outcome.usd,
+            if unsent_local == 1 { "" } else { "s" },
+            if unsent_local == 1 { "was" } else { "were" },
+            if unsent_local == 1 {
+                "it stays"
+            } else {
+                "they stay"
+            },
+            if unsent_local == 1 { "it" } else { "them" },
+        ));
+        verdict("  to get past: move the secret out of the code (an environment variable, a file git ignores), or rewrite the line yourself: a line you write is human work".to_string());
+        return Ok(Status::Failed);
     }
     if outcome.approved {
         verdict(format!(
@@ -387,7 +412,10 @@ fn collect(store: &mut Store, wait: bool) -> Result<Status, CommandError> {
                         outcome.parts.len(),
                         if outcome.parts.len() == 1 { "" } else { "s" },
                     ));
-                    match report(&outcome, false) {
+                    let unsent_local = store
+                        .local_matches(&outcome.unsent.iter().copied().collect())?
+                        .len();
+                    match report(&outcome, false, unsent_local) {
                         Ok(Status::Ok) => {}
                         Ok(Status::Failed) => status = Status::Failed,
                         Err(e) => {

@@ -39,6 +39,9 @@ pub struct UncoveredLine {
     pub line: u32,
     pub fingerprint: Fingerprint,
     pub generation: LocalMatch,
+    /// A review saw this line's change but could not send the line as written (a secret was
+    /// redacted in it, or its file withheld): no review will approve it as it stands.
+    pub unsent: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -150,6 +153,7 @@ pub fn evaluate(store: &Store, change: &Change) -> store::Result<Evaluation> {
                 line: probe.line,
                 fingerprint: probe.fingerprint,
                 generation: generation.clone(),
+                unsent: false,
             });
         }
     }
@@ -221,6 +225,12 @@ pub fn evaluate_in(
             pending.extend(pins(&pinned).map(|(p, i)| (format!("{label}/{p}"), i, depth + 1)));
         }
     }
+    if let Outcome::Blocked { uncovered, .. } = &mut evaluation.outcome {
+        let unsent = store.unsent_fingerprints(uncovered.iter().map(|u| u.fingerprint))?;
+        for u in uncovered.iter_mut() {
+            u.unsent = unsent.contains(&u.fingerprint);
+        }
+    }
     Ok(evaluation)
 }
 
@@ -288,6 +298,7 @@ fn all_of(
             line: *line,
             fingerprint: *fp,
             generation: generation.clone(),
+            unsent: false,
         })
         .collect();
     let local_lines = probes.len();

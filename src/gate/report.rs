@@ -46,10 +46,20 @@ pub fn render_block(target: &str, e: &Evaluation, fallback_fix: &str) -> Vec<Str
             fixes.push(fix);
         }
     }
-    for fix in fixes {
+    let unsent = uncovered.iter().filter(|u| u.unsent).count();
+    if unsent > 0 {
         out.push(format!(
-            "  to fix: {fix}   (a Claude review that approves it opens the gate)"
+            "  {unsent} of the lines above held a secret (or sat in a withheld file) that Claude never saw: another review would withhold {} again",
+            if unsent == 1 { "it" } else { "them" }
         ));
+        out.push("  to get past: move the secret out of the code (an environment variable, a file git ignores), or rewrite the line yourself: a line you write is human work".to_string());
+    }
+    if unsent < uncovered.len() {
+        for fix in fixes {
+            out.push(format!(
+                "  to fix: {fix}   (a Claude review that approves it opens the gate)"
+            ));
+        }
     }
     out.push("  see all unreviewed local output with: git hybrid pending".into());
     out

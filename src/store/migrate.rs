@@ -51,6 +51,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_imported_tips",
         include_str!("../../migrations/0010_imported_tips.sql"),
     ),
+    (
+        "0011_unsent_lines",
+        include_str!("../../migrations/0011_unsent_lines.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

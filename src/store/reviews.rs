@@ -179,6 +179,41 @@ impl Store {
         self.write(|tx| insert_verdict(tx, v))
     }
 
+    /// Keeps which added lines of a verdict's change its requests did not carry as written.
+    pub fn record_unsent(&mut self, verdict_id: i64, unsent: &BTreeSet<Fingerprint>) -> Result<()> {
+        self.write(|tx| {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO unsent_lines (verdict_id, fingerprint) VALUES (?1, ?2)",
+            )?;
+            for fp in unsent {
+                insert.execute(params![verdict_id, fp])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Those of `fingerprints` that a review saw in its change but could not send as written
+    /// (a redacted secret, a withheld file), and that no approval covers.
+    pub fn unsent_fingerprints(
+        &self,
+        fingerprints: impl IntoIterator<Item = Fingerprint>,
+    ) -> Result<std::collections::HashSet<Fingerprint>> {
+        let fingerprints: Vec<Fingerprint> = fingerprints.into_iter().collect();
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM unsent_lines WHERE fingerprint = ?1)
+                    AND NOT EXISTS (SELECT 1 FROM approved_lines WHERE fingerprint = ?1)",
+            )?;
+            let mut out = std::collections::HashSet::new();
+            for fp in &fingerprints {
+                if stmt.query_row([fp], |r| r.get::<_, bool>(0))? {
+                    out.insert(*fp);
+                }
+            }
+            Ok(out)
+        })
+    }
+
     /// The lines an earlier verdict's requests carried (for a fix loop's re-review).
     pub fn seen_lines_of(&self, verdict_id: i64) -> Result<SentLines> {
         self.read(|c| {

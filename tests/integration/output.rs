@@ -384,3 +384,28 @@ fn server_refuses_a_broken_policy_as_what_it_is() {
     assert!(!text.contains("local-model output"), "{text}");
     insta::assert_snapshot!("server_broken_policy", text);
 }
+
+/// A review of output that holds a secret approves what was sent and says the redacted line
+/// stays unapproved (exit 1); the block that follows says the line held a secret Claude never
+/// saw and how to get past, instead of sending the user to a review that would redact it again.
+#[test]
+fn a_review_with_a_redacted_secret_stays_honest() {
+    use crate::support::anthropic::{FakeAnthropic, Reply};
+    let repo = TestRepo::new();
+    repo.git(&["checkout", "-q", "-b", "hybrid/cfg"]);
+    repo.write(
+        "src/cfg.rs",
+        "pub fn bucket_region(name: &str) -> &'static str {\n    if name.starts_with(\"eu-\") { \"eu-west-1\" } else { \"us-east-1\" }\n}\npub const AWS_KEY: &str = \"AKIAIOSFODNN7EXAMPLE\";\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "config"]);
+    repo.hybrid(&["adopt", "hybrid/cfg"]).success();
+    repo.git(&["checkout", "-q", "main"]);
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    let snap = |name: &str, run: Run| insta::assert_snapshot!(name, shown(&repo, &run));
+    snap("review_with_a_secret", repo.review(&api, &["hybrid/cfg"]));
+    snap(
+        "blocked_by_a_secret",
+        repo.try_git(&["merge", "-q", "--ff-only", "hybrid/cfg"]),
+    );
+}

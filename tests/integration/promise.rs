@@ -393,7 +393,11 @@ fn lines_a_redaction_swallowed_or_changed_stay_unapproved() {
     repo.hybrid(&["adopt", "hybrid/key"]).success();
     repo.git(&["checkout", "-q", "main"]);
     let api = FakeAnthropic::start(vec![Reply::Approve]);
-    repo.review(&api, &["hybrid/key"]).success();
+    // Approved is what was sent: the review says what was not, and exits 1.
+    repo.review(&api, &["hybrid/key"])
+        .failure()
+        .stdout_has("approved what was sent")
+        .stdout_has("not sent as written");
     let body = api.answered()[0].body.clone();
     assert!(!body.contains("never_sent_to_the_reviewer"), "{body}");
     assert!(!body.contains("Sup3rS3cretPassw0rd"), "{body}");
@@ -404,10 +408,15 @@ fn lines_a_redaction_swallowed_or_changed_stay_unapproved() {
     );
     // …and the lines it did not hold block the merge; the lines it held are approved.
     let main = repo.rev("main");
+    // Said as what they are: lines Claude never saw, which another review would not show it
+    // either — not "git hybrid review hybrid/key".
     repo.try_git(&["merge", "--ff-only", "hybrid/key"])
-        .blocked_by("hybrid/key")
+        .failure()
+        .stderr_has("blocked: refs/heads/main would receive 14 lines")
         .stderr_has("src/key.py: 13 lines (3-15)")
-        .stderr_has("src/db.py: 1 line");
+        .stderr_has("src/db.py: 1 line")
+        .stderr_has("14 of the lines above held a secret")
+        .stderr_lacks("to fix: git hybrid review hybrid/key");
     unmoved(&repo, "main", &main);
     repo.git(&["reset", "-q", "--hard"]);
     repo.write(

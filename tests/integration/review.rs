@@ -236,8 +236,9 @@ fn withheld_files_stay_unapproved() {
     repo.write(".hybridignore", "secret/\n");
     let api = FakeAnthropic::start(vec![]);
     repo.review(&api, &["hybrid/port"])
-        .success()
-        .stderr_has("not reviewed: secret/keys.rs");
+        .failure()
+        .stderr_has("not reviewed: secret/keys.rs")
+        .stdout_has("1 line of local output was not sent as written");
     assert!(!api.log()[0].body.contains("private_signing_material"));
     // The reviewed file's lines are approved, the withheld one's are not, nor is the change.
     assert_eq!(

@@ -103,4 +103,6 @@ pub struct Outcome {
     /// Set when every part produced a verdict and one was stored.
     pub verdict_id: Option<i64>,
     pub usd: f64,
+    /// The change's added lines the requests did not carry as written: never approved.
+    pub unsent: std::collections::BTreeSet<crate::change::Fingerprint>,
 }

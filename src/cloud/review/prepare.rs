@@ -119,6 +119,10 @@ pub struct Plan {
     /// in the diff, every file's content shown. Only then may the change id be approved.
     #[serde(default)]
     pub complete: bool,
+    /// The change's added lines the requests do not carry as written (a secret redacted in
+    /// them, their file withheld): no approval can cover them.
+    #[serde(default)]
+    pub unsent: std::collections::BTreeSet<crate::change::Fingerprint>,
 }
 
 /// Everything decided before anything is sent: what goes in which part, what is withheld, what
@@ -256,6 +260,18 @@ pub fn prepare(
         };
         prepared.push(PreparedPart { files, request });
     }
+    // A change sent whole and unaltered has nothing unsent: its change id is what is approved
+    // (a file shown decoded, UTF-16 say, is still shown whole).
+    let unsent = if complete {
+        Default::default()
+    } else {
+        change
+            .fingerprints()
+            .into_iter()
+            .map(|(fp, _, _)| fp)
+            .filter(|fp| !sent.contains(*fp))
+            .collect()
+    };
     Ok(Prepared {
         plan: Plan {
             change_id,
@@ -270,6 +286,7 @@ pub fn prepare(
             redactions,
             sent,
             complete,
+            unsent,
         },
         parts: prepared,
     })

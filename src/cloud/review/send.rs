@@ -118,6 +118,7 @@ pub fn conclude(
         redactions,
         sent,
         complete,
+        unsent,
         ..
     } = plan;
     let total = parts.len();
@@ -172,6 +173,9 @@ pub fn conclude(
             })?,
         );
     }
+    if let Some(id) = verdict_id {
+        store.record_unsent(id, &unsent)?;
+    }
     Ok(Outcome {
         change_id,
         parts: outcomes,
@@ -181,5 +185,6 @@ pub fn conclude(
         approved,
         verdict_id,
         usd,
+        unsent,
     })
 }
