@@ -177,10 +177,32 @@ pub(super) fn verdict_key(bytes: &[u8]) -> String {
     crate::digest::hex(&Sha256::digest(bytes))
 }
 
+/// How many hex digits of its content's digest a generation file's name carries.
+const GENERATION_DIGEST_HEX: usize = 32;
+
+/// The path a generation record is written at: `generations/<id>@<digest of the file>.json`.
+/// Named by content as well as id, so a record someone else pushed first under the same id (ids
+/// of adopted ranges are predictable) never takes the author's place: both files stand, and the
+/// generation is the union of their lines.
+pub(super) fn generation_path(id: &str, bytes: &[u8]) -> String {
+    let digest = verdict_key(bytes);
+    format!("generations/{id}@{}.json", &digest[..GENERATION_DIGEST_HEX])
+}
+
+/// A generation file's name: the id, and the content digest it claims (none in the older
+/// `generations/<id>.json` form).
+pub(super) fn generation_name(name: &str) -> (&str, Option<&str>) {
+    match name.rsplit_once('@') {
+        Some((id, digest)) => (id, Some(digest)),
+        None => (name, None),
+    }
+}
+
 /// What a path on the records ref holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Kind<'a> {
-    /// `generations/<id>.json`
+    /// `generations/<id>@<digest>.json` (or `generations/<id>.json`, as older versions named
+    /// them): the name without the folder and `.json`.
     Generation(&'a str),
     /// `verdicts/<digest>.json`
     Verdict(&'a str),
@@ -275,8 +297,15 @@ pub(super) fn read(path: &str, bytes: &[u8]) -> Result<Option<Record>, String> {
     }
     match kind {
         Kind::Generation(name) => {
+            let (id, digest) = generation_name(name);
+            if let Some(digest) = digest
+                && (digest.len() != GENERATION_DIGEST_HEX
+                    || !verdict_key(bytes).starts_with(digest))
+            {
+                return Err("its name is not the digest of its content".into());
+            }
             let f: GenerationFile = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-            check_generation(&f, name)?;
+            check_generation(&f, id)?;
             let lines = f
                 .lines
                 .iter()
@@ -425,6 +454,25 @@ mod tests {
         assert_eq!(kind("notes.txt.sig"), Kind::Other);
         assert_eq!(kind("verdicts/.json"), Kind::Other);
         assert_eq!(kind("verdicts/ab.json.sig.sig"), Kind::Other);
+        assert_eq!(generation_name("g-1@abc"), ("g-1", Some("abc")));
+        assert_eq!(generation_name("g-1"), ("g-1", None));
+    }
+
+    /// A generation file named by a digest that is not its content's is refused.
+    #[test]
+    fn generation_names_carry_their_content_digest() {
+        let bytes = serde_json::to_vec(&serde_json::json!({"version": 1})).unwrap();
+        let path = generation_path("g-1", &bytes);
+        assert!(path.starts_with("generations/g-1@") && path.ends_with(".json"));
+        // Well-named, so what is refused is the (incomplete) content, not the name.
+        let named = read(&path, &bytes).err().unwrap_or_default();
+        assert!(!named.contains("digest"), "{named}");
+        let other = generation_path("g-1", b"something else");
+        let misnamed = read(&other, &bytes).err().unwrap_or_default();
+        assert!(
+            misnamed.contains("not the digest of its content"),
+            "{misnamed}"
+        );
     }
 
     fn verdict(decision: Decision, seen: &[&str], approved: &[&str]) -> Vec<u8> {

@@ -2,8 +2,10 @@
 //! file on the ref `refs/hybrid/records`, which push and fetch move like code, and from which a
 //! store can be rebuilt (`git hybrid sync`).
 //!
-//! The ref is a chain of commits whose tree holds one file per record — `generations/<id>.json`,
-//! `verdicts/<digest of the file>.json` — written once and never changed: records from several
+//! The ref is a chain of commits whose tree holds one file per record —
+//! `generations/<id>@<digest of the file>.json`, `verdicts/<digest of the file>.json` — written
+//! once and never changed (two records of one generation both stand, and merge as the union of
+//! their lines): records from several
 //! clones merge as the union of their trees, without conflicts. A record carries fingerprints,
 //! paths and line numbers, never a line's text, and who recorded it and when. This module never
 //! decides what the gate allows: it copies records between the ref and the store.
@@ -173,7 +175,7 @@ pub fn publish(repo: &Repo, store: &mut Store) -> Result<usize, Error> {
     };
     for (g, at) in &generations {
         let bytes = serde_json::to_vec(&format::generation_file(g, *at, &by)).unwrap_or_default();
-        add(format!("generations/{}.json", g.id), bytes)?;
+        add(format::generation_path(&g.id, &bytes), bytes)?;
     }
     let mut keys = Vec::new();
     for v in &verdicts {
@@ -346,7 +348,11 @@ fn import(
         let kind = format::kind(path);
         let known = match kind {
             Kind::Verdict(key) => store.has_verdict_record(key)?,
-            Kind::Generation(id) => store.generation_exists(id)?,
+            // A file named by its content is read once; an older one, once its id is known.
+            Kind::Generation(name) => match format::generation_name(name) {
+                (_, Some(_)) => store.has_imported_record(path)?,
+                (id, None) => store.generation_exists(id)?,
+            },
             Kind::Signature | Kind::Other => true,
         };
         if known {
@@ -362,6 +368,7 @@ fn import(
             (_, Some(Record::Generation { record, at, by })) => {
                 synced.imported_generations +=
                     usize::from(store.import_generation(&record, at, &by)?);
+                store.mark_imported_record(path)?;
             }
             (Kind::Verdict(key), Some(Record::Verdict { mut record, at, by })) => {
                 if let Some(signers) = signers

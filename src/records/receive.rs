@@ -61,7 +61,7 @@ pub fn check_update(
         let kind = format::kind(path);
         if kind == Kind::Other {
             return Err(format!(
-                "{path} is not a record (generations/<id>.json, verdicts/<digest>.json, or a .sig beside one)"
+                "{path} is not a record (generations/<id>@<digest>.json, verdicts/<digest>.json, or a .sig beside one)"
             ));
         }
         let bytes = read_blob(repo, *id).map_err(|m| format!("{path}: {m}"))?;

@@ -55,6 +55,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0011_unsent_lines",
         include_str!("../../migrations/0011_unsent_lines.sql"),
     ),
+    (
+        "0012_imported_records",
+        include_str!("../../migrations/0012_imported_records.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

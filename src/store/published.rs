@@ -129,7 +129,8 @@ impl Store {
     }
 
     /// Records a generation read from the records ref (already published); `false` when the
-    /// store had it.
+    /// store had it — its lines then join the generation's (a second record of one generation
+    /// adds to it, never replaces it).
     pub fn import_generation(
         &mut self,
         g: &GenerationRecord,
@@ -137,6 +138,17 @@ impl Store {
         recorded_by: &str,
     ) -> Result<bool> {
         if !self.record_generation(g)? {
+            self.write(|tx| {
+                let mut add = tx.prepare_cached(
+                    "INSERT INTO generation_lines (generation_id, fingerprint, path, line)
+                     SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS
+                       (SELECT 1 FROM generation_lines WHERE generation_id = ?1 AND fingerprint = ?2)",
+                )?;
+                for (fp, path, line) in &g.lines {
+                    add.execute(params![g.id, fp, path, line])?;
+                }
+                Ok(())
+            })?;
             return Ok(false);
         }
         self.write(|tx| {
@@ -178,6 +190,29 @@ impl Store {
                 params![id, key, created_at, recorded_by],
             )?;
             Ok(true)
+        })
+    }
+
+    /// Whether the record file at `path` (a generation named by its content) was read here.
+    pub fn has_imported_record(&self, path: &str) -> Result<bool> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT 1 FROM imported_records WHERE path = ?1",
+                [path],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+        })
+    }
+
+    pub fn mark_imported_record(&mut self, path: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO imported_records (path) VALUES (?1)",
+                [path],
+            )?;
+            Ok(())
         })
     }
 

@@ -576,3 +576,72 @@ fn eight_clones_pushing_reviewed_work_at_once_are_all_accepted() {
         assert!(refused.is_empty(), "round {round}: {refused:#?}");
     }
 }
+
+/// Generation ids of adopted ranges are predictable: a record pushed first under the author's
+/// id (with no lines) must not take the author's place. Generation files are named by their
+/// content too, so both stand; the author's records still go out, and the generation is the
+/// union of their lines — the server still refuses the output.
+#[test]
+fn a_record_squatting_a_generation_id_takes_nobodys_place() {
+    let repo = TestRepo::new();
+    let remote = server(&repo);
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo.git(&["config", "hybrid.sendRecords", "false"]);
+    repo.git(&["checkout", "-q", "-b", "hybrid/port"]);
+    repo.write("src/port.rs", crate::support::GENERATED);
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "generated"]);
+    repo.hybrid(&["adopt", "hybrid/port"]).success();
+    repo.git(&["checkout", "-q", "main"]);
+    let own = records_files(&repo)
+        .into_iter()
+        .find(|f| f.starts_with("generations/"))
+        .unwrap();
+    let id = own
+        .trim_start_matches("generations/")
+        .split('@')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(own.contains('@'), "named by content: {own}");
+    // The squatter's record: the same generation, without its lines, under the older name.
+    let text = repo.git(&["show", &format!("refs/hybrid/records:{own}")]);
+    let mut record: serde_json::Value = serde_json::from_str(&text).unwrap();
+    record["lines"] = serde_json::json!([]);
+    let index = repo.dir.join(".git/squat-index");
+    let with_index = |args: &[&str]| {
+        let mut cmd = repo.command("git");
+        cmd.args(args).env("GIT_INDEX_FILE", &index);
+        repo.run(cmd).success().stdout()
+    };
+    add_file(
+        &repo,
+        &with_index,
+        &format!("generations/{id}.json"),
+        &record.to_string(),
+    );
+    let tree = with_index(&["write-tree"]);
+    let squat = repo.git(&["commit-tree", tree.trim(), "-m", "first!"]);
+    repo.git(&[
+        "push",
+        "-q",
+        "--no-verify",
+        "origin",
+        &format!("{}:refs/hybrid/records", squat.trim()),
+    ]);
+    // The author's records still go: merged with the squatter's, both files stand.
+    repo.git(&["push", "-q", "origin", "hybrid/port"]);
+    let on_server = in_dir(
+        &repo,
+        &remote,
+        &["ls-tree", "-r", "--name-only", "refs/hybrid/records"],
+    )
+    .stdout();
+    assert!(on_server.contains(&own), "{on_server}");
+    assert!(
+        on_server.contains(&format!("generations/{id}.json")),
+        "{on_server}"
+    );
+    // And the server knows the lines: the output is refused.
+    refused_by_server(&repo.try_git(&["push", "--no-verify", "origin", "hybrid/port:main"]));
+}
