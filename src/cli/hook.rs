@@ -92,6 +92,9 @@ fn check(hook: Hook, name: &str) -> Result<HookOutcome, CommandError> {
             "warning: {line}; the gate follows it in this clone only (see `git hybrid doctor`)"
         ));
     }
+    if !matches!(hook, Hook::PreReceive) {
+        take_in_records(&repo);
+    }
     Ok(match hook {
         Hook::PreCommit | Hook::PreMergeCommit => gate::pre_commit(&repo, &settings, name)?,
         Hook::ReferenceTransaction { state } => {
@@ -106,6 +109,23 @@ fn check(hook: Hook, name: &str) -> Result<HookOutcome, CommandError> {
         }
         Hook::PreReceive => crate::receive::pre_receive(&repo, &settings, &input)?,
     })
+}
+
+/// Before judging: records the store has not read (it was restored from a backup, copied from
+/// another clone, or a fetch's own hook could not take them in) are taken in, so the store is
+/// never behind the refs. A record that cannot be read is said, not fatal here: the store keeps
+/// what it knew, and `git hybrid sync` names the record.
+fn take_in_records(repo: &Repo) {
+    let Ok(Some(mut store)) = crate::store::Store::open_existing_for(repo) else {
+        return;
+    };
+    match crate::records::take_in(repo, &mut store) {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(generations = n, "records taken in before judging"),
+        Err(e) => ui::say(format!(
+            "warning: records could not all be taken in ({e}); run `git hybrid sync` for details"
+        )),
+    }
 }
 
 /// The push is allowed: this clone's records go first, so the remote knows what the push

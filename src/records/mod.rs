@@ -322,6 +322,18 @@ pub fn sync(repo: &Repo, store: &mut Store) -> Result<Synced, Error> {
     Ok(synced)
 }
 
+/// Takes into `store` every records ref (this clone's, and remotes' a fetch brought) whose tip
+/// it has not read yet — a store restored from a backup, or copied from elsewhere, learns what
+/// the refs know before anything is judged by it. Only reads refs; writes nothing to them.
+/// Returns how many generations it learned.
+pub fn take_in(repo: &Repo, store: &mut Store) -> Result<usize, Error> {
+    let mut synced = Synced::default();
+    for (refname, tip) in record_refs(repo)? {
+        import(repo, store, &refname, tip, None, &mut synced)?;
+    }
+    Ok(synced.imported_generations)
+}
+
 /// Records every record of the records commit `tip` that `store` lacks. A tip read whole before
 /// has nothing new (the ref only grows), and a record the store has is known by its name: a
 /// fetch's hook and a push to a server with many records then read nothing again. Which tips

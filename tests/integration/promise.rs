@@ -546,8 +546,14 @@ fn a_deleted_or_truncated_store_blocks_instead_of_starting_over() {
         .stderr_has("holds no local output");
     unmoved(&repo, "main", &main);
     repo.git(&["reset", "-q", "--hard"]);
-    // Starting over is a deliberate act, and the hint names it.
+    // Starting over is a deliberate act, and the hint names it: with the records gone too (the
+    // hooks take in what the records ref knows before judging, so it still blocks until then).
     repo.git(&["update-ref", "-d", "refs/hybrid/store"]);
+    repo.try_git(&["merge", "-q", "--ff-only", "hybrid/port"])
+        .blocked();
+    repo.git(&["reset", "-q", "--hard"]);
+    repo.git(&["update-ref", "-d", "refs/hybrid/records"]);
+    std::fs::remove_dir_all(repo.dir.join(".git/hybrid")).unwrap();
     repo.git(&["merge", "-q", "--ff-only", "hybrid/port"]);
 }
 

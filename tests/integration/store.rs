@@ -159,3 +159,33 @@ fn policy_narrows_what_is_protected() {
     repo.try_git(&["branch", "scratch2", "hybrid/port"])
         .blocked();
 }
+
+/// A store restored from a backup that predates a generation forgets it — unless the hooks take
+/// in what the records ref knows before judging, which they do.
+#[test]
+fn a_store_rolled_back_to_a_backup_learns_from_the_records_before_judging() {
+    let repo = TestRepo::with_generation();
+    let backup = repo.home().join("hybrid.db.bak");
+    std::fs::create_dir_all(repo.home()).unwrap();
+    // The backup holds the first generation (so the store is not empty under its marker).
+    repo.sqlite()
+        .execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
+        .unwrap();
+    repo.git(&["checkout", "-q", "-b", "hybrid/later", "main"]);
+    repo.write(
+        "src/later.rs",
+        "pub fn later_value(input: u32) -> u32 {\n    input.wrapping_mul(97).rotate_left(5)\n}\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "later output"]);
+    repo.hybrid(&["adopt", "hybrid/later"]).success();
+    repo.git(&["checkout", "-q", "main"]);
+    // Restore the backup: the store no longer knows hybrid/later.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", repo.store_path().display()));
+    }
+    std::fs::copy(&backup, repo.store_path()).unwrap();
+    repo.try_git(&["merge", "-q", "--ff-only", "hybrid/later"])
+        .blocked_by("hybrid/later")
+        .stderr_has("src/later.rs");
+}
