@@ -92,16 +92,19 @@ fn check(hook: Hook, name: &str) -> Result<HookOutcome, CommandError> {
             "warning: {line}; the gate follows it in this clone only (see `git hybrid doctor`)"
         ));
     }
-    if !matches!(hook, Hook::PreReceive) {
-        take_in_records(&repo);
-    }
+    // Opened once here: the records are taken in, and the gate judges by the same store.
+    let store = match &hook {
+        Hook::PreReceive => None,
+        Hook::ReferenceTransaction { state } if state != "prepared" => None,
+        _ => take_in_records(&repo),
+    };
     Ok(match hook {
-        Hook::PreCommit | Hook::PreMergeCommit => gate::pre_commit(&repo, &settings, name)?,
+        Hook::PreCommit | Hook::PreMergeCommit => gate::pre_commit(&repo, &settings, name, store)?,
         Hook::ReferenceTransaction { state } => {
-            gate::reference_transaction(&repo, &settings, &state, &input)?
+            gate::reference_transaction(&repo, &settings, &state, &input, store)?
         }
         Hook::PrePush { remote, url } => {
-            let outcome = gate::pre_push(&repo, &settings, remote.as_deref(), &input)?;
+            let outcome = gate::pre_push(&repo, &settings, remote.as_deref(), &input, store)?;
             if !outcome.allowed {
                 return Ok(outcome);
             }
@@ -115,9 +118,12 @@ fn check(hook: Hook, name: &str) -> Result<HookOutcome, CommandError> {
 /// another clone, or a fetch's own hook could not take them in) are taken in, so the store is
 /// never behind the refs. A record that cannot be read is said, not fatal here: the store keeps
 /// what it knew, and `git hybrid sync` names the record.
-fn take_in_records(repo: &Repo) {
+///
+/// Returns the store, opened, for the gate to judge by; `None` when there is none yet or it
+/// cannot be opened (the gate then opens it itself, and reports why it cannot).
+fn take_in_records(repo: &Repo) -> Option<crate::store::Store> {
     let Ok(Some(mut store)) = crate::store::Store::open_existing_for(repo) else {
-        return;
+        return None;
     };
     match crate::records::take_in(repo, &mut store) {
         Ok(0) => {}
@@ -126,6 +132,7 @@ fn take_in_records(repo: &Repo) {
             "warning: records could not all be taken in ({e}); run `git hybrid sync` for details"
         )),
     }
+    Some(store)
 }
 
 /// The push is allowed: this clone's records go first, so the remote knows what the push

@@ -189,8 +189,14 @@ fn open_store(repo: &Repo) -> Result<Store, Error> {
     Ok(Store::open_for(repo)?)
 }
 
-/// pre-commit and pre-merge-commit: HEAD's tree → the index being committed.
-pub fn pre_commit(repo: &Repo, settings: &Settings, hook: &str) -> Result<HookOutcome, Error> {
+/// pre-commit and pre-merge-commit: HEAD's tree → the index being committed. `store` is the
+/// repository's store when the caller opened it already.
+pub fn pre_commit(
+    repo: &Repo,
+    settings: &Settings,
+    hook: &str,
+    store: Option<Store>,
+) -> Result<HookOutcome, Error> {
     let Some(head_ref) = repo.head_ref() else {
         // Detached HEAD: no ref moves here; reference-transaction guards any later ref update.
         return Ok(HookOutcome::allow());
@@ -199,7 +205,10 @@ pub fn pre_commit(repo: &Repo, settings: &Settings, hook: &str) -> Result<HookOu
         return Ok(HookOutcome::allow());
     }
     let started = std::time::Instant::now();
-    let mut store = open_store(repo)?;
+    let mut store = match store {
+        Some(store) => store,
+        None => open_store(repo)?,
+    };
     let evaluation = judge(repo, settings, &mut store, || {
         let head = repo.head_tree()?;
         let staged = repo.staged_tree();
@@ -642,6 +651,7 @@ pub fn reference_transaction(
     settings: &Settings,
     state: &str,
     input: &str,
+    store: Option<Store>,
 ) -> Result<HookOutcome, Error> {
     if state != "prepared" {
         return Ok(HookOutcome::allow());
@@ -652,7 +662,7 @@ pub fn reference_transaction(
         settings,
         "reference-transaction",
         &updates,
-        None,
+        store,
         Baseline::DefaultBranch,
     )
 }
@@ -684,6 +694,7 @@ pub fn pre_push(
     settings: &Settings,
     remote: Option<&str>,
     input: &str,
+    store: Option<Store>,
 ) -> Result<HookOutcome, Error> {
     let mut updates = Vec::new();
     for line in input.lines().filter(|l| !l.trim().is_empty()) {
@@ -706,7 +717,7 @@ pub fn pre_push(
         settings,
         "pre-push",
         &updates,
-        None,
+        store,
         Baseline::Remote(remote),
     )
 }
