@@ -68,10 +68,21 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     ));
     // Records travel with fetch: teammates' generations and verdicts come with `git fetch`.
     let remote = crate::records::remote_name(&repo);
-    if crate::records::add_fetch_refspec(&repo, &remote)? == Some(true) {
+    let added = crate::records::add_fetch_refspec(&repo, &remote)?;
+    if added == Some(true) {
         ui::say(format!(
             "`git fetch {remote}` now brings its records too; `git hybrid sync` takes them in"
         ));
+    }
+    // A fresh clone knows nothing its remote's records say until its first fetch: fetched now,
+    // so the gate judges by them from the first commit (the fetch's own hook takes them in).
+    if added.is_some() {
+        match crate::records::fetch_records(&remote)? {
+            Ok(()) => {}
+            Err(why) => ui::say(format!(
+                "note: {remote}'s records could not be fetched now ({why}); the next `git fetch {remote}` brings them"
+            )),
+        }
     }
     Ok(Status::Ok)
 }

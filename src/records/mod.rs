@@ -14,7 +14,7 @@ mod format;
 mod push;
 mod receive;
 
-pub use push::{Pushed, push_before, push_records, send};
+pub use push::{Pushed, fetch_records, push_before, push_records, send};
 pub use receive::{MAX_NEW_RECORDS, check_update, view_for_push};
 
 use git2::{Index, Oid, Signature};

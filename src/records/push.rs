@@ -128,6 +128,28 @@ pub fn push_records(repo: &Repo, store: &mut Store, remote: &str) -> Result<Push
     }
 }
 
+/// Fetches `remote`'s records now, as `git fetch` would with the refspec `install` adds (the
+/// fetch's own hook then takes them in). Never prompts. `Ok(Err(git's message))` when the remote
+/// could not be reached or refused.
+pub fn fetch_records(remote: &str) -> Result<Result<(), String>, Error> {
+    let fetched = std::process::Command::new("git")
+        .args(["fetch", "--quiet", "--no-tags", remote])
+        .arg(super::fetch_refspec(remote))
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(Error::Spawn)?;
+    Ok(if fetched.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&fetched.stderr)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string())
+    })
+}
+
 /// Whether `git push`'s arguments ask for a dry run: `--dry-run`, `-n`, or `n` in a cluster of
 /// short options (`-qn`), before `--`.
 fn is_dry_run(args: &[String]) -> bool {

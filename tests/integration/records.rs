@@ -498,3 +498,21 @@ fn records_files_on(repo: &TestRepo, remote: &std::path::Path) -> Vec<String> {
     );
     run.stdout().lines().map(str::to_string).collect()
 }
+
+/// `install` in a fresh clone fetches the remote's records at once: the gate knows a teammate's
+/// output before the clone's first `git fetch`.
+#[test]
+fn install_in_a_fresh_clone_knows_the_remotes_records_at_once() {
+    let repo = TestRepo::with_generation();
+    let remote = with_remote(&repo);
+    repo.git(&["push", "-q", "origin", "main", "hybrid/port"]);
+    let clone = teammate(&repo, &remote);
+    in_dir(&repo, &clone, &["hybrid", "install"]).success();
+    in_dir(
+        &repo,
+        &clone,
+        &["merge", "-q", "--ff-only", "origin/hybrid/port"],
+    )
+    .failure()
+    .stderr_has("src/port.rs");
+}
