@@ -93,7 +93,12 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     check_git(&mut r);
     let repo = Repo::open()?;
     check_hooks(&mut r, &repo);
-    check_store(&mut r, &repo);
+    // A server keeps no store of its own: its view of the records is what must be writable.
+    if repo.git.is_bare() {
+        check_server(&mut r, &repo);
+    } else {
+        check_store(&mut r, &repo);
+    }
     match super::settings(&repo) {
         Ok(s) => {
             let list = |p: &[crate::config::RefPattern]| {
@@ -113,7 +118,9 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                     "local override: {line}; remove it (git config --unset-all hybrid.protected / hybrid.quarantine, or unset GIT_HYBRID_PROTECTED / GIT_HYBRID_QUARANTINE) unless it is meant"
                 ));
             }
-            if std::env::var_os("ANTHROPIC_API_KEY").is_none() {
+            if repo.git.is_bare() {
+                check_policy_source(&mut r, &repo, &s);
+            } else if std::env::var_os("ANTHROPIC_API_KEY").is_none() {
                 r.warn("ANTHROPIC_API_KEY is not set: `git hybrid review` cannot run");
             }
         }
@@ -132,6 +139,86 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     } else {
         Status::Failed
     })
+}
+
+/// On a server: the folder the pre-receive hook keeps its view of the records in must belong to
+/// whoever owns the repository (the user pushes run as), or every protected push is refused.
+fn check_server(r: &mut Report, repo: &Repo) {
+    use std::os::unix::fs::MetadataExt;
+    let root = repo.common_dir();
+    let Ok(owner) = std::fs::metadata(root).map(|m| m.uid()) else {
+        r.fail(
+            format!("server: cannot read {}", root.display()),
+            "check the repository's path and permissions",
+        );
+        return;
+    };
+    let folder = root.join("hybrid");
+    let mut foreign = Vec::new();
+    for path in std::iter::once(folder.clone()).chain(
+        std::fs::read_dir(&folder)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path()),
+    ) {
+        if let Ok(meta) = std::fs::metadata(&path)
+            && meta.uid() != owner
+        {
+            foreign.push((path, meta.uid()));
+        }
+    }
+    if foreign.is_empty() {
+        r.ok(format!(
+            "server: the view of the records ({}) belongs to the repository's owner (uid {owner})",
+            folder.display()
+        ));
+    } else {
+        for (path, uid) in foreign {
+            r.fail(
+                format!(
+                    "server: {} belongs to uid {uid}, the repository to uid {owner}: pushes (run as the owner) cannot write it, so every protected push is refused",
+                    path.display()
+                ),
+                format!(
+                    "chown -R {owner} {} (and run `git hybrid install --server` as the repository's owner)",
+                    folder.display()
+                ),
+            );
+        }
+    }
+    if let Ok(path) = repo
+        .git
+        .config()
+        .and_then(|c| c.get_path("hybrid.allowedSigners"))
+    {
+        if std::fs::read(&path).is_ok() {
+            r.ok(format!(
+                "server: approvals count when signed by a signer {} lists (hybrid.allowedSigners)",
+                path.display()
+            ));
+        } else {
+            r.fail(
+                format!(
+                    "server: hybrid.allowedSigners names {}, which cannot be read: every protected push is refused",
+                    path.display()
+                ),
+                "fix the file, or `git config --unset hybrid.allowedSigners` in this repository",
+            );
+        }
+    }
+}
+
+/// On a server: where the policy is read from — the branch HEAD names.
+fn check_policy_source(r: &mut Report, repo: &Repo, settings: &crate::config::Settings) {
+    match repo.default_branch_tip(settings.default_branch.as_deref()) {
+        Some((branch, _)) => r.ok(format!(
+            "server: the policy is read from {branch} (HEAD, or hybrid.defaultBranch)"
+        )),
+        None => r.warn(
+            "server: HEAD names no branch that exists yet: pushes are judged by the default policy until it does (git symbolic-ref HEAD refs/heads/<default>)",
+        ),
+    }
 }
 
 /// The records that travel with the repository: fetched, sent, signed as the policy wants.

@@ -645,3 +645,39 @@ fn a_record_squatting_a_generation_id_takes_nobodys_place() {
     // And the server knows the lines: the output is refused.
     refused_by_server(&repo.try_git(&["push", "--no-verify", "origin", "hybrid/port:main"]));
 }
+
+/// `doctor` on a server checks what a server needs — its view's owner, where the policy is read
+/// from, a pinned signers file — not a store or an API key.
+#[test]
+fn doctor_on_a_server_checks_what_a_server_needs() {
+    use std::os::unix::fs::MetadataExt;
+    let repo = TestRepo::new();
+    let remote = server(&repo);
+    let doctor = || in_dir(&repo, &remote, &["hybrid", "doctor"]);
+    let first = doctor();
+    first.stdout_has("HEAD names no branch that exists yet");
+    assert!(!first.stdout().contains("ANTHROPIC_API_KEY"));
+    repo.git(&["push", "-q", "origin", "main"]);
+    doctor()
+        .success()
+        .stdout_has("server: the view of the records")
+        .stdout_has("server: the policy is read from refs/heads/main");
+    // A view left behind by another user (an install run as root, say): named, with the fix.
+    let view = remote.join("hybrid");
+    let owner = std::fs::metadata(&remote).unwrap().uid();
+    std::os::unix::fs::chown(&view, Some(owner + 4242), None).unwrap();
+    doctor()
+        .failure()
+        .stdout_has(&format!("belongs to uid {}", owner + 4242))
+        .stdout_has(&format!("chown -R {owner}"));
+    std::os::unix::fs::chown(&view, Some(owner), None).unwrap();
+    in_dir(
+        &repo,
+        &remote,
+        &["config", "hybrid.allowedSigners", "/nonexistent"],
+    )
+    .success();
+    doctor()
+        .failure()
+        .stdout_has("hybrid.allowedSigners names /nonexistent, which cannot be read");
+}
