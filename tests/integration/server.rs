@@ -373,6 +373,9 @@ fn with_signers_required_only_a_listed_signers_approval_opens_the_server() {
 fn two_clones_recording_and_pushing_at_once_converge() {
     let repo = TestRepo::with_generation();
     let remote = server(&repo);
+    // Installed again now that origin exists: its fetch brings the records, as a teammate's does
+    // (which clone wins each race is chance, so both must be able to catch up by fetching).
+    repo.hybrid(&["install"]).success();
     repo.git(&["config", "hybrid.sendRecords", "false"]);
     repo.git(&["push", "-q", "origin", "main", "hybrid/port"]);
     let other = teammate(&repo, &remote);
@@ -680,4 +683,29 @@ fn doctor_on_a_server_checks_what_a_server_needs() {
     doctor()
         .failure()
         .stdout_has("hybrid.allowedSigners names /nonexistent, which cannot be read");
+}
+
+/// A server whose hooks cannot find git-hybrid refuses (fail closed) and says it is the server's
+/// set-up, addressed to whoever can fix it — not to the pusher as if their push were at fault.
+#[test]
+fn a_server_without_git_hybrid_on_its_path_says_whose_problem_it_is() {
+    let repo = TestRepo::new();
+    server(&repo);
+    // A PATH with git and without git-hybrid.
+    let bin = repo.home().join("git-only");
+    std::fs::create_dir_all(&bin).unwrap();
+    let git = std::process::Command::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .unwrap()
+        .stdout;
+    let git = String::from_utf8(git).unwrap();
+    std::os::unix::fs::symlink(git.trim(), bin.join("git")).unwrap();
+    let mut push = repo.command("git");
+    push.env("PATH", &bin)
+        .args(["push", "--no-verify", "origin", "main"]);
+    repo.run(push)
+        .failure()
+        .stderr_has("remote: hybrid: blocked: this server cannot run git-hybrid")
+        .stderr_has("this is the server's set-up, not your push");
 }
