@@ -93,11 +93,11 @@ fn check(hook: Hook, name: &str) -> Result<HookOutcome, CommandError> {
         ));
     }
     // Opened once here: the records are taken in, and the gate judges by the same store.
-    let store = match &hook {
-        Hook::PreReceive => None,
-        Hook::ReferenceTransaction { state } if state != "prepared" => None,
-        _ => take_in_records(&repo),
-    };
+    // Only when the gate will judge something: a commit on a quarantine branch, or a transaction
+    // that moves nothing protected, must not pay for a store or a look at the records refs.
+    let store = will_judge(&hook, &repo, &settings, &input)
+        .then(|| take_in_records(&repo))
+        .flatten();
     Ok(match hook {
         Hook::PreCommit | Hook::PreMergeCommit => gate::pre_commit(&repo, &settings, name, store)?,
         Hook::ReferenceTransaction { state } => {
@@ -112,6 +112,38 @@ fn check(hook: Hook, name: &str) -> Result<HookOutcome, CommandError> {
         }
         Hook::PreReceive => crate::receive::pre_receive(&repo, &settings, &input)?,
     })
+}
+
+/// Whether the gate may judge anything in this hook run (an over-approximation: a deletion may be
+/// half of a rename, which is judged).
+fn will_judge(hook: &Hook, repo: &Repo, settings: &crate::config::Settings, input: &str) -> bool {
+    match hook {
+        Hook::PreReceive => false,
+        Hook::PreCommit | Hook::PreMergeCommit => {
+            repo.head_ref().is_some_and(|r| settings.is_protected(&r))
+        }
+        Hook::ReferenceTransaction { state } => {
+            state == "prepared"
+                && gate::parse_ref_updates(input).is_ok_and(|updates| {
+                    updates
+                        .iter()
+                        .any(|u| u.is_deletion() || gate::judges(settings, u))
+                })
+        }
+        // `<local ref> <local id> <remote ref> <remote id>`: the remote ref moving to the local id.
+        Hook::PrePush { .. } => input.lines().any(|line| {
+            let parts: Vec<&str> = line.split(' ').collect();
+            let [_, local, remote_ref, _] = parts[..] else {
+                return true; // malformed: let the gate say so
+            };
+            let update = gate::RefUpdate {
+                refname: remote_ref.to_string(),
+                new: git2::Oid::from_str(local).ok().filter(|o| !o.is_zero()),
+                ..gate::RefUpdate::default()
+            };
+            gate::judges(settings, &update)
+        }),
+    }
 }
 
 /// Before judging: records the store has not read (it was restored from a backup, copied from
