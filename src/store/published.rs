@@ -117,15 +117,7 @@ impl Store {
 
     /// Whether a verdict with this record key is in the store already.
     pub fn has_verdict_record(&self, key: &str) -> Result<bool> {
-        self.read(|c| {
-            c.query_row(
-                "SELECT 1 FROM verdicts WHERE record_key = ?1",
-                [key],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|r| r.is_some())
-        })
+        self.exists("SELECT 1 FROM verdicts WHERE record_key = ?1", key)
     }
 
     /// Records a generation read from the records ref (already published); `false` when the
@@ -195,46 +187,36 @@ impl Store {
 
     /// Whether the record file at `path` (a generation named by its content) was read here.
     pub fn has_imported_record(&self, path: &str) -> Result<bool> {
-        self.read(|c| {
-            c.query_row(
-                "SELECT 1 FROM imported_records WHERE path = ?1",
-                [path],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|r| r.is_some())
-        })
+        self.exists("SELECT 1 FROM imported_records WHERE path = ?1", path)
     }
 
     pub fn mark_imported_record(&mut self, path: &str) -> Result<()> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT OR IGNORE INTO imported_records (path) VALUES (?1)",
-                [path],
-            )?;
-            Ok(())
-        })
+        self.insert_key(
+            "INSERT OR IGNORE INTO imported_records (path) VALUES (?1)",
+            path,
+        )
     }
 
     /// Whether the records commit `tip` was read whole into this store.
     pub fn has_imported_tip(&self, tip: &str) -> Result<bool> {
-        self.read(|c| {
-            c.query_row("SELECT 1 FROM imported_tips WHERE tip = ?1", [tip], |_| {
-                Ok(())
-            })
-            .optional()
-            .map(|r| r.is_some())
-        })
+        self.exists("SELECT 1 FROM imported_tips WHERE tip = ?1", tip)
     }
 
     /// Notes that the records commit `tip` was read whole.
     pub fn mark_imported_tip(&mut self, tip: &str) -> Result<()> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT OR IGNORE INTO imported_tips (tip) VALUES (?1)",
-                [tip],
-            )?;
-            Ok(())
+        self.insert_key("INSERT OR IGNORE INTO imported_tips (tip) VALUES (?1)", tip)
+    }
+
+    /// Whether `sql` (one `?1`) finds a row for `key`.
+    fn exists(&self, sql: &str, key: &str) -> Result<bool> {
+        self.read(|c| {
+            c.query_row(sql, [key], |_| Ok(()))
+                .optional()
+                .map(|r| r.is_some())
         })
+    }
+
+    fn insert_key(&mut self, sql: &str, key: &str) -> Result<()> {
+        self.write(|tx| tx.execute(sql, [key]).map(|_| ()))
     }
 }
