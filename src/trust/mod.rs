@@ -32,7 +32,8 @@ pub enum Error {
     Temp(#[source] std::io::Error),
     #[error(transparent)]
     Policy(#[from] crate::config::Error),
-    #[error("the server's hybrid.allowedSigners file {path} cannot be read: {source}")]
+    // The path stays out of the message: it reaches pushers; `doctor` on the server names it.
+    #[error("the server's hybrid.allowedSigners file cannot be read: {source}")]
     Pinned {
         path: String,
         #[source]
@@ -185,7 +186,8 @@ impl AllowedSigners {
                 path: path.display().to_string(),
                 source,
             })?;
-            let origin = format!("the server's hybrid.allowedSigners ({})", path.display());
+            // Said to pushers: the server's own paths stay on the server.
+            let origin = "the server's hybrid.allowedSigners".to_string();
             return AllowedSigners::from_text(&bytes, origin).map(Some);
         }
         settings

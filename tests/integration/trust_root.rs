@@ -103,7 +103,8 @@ fn signers_pinned_on_the_server_are_out_of_any_pushs_reach() {
     repo.try_git(&["push", "origin", "hybrid/unsigned:refs/heads/unsigned"])
         .failure()
         .stderr_has("src/unsigned.rs")
-        .stderr_has("the server's hybrid.allowedSigners");
+        .stderr_has("the server's hybrid.allowedSigners")
+        .stderr_lacks(pinned.to_str().unwrap());
     // A pinned file the server cannot read refuses, and says it is the server's set-up.
     in_dir(
         &repo,
@@ -113,7 +114,9 @@ fn signers_pinned_on_the_server_are_out_of_any_pushs_reach() {
     .success();
     repo.try_git(&["push", "origin", "hybrid/unsigned:refs/heads/unsigned"])
         .failure()
-        .stderr_has("this is the server's set-up, not your push");
+        .stderr_has("this is the server's set-up, not your push")
+        // The server's own paths stay on the server.
+        .stderr_lacks("/nonexistent/signers");
 }
 
 #[test]
