@@ -210,6 +210,9 @@ pub fn import(
             result_commit: commit_id.to_string(),
             change_id: change.id().to_string(),
             lines,
+            // Attribution names lines inside commits people also wrote in: the commit's edits
+            // are not all the tool's, so only its lines are recorded.
+            edits: Vec::new(),
             job_id: None,
             stats: None,
             check: None,

@@ -7,6 +7,7 @@
 //! machine and under every git configuration. Changing what goes into the id changes every stored
 //! id: the test vectors in `tests/` exist to make that impossible to do silently.
 
+pub mod exact;
 mod fingerprint;
 pub mod render;
 pub mod text;
@@ -201,6 +202,20 @@ pub struct AddedLine<'a> {
     pub bytes: &'a [u8],
 }
 
+/// One line a change adds or removes: where it sits (the new file for an added line, the old
+/// file for a removed one) and its exact identities.
+#[derive(Clone, Debug)]
+pub struct Edit<'a> {
+    pub path: &'a [u8],
+    pub line: u32,
+    pub removed: bool,
+    pub bytes: &'a [u8],
+    /// [`exact::edit_hash`]: the line with its neighbours.
+    pub edit: Fingerprint,
+    /// [`exact::text_hash`]: the line's text alone.
+    pub text: Fingerprint,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Change {
     /// Sorted by path bytes; the order the id is computed in.
@@ -388,6 +403,44 @@ impl Change {
                     bytes: &l.bytes,
                 })
         })
+    }
+
+    /// Every line this change adds or removes, exactly identified (see [`exact`]): what the
+    /// gate compares with a generation's own edits and with what approved requests carried.
+    pub fn edits(&self) -> Vec<Edit<'_>> {
+        let mut out = Vec::new();
+        for f in &self.files {
+            let old_path = f.old.as_ref().map_or(f.path(), |s| s.path.as_slice());
+            let new_path = f.new.as_ref().map_or(f.path(), |s| s.path.as_slice());
+            let (old_shown, new_shown) = (
+                String::from_utf8_lossy(old_path),
+                String::from_utf8_lossy(new_path),
+            );
+            for hunk in f.text_hunks() {
+                let lines: Vec<_> = hunk
+                    .lines
+                    .iter()
+                    .map(|l| (l.tag, exact::shown(&l.bytes)))
+                    .collect();
+                for e in exact::hunk_edits(&old_shown, &new_shown, &lines) {
+                    let line = &hunk.lines[e.index];
+                    out.push(Edit {
+                        path: if e.removed { old_path } else { new_path },
+                        line: if e.removed {
+                            line.old_line
+                        } else {
+                            line.new_line
+                        }
+                        .unwrap_or(0),
+                        removed: e.removed,
+                        bytes: &line.bytes,
+                        edit: e.edit,
+                        text: e.text,
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// The fingerprints of everything this change adds, with where it sits: one per non-trivial

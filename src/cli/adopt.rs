@@ -68,7 +68,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             plural(imported.left_out),
         ));
         if !imported.generations.is_empty() {
-            ui::say(what_the_gate_holds(imported.lines, &target));
+            ui::say(what_the_gate_holds(imported.lines, 0, &target));
         }
         return Ok(Status::Ok);
     }
@@ -91,22 +91,33 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         adopted.fingerprinted,
         args.model.as_deref().unwrap_or("unknown"),
     ));
-    ui::say(what_the_gate_holds(adopted.fingerprinted, &target));
+    ui::say(what_the_gate_holds(
+        adopted.fingerprinted,
+        adopted.edits,
+        &target,
+    ));
     Ok(Status::Ok)
 }
 
-/// What the gate will do with what was just recorded, said as it is: lines too short to tell
-/// apart, or already in the base tree, are not fingerprinted, and nothing holds them.
-fn what_the_gate_holds(fingerprinted: usize, target: &str) -> String {
-    if fingerprinted == 0 {
-        format!(
-            "none of these lines can be told apart from human work (too short, or already in the base tree), so no protected ref will refuse them; review them anyway if they matter: git hybrid review {target}"
-        )
-    } else {
-        format!(
-            "protected refs will refuse these {fingerprinted} line{} until a review approves them: git hybrid review {target}",
+/// What the gate will do with what was just recorded, said as it is: the recorded change is
+/// refused as it stands until reviewed; only fingerprinted lines are also recognised when they
+/// turn up elsewhere (lines too short to tell apart, or already in the base tree, are not).
+fn what_the_gate_holds(fingerprinted: usize, edits: usize, target: &str) -> String {
+    let review = format!("git hybrid review {target}");
+    match (edits, fingerprinted) {
+        (0, 0) => format!(
+            "none of these lines can be told apart from human work (too short, or already in the base tree), so no protected ref will refuse them; review them anyway if they matter: {review}"
+        ),
+        (_, 0) => format!(
+            "protected refs will refuse this change until a review approves it: {review} (its lines are too short to recognise on their own: copied elsewhere, they are not caught)"
+        ),
+        (0, _) => format!(
+            "protected refs will refuse these {fingerprinted} line{} until a review approves them: {review}",
             plural(fingerprinted)
-        )
+        ),
+        (_, _) => format!(
+            "protected refs will refuse this change until a review approves it: {review} ({fingerprinted} of its lines are also recognised wherever they turn up)"
+        ),
     }
 }
 

@@ -32,12 +32,22 @@ use std::collections::{BTreeMap, HashSet};
 use crate::change::{Change, ChangeId, Fingerprint};
 use crate::store::{self, LocalMatch, Store};
 
-/// One added line that is local output and that no approval covers.
+/// One line of local output that no approval covers: an added line, or a line the change removes
+/// exactly as a generation removed it.
 #[derive(Clone, Debug)]
 pub struct UncoveredLine {
     pub path: String,
+    /// In the new file for an added line, in the old file for a removed one.
     pub line: u32,
     pub fingerprint: Fingerprint,
+    /// The exact identity of the line as an edit (see `change::exact`).
+    pub edit: Fingerprint,
+    /// The exact identity of the line's text, for an added text line.
+    pub text: Option<Fingerprint>,
+    /// The change removes this line, as a generation did.
+    pub removed: bool,
+    /// Found as a generation's own edit (the line with its neighbours), not by fingerprint.
+    pub by_edit: bool,
     pub generation: LocalMatch,
     /// A review saw this line's change but could not send the line as written (a secret was
     /// redacted in it, or its file withheld): no review will approve it as it stands.
@@ -98,14 +108,107 @@ pub struct Evaluation {
     pub outcome: Outcome,
 }
 
-/// A line's fingerprint together with where it sits in the candidate.
-struct Probe {
-    fingerprint: Fingerprint,
+/// One line of a candidate as the gate judges it: where it sits, how detection finds it
+/// (`fingerprint`, fuzzy; `edit`, exact) and what an approval must have carried (`text`, or the
+/// edit itself).
+struct Item {
     path: String,
     line: u32,
+    removed: bool,
+    /// [`change::exact::edit_hash`] (a binary file: its blob fingerprint).
+    edit: Fingerprint,
+    /// [`change::exact::text_hash`] of an added text line.
+    text: Option<Fingerprint>,
+    /// The fuzzy fingerprint of a significant added line or a binary file.
+    fingerprint: Option<Fingerprint>,
 }
 
-/// Applies the rule of DESIGN §4 to a candidate change.
+impl Item {
+    fn uncovered(&self, generation: &LocalMatch, by_edit: bool) -> UncoveredLine {
+        UncoveredLine {
+            path: self.path.clone(),
+            line: self.line,
+            fingerprint: self.fingerprint.unwrap_or(self.edit),
+            edit: self.edit,
+            text: self.text,
+            removed: self.removed,
+            by_edit,
+            generation: generation.clone(),
+            unsent: false,
+        }
+    }
+}
+
+/// Every line `change` adds or removes, and every binary file it brings in.
+fn items(change: &Change) -> Vec<Item> {
+    let mut out: Vec<Item> = change
+        .edits()
+        .into_iter()
+        .map(|e| Item {
+            path: String::from_utf8_lossy(e.path).into_owned(),
+            line: e.line,
+            removed: e.removed,
+            edit: e.edit,
+            text: (!e.removed).then_some(e.text),
+            fingerprint: if e.removed {
+                None
+            } else {
+                crate::change::fingerprint(e.bytes)
+            },
+        })
+        .collect();
+    out.extend(change.files.iter().filter_map(|f| {
+        let blob = crate::change::blob_fingerprint(&f.added_opaque_blob()?);
+        Some(Item {
+            path: f.display_path(),
+            line: 0,
+            removed: false,
+            edit: blob,
+            text: None,
+            fingerprint: Some(blob),
+        })
+    }));
+    out
+}
+
+/// Which of `items` some approval covers. An edit found as a generation's own is covered only
+/// when an approved request carried that very edit (the line between the same neighbours, or
+/// removed from between them); any other line by its exact text. Approvals recorded before
+/// exact identities existed cover added lines by fingerprint, as they did then.
+struct Approvals {
+    exact: HashSet<Fingerprint>,
+    legacy: HashSet<Fingerprint>,
+}
+
+impl Approvals {
+    fn of<'a>(
+        store: &Store,
+        items: impl IntoIterator<Item = &'a Item> + Clone,
+    ) -> store::Result<Self> {
+        Ok(Approvals {
+            exact: store.approved_exact(
+                items
+                    .clone()
+                    .into_iter()
+                    .flat_map(|i| [Some(i.edit), i.text].into_iter().flatten()),
+            )?,
+            legacy: store.approved_fingerprints(items.into_iter().filter_map(|i| i.fingerprint))?,
+        })
+    }
+
+    fn covers(&self, item: &Item, by_edit: bool) -> bool {
+        if by_edit || item.removed {
+            return self.exact.contains(&item.edit);
+        }
+        item.text.is_some_and(|t| self.exact.contains(&t))
+            || item.fingerprint.is_some_and(|f| self.legacy.contains(&f))
+    }
+}
+
+/// Applies the rule of DESIGN §4 to a candidate change. Local output is found two ways: lines
+/// whose fingerprint a generation recorded (fuzzy: re-indented, moved, pasted elsewhere), and
+/// edits a generation made exactly (its change itself: short lines, whitespace, deletions and
+/// re-arrangements the fingerprints cannot see). What covers either is exact.
 pub fn evaluate(store: &Store, change: &Change) -> store::Result<Evaluation> {
     let change_id = change.id();
     let (added, removed) = change.line_counts();
@@ -115,48 +218,38 @@ pub fn evaluate(store: &Store, change: &Change) -> store::Result<Evaluation> {
         removed,
         outcome,
     };
-    let probes: Vec<Probe> = change
-        .fingerprints()
-        .into_iter()
-        .map(|(fingerprint, path, line)| Probe {
-            fingerprint,
-            path: String::from_utf8_lossy(path).into_owned(),
-            line,
-        })
-        .collect();
-    if probes.is_empty() || !store.has_local_output()? {
+    if !store.has_local_output()? {
         return Ok(done(Outcome::NoLocalOutput));
     }
-    let wanted: HashSet<Fingerprint> = probes.iter().map(|p| p.fingerprint).collect();
-    let local = store.local_matches(&wanted)?;
-    if local.is_empty() {
+    let items = items(change);
+    let fingerprints: HashSet<Fingerprint> = items.iter().filter_map(|i| i.fingerprint).collect();
+    let edits: HashSet<Fingerprint> = items.iter().map(|i| i.edit).collect();
+    let local = store.local_matches(&fingerprints)?;
+    let local_edits = store.local_edits(&edits)?;
+    if local.is_empty() && local_edits.is_empty() {
         return Ok(done(Outcome::NoLocalOutput));
     }
     if store.is_change_approved(&change_id.to_string())? {
         return Ok(done(Outcome::ApprovedChange));
     }
-    let approved = store.approved_fingerprints(local.keys().copied())?;
-    let mut local_lines = 0;
-    let mut uncovered = Vec::new();
-    for probe in probes {
-        let Some(generations) = local.get(&probe.fingerprint) else {
-            continue;
-        };
-        local_lines += 1;
-        if approved.contains(&probe.fingerprint) {
-            continue;
-        }
-        // The newest generation that produced the line is the one to review.
-        if let Some(generation) = generations.first() {
-            uncovered.push(UncoveredLine {
-                path: probe.path,
-                line: probe.line,
-                fingerprint: probe.fingerprint,
-                generation: generation.clone(),
-                unsent: false,
-            });
-        }
-    }
+    // The newest generation that made the edit or the line is the one to review.
+    let found: Vec<(&Item, &LocalMatch, bool)> = items
+        .iter()
+        .filter_map(|i| {
+            if let Some(g) = local_edits.get(&i.edit).and_then(|g| g.first()) {
+                return Some((i, g, true));
+            }
+            let g = local.get(&i.fingerprint?)?.first()?;
+            Some((i, g, false))
+        })
+        .collect();
+    let approvals = Approvals::of(store, found.iter().map(|(i, _, _)| *i))?;
+    let uncovered: Vec<UncoveredLine> = found
+        .iter()
+        .filter(|(i, _, by_edit)| !approvals.covers(i, *by_edit))
+        .map(|(i, g, by_edit)| i.uncovered(g, *by_edit))
+        .collect();
+    let local_lines = found.len();
     Ok(done(if uncovered.is_empty() {
         Outcome::Covered { local_lines }
     } else {
@@ -189,10 +282,12 @@ pub fn evaluate_in(
     let default_branch = settings.default_branch.as_deref();
     let mut evaluation = evaluate(store, change)?;
     if !evaluation.outcome.uncovered().is_empty() {
-        let present = old_side_fingerprints(repo, change)?;
+        // Only a line found by fingerprint: a generation's own edit is a change by definition
+        // (a line moved up is still "present" in the old side).
+        let present = old_side_texts(repo, change)?;
         evaluation
             .outcome
-            .forgive(|u| present.contains(&u.fingerprint));
+            .forgive(|u| !u.by_edit && u.text.is_some_and(|t| present.contains(&t)));
     }
     let mut seen = HashSet::new();
     let mut pending: Vec<(String, git2::Oid, usize)> =
@@ -226,9 +321,16 @@ pub fn evaluate_in(
         }
     }
     if let Outcome::Blocked { uncovered, .. } = &mut evaluation.outcome {
-        let unsent = store.unsent_fingerprints(uncovered.iter().map(|u| u.fingerprint))?;
+        let unsent = store.unsent_fingerprints(
+            uncovered
+                .iter()
+                .flat_map(|u| [u.fingerprint, u.edit].into_iter()),
+        )?;
         for u in uncovered.iter_mut() {
-            u.unsent = unsent.contains(&u.fingerprint);
+            // A line found by its edit is stuck when its edit could not be sent as it is; one
+            // found by fingerprint, when its text could not.
+            let key = if u.by_edit { u.edit } else { u.fingerprint };
+            u.unsent = unsent.contains(&key);
         }
     }
     Ok(evaluation)
@@ -268,40 +370,30 @@ fn quarantine_only(
     quarantine
 }
 
-/// Every fingerprinted added line of `change` that no approval covers, as local output of the
+/// Every line `change` adds or removes that no approval covers, as local output of the
 /// quarantine branch that holds it (content of a quarantine ref is local output by definition).
 fn all_local(store: &Store, change: &Change, branch: String) -> store::Result<Outcome> {
     if store.is_change_approved(&change.id().to_string())? {
         return Ok(Outcome::ApprovedChange);
     }
-    let probes = change.fingerprints();
     let generation = LocalMatch {
         generation_id: "unrecorded".into(),
         model: None,
         branch: Some(branch),
     };
-    all_of(store, &probes, &generation)
+    all_of(store, &items(change), &generation)
 }
 
-/// Every one of `probes` is local output of `generation`: those no approval covers block.
-fn all_of(
-    store: &Store,
-    probes: &[(Fingerprint, &[u8], u32)],
-    generation: &LocalMatch,
-) -> store::Result<Outcome> {
-    let approved = store.approved_fingerprints(probes.iter().map(|(fp, _, _)| *fp))?;
-    let uncovered: Vec<UncoveredLine> = probes
+/// Every one of `items` is local output of `generation`: those no approval covers block. An
+/// added line is covered by its exact text, a removed line only by its exact edit.
+fn all_of(store: &Store, items: &[Item], generation: &LocalMatch) -> store::Result<Outcome> {
+    let approvals = Approvals::of(store, items)?;
+    let uncovered: Vec<UncoveredLine> = items
         .iter()
-        .filter(|(fp, _, _)| !approved.contains(fp))
-        .map(|(fp, path, line)| UncoveredLine {
-            path: String::from_utf8_lossy(path).into_owned(),
-            line: *line,
-            fingerprint: *fp,
-            generation: generation.clone(),
-            unsent: false,
-        })
+        .filter(|i| !approvals.covers(i, false))
+        .map(|i| i.uncovered(generation, false))
         .collect();
-    let local_lines = probes.len();
+    let local_lines = items.len();
     Ok(if uncovered.is_empty() {
         Outcome::Covered { local_lines }
     } else {
@@ -355,7 +447,11 @@ pub fn unrecorded_generations(
     if named.is_empty() {
         return Ok(());
     }
-    let reaching: HashSet<Fingerprint> = change.fingerprints().iter().map(|p| p.0).collect();
+    let candidate = items(change);
+    let reaching: HashSet<Fingerprint> = candidate
+        .iter()
+        .flat_map(|i| [Some(i.edit), i.fingerprint].into_iter().flatten())
+        .collect();
     for (oid, id, model) in named {
         let commit = git.find_commit(oid).map_err(crate::git::Error::from)?;
         let old = commit
@@ -365,10 +461,13 @@ pub fn unrecorded_generations(
             .transpose()?;
         let new = repo.tree_of(oid)?;
         let own = Change::between_trees(git, old.as_ref(), Some(&new))?;
-        let probes: Vec<_> = own
-            .fingerprints()
+        // Its own lines that the candidate still brings: the same edit, or a line of the
+        // same fingerprint.
+        let probes: Vec<Item> = items(&own)
             .into_iter()
-            .filter(|(fp, _, _)| reaching.contains(fp))
+            .filter(|i| {
+                reaching.contains(&i.edit) || i.fingerprint.is_some_and(|f| reaching.contains(&f))
+            })
             .collect();
         let generation = LocalMatch {
             generation_id: id,
@@ -419,8 +518,8 @@ pub fn protected_refs_with_output(
     Ok(found)
 }
 
-/// Fingerprints of every line on the old side of the text files a change touches.
-fn old_side_fingerprints(
+/// Exact identities of every line's text on the old side of the text files a change touches.
+fn old_side_texts(
     repo: &crate::git::Repo,
     change: &Change,
 ) -> Result<HashSet<Fingerprint>, EvaluateError> {
@@ -432,7 +531,7 @@ fn old_side_fingerprints(
         if let Some((old, _)) = crate::change::readable_text(&repo.git, f)? {
             out.extend(
                 old.split_inclusive(|&b| b == b'\n')
-                    .filter_map(crate::change::fingerprint),
+                    .map(|l| crate::change::exact::text_hash(&crate::change::exact::shown(l))),
             );
         }
     }
@@ -526,7 +625,13 @@ pub fn group_uncovered(
         let entry = groups
             .entry(u.generation.generation_id.clone())
             .or_insert_with(|| (u.generation.clone(), BTreeMap::new()));
-        entry.1.entry(u.path.clone()).or_default().push(u.line);
+        // A removed line is numbered in the old file: its own entry says so.
+        let path = if u.removed {
+            format!("{} (removed)", u.path)
+        } else {
+            u.path.clone()
+        };
+        entry.1.entry(path).or_default().push(u.line);
     }
     groups
 }

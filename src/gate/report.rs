@@ -49,7 +49,9 @@ pub fn render_block(target: &str, e: &Evaluation, fallback_fix: &str) -> Vec<Str
     let unsent = uncovered.iter().filter(|u| u.unsent).count();
     if unsent > 0 {
         out.push(format!(
-            "  {unsent} of the lines above held a secret (or sat in a withheld file) that Claude never saw: another review would withhold {} again",
+            "  {unsent} of the lines above held a secret, sat right beside one, or sat in a withheld file: Claude never saw {} as {} stand, and another review would withhold {} again",
+            if unsent == 1 { "it" } else { "them" },
+            if unsent == 1 { "it" } else { "they" },
             if unsent == 1 { "it" } else { "them" }
         ));
         out.push("  to get past: move the secret out of the code (an environment variable, a file git ignores), or rewrite the line yourself: a line you write is human work".to_string());

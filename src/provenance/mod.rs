@@ -209,15 +209,25 @@ fn generated_at(repo: &Repo, base: Option<Oid>, paths: &[&[u8]]) -> HashSet<Vec<
     out
 }
 
-/// The lines of a change that provenance records: fingerprints of added lines that are new
-/// against `existing` (binary files always), outside generated files — lock files, and files
-/// the attributes committed in `base` mark `linguist-generated`.
+/// What provenance records of a generation's changes.
+pub struct Recordable {
+    /// Fingerprints of added lines that are new against the base (binary files always): how
+    /// the gate finds the output wherever it turns up.
+    pub lines: Vec<(Fingerprint, Vec<u8>, u32)>,
+    /// The exact identity of every line added or removed, trivial ones included: how the gate
+    /// knows the generation's own change when a protected update brings it.
+    pub edits: Vec<Fingerprint>,
+}
+
+/// What provenance records of `changes`, outside generated files — lock files, and files the
+/// attributes committed in `base` mark `linguist-generated`: the fingerprints of added lines
+/// that are new against `existing`, and every edit.
 pub fn recordable(
     repo: &Repo,
     changes: &[&Change],
     existing: &HashSet<Fingerprint>,
     base: Option<Oid>,
-) -> Vec<(Fingerprint, Vec<u8>, u32)> {
+) -> Recordable {
     let mut seen = HashSet::new();
     let paths: Vec<&[u8]> = changes
         .iter()
@@ -227,14 +237,25 @@ pub fn recordable(
         .collect();
     // One git process for every path: an attribute lookup reads .gitattributes files.
     let generated = generated_at(repo, base, &paths);
-    changes
+    let recorded = |path: &[u8]| !is_lock_file(path) && !generated.contains(path);
+    let lines = changes
         .iter()
         .flat_map(|c| c.fingerprints())
         .filter(|(fp, _, line)| *line == 0 || !existing.contains(fp))
-        .filter(|(_, path, _)| !is_lock_file(path) && !generated.contains(*path))
+        .filter(|(_, path, _)| recorded(path))
         .filter(|(fp, _, _)| seen.insert(*fp))
         .map(|(fp, path, line)| (fp, path.to_vec(), line))
-        .collect()
+        .collect();
+    let edits: std::collections::BTreeSet<Fingerprint> = changes
+        .iter()
+        .flat_map(|c| c.edits())
+        .filter(|e| recorded(e.path))
+        .map(|e| e.edit)
+        .collect();
+    Recordable {
+        lines,
+        edits: edits.into_iter().collect(),
+    }
 }
 
 /// Files larger than this are left out of the base's line set: data, not code anyone pastes from.
@@ -287,6 +308,8 @@ pub struct Adopted {
     pub files: usize,
     pub added_lines: usize,
     pub fingerprinted: usize,
+    /// Lines added or removed that the gate holds as this generation's change.
+    pub edits: usize,
 }
 
 /// A generation id is derived from what it covers, so adopting the same range twice is one
@@ -356,7 +379,7 @@ pub fn adopt(
         }
     }
     let all: Vec<&Change> = std::iter::once(&change).chain(&steps).collect();
-    let lines = recordable(repo, &all, &existing, range.base);
+    let Recordable { lines, edits } = recordable(repo, &all, &existing, range.base);
     let id = generation_id("adopt", range.base, range.tip);
     let record = GenerationRecord {
         id: id.clone(),
@@ -371,6 +394,7 @@ pub fn adopt(
         stats: None,
         check: None,
         lines,
+        edits,
     };
     let newly_recorded = store.record_generation(&record)?;
     mark_records(repo)?;
@@ -380,5 +404,6 @@ pub fn adopt(
         files: change.files.len(),
         added_lines: change.line_counts().0,
         fingerprinted: record.lines.len(),
+        edits: record.edits.len(),
     })
 }

@@ -77,6 +77,9 @@ pub(super) struct GenerationFile {
     pub change_id: String,
     /// (fingerprint, path, line)
     pub lines: Vec<(String, RecordPath, u32)>,
+    /// The exact identity of every line it added or removed (version 2 on; none in version 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<String>,
     /// What the model ran with (sampling, attempts…), for the audit trail; absent for adopted
     /// output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,13 +107,23 @@ pub(super) struct VerdictFile {
     pub findings: Vec<FindingRow>,
     pub seen: Vec<String>,
     pub approved: Vec<String>,
+    /// Exact identities of the texts and edits its requests carried (version 2 on), and which
+    /// of them it approved: all for an approval, none otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seen_exact: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approved_exact: Vec<String>,
     pub recorded_by: String,
     pub recorded_at: i64,
 }
 
+/// The record format written: 2 added the exact identities (`edits`, `seen_exact`,
+/// `approved_exact`); version 1 files are still read.
+pub(super) const RECORD_VERSION: u32 = 2;
+
 pub(super) fn generation_file(g: &GenerationRecord, recorded_at: i64, by: &str) -> GenerationFile {
     GenerationFile {
-        version: 1,
+        version: RECORD_VERSION,
         id: g.id.clone(),
         kind: g.kind.clone(),
         model: g.model.clone(),
@@ -124,6 +137,12 @@ pub(super) fn generation_file(g: &GenerationRecord, recorded_at: i64, by: &str) 
             .iter()
             .map(|(fp, path, line)| (fp_hex(*fp), RecordPath::of(path), *line))
             .collect(),
+        edits: {
+            let mut edits: Vec<String> = g.edits.iter().map(|e| fp_hex(*e)).collect();
+            edits.sort();
+            edits.dedup();
+            edits
+        },
         params: g.stats.as_ref().map(|(_, _, _, params)| {
             serde_json::from_str(params)
                 .unwrap_or_else(|_| serde_json::Value::String(params.clone()))
@@ -140,8 +159,11 @@ pub(super) fn generation_file(g: &GenerationRecord, recorded_at: i64, by: &str) 
 pub(super) fn verdict_file(v: &StoredVerdict, by: &str) -> VerdictFile {
     let mut seen: Vec<String> = v.seen.fingerprints().map(fp_hex).collect();
     seen.sort();
+    let mut seen_exact: Vec<String> = v.seen.exact().map(fp_hex).collect();
+    seen_exact.sort();
+    let approves = v.row.decision == Decision::Approve;
     VerdictFile {
-        version: 1,
+        version: RECORD_VERSION,
         change_id: v.row.change_id.clone(),
         decision: v.row.decision,
         model: v.row.model.clone(),
@@ -161,12 +183,14 @@ pub(super) fn verdict_file(v: &StoredVerdict, by: &str) -> VerdictFile {
                 ..f.clone()
             })
             .collect(),
-        approved: if v.row.decision == Decision::Approve {
-            seen.clone()
+        approved: if approves { seen.clone() } else { Vec::new() },
+        seen,
+        approved_exact: if approves {
+            seen_exact.clone()
         } else {
             Vec::new()
         },
-        seen,
+        seen_exact,
         recorded_by: by.to_string(),
         recorded_at: v.row.created_at,
     }
@@ -312,6 +336,12 @@ pub(super) fn read(path: &str, bytes: &[u8]) -> Result<Option<Record>, String> {
                 .map(|(fp, path, line)| Some((fp_parse(fp)?, path.bytes()?, *line)))
                 .collect::<Option<Vec<_>>>()
                 .ok_or("a fingerprint or path in it is not well-formed")?;
+            let edits = f
+                .edits
+                .iter()
+                .map(|e| fp_parse(e))
+                .collect::<Option<Vec<_>>>()
+                .ok_or("an edit in it is not well-formed")?;
             Ok(Some(Record::Generation {
                 at: f.recorded_at,
                 by: f.recorded_by.clone(),
@@ -325,6 +355,7 @@ pub(super) fn read(path: &str, bytes: &[u8]) -> Result<Option<Record>, String> {
                     result_commit: f.result_commit,
                     change_id: f.change_id,
                     lines,
+                    edits,
                     job_id: None,
                     stats: None,
                     check: None,
@@ -363,9 +394,9 @@ pub(super) fn read(path: &str, bytes: &[u8]) -> Result<Option<Record>, String> {
 }
 
 fn check_generation(f: &GenerationFile, name: &str) -> Result<(), String> {
-    if f.version != 1 {
+    if !(1..=RECORD_VERSION).contains(&f.version) {
         return Err(format!(
-            "record version {} is not one this binary reads",
+            "record version {} is not one this git-hybrid reads (it reads 1 to {RECORD_VERSION}): upgrade git-hybrid",
             f.version
         ));
     }
@@ -395,9 +426,9 @@ fn check_generation(f: &GenerationFile, name: &str) -> Result<(), String> {
 /// Checks a verdict's fields against each other; returns the lines its requests carried. An
 /// approval approves exactly what it saw: a file whose `approved` says otherwise is forged.
 fn check_verdict(f: &VerdictFile) -> Result<SentLines, String> {
-    if f.version != 1 {
+    if !(1..=RECORD_VERSION).contains(&f.version) {
         return Err(format!(
-            "record version {} is not one this binary reads",
+            "record version {} is not one this git-hybrid reads (it reads 1 to {RECORD_VERSION}): upgrade git-hybrid",
             f.version
         ));
     }
@@ -413,21 +444,28 @@ fn check_verdict(f: &VerdictFile) -> Result<SentLines, String> {
             .collect::<Option<std::collections::BTreeSet<Fingerprint>>>()
             .ok_or("a fingerprint in it is not well-formed")
     };
-    let seen = parse(&f.seen)?;
-    let approved = parse(&f.approved)?;
-    let expected = if f.decision == Decision::Approve {
-        &seen
-    } else {
-        &std::collections::BTreeSet::new()
-    };
-    if &approved != expected {
-        return Err(if f.decision == Decision::Approve {
-            "it approves lines its review did not see".into()
+    let none = std::collections::BTreeSet::new();
+    let mut carried = Vec::new();
+    for (seen, approved) in [(&f.seen, &f.approved), (&f.seen_exact, &f.approved_exact)] {
+        let seen = parse(seen)?;
+        let approved = parse(approved)?;
+        let expected = if f.decision == Decision::Approve {
+            &seen
         } else {
-            "it approves lines, yet its decision is not approve".into()
-        });
+            &none
+        };
+        if &approved != expected {
+            return Err(if f.decision == Decision::Approve {
+                "it approves lines its review did not see".into()
+            } else {
+                "it approves lines, yet its decision is not approve".into()
+            });
+        }
+        carried.push(seen);
     }
-    Ok(SentLines::from_fingerprints(seen))
+    let exact = carried.pop().unwrap_or_default();
+    let lines = carried.pop().unwrap_or_default();
+    Ok(SentLines::from_parts(lines, exact))
 }
 
 #[cfg(test)]
@@ -507,5 +545,31 @@ mod tests {
         assert!(read("generations/g.json", b"{not json").is_err());
         assert!(read("verdicts/x.json.sig", b"hello").is_err());
         assert_eq!(read("README", b"anything").map(|r| r.is_some()), Ok(false));
+    }
+
+    /// Version 2 carries exact identities; an approval of one its requests did not carry is
+    /// forged, and a version newer than this binary reads says to upgrade.
+    #[test]
+    fn exact_identities_are_checked_like_fingerprints() {
+        let (fp, edit, other) = (fp_hex(7), fp_hex(9), fp_hex(10));
+        let with_exact = |version: u32, seen: &[&str], approved: &[&str]| {
+            let mut v: serde_json::Value =
+                serde_json::from_slice(&verdict(Decision::Approve, &[&fp], &[&fp])).unwrap();
+            v["version"] = version.into();
+            v["seen_exact"] = serde_json::json!(seen);
+            v["approved_exact"] = serde_json::json!(approved);
+            let bytes = serde_json::to_vec(&v).unwrap();
+            let path = format!("verdicts/{}.json", verdict_key(&bytes));
+            read(&path, &bytes)
+        };
+        match with_exact(2, &[&edit], &[&edit]) {
+            Ok(Some(Record::Verdict { record, .. })) => {
+                assert!(record.seen.carried(9) && record.seen.contains(7));
+            }
+            _ => panic!("a well-formed version 2 verdict is read"),
+        }
+        assert!(with_exact(2, &[&edit], &[&edit, &other]).is_err());
+        let newer = with_exact(RECORD_VERSION + 1, &[&edit], &[&edit]).err();
+        assert!(newer.unwrap_or_default().contains("upgrade git-hybrid"));
     }
 }

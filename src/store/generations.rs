@@ -24,6 +24,9 @@ pub struct GenerationRecord {
     pub change_id: String,
     /// (fingerprint, path bytes, 1-based line)
     pub lines: Vec<(Fingerprint, Vec<u8>, u32)>,
+    /// The exact identity of every line the generation added or removed (`change::exact`),
+    /// short and trivial lines included: what makes its change, not only its lines, gated.
+    pub edits: Vec<Fingerprint>,
     /// The daemon job that made it, if one did.
     pub job_id: Option<i64>,
     /// (tokens in, tokens out, wall ms, params JSON) for generations of a local model.
@@ -145,6 +148,7 @@ impl Store {
             for (fp, path, line) in &g.lines {
                 stmt.execute(params![g.id, fp, path, line])?;
             }
+            insert_edits(tx, g)?;
             Ok(true)
         })
     }
@@ -161,10 +165,39 @@ impl Store {
 
     pub fn has_local_output(&self) -> Result<bool> {
         self.read(|c| {
-            c.query_row("SELECT EXISTS (SELECT 1 FROM generation_lines)", [], |r| {
-                r.get(0)
-            })
+            c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM generation_lines)
+                     OR EXISTS (SELECT 1 FROM generation_edits)",
+                [],
+                |r| r.get(0),
+            )
         })
+    }
+
+    /// For each of `edits` that a generation made, the generations that made it (newest first).
+    pub fn local_edits(
+        &self,
+        edits: &HashSet<Fingerprint>,
+    ) -> Result<HashMap<Fingerprint, Vec<LocalMatch>>> {
+        self.generations_by(
+            "SELECT g.id, g.model, g.branch
+               FROM generation_edits e JOIN generations g ON g.id = e.generation_id
+              WHERE e.edit = ?1
+              ORDER BY g.created_at DESC, g.id",
+            edits,
+        )
+    }
+
+    /// The subset of `hashes` (exact identities of texts and edits) that an approval covers:
+    /// some approved request carried them exactly.
+    pub fn approved_exact(
+        &self,
+        hashes: impl IntoIterator<Item = Fingerprint>,
+    ) -> Result<HashSet<Fingerprint>> {
+        self.subset_where(
+            "SELECT EXISTS (SELECT 1 FROM approved_exact WHERE hash = ?1)",
+            hashes,
+        )
     }
 
     /// For each fingerprint that is local output, the generations it came from (newest first).
@@ -172,17 +205,27 @@ impl Store {
         &self,
         fingerprints: &HashSet<Fingerprint>,
     ) -> Result<HashMap<Fingerprint, Vec<LocalMatch>>> {
+        self.generations_by(
+            "SELECT DISTINCT g.id, g.model, g.branch
+               FROM generation_lines l JOIN generations g ON g.id = l.generation_id
+              WHERE l.fingerprint = ?1
+              ORDER BY g.created_at DESC, g.id",
+            fingerprints,
+        )
+    }
+
+    /// For each key that `sql` (one parameter) finds generations for, those generations.
+    fn generations_by(
+        &self,
+        sql: &str,
+        keys: &HashSet<Fingerprint>,
+    ) -> Result<HashMap<Fingerprint, Vec<LocalMatch>>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT DISTINCT g.id, g.model, g.branch
-                   FROM generation_lines l JOIN generations g ON g.id = l.generation_id
-                  WHERE l.fingerprint = ?1
-                  ORDER BY g.created_at DESC, g.id",
-            )?;
+            let mut stmt = c.prepare_cached(sql)?;
             let mut out = HashMap::new();
-            for fp in fingerprints {
+            for key in keys {
                 let found = stmt
-                    .query_map([fp], |r| {
+                    .query_map([key], |r| {
                         Ok(LocalMatch {
                             generation_id: r.get(0)?,
                             model: r.get(1)?,
@@ -191,31 +234,41 @@ impl Store {
                     })?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 if !found.is_empty() {
-                    out.insert(*fp, found);
+                    out.insert(*key, found);
                 }
             }
             Ok(out)
         })
     }
 
-    /// The subset of `fingerprints` that an approved verdict covers.
-    pub fn approved_fingerprints(
+    /// The subset of `keys` for which `sql` (one parameter, one boolean column) says yes.
+    pub(super) fn subset_where(
         &self,
-        fingerprints: impl IntoIterator<Item = Fingerprint>,
+        sql: &str,
+        keys: impl IntoIterator<Item = Fingerprint>,
     ) -> Result<HashSet<Fingerprint>> {
-        let fingerprints: Vec<Fingerprint> = fingerprints.into_iter().collect();
+        let keys: Vec<Fingerprint> = keys.into_iter().collect();
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM approved_lines WHERE fingerprint = ?1)",
-            )?;
+            let mut stmt = c.prepare_cached(sql)?;
             let mut out = HashSet::new();
-            for fp in &fingerprints {
-                if stmt.query_row([fp], |r| r.get::<_, bool>(0))? {
-                    out.insert(*fp);
+            for key in &keys {
+                if stmt.query_row([key], |r| r.get::<_, bool>(0))? {
+                    out.insert(*key);
                 }
             }
             Ok(out)
         })
+    }
+
+    /// The subset of `fingerprints` that an approval recorded before exact identities covers.
+    pub fn approved_fingerprints(
+        &self,
+        fingerprints: impl IntoIterator<Item = Fingerprint>,
+    ) -> Result<HashSet<Fingerprint>> {
+        self.subset_where(
+            "SELECT EXISTS (SELECT 1 FROM approved_lines WHERE fingerprint = ?1)",
+            fingerprints,
+        )
     }
 
     /// Whether a verdict approved exactly this change.
@@ -265,15 +318,25 @@ impl Store {
     pub fn pending_generations(&self) -> Result<Vec<PendingGeneration>> {
         self.read(|c| {
             let mut stmt = c.prepare(
-                "SELECT g.id, g.model, g.branch, g.result_commit, g.created_at,
-                        COUNT(l.fingerprint),
+                // A generation that recorded its edits is judged by them (exactly); one recorded
+                // before edits existed, by its lines' fingerprints.
+                "WITH counts AS (
+                     SELECT g.id AS id,
+                            (SELECT COUNT(*) FROM generation_edits e WHERE e.generation_id = g.id) AS edits,
+                            (SELECT COUNT(*) FROM generation_edits e WHERE e.generation_id = g.id
+                                AND NOT EXISTS (SELECT 1 FROM approved_exact a WHERE a.hash = e.edit)) AS open_edits,
+                            (SELECT COUNT(*) FROM generation_lines l WHERE l.generation_id = g.id) AS lines,
+                            (SELECT COUNT(*) FROM generation_lines l WHERE l.generation_id = g.id
+                                AND NOT EXISTS (SELECT 1 FROM approved_lines a WHERE a.fingerprint = l.fingerprint)) AS open_lines
+                       FROM generations g)
+                 SELECT g.id, g.model, g.branch, g.result_commit, g.created_at,
+                        CASE WHEN n.edits > 0 THEN n.edits ELSE n.lines END,
                         CASE WHEN g.check_command IS NULL THEN 'not_run'
                              WHEN g.check_passed THEN 'passed' ELSE 'failed' END,
-                        SUM(NOT EXISTS (SELECT 1 FROM approved_lines a WHERE a.fingerprint = l.fingerprint)),
+                        CASE WHEN n.edits > 0 THEN n.open_edits ELSE n.open_lines END,
                         g.recorded_by
-                   FROM generations g JOIN generation_lines l ON l.generation_id = g.id
-                  GROUP BY g.id
-                 HAVING SUM(NOT EXISTS (SELECT 1 FROM approved_lines a WHERE a.fingerprint = l.fingerprint)) > 0
+                   FROM generations g JOIN counts n ON n.id = g.id
+                  WHERE CASE WHEN n.edits > 0 THEN n.open_edits ELSE n.open_lines END > 0
                   ORDER BY g.created_at DESC, g.id",
             )?;
             stmt.query_map([], |r| {
@@ -292,4 +355,18 @@ impl Store {
             .collect()
         })
     }
+}
+
+/// Adds a generation's edits (a second record of one generation adds to them, never replaces).
+pub(super) fn insert_edits(
+    tx: &rusqlite::Transaction<'_>,
+    g: &GenerationRecord,
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO generation_edits (generation_id, edit) VALUES (?1, ?2)",
+    )?;
+    for edit in &g.edits {
+        stmt.execute(params![g.id, edit])?;
+    }
+    Ok(())
 }

@@ -59,6 +59,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0012_imported_records",
         include_str!("../../migrations/0012_imported_records.sql"),
     ),
+    (
+        "0013_exact_approvals",
+        include_str!("../../migrations/0013_exact_approvals.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

@@ -46,6 +46,7 @@ impl Store {
                             result_commit: r.get(6)?,
                             change_id: r.get(7)?,
                             lines: Vec::new(),
+                            edits: Vec::new(),
                             job_id: None,
                             stats: match r.get::<_, Option<String>>(12)? {
                                 Some(params) => Some((
@@ -66,9 +67,15 @@ impl Store {
                 "SELECT fingerprint, path, line FROM generation_lines WHERE generation_id = ?1
                   ORDER BY path, line",
             )?;
+            let mut edits = c.prepare(
+                "SELECT edit FROM generation_edits WHERE generation_id = ?1 ORDER BY edit",
+            )?;
             for (g, _) in &mut found {
                 g.lines = lines
                     .query_map([&g.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                g.edits = edits
+                    .query_map([&g.id], |r| r.get(0))?
                     .collect::<rusqlite::Result<_>>()?;
             }
             Ok(found)
@@ -139,6 +146,7 @@ impl Store {
                 for (fp, path, line) in &g.lines {
                     add.execute(params![g.id, fp, path, line])?;
                 }
+                super::generations::insert_edits(tx, g)?;
                 Ok(())
             })?;
             return Ok(false);

@@ -73,45 +73,107 @@ pub struct VerdictRecord {
     pub seen: SentLines,
 }
 
-/// Fingerprints of added lines as a request carried them (after redaction, withheld files left
-/// out). Built only from request text ([`SentLines::note_sent_line`]) or read back from earlier
-/// verdicts, never from a branch: that is what makes "an approval covers exactly what was sent"
-/// hold.
+/// What a review's requests carried, as a request showed it (after redaction, withheld files
+/// left out): the fingerprints of its added lines (how detection finds them), and the exact
+/// identities of its lines and edits (what an approval covers: see `change::exact`). Built only
+/// from request text ([`SentLines::note_sent_file`]) or read back from earlier verdicts, never
+/// from a branch: that is what makes "an approval covers exactly what was sent" hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SentLines(BTreeSet<Fingerprint>);
+#[serde(from = "SentForm")]
+pub struct SentLines {
+    lines: BTreeSet<Fingerprint>,
+    exact: BTreeSet<Fingerprint>,
+}
+
+/// Plans stored by older versions kept only the fingerprints, as a bare list.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum SentForm {
+    Fingerprints(BTreeSet<Fingerprint>),
+    Both {
+        lines: BTreeSet<Fingerprint>,
+        #[serde(default)]
+        exact: BTreeSet<Fingerprint>,
+    },
+}
+
+impl From<SentForm> for SentLines {
+    fn from(form: SentForm) -> SentLines {
+        match form {
+            SentForm::Fingerprints(lines) => SentLines {
+                lines,
+                exact: BTreeSet::new(),
+            },
+            SentForm::Both { lines, exact } => SentLines { lines, exact },
+        }
+    }
+}
 
 impl SentLines {
-    /// Notes one added line exactly as it appears in a request's text.
-    pub fn note_sent_line(&mut self, text: &str) {
-        if let Some(fp) = crate::change::fingerprint(text.as_bytes()) {
-            self.0.insert(fp);
+    /// Notes one file exactly as a request renders it (old and new path, then its unified
+    /// hunks): every added line's fingerprint, and the exact identity of every added line's text
+    /// and of every edit. A line a redaction changed is noted as changed; lines a redaction
+    /// swallowed are not there at all, and their neighbours' edits differ.
+    pub fn note_sent_file(&mut self, old_path: &str, new_path: &str, rendered: &str) {
+        let mut started = false;
+        for line in rendered.split('\n') {
+            started |= line.starts_with("@@");
+            if let Some(text) = line.strip_prefix('+').filter(|_| started)
+                && let Some(fp) = crate::change::fingerprint(text.as_bytes())
+            {
+                self.lines.insert(fp);
+            }
+        }
+        for e in crate::change::exact::rendered_edits(old_path, new_path, rendered) {
+            self.exact.insert(e.edit);
+            if !e.removed {
+                self.exact.insert(e.text);
+            }
         }
     }
 
-    /// Lines read back from a published verdict (the records ref): still what its requests
-    /// carried, as fingerprints.
-    pub fn from_fingerprints(fps: impl IntoIterator<Item = Fingerprint>) -> SentLines {
-        SentLines(fps.into_iter().collect())
+    /// Read back from a published verdict (the records ref): still what its requests carried.
+    /// A verdict recorded by a version before exact approvals has no `exact` part: it approves
+    /// lines by fingerprint only, as it did then, and no edit at all.
+    pub fn from_parts(
+        lines: impl IntoIterator<Item = Fingerprint>,
+        exact: impl IntoIterator<Item = Fingerprint>,
+    ) -> SentLines {
+        SentLines {
+            lines: lines.into_iter().collect(),
+            exact: exact.into_iter().collect(),
+        }
     }
 
     pub fn fingerprints(&self) -> impl Iterator<Item = Fingerprint> + '_ {
-        self.0.iter().copied()
+        self.lines.iter().copied()
+    }
+
+    /// Exact identities of the lines' texts and of the edits carried.
+    pub fn exact(&self) -> impl Iterator<Item = Fingerprint> + '_ {
+        self.exact.iter().copied()
     }
 
     pub fn extend(&mut self, other: SentLines) {
-        self.0.extend(other.0);
+        self.lines.extend(other.lines);
+        self.exact.extend(other.exact);
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.lines.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.lines.is_empty() && self.exact.is_empty()
     }
 
     pub fn contains(&self, fp: Fingerprint) -> bool {
-        self.0.contains(&fp)
+        self.lines.contains(&fp)
+    }
+
+    /// Whether this exact text or edit identity was carried.
+    pub fn carried(&self, exact: Fingerprint) -> bool {
+        self.exact.contains(&exact)
     }
 }
 
@@ -198,30 +260,25 @@ impl Store {
         &self,
         fingerprints: impl IntoIterator<Item = Fingerprint>,
     ) -> Result<std::collections::HashSet<Fingerprint>> {
-        let fingerprints: Vec<Fingerprint> = fingerprints.into_iter().collect();
-        self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM unsent_lines WHERE fingerprint = ?1)
-                    AND NOT EXISTS (SELECT 1 FROM approved_lines WHERE fingerprint = ?1)",
-            )?;
-            let mut out = std::collections::HashSet::new();
-            for fp in &fingerprints {
-                if stmt.query_row([fp], |r| r.get::<_, bool>(0))? {
-                    out.insert(*fp);
-                }
-            }
-            Ok(out)
-        })
+        self.subset_where(
+            "SELECT EXISTS (SELECT 1 FROM unsent_lines WHERE fingerprint = ?1)
+                AND NOT EXISTS (SELECT 1 FROM approved_lines WHERE fingerprint = ?1)",
+            fingerprints,
+        )
     }
 
     /// The lines an earlier verdict's requests carried (for a fix loop's re-review).
     pub fn seen_lines_of(&self, verdict_id: i64) -> Result<SentLines> {
         self.read(|c| {
-            let mut stmt = c.prepare("SELECT fingerprint FROM seen_lines WHERE verdict_id = ?1")?;
-            let set = stmt
-                .query_map([verdict_id], |r| r.get(0))?
-                .collect::<rusqlite::Result<BTreeSet<Fingerprint>>>()?;
-            Ok(SentLines(set))
+            let read = |sql: &str| {
+                c.prepare(sql)?
+                    .query_map([verdict_id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<BTreeSet<Fingerprint>>>()
+            };
+            Ok(SentLines {
+                lines: read("SELECT fingerprint FROM seen_lines WHERE verdict_id = ?1")?,
+                exact: read("SELECT hash FROM seen_exact WHERE verdict_id = ?1")?,
+            })
         })
     }
 
@@ -461,15 +518,37 @@ pub(super) fn insert_verdict(
     }
     let mut seen =
         tx.prepare("INSERT INTO seen_lines (verdict_id, fingerprint) VALUES (?1, ?2)")?;
-    for fp in &v.seen.0 {
+    for fp in &v.seen.lines {
         seen.execute(params![id, fp])?;
     }
+    let mut exact =
+        tx.prepare("INSERT OR IGNORE INTO seen_exact (verdict_id, hash) VALUES (?1, ?2)")?;
+    for hash in &v.seen.exact {
+        exact.execute(params![id, hash])?;
+    }
     if v.decision == Decision::Approve {
-        tx.execute(
-            "INSERT OR IGNORE INTO approved_lines (fingerprint, verdict_id)
-             SELECT fingerprint, verdict_id FROM seen_lines WHERE verdict_id = ?1",
-            [id],
-        )?;
+        // An approval covers what was sent exactly. Only a verdict recorded before exact
+        // identities existed (an older record or stored batch plan, which carry none) approves
+        // by fingerprint, as it did when it was made.
+        let (sql, rows) = if v.seen.exact.is_empty() {
+            (
+                "INSERT OR IGNORE INTO approved_lines (fingerprint, verdict_id)
+                 SELECT fingerprint, verdict_id FROM seen_lines WHERE verdict_id = ?1",
+                "seen_lines",
+            )
+        } else {
+            (
+                "INSERT OR IGNORE INTO approved_exact (hash, verdict_id)
+                 SELECT hash, verdict_id FROM seen_exact WHERE verdict_id = ?1",
+                "seen_exact",
+            )
+        };
+        tracing::debug!(
+            verdict = id,
+            from = rows,
+            "recording what the approval covers"
+        );
+        tx.execute(sql, [id])?;
     }
     Ok(id)
 }

@@ -291,7 +291,7 @@ fn verify_reports_and_fails_on_uncovered_output() {
             .as_array()
             .unwrap()
             .len(),
-        5
+        7
     );
     assert!(json["change_id"].as_str().unwrap().starts_with("hc1-"));
 
@@ -313,12 +313,12 @@ fn pending_lists_generations() {
     run.success();
     let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
     assert_eq!(json[0]["branch"], "refs/heads/hybrid/port");
-    assert_eq!(json[0]["uncovered"], 5);
+    assert_eq!(json[0]["uncovered"], 7);
     repo.hybrid(&["pending"])
         .success()
         .stdout_has("hybrid/port")
         .stdout_has("qwen2.5-coder-7b")
-        .stdout_has("5/5 lines unreviewed");
+        .stdout_has("7/7 lines unreviewed");
     // Adopting the same range again records nothing new.
     repo.hybrid(&["adopt", "hybrid/port"])
         .success()

@@ -8,6 +8,7 @@ mod change_id;
 mod ci;
 mod daemon;
 mod embedded;
+mod exact;
 mod gate;
 mod hooks;
 mod implement;

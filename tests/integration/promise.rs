@@ -115,7 +115,7 @@ fn a_copied_branch_cannot_go_further() {
     // And doctor names it.
     repo.hybrid(&["doctor"])
         .failure()
-        .stdout_has("refs/heads/feature/copy holds 5 line(s) of unreviewed local output");
+        .stdout_has("refs/heads/feature/copy holds 7 line(s) of unreviewed local output");
 }
 
 // ---- 2. symbolic refs -------------------------------------------------------------------------
@@ -412,10 +412,11 @@ fn lines_a_redaction_swallowed_or_changed_stay_unapproved() {
     // either — not "git hybrid review hybrid/key".
     repo.try_git(&["merge", "--ff-only", "hybrid/key"])
         .failure()
-        .stderr_has("blocked: refs/heads/main would receive 14 lines")
-        .stderr_has("src/key.py: 13 lines (3-15)")
-        .stderr_has("src/db.py: 1 line")
-        .stderr_has("14 of the lines above held a secret")
+        .stderr_has("blocked: refs/heads/main would receive 16 lines")
+        // The lines beside the secret were shown, but not between the neighbours they have.
+        .stderr_has("src/key.py: 14 lines (2-15)")
+        .stderr_has("src/db.py: 2 lines")
+        .stderr_has("16 of the lines above held a secret, sat right beside one")
         .stderr_lacks("to fix: git hybrid review hybrid/key");
     unmoved(&repo, "main", &main);
     repo.git(&["reset", "-q", "--hard"]);
@@ -726,7 +727,8 @@ fn adopt_reads_attributes_from_the_base_not_from_the_output() {
     // Adopted with the quarantine branch checked out: its .gitattributes is in the worktree.
     repo.hybrid(&["adopt", "hybrid/sneaky"])
         .success()
-        .stderr_has("protected refs will refuse these 6 lines");
+        .stderr_has("protected refs will refuse this change until a review approves it")
+        .stderr_has("6 of its lines are also recognised");
     repo.git(&["checkout", "-q", "main"]);
     repo.try_git(&["merge", "-q", "--ff-only", "hybrid/sneaky"])
         .blocked_by("hybrid/sneaky");

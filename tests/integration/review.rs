@@ -33,11 +33,19 @@ fn overloaded_twice_then_approved_opens_the_gate() {
         .success()
         .stderr_has("no unreviewed local output");
     repo.git(&["merge", "-q", "--ff-only", "hybrid/port"]);
-    // Approved lines stay approved when pasted elsewhere, re-indented.
-    let pasted: String = GENERATED.lines().map(|l| format!("  {l}\n")).collect();
-    repo.write("src/copy.rs", pasted);
+    // Approved lines stay approved when pasted elsewhere as they were sent…
+    repo.write("src/copy.rs", GENERATED);
     repo.git(&["add", "."]);
     repo.git(&["commit", "-q", "-m", "copy approved code"]);
+    // …but an approval covers exactly the text sent: re-indented, they are still found as
+    // output, and no longer covered.
+    let pasted: String = GENERATED.lines().map(|l| format!("  {l}\n")).collect();
+    repo.write("src/indented.rs", pasted);
+    repo.git(&["add", "."]);
+    repo.try_git(&["commit", "-q", "-m", "copy approved code, re-indented"])
+        .blocked()
+        .stderr_has("src/indented.rs: 5 lines");
+    repo.git(&["reset", "-q", "--hard"]);
     // A second review of an approved change spends nothing.
     repo.review(&api, &["main~2..hybrid/port"]);
     assert_eq!(api.log().len(), 3);
@@ -59,7 +67,7 @@ fn new_output_after_an_approval_is_blocked_and_human_edits_are_not() {
     repo.git(&["checkout", "-q", "main"]);
     repo.try_git(&["merge", "--ff-only", "hybrid/port"])
         .blocked()
-        .stderr_has("src/port.rs: 2 lines (8-9)");
+        .stderr_has("src/port.rs: 4 lines (7-10)");
     // The refused fast-forward left the working tree updated; main itself did not move.
     repo.git(&["reset", "-q", "--hard"]);
     // The approved first commit alone may land, and a human may edit it afterwards.
@@ -530,6 +538,7 @@ fn the_spec_and_the_files_it_names_go_with_the_review() {
                 stats: None,
                 check: None,
                 lines: vec![],
+                edits: vec![],
             })
             .unwrap();
     };

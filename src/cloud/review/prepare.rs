@@ -180,7 +180,7 @@ pub fn prepare(
         let (text, fired) = redact::redact(&render_file(repo, f)?);
         redactions += fired.len();
         everything_shown &= fired.is_empty();
-        sent.extend(sent_lines(&text));
+        sent.extend(sent_lines(f, &text));
         sections.push(Section { path, text });
     }
     let complete = everything_shown && withheld.is_empty();
@@ -262,15 +262,23 @@ pub fn prepare(
     }
     // A change sent whole and unaltered has nothing unsent: its change id is what is approved
     // (a file shown decoded, UTF-16 say, is still shown whole).
+    // Otherwise, unsent are the added lines no request carried, and the edits no request
+    // carried as they are (a line beside a redacted secret was shown, but not between the
+    // neighbours it has): no approval can cover those either.
     let unsent = if complete {
         Default::default()
     } else {
-        change
+        let lines = change
             .fingerprints()
             .into_iter()
             .map(|(fp, _, _)| fp)
-            .filter(|fp| !sent.contains(*fp))
-            .collect()
+            .filter(|fp| !sent.contains(*fp));
+        let edits = change
+            .edits()
+            .into_iter()
+            .map(|e| e.edit)
+            .filter(|e| !sent.carried(*e));
+        lines.chain(edits).collect()
     };
     Ok(Prepared {
         plan: Plan {

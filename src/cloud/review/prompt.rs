@@ -90,15 +90,13 @@ pub(super) fn render_file(repo: &Repository, f: &FileChange) -> Result<String, E
     Ok(out)
 }
 
-/// The added lines of one rendered, redacted file exactly as they will be sent: every `+` line
-/// after the two header lines. A line a redaction changed is noted as changed (its fingerprint no
-/// longer matches the original); lines a redaction swallowed are not there at all.
-pub(super) fn sent_lines(rendered: &str) -> SentLines {
+/// What one rendered, redacted file carries exactly as it will be sent: its added lines and its
+/// edits (see `SentLines::note_sent_file`).
+pub(super) fn sent_lines(f: &FileChange, rendered: &str) -> SentLines {
+    let side = |s: &Option<crate::change::FileSide>| {
+        String::from_utf8_lossy(s.as_ref().map_or(f.path(), |s| s.path.as_slice())).into_owned()
+    };
     let mut sent = SentLines::default();
-    for line in rendered.lines().skip(2) {
-        if let Some(text) = line.strip_prefix('+') {
-            sent.note_sent_line(text);
-        }
-    }
+    sent.note_sent_file(&side(&f.old), &side(&f.new), rendered);
     sent
 }

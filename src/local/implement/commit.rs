@@ -149,6 +149,14 @@ pub(super) fn record_and_branch(
     };
     let change = range.change(repo)?;
     let existing = provenance::tree_fingerprints(repo, made.base_tree)?;
+    let recorded = if backend.is_local() {
+        provenance::recordable(repo, &[&change], &existing, Some(made.base.id()))
+    } else {
+        provenance::Recordable {
+            lines: Vec::new(),
+            edits: Vec::new(),
+        }
+    };
     store.record_generation(&GenerationRecord {
         id: generation_id.clone(),
         kind: "implement".into(),
@@ -159,11 +167,8 @@ pub(super) fn record_and_branch(
         result_commit: commit.to_string(),
         change_id: change.id().to_string(),
         // Cloud output is not local output: nothing of it is for the gate to stop.
-        lines: if backend.is_local() {
-            provenance::recordable(repo, &[&change], &existing, Some(made.base.id()))
-        } else {
-            Vec::new()
-        },
+        lines: recorded.lines,
+        edits: recorded.edits,
         job_id: request.job_id,
         stats: Some((
             made.tokens.0 as i64,
