@@ -180,6 +180,7 @@ impl Store {
         edits: &HashSet<Fingerprint>,
     ) -> Result<HashMap<Fingerprint, Vec<LocalMatch>>> {
         self.generations_by(
+            ("generation_edits", "edit"),
             "SELECT g.id, g.model, g.branch
                FROM generation_edits e JOIN generations g ON g.id = e.generation_id
               WHERE e.edit = ?1
@@ -194,10 +195,7 @@ impl Store {
         &self,
         hashes: impl IntoIterator<Item = Fingerprint>,
     ) -> Result<HashSet<Fingerprint>> {
-        self.subset_where(
-            "SELECT EXISTS (SELECT 1 FROM approved_exact WHERE hash = ?1)",
-            hashes,
-        )
+        self.present(("approved_exact", "hash"), hashes)
     }
 
     /// For each fingerprint that is local output, the generations it came from (newest first).
@@ -206,6 +204,7 @@ impl Store {
         fingerprints: &HashSet<Fingerprint>,
     ) -> Result<HashMap<Fingerprint, Vec<LocalMatch>>> {
         self.generations_by(
+            ("generation_lines", "fingerprint"),
             "SELECT DISTINCT g.id, g.model, g.branch
                FROM generation_lines l JOIN generations g ON g.id = l.generation_id
               WHERE l.fingerprint = ?1
@@ -214,16 +213,20 @@ impl Store {
         )
     }
 
-    /// For each key that `sql` (one parameter) finds generations for, those generations.
+    /// For each key that `sql` (one parameter) finds generations for, those generations. Keys
+    /// are first narrowed to those in `index` (most are not local output at all), in a few
+    /// queries instead of one per key: this runs on every protected commit.
     fn generations_by(
         &self,
+        index: (&'static str, &'static str),
         sql: &str,
         keys: &HashSet<Fingerprint>,
     ) -> Result<HashMap<Fingerprint, Vec<LocalMatch>>> {
+        let found = self.present(index, keys.iter().copied())?;
         self.read(|c| {
             let mut stmt = c.prepare_cached(sql)?;
             let mut out = HashMap::new();
-            for key in keys {
+            for key in &found {
                 let found = stmt
                     .query_map([key], |r| {
                         Ok(LocalMatch {
@@ -235,6 +238,36 @@ impl Store {
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 if !found.is_empty() {
                     out.insert(*key, found);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Which of `keys` occur in `column` of `table` (names written in this module, never
+    /// input; the column leads an index), asked in chunks rather than key by key.
+    pub(super) fn present(
+        &self,
+        (table, column): (&'static str, &'static str),
+        keys: impl IntoIterator<Item = Fingerprint>,
+    ) -> Result<HashSet<Fingerprint>> {
+        const CHUNK: usize = 400;
+        let keys: Vec<Fingerprint> = keys
+            .into_iter()
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        self.read(|c| {
+            let mut out = HashSet::new();
+            for chunk in keys.chunks(CHUNK) {
+                let marks = vec!["?"; chunk.len()].join(",");
+                let sql =
+                    format!("SELECT DISTINCT {column} FROM {table} WHERE {column} IN ({marks})");
+                // Prepared each time: one statement per chunk costs less than one query per key.
+                let mut stmt = c.prepare(&sql)?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(chunk), |r| r.get(0))?;
+                for row in rows {
+                    out.insert(row?);
                 }
             }
             Ok(out)
@@ -265,10 +298,7 @@ impl Store {
         &self,
         fingerprints: impl IntoIterator<Item = Fingerprint>,
     ) -> Result<HashSet<Fingerprint>> {
-        self.subset_where(
-            "SELECT EXISTS (SELECT 1 FROM approved_lines WHERE fingerprint = ?1)",
-            fingerprints,
-        )
+        self.present(("approved_lines", "fingerprint"), fingerprints)
     }
 
     /// Whether a verdict approved exactly this change.
