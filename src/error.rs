@@ -501,6 +501,12 @@ impl From<crate::fix::Error> for CommandError {
             e @ E::Approved { .. } => {
                 CommandError::user(chain(&e)).hint("nothing to fix; merge it")
             }
+            E::MovedSinceReview { ref branch, .. } => {
+                let hint = format!(
+                    "review the branch as it stands first: git hybrid review {branch}; then fix answers that review's findings"
+                );
+                CommandError::user(chain(&e)).hint(hint)
+            }
             e @ E::NoCloud { .. } => CommandError::user(chain(&e))
                 .hint("set ANTHROPIC_API_KEY, or give them to the local model with --route local"),
         }

@@ -6,7 +6,9 @@
 //! work (novel logic, multi-file refactoring…) go to Claude, the rest to the local model. When
 //! the interdiff review approves, the lines the earlier review's requests carried and the lines
 //! the re-review's requests carried are approved — nothing else: a commit that reached the branch
-//! between the two reviews, or a file the earlier review withheld, stays unapproved. This module never approves anything a review did not answer `approve` to,
+//! between the two reviews, or a file the earlier review withheld, stays unapproved; and a fix
+//! refuses to start when local output reached the branch after the review it answers, since the
+//! re-review's lighter framing would then be the only look those lines get. This module never approves anything a review did not answer `approve` to,
 //! and it stops after a bounded number of rounds.
 
 use crate::backend::Backend;
@@ -25,6 +27,14 @@ pub enum Error {
     NoReview { branch: String },
     #[error("{branch} is already approved")]
     Approved { branch: String },
+    #[error(
+        "{branch} gained local output after its last review ({lines} line(s) in {commits} commit(s)); a fix's re-review only checks fixes, and no full review has seen those lines"
+    )]
+    MovedSinceReview {
+        branch: String,
+        commits: usize,
+        lines: usize,
+    },
     #[error(
         "{count} finding(s) on {branch} are Claude's to fix, and no Claude implementer is available"
     )]
@@ -98,6 +108,45 @@ pub fn rereview_context(branch: &str, findings: &[FindingRow]) -> (String, Strin
     )
 }
 
+/// A fix's re-review is framed as "check these fixes": lines that reached the branch after the
+/// review it answers would be approved under that lighter framing. So when local output arrived
+/// since (new commits the review never saw), the fix refuses and asks for a full review first.
+/// Commits of human work alone do not stop it.
+fn refuse_unreviewed_additions(
+    repo: &Repo,
+    store: &Store,
+    branch: &str,
+    last: &store::VerdictRow,
+    tip: git2::Oid,
+) -> Result<(), Error> {
+    let Some(reviewed) = last
+        .tip_commit
+        .as_deref()
+        .and_then(|c| git2::Oid::from_str(c).ok())
+        .filter(|c| *c != tip && repo.git.graph_descendant_of(tip, *c).unwrap_or(false))
+    else {
+        return Ok(());
+    };
+    let since = Range {
+        base: Some(reviewed),
+        tip,
+        branch: None,
+        display: branch.to_string(),
+    };
+    let outcome = crate::gate::evaluate(store, &since.change(repo)?)
+        .map_err(Error::Store)?
+        .outcome;
+    let lines = outcome.uncovered().len();
+    if lines == 0 {
+        return Ok(());
+    }
+    Err(Error::MovedSinceReview {
+        branch: branch.to_string(),
+        commits: since.commits(repo)?.len(),
+        lines,
+    })
+}
+
 /// Which side fixes a finding: security findings and those that read as Claude's kind of work
 /// go to Claude (the same table that routes tasks); everything else stays local.
 pub fn route_finding(finding: &FindingRow, rules: &route::Rules) -> Side {
@@ -138,6 +187,9 @@ pub fn run(
         let findings = store.findings_for(last.id)?;
         let reviewed_usd = store.cost_of_verdict(&last)?;
         let tip = repo.commit_id(branch)?;
+        if round == 1 {
+            refuse_unreviewed_additions(repo, store, branch, &last, tip)?;
+        }
         let original = Spec::of_commit(repo, store, tip)?.and_then(|(p, text)| Some((p, text?)));
         let (to_cloud, to_local): (Vec<FindingRow>, Vec<FindingRow>) = findings
             .iter()

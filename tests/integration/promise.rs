@@ -458,14 +458,42 @@ fn a_commit_after_the_review_is_never_approved_unseen() {
         .success();
     repo.git(&["checkout", "-q", "main"]);
     let local = FakeOpenAi::start(vec![PORT_ZERO_FIX.into()]);
-    fix(&repo, &api, &local).success();
-    // Whatever the fix loop approved was in an approved request: the new commit's line was in
-    // the re-review (its interdiff starts where the first review ended).
-    let rereview = api.answered().last().unwrap().body.clone();
+    // A fix's re-review checks fixes; it would approve the new output under that lighter
+    // framing. So the fix refuses, spends nothing, and asks for a full review.
+    fix(&repo, &api, &local)
+        .failure()
+        .stderr_has("gained local output after its last review (1 line(s) in 1 commit(s))")
+        .stderr_has("git hybrid review hybrid/port");
+    assert_eq!(api.answered().len(), 1);
+    assert_eq!(local.requests().len(), 0);
+    repo.try_git(&["merge", "--ff-only", "hybrid/port"])
+        .blocked();
+    repo.git(&["reset", "-q", "--hard"]);
+    // The full review sees the new line as new code, with the whole checklist.
+    repo.review(&api, &["hybrid/port"]).success();
+    let full = api.answered().last().unwrap().body.clone();
     assert!(
-        rereview.contains("+pub fn slipped_in_after_the_review"),
-        "{rereview}"
+        full.contains("+pub fn slipped_in_after_the_review"),
+        "{full}"
     );
+    assert!(full.contains("meaningful_tests"), "{full}");
+    repo.git(&["merge", "-q", "--ff-only", "hybrid/port"]);
+}
+
+/// A person's commit after the review is not output: the fix goes on.
+#[test]
+fn a_human_commit_after_the_review_does_not_stop_the_fix() {
+    use crate::support::openai::FakeOpenAi;
+    let repo = TestRepo::with_generation();
+    let api = FakeAnthropic::start(vec![Reply::RequestChanges, Reply::Approve]);
+    repo.review(&api, &["hybrid/port"]).failure();
+    repo.git(&["checkout", "-q", "hybrid/port"]);
+    repo.write("NOTES.md", "Ports are parsed in src/port.rs.\n");
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "a human note"]);
+    repo.git(&["checkout", "-q", "main"]);
+    let local = FakeOpenAi::start(vec![PORT_ZERO_FIX.into()]);
+    fix(&repo, &api, &local).success();
     repo.git(&["merge", "-q", "--ff-only", "hybrid/port"]);
 }
 
