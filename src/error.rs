@@ -155,6 +155,9 @@ impl From<gate::EvaluateError> for CommandError {
             gate::EvaluateError::Git(e) => e.into(),
             gate::EvaluateError::Store(e) => e.into(),
             gate::EvaluateError::Change(e) => e.into(),
+            e @ gate::EvaluateError::UnresolvablePin { .. } => CommandError::user(chain(&e)).hint(
+                "push or fetch the branch that holds that commit first (it is judged when it arrives), or pin a commit this repository has; a pin to another repository needs a .gitmodules entry with its URL",
+            ),
         }
     }
 }

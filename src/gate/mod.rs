@@ -17,6 +17,7 @@
 //! pin (gitlink) to a commit this repository holds is checked as that commit's change.
 
 mod hooks;
+mod pins;
 mod policy;
 mod report;
 
@@ -296,9 +297,20 @@ pub fn evaluate_in(
         if !seen.insert(id) {
             continue;
         }
-        // A pin to a commit this repository does not hold is another repository's business.
         let Ok(commit) = repo.git.find_commit(id) else {
-            continue;
+            // A pin to a commit this repository does not hold is another repository's business
+            // — unless it points here: then it promises content the gate cannot see.
+            let baseline = repo.baseline_for_new_ref(default_branch);
+            match pins::home(repo, change, baseline, &path) {
+                pins::Home::Elsewhere => continue,
+                home => {
+                    return Err(EvaluateError::UnresolvablePin {
+                        path,
+                        commit: id.to_string(),
+                        known: home == pins::Home::Here,
+                    });
+                }
+            }
         };
         // Whoever checks the pin out gets its whole tree: judged against what the default
         // branch shows, as a new protected ref is.
@@ -558,6 +570,15 @@ pub enum EvaluateError {
     Git(#[from] crate::git::Error),
     #[error(transparent)]
     Change(#[from] crate::change::Error),
+    #[error(
+        "the submodule pin {path} points at commit {commit}{}, which this repository does not hold: the gate cannot see what it would bring",
+        if *known { " in this repository" } else { " (no .gitmodules entry says which repository)" }
+    )]
+    UnresolvablePin {
+        path: String,
+        commit: String,
+        known: bool,
+    },
 }
 
 impl Outcome {

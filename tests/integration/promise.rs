@@ -346,6 +346,71 @@ fn pinning_a_commit_only_quarantine_reaches_is_blocked_even_unrecorded() {
     unmoved(&repo, "main", &main);
 }
 
+/// A pin into this repository to a commit it does not hold (yet) promises content the gate
+/// cannot see: it may arrive later on a quarantine branch. It blocks — locally and on the
+/// server — as does a pin no `.gitmodules` entry places; a pin to another repository's commit
+/// is that repository's business.
+#[test]
+fn a_pin_into_this_repository_that_does_not_resolve_is_blocked() {
+    let repo = TestRepo::with_generation();
+    let main = repo.rev("main");
+    let missing = "1234567890abcdef1234567890abcdef12345678";
+    let pin = |path: &str| {
+        repo.git(&[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("160000,{missing},{path}"),
+        ]);
+    };
+    // No .gitmodules entry: nobody can say where it lives.
+    pin("vendor/unknown");
+    repo.try_git(&["commit", "-q", "-m", "pin"])
+        .failure()
+        .stderr_has("no .gitmodules entry says which repository");
+    unmoved(&repo, "main", &main);
+    repo.git(&["reset", "-q", "--hard"]);
+    // Into this repository, by a relative URL and by `.`.
+    for url in ["./", "../repo.git"] {
+        repo.write(
+            ".gitmodules",
+            format!("[submodule \"self\"]\n\tpath = vendor/self\n\turl = {url}\n"),
+        );
+        repo.git(&["add", ".gitmodules"]);
+        pin("vendor/self");
+        repo.try_git(&["commit", "-q", "-m", "pin self"])
+            .failure()
+            .stderr_has(
+                "points at commit 1234567890abcdef1234567890abcdef12345678 in this repository",
+            )
+            .stderr_has("push or fetch the branch that holds that commit first");
+        unmoved(&repo, "main", &main);
+        repo.git(&["reset", "-q", "--hard"]);
+    }
+    // Another repository's commit: not this gate's business.
+    repo.write(
+        ".gitmodules",
+        "[submodule \"lib\"]\n\tpath = vendor/lib\n\turl = https://example.com/other/lib.git\n",
+    );
+    repo.git(&["add", ".gitmodules"]);
+    pin("vendor/lib");
+    repo.git(&["commit", "-q", "-m", "vendor lib"]);
+    // The server judges the same way: a self-pin pushed with the hooks skipped is refused.
+    let _remote = crate::server::server(&repo);
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo.write(
+        ".gitmodules",
+        "[submodule \"lib\"]\n\tpath = vendor/lib\n\turl = https://example.com/other/lib.git\n[submodule \"self\"]\n\tpath = vendor/self\n\turl = ./\n",
+    );
+    repo.git(&["add", ".gitmodules"]);
+    pin("vendor/self");
+    repo.commit_unhooked("pin self, hooks off");
+    repo.try_git(&["push", "--no-verify", "origin", "main"])
+        .failure()
+        .stderr_has("remote: hybrid:")
+        .stderr_has("in this repository");
+}
+
 // ---- 5. adopt <branch> records the whole branch -----------------------------------------------
 
 #[test]
