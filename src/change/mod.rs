@@ -9,6 +9,7 @@
 
 pub mod exact;
 mod fingerprint;
+pub mod lfs;
 pub mod render;
 pub mod text;
 
@@ -150,11 +151,14 @@ pub struct FileChange {
     pub decoded: Option<Decoded>,
 }
 
-/// Text read out of content the change id treats as opaque.
+/// Text read out of content the change id treats as opaque, or out of a Git LFS pointer's
+/// object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decoded {
     pub encoding: text::Encoding,
     pub hunks: Vec<Hunk>,
+    /// For a Git LFS file: whether its new content could be read (see [`lfs`]).
+    pub lfs: Option<lfs::Seen>,
 }
 
 impl FileChange {
@@ -175,8 +179,8 @@ impl FileChange {
     /// an opaque one.
     pub fn text_hunks(&self) -> &[Hunk] {
         match (&self.body, &self.decoded) {
-            (Body::Text(hunks), _) => hunks,
-            (Body::Opaque, Some(decoded)) => &decoded.hunks,
+            (_, Some(decoded)) => &decoded.hunks,
+            (Body::Text(hunks), None) => hunks,
             (Body::Opaque, None) => &[],
         }
     }
@@ -597,6 +601,19 @@ fn file_change(
     let (old_blob, new_blob) = (read(&old)?, read(&new)?);
     let old_bytes = old_blob.as_ref().map(|b| b.content()).unwrap_or_default();
     let new_bytes = new_blob.as_ref().map(|b| b.content()).unwrap_or_default();
+    if regular && let Some(decoded) = lfs_decoded(repo, old_bytes, new_bytes) {
+        let body = if !is_binary(old_bytes) && !is_binary(new_bytes) {
+            Body::Text(text_hunks(old_bytes, new_bytes))
+        } else {
+            Body::Opaque
+        };
+        return Ok(FileChange {
+            old,
+            new,
+            body,
+            decoded: Some(decoded),
+        });
+    }
     if regular && !is_binary(old_bytes) && !is_binary(new_bytes) {
         return Ok(FileChange {
             old,
@@ -617,6 +634,7 @@ fn file_change(
         Some(Decoded {
             encoding,
             hunks: text_hunks(&old_text, &new_text),
+            lfs: None,
         })
     });
     Ok(FileChange {
@@ -629,6 +647,43 @@ fn file_change(
 
 /// The old and the new side's text.
 pub type TextPair = (Vec<u8>, Vec<u8>);
+
+/// Content as text: itself when git would call it text, else its decoded text (UTF-16…) when
+/// it reads as text at all.
+fn readable_bytes(bytes: &[u8]) -> Option<Vec<u8>> {
+    if is_binary(bytes) {
+        text::decode(bytes).map(|(t, _)| t)
+    } else {
+        Some(bytes.to_vec())
+    }
+}
+
+/// The two sides of a file read through Git LFS, when either is a pointer.
+fn lfs_texts(repo: &Repository, old: &[u8], new: &[u8]) -> Option<(TextPair, lfs::Seen)> {
+    let (old_shown, new_shown) = (lfs::shown(repo, old), lfs::shown(repo, new));
+    if old_shown == lfs::Shown::Plain && new_shown == lfs::Shown::Plain {
+        return None;
+    }
+    let side = |shown: &lfs::Shown, bytes: &[u8]| match shown {
+        lfs::Shown::Plain => readable_bytes(bytes).unwrap_or_default(),
+        lfs::Shown::Content(t) | lfs::Shown::OidOnly(t) => t.clone(),
+    };
+    let seen = if matches!(new_shown, lfs::Shown::OidOnly(_)) {
+        lfs::Seen::OidOnly
+    } else {
+        lfs::Seen::Whole
+    };
+    Some(((side(&old_shown, old), side(&new_shown, new)), seen))
+}
+
+fn lfs_decoded(repo: &Repository, old: &[u8], new: &[u8]) -> Option<Decoded> {
+    let ((old_text, new_text), seen) = lfs_texts(repo, old, new)?;
+    Some(Decoded {
+        encoding: text::Encoding::Utf8,
+        hunks: text_hunks(&old_text, &new_text),
+        lfs: Some(seen),
+    })
+}
 
 /// The text both sides of a record were diffed as: the blobs themselves for a text body, the
 /// decoded text for an opaque one that reads as text; `None` when there is no text to show.
@@ -646,6 +701,13 @@ pub fn readable_text(repo: &Repository, f: &FileChange) -> Result<Option<TextPai
             _ => Ok(None),
         }
     };
+    if f.decoded.as_ref().is_some_and(|d| d.lfs.is_some()) {
+        let (old, new) = (
+            blob(&f.old)?.unwrap_or_default(),
+            blob(&f.new)?.unwrap_or_default(),
+        );
+        return Ok(lfs_texts(repo, &old, &new).map(|(texts, _)| texts));
+    }
     match (&f.body, &f.decoded) {
         (Body::Text(hunks), _) if hunks.is_empty() => Ok(None),
         (Body::Text(_), _) => Ok(Some((

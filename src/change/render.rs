@@ -62,11 +62,18 @@ pub fn render(change: &Change, notes: &Notes, color: bool) -> String {
             }
         };
         note(&mut out, 0);
-        if let Some(decoded) = &f.decoded {
-            out.push_str(&format!(
+        match f.decoded.as_ref().map(|d| (d.lfs, d.encoding)) {
+            Some((Some(super::lfs::Seen::Whole), _)) => {
+                out.push_str("  (a Git LFS file: its oid line, then the object's content)\n")
+            }
+            Some((Some(super::lfs::Seen::OidOnly), _)) => out.push_str(
+                "  (a Git LFS file whose object is not here, or is not text: only its oid line)\n",
+            ),
+            Some((None, encoding)) => out.push_str(&format!(
                 "  (git calls this binary; read as {} text)\n",
-                decoded.encoding.name()
-            ));
+                encoding.name()
+            )),
+            None => {}
         }
         match (&f.body, f.text_hunks()) {
             (Body::Opaque, []) => out.push_str("  (binary, symlink or submodule)\n"),

@@ -49,12 +49,13 @@ pub fn render_block(target: &str, e: &Evaluation, fallback_fix: &str) -> Vec<Str
     let unsent = uncovered.iter().filter(|u| u.unsent).count();
     if unsent > 0 {
         out.push(format!(
-            "  {unsent} of the lines above held a secret, sat right beside one, or sat in a withheld file: Claude never saw {} as {} stand, and another review would withhold {} again",
-            if unsent == 1 { "it" } else { "them" },
+            "  {unsent} of the lines above could not be sent as {} stand (a secret in or right beside {}, a withheld file, or a Git LFS object this clone lacks or cannot read as text): Claude never saw {}, and another review would not show {} either",
             if unsent == 1 { "it" } else { "they" },
+            if unsent == 1 { "it" } else { "them" },
+            if unsent == 1 { "it" } else { "them" },
             if unsent == 1 { "it" } else { "them" }
         ));
-        out.push("  to get past: move the secret out of the code (an environment variable, a file git ignores), or rewrite the line yourself: a line you write is human work".to_string());
+        out.push("  to get past: move the secret out of the code (an environment variable, a file git ignores), fetch the LFS object (git lfs fetch) and review again, or rewrite the line yourself: a line you write is human work".to_string());
     }
     if unsent < uncovered.len() {
         for fix in fixes {

@@ -13,6 +13,7 @@ mod gate;
 mod hooks;
 mod implement;
 mod layering;
+mod lfs;
 mod models;
 mod output;
 mod policy_source;

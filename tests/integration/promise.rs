@@ -481,7 +481,7 @@ fn lines_a_redaction_swallowed_or_changed_stay_unapproved() {
         // The lines beside the secret were shown, but not between the neighbours they have.
         .stderr_has("src/key.py: 14 lines (2-15)")
         .stderr_has("src/db.py: 2 lines")
-        .stderr_has("16 of the lines above held a secret, sat right beside one")
+        .stderr_has("16 of the lines above could not be sent as they stand (a secret in or right beside them")
         .stderr_lacks("to fix: git hybrid review hybrid/key");
     unmoved(&repo, "main", &main);
     repo.git(&["reset", "-q", "--hard"]);

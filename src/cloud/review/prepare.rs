@@ -158,6 +158,12 @@ pub fn prepare(
         }
         // Binary content cannot be shown, so nothing may approve it as a whole.
         everything_shown &= f.added_opaque_blob().is_none() || f.decoded.is_some();
+        // Nor can an LFS object this clone does not have.
+        everything_shown &= f
+            .decoded
+            .as_ref()
+            .and_then(|d| d.lfs)
+            .is_none_or(|seen| seen == crate::change::lfs::Seen::Whole);
         for line in f.text_hunks().iter().flat_map(|h| &h.lines) {
             if line.tag != crate::change::Tag::Added {
                 continue;

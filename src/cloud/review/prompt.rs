@@ -68,11 +68,20 @@ pub(super) fn render_file(repo: &Repository, f: &FileChange) -> Result<String, E
     };
     let mut out = format!("--- {}\n+++ {}\n", side(&f.old, "a/"), side(&f.new, "b/"));
     let texts = crate::change::readable_text(repo, f)?;
-    if let Some(decoded) = &f.decoded {
-        out.push_str(&format!(
+    match f.decoded.as_ref().map(|d| (d.lfs, d.encoding)) {
+        Some((Some(crate::change::lfs::Seen::OidOnly), _)) => {
+            // Never the pointer alone: an approval of it would cover content nobody saw.
+            out.push_str("(a Git LFS file whose object is not in this clone, or is not text: content not shown)\n");
+            return Ok(out);
+        }
+        Some((Some(crate::change::lfs::Seen::Whole), _)) => {
+            out.push_str("(a Git LFS file: its pointer's oid line, then the object's content)\n");
+        }
+        Some((None, encoding)) => out.push_str(&format!(
             "(stored in a form git calls binary; shown as its {} text)\n",
-            decoded.encoding.name()
-        ));
+            encoding.name()
+        )),
+        None => {}
     }
     let Some((old, new)) = texts else {
         out.push_str(match f.body {

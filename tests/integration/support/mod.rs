@@ -310,3 +310,8 @@ pub fn cached_file(var: &str, rel: &str, fetch: &str) -> PathBuf {
 
 pub mod anthropic;
 pub mod openai;
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
