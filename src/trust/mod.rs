@@ -3,13 +3,16 @@
 //! A record is signed as git signs with SSH (`gpg.format = ssh`, `user.signingkey`): an
 //! `ssh-keygen -Y sign` signature over the record file's bytes, in this project's own namespace
 //! so a signature made for a commit or a tag can never be replayed as one on a record. It is
-//! checked as git checks one (`ssh-keygen -Y verify`) against an `allowed_signers` file in git's
-//! format, for the identity the record names as its author. OpenSSH is the implementation on
-//! purpose: it is what git itself runs, and signature parsing is no place for code of our own.
+//! checked as git checks one against an `allowed_signers` file in git's format, for the identity
+//! the record names as its author: in-process with the `ssh-key` crate for the plain form of the
+//! file (thousands of approvals on a cold view must not cost a process each), and by
+//! `ssh-keygen -Y verify` itself for anything else the file may say. Signing is always
+//! `ssh-keygen`, as git does it. Signature parsing is no place for code of our own.
 //! This module never decides what the gate allows; it only answers "did this signer sign these
 //! bytes". It must never read or print private key material.
 
 mod root;
+mod signers;
 
 pub use root::{Error as RootError, UnsignedChange, unsigned_changes};
 
@@ -145,6 +148,8 @@ impl SigningKey {
 /// as the committed policy names it.
 pub struct AllowedSigners {
     file: tempfile::NamedTempFile,
+    /// The same file read for checks in-process.
+    read: signers::Signers,
     digest: String,
     /// Where it came from (`main:.hybrid/allowed_signers`), for messages.
     pub origin: String,
@@ -201,6 +206,7 @@ impl AllowedSigners {
     pub fn from_text(text: &[u8], origin: String) -> Result<AllowedSigners, Error> {
         Ok(AllowedSigners {
             file: temp_with(text)?,
+            read: signers::Signers::parse(text),
             digest: crate::digest::hex(&Sha256::digest(text)),
             origin,
         })
@@ -222,6 +228,11 @@ impl AllowedSigners {
             || identity.contains(|c: char| c.is_whitespace() || c == '*' || c == '?' || c == ',')
         {
             return false;
+        }
+        match self.read.verify(NAMESPACE, data, signature, identity) {
+            signers::Verdict::Good => return true,
+            signers::Verdict::Bad => return false,
+            signers::Verdict::Ask => {}
         }
         let Ok(sig) = temp_with(signature) else {
             return false;
@@ -268,9 +279,13 @@ mod tests {
     use super::*;
 
     fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
+        keygen_of(dir, name, "ed25519")
+    }
+
+    fn keygen_of(dir: &Path, name: &str, kind: &str) -> (PathBuf, String) {
         let key = dir.join(name);
         let status = Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+            .args(["-q", "-t", kind, "-N", "", "-C", name, "-f"])
             .arg(&key)
             .status()
             .unwrap();
@@ -311,5 +326,56 @@ mod tests {
             .arg(&alice);
         let commit_sig = run_with_stdin(&mut git_ns, b"record").unwrap().stdout;
         assert!(!signers.verifies(b"record", &commit_sig, "alice@example.com"));
+    }
+
+    /// The in-process check answers what `ssh-keygen -Y verify` answers, for every key type git
+    /// signs with and for scoped lines; lines it does not read are left to ssh-keygen.
+    #[test]
+    fn in_process_checks_agree_with_ssh_keygen() {
+        let dir = tempfile::tempdir().unwrap();
+        let openssh_says = |signers: &str, data: &[u8], sig: &[u8], identity: &str| {
+            let file = temp_with(signers.as_bytes()).unwrap();
+            let sig = temp_with(sig).unwrap();
+            let mut command = Command::new("ssh-keygen");
+            command
+                .args(["-Y", "verify", "-n", NAMESPACE, "-f"])
+                .arg(file.path())
+                .args(["-I", identity, "-s"])
+                .arg(sig.path());
+            run_with_stdin(&mut command, data).is_ok_and(|o| o.status.success())
+        };
+        let (other, _) = keygen(dir.path(), "other");
+        for kind in ["ed25519", "rsa", "ecdsa"] {
+            let (key, public) = keygen_of(dir.path(), kind, kind);
+            let sign = |key: &Path| {
+                SigningKey {
+                    key: KeySource::File(key.to_path_buf()),
+                }
+                .sign(b"record")
+                .unwrap()
+            };
+            let good = sign(&key);
+            let forged = sign(&other);
+            for text in [
+                format!("alice@example.com {public}\n"),
+                format!("bob@example.com,alice@example.com namespaces=\"{NAMESPACE}\" {public}\n"),
+                format!("alice@example.com namespaces=\"git\" {public}\n"),
+                format!("alice@* {public}\n"),
+            ] {
+                let signers = AllowedSigners::from_text(text.as_bytes(), "test".into()).unwrap();
+                for (data, sig, identity) in [
+                    (&b"record"[..], good.as_bytes(), "alice@example.com"),
+                    (b"record!", good.as_bytes(), "alice@example.com"),
+                    (b"record", good.as_bytes(), "bob@example.com"),
+                    (b"record", forged.as_bytes(), "alice@example.com"),
+                ] {
+                    assert_eq!(
+                        signers.verifies(data, sig, identity),
+                        openssh_says(&text, data, sig, identity),
+                        "{kind}: {text} {identity}"
+                    );
+                }
+            }
+        }
     }
 }
