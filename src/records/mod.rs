@@ -353,6 +353,19 @@ fn import(
     if store.has_imported_tip(&tip.to_string())? {
         return Ok(());
     }
+    // One transaction for the whole tip: a cold store (a server's first look, a CI clone) reads
+    // thousands of records, and a commit each would cost more than reading them.
+    store.in_one_transaction(|store| import_files(repo, store, (refname, tip), signers, synced))
+}
+
+/// `import`'s work, inside its transaction.
+fn import_files(
+    repo: &Repo,
+    store: &mut Store,
+    (refname, tip): (&str, Oid),
+    signers: Option<&AllowedSigners>,
+    synced: &mut Synced,
+) -> Result<(), Error> {
     let files = files_of(repo, tip)?;
     let by_path: std::collections::HashMap<&str, Oid> =
         files.iter().map(|(p, id)| (p.as_str(), *id)).collect();
@@ -440,10 +453,12 @@ pub fn view(
         None => "view.db".to_string(),
     };
     let path = repo.common_dir().join("hybrid").join(name);
-    let mut store = Store::open(&path)?;
     let mut synced = Synced::default();
-    for (refname, tip) in sources {
-        import(repo, &mut store, refname, *tip, signers, &mut synced)?;
-    }
+    let store = Store::open_filled(&path, |store| {
+        for (refname, tip) in sources {
+            import(repo, store, refname, *tip, signers, &mut synced)?;
+        }
+        Ok::<(), Error>(())
+    })?;
     Ok((store, synced))
 }

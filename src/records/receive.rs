@@ -106,7 +106,7 @@ pub fn view_for_push(
         });
     };
     let dir = tempfile::tempdir().map_err(Error::Spawn)?;
-    let mut copy = store.copy_to(&dir.path().join("push.db"))?;
+    let mut copy = store.scratch_copy(&dir.path().join("push.db"))?;
     import(repo, &mut copy, RECORDS_REF, pushed, signers, &mut synced)?;
     Ok(PushView {
         store: copy,

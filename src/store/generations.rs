@@ -141,7 +141,7 @@ impl Store {
             if inserted == 0 {
                 return Ok(false);
             }
-            let mut stmt = tx.prepare(
+            let mut stmt = tx.prepare_cached(
                 "INSERT INTO generation_lines (generation_id, fingerprint, path, line)
                  VALUES (?1, ?2, ?3, ?4)",
             )?;
@@ -389,7 +389,7 @@ impl Store {
 
 /// Adds a generation's edits (a second record of one generation adds to them, never replaces).
 pub(super) fn insert_edits(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     g: &GenerationRecord,
 ) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(

@@ -193,6 +193,65 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens the store at `path` and fills it with `fill` (records read in). When there is no
+    /// file yet, the store is built in memory and written out once, whole (`VACUUM INTO` a
+    /// temporary file, then linked into place, so a concurrent builder never opens half a
+    /// file): a cold view of thousands of records costs one sequential write instead of a
+    /// journal of every insert. `fill` runs again on the file (cheap: what it read is known),
+    /// which also takes in what a builder that won the race read.
+    pub fn open_filled<E: From<Error>>(
+        path: &Path,
+        mut fill: impl FnMut(&mut Store) -> std::result::Result<(), E>,
+    ) -> std::result::Result<Store, E> {
+        if !path.exists() {
+            let conn = Connection::open_in_memory().map_err(|source| Error::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let mut built = Store {
+                conn,
+                path: path.to_path_buf(),
+            };
+            built
+                .conn
+                .execute_batch("PRAGMA foreign_keys=ON")
+                .map_err(|e| built.classify(e))?;
+            migrate::run(&mut built)?;
+            fill(&mut built)?;
+            built.write_out(path)?;
+        }
+        let mut store = Store::open(path)?;
+        fill(&mut store)?;
+        Ok(store)
+    }
+
+    /// Writes this (in-memory) store to `path` unless a file is there already.
+    fn write_out(&self, path: &Path) -> Result<()> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let failed = |source| Error::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(failed)?;
+        let building = dir.join(format!(
+            ".{}.building-{}",
+            path.file_name().unwrap_or_default().to_string_lossy(),
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&building);
+        let target = building.to_string_lossy().into_owned();
+        self.read(|c| c.execute("VACUUM INTO ?1", [&target]).map(|_| ()))?;
+        // A hard link never replaces: whoever links first wins, the other opens theirs.
+        let linked = match std::fs::hard_link(&building, path) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            // A file system without hard links: a rename, only where nothing is yet.
+            Err(_) if !path.exists() => std::fs::rename(&building, path),
+            other => other,
+        };
+        let _ = std::fs::remove_file(&building);
+        linked.map_err(failed)
+    }
+
     /// Opens an existing store without creating it; `None` when there is none yet.
     pub fn open_existing(path: &Path) -> Result<Option<Store>> {
         if !path.exists() {
@@ -279,10 +338,12 @@ impl Store {
     }
 
     /// Runs `f` in a `BEGIN IMMEDIATE` transaction, retried as a whole while the database is busy.
-    pub fn write<T>(
-        &mut self,
-        mut f: impl FnMut(&Transaction<'_>) -> rusqlite::Result<T>,
-    ) -> Result<T> {
+    pub fn write<T>(&mut self, mut f: impl FnMut(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            // Inside `in_one_transaction`: part of it. A failed write fails the whole of it,
+            // which is rolled back, so no write needs undoing on its own.
+            return f(&self.conn).map_err(|e| self.classify(e));
+        }
         until_not_busy(|| {
             let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
             let value = f(&tx)?;
@@ -292,16 +353,50 @@ impl Store {
         .map_err(|e| self.classify(e))
     }
 
+    /// Runs `f` with every write it makes in one transaction: thousands of records read into a
+    /// cold store pay for one commit, not one each. Nothing of it is kept when `f` fails, so `f`
+    /// must fail when a write does (never carry on past one).
+    pub fn in_one_transaction<T, E: From<Error>>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        if !self.conn.is_autocommit() {
+            return f(self);
+        }
+        until_not_busy(|| self.conn.execute_batch("BEGIN IMMEDIATE"))
+            .map_err(|e| self.classify(e))?;
+        match f(self) {
+            Ok(value) => {
+                self.conn
+                    .execute_batch("COMMIT")
+                    .map_err(|e| self.classify(e))?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
     /// A read on the plain connection, with the same busy handling.
     pub fn read<T>(&self, f: impl FnMut(&Connection) -> rusqlite::Result<T>) -> Result<T> {
         self.retry(f).map_err(|e| self.classify(e))
     }
 
-    /// A copy of this store in a new file at `path`, opened: changes to either stay in it.
-    pub fn copy_to(&self, path: &Path) -> Result<Store> {
+    /// A scratch copy of this store in a new file at `path` (a temporary folder's), opened:
+    /// changes to either stay in it. Nothing in it outlives the process that made it, so it
+    /// keeps its journal in memory and never waits for the disk: a push bringing thousands of
+    /// records reads them in at the speed of memory.
+    pub fn scratch_copy(&self, path: &Path) -> Result<Store> {
         let target = path.to_string_lossy().into_owned();
         self.read(|c| c.execute("VACUUM INTO ?1", [&target]).map(|_| ()))?;
-        Store::open(path)
+        let store = Store::open(path)?;
+        store.read(|c| {
+            c.query_row("PRAGMA journal_mode=MEMORY", [], |r| r.get::<_, String>(0))?;
+            c.execute_batch("PRAGMA synchronous=OFF")
+        })?;
+        Ok(store)
     }
 
     /// `PRAGMA quick_check`: what `doctor` reports.

@@ -477,7 +477,7 @@ impl Store {
 /// Inserts a verdict with its findings, the lines its requests carried and (for an approval)
 /// its approved lines, in the caller's transaction.
 pub(super) fn insert_verdict(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     v: &VerdictRecord,
 ) -> rusqlite::Result<i64> {
     tx.execute(

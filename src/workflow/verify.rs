@@ -62,8 +62,9 @@ pub fn judge(repo: &Repo, settings: &Settings) -> Result<Judge, VerifyError> {
             no_records: true,
         });
     }
-    // Not `open_for`: a store lost under its marker is what sync restores.
-    let mut store = Store::open(&path)?;
+    // Not `open_for`: a store lost under its marker is what sync restores. A clone without a
+    // store (CI's fresh one) builds it from the records in memory first.
+    let mut store = Store::open_filled(&path, |store| records::take_in(repo, store).map(|_| ()))?;
     let synced = records::sync(repo, &mut store)?;
     Ok(Judge {
         store,
