@@ -217,6 +217,25 @@ fn records_before_push(
             ));
             Ok(allow)
         }
+        crate::records::Pushed::Unauthenticated(why) => {
+            let protected = pushed.iter().any(|r| settings.is_protected(r));
+            let said = format!(
+                "the records ({}) could not be pushed to {remote}: it asked for credentials this push could not give ({})",
+                crate::records::RECORDS_REF,
+                why.lines().last().unwrap_or_default()
+            );
+            let fix = "let git keep them: git config --global credential.helper cache (or store, or your system's helper: manager, osxkeychain, libsecret), or use an SSH remote with an agent; then push again".to_string();
+            if protected {
+                return Ok(HookOutcome {
+                    allowed: false,
+                    unreviewed: false,
+                    messages: vec![format!("blocked: {said}"), fix],
+                });
+            }
+            ui::say(format!("warning: {said}"));
+            ui::say(fix);
+            Ok(allow)
+        }
         crate::records::Pushed::DryRun => {
             ui::say("--dry-run: the records are not pushed either");
             Ok(allow)

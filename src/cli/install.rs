@@ -66,22 +66,37 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         "the gate is installed in {}; protected refs now need a Claude review for local-model output",
         dir.display()
     ));
-    // Records travel with fetch: teammates' generations and verdicts come with `git fetch`.
-    let remote = crate::records::remote_name(&repo);
-    let added = crate::records::add_fetch_refspec(&repo, &remote)?;
-    if added == Some(true) {
-        ui::say(format!(
-            "`git fetch {remote}` now brings its records too; `git hybrid sync` takes them in"
-        ));
+    // Records travel with fetch, from every remote: teammates' generations and verdicts come
+    // with `git fetch`, whichever remote they were pushed to.
+    let mut remotes: Vec<String> = repo
+        .git
+        .remotes()
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|n| n.ok().flatten().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if remotes.is_empty() {
+        remotes.push(crate::records::remote_name(&repo));
     }
-    // A fresh clone knows nothing its remote's records say until its first fetch: fetched now,
-    // so the gate judges by them from the first commit (the fetch's own hook takes them in).
-    if added.is_some() {
-        match crate::records::fetch_records(&remote)? {
-            Ok(()) => {}
-            Err(why) => ui::say(format!(
-                "note: {remote}'s records could not be fetched now ({why}); the next `git fetch {remote}` brings them"
-            )),
+    for remote in remotes {
+        let added = crate::records::add_fetch_refspec(&repo, &remote)?;
+        if added == Some(true) {
+            ui::say(format!(
+                "`git fetch {remote}` now brings its records too; `git hybrid sync` takes them in"
+            ));
+        }
+        // A fresh clone knows nothing its remote's records say until its first fetch: fetched
+        // now, so the gate judges by them from the first commit (the fetch's hook takes them in).
+        if added.is_some() {
+            match crate::records::fetch_records(&remote)? {
+                Ok(()) => {}
+                Err(why) => ui::say(format!(
+                    "note: {remote}'s records could not be fetched now ({why}); the next `git fetch {remote}` brings them"
+                )),
+            }
         }
     }
     Ok(Status::Ok)

@@ -17,6 +17,24 @@ pub enum Pushed {
     DryRun,
     /// They could not be pushed, even after taking in the remote's: git's message.
     Failed(String),
+    /// The remote wanted credentials that were not given (no helper, no agent, no terminal to
+    /// ask on): git's message.
+    Unauthenticated(String),
+}
+
+/// Whether git's message says the remote wanted credentials it did not get, over HTTP(S) or
+/// SSH.
+pub fn is_authentication_failure(message: &str) -> bool {
+    const SIGNS: [&str; 7] = [
+        "Authentication failed",
+        "could not read Username",
+        "could not read Password",
+        "terminal prompts disabled",
+        "Permission denied (publickey",
+        "The requested URL returned error: 401",
+        "The requested URL returned error: 403",
+    ];
+    SIGNS.iter().any(|s| message.contains(s))
 }
 
 /// Before a push proper (as git-lfs does): sends `refs/hybrid/records` to the same remote, so
@@ -48,7 +66,9 @@ pub fn push_before(
 /// last, or the error), rather than two kinds of failure.
 pub fn send(repo: &Repo, store: &mut Store, remote: &str) -> Result<Pushed, String> {
     match push_records(repo, store, remote) {
-        Ok(Pushed::Failed(why)) => Err(why.lines().last().unwrap_or_default().to_string()),
+        Ok(Pushed::Failed(why) | Pushed::Unauthenticated(why)) => {
+            Err(why.lines().last().unwrap_or_default().to_string())
+        }
         Ok(pushed) => Ok(pushed),
         Err(e) => Err(e.to_string()),
     }
@@ -83,21 +103,27 @@ pub fn push_records(repo: &Repo, store: &mut Store, remote: &str) -> Result<Push
     if repo.git.refname_to_id(&tracking).ok() == Some(tip) {
         return Ok(Pushed::Nothing);
     }
-    let git = |args: &[&str], refspec: String| {
-        std::process::Command::new("git")
+    // The first push may ask for credentials exactly as the user's own push does (a credential
+    // helper, an SSH agent, or a prompt on the terminal when git would prompt there): a remote
+    // that wants a typed password must not refuse the records forever. Retries never prompt.
+    let git = |args: &[&str], refspec: String, may_prompt: bool| {
+        let mut command = std::process::Command::new("git");
+        command
             .args(args)
             .arg(remote)
             .arg(refspec)
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .map_err(Error::Spawn)
+            .stdin(std::process::Stdio::null());
+        if !may_prompt {
+            command.env("GIT_TERMINAL_PROMPT", "0");
+        }
+        command.output().map_err(Error::Spawn)
     };
     let mut attempt = 1;
     loop {
         let pushed = git(
             &["push", "--quiet", "--no-verify"],
             format!("{RECORDS_REF}:{RECORDS_REF}"),
+            attempt == 1,
         )?;
         if pushed.status.success() {
             let now = repo.git.refname_to_id(RECORDS_REF)?;
@@ -110,6 +136,10 @@ pub fn push_records(repo: &Repo, store: &mut Store, remote: &str) -> Result<Push
         if attempt == PUSH_ATTEMPTS {
             return Ok(Pushed::Failed(why));
         }
+        if is_authentication_failure(&why) {
+            // Asking again would only fail again (or prompt again): said once, with the fix.
+            return Ok(Pushed::Unauthenticated(why));
+        }
         // The remote's records may have moved on: take them in, merge, and try again.
         let fetched = git(
             &["fetch", "--quiet"],
@@ -117,6 +147,7 @@ pub fn push_records(repo: &Repo, store: &mut Store, remote: &str) -> Result<Push
                 "+{RECORDS_REF}:{REMOTE_RECORDS}{}/records",
                 remote_label(remote)
             ),
+            false,
         )?;
         if !fetched.status.success() {
             // Unreachable, or refusing us: trying again will not help.
@@ -178,6 +209,24 @@ fn remote_label(remote: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn authentication_failures_are_told_apart() {
+        for said in [
+            "fatal: could not read Username for 'https://git.example.com': terminal prompts disabled",
+            "remote: Invalid username or password.\nfatal: Authentication failed for 'https://git.example.com/a.git/'",
+            "git@git.example.com: Permission denied (publickey).",
+            "fatal: unable to access 'https://git.example.com/a.git/': The requested URL returned error: 403",
+        ] {
+            assert!(is_authentication_failure(said), "{said}");
+        }
+        for said in [
+            "! [rejected] refs/hybrid/records -> refs/hybrid/records (fetch first)",
+            "fatal: unable to access 'https://git.example.com/': Could not resolve host: git.example.com",
+        ] {
+            assert!(!is_authentication_failure(said), "{said}");
+        }
+    }
 
     #[test]
     fn dry_runs_are_read_in_every_spelling() {

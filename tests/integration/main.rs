@@ -6,6 +6,7 @@ mod baseline;
 mod batch;
 mod change_id;
 mod ci;
+mod credentials;
 mod daemon;
 mod embedded;
 mod exact;
