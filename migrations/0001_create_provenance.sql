@@ -1,4 +1,4 @@
--- Local output, reviews and gate decisions: what the gate's rule reads (DESIGN §4).
+-- Local output, reviews and gate decisions: what the gate's rule reads (ARCHITECTURE §4).
 
 -- One run of a local model, or one adopted commit range.
 CREATE TABLE generations (

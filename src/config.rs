@@ -1,6 +1,6 @@
 //! Settings: defaults < `~/.config/git-hybrid/config.toml` < the repository's committed
 //! `.hybrid.toml` < `git config hybrid.*` < `GIT_HYBRID_*` environment, resolved once into one
-//! typed value (DESIGN §10).
+//! typed value (ARCHITECTURE §10).
 //!
 //! This module owns reading and merging those layers. It must never read secrets (they come only
 //! from the environment, where the code that needs them reads them) and never guess: a file that

@@ -1,6 +1,6 @@
 //! git-hybrid: keeps local-model output off protected git refs unless a Claude review approved it.
 //!
-//! One crate; each module owns one concept (see DESIGN §11). The binary in `main.rs` only parses
+//! One crate; each module owns one concept (see ARCHITECTURE §11). The binary in `main.rs` only parses
 //! arguments and maps errors to exit codes; benches and tests use this library directly.
 
 pub mod attribution;

@@ -1,7 +1,7 @@
 //! The canonical change: what differs between two trees (or a tree and an index), its change id
 //! (`hc1-…`), and the added lines that provenance fingerprints.
 //!
-//! This module owns the one serialization that change ids are computed from (DESIGN §3). It reads
+//! This module owns the one serialization that change ids are computed from (ARCHITECTURE §3). It reads
 //! blob contents itself and diffs them with `similar`; it must never read `git diff` text, apply
 //! content filters, or consult the user's diff settings, because the id has to be the same on every
 //! machine and under every git configuration. Changing what goes into the id changes every stored
@@ -146,7 +146,7 @@ pub struct FileChange {
     pub body: Body,
     /// For an opaque record whose new content still reads as text (a stray NUL, UTF-16, a
     /// symlink or binary file replaced by text): that text's lines, diffed against the old side
-    /// read the same way. Not part of the change id (which stays DESIGN §3's), but every line in
+    /// read the same way. Not part of the change id (which stays ARCHITECTURE §3's), but every line in
     /// it is fingerprinted, checked by the gate and shown to the reviewer.
     pub decoded: Option<Decoded>,
 }
@@ -340,7 +340,7 @@ impl Change {
         self.files.is_empty()
     }
 
-    /// The change id (DESIGN §3): SHA-256 over, in this order,
+    /// The change id (ARCHITECTURE §3): SHA-256 over, in this order,
     ///
     /// ```text
     /// "hc1\0"

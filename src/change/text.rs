@@ -1,4 +1,4 @@
-//! Reading blob content as text whatever git's binary heuristic says (DESIGN §4: "anything that
+//! Reading blob content as text whatever git's binary heuristic says (ARCHITECTURE §4: "anything that
 //! can be read as text is checked as text").
 //!
 //! git calls a blob binary when a NUL sits in its first 8,000 bytes, which a single stray NUL or

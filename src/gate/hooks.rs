@@ -1,4 +1,4 @@
-//! What each hook hands the rule as its candidate change (DESIGN §5), and the event it logs.
+//! What each hook hands the rule as its candidate change (ARCHITECTURE §5), and the event it logs.
 //!
 //! pre-commit and pre-merge-commit: HEAD's tree → the index being committed.
 //! reference-transaction (`prepared`): for each protected ref, old tree → new tree; a new ref

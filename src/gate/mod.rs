@@ -1,20 +1,24 @@
-//! The gate: DESIGN §4's rule, and what each hook hands it as the candidate change.
+//! The gate: ARCHITECTURE §4's rule, and what each hook hands it as the candidate change.
 //!
 //! A candidate change C reaching a protected ref is allowed when `change-id(C)` has an approved
-//! verdict, or when every added line of C that matches local output matches an approved line.
-//! Everything else is blocked, listing the uncovered lines by generation with the command that
-//! fixes it. This module must fail closed: it returns errors rather than allowing, and the caller
-//! turns any error on a protected update into a block. It never writes anything but events.
+//! verdict, or when every line of C found as local output is covered by an approval: a line
+//! found as a generation's own edit by a request that carried that very edit, a line found by
+//! fingerprint by a request that carried its exact text. Everything else is blocked, listing the
+//! uncovered lines by generation with the command that fixes it. This module must fail closed:
+//! it returns errors rather than allowing, and the caller turns any error on a protected update
+//! into a block. It never writes anything but events.
 //!
 //! **What an approval covers:** exactly the lines whose text was in a request that a review
 //! answered `approve` to — not the branch as it stands later, not lines a redaction replaced or
 //! swallowed, not withheld files, not commits added after the review. The store's verdict writer
 //! is the only writer of approved lines and takes them from what was sent; this module only reads
-//! them. A change id is approved only when its whole change was sent unaltered.
+//! them. A change id is approved only when its whole change was sent unaltered. Detection may be
+//! fuzzy (fingerprints); approval never is.
 //!
 //! **What the check sees:** every path to a protected ref is a candidate (renames, symbolic refs,
-//! replace refs, pushes); content git calls binary is read as text when it can be; a submodule
-//! pin (gitlink) to a commit this repository holds is checked as that commit's change.
+//! replace refs, pushes); content git calls binary is read as text when it can be, and a Git LFS
+//! file as its object's content; a submodule pin (gitlink) to a commit this repository holds is
+//! checked as that commit's tree, and one into this repository that does not resolve blocks.
 
 mod hooks;
 mod pins;
@@ -206,7 +210,7 @@ impl Approvals {
     }
 }
 
-/// Applies the rule of DESIGN §4 to a candidate change. Local output is found two ways: lines
+/// Applies the rule of ARCHITECTURE §4 to a candidate change. Local output is found two ways: lines
 /// whose fingerprint a generation recorded (fuzzy: re-indented, moved, pasted elsewhere), and
 /// edits a generation made exactly (its change itself: short lines, whitespace, deletions and
 /// re-arrangements the fingerprints cannot see). What covers either is exact.

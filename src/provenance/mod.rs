@@ -1,4 +1,4 @@
-//! Provenance: turning a change into a recorded generation of local output (DESIGN §4).
+//! Provenance: turning a change into a recorded generation of local output (ARCHITECTURE §4).
 //!
 //! Every non-trivial added line is fingerprinted and stored with its generation, path and line;
 //! binary files are recorded by blob id. This is what the gate later recognises, wherever the

@@ -1,4 +1,4 @@
-//! The change id contract (DESIGN §3): fixed test vectors, which must never change silently, and
+//! The change id contract (ARCHITECTURE §3): fixed test vectors, which must never change silently, and
 //! properties — a trivial rebase keeps the id, any changed byte changes it, and the user's git
 //! configuration changes nothing.
 

@@ -111,3 +111,62 @@ fn the_gate_rests_on_config_store_change_and_git_only() {
     let gate: Vec<&str> = graph["gate"].iter().map(String::as_str).collect();
     assert_eq!(gate, ["change", "config", "git", "store"]);
 }
+
+/// Every `ARCHITECTURE §N` a comment, test, migration or README cites names a section that
+/// `docs/ARCHITECTURE.md` has, and nothing cites a design document outside the repository.
+#[test]
+fn section_references_name_sections_the_architecture_document_has() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/ARCHITECTURE.md")).unwrap();
+    let sections: BTreeSet<String> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("## "))
+        .filter_map(|l| l.split_once('.').map(|(n, _)| n.to_string()))
+        .collect();
+    let mut files = vec![root.join("README.md")];
+    for dir in ["src", "tests", "migrations"] {
+        collect(&root.join(dir), &mut files);
+    }
+    let mut checked = 0;
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        assert!(
+            !text.contains(&format!("{}/DESIGN.md", "shared")),
+            "{} cites a document outside the repository",
+            file.display()
+        );
+        for (at, _) in text.match_indices("ARCHITECTURE §") {
+            let number: String = text[at + "ARCHITECTURE §".len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if number.is_empty() {
+                // "§N" in prose about references, not a reference.
+                continue;
+            }
+            assert!(
+                sections.contains(&number),
+                "{} cites ARCHITECTURE §{number}, which docs/ARCHITECTURE.md does not have",
+                file.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 5, "only {checked} references found");
+}
+
+fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, out);
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "rs" || e == "sql" || e == "md")
+        {
+            out.push(path);
+        }
+    }
+}
