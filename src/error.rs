@@ -90,6 +90,17 @@ impl From<git::Error> for CommandError {
     fn from(e: git::Error) -> Self {
         let err = CommandError::user(chain(&e));
         match e {
+            git::Error::NotARepo(ref source) if source.code() == git2::ErrorCode::Owner => {
+                // git's own safe.directory check: the repository is another user's.
+                let path = source.message().split('\'').nth(1).unwrap_or(".").to_string();
+                let owner = crate::receive::setup::owner_name(std::path::Path::new(&path));
+                err.hint(format!(
+                    "{path} belongs to {owner}: run git-hybrid as that user (sudo -u {owner} git -C {path} hybrid …), as its hooks do"
+                ))
+                .hint(format!(
+                    "or, if you mean to work in it as yourself: git config --global --add safe.directory {path}"
+                ))
+            }
             git::Error::NotARepo(_) => err.hint("run this inside a git repository"),
             git::Error::Resolve { .. } => {
                 err.hint("name a commit, branch or tag that exists (see `git log --oneline`); a new repository has none before its first commit")
@@ -441,6 +452,18 @@ impl From<crate::receive::Error> for CommandError {
             E::Root(e) => e.into(),
             e @ E::Quarantine { .. } => CommandError::internal(chain(&e))
                 .hint("the push was refused; run `git fsck` on the server repository"),
+            E::NotOwner {
+                ref path,
+                ref owner,
+            } => {
+                let hint = format!(
+                    "run it as {owner}: sudo -u {owner} git -C {} hybrid install --server",
+                    path.display()
+                );
+                CommandError::user(chain(&e)).hint(hint)
+            }
+            e @ E::Setup { .. } => CommandError::user(chain(&e))
+                .hint("check the repository's permissions (and core.sharedRepository), then install again"),
         }
     }
 }

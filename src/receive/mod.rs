@@ -10,6 +10,8 @@
 //! repository (the server's view of its records is a SQLite file beside it). Any error refuses
 //! the push.
 
+pub mod setup;
+
 use crate::config::Settings;
 use crate::gate::{self, HookOutcome, RefUpdate};
 use crate::git::Repo;
@@ -26,6 +28,17 @@ pub enum Error {
     Trust(#[from] crate::trust::Error),
     #[error(transparent)]
     Root(#[from] crate::trust::RootError),
+    #[error("{path} belongs to {owner}: the server's gate is set up by the user its hooks run as")]
+    NotOwner {
+        path: std::path::PathBuf,
+        owner: String,
+    },
+    #[error("cannot set up {path}: {source}")]
+    Setup {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the pushed objects cannot be read from git's quarantine directory {path}: {source}")]
     Quarantine {
         path: String,

@@ -12,7 +12,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// Bumped when the shims' text changes, so `doctor` and `install` can tell an outdated shim.
-pub const SHIM_VERSION: &str = "v4";
+pub const SHIM_VERSION: &str = "v5";
 /// How a shim recognises itself; a file without this line is the user's.
 const MARKER: &str = "# git-hybrid shim ";
 /// The suffix a replaced user hook is kept under.

@@ -690,7 +690,9 @@ fn doctor_on_a_server_checks_what_a_server_needs() {
 #[test]
 fn a_server_without_git_hybrid_on_its_path_says_whose_problem_it_is() {
     let repo = TestRepo::new();
-    server(&repo);
+    let remote = server(&repo);
+    // The binary install recorded has moved away since.
+    std::fs::write(remote.join("hybrid/binary"), "/nonexistent/git-hybrid\n").unwrap();
     // A PATH with git and without git-hybrid.
     let bin = repo.home().join("git-only");
     std::fs::create_dir_all(&bin).unwrap();
@@ -708,4 +710,84 @@ fn a_server_without_git_hybrid_on_its_path_says_whose_problem_it_is() {
         .failure()
         .stderr_has("remote: hybrid: blocked: this server cannot run git-hybrid")
         .stderr_has("this is the server's set-up, not your push");
+}
+
+/// `install --server` sets a server up so every push can be checked: it refuses to run as
+/// another user than the repository's owner (saying who should run it), honours
+/// `core.sharedRepository`, and records its own path so a hook whose `PATH` lacks git-hybrid
+/// still runs the check.
+#[test]
+fn a_server_sets_itself_up_for_the_user_and_group_its_hooks_run_as() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let repo = TestRepo::with_generation();
+    // Shared with a group: the view's folder and files are group-writable, the folder setgid.
+    let shared = repo.home().join("shared.git");
+    std::fs::create_dir_all(repo.home()).unwrap();
+    repo.git(&[
+        "init",
+        "-q",
+        "--bare",
+        "--shared=group",
+        "-b",
+        "main",
+        shared.to_str().unwrap(),
+    ]);
+    in_dir(&repo, &shared, &["hybrid", "install", "--server"])
+        .success()
+        .stderr_has("the server's gate is installed");
+    let folder = std::fs::metadata(shared.join("hybrid")).unwrap();
+    assert_eq!(
+        folder.permissions().mode() & 0o2070,
+        0o2070,
+        "{:o}",
+        folder.mode()
+    );
+    let view = std::fs::metadata(shared.join("hybrid/view.db")).unwrap();
+    assert_eq!(
+        view.permissions().mode() & 0o060,
+        0o060,
+        "{:o}",
+        view.mode()
+    );
+    // The hook finds the recorded binary when its PATH has none: the check still runs.
+    let recorded = std::fs::read_to_string(shared.join("hybrid/binary")).unwrap();
+    assert!(Path::new(recorded.trim()).is_absolute(), "{recorded}");
+    repo.git(&["remote", "add", "shared", shared.to_str().unwrap()]);
+    repo.git(&["push", "-q", "shared", "main", "hybrid/port"]);
+    let mut push = repo.command("git");
+    push.args(["push", "--no-verify", "shared", "hybrid/port:main"])
+        .env("PATH", "/usr/bin:/bin");
+    repo.run(push)
+        .failure()
+        .stderr_has("remote: hybrid: this server's gate refused the push")
+        .stderr_lacks("cannot run git-hybrid");
+    // Another user's repository (only root can make one here): refused, with who should run it.
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        let theirs = repo.home().join("theirs.git");
+        repo.git(&[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            theirs.to_str().unwrap(),
+        ]);
+        let chown = std::process::Command::new("chown")
+            .args(["-R", "nobody"])
+            .arg(&theirs)
+            .status()
+            .unwrap();
+        assert!(chown.success());
+        in_dir(
+            &repo,
+            &theirs,
+            // git's own ownership check speaks first; the hint names who should run it.
+            &["hybrid", "install", "--server"],
+        )
+        .failure()
+        .stderr_has("belongs to nobody")
+        .stderr_has("sudo -u nobody git -C");
+        assert!(!theirs.join("hybrid").exists());
+    }
 }
