@@ -187,6 +187,13 @@ fn check_server(r: &mut Report, repo: &Repo) {
             );
         }
     }
+    match crate::receive::setup::hook_binary(repo) {
+        Ok(path) => r.ok(format!("server: the hook runs {}", path.display())),
+        Err(why) => r.fail(
+            format!("server: the hook cannot run git-hybrid ({why}), so every protected push is refused"),
+            "install git-hybrid into /usr/local/bin, or run `git hybrid install --server` again as the repository's owner",
+        ),
+    }
     if let Ok(path) = repo
         .git
         .config()

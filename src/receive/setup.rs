@@ -135,3 +135,36 @@ pub fn record_binary(repo: &Repo) -> Result<Option<PathBuf>, Error> {
         .any(|dir| Path::new(dir).join("git-hybrid").is_file());
     Ok((!found).then_some(exe))
 }
+
+/// What the server's hook will run: `Ok(path)` for the binary it finds (on the usual hook
+/// `PATH`, else the recorded one), `Err(why)` when it would find none and refuse every push.
+pub fn hook_binary(repo: &Repo) -> Result<PathBuf, String> {
+    if let Some(found) = HOOK_PATH
+        .iter()
+        .map(|dir| Path::new(dir).join("git-hybrid"))
+        .find(|p| p.is_file())
+    {
+        return Ok(found);
+    }
+    let file = repo.common_dir().join(BINARY_FILE);
+    let recorded = std::fs::read_to_string(&file).map_err(|_| {
+        format!(
+            "git-hybrid is not in {} and {} names none",
+            HOOK_PATH.join(":"),
+            file.display()
+        )
+    })?;
+    let path = PathBuf::from(recorded.trim());
+    let runnable =
+        std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+    if runnable {
+        Ok(path)
+    } else {
+        Err(format!(
+            "git-hybrid is not in {}, and {} names {}, which is not there",
+            HOOK_PATH.join(":"),
+            file.display(),
+            path.display()
+        ))
+    }
+}

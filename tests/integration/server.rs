@@ -693,6 +693,15 @@ fn a_server_without_git_hybrid_on_its_path_says_whose_problem_it_is() {
     let remote = server(&repo);
     // The binary install recorded has moved away since.
     std::fs::write(remote.join("hybrid/binary"), "/nonexistent/git-hybrid\n").unwrap();
+    if !Path::new("/usr/local/bin/git-hybrid").exists()
+        && !Path::new("/usr/bin/git-hybrid").exists()
+    {
+        // doctor on the server says so, to the admin.
+        in_dir(&repo, &remote, &["hybrid", "doctor"])
+            .failure()
+            .stdout_has("the hook cannot run git-hybrid")
+            .stdout_has("/nonexistent/git-hybrid, which is not there");
+    }
     // A PATH with git and without git-hybrid.
     let bin = repo.home().join("git-only");
     std::fs::create_dir_all(&bin).unwrap();
@@ -752,6 +761,7 @@ fn a_server_sets_itself_up_for_the_user_and_group_its_hooks_run_as() {
     // The hook finds the recorded binary when its PATH has none: the check still runs.
     let recorded = std::fs::read_to_string(shared.join("hybrid/binary")).unwrap();
     assert!(Path::new(recorded.trim()).is_absolute(), "{recorded}");
+    in_dir(&repo, &shared, &["hybrid", "doctor"]).stdout_has("server: the hook runs /");
     repo.git(&["remote", "add", "shared", shared.to_str().unwrap()]);
     repo.git(&["push", "-q", "shared", "main", "hybrid/port"]);
     let mut push = repo.command("git");
