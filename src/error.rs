@@ -411,6 +411,25 @@ impl From<crate::records::Error> for CommandError {
             ),
             e @ E::Git(_) => CommandError::internal(chain(&e)),
             E::Trust(e) => e.into(),
+            E::Rewritten {
+                ref refname,
+                ref last,
+                ..
+            } => {
+                let restore = match refname.strip_prefix(crate::records::REMOTE_RECORDS) {
+                    Some(rest) => {
+                        let remote = rest.trim_end_matches("/records");
+                        format!(
+                            "this clone still has them at {last}: git push --force {remote} {last}:{} puts them back (merge in first whatever the rewrite added)",
+                            crate::records::RECORDS_REF
+                        )
+                    }
+                    None => format!("this clone still has them: git update-ref {refname} {last}"),
+                };
+                CommandError::user(chain(&e))
+                    .hint(restore)
+                    .hint("then ask who rewrote it; on a forge, protect refs/hybrid/records from forced pushes")
+            }
         }
     }
 }

@@ -95,9 +95,11 @@ fn check(hook: Hook, name: &str) -> Result<HookOutcome, CommandError> {
     // Opened once here: the records are taken in, and the gate judges by the same store.
     // Only when the gate will judge something: a commit on a quarantine branch, or a transaction
     // that moves nothing protected, must not pay for a store or a look at the records refs.
-    let store = will_judge(&hook, &repo, &settings, &input)
-        .then(|| take_in_records(&repo))
-        .flatten();
+    let store = if will_judge(&hook, &repo, &settings, &input) {
+        take_in_records(&repo)?
+    } else {
+        None
+    };
     Ok(match hook {
         Hook::PreCommit | Hook::PreMergeCommit => gate::pre_commit(&repo, &settings, name, store)?,
         Hook::ReferenceTransaction { state } => {
@@ -152,19 +154,22 @@ fn will_judge(hook: &Hook, repo: &Repo, settings: &crate::config::Settings, inpu
 /// what it knew, and `git hybrid sync` names the record.
 ///
 /// Returns the store, opened, for the gate to judge by; `None` when there is none yet or it
-/// cannot be opened (the gate then opens it itself, and reports why it cannot).
-fn take_in_records(repo: &Repo) -> Option<crate::store::Store> {
+/// cannot be opened (the gate then opens it itself, and reports why it cannot). A records ref
+/// rewritten to hold less than this store read from it is the one failure that stops the hook:
+/// judging on would let everyone after read less.
+fn take_in_records(repo: &Repo) -> Result<Option<crate::store::Store>, CommandError> {
     let Ok(Some(mut store)) = crate::store::Store::open_existing_for(repo) else {
-        return None;
+        return Ok(None);
     };
     match crate::records::take_in(repo, &mut store) {
         Ok(0) => {}
         Ok(n) => tracing::debug!(generations = n, "records taken in before judging"),
+        Err(e @ crate::records::Error::Rewritten { .. }) => return Err(e.into()),
         Err(e) => ui::say(format!(
             "warning: records could not all be taken in ({e}); run `git hybrid sync` for details"
         )),
     }
-    Some(store)
+    Ok(Some(store))
 }
 
 /// The push is allowed: this clone's records go first, so the remote knows what the push

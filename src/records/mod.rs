@@ -52,6 +52,16 @@ pub enum Error {
     Raced { refname: String },
     #[error(transparent)]
     Trust(#[from] crate::trust::Error),
+    #[error(
+        "{refname} was rewritten: {lost} record file(s) it held when this clone last read it are gone (such as {example}); records only ever grow"
+    )]
+    Rewritten {
+        refname: String,
+        lost: usize,
+        example: String,
+        /// The tip that still holds them.
+        last: String,
+    },
 }
 
 /// What a sync or publish did.
@@ -353,9 +363,47 @@ fn import(
     if store.has_imported_tip(&tip.to_string())? {
         return Ok(());
     }
+    refuse_rewritten(repo, store, refname, tip)?;
     // One transaction for the whole tip: a cold store (a server's first look, a CI clone) reads
     // thousands of records, and a commit each would cost more than reading them.
     store.in_one_transaction(|store| import_files(repo, store, (refname, tip), signers, synced))
+}
+
+/// A records ref only grows. When `refname`'s new tip is not built on the tip this store read
+/// from it last and lacks record files that one held, someone rewrote it (a forced push where
+/// no server hook guards the ref): refused, naming what was lost and how to put it back, rather
+/// than reading less from then on. (This store keeps what it read either way; what the check
+/// protects is everyone who reads the ref after.)
+fn refuse_rewritten(repo: &Repo, store: &Store, refname: &str, tip: Oid) -> Result<(), Error> {
+    let Some(last) = store
+        .last_imported_tip(refname)?
+        .and_then(|t| Oid::from_str(&t).ok())
+    else {
+        return Ok(());
+    };
+    if last == tip || repo.git.graph_descendant_of(tip, last).unwrap_or(false) {
+        return Ok(());
+    }
+    // The old tip may be gone (pruned after the rewrite): nothing left to compare with.
+    let Ok(before) = files_of(repo, last) else {
+        return Ok(());
+    };
+    let now: std::collections::HashSet<String> =
+        files_of(repo, tip)?.into_iter().map(|(p, _)| p).collect();
+    let lost: Vec<String> = before
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| format::kind(p) != Kind::Other && !now.contains(p))
+        .collect();
+    if lost.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Rewritten {
+        refname: refname.to_string(),
+        lost: lost.len(),
+        example: lost[0].clone(),
+        last: last.to_string(),
+    })
 }
 
 /// `import`'s work, inside its transaction.
@@ -419,7 +467,7 @@ fn import_files(
             _ => {}
         }
     }
-    store.mark_imported_tip(&tip.to_string())?;
+    store.mark_imported_tip(&tip.to_string(), refname)?;
     Ok(())
 }
 

@@ -63,6 +63,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_exact_approvals",
         include_str!("../../migrations/0013_exact_approvals.sql"),
     ),
+    (
+        "0014_imported_tip_refs",
+        include_str!("../../migrations/0014_imported_tip_refs.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

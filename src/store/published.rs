@@ -210,9 +210,33 @@ impl Store {
         self.exists("SELECT 1 FROM imported_tips WHERE tip = ?1", tip)
     }
 
-    /// Notes that the records commit `tip` was read whole.
-    pub fn mark_imported_tip(&mut self, tip: &str) -> Result<()> {
-        self.insert_key("INSERT OR IGNORE INTO imported_tips (tip) VALUES (?1)", tip)
+    /// Notes that the records commit `tip`, the tip of `refname`, was read whole.
+    pub fn mark_imported_tip(&mut self, tip: &str, refname: &str) -> Result<()> {
+        // Milliseconds: two tips of one ref are often read within the same second.
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO imported_tips (tip, refname, read_at) VALUES (?1, ?2, ?3)",
+                params![tip, refname, at],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// The tip of `refname` this store read last, if it read one.
+    pub fn last_imported_tip(&self, refname: &str) -> Result<Option<String>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT tip FROM imported_tips WHERE refname = ?1
+                  ORDER BY read_at DESC LIMIT 1",
+                [refname],
+                |r| r.get(0),
+            )
+            .optional()
+        })
     }
 
     /// Whether `sql` (one `?1`) finds a row for `key`.

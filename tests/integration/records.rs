@@ -516,3 +516,46 @@ fn install_in_a_fresh_clone_knows_the_remotes_records_at_once() {
     .failure()
     .stderr_has("src/port.rs");
 }
+
+/// On a forge (no server hook) the records ref can be force-pushed without a record. A clone
+/// that read the old tip notices the loss when it next reads the ref, and refuses to judge by
+/// less — naming what was lost and how to put it back — instead of quietly forgetting.
+#[test]
+fn a_records_ref_rewritten_to_lose_a_record_is_refused_by_a_clone_that_read_it() {
+    let repo = TestRepo::with_generation();
+    let clone = teammate_with_the_gate(&repo);
+    // The clone has read the records: a commit on main takes them in.
+    std::fs::write(clone.join("HUMAN.md"), "a human line\n").unwrap();
+    in_dir(&repo, &clone, &["add", "HUMAN.md"]).success();
+    in_dir(&repo, &clone, &["commit", "-q", "-m", "human"]).success();
+    // Someone force-pushes records without the generation (an empty tree, a new root).
+    let tree = repo
+        .git(&["hash-object", "-t", "tree", "/dev/null"])
+        .trim()
+        .to_string();
+    let root = repo
+        .git(&["commit-tree", &tree, "-m", "records, rewritten"])
+        .trim()
+        .to_string();
+    repo.git(&[
+        "push",
+        "-q",
+        "--force",
+        "--no-verify",
+        "origin",
+        &format!("{root}:refs/hybrid/records"),
+    ]);
+    in_dir(&repo, &clone, &["fetch", "-q"]).success();
+    std::fs::write(clone.join("HUMAN.md"), "a human line\nand another\n").unwrap();
+    in_dir(&repo, &clone, &["commit", "-q", "-am", "human again"])
+        .failure()
+        .stderr_has("refs/hybrid/remotes/origin/records was rewritten: 1 record file(s)")
+        .stderr_has("git push --force origin");
+    in_dir(
+        &repo,
+        &clone,
+        &["hybrid", "verify", "HEAD~1..HEAD"],
+    )
+    .failure()
+    .stderr_has("was rewritten");
+}
