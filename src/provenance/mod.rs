@@ -246,10 +246,19 @@ pub fn recordable(
         .filter(|(fp, _, _)| seen.insert(*fp))
         .map(|(fp, path, line)| (fp, path.to_vec(), line))
         .collect();
+    // Every removed line (a deletion, the far half of a move or of a whitespace change), and
+    // every added line but those that say nothing of who wrote them: blank lines, and lines the
+    // base tree already had (a moved block, repeated boilerplate — as for fingerprints). Short
+    // lines stay: they have no fingerprint, and their edit is all that finds them.
     let edits: std::collections::BTreeSet<Fingerprint> = changes
         .iter()
         .flat_map(|c| c.edits())
         .filter(|e| recorded(e.path))
+        .filter(|e| {
+            e.removed
+                || (!e.bytes.iter().all(u8::is_ascii_whitespace)
+                    && change::fingerprint(e.bytes).is_none_or(|fp| !existing.contains(&fp)))
+        })
         .map(|e| e.edit)
         .collect();
     Recordable {

@@ -220,7 +220,7 @@ fn the_server_and_a_fresh_clone_gate_a_generations_change() {
     )
     .failure()
     .stdout_has("app.py (removed)")
-    .stdout_has("app.py: 3 lines");
+    .stdout_has("app.py: 2 lines");
     // Once reviewed, both let it through.
     let api = FakeAnthropic::start(vec![Reply::Approve]);
     repo.review(&api, &["hybrid/both"]).success();

@@ -551,11 +551,7 @@ fn a_records_ref_rewritten_to_lose_a_record_is_refused_by_a_clone_that_read_it()
         .failure()
         .stderr_has("refs/hybrid/remotes/origin/records was rewritten: 1 record file(s)")
         .stderr_has("git push --force origin");
-    in_dir(
-        &repo,
-        &clone,
-        &["hybrid", "verify", "HEAD~1..HEAD"],
-    )
-    .failure()
-    .stderr_has("was rewritten");
+    in_dir(&repo, &clone, &["hybrid", "verify", "HEAD~1..HEAD"])
+        .failure()
+        .stderr_has("was rewritten");
 }
