@@ -111,25 +111,19 @@ pub fn hunk_edits(old_path: &str, new_path: &str, lines: &[(Tag, Cow<'_, str>)])
     out
 }
 
-/// The edits of a file as a request renders it (`@@` hunk headers, then each line behind its
-/// sign); anything before the first hunk header is the file's header and notes.
-pub fn rendered_edits(old_path: &str, new_path: &str, rendered: &str) -> Vec<HunkEdit> {
-    let mut out = Vec::new();
-    let mut hunk: Vec<(Tag, Cow<'_, str>)> = Vec::new();
-    let mut started = false;
-    let mut flush = |hunk: &mut Vec<(Tag, Cow<'_, str>)>| {
-        out.extend(hunk_edits(old_path, new_path, hunk));
-        hunk.clear();
-    };
+/// The hunks of a file as a request renders it (`@@` hunk headers, then each line behind its
+/// sign): each line's tag and shown text. Anything before the first hunk header is the file's
+/// header and notes.
+pub fn rendered_hunks(rendered: &str) -> Vec<Vec<(Tag, Cow<'_, str>)>> {
+    let mut hunks: Vec<Vec<(Tag, Cow<'_, str>)>> = Vec::new();
     for line in rendered.split('\n') {
         if line.starts_with("@@") {
-            flush(&mut hunk);
-            started = true;
+            hunks.push(Vec::new());
             continue;
         }
-        if !started {
+        let Some(hunk) = hunks.last_mut() else {
             continue;
-        }
+        };
         let mut chars = line.chars();
         let tag = match chars.next() {
             Some(' ') => Tag::Context,
@@ -139,8 +133,15 @@ pub fn rendered_edits(old_path: &str, new_path: &str, rendered: &str) -> Vec<Hun
         };
         hunk.push((tag, Cow::Borrowed(chars.as_str())));
     }
-    flush(&mut hunk);
-    out
+    hunks
+}
+
+/// The edits of a file as a request renders it (see [`rendered_hunks`]).
+pub fn rendered_edits(old_path: &str, new_path: &str, rendered: &str) -> Vec<HunkEdit> {
+    rendered_hunks(rendered)
+        .iter()
+        .flat_map(|hunk| hunk_edits(old_path, new_path, hunk))
+        .collect()
 }
 
 #[cfg(test)]

@@ -44,11 +44,11 @@ pub struct UncoveredLine {
     pub path: String,
     /// In the new file for an added line, in the old file for a removed one.
     pub line: u32,
-    pub fingerprint: Fingerprint,
+    /// Its fingerprint, for a significant added line or a binary file; short and removed lines
+    /// have none.
+    pub fingerprint: Option<Fingerprint>,
     /// The exact identity of the line as an edit (see `change::exact`).
     pub edit: Fingerprint,
-    /// The exact identity of the line's text, for an added text line.
-    pub text: Option<Fingerprint>,
     /// The change removes this line, as a generation did.
     pub removed: bool,
     /// Found as a generation's own edit (the line with its neighbours), not by fingerprint.
@@ -133,9 +133,8 @@ impl Item {
         UncoveredLine {
             path: self.path.clone(),
             line: self.line,
-            fingerprint: self.fingerprint.unwrap_or(self.edit),
+            fingerprint: self.fingerprint,
             edit: self.edit,
-            text: self.text,
             removed: self.removed,
             by_edit,
             generation: generation.clone(),
@@ -296,7 +295,7 @@ pub fn evaluate_in(
         let present = old_side_fingerprints(repo, change)?;
         evaluation
             .outcome
-            .forgive(|u| !u.removed && u.fingerprint != u.edit && present.contains(&u.fingerprint));
+            .forgive(|u| !u.removed && u.fingerprint.is_some_and(|f| present.contains(&f)));
     }
     let mut seen = HashSet::new();
     let mut pending: Vec<(String, git2::Oid, usize)> =
@@ -344,13 +343,17 @@ pub fn evaluate_in(
         let unsent = store.unsent_fingerprints(
             uncovered
                 .iter()
-                .flat_map(|u| [u.fingerprint, u.edit].into_iter()),
+                .flat_map(|u| [u.fingerprint, Some(u.edit)].into_iter().flatten()),
         )?;
         for u in uncovered.iter_mut() {
             // A line found by its edit is stuck when its edit could not be sent as it is; one
             // found by fingerprint, when its text could not.
-            let key = if u.by_edit { u.edit } else { u.fingerprint };
-            u.unsent = unsent.contains(&key);
+            let key = if u.by_edit {
+                Some(u.edit)
+            } else {
+                u.fingerprint
+            };
+            u.unsent = key.is_some_and(|k| unsent.contains(&k));
         }
     }
     Ok(evaluation)

@@ -23,16 +23,16 @@ pub enum Pushed {
 }
 
 /// Whether git's message says the remote wanted credentials it did not get, over HTTP(S) or
-/// SSH.
+/// SSH. A 403 is not one: the remote knew who pushed and refused them (a permission rule), and
+/// "give it credentials" would be the wrong fix.
 pub fn is_authentication_failure(message: &str) -> bool {
-    const SIGNS: [&str; 7] = [
+    const SIGNS: [&str; 6] = [
         "Authentication failed",
         "could not read Username",
         "could not read Password",
         "terminal prompts disabled",
         "Permission denied (publickey",
         "The requested URL returned error: 401",
-        "The requested URL returned error: 403",
     ];
     SIGNS.iter().any(|s| message.contains(s))
 }
@@ -216,13 +216,15 @@ mod tests {
             "fatal: could not read Username for 'https://git.example.com': terminal prompts disabled",
             "remote: Invalid username or password.\nfatal: Authentication failed for 'https://git.example.com/a.git/'",
             "git@git.example.com: Permission denied (publickey).",
-            "fatal: unable to access 'https://git.example.com/a.git/': The requested URL returned error: 403",
+            "fatal: unable to access 'https://git.example.com/a.git/': The requested URL returned error: 401",
         ] {
             assert!(is_authentication_failure(said), "{said}");
         }
         for said in [
             "! [rejected] refs/hybrid/records -> refs/hybrid/records (fetch first)",
             "fatal: unable to access 'https://git.example.com/': Could not resolve host: git.example.com",
+            // Known and refused: a permission, not a credential.
+            "fatal: unable to access 'https://git.example.com/a.git/': The requested URL returned error: 403",
         ] {
             assert!(!is_authentication_failure(said), "{said}");
         }

@@ -115,19 +115,20 @@ impl SentLines {
     /// and of every edit. A line a redaction changed is noted as changed; lines a redaction
     /// swallowed are not there at all, and their neighbours' edits differ.
     pub fn note_sent_file(&mut self, old_path: &str, new_path: &str, rendered: &str) {
-        let mut started = false;
-        for line in rendered.split('\n') {
-            started |= line.starts_with("@@");
-            if let Some(text) = line.strip_prefix('+').filter(|_| started)
-                && let Some(fp) = crate::change::fingerprint(text.as_bytes())
-            {
-                self.lines.insert(fp);
+        use crate::change::exact;
+        for hunk in exact::rendered_hunks(rendered) {
+            for (tag, text) in &hunk {
+                if *tag == crate::change::Tag::Added
+                    && let Some(fp) = crate::change::fingerprint(text.as_bytes())
+                {
+                    self.lines.insert(fp);
+                }
             }
-        }
-        for e in crate::change::exact::rendered_edits(old_path, new_path, rendered) {
-            self.exact.insert(e.edit);
-            if !e.removed {
-                self.exact.insert(e.text);
+            for e in exact::hunk_edits(old_path, new_path, &hunk) {
+                self.exact.insert(e.edit);
+                if !e.removed {
+                    self.exact.insert(e.text);
+                }
             }
         }
     }
