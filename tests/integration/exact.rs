@@ -94,6 +94,20 @@ fn output_made_only_of_short_lines_is_gated_by_its_change() {
         "app.py",
     );
     clean(&repo);
+    // Mailed as a patch and applied with `git am`: the same edits reach main.
+    let patch = repo.home().join("short.patch");
+    std::fs::create_dir_all(repo.home()).unwrap();
+    std::fs::write(
+        &patch,
+        repo.git(&["format-patch", "--stdout", "-1", "hybrid/short"]),
+    )
+    .unwrap();
+    refused(
+        &repo.try_git(&["am", "-q", patch.to_str().unwrap()]),
+        "app.py",
+    );
+    let _ = repo.try_git(&["am", "--abort"]);
+    clean(&repo);
     assert_eq!(repo.rev("main"), moved);
     assert_ne!(main, moved);
     // Not a false alarm on people: the same short lines elsewhere, between other lines.
