@@ -45,14 +45,27 @@ def squeeze(line):
     return "".join(line.split())
 
 
+# Lock files provenance leaves out (src/provenance/mod.rs, LOCK_FILES): written by package
+# managers, never output, so never pasted output either.
+LOCK_FILES = {
+    "Cargo.lock", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml",
+    "bun.lock", "poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock", "Gemfile.lock",
+    "composer.lock", "go.sum", "flake.lock", "mix.lock", "pubspec.lock", "Podfile.lock",
+    "packages.lock.json", "gradle.lockfile",
+}
+
+
 def added_blocks(repo, commit):
     """Runs of 3+ consecutive significant added lines in a commit's own diff that are new output:
     none of them anywhere in the parent's tree (what provenance records)."""
     before = {squeeze(l) for l in git(repo, "grep", "-I", "-h", "-e", "", f"{commit}^", check=False).splitlines()}
     diff = git(repo, "show", "--format=", "--unified=0", "--no-color", "--no-ext-diff", commit)
-    blocks, run_ = [], []
+    blocks, run_, locked = [], [], False
     for line in diff.splitlines():
-        if (line.startswith("+") and not line.startswith("+++") and significant(line[1:])
+        if line.startswith("+++ "):
+            locked = line.rsplit("/", 1)[-1] in LOCK_FILES
+            continue
+        if (not locked and line.startswith("+") and significant(line[1:])
                 and squeeze(line[1:]) not in before):
             run_.append(line[1:])
             continue
@@ -71,6 +84,7 @@ def main():
     p.add_argument("--verify", type=int, default=150)
     p.add_argument("--skip", type=int, default=200)
     p.add_argument("--max-pastes", type=int, default=60)
+    p.add_argument("--show", action="store_true", help="print each blocked commit's verdict")
     a = p.parse_args()
     env = dict(os.environ, GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1",
                GIT_AUTHOR_NAME="Replay", GIT_AUTHOR_EMAIL="replay@example.com",
@@ -79,6 +93,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         repo = os.path.join(tmp, "repo")
         run(["git", "clone", "-q", "--no-checkout", a.source, repo], tmp)
+        # Records stay in the scratch clone: none is sent back to the replayed repository.
+        git(repo, "remote", "remove", "origin")
         commits = git(repo, "rev-list", "--first-parent", "--no-merges", "--reverse", "HEAD").split()
         total = a.adopt + a.verify
         end = max(total, len(commits) - a.skip)
@@ -105,6 +121,8 @@ def main():
                 continue
             blocked += 1
             verdict = json.loads(out.stdout)
+            if a.show:
+                print(f"  blocked {c[:10]}: {json.dumps(verdict['uncovered'])}", file=sys.stderr)
             for group in verdict["uncovered"]:
                 for f in group["files"]:
                     text = git(repo, "show", f"{c}:{f['path']}", check=False).splitlines()

@@ -10,6 +10,7 @@
 pub mod exact;
 mod fingerprint;
 pub mod lfs;
+pub mod notebook;
 pub mod render;
 pub mod text;
 
@@ -615,11 +616,18 @@ fn file_change(
         });
     }
     if regular && !is_binary(old_bytes) && !is_binary(new_bytes) {
+        // A notebook's lines are its cells' sources: output pasted into a cell is found, and
+        // reviewed, as the code it is. The id still diffs the file as stored.
+        let decoded = notebook_texts(&old, &new, old_bytes, new_bytes).map(|(o, n)| Decoded {
+            encoding: text::Encoding::Notebook,
+            hunks: text_hunks(&o, &n),
+            lfs: None,
+        });
         return Ok(FileChange {
             old,
             new,
             body: Body::Text(text_hunks(old_bytes, new_bytes)),
-            decoded: None,
+            decoded,
         });
     }
     // Opaque for the id; read as text anyway when the new content allows it, so that output
@@ -685,6 +693,29 @@ fn lfs_decoded(repo: &Repository, old: &[u8], new: &[u8]) -> Option<Decoded> {
     })
 }
 
+/// Both sides of a notebook as its cells' sources, when the path names one and the new side (if
+/// any) parses as one; a side that is absent or not a notebook reads as empty.
+fn notebook_texts(
+    old: &Option<FileSide>,
+    new: &Option<FileSide>,
+    old_bytes: &[u8],
+    new_bytes: &[u8],
+) -> Option<TextPair> {
+    let path = new.as_ref().or(old.as_ref())?.path.as_slice();
+    if !notebook::is_notebook(path) {
+        return None;
+    }
+    let new_cells = match new {
+        Some(_) => notebook::cells(new_bytes)?,
+        None => Vec::new(),
+    };
+    let old_cells = old
+        .as_ref()
+        .and_then(|_| notebook::cells(old_bytes))
+        .unwrap_or_default();
+    Some((old_cells, new_cells))
+}
+
 /// The text both sides of a record were diffed as: the blobs themselves for a text body, the
 /// decoded text for an opaque one that reads as text; `None` when there is no text to show.
 pub fn readable_text(repo: &Repository, f: &FileChange) -> Result<Option<TextPair>, Error> {
@@ -707,6 +738,16 @@ pub fn readable_text(repo: &Repository, f: &FileChange) -> Result<Option<TextPai
             blob(&f.new)?.unwrap_or_default(),
         );
         return Ok(lfs_texts(repo, &old, &new).map(|(texts, _)| texts));
+    }
+    if f.decoded
+        .as_ref()
+        .is_some_and(|d| d.encoding == text::Encoding::Notebook)
+    {
+        let (old, new) = (
+            blob(&f.old)?.unwrap_or_default(),
+            blob(&f.new)?.unwrap_or_default(),
+        );
+        return Ok(notebook_texts(&f.old, &f.new, &old, &new));
     }
     match (&f.body, &f.decoded) {
         (Body::Text(hunks), _) if hunks.is_empty() => Ok(None),

@@ -69,6 +69,9 @@ pub fn render(change: &Change, notes: &Notes, color: bool) -> String {
             Some((Some(super::lfs::Seen::OidOnly), _)) => out.push_str(
                 "  (a Git LFS file whose object is not here, or is not text: only its oid line)\n",
             ),
+            Some((None, super::text::Encoding::Notebook)) => {
+                out.push_str("  (a Jupyter notebook: read as its cells' source)\n")
+            }
             Some((None, encoding)) => out.push_str(&format!(
                 "  (git calls this binary; read as {} text)\n",
                 encoding.name()

@@ -3,8 +3,9 @@
 //!
 //! git calls a blob binary when a NUL sits in its first 8,000 bytes, which a single stray NUL or
 //! a UTF-16 encoding is enough for; local output saved that way must still be recognised line by
-//! line. This module decodes UTF-8 (with or without a BOM, stray NULs allowed), UTF-16 and UTF-32
-//! with a BOM, and BOM-less UTF-16 that is mostly ASCII, into UTF-8 bytes. It never guesses
+//! line. This module decodes UTF-8 (with or without a BOM, stray NULs allowed), and UTF-16 and
+//! UTF-32 in either byte order, with a BOM or, decided by evidence, without one, into UTF-8
+//! bytes. It never guesses
 //! beyond that: content that does not read as text stays opaque and is matched by blob id.
 
 /// How a blob was read as text.
@@ -15,9 +16,20 @@ pub enum Encoding {
     Utf16Be,
     Utf32Le,
     Utf32Be,
+    /// A Jupyter notebook, read as its cells' sources (`change::notebook`).
+    Notebook,
 }
 
 impl Encoding {
+    /// Bytes per code unit.
+    fn width(self) -> usize {
+        match self {
+            Encoding::Utf32Le | Encoding::Utf32Be => 4,
+            Encoding::Utf16Le | Encoding::Utf16Be => 2,
+            Encoding::Utf8 | Encoding::Notebook => 1,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Encoding::Utf8 => "UTF-8",
@@ -25,6 +37,7 @@ impl Encoding {
             Encoding::Utf16Be => "UTF-16BE",
             Encoding::Utf32Le => "UTF-32LE",
             Encoding::Utf32Be => "UTF-32BE",
+            Encoding::Notebook => "notebook cells",
         }
     }
 }
@@ -51,8 +64,8 @@ pub fn decode(bytes: &[u8]) -> Option<(Vec<u8>, Encoding)> {
     if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         return wide(rest, 2, Encoding::Utf16Be);
     }
-    if let Some(encoding) = bomless_utf16(bytes) {
-        return wide(bytes, 2, encoding);
+    if let Some(encoding) = bomless(bytes) {
+        return wide(bytes, encoding.width(), encoding);
     }
     utf8(bytes).map(|t| (t, Encoding::Utf8))
 }
@@ -88,7 +101,7 @@ fn wide(bytes: &[u8], width: usize, encoding: Encoding) -> Option<(Vec<u8>, Enco
             Encoding::Utf16Be => u32::from(u16::from_be_bytes([c[0], c[1]])),
             Encoding::Utf32Le => u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
             Encoding::Utf32Be => u32::from_be_bytes([c[0], c[1], c[2], c[3]]),
-            Encoding::Utf8 => 0,
+            Encoding::Utf8 | Encoding::Notebook => 0,
         }
     };
     let units = bytes.chunks_exact(width).map(unit);
@@ -117,26 +130,51 @@ fn wide(bytes: &[u8], width: usize, encoding: Encoding) -> Option<(Vec<u8>, Enco
     })
 }
 
-/// UTF-16 without a BOM, recognised only when it is mostly ASCII: nearly every other byte NUL.
-fn bomless_utf16(bytes: &[u8]) -> Option<Encoding> {
-    if bytes.len() < 4 || !bytes.len().is_multiple_of(2) {
+/// UTF-16 or UTF-32 without a BOM, decided by evidence rather than by an ASCII share, so that
+/// text in any script is read: content with NUL bytes is tried in each width and byte order, and
+/// an encoding is taken only when, read that way, its sample has almost no invalid code units
+/// (unpaired surrogates, values past U+10FFFF) or control characters (U+0000 among them, which
+/// is what reading UTF-32 two bytes at a time produces), draws on a few Unicode blocks as text
+/// in any script does, and, beyond a few dozen characters, breaks lines as text does. The wrong
+/// byte order fails the last test: ASCII read backwards turns every newline into U+0A00.
+fn bomless(bytes: &[u8]) -> Option<Encoding> {
+    if bytes.len() < 4 || !bytes.contains(&0) {
         return None;
     }
     let sample = &bytes[..bytes.len().min(8192)];
-    let pairs = sample.len() / 2;
-    let (mut high_zero, mut low_zero) = (0usize, 0usize);
-    for pair in sample.chunks_exact(2) {
-        high_zero += usize::from(pair[1] == 0 && pair[0] != 0);
-        low_zero += usize::from(pair[0] == 0 && pair[1] != 0);
-    }
-    let mostly = |n: usize| n as f64 >= pairs as f64 * 0.9;
-    if mostly(high_zero) {
-        Some(Encoding::Utf16Le)
-    } else if mostly(low_zero) {
-        Some(Encoding::Utf16Be)
-    } else {
-        None
-    }
+    [
+        Encoding::Utf32Le,
+        Encoding::Utf32Be,
+        Encoding::Utf16Le,
+        Encoding::Utf16Be,
+    ]
+    .into_iter()
+    .find(|&encoding| {
+        let width = encoding.width();
+        if !bytes.len().is_multiple_of(width) {
+            return false;
+        }
+        // The sample may end inside a surrogate pair or a code unit: cut it at a whole unit.
+        let cut = &sample[..sample.len() - sample.len() % width];
+        let Some((text, _)) = wide(cut, width, encoding) else {
+            return false;
+        };
+        let text = String::from_utf8_lossy(&text);
+        let (mut chars, mut odd, mut breaks) = (0usize, 0usize, 0usize);
+        let mut blocks = std::collections::HashSet::new();
+        for c in text.chars() {
+            chars += 1;
+            odd += usize::from(
+                c == char::REPLACEMENT_CHARACTER
+                    || (c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0C')),
+            );
+            breaks += usize::from(matches!(c, '\n' | '\r'));
+            blocks.insert(u32::from(c) >> 8);
+        }
+        // Random bytes read as UTF-16 give unpaired surrogates (3 in 100 units), characters
+        // from every block of Unicode and hardly a line break; text in any script, none of it.
+        odd * 200 <= chars && blocks.len() <= 96 && (chars < 40 || breaks * 500 >= chars)
+    })
 }
 
 #[cfg(test)]
@@ -172,6 +210,33 @@ mod tests {
         let mut nul = text.as_bytes().to_vec();
         nul.insert(3, 0);
         assert_eq!(decode(&nul).unwrap().0, nul);
+    }
+
+    /// Without a BOM, in either byte order, whatever the script: decided by evidence.
+    #[test]
+    fn bomless_wide_text_in_any_script_is_read() {
+        let text = "// Привет, мир: проверка порта\nfn порт(значение: &str) -> u16 {\n    значение.len() as u16\n}\n";
+        let be16: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let le32: Vec<u8> = text
+            .chars()
+            .flat_map(|c| (c as u32).to_le_bytes())
+            .collect();
+        let be32: Vec<u8> = text
+            .chars()
+            .flat_map(|c| (c as u32).to_be_bytes())
+            .collect();
+        for (bytes, encoding) in [
+            (utf16le(text, false), Encoding::Utf16Le),
+            (be16, Encoding::Utf16Be),
+            (le32, Encoding::Utf32Le),
+            (be32, Encoding::Utf32Be),
+        ] {
+            assert_eq!(
+                decode(&bytes),
+                Some((text.as_bytes().to_vec(), encoding)),
+                "{encoding:?}"
+            );
+        }
     }
 
     #[test]

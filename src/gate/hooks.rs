@@ -370,7 +370,13 @@ fn ref_updates(
     {
         candidates.push(moved);
     }
-    if candidates.is_empty() {
+    // A server also answers for what a protected branch's standing submodule pins resolve to.
+    let arrivals = if hook == "pre-receive" {
+        super::pin_arrivals(repo, settings, updates)
+    } else {
+        Vec::new()
+    };
+    if candidates.is_empty() && arrivals.is_empty() {
         return Ok(result);
     }
     let mut store = match store {
@@ -382,6 +388,38 @@ fn ref_updates(
         result.allowed &= one.allowed;
         result.unreviewed |= one.unreviewed;
         result.messages.extend(one.messages);
+    }
+    for arrival in arrivals {
+        let evaluation = super::judge_arrival(repo, &store, settings, &arrival)?;
+        let old = updates
+            .iter()
+            .find(|u| u.refname == arrival.refname)
+            .and_then(|u| u.old);
+        let new = Some(arrival.commit);
+        log(
+            &mut store,
+            hook,
+            &arrival.refname,
+            (old, new),
+            Some(&evaluation).into(),
+        )?;
+        if evaluation.outcome.allowed() {
+            continue;
+        }
+        result.allowed = false;
+        result.unreviewed = true;
+        result.messages.push(format!(
+            "blocked: {} brings commit {}, which {} already pins as its submodule {}: whoever checks that out would get what follows",
+            arrival.refname,
+            short(arrival.commit),
+            arrival.protected,
+            arrival.path
+        ));
+        let target = format!("{} (submodule {})", arrival.protected, arrival.path);
+        let fix = format!("git hybrid review {}", short(arrival.commit));
+        result
+            .messages
+            .extend(render_block(&target, &evaluation, &fix));
     }
     Ok(result)
 }

@@ -20,6 +20,7 @@
 //! file as its object's content; a submodule pin (gitlink) to a commit this repository holds is
 //! checked as that commit's tree, and one into this repository that does not resolve blocks.
 
+mod evidence;
 mod hooks;
 mod pins;
 mod policy;
@@ -111,6 +112,9 @@ pub struct Evaluation {
     pub added: usize,
     pub removed: usize,
     pub outcome: Outcome,
+    /// The generations every line found (covered or not) shows arriving by count
+    /// (`evidence::arriving_by_count`); `evaluate_in` adds those shown by a run.
+    arriving: HashSet<String>,
 }
 
 /// One line of a candidate as the gate judges it: where it sits, how detection finds it
@@ -126,6 +130,8 @@ struct Item {
     text: Option<Fingerprint>,
     /// The fuzzy fingerprint of a significant added line or a binary file.
     fingerprint: Option<Fingerprint>,
+    /// It stands for a whole file's content: a binary file's blob, a Git LFS object's oid line.
+    whole: bool,
 }
 
 impl Item {
@@ -145,10 +151,17 @@ impl Item {
 
 /// Every line `change` adds or removes, and every binary file it brings in.
 fn items(change: &Change) -> Vec<Item> {
+    let lfs: HashSet<&[u8]> = change
+        .files
+        .iter()
+        .filter(|f| f.decoded.as_ref().is_some_and(|d| d.lfs.is_some()))
+        .map(|f| f.path())
+        .collect();
     let mut out: Vec<Item> = change
         .edits()
         .into_iter()
         .map(|e| Item {
+            whole: !e.removed && lfs.contains(e.path) && e.bytes.starts_with(b"oid sha256:"),
             path: String::from_utf8_lossy(e.path).into_owned(),
             line: e.line,
             removed: e.removed,
@@ -170,6 +183,7 @@ fn items(change: &Change) -> Vec<Item> {
             edit: blob,
             text: None,
             fingerprint: Some(blob),
+            whole: true,
         })
     }));
     out
@@ -216,14 +230,15 @@ impl Approvals {
 pub fn evaluate(store: &Store, change: &Change) -> store::Result<Evaluation> {
     let change_id = change.id();
     let (added, removed) = change.line_counts();
-    let done = |outcome| Evaluation {
+    let done = |outcome, arriving| Evaluation {
         change_id,
         added,
         removed,
         outcome,
+        arriving,
     };
     if !store.has_local_output()? {
-        return Ok(done(Outcome::NoLocalOutput));
+        return Ok(done(Outcome::NoLocalOutput, HashSet::new()));
     }
     let items = items(change);
     let fingerprints: HashSet<Fingerprint> = items.iter().filter_map(|i| i.fingerprint).collect();
@@ -231,10 +246,10 @@ pub fn evaluate(store: &Store, change: &Change) -> store::Result<Evaluation> {
     let local = store.local_matches(&fingerprints)?;
     let local_edits = store.local_edits(&edits)?;
     if local.is_empty() && local_edits.is_empty() {
-        return Ok(done(Outcome::NoLocalOutput));
+        return Ok(done(Outcome::NoLocalOutput, HashSet::new()));
     }
     if store.is_change_approved(&change_id.to_string())? {
-        return Ok(done(Outcome::ApprovedChange));
+        return Ok(done(Outcome::ApprovedChange, HashSet::new()));
     }
     // The newest generation that made the edit or the line is the one to review.
     let found: Vec<(&Item, &LocalMatch, bool)> = items
@@ -247,6 +262,15 @@ pub fn evaluate(store: &Store, change: &Change) -> store::Result<Evaluation> {
             Some((i, g, false))
         })
         .collect();
+    let arriving = evidence::arriving_by_count(
+        store,
+        found.iter().map(|(i, g, _)| evidence::Found {
+            generation: &g.generation_id,
+            edit: i.edit,
+            significant: !i.removed && i.fingerprint.is_some(),
+            whole: i.whole,
+        }),
+    )?;
     let approvals = Approvals::of(store, found.iter().map(|(i, _, _)| *i))?;
     let uncovered: Vec<UncoveredLine> = found
         .iter()
@@ -254,14 +278,17 @@ pub fn evaluate(store: &Store, change: &Change) -> store::Result<Evaluation> {
         .map(|(i, g, by_edit)| i.uncovered(g, *by_edit))
         .collect();
     let local_lines = found.len();
-    Ok(done(if uncovered.is_empty() {
-        Outcome::Covered { local_lines }
-    } else {
-        Outcome::Blocked {
-            local_lines,
-            uncovered,
-        }
-    }))
+    Ok(done(
+        if uncovered.is_empty() {
+            Outcome::Covered { local_lines }
+        } else {
+            Outcome::Blocked {
+                local_lines,
+                uncovered,
+            }
+        },
+        arriving,
+    ))
 }
 
 /// How deep pins inside pinned commits are followed.
@@ -296,6 +323,18 @@ pub fn evaluate_in(
         evaluation
             .outcome
             .forgive(|u| !u.removed && u.fingerprint.is_some_and(|f| present.contains(&f)));
+        // Nor is a lone line of a generation that shows no other sign of arriving.
+        let mut arriving = std::mem::take(&mut evaluation.arriving);
+        evidence::arriving_by_run(
+            repo,
+            store,
+            change,
+            evaluation.outcome.uncovered(),
+            &mut arriving,
+        )?;
+        evaluation
+            .outcome
+            .forgive(|u| !arriving.contains(&u.generation.generation_id));
     }
     let mut seen = HashSet::new();
     let mut pending: Vec<(String, git2::Oid, usize)> =
@@ -319,24 +358,11 @@ pub fn evaluate_in(
                 }
             }
         };
-        // Whoever checks the pin out gets its whole tree: judged against what the default
-        // branch shows, as a new protected ref is.
-        let base = repo.baseline_for_new_ref(default_branch);
-        let old = base.map(|b| repo.tree_of(b)).transpose()?;
-        let new = repo.tree_of(commit.id())?;
-        let pinned = Change::between_trees(&repo.git, old.as_ref(), Some(&new))?;
-        let inner = match quarantine_only(repo, settings, id) {
-            // Only quarantine refs reach it: all of it is local output, recorded or not.
-            Some(branch) => Evaluation {
-                outcome: all_local(store, &pinned, branch)?,
-                ..evaluate(store, &pinned)?
-            },
-            None => evaluate(store, &pinned)?,
-        };
+        let (inner, brought) = pinned(repo, store, settings, commit.id(), None)?;
         let label = format!("{path} (submodule pin {})", &id.to_string()[..10]);
         evaluation.outcome.absorb(inner.outcome, Some(&label));
         if depth < MAX_PIN_DEPTH {
-            pending.extend(pins(&pinned).map(|(p, i)| (format!("{label}/{p}"), i, depth + 1)));
+            pending.extend(pins(&brought).map(|(p, i)| (format!("{label}/{p}"), i, depth + 1)));
         }
     }
     if let Outcome::Blocked { uncovered, .. } = &mut evaluation.outcome {
@@ -356,6 +382,103 @@ pub fn evaluate_in(
             u.unsent = key.is_some_and(|k| unsent.contains(&k));
         }
     }
+    Ok(evaluation)
+}
+
+/// What a pinned commit brings whoever checks the pin out: its whole tree, judged against what
+/// the default branch shows, as a new protected ref is. When only quarantine refs reach it — or
+/// `incoming`, a quarantine ref a push is about to create, which no ref shows yet — all of it is
+/// local output, recorded or not.
+fn pinned(
+    repo: &crate::git::Repo,
+    store: &Store,
+    settings: &crate::config::Settings,
+    id: git2::Oid,
+    incoming: Option<&str>,
+) -> Result<(Evaluation, Change), EvaluateError> {
+    let base = repo.baseline_for_new_ref(settings.default_branch.as_deref());
+    let old = base.map(|b| repo.tree_of(b)).transpose()?;
+    let new = repo.tree_of(id)?;
+    let pinned = Change::between_trees(&repo.git, old.as_ref(), Some(&new))?;
+    let quarantine = quarantine_only(repo, settings, id).or_else(|| {
+        incoming
+            .filter(|r| settings.is_quarantine(r))
+            .map(String::from)
+    });
+    let evaluation = match quarantine {
+        Some(branch) => Evaluation {
+            outcome: all_local(store, &pinned, branch)?,
+            ..evaluate(store, &pinned)?
+        },
+        None => evaluate(store, &pinned)?,
+    };
+    Ok((evaluation, pinned))
+}
+
+/// An update the gate does not guard that brings a commit a protected branch already pins into
+/// this repository: the other order of events for pins (the pin came first, before the gate or
+/// by a path no hook ran for; the content comes later, under a quarantine ref).
+#[derive(Debug)]
+pub struct PinArrival {
+    /// The ref whose update brings the commit.
+    pub refname: String,
+    /// The protected branch that pins it, and where.
+    pub protected: String,
+    pub path: String,
+    pub commit: git2::Oid,
+}
+
+/// The arrivals among `updates`. Protected updates are judged whole elsewhere and skipped; the
+/// cost where no protected branch has a `.gitmodules` is one tree lookup per protected branch.
+pub fn pin_arrivals(
+    repo: &crate::git::Repo,
+    settings: &crate::config::Settings,
+    updates: &[hooks::RefUpdate],
+) -> Vec<PinArrival> {
+    let incoming: Vec<(&str, git2::Oid)> = updates
+        .iter()
+        .filter(|u| u.new_target.is_none() && !settings.is_protected(&u.refname))
+        .filter_map(|u| Some((u.refname.as_str(), u.new?)))
+        .collect();
+    if incoming.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for pin in pins::standing(repo, settings) {
+        let reaches = |tip: git2::Oid| {
+            tip == pin.commit
+                || repo
+                    .git
+                    .graph_descendant_of(tip, pin.commit)
+                    .unwrap_or(false)
+        };
+        if let Some((refname, _)) = incoming.iter().find(|(_, tip)| reaches(*tip)) {
+            out.push(PinArrival {
+                refname: refname.to_string(),
+                protected: pin.refname,
+                path: pin.path,
+                commit: pin.commit,
+            });
+        }
+    }
+    out
+}
+
+/// What checking `arrival`'s pin out brings now that the commit is here, judged as content
+/// reaching the protected branch.
+pub fn judge_arrival(
+    repo: &crate::git::Repo,
+    store: &Store,
+    settings: &crate::config::Settings,
+    arrival: &PinArrival,
+) -> Result<Evaluation, EvaluateError> {
+    let (evaluation, _) = pinned(
+        repo,
+        store,
+        settings,
+        arrival.commit,
+        Some(&arrival.refname),
+    )?;
     Ok(evaluation)
 }
 
@@ -393,8 +516,10 @@ fn quarantine_only(
     quarantine
 }
 
-/// Every line `change` adds or removes that no approval covers, as local output of the
-/// quarantine branch that holds it (content of a quarantine ref is local output by definition).
+/// Every line a pinned `change` adds that no approval covers, as local output of the quarantine
+/// branch that holds it (content of a quarantine ref is local output by definition). What the
+/// pinned tree lacks against the default branch reaches nobody: a submodule is checked out
+/// beside the tree, not over it.
 fn all_local(store: &Store, change: &Change, branch: String) -> store::Result<Outcome> {
     if store.is_change_approved(&change.id().to_string())? {
         return Ok(Outcome::ApprovedChange);
@@ -404,7 +529,8 @@ fn all_local(store: &Store, change: &Change, branch: String) -> store::Result<Ou
         model: None,
         branch: Some(branch),
     };
-    all_of(store, &items(change), &generation)
+    let added: Vec<Item> = items(change).into_iter().filter(|i| !i.removed).collect();
+    all_of(store, &added, &generation)
 }
 
 /// Every one of `items` is local output of `generation`: those no approval covers block. An

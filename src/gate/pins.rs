@@ -7,6 +7,11 @@
 //! such a pin blocks, and so does one whose submodule cannot be placed at all (no `.gitmodules`
 //! entry says where it lives). Reading `.gitmodules` runs `git config --blob`, only for a pin
 //! whose commit is missing, which almost never happens on a normal commit.
+//!
+//! The other order of events: a protected branch already pins a commit into this repository
+//! (it got there before the gate, or by a path no hook ran for), and a push brings that commit
+//! later under a ref the gate does not guard. [`standing`] lists such pins so the server can judge
+//! what the push makes them resolve to.
 
 use std::process::Command;
 
@@ -50,30 +55,96 @@ pub(super) fn home(repo: &Repo, change: &Change, baseline: Option<git2::Oid>, pa
 
 /// The URL `.gitmodules` (the blob `blob`) gives the submodule at `path`.
 fn url_for(repo: &Repo, blob: git2::Oid, path: &str) -> Option<String> {
-    let out = Command::new("git")
+    entries(repo, blob)
+        .into_iter()
+        .find(|(p, _)| p == path)
+        .map(|(_, url)| url)
+}
+
+/// A pin a protected branch holds into this repository.
+#[derive(Debug)]
+pub(super) struct Standing {
+    pub refname: String,
+    pub path: String,
+    pub commit: git2::Oid,
+}
+
+/// Every pin the protected branches hold into this repository, as their `.gitmodules` places
+/// them (a gitlink no `.gitmodules` entry places cannot be checked out by `git submodule`). Costs
+/// one tree lookup per protected branch where there is no `.gitmodules`, the common case.
+pub(super) fn standing(repo: &Repo, settings: &crate::config::Settings) -> Vec<Standing> {
+    let mut out = Vec::new();
+    let Ok(refs) = repo.git.references_glob("refs/heads/*") else {
+        return out;
+    };
+    let mut read: std::collections::HashMap<git2::Oid, Vec<(String, String)>> = Default::default();
+    for reference in refs.flatten() {
+        let Ok(refname) = reference.name().map(str::to_string) else {
+            continue;
+        };
+        if !settings.is_protected(&refname) {
+            continue;
+        }
+        let Ok(tree) = reference.peel_to_tree() else {
+            continue;
+        };
+        let Ok(modules) = tree.get_path(std::path::Path::new(".gitmodules")) else {
+            continue;
+        };
+        let listed = read
+            .entry(modules.id())
+            .or_insert_with(|| entries(repo, modules.id()));
+        for (path, url) in listed.iter() {
+            let Ok(entry) = tree.get_path(std::path::Path::new(path)) else {
+                continue;
+            };
+            if entry.filemode() == 0o160000 && points_here(repo, url) {
+                out.push(Standing {
+                    refname: refname.clone(),
+                    path: path.clone(),
+                    commit: entry.id(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Every (path, URL) pair the `.gitmodules` blob `blob` names.
+fn entries(repo: &Repo, blob: git2::Oid) -> Vec<(String, String)> {
+    let Ok(out) = Command::new("git")
         .arg("--git-dir")
         .arg(repo.common_dir())
         .args(["config", "--blob", &blob.to_string(), "-z", "--get-regexp"])
         .arg(r"^submodule\..*\.(path|url)$")
         .output()
-        .ok()?;
+    else {
+        return Vec::new();
+    };
     // Entries: key NEWLINE value NUL.
     let mut paths = Vec::new();
     let mut urls = Vec::new();
     for entry in out.stdout.split(|&b| b == 0).filter(|e| !e.is_empty()) {
         let text = String::from_utf8_lossy(entry);
-        let (key, value) = text.split_once('\n')?;
-        let (name, what) = key.strip_prefix("submodule.")?.rsplit_once('.')?;
+        let Some((name, what, value)) = text.split_once('\n').and_then(|(key, value)| {
+            let (name, what) = key.strip_prefix("submodule.")?.rsplit_once('.')?;
+            Some((name, what, value))
+        }) else {
+            continue;
+        };
         match what {
             "path" => paths.push((name.to_string(), value.to_string())),
             "url" => urls.push((name.to_string(), value.to_string())),
             _ => {}
         }
     }
-    let (name, _) = paths
-        .iter()
-        .find(|(_, p)| p.trim_end_matches('/') == path)?;
-    urls.into_iter().find(|(n, _)| n == name).map(|(_, u)| u)
+    paths
+        .into_iter()
+        .filter_map(|(name, path)| {
+            let url = urls.iter().find(|(n, _)| *n == name)?.1.clone();
+            Some((path.trim_end_matches('/').to_string(), url))
+        })
+        .collect()
 }
 
 /// Whether a submodule URL names this repository: `.`/`./`, a relative URL that resolves to a

@@ -110,7 +110,9 @@ pub fn pre_receive(repo: &Repo, settings: &Settings, input: &str) -> Result<Hook
         .collect();
     // A push that moves nothing protected (the records a client sends before its push proper, a
     // quarantine branch) needs no look at the records at all.
-    if !judged.iter().any(|u| gate::judges(settings, u)) {
+    if !judged.iter().any(|u| gate::judges(settings, u))
+        && gate::pin_arrivals(repo, settings, &judged).is_empty()
+    {
         return Ok(HookOutcome {
             allowed: true,
             ..HookOutcome::default()

@@ -153,7 +153,6 @@ impl Store {
         })
     }
 
-    /// Whether any local output was ever recorded: when none was, the gate has nothing to find.
     /// Whether any generation of local output was ever recorded (with or without lines).
     pub fn has_generations(&self) -> Result<bool> {
         self.read(|c| {
@@ -163,6 +162,7 @@ impl Store {
         })
     }
 
+    /// Whether any local output was ever recorded: when none was, the gate has nothing to find.
     pub fn has_local_output(&self) -> Result<bool> {
         self.read(|c| {
             c.query_row(
@@ -187,6 +187,32 @@ impl Store {
               ORDER BY g.created_at DESC, g.id",
             edits,
         )
+    }
+
+    /// How many lines each of the generations `ids` recorded as its own: its edits, or for a
+    /// record from before edits existed its fingerprinted lines. The gate weighs what share of a
+    /// generation a change brings by it.
+    pub fn generation_sizes<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<HashMap<String, usize>> {
+        let ids: Vec<&str> = ids.into_iter().collect();
+        self.read(|c| {
+            let mut edits =
+                c.prepare_cached("SELECT COUNT(*) FROM generation_edits WHERE generation_id = ?1")?;
+            let mut lines =
+                c.prepare_cached("SELECT COUNT(*) FROM generation_lines WHERE generation_id = ?1")?;
+            let mut out = HashMap::new();
+            for id in &ids {
+                let e: i64 = edits.query_row([id], |r| r.get(0))?;
+                let l: i64 = lines.query_row([id], |r| r.get(0))?;
+                out.insert(
+                    id.to_string(),
+                    usize::try_from(e.max(l)).unwrap_or(usize::MAX),
+                );
+            }
+            Ok(out)
+        })
     }
 
     /// The subset of `hashes` (exact identities of texts and edits) that an approval covers:

@@ -135,16 +135,24 @@ fn a_whitespace_only_change_to_approved_output_is_new_output() {
         "clean.sh",
     );
     clean(&repo);
-    // A tab instead, typed by hand from the generation: the same text arrives, unapproved.
+    // A tab instead, typed by hand from the generation in its place: the same edit arrives,
+    // unapproved.
     let tabbed = script.replace("$D/tmp", "$D\t/tmp");
     generation(&repo, "tabbed", "main", &[("clean.sh", &tabbed)]);
-    repo.write("elsewhere.sh", "rm -rf $D\t/tmp\n");
-    repo.git(&["add", "elsewhere.sh"]);
+    repo.write("clean.sh", &tabbed);
+    repo.git(&["add", "clean.sh"]);
     refused(
-        &repo.try_git(&["commit", "-q", "-m", "pasted"]),
-        "elsewhere.sh",
+        &repo.try_git(&["commit", "-q", "-m", "retyped"]),
+        "clean.sh",
     );
     clean(&repo);
+    // The one line alone in another file is no evidence that the generation arrived: a lone
+    // line a person can type as easily (gate::evidence).
+    human(
+        &repo,
+        "one line elsewhere",
+        &[("elsewhere.sh", "rm -rf $D\t/tmp\n")],
+    );
     // The approved line itself, as it was sent, still lands anywhere.
     human(&repo, "same line", &[("again.sh", "rm -rf $D/tmp\n")]);
 }

@@ -171,6 +171,46 @@ fn pasted_lines_with_other_indentation_are_blocked() {
     main_unmoved(&repo, &before);
 }
 
+/// Evidence, not coincidence: one line a generation happened to write, typed into a human
+/// commit elsewhere, is not output arriving. Three of its lines together are, and so is output
+/// brought two lines at a time once the pieces meet.
+#[test]
+fn a_lone_line_of_a_generation_passes_and_a_block_of_three_is_blocked() {
+    let repo = TestRepo::with_generation();
+    let line = |n: usize| GENERATED.lines().nth(n).unwrap().trim().to_string();
+    repo.write(
+        "src/other.rs",
+        format!(
+            "fn helper(value: &str) {{\n    {}\n    println!(\"{{trimmed}}\");\n}}\n",
+            line(1)
+        ),
+    );
+    repo.git(&["add", "src/other.rs"]);
+    repo.git(&["commit", "-q", "-m", "one common line"]);
+    // The next two lines of the generation, right after the first: three in a row now.
+    let before = repo.rev("main");
+    repo.write(
+        "src/other.rs",
+        format!(
+            "fn helper(value: &str) {{\n    {}\n    {}\n        {}\n    }}\n    println!(\"{{trimmed}}\");\n}}\n",
+            line(1),
+            line(2),
+            line(3)
+        ),
+    );
+    repo.try_git(&["commit", "-q", "-a", "-m", "two more lines"])
+        .blocked()
+        .stderr_has("src/other.rs");
+    main_unmoved(&repo, &before);
+    repo.git(&["checkout", "-q", "--", "."]);
+    // Three lines in a row in a file of their own, the same.
+    let block: String = (1..=3).map(|n| format!("{}\n", line(n))).collect();
+    repo.write("src/block.rs", block);
+    repo.git(&["add", "src/block.rs"]);
+    repo.try_git(&["commit", "-q", "-m", "block"]).blocked();
+    main_unmoved(&repo, &before);
+}
+
 #[test]
 fn human_commits_are_allowed() {
     let repo = TestRepo::with_generation();

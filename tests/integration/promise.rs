@@ -213,7 +213,60 @@ fn output_saved_as_utf16_or_utf32_is_still_text() {
     // BOM-less UTF-16, mostly ASCII.
     let bomless: Vec<u8> = utf16le(GENERATED)[2..].to_vec();
     commit_on_main(&repo, "src/bare16.rs", &bomless).blocked();
+    repo.git(&["reset", "-q", "--hard"]);
+    // BOM-less, with text in another script around it: UTF-16BE and UTF-32LE.
+    let around =
+        format!("// Разбор порта: проверено вручную, см. журнал изменений\n{GENERATED}// конец\n");
+    let be16: Vec<u8> = around.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    commit_on_main(&repo, "src/bare16be.rs", &be16).blocked();
+    repo.git(&["reset", "-q", "--hard"]);
+    let le32: Vec<u8> = around
+        .chars()
+        .flat_map(|c| (c as u32).to_le_bytes())
+        .collect();
+    commit_on_main(&repo, "src/bare32.rs", &le32).blocked();
     unmoved(&repo, "main", &main);
+}
+
+/// Output pasted into a Jupyter notebook cell is read as the cell's code, not as the JSON
+/// strings it is stored in; a person's own notebook passes.
+#[test]
+fn output_pasted_into_a_notebook_cell_is_found() {
+    let repo = TestRepo::with_generation();
+    let main = repo.rev("main");
+    let notebook = |cells: &[&str]| {
+        let cells: Vec<serde_json::Value> = cells
+            .iter()
+            .map(|source| {
+                let lines: Vec<String> = source.split_inclusive('\n').map(String::from).collect();
+                serde_json::json!({"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": lines})
+            })
+            .collect();
+        serde_json::to_string_pretty(&serde_json::json!({
+            "cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5
+        }))
+        .unwrap()
+    };
+    commit_on_main(
+        &repo,
+        "notebooks/explore.ipynb",
+        notebook(&["import json\nprint(json.dumps({\"ok\": True}))\n"]).as_bytes(),
+    )
+    .success();
+    let before = repo.rev("main");
+    commit_on_main(
+        &repo,
+        "notebooks/explore.ipynb",
+        notebook(&[
+            "import json\nprint(json.dumps({\"ok\": True}))\n",
+            GENERATED,
+        ])
+        .as_bytes(),
+    )
+    .blocked()
+    .stderr_has("notebooks/explore.ipynb");
+    unmoved(&repo, "main", &before);
+    assert_ne!(before, main);
 }
 
 #[test]
@@ -409,6 +462,48 @@ fn a_pin_into_this_repository_that_does_not_resolve_is_blocked() {
         .failure()
         .stderr_has("remote: hybrid:")
         .stderr_has("in this repository");
+}
+
+/// The other order of events: main already pins a commit of this repository that the server
+/// does not hold (the pin got there before the server's gate), and a later push brings that
+/// commit under a quarantine branch. Checking main out would now bring unreviewed output, so the
+/// server refuses that push until a review approves it; a push that reaches no pin is untouched.
+#[test]
+fn a_push_that_makes_a_protected_pin_resolve_to_unreviewed_output_is_refused() {
+    let repo = TestRepo::with_generation();
+    let port = repo.rev("hybrid/port");
+    let remote = crate::records::with_remote(&repo);
+    repo.write(
+        ".gitmodules",
+        "[submodule \"self\"]\n\tpath = vendor/self\n\turl = ./\n",
+    );
+    repo.git(&["add", ".gitmodules"]);
+    repo.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("160000,{port},vendor/self"),
+    ]);
+    repo.commit_unhooked("pin self, before the server's gate");
+    repo.git(&["push", "-q", "--no-verify", "origin", "main"]);
+    crate::records::in_dir(&repo, &remote, &["hybrid", "install", "--server"]).success();
+    // Human work that reaches no pin goes through.
+    repo.git(&["checkout", "-q", "-b", "feature", "main~1"]);
+    repo.write("notes.txt", "a human note\n");
+    repo.git(&["add", "notes.txt"]);
+    repo.git(&["commit", "-q", "-m", "note"]);
+    repo.git(&["push", "-q", "origin", "feature"]);
+    repo.git(&["checkout", "-q", "main"]);
+    // The pinned output itself is refused, with the pin named.
+    repo.try_git(&["push", "origin", "hybrid/port"])
+        .failure()
+        .stderr_has("remote: hybrid: this server's gate refused the push")
+        .stderr_has("already pins as its submodule vendor/self")
+        .stderr_has("src/port.rs");
+    // Once a review approved it, the same push is allowed.
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    repo.review(&api, &["hybrid/port"]).success();
+    repo.git(&["push", "-q", "origin", "hybrid/port"]);
 }
 
 // ---- 5. adopt <branch> records the whole branch -----------------------------------------------

@@ -801,3 +801,76 @@ fn a_server_sets_itself_up_for_the_user_and_group_its_hooks_run_as() {
         assert!(!theirs.join("hybrid").exists());
     }
 }
+
+/// A server that mirrors to another gated server whose records also take pushes straight from
+/// clones: once the two records refs diverge, a plain `git push --mirror` would drop the
+/// mirror's own records, so its gate refuses it whole and main stops mirroring. README's recipe
+/// (fetch the mirror's records, `git hybrid sync`, drop the fetched ref, push --mirror) merges
+/// them first: main mirrors again and no record is lost on either side.
+#[test]
+fn a_mirror_whose_records_diverged_mirrors_again_with_the_readme_recipe() {
+    let repo = TestRepo::with_generation();
+    let primary = server(&repo);
+    repo.git(&["push", "-q", "origin", "main", "hybrid/port"]);
+    let mirror = crate::records::bare_repository(&repo, "mirror.git");
+    in_dir(&repo, &mirror, &["hybrid", "install", "--server"]).success();
+    let mirror_url = mirror.to_str().unwrap();
+    in_dir(&repo, &primary, &["push", "-q", "--mirror", mirror_url]).success();
+    // A teammate works against the mirror directly; the author goes on against the primary.
+    let clone = teammate(&repo, &mirror);
+    in_dir(&repo, &clone, &["hybrid", "install"]).success();
+    adopt_in(&repo, &clone, "teammate");
+    generation(&repo, "author");
+    repo.git(&["push", "-q", "origin", "hybrid/author"]);
+    repo.write("human.txt", "human work\n");
+    repo.git(&["add", "human.txt"]);
+    repo.git(&["commit", "-q", "-m", "human"]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    let main = repo.rev("main");
+    let mirror_main = || {
+        in_dir(&repo, &mirror, &["rev-parse", "main"])
+            .stdout()
+            .trim()
+            .to_string()
+    };
+    // The plain mirror push is refused whole.
+    in_dir(&repo, &primary, &["push", "--mirror", mirror_url])
+        .failure()
+        .stderr_has("remote: hybrid:");
+    assert_ne!(mirror_main(), main);
+    // The recipe.
+    in_dir(
+        &repo,
+        &primary,
+        &[
+            "fetch",
+            "-q",
+            mirror_url,
+            "+refs/hybrid/records:refs/hybrid/remotes/mirror/records",
+        ],
+    )
+    .success();
+    in_dir(&repo, &primary, &["hybrid", "sync", "--quiet"]).success();
+    in_dir(
+        &repo,
+        &primary,
+        &["update-ref", "-d", "refs/hybrid/remotes/mirror/records"],
+    )
+    .success();
+    in_dir(&repo, &primary, &["push", "-q", "--mirror", mirror_url]).success();
+    assert_eq!(mirror_main(), main);
+    let files = in_dir(
+        &repo,
+        &mirror,
+        &["ls-tree", "-r", "--name-only", "refs/hybrid/records"],
+    )
+    .stdout();
+    let generations = files
+        .lines()
+        .filter(|l| l.starts_with("generations/"))
+        .count();
+    assert_eq!(
+        generations, 3,
+        "port, the teammate's and the author's: {files}"
+    );
+}

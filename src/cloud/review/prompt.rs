@@ -77,6 +77,9 @@ pub(super) fn render_file(repo: &Repository, f: &FileChange) -> Result<String, E
         Some((Some(crate::change::lfs::Seen::Whole), _)) => {
             out.push_str("(a Git LFS file: its pointer's oid line, then the object's content)\n");
         }
+        Some((None, crate::change::text::Encoding::Notebook)) => {
+            out.push_str("(a Jupyter notebook: shown as its cells' source)\n")
+        }
         Some((None, encoding)) => out.push_str(&format!(
             "(stored in a form git calls binary; shown as its {} text)\n",
             encoding.name()

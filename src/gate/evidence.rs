@@ -1,0 +1,176 @@
+//! Evidence that local output arrived, as against a coincidence: which generations a candidate's
+//! uncovered lines are really output of.
+//!
+//! Detection finds lines one at a time, and one line of a common idiom (`import
+//! importlib.metadata`, `@app.post("/")`, `unreleased` atop a changelog) is typed by people
+//! every day; a gate that blocks on it blocks one human commit in fifteen on real Python and
+//! JavaScript history. So a generation's lines count only when the candidate shows evidence
+//! that the generation's work arrived, any one of:
+//! - a **run**: one of its uncovered lines sits among at least [`RUN`] consecutive lines of that
+//!   generation in the file as the candidate leaves it (lines too short to fingerprint are
+//!   skipped, lines the generation did not write end the run). Lines already there count, so
+//!   output brought in two-line pieces is caught once the pieces meet;
+//! - **many** lines: at least [`MANY`] of its lines found anywhere in the candidate;
+//! - a **share**: the candidate brings at least half of what the generation recorded (its
+//!   edits), which is how a small generation — a deleted check, a whitespace change, a few
+//!   short lines — is caught when its commit is merged, cherry-picked or re-typed.
+//!
+//! What this never does is approve: a line it lets through is judged not to be output at all,
+//! and a line that is output is still covered only by an exact approval (ARCHITECTURE §4). The
+//! thresholds were chosen by replaying real histories (`benches/fp_replay.py`).
+
+use std::collections::{HashMap, HashSet};
+
+use super::{EvaluateError, UncoveredLine};
+use crate::change::{Change, Fingerprint};
+use crate::store::Store;
+
+/// The fewest consecutive lines of one generation that are evidence by themselves: the
+/// smallest block the gate promises to catch wherever it is pasted.
+pub const RUN: usize = 3;
+/// The fewest lines of one generation anywhere in a candidate that are evidence by themselves.
+pub const MANY: usize = 6;
+/// The share of a generation's recorded edits a candidate must bring, when neither of the above
+/// holds, for it to count as that generation arriving.
+const SHARE: f64 = 0.5;
+
+/// One line of a candidate found as a generation's output, as evidence weighs it.
+pub(super) struct Found<'a> {
+    pub generation: &'a str,
+    /// Its exact edit: the same edit found twice is one line of the generation.
+    pub edit: Fingerprint,
+    /// A significant added line (it has a fingerprint).
+    pub significant: bool,
+    /// It stands for a whole file's content, byte for byte: a binary file's blob, a Git LFS
+    /// object's oid. Evidence by itself.
+    pub whole: bool,
+}
+
+/// The generations that every line the candidate was found to bring (covered or not) shows
+/// arriving by count: a whole file's content, [`MANY`] significant lines, or more than half of
+/// what the generation recorded.
+pub(super) fn arriving_by_count<'a>(
+    store: &Store,
+    found: impl IntoIterator<Item = Found<'a>>,
+) -> crate::store::Result<HashSet<String>> {
+    // Per generation: the distinct edits found (a test file repeats `}` between the same
+    // neighbours hundreds of times: one edit of the generation, once), how many of them are
+    // significant added lines (a short line found by its neighbours weighs only in the share),
+    // and whether one is a whole file.
+    let mut count: HashMap<&str, (HashSet<Fingerprint>, usize, bool)> = HashMap::new();
+    for f in found {
+        let c = count.entry(f.generation).or_default();
+        if c.0.insert(f.edit) && f.significant {
+            c.1 += 1;
+        }
+        c.2 |= f.whole;
+    }
+    let sizes = store.generation_sizes(count.keys().copied())?;
+    Ok(count
+        .iter()
+        .filter(|(id, (edits, significant, whole))| {
+            let size = sizes.get(**id).copied().unwrap_or(0).max(1);
+            let found = edits.len();
+            let arrives = *whole || *significant >= MANY || (found as f64) > SHARE * size as f64;
+            tracing::debug!(
+                generation = id,
+                found,
+                significant,
+                size,
+                whole,
+                arrives,
+                "evidence by count"
+            );
+            arrives
+        })
+        .map(|(id, _)| id.to_string())
+        .collect())
+}
+
+/// Adds to `arriving` the generations of `uncovered` lines that sit in a run of at least
+/// [`RUN`] lines of their generation in the file as `change` leaves it. Reads only the files
+/// holding an uncovered significant line of a generation not already arriving.
+pub(super) fn arriving_by_run(
+    repo: &crate::git::Repo,
+    store: &Store,
+    change: &Change,
+    uncovered: &[UncoveredLine],
+    arriving: &mut HashSet<String>,
+) -> Result<(), EvaluateError> {
+    let mut by_path: HashMap<&str, Vec<&UncoveredLine>> = HashMap::new();
+    for u in uncovered.iter().filter(|u| {
+        u.fingerprint.is_some() && u.line > 0 && !arriving.contains(&u.generation.generation_id)
+    }) {
+        by_path.entry(u.path.as_str()).or_default().push(u);
+    }
+    for f in &change.files {
+        let shown = f.display_path();
+        let Some(lines) = by_path.get(shown.as_str()) else {
+            continue;
+        };
+        let Some((_, new)) = crate::change::readable_text(&repo.git, f)? else {
+            continue;
+        };
+        let fingerprints: Vec<Option<Fingerprint>> = new
+            .split_inclusive(|&b| b == b'\n')
+            .map(crate::change::fingerprint)
+            .collect();
+        let known = store.local_matches(&fingerprints.iter().flatten().copied().collect())?;
+        let of = |fp: Fingerprint, id: &str| {
+            known
+                .get(&fp)
+                .is_some_and(|gs| gs.iter().any(|g| g.generation_id == id))
+        };
+        for u in lines {
+            let id = u.generation.generation_id.as_str();
+            if arriving.contains(id) {
+                continue;
+            }
+            let run = run_around(&fingerprints, u.line as usize - 1, |fp| of(fp, id));
+            tracing::debug!(generation = id, path = %u.path, line = u.line, run, "evidence by run");
+            if run >= RUN {
+                arriving.insert(id.to_string());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How many lines of one generation (`ours`) the run through line `at` (0-based) holds: lines
+/// without a fingerprint are skipped, the first significant line that is not `ours` ends it.
+fn run_around(
+    fingerprints: &[Option<Fingerprint>],
+    at: usize,
+    ours: impl Fn(Fingerprint) -> bool,
+) -> usize {
+    let counts = |fp: &Option<Fingerprint>| -> Option<bool> { fp.map(&ours) };
+    let mut n = 0;
+    for fp in fingerprints.iter().skip(at) {
+        match counts(fp) {
+            Some(true) => n += 1,
+            Some(false) => break,
+            None => {}
+        }
+    }
+    for fp in fingerprints.iter().take(at).rev() {
+        match counts(fp) {
+            Some(true) => n += 1,
+            Some(false) => break,
+            None => {}
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_skips_short_lines_and_ends_at_foreign_ones() {
+        let fps = [Some(9), Some(1), None, Some(1), Some(1), Some(2), Some(1)];
+        assert_eq!(run_around(&fps, 3, |fp| fp == 1), 3);
+        assert_eq!(run_around(&fps, 6, |fp| fp == 1), 1);
+        assert_eq!(run_around(&fps, 0, |fp| fp == 1), 0);
+    }
+}
