@@ -409,7 +409,7 @@ impl From<crate::records::Error> for CommandError {
             e @ E::Unreadable { .. } => CommandError::user(chain(&e)).hint(
                 "a record is never edited after it is written: find who pushed it (git log refs/hybrid/records), and restore the ref from a clone that has it",
             ),
-            e @ E::Git(_) => CommandError::internal(chain(&e)),
+            e @ (E::Git(_) | E::Serialise { .. }) => CommandError::internal(chain(&e)),
             E::Trust(e) => e.into(),
             E::Rewritten {
                 ref refname,

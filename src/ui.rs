@@ -98,3 +98,20 @@ pub fn color(flag: &str, config: Option<&git2::Config>) -> bool {
 pub fn amount(usd: f64) -> f64 {
     (usd * 1e6).round() / 1e6 + 0.0
 }
+
+/// The first `n` characters of an id (a change id, a digest, a commit read from the store or a
+/// file), or all of it when it is shorter: ids that come from outside may be short, and an
+/// abbreviation must never panic.
+pub fn abbrev(id: &str, n: usize) -> &str {
+    id.char_indices().nth(n).map_or(id, |(i, _)| &id[..i])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_abbreviation_never_panics() {
+        assert_eq!(super::abbrev("hc1-0123456789abcdef", 8), "hc1-0123");
+        assert_eq!(super::abbrev("abc", 16), "abc");
+        assert_eq!(super::abbrev("ééééé", 2), "éé");
+    }
+}

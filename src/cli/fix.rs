@@ -71,7 +71,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         ui::say(format!(
             "round {}: fix {} ({who}) — re-review {} ({} finding{}, ${:.4}{})",
             i + 1,
-            &r.commit[..10],
+            crate::ui::abbrev(&r.commit, 10),
             if r.approved {
                 "approved"
             } else {

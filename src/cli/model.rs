@@ -71,7 +71,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                 "added {} ({} MB, sha256 {}){}",
                 model.name,
                 model.size / 1_000_000,
-                &model.sha256[..16],
+                crate::ui::abbrev(&model.sha256, 16),
                 if default { ", the default model" } else { "" }
             ));
             Ok(Status::Ok)

@@ -59,7 +59,13 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             .reviews
             .iter()
             .filter(|r| !r.concluded)
-            .map(|r| format!("{} (change {})", r.target, &r.change_id[..16]))
+            .map(|r| {
+                format!(
+                    "{} (change {})",
+                    r.target,
+                    crate::ui::abbrev(&r.change_id, 16)
+                )
+            })
             .collect();
         ui::out(format!(
             "in review batch {} (submitted {}): {}",
@@ -112,7 +118,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         .branch
         .as_deref()
         .map(|b| b.trim_start_matches("refs/heads/").to_string())
-        .unwrap_or_else(|| first.result_commit[..10].to_string());
+        .unwrap_or_else(|| crate::ui::abbrev(&first.result_commit, 10).to_string());
     ui::say(format!("review one with: git hybrid review {target}"));
     Ok(Status::Ok)
 }

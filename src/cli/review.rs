@@ -116,13 +116,13 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             if args.batch {
                 ui::say(format!(
                     "{label}: change {} is already in batch {batch}; collect it with `git hybrid review --collect`",
-                    &p.plan.change_id[..16]
+                    crate::ui::abbrev(&p.plan.change_id, 16)
                 ));
                 continue;
             }
             ui::say(format!(
                 "note: change {} is also in batch {batch}, not yet collected",
-                &p.plan.change_id[..16]
+                crate::ui::abbrev(&p.plan.change_id, 16)
             ));
         }
         prepared.push((label, change, p));
@@ -143,12 +143,12 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         // Nothing reached the reviewer: say so, not "reviewed".
         ui::say(format!(
             "could not review {target} (change {}): no part of it reached {model}",
-            &outcome.change_id[..16]
+            crate::ui::abbrev(&outcome.change_id, 16)
         ));
     } else {
         ui::say(format!(
             "reviewed {target} (change {}): {} file{}, +{added} -{removed}, {} of {} part{} answered by {}",
-            &outcome.change_id[..16],
+            crate::ui::abbrev(&outcome.change_id, 16),
             change.files.len(),
             if change.files.len() == 1 { "" } else { "s" },
             answered,
@@ -220,7 +220,7 @@ fn prepare(
         Planned::Approved { label, change_id } => {
             ui::say(format!(
                 "{label}: change {} is already approved",
-                &change_id[..16]
+                crate::ui::abbrev(&change_id, 16)
             ));
             return Ok(None);
         }
@@ -231,7 +231,7 @@ fn prepare(
         } => {
             return Err(CommandError::user(format!(
                 "{label}: change {} is approved here, but by no signer {signers} lists, so the server and CI do not count it",
-                &change_id[..16]
+                crate::ui::abbrev(&change_id, 16)
             ))
             .hint(format!(
                 "a signer {signers} lists reviews it in a clone that signs (git config gpg.format ssh; git config user.signingkey <key>)"
@@ -321,7 +321,7 @@ fn report(
     if outcome.approved {
         verdict(format!(
             "approved: the gate now lets change {} through (${:.4})",
-            &outcome.change_id[..16],
+            crate::ui::abbrev(&outcome.change_id, 16),
             outcome.usd
         ));
         return Ok(Status::Ok);
@@ -408,7 +408,7 @@ fn collect(store: &mut Store, wait: bool) -> Result<Status, CommandError> {
                     ui::say(format!(
                         "reviewed {} (change {}) in batch {id}, in {} part{}",
                         r.target,
-                        &r.change_id[..16],
+                        crate::ui::abbrev(&r.change_id, 16),
                         outcome.parts.len(),
                         if outcome.parts.len() == 1 { "" } else { "s" },
                     ));

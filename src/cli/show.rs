@@ -132,7 +132,10 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     }
     match &store {
         Some(store) => print_history(store, &id)?,
-        None => ui::say(format!("change {}: no reviews yet", &id[..16])),
+        None => ui::say(format!(
+            "change {}: no reviews yet",
+            crate::ui::abbrev(&id, 16)
+        )),
     }
     Ok(Status::Ok)
 }
@@ -199,13 +202,13 @@ fn print_history(store: &Store, id: &str) -> Result<(), CommandError> {
     if verdicts.is_empty() {
         ui::say(format!(
             "change {}: no reviews yet (git hybrid review)",
-            &id[..16]
+            crate::ui::abbrev(id, 16)
         ));
         return Ok(());
     }
     ui::out(format!(
         "change {}: {} review{}",
-        &id[..16],
+        crate::ui::abbrev(id, 16),
         verdicts.len(),
         if verdicts.len() == 1 { "" } else { "s" }
     ));

@@ -48,6 +48,13 @@ pub enum Error {
     Provenance(#[from] crate::provenance::Error),
     #[error("git could not be started: {0}")]
     Spawn(std::io::Error),
+    /// A record that would not serialise is never written: an empty file under its name could
+    /// never be corrected (records only grow).
+    #[error("the record {what} could not be written as JSON: {source}")]
+    Serialise {
+        what: String,
+        source: serde_json::Error,
+    },
     #[error("{refname} moved while records were written to it; run `git hybrid sync` again")]
     Raced { refname: String },
     #[error(transparent)]
@@ -184,12 +191,23 @@ pub fn publish(repo: &Repo, store: &mut Store) -> Result<usize, Error> {
         Ok(())
     };
     for (g, at) in &generations {
-        let bytes = serde_json::to_vec(&format::generation_file(g, *at, &by)).unwrap_or_default();
+        let bytes =
+            serde_json::to_vec(&format::generation_file(g, *at, &by)).map_err(|source| {
+                Error::Serialise {
+                    what: format!("of generation {}", g.id),
+                    source,
+                }
+            })?;
         add(format::generation_path(&g.id, &bytes), bytes)?;
     }
     let mut keys = Vec::new();
     for v in &verdicts {
-        let bytes = serde_json::to_vec(&format::verdict_file(v, &by)).unwrap_or_default();
+        let bytes = serde_json::to_vec(&format::verdict_file(v, &by)).map_err(|source| {
+            Error::Serialise {
+                what: format!("of the verdict on {}", v.row.change_id),
+                source,
+            }
+        })?;
         let key = format::verdict_key(&bytes);
         add(format!("verdicts/{key}.json"), bytes)?;
         keys.push((v.row.id, key));

@@ -168,13 +168,14 @@ fn execute(command: &str, dir: &Path, timeout: Duration) -> Ran {
         }
     };
     // Read on a thread so a chatty check never blocks on a full pipe.
-    let reader = child.stdout.take().map(|mut out| {
+    let (sent, output) = std::sync::mpsc::channel();
+    if let Some(mut out) = child.stdout.take() {
         std::thread::spawn(move || {
             let mut bytes = Vec::new();
             let _ = out.read_to_end(&mut bytes);
-            bytes
-        })
-    });
+            let _ = sent.send(bytes);
+        });
+    }
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
@@ -192,20 +193,35 @@ fn execute(command: &str, dir: &Path, timeout: Duration) -> Ran {
             },
         ),
         None => {
-            // The whole group: a test runner's children must not outlive the check.
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", child.id())])
-                .status();
+            kill_group(&child);
             let _ = child.kill();
             let _ = child.wait();
             (false, format!("killed after {} s", timeout.as_secs()))
         }
     };
-    let bytes = reader.and_then(|r| r.join().ok()).unwrap_or_default();
+    // The whole group on every exit, not only at the timeout: a test suite that starts a server
+    // and forgets it must neither outlive the check nor hold the output pipe open, which would
+    // keep the reader (and `implement`) waiting for as long as the server runs.
+    kill_group(&child);
+    // Bounded even so: something that left the group (setsid) may still hold the pipe.
+    let bytes = output
+        .recv_timeout(Duration::from_secs(2))
+        .unwrap_or_default();
     Ran {
         passed,
         status,
         output: keep_head_and_tail(&String::from_utf8_lossy(&bytes)),
+    }
+}
+
+/// Kills every process left in the check's process group (the group is the child's pid).
+fn kill_group(child: &std::process::Child) {
+    let Ok(group) = libc::pid_t::try_from(child.id()) else {
+        return;
+    };
+    // SAFETY: killpg only sends a signal; a group that is gone answers ESRCH, which is fine.
+    unsafe {
+        libc::killpg(group, libc::SIGKILL);
     }
 }
 
@@ -253,6 +269,24 @@ mod tests {
         assert!(!ran.passed);
         assert_eq!(ran.status, "killed after 0 s");
         assert!(wall < Duration::from_secs(5), "{wall:?}");
+    }
+
+    /// A check that passes but leaves a process behind (a server a test suite forgot) returns
+    /// when the check does: the process is killed with its group, and the output is not waited
+    /// for beyond a bound.
+    #[test]
+    fn a_check_that_leaves_a_process_behind_returns_when_it_exits() {
+        let dir = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        let ran = execute(
+            "sleep 6 & echo done; exit 0",
+            dir.path(),
+            Duration::from_secs(1),
+        );
+        let wall = started.elapsed();
+        assert!(ran.passed, "{}", ran.status);
+        assert!(ran.output.contains("done"), "{}", ran.output);
+        assert!(wall < Duration::from_secs(4), "{wall:?}");
     }
 
     #[test]
