@@ -225,6 +225,9 @@ pub struct Edit<'a> {
 pub struct Change {
     /// Sorted by path bytes; the order the id is computed in.
     pub files: Vec<FileChange>,
+    /// The tree the change starts from, when it starts from one: what the destination already
+    /// shows. Not part of the id; the gate reads it to tell new output from lines already there.
+    pub base: Option<Oid>,
 }
 
 impl Change {
@@ -247,7 +250,10 @@ impl Change {
             &mut pairs,
         )
         .map_err(Error::Diff)?;
-        Self::from_pairs(repo, pairs)
+        Ok(Change {
+            base: old.map(Tree::id),
+            ..Self::from_pairs(repo, pairs)?
+        })
     }
 
     /// Two blobs as one file's change (a replace ref that swaps one blob for another), under a
@@ -294,7 +300,10 @@ impl Change {
                 }
             })
             .collect();
-        Self::from_pairs(repo, pairs)
+        Ok(Change {
+            base: old.map(Tree::id),
+            ..Self::from_pairs(repo, pairs)?
+        })
     }
 
     /// Builds the change from changed paths: `(None, new)` added, `(old, None)` deleted,
@@ -334,7 +343,7 @@ impl Change {
                 old(a).cmp(&old(b))
             })
         });
-        Ok(Change { files })
+        Ok(Change { files, base: None })
     }
 
     pub fn is_empty(&self) -> bool {

@@ -335,6 +335,15 @@ pub fn evaluate_in(
         evaluation
             .outcome
             .forgive(|u| !arriving.contains(&u.generation.generation_id));
+        // Nor a line the destination already shows in any file: the tree it starts from is the
+        // vetted baseline (a block moved between files, a re-applied change). Read only when
+        // something is still blocked, so only real detections pay for it.
+        if !evaluation.outcome.uncovered().is_empty() {
+            let shown = shown_in_base(repo, change, evaluation.outcome.uncovered());
+            evaluation
+                .outcome
+                .forgive(|u| shown.contains(&(u.path.clone(), u.line)));
+        }
     }
     let mut seen = HashSet::new();
     let mut pending: Vec<(String, git2::Oid, usize)> =
@@ -665,6 +674,76 @@ pub fn protected_refs_with_output(
         }
     }
     Ok(found)
+}
+
+/// Which of the `uncovered` lines found by fingerprint some file of the change's base tree
+/// already holds exactly as written (indentation included: in Python it is meaning, and an
+/// approval never covers a line re-indented). One `git grep` for their texts over that tree;
+/// when git cannot answer, nothing is forgiven (stricter, never looser).
+fn shown_in_base(
+    repo: &crate::git::Repo,
+    change: &Change,
+    uncovered: &[UncoveredLine],
+) -> HashSet<(String, u32)> {
+    use crate::change::exact::{shown, text_hash};
+    let mut out = HashSet::new();
+    let Some(base) = change.base else {
+        return out;
+    };
+    let wanted: HashSet<(&str, u32)> = uncovered
+        .iter()
+        .filter(|u| !u.removed && !u.by_edit && u.fingerprint.is_some())
+        .map(|u| (u.path.as_str(), u.line))
+        .collect();
+    let mut patterns = String::new();
+    let mut lines: Vec<(String, u32, Fingerprint)> = Vec::new();
+    for e in change.edits().iter().filter(|e| !e.removed) {
+        let path = String::from_utf8_lossy(e.path).into_owned();
+        if !wanted.contains(&(path.as_str(), e.line)) {
+            continue;
+        }
+        let text = shown(e.bytes);
+        if text.trim().is_empty() {
+            continue;
+        }
+        patterns.push_str(text.trim());
+        patterns.push('\n');
+        lines.push((path, e.line, text_hash(&text)));
+    }
+    if lines.is_empty() {
+        return out;
+    }
+    let Ok(mut file) = tempfile::NamedTempFile::new() else {
+        return out;
+    };
+    if std::io::Write::write_all(&mut file, patterns.as_bytes()).is_err() {
+        return out;
+    }
+    let Ok(found) = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(repo.common_dir())
+        .args(["grep", "--no-color", "-h", "-I", "-F", "-f"])
+        .arg(file.path())
+        .arg(base.to_string())
+        .output()
+    else {
+        return out;
+    };
+    if !found.status.success() {
+        return out;
+    }
+    // Each output line is a whole line of some file (-h: no `<tree>:<path>:` prefix).
+    let held: HashSet<Fingerprint> = found
+        .stdout
+        .split_inclusive(|&b| b == b'\n')
+        .map(|l| text_hash(&shown(l)))
+        .collect();
+    for (path, line, hash) in lines {
+        if held.contains(&hash) {
+            out.insert((path, line));
+        }
+    }
+    out
 }
 
 /// Fingerprints of every line on the old side of the text files a change touches.

@@ -211,6 +211,28 @@ fn a_lone_line_of_a_generation_passes_and_a_block_of_three_is_blocked() {
     main_unmoved(&repo, &before);
 }
 
+/// Lines the destination already shows exactly, in any file, are not output arriving: a block
+/// copied or moved from one file of main to another passes, even when it was output that reached
+/// main by a path no hook saw. Re-indented, it is new text and still blocked.
+#[test]
+fn lines_main_already_shows_exactly_are_not_output_arriving() {
+    let repo = TestRepo::with_generation();
+    repo.write("src/port.rs", GENERATED);
+    repo.git(&["add", "src/port.rs"]);
+    repo.commit_unhooked("output by a path no hook saw");
+    repo.write("src/copy.rs", GENERATED);
+    repo.git(&["add", "src/copy.rs"]);
+    repo.git(&["commit", "-q", "-m", "the same block, copied"]);
+    let before = repo.rev("main");
+    let indented: String = GENERATED.lines().map(|l| format!("    {l}\n")).collect();
+    repo.write("src/indented.rs", indented);
+    repo.git(&["add", "src/indented.rs"]);
+    repo.try_git(&["commit", "-q", "-m", "re-indented"])
+        .blocked()
+        .stderr_has("src/indented.rs");
+    main_unmoved(&repo, &before);
+}
+
 #[test]
 fn human_commits_are_allowed() {
     let repo = TestRepo::with_generation();
