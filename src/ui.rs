@@ -69,9 +69,10 @@ pub fn age(seconds_ago: i64) -> String {
 }
 
 /// Whether to colour what goes to stdout, decided as git decides: `--color=always|never` first;
-/// then `NO_COLOR` (any value) means never; then git's `color.hybrid`, else `color.ui`
-/// (`always`/`true`, `never`/`false`, `auto`); `auto` colours only a terminal.
-pub fn color(flag: &str, config: Option<&git2::Config>) -> bool {
+/// then `NO_COLOR` (any value) means never; then git's `color.hybrid`, else `color.ui`; `auto`
+/// (and `true`) colours only a terminal. The settings are asked of git itself, so that `git -c
+/// color.ui=never hybrid …` and every other place git reads configuration from count.
+pub fn color(flag: &str, git_dir: Option<&std::path::Path>) -> bool {
     use std::io::IsTerminal;
     match flag {
         "always" => return true,
@@ -81,15 +82,33 @@ pub fn color(flag: &str, config: Option<&git2::Config>) -> bool {
     if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         return false;
     }
-    let setting = config.and_then(|c| {
-        ["color.hybrid", "color.ui"]
-            .iter()
-            .find_map(|key| c.get_string(key).ok())
-    });
-    match setting.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        Some("always") => true,
-        Some("never" | "false") => false,
-        _ => std::io::stdout().is_terminal(),
+    let asked = |key: &str| {
+        let mut git = std::process::Command::new("git");
+        if let Some(dir) = git_dir {
+            git.arg("--git-dir").arg(dir);
+        }
+        let out = git.args(["config", "--get", key]).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    match ["color.hybrid", "color.ui"]
+        .iter()
+        .find_map(|key| asked(key))
+        .and_then(|value| colours(&value))
+    {
+        Some(decided) => decided,
+        None => std::io::stdout().is_terminal(),
+    }
+}
+
+/// What a colour setting says: `Some` for always or never (in any of git's spellings of a
+/// false boolean), `None` for auto (`auto`, `true` and its spellings, anything else).
+fn colours(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "always" => Some(true),
+        "never" | "false" | "no" | "off" | "0" => Some(false),
+        _ => None,
     }
 }
 
@@ -113,5 +132,16 @@ mod tests {
         assert_eq!(super::abbrev("hc1-0123456789abcdef", 8), "hc1-0123");
         assert_eq!(super::abbrev("abc", 16), "abc");
         assert_eq!(super::abbrev("ééééé", 2), "éé");
+    }
+
+    #[test]
+    fn colour_settings_read_as_git_reads_them() {
+        for never in ["never", "false", "NO", "off", "0"] {
+            assert_eq!(super::colours(never), Some(false), "{never}");
+        }
+        assert_eq!(super::colours("always"), Some(true));
+        for auto in ["auto", "true", "yes", "1"] {
+            assert_eq!(super::colours(auto), None, "{auto}");
+        }
     }
 }

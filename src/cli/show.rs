@@ -122,7 +122,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                 .push(f.describe());
         }
     }
-    let color = ui::color(&args.color, repo.git.config().ok().as_ref());
+    let color = ui::color(&args.color, Some(repo.common_dir()));
     print!("{}", render(&change, &notes, color));
     if let Some(check) = &check {
         ui::out(format!("check {}", check.summary()));

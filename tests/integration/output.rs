@@ -134,6 +134,23 @@ fn show() {
     );
 }
 
+/// Colour is decided as git decides, with every place git reads settings from: `git -c`
+/// included, `color.hybrid` over `color.ui`, any of git's spellings of false.
+#[test]
+fn show_colours_as_git_settings_say() {
+    let repo = TestRepo::with_generation();
+    let coloured = |settings: &[&str]| {
+        let mut args: Vec<&str> = settings.iter().flat_map(|s| ["-c", *s]).collect();
+        args.extend(["hybrid", "show", "hybrid/port"]);
+        repo.git(&args).contains('\u{1b}')
+    };
+    assert!(!coloured(&[]), "not a terminal: auto stays plain");
+    assert!(coloured(&["color.ui=always"]));
+    assert!(!coloured(&["color.ui=always", "color.hybrid=never"]));
+    assert!(coloured(&["color.ui=off", "color.hybrid=always"]));
+    assert!(!coloured(&["color.ui=always", "color.hybrid=no"]));
+}
+
 #[test]
 fn doctor() {
     let repo = TestRepo::bare_init();
