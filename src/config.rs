@@ -58,8 +58,8 @@ struct GateLayer {
     default_branch: Option<String>,
 }
 
-/// A config file. Sections other issues add are ignored here rather than rejected, so an older
-/// binary still reads a newer policy file's gate section.
+/// A config file. Sections that other parts of git-hybrid read are ignored here rather than
+/// rejected, so an older binary still reads a newer policy file's gate section.
 #[derive(Debug, Default, Deserialize)]
 struct FileLayer {
     #[serde(default)]

@@ -26,8 +26,9 @@ pub struct Args {
     branch: Option<String>,
     #[command(flatten)]
     engine: EngineArgs,
-    /// Who implements it: auto (the seed's delegation table and the task's size), local, or
-    /// cloud (Claude, needs ANTHROPIC_API_KEY)
+    /// Who implements it: auto (by the kind of task — CRUD, handlers, tests and docs go local,
+    /// architecture and security-critical code to Claude — and its size), local, or cloud
+    /// (Claude, needs ANTHROPIC_API_KEY)
     #[arg(long, value_enum, default_value_t = RouteArg::Auto)]
     route: RouteArg,
     /// Implement even when `git hybrid spec lint` finds problems in the spec

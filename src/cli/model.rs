@@ -12,7 +12,8 @@ use crate::ui;
 /// Manages the local GGUF models the embedded backend runs: register, download, list, and which
 /// size this machine can run.
 ///
-/// Models are registered in ~/.config/git-hybrid/models.toml by name (the file's stem); the
+/// Models are registered in ~/.local/share/git-hybrid/models.toml ($XDG_DATA_HOME) by name (the
+/// file's stem); the
 /// first one becomes the default. Every file is checked to be GGUF and hashed before use.
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -189,7 +189,7 @@ pub fn summarize(rows: &[crate::store::UsageRow]) -> (Vec<LedgerLine>, LedgerLin
     (lines.into_values().collect(), total)
 }
 
-/// The seed's question: what would the same work have cost all on Claude?
+/// The counterfactual: what would the same work have cost all on Claude?
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Counterfactual {
     /// The model local tokens are priced on (the reviewer's).

@@ -23,7 +23,7 @@ pub enum Severity {
     Info,
 }
 
-/// The seed workflow's review checklist.
+/// The hybrid workflow's review checklist.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {

@@ -1,4 +1,4 @@
-//! Routing: who implements a task — the local model or Claude — by the seed's delegation table
+//! Routing: who implements a task — the local model or Claude — by the delegation table (what a small local model does well, what needs Claude)
 //! and by size. Local models do the bounded work (CRUD, handlers, unit tests, docs, validation,
 //! data transformation); Claude does what a small model gets subtly wrong (novel algorithms,
 //! multi-file refactoring, infrastructure, security-critical code, new domain concepts).
@@ -21,7 +21,7 @@ pub struct Decision {
     pub reasons: Vec<String>,
 }
 
-/// (category, words that mark it) for each side, from the seed's delegation table.
+/// (category, words that mark it) for each side, from the delegation table.
 const CLOUD: &[(&str, &[&str])] = &[
     (
         "novel algorithm",

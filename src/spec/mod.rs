@@ -1,5 +1,5 @@
 //! Specs: the Markdown task a local model implements, and the lint that catches the vague ones
-//! local models fail on (the seed's lesson: no paths, no signatures, no test cases, requirements
+//! local models fail on (the workflow's first lesson: no paths, no signatures, no test cases, requirements
 //! without values).
 //!
 //! It also owns reading a spec (inside the repository, UTF-8, not empty), the branch name its
