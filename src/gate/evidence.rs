@@ -10,7 +10,8 @@
 //!   generation in the file as the candidate leaves it (lines too short to fingerprint are
 //!   skipped, lines the generation did not write end the run). Lines already there count, so
 //!   output brought in two-line pieces is caught once the pieces meet;
-//! - **many** lines: at least [`MANY`] of its lines found anywhere in the candidate;
+//! - **many** lines: at least [`MANY`] of its lines found anywhere in the candidate, or held
+//!   by a file the candidate brings one of them to (pieces kept apart by one's own lines add up);
 //! - a **share**: the candidate brings at least half of what the generation recorded (its
 //!   edits), which is how a small generation — a deleted check, a whitespace change, a few
 //!   short lines — is caught when its commit is merged, cherry-picked or re-typed.
@@ -127,8 +128,16 @@ pub(super) fn arriving_by_run(
                 continue;
             }
             let run = run_around(&fingerprints, u.line as usize - 1, |fp| of(fp, id));
-            tracing::debug!(generation = id, path = %u.path, line = u.line, run, "evidence by run");
-            if run >= RUN {
+            // Output brought a few lines at a time, each piece kept apart by lines of one's
+            // own, never makes a run: what the file holds of the generation in all counts too.
+            let held: HashSet<Fingerprint> = fingerprints
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|fp| of(*fp, id))
+                .collect();
+            tracing::debug!(generation = id, path = %u.path, line = u.line, run, held = held.len(), "evidence by run");
+            if run >= RUN || held.len() >= MANY {
                 arriving.insert(id.to_string());
             }
         }
@@ -143,23 +152,17 @@ fn run_around(
     at: usize,
     ours: impl Fn(Fingerprint) -> bool,
 ) -> usize {
-    let counts = |fp: &Option<Fingerprint>| -> Option<bool> { fp.map(&ours) };
-    let mut n = 0;
-    for fp in fingerprints.iter().skip(at) {
-        match counts(fp) {
-            Some(true) => n += 1,
-            Some(false) => break,
-            None => {}
-        }
-    }
-    for fp in fingerprints.iter().take(at).rev() {
-        match counts(fp) {
-            Some(true) => n += 1,
-            Some(false) => break,
-            None => {}
-        }
-    }
-    n
+    // Lines of ours count 1, short lines 0, and the first line of someone else's ends it.
+    let count = |lines: &mut dyn Iterator<Item = &Option<Fingerprint>>| -> usize {
+        lines
+            .map_while(|fp| match fp {
+                Some(fp) if ours(*fp) => Some(1),
+                Some(_) => None,
+                None => Some(0),
+            })
+            .sum()
+    };
+    count(&mut fingerprints.iter().skip(at)) + count(&mut fingerprints.iter().take(at).rev())
 }
 
 #[cfg(test)]

@@ -294,6 +294,7 @@ fn ref_updates(
     updates: &[RefUpdate],
     store: Option<Store>,
     baseline: Baseline<'_>,
+    arrivals: Vec<super::PinArrival>,
 ) -> Result<HookOutcome, Error> {
     let replace_base = replace_base();
     let mut result = HookOutcome::allow();
@@ -370,12 +371,6 @@ fn ref_updates(
     {
         candidates.push(moved);
     }
-    // A server also answers for what a protected branch's standing submodule pins resolve to.
-    let arrivals = if hook == "pre-receive" {
-        super::pin_arrivals(repo, settings, updates)
-    } else {
-        Vec::new()
-    };
     if candidates.is_empty() && arrivals.is_empty() {
         return Ok(result);
     }
@@ -702,17 +697,22 @@ pub fn reference_transaction(
         &updates,
         store,
         Baseline::DefaultBranch,
+        Vec::new(),
     )
 }
 
 /// pre-receive, on a server: every pushed update of a protected ref, judged by `store` (the
 /// records the server holds plus those the push brings), with the policy `settings` read from
-/// the default branch as it is before the push.
+/// the default branch as it is before the push; and what a server also answers for, `arrivals`:
+/// commits the push brings that a protected branch's standing submodule pins resolve to
+/// (`gate::pin_arrivals`, computed by the caller, which decides by it whether to read its
+/// records at all).
 pub fn pre_receive(
     repo: &Repo,
     settings: &Settings,
     store: Store,
     updates: &[RefUpdate],
+    arrivals: Vec<super::PinArrival>,
 ) -> Result<HookOutcome, Error> {
     ref_updates(
         repo,
@@ -721,6 +721,7 @@ pub fn pre_receive(
         updates,
         Some(store),
         Baseline::DefaultBranch,
+        arrivals,
     )
 }
 
@@ -757,6 +758,7 @@ pub fn pre_push(
         &updates,
         store,
         Baseline::Remote(remote),
+        Vec::new(),
     )
 }
 

@@ -262,21 +262,27 @@ pub fn evaluate(store: &Store, change: &Change) -> store::Result<Evaluation> {
             Some((i, g, false))
         })
         .collect();
-    let arriving = evidence::arriving_by_count(
-        store,
-        found.iter().map(|(i, g, _)| evidence::Found {
-            generation: &g.generation_id,
-            edit: i.edit,
-            significant: !i.removed && i.fingerprint.is_some(),
-            whole: i.whole,
-        }),
-    )?;
     let approvals = Approvals::of(store, found.iter().map(|(i, _, _)| *i))?;
     let uncovered: Vec<UncoveredLine> = found
         .iter()
         .filter(|(i, _, by_edit)| !approvals.covers(i, *by_edit))
         .map(|(i, g, by_edit)| i.uncovered(g, *by_edit))
         .collect();
+    // Evidence is weighed only where something would block: every found line counts, covered
+    // or not (a partly approved generation is still arriving whole).
+    let arriving = if uncovered.is_empty() {
+        HashSet::new()
+    } else {
+        evidence::arriving_by_count(
+            store,
+            found.iter().map(|(i, g, _)| evidence::Found {
+                generation: &g.generation_id,
+                edit: i.edit,
+                significant: !i.removed && i.fingerprint.is_some(),
+                whole: i.whole,
+            }),
+        )?
+    };
     let local_lines = found.len();
     Ok(done(
         if uncovered.is_empty() {
@@ -806,12 +812,19 @@ impl Outcome {
             uncovered,
         } = self
         {
+            // A forgiven line is judged not to be output at all: it leaves the count, so that
+            // what is left is never reported as "approved" when no approval covered it.
+            let before = uncovered.len();
             uncovered.retain(|u| !already_there(u));
-            if uncovered.is_empty() {
-                *self = Outcome::Covered {
-                    local_lines: *local_lines,
-                };
-            }
+            let remaining = local_lines.saturating_sub(before - uncovered.len());
+            *self = match (uncovered.is_empty(), remaining) {
+                (false, _) => Outcome::Blocked {
+                    local_lines: remaining,
+                    uncovered: std::mem::take(uncovered),
+                },
+                (true, 0) => Outcome::NoLocalOutput,
+                (true, n) => Outcome::Covered { local_lines: n },
+            };
         }
     }
 

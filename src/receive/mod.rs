@@ -110,9 +110,8 @@ pub fn pre_receive(repo: &Repo, settings: &Settings, input: &str) -> Result<Hook
         .collect();
     // A push that moves nothing protected (the records a client sends before its push proper, a
     // quarantine branch) needs no look at the records at all.
-    if !judged.iter().any(|u| gate::judges(settings, u))
-        && gate::pin_arrivals(repo, settings, &judged).is_empty()
-    {
+    let arrivals = gate::pin_arrivals(repo, settings, &judged);
+    if !judged.iter().any(|u| gate::judges(settings, u)) && arrivals.is_empty() {
         return Ok(HookOutcome {
             allowed: true,
             ..HookOutcome::default()
@@ -125,7 +124,7 @@ pub fn pre_receive(repo: &Repo, settings: &Settings, input: &str) -> Result<Hook
         return Ok(refused);
     }
     let view = records::view_for_push(repo, pushed_records, signers.as_ref())?;
-    let mut outcome = gate::pre_receive(repo, settings, view.store, &judged)?;
+    let mut outcome = gate::pre_receive(repo, settings, view.store, &judged, arrivals)?;
     if !outcome.allowed && !outcome.unreviewed {
         // A broken policy, a ref name or a symbolic ref: said as what it is.
         outcome

@@ -211,6 +211,43 @@ fn a_lone_line_of_a_generation_passes_and_a_block_of_three_is_blocked() {
     main_unmoved(&repo, &before);
 }
 
+/// Output brought two lines at a time, each piece kept apart by lines of one's own, never makes
+/// a run of three: once the file holds six of the generation's lines, the piece that brings the
+/// sixth is blocked.
+#[test]
+fn output_brought_in_pieces_kept_apart_is_blocked_once_they_add_up() {
+    let repo = TestRepo::new();
+    let output: Vec<String> = (0..8)
+        .map(|i| {
+            format!("    total_{i} = compute_weighted_score(values, factor={i}, floor=0.{i})\n")
+        })
+        .collect();
+    repo.git(&["checkout", "-q", "-b", "hybrid/wide"]);
+    repo.write(
+        "src/score.py",
+        format!("def score(values):\n{}", output.concat()),
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "generated"]);
+    repo.hybrid(&["adopt", "hybrid/wide"]).success();
+    repo.git(&["checkout", "-q", "main"]);
+    let mut body = String::from("def mine(values):\n");
+    for (n, piece) in output.chunks(2).enumerate().take(3) {
+        body.push_str(&format!(
+            "    note_{n} = describe_my_own_reasoning(values, step={n})\n"
+        ));
+        body.push_str(&piece.concat());
+        repo.write("src/mine.py", &body);
+        repo.git(&["add", "."]);
+        let run = repo.try_git(&["commit", "-q", "-m", "a piece"]);
+        if n < 2 {
+            run.success();
+        } else {
+            run.blocked_by("hybrid/wide").stderr_has("src/mine.py");
+        }
+    }
+}
+
 /// Lines the destination already shows exactly, in any file, are not output arriving: a block
 /// copied or moved from one file of main to another passes, even when it was output that reached
 /// main by a path no hook saw. Re-indented, it is new text and still blocked.
