@@ -7,7 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/model-cache.sh"
 version=0.3.36
-venv="${GIT_HYBRID_SERVER_CACHE:-$HOME/.cache/git-hybrid/llama-cpp-python-$version}"
+venv="${GIT_HYBRID_SERVER_CACHE:-$HOME/.cache/git-hybrid/llama-cpp-python-$version-portable}"
 if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import llama_cpp.server" 2>/dev/null; then
   echo "$venv/bin/python"
   exit 0
@@ -20,8 +20,11 @@ if ! python3 -m venv --help >/dev/null 2>&1; then
 fi
 rm -rf "$venv.part"
 python3 -m venv "$venv.part"
-# Only the library the server loads: no examples, tests or tools of llama.cpp.
-CMAKE_ARGS="${CMAKE_ARGS:--DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DGGML_NATIVE=ON}" \
+# Only the library the server loads: no examples, tests or tools of llama.cpp. Built for any
+# CPU of the architecture, not this one's (GGML_NATIVE=OFF): a machine may advertise
+# instructions (AMX, AVX-512) that its virtual machine does not enable, and a native build then
+# dies with SIGILL at the first matrix product.
+CMAKE_ARGS="${CMAKE_ARGS:--DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DGGML_NATIVE=OFF}" \
   CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
   "$venv.part/bin/python" -m pip install --quiet --disable-pip-version-check \
   "llama-cpp-python[server]==$version" >&2

@@ -56,12 +56,7 @@ fn the_records_push_authenticates_as_gits_own_push_does() {
         "!f() { echo username=alice; echo password=s3cret; }; f",
     ]);
     repo.git(&["push", "-q", "origin", "main", "hybrid/port"]);
-    assert!(
-        !repo
-            .git(&["ls-remote", "origin", "refs/hybrid/records"])
-            .trim()
-            .is_empty()
-    );
+    assert!(crate::server::remote_has(&repo, "refs/hybrid/records"));
 
     // New records to send, and credentials only git's own push gets: an askpass that answers
     // right once (a password typed once at a prompt).

@@ -12,7 +12,7 @@ use crate::embedded::{greet_spec_repo, test_model};
 fn server_python() -> PathBuf {
     crate::support::cached_file(
         "GIT_HYBRID_SERVER_PYTHON",
-        "llama-cpp-python-0.3.36/bin/python",
+        "llama-cpp-python-0.3.36-portable/bin/python",
         "scripts/fetch-openai-server.sh",
     )
 }

@@ -24,7 +24,22 @@ pub(crate) fn server(repo: &TestRepo) -> PathBuf {
     remote
 }
 
-fn remote_has(repo: &TestRepo, refname: &str) -> bool {
+/// `hybrid/port` reviewed and approved, merged into main and pushed to origin: the approval
+/// travels with the push and the server takes it.
+pub(crate) fn approve_and_push(repo: &TestRepo) {
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    repo.review(&api, &["hybrid/port"]).success();
+    repo.git(&["merge", "-q", "--ff-only", "hybrid/port"]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    assert_eq!(
+        repo.git(&["ls-remote", "origin", "refs/heads/main"])
+            .split_whitespace()
+            .next(),
+        Some(repo.rev("main").as_str())
+    );
+}
+
+pub(crate) fn remote_has(repo: &TestRepo, refname: &str) -> bool {
     !repo
         .git(&["ls-remote", "origin", refname])
         .trim()
@@ -97,16 +112,7 @@ fn the_server_refuses_unreviewed_local_output_however_it_is_pushed() {
     refused_by_server(&in_dir(&repo, &clone, &["push", "origin", "main"]));
 
     // Reviewed and approved in the author's clone: the approval travels, the push is accepted.
-    let api = FakeAnthropic::start(vec![Reply::Approve]);
-    repo.review(&api, &["hybrid/port"]).success();
-    repo.git(&["merge", "-q", "--ff-only", "hybrid/port"]);
-    repo.git(&["push", "-q", "origin", "main"]);
-    assert_eq!(
-        repo.git(&["ls-remote", "origin", "refs/heads/main"])
-            .split_whitespace()
-            .next(),
-        Some(repo.rev("main").as_str())
-    );
+    approve_and_push(&repo);
     // The teammate's push of the same content now passes too (it is already there).
     in_dir(&repo, &clone, &["push", "origin", "v1"]).success();
 }
