@@ -13,7 +13,9 @@ and re-quote rather than leave well-formatted code as it was. Reported per forma
 still blocked, and the share of the formatted file's significant lines found as output.
 `--tools DIR` is where black, ruff and autopep8 (DIR/py/bin) and prettier
 (DIR/node/node_modules/.bin) were installed; rustfmt and gofmt are looked up on PATH.
-Prints one line per formatter; exits 0 (a measurement, not a test).
+Blocks too: every paragraph of the formatted file (lines between blank lines) with at least 3
+significant lines is pasted alone into a new file and must be blocked; reported as the share
+blocked. Prints one line per formatter; exits 0 (a measurement, not a test).
 """
 
 import argparse
@@ -67,12 +69,14 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("files", nargs="+")
     p.add_argument("--tools", default=os.path.expanduser("~/.cache/git-hybrid/formatters"))
+    p.add_argument("--show", action="store_true", help="print each block not caught")
     a = p.parse_args()
     os.environ.update(GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1",
                       GIT_AUTHOR_NAME="Bench", GIT_AUTHOR_EMAIL="bench@example.com",
                       GIT_COMMITTER_NAME="Bench", GIT_COMMITTER_EMAIL="bench@example.com")
     suite = formatters(a.tools)
-    totals = collections.defaultdict(lambda: [0, 0, 0, 0])  # blocked, files, found, lines
+    # blocked, files, found, lines, blocks blocked, blocks
+    totals = collections.defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     for path in a.files:
         ext = os.path.splitext(path)[1]
         applicable = [f for f in suite if f[0] == ext]
@@ -114,9 +118,34 @@ def main():
                 t[2] += min(found, lines)
                 t[3] += lines
                 run(["git", "reset", "-q", "--hard", "HEAD^"], repo)
-    for name, (blocked, files, found, lines) in totals.items():
+                for block in paragraphs(formatted.stdout):
+                    target = os.path.join(repo, "pasted" + ext)
+                    open(target, "w").write(block)
+                    run(["git", "add", "."], repo)
+                    run(["git", "-c", "core.hooksPath=/dev/null", "commit", "-q", "-m", "block"], repo)
+                    out = run(["git", "hybrid", "verify", "--json", "HEAD^..HEAD"], repo, check=False)
+                    t[4] += out.returncode == 1
+                    t[5] += 1
+                    if out.returncode != 1 and a.show:
+                        print(f"--- {name}: block not caught\n{block}", file=sys.stderr)
+                    run(["git", "reset", "-q", "--hard", "HEAD^"], repo)
+    for name, (blocked, files, found, lines, caught, blocks) in totals.items():
         print(f"{name}: {blocked} of {files} formatted outputs blocked; "
-              f"{100.0 * found / max(1, lines):.0f}% of their significant lines found")
+              f"{100.0 * found / max(1, lines):.0f}% of their significant lines found; "
+              f"{caught} of {blocks} blocks of 3+ lines caught ({100.0 * caught / max(1, blocks):.0f}%)")
+
+
+def paragraphs(text):
+    """The runs of lines between blank lines that hold at least 3 significant lines."""
+    out, current = [], []
+    for line in text.splitlines(keepends=True) + ["\n"]:
+        if line.strip():
+            current.append(line)
+            continue
+        if sum(1 for l in current if significant(l)) >= 3:
+            out.append("".join(current))
+        current = []
+    return out
 
 
 if __name__ == "__main__":

@@ -85,12 +85,15 @@ def main():
     p.add_argument("--skip", type=int, default=200)
     p.add_argument("--max-pastes", type=int, default=60)
     p.add_argument("--show", action="store_true", help="print each blocked commit's verdict")
+    p.add_argument("--keep", help="replay in this folder and keep it (to look at a block)")
     a = p.parse_args()
     env = dict(os.environ, GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1",
                GIT_AUTHOR_NAME="Replay", GIT_AUTHOR_EMAIL="replay@example.com",
                GIT_COMMITTER_NAME="Replay", GIT_COMMITTER_EMAIL="replay@example.com")
     os.environ.update(env)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = a.keep or scratch
+        os.makedirs(tmp, exist_ok=True)
         repo = os.path.join(tmp, "repo")
         run(["git", "clone", "-q", "--no-checkout", a.source, repo], tmp)
         # Records stay in the scratch clone: none is sent back to the replayed repository.

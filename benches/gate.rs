@@ -115,6 +115,7 @@ fn benches(c: &mut Criterion) {
             edits: (0..500i64)
                 .map(|i| i.wrapping_mul(0x1e37_79b9_7f4a_7c15))
                 .collect(),
+            tokens: Vec::new(),
         })
         .unwrap();
     c.bench_function("rule: 200 human lines against 500 local lines", |b| {

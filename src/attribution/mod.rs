@@ -213,6 +213,7 @@ pub fn import(
             // Attribution names lines inside commits people also wrote in: the commit's edits
             // are not all the tool's, so only its lines are recorded.
             edits: Vec::new(),
+            tokens: Vec::new(),
             job_id: None,
             stats: None,
             check: None,

@@ -13,6 +13,7 @@ pub mod lfs;
 pub mod notebook;
 pub mod render;
 pub mod text;
+pub mod tokens;
 
 pub use fingerprint::{Fingerprint, blob_fingerprint, fingerprint};
 
@@ -205,6 +206,14 @@ pub struct AddedLine<'a> {
     pub path: &'a [u8],
     pub line: u32,
     pub bytes: &'a [u8],
+}
+
+/// A run of consecutive lines a change adds to one file (removed lines between them do not
+/// break it; a line the file keeps does): the text token fingerprints are taken of.
+#[derive(Clone, Debug)]
+pub struct AddedRun<'a> {
+    pub path: &'a [u8],
+    pub lines: Vec<AddedLine<'a>>,
 }
 
 /// One line a change adds or removes: where it sits (the new file for an added line, the old
@@ -417,6 +426,52 @@ impl Change {
                     bytes: &l.bytes,
                 })
         })
+    }
+
+    /// Every run of consecutive added lines, file by file.
+    pub fn added_runs(&self) -> Vec<AddedRun<'_>> {
+        self.runs(Tag::Added)
+    }
+
+    /// Every run of consecutive removed lines, file by file (line numbers in the old file):
+    /// what a move or a re-wrap takes away, which the gate does not count as arriving.
+    pub fn removed_runs(&self) -> Vec<AddedRun<'_>> {
+        self.runs(Tag::Removed)
+    }
+
+    /// Runs of consecutive `tag` lines; lines of the other side between them do not break a
+    /// run, a line both sides keep does.
+    fn runs(&self, tag: Tag) -> Vec<AddedRun<'_>> {
+        let mut out: Vec<AddedRun<'_>> = Vec::new();
+        for f in &self.files {
+            let path = f.path();
+            for hunk in f.text_hunks() {
+                let mut run: Vec<AddedLine<'_>> = Vec::new();
+                for l in &hunk.lines {
+                    if l.tag == tag {
+                        run.push(AddedLine {
+                            path,
+                            line: if tag == Tag::Added {
+                                l.new_line
+                            } else {
+                                l.old_line
+                            }
+                            .unwrap_or(0),
+                            bytes: &l.bytes,
+                        });
+                    } else if l.tag == Tag::Context && !run.is_empty() {
+                        out.push(AddedRun {
+                            path,
+                            lines: std::mem::take(&mut run),
+                        });
+                    }
+                }
+                if !run.is_empty() {
+                    out.push(AddedRun { path, lines: run });
+                }
+            }
+        }
+        out
     }
 
     /// Every line this change adds or removes, exactly identified (see [`exact`]): what the

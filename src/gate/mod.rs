@@ -25,6 +25,7 @@ mod hooks;
 mod pins;
 mod policy;
 mod report;
+mod tokens;
 
 pub use hooks::{
     Error as HookError, HookOutcome, RefUpdate, judges, parse_ref_updates, pre_commit, pre_push,
@@ -33,7 +34,7 @@ pub use hooks::{
 pub use policy::repairs_policy;
 pub use report::{render_block, verify_json};
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::change::{Change, ChangeId, Fingerprint};
 use crate::store::{self, LocalMatch, Store};
@@ -228,6 +229,26 @@ impl Approvals {
 /// edits a generation made exactly (its change itself: short lines, whitespace, deletions and
 /// re-arrangements the fingerprints cannot see). What covers either is exact.
 pub fn evaluate(store: &Store, change: &Change) -> store::Result<Evaluation> {
+    judge(store, change, &HashMap::new())
+}
+
+/// How a line was found as a generation's output.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FoundBy {
+    /// As one of its edits, exactly.
+    Edit,
+    /// By its line fingerprint.
+    Line,
+    /// In a long run of its tokens (`tokens`): evidence by itself.
+    Tokens,
+}
+
+/// `evaluate`, with the lines `by_tokens` found (by path and line) as output too.
+fn judge(
+    store: &Store,
+    change: &Change,
+    by_tokens: &HashMap<(String, u32), LocalMatch>,
+) -> store::Result<Evaluation> {
     let change_id = change.id();
     let (added, removed) = change.line_counts();
     let done = |outcome, arriving| Evaluation {
@@ -245,35 +266,40 @@ pub fn evaluate(store: &Store, change: &Change) -> store::Result<Evaluation> {
     let edits: HashSet<Fingerprint> = items.iter().map(|i| i.edit).collect();
     let local = store.local_matches(&fingerprints)?;
     let local_edits = store.local_edits(&edits)?;
-    if local.is_empty() && local_edits.is_empty() {
+    if local.is_empty() && local_edits.is_empty() && by_tokens.is_empty() {
         return Ok(done(Outcome::NoLocalOutput, HashSet::new()));
     }
     if store.is_change_approved(&change_id.to_string())? {
         return Ok(done(Outcome::ApprovedChange, HashSet::new()));
     }
     // The newest generation that made the edit or the line is the one to review.
-    let found: Vec<(&Item, &LocalMatch, bool)> = items
+    let found: Vec<(&Item, &LocalMatch, FoundBy)> = items
         .iter()
         .filter_map(|i| {
             if let Some(g) = local_edits.get(&i.edit).and_then(|g| g.first()) {
-                return Some((i, g, true));
+                return Some((i, g, FoundBy::Edit));
             }
-            let g = local.get(&i.fingerprint?)?.first()?;
-            Some((i, g, false))
+            if let Some(g) = i.fingerprint.and_then(|f| local.get(&f)?.first()) {
+                return Some((i, g, FoundBy::Line));
+            }
+            let g = by_tokens
+                .get(&(i.path.clone(), i.line))
+                .filter(|_| !i.removed)?;
+            Some((i, g, FoundBy::Tokens))
         })
         .collect();
     let approvals = Approvals::of(store, found.iter().map(|(i, _, _)| *i))?;
     let uncovered: Vec<UncoveredLine> = found
         .iter()
-        .filter(|(i, _, by_edit)| !approvals.covers(i, *by_edit))
-        .map(|(i, g, by_edit)| i.uncovered(g, *by_edit))
+        .filter(|(i, _, how)| !approvals.covers(i, *how == FoundBy::Edit))
+        .map(|(i, g, how)| i.uncovered(g, *how == FoundBy::Edit))
         .collect();
     // Evidence is weighed only where something would block: every found line counts, covered
     // or not (a partly approved generation is still arriving whole).
     let arriving = if uncovered.is_empty() {
         HashSet::new()
     } else {
-        evidence::arriving_by_count(
+        let mut arriving = evidence::arriving_by_count(
             store,
             found.iter().map(|(i, g, _)| evidence::Found {
                 generation: &g.generation_id,
@@ -281,7 +307,15 @@ pub fn evaluate(store: &Store, change: &Change) -> store::Result<Evaluation> {
                 significant: !i.removed && i.fingerprint.is_some(),
                 whole: i.whole,
             }),
-        )?
+        )?;
+        // A long run of a generation's tokens is evidence by itself.
+        arriving.extend(
+            found
+                .iter()
+                .filter(|(_, _, how)| *how == FoundBy::Tokens)
+                .map(|(_, g, _)| g.generation_id.clone()),
+        );
+        arriving
     };
     let local_lines = found.len();
     Ok(done(
@@ -317,7 +351,12 @@ pub fn evaluate_in(
     change: &Change,
 ) -> Result<Evaluation, EvaluateError> {
     let default_branch = settings.default_branch.as_deref();
-    let mut evaluation = evaluate(store, change)?;
+    let by_tokens = if store.has_local_output()? {
+        tokens::found(repo, store, change)?
+    } else {
+        HashMap::new()
+    };
+    let mut evaluation = judge(store, change, &by_tokens)?;
     if !evaluation.outcome.uncovered().is_empty() {
         // Whether output *arrives* is detection, and detection may be fuzzy: an added line the
         // file already held (boilerplate a test repeats, a line a person re-indented or moved)

@@ -210,6 +210,7 @@ fn generated_at(repo: &Repo, base: Option<Oid>, paths: &[&[u8]]) -> HashSet<Vec<
 }
 
 /// What provenance records of a generation's changes.
+#[derive(Default)]
 pub struct Recordable {
     /// Fingerprints of added lines that are new against the base (binary files always): how
     /// the gate finds the output wherever it turns up.
@@ -217,6 +218,9 @@ pub struct Recordable {
     /// The exact identity of every line added or removed, trivial ones included: how the gate
     /// knows the generation's own change when a protected update brings it.
     pub edits: Vec<Fingerprint>,
+    /// Token fingerprints of the runs of added lines that are new against the base: how the gate
+    /// finds the output after a formatter re-laid it out.
+    pub tokens: Vec<Fingerprint>,
 }
 
 /// What provenance records of `changes`, outside generated files — lock files, and files the
@@ -261,9 +265,26 @@ pub fn recordable(
         })
         .map(|e| e.edit)
         .collect();
+    // Runs of added lines, cut where the base already had a line: what the base shows is no
+    // one's output, wherever a formatter moves it.
+    let tokens: std::collections::BTreeSet<Fingerprint> = changes
+        .iter()
+        .flat_map(|c| c.added_runs())
+        .filter(|run| recorded(run.path))
+        .flat_map(|run| {
+            run.lines
+                .split(|l| change::fingerprint(l.bytes).is_some_and(|fp| existing.contains(&fp)))
+                .flat_map(|piece| {
+                    let tokens = change::tokens::tokens(piece.iter().map(|l| l.bytes));
+                    change::tokens::winnow(&tokens).into_iter().map(|k| k.hash)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
     Recordable {
         lines,
         edits: edits.into_iter().collect(),
+        tokens: tokens.into_iter().collect(),
     }
 }
 
@@ -388,7 +409,11 @@ pub fn adopt(
         }
     }
     let all: Vec<&Change> = std::iter::once(&change).chain(&steps).collect();
-    let Recordable { lines, edits } = recordable(repo, &all, &existing, range.base);
+    let Recordable {
+        lines,
+        edits,
+        tokens,
+    } = recordable(repo, &all, &existing, range.base);
     let id = generation_id("adopt", range.base, range.tip);
     let record = GenerationRecord {
         id: id.clone(),
@@ -404,6 +429,7 @@ pub fn adopt(
         check: None,
         lines,
         edits,
+        tokens,
     };
     let newly_recorded = store.record_generation(&record)?;
     mark_records(repo)?;

@@ -80,6 +80,9 @@ pub(super) struct GenerationFile {
     /// The exact identity of every line it added or removed (version 2 on; none in version 1).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub edits: Vec<String>,
+    /// Token fingerprints of its new text (version 3 on): how it is found after a formatter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tokens: Vec<String>,
     /// What the model ran with (sampling, attempts…), for the audit trail; absent for adopted
     /// output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,10 +123,18 @@ pub(super) struct VerdictFile {
 /// The record format written: 2 added the exact identities (`edits`, `seen_exact`,
 /// `approved_exact`); version 1 files are still read.
 pub(super) const RECORD_VERSION: u32 = 2;
+/// The newest generation format: 3 added token fingerprints (`tokens`). A generation is
+/// written in the oldest format that holds it, so one without tokens (cloud output, attributed
+/// lines) stays readable by binaries that predate them.
+pub(super) const GENERATION_VERSION: u32 = 3;
 
 pub(super) fn generation_file(g: &GenerationRecord, recorded_at: i64, by: &str) -> GenerationFile {
     GenerationFile {
-        version: RECORD_VERSION,
+        version: if g.tokens.is_empty() {
+            RECORD_VERSION
+        } else {
+            GENERATION_VERSION
+        },
         id: g.id.clone(),
         kind: g.kind.clone(),
         model: g.model.clone(),
@@ -142,6 +153,12 @@ pub(super) fn generation_file(g: &GenerationRecord, recorded_at: i64, by: &str) 
             edits.sort();
             edits.dedup();
             edits
+        },
+        tokens: {
+            let mut tokens: Vec<String> = g.tokens.iter().map(|t| fp_hex(*t)).collect();
+            tokens.sort();
+            tokens.dedup();
+            tokens
         },
         params: g.stats.as_ref().map(|(_, _, _, params)| {
             serde_json::from_str(params)
@@ -342,6 +359,12 @@ pub(super) fn read(path: &str, bytes: &[u8]) -> Result<Option<Record>, String> {
                 .map(|e| fp_parse(e))
                 .collect::<Option<Vec<_>>>()
                 .ok_or("an edit in it is not well-formed")?;
+            let tokens = f
+                .tokens
+                .iter()
+                .map(|t| fp_parse(t))
+                .collect::<Option<Vec<_>>>()
+                .ok_or("a token fingerprint in it is not well-formed")?;
             Ok(Some(Record::Generation {
                 at: f.recorded_at,
                 by: f.recorded_by.clone(),
@@ -356,6 +379,7 @@ pub(super) fn read(path: &str, bytes: &[u8]) -> Result<Option<Record>, String> {
                     change_id: f.change_id,
                     lines,
                     edits,
+                    tokens,
                     job_id: None,
                     stats: None,
                     check: None,
@@ -394,9 +418,15 @@ pub(super) fn read(path: &str, bytes: &[u8]) -> Result<Option<Record>, String> {
 }
 
 fn check_generation(f: &GenerationFile, name: &str) -> Result<(), String> {
-    if !(1..=RECORD_VERSION).contains(&f.version) {
+    if !(1..=GENERATION_VERSION).contains(&f.version) {
         return Err(format!(
-            "record version {} is not one this git-hybrid reads (it reads 1 to {RECORD_VERSION}): upgrade git-hybrid",
+            "record version {} is not one this git-hybrid reads (it reads 1 to {GENERATION_VERSION}): upgrade git-hybrid",
+            f.version
+        ));
+    }
+    if f.version < GENERATION_VERSION && !f.tokens.is_empty() {
+        return Err(format!(
+            "a version {} record cannot carry token fingerprints",
             f.version
         ));
     }

@@ -27,6 +27,8 @@ pub struct GenerationRecord {
     /// The exact identity of every line the generation added or removed (`change::exact`),
     /// short and trivial lines included: what makes its change, not only its lines, gated.
     pub edits: Vec<Fingerprint>,
+    /// Token fingerprints of its new text (`change::tokens`): how it is found after a formatter.
+    pub tokens: Vec<Fingerprint>,
     /// The daemon job that made it, if one did.
     pub job_id: Option<i64>,
     /// (tokens in, tokens out, wall ms, params JSON) for generations of a local model.
@@ -167,7 +169,8 @@ impl Store {
         self.read(|c| {
             c.query_row(
                 "SELECT EXISTS (SELECT 1 FROM generation_lines)
-                     OR EXISTS (SELECT 1 FROM generation_edits)",
+                     OR EXISTS (SELECT 1 FROM generation_edits)
+                     OR EXISTS (SELECT 1 FROM generation_tokens)",
                 [],
                 |r| r.get(0),
             )
@@ -186,6 +189,22 @@ impl Store {
               WHERE e.edit = ?1
               ORDER BY g.created_at DESC, g.id",
             edits,
+        )
+    }
+
+    /// For each of `hashes` (kept token runs) that a generation's output holds, the generations
+    /// that hold it (newest first).
+    pub fn local_token_runs(
+        &self,
+        hashes: &HashSet<Fingerprint>,
+    ) -> Result<HashMap<Fingerprint, Vec<LocalMatch>>> {
+        self.generations_by(
+            ("generation_tokens", "hash"),
+            "SELECT g.id, g.model, g.branch
+               FROM generation_tokens t JOIN generations g ON g.id = t.generation_id
+              WHERE t.hash = ?1
+              ORDER BY g.created_at DESC, g.id",
+            hashes,
         )
     }
 
@@ -414,6 +433,8 @@ impl Store {
 }
 
 /// Adds a generation's edits (a second record of one generation adds to them, never replaces).
+/// Adds a generation's edits and token fingerprints (a second record of one generation adds
+/// to what the first gave).
 pub(super) fn insert_edits(
     tx: &rusqlite::Connection,
     g: &GenerationRecord,
@@ -423,6 +444,12 @@ pub(super) fn insert_edits(
     )?;
     for edit in &g.edits {
         stmt.execute(params![g.id, edit])?;
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO generation_tokens (generation_id, hash) VALUES (?1, ?2)",
+    )?;
+    for hash in &g.tokens {
+        stmt.execute(params![g.id, hash])?;
     }
     Ok(())
 }

@@ -67,6 +67,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0014_imported_tip_refs",
         include_str!("../../migrations/0014_imported_tip_refs.sql"),
     ),
+    (
+        "0015_generation_tokens",
+        include_str!("../../migrations/0015_generation_tokens.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

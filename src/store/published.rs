@@ -47,6 +47,7 @@ impl Store {
                             change_id: r.get(7)?,
                             lines: Vec::new(),
                             edits: Vec::new(),
+                            tokens: Vec::new(),
                             job_id: None,
                             stats: match r.get::<_, Option<String>>(12)? {
                                 Some(params) => Some((
@@ -70,11 +71,17 @@ impl Store {
             let mut edits = c.prepare(
                 "SELECT edit FROM generation_edits WHERE generation_id = ?1 ORDER BY edit",
             )?;
+            let mut tokens = c.prepare(
+                "SELECT hash FROM generation_tokens WHERE generation_id = ?1 ORDER BY hash",
+            )?;
             for (g, _) in &mut found {
                 g.lines = lines
                     .query_map([&g.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                     .collect::<rusqlite::Result<_>>()?;
                 g.edits = edits
+                    .query_map([&g.id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                g.tokens = tokens
                     .query_map([&g.id], |r| r.get(0))?
                     .collect::<rusqlite::Result<_>>()?;
             }

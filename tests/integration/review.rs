@@ -539,6 +539,7 @@ fn the_spec_and_the_files_it_names_go_with_the_review() {
                 check: None,
                 lines: vec![],
                 edits: vec![],
+                tokens: vec![],
             })
             .unwrap();
     };

@@ -152,10 +152,7 @@ pub(super) fn record_and_branch(
     let recorded = if backend.is_local() {
         provenance::recordable(repo, &[&change], &existing, Some(made.base.id()))
     } else {
-        provenance::Recordable {
-            lines: Vec::new(),
-            edits: Vec::new(),
-        }
+        provenance::Recordable::default()
     };
     store.record_generation(&GenerationRecord {
         id: generation_id.clone(),
@@ -169,6 +166,7 @@ pub(super) fn record_and_branch(
         // Cloud output is not local output: nothing of it is for the gate to stop.
         lines: recorded.lines,
         edits: recorded.edits,
+        tokens: recorded.tokens,
         job_id: request.job_id,
         stats: Some((
             made.tokens.0 as i64,

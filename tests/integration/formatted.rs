@@ -1,0 +1,176 @@
+//! Output a real formatter re-laid out is still output: black, prettier and rustfmt re-wrap,
+//! re-quote, add and drop semicolons and trailing commas, and the gate still finds the
+//! generation by its tokens and blocks it; a person who writes one idiom a generation also used
+//! is not blocked. The formatters are the real ones, installed outside the clone by
+//! `scripts/fetch-formatters.sh` (rustfmt comes with the Rust toolchain); on a machine without
+//! them a test says so and passes, except under CI, which installs them.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use crate::support::TestRepo;
+
+/// Where `scripts/fetch-formatters.sh` installs them.
+fn formatters_dir() -> PathBuf {
+    std::env::var_os("GIT_HYBRID_FORMATTERS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/git-hybrid/formatters")
+        })
+}
+
+/// The formatter's program: in the formatters folder (`rel`), else on PATH.
+fn formatter(name: &str, rel: &str) -> Option<PathBuf> {
+    let installed = formatters_dir().join(rel);
+    if installed.is_file() {
+        return Some(installed);
+    }
+    let on_path = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file());
+    if on_path.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is missing: run scripts/fetch-formatters.sh"
+        );
+        eprintln!("skipped: {name} is not installed (scripts/fetch-formatters.sh)");
+    }
+    on_path
+}
+
+/// `text` through `program args` (reading stdin, writing stdout).
+fn format(program: &PathBuf, args: &[&str], text: &str) -> String {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the formatter runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        program.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let formatted = String::from_utf8(out.stdout).unwrap();
+    assert_ne!(formatted, text, "the formatter changed nothing");
+    formatted
+}
+
+/// `output` adopted as local output at `path` on `hybrid/port`, then `formatted` committed by
+/// a person on main at `elsewhere`: the commit is blocked, listing at least 80% of the
+/// formatted file's significant lines.
+fn blocked_after_formatting(path: &str, elsewhere: &str, output: &str, formatted: &str) {
+    let repo = TestRepo::new();
+    repo.git(&["checkout", "-q", "-b", "hybrid/port"]);
+    repo.write(path, output);
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "generated"]);
+    repo.hybrid(&["adopt", "hybrid/port", "--model", "qwen2.5-coder-7b"])
+        .success();
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(elsewhere, formatted);
+    repo.git(&["add", "."]);
+    let run = repo.try_git(&["commit", "-q", "-m", "tidy"]);
+    run.blocked().stderr_has(elsewhere);
+    // Nearly every line of substance is found, the formatter's own re-wrapped lines included.
+    let significant = formatted
+        .lines()
+        .filter(|l| l.split_whitespace().collect::<String>().len() >= 8)
+        .count();
+    let stderr = run.stderr();
+    let listed: usize = stderr
+        .split("would receive ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        listed * 10 >= significant * 8,
+        "{listed} of {significant} lines found:\n{formatted}\n{stderr}"
+    );
+}
+
+const PYTHON: &str = "\
+DEFAULTS = {'timeout': 30, 'retries': 3, 'backoff': 0.5, 'verify_tls': True, 'agent': 'hybrid/1.0'}
+def build_request(method, url, params=None, headers=None, body=None):
+    merged = dict(DEFAULTS); merged.update(headers or {})
+    query = '&'.join('%s=%s' % (k, v) for k, v in sorted((params or {}).items()))
+    target = url if not query else url + '?' + query
+    return {'method': method.upper(), 'url': target, 'headers': merged, 'body': body, 'timeout': merged['timeout']}
+";
+
+#[test]
+fn output_black_reformatted_is_still_blocked() {
+    let Some(black) = formatter("black", "py/bin/black") else {
+        return;
+    };
+    let formatted = format(&black, &["-q", "-"], PYTHON);
+    blocked_after_formatting("client.py", "http/request.py", PYTHON, &formatted);
+}
+
+const JAVASCRIPT: &str = "\
+const DEFAULTS = { timeout: 30, retries: 3, agent: 'hybrid/1.0' }
+export function buildRequest (method, url, params = {}, headers = {}) {
+  const merged = Object.assign({}, DEFAULTS, headers)
+  const query = Object.keys(params).sort().map(k => k + '=' + encodeURIComponent(params[k])).join('&')
+  const target = query ? url + '?' + query : url
+  return { method: method.toUpperCase(), url: target, headers: merged, timeout: merged.timeout }
+}
+";
+
+#[test]
+fn standard_style_output_prettier_reformatted_is_still_blocked() {
+    let Some(prettier) = formatter("prettier", "node/node_modules/.bin/prettier") else {
+        return;
+    };
+    let formatted = format(&prettier, &["--stdin-filepath", "x.js"], JAVASCRIPT);
+    assert!(formatted.contains(';') && formatted.contains('"'));
+    blocked_after_formatting("client.js", "lib/request.js", JAVASCRIPT, &formatted);
+}
+
+const RUST: &str = "\
+pub fn build_request(method:&str,url:&str,params:&[(&str,&str)])->(String,String){let query:Vec<String>=params.iter().map(|(k,v)|format!(\"{k}={v}\")).collect();
+let target=if query.is_empty(){url.to_string()}else{format!(\"{url}?{}\",query.join(\"&\"))};(method.to_uppercase(),target)}
+";
+
+#[test]
+fn compact_output_rustfmt_reformatted_is_still_blocked() {
+    let Some(rustfmt) = formatter("rustfmt", "rustfmt") else {
+        return;
+    };
+    let formatted = format(&rustfmt, &["--edition", "2021", "--emit", "stdout"], RUST);
+    blocked_after_formatting("src/request.rs", "src/http.rs", RUST, &formatted);
+}
+
+/// A person writing their own code that shares an idiom with a generation (a few tokens in a
+/// row, a common line) is not blocked: only a long run of the generation's tokens is evidence.
+#[test]
+fn a_shared_idiom_is_not_output_arriving() {
+    let repo = TestRepo::new();
+    repo.git(&["checkout", "-q", "-b", "hybrid/port"]);
+    repo.write("client.py", PYTHON);
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "generated"]);
+    repo.hybrid(&["adopt", "hybrid/port"]).success();
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(
+        "server.py",
+        "def handle(method, url, params=None, headers=None, body=None):\n    \
+         return route(method.upper(), url, params)\n\n\
+         def route(verb, path, args):\n    return (verb, path, sorted(args or {}))\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "human"]);
+    assert_eq!(repo.git(&["log", "-1", "--format=%s"]).trim(), "human");
+}
