@@ -543,6 +543,49 @@ mod tests {
         );
     }
 
+    /// A generation with token fingerprints is written as format 3 and read back whole; one
+    /// without stays format 2 (older binaries read it); tokens in an older format are forged.
+    #[test]
+    fn token_fingerprints_travel_in_format_3_only() {
+        let mut g = GenerationRecord {
+            id: "g-1".into(),
+            kind: "adopt".into(),
+            model: None,
+            spec_path: None,
+            branch: None,
+            base_commit: None,
+            result_commit: "a".repeat(40),
+            change_id: format!("hc1-{}", "b".repeat(64)),
+            lines: vec![(7, b"src/a.rs".to_vec(), 3)],
+            edits: vec![9],
+            tokens: Vec::new(),
+            job_id: None,
+            stats: None,
+            check: None,
+        };
+        let write = |g: &GenerationRecord| {
+            let bytes = serde_json::to_vec(&generation_file(g, 0, "dev@example.com")).unwrap();
+            (generation_path(&g.id, &bytes), bytes)
+        };
+        let (_, plain) = write(&g);
+        assert_eq!(serde_json::from_slice::<GenerationFile>(&plain).unwrap().version, 2);
+        g.tokens = vec![11, -5];
+        let (path, bytes) = write(&g);
+        match read(&path, &bytes) {
+            Ok(Some(Record::Generation { record, .. })) => {
+                let mut tokens = record.tokens.clone();
+                tokens.sort();
+                assert_eq!(tokens, vec![-5, 11]);
+            }
+            _ => panic!("a format 3 generation is read"),
+        }
+        let mut older: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        older["version"] = 2.into();
+        let bytes = serde_json::to_vec(&older).unwrap();
+        let refused = read(&generation_path("g-1", &bytes), &bytes).err();
+        assert!(refused.unwrap_or_default().contains("cannot carry token"));
+    }
+
     fn verdict(decision: Decision, seen: &[&str], approved: &[&str]) -> Vec<u8> {
         serde_json::to_vec(&serde_json::json!({
             "version": 1, "change_id": format!("hc1-{}", "a".repeat(64)), "decision": decision.as_str(),

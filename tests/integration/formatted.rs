@@ -174,3 +174,30 @@ fn a_shared_idiom_is_not_output_arriving() {
     repo.git(&["commit", "-q", "-m", "human"]);
     assert_eq!(repo.git(&["log", "-1", "--format=%s"]).trim(), "human");
 }
+
+/// Token fingerprints travel with the records: a teammate's clone that fetched them blocks the
+/// formatted output too.
+#[test]
+fn a_teammate_finds_formatted_output_through_the_records() {
+    let Some(rustfmt) = formatter("rustfmt", "rustfmt") else {
+        return;
+    };
+    let repo = TestRepo::new();
+    repo.git(&["checkout", "-q", "-b", "hybrid/port"]);
+    repo.write("src/request.rs", RUST);
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "generated"]);
+    repo.hybrid(&["adopt", "hybrid/port"]).success();
+    repo.git(&["checkout", "-q", "main"]);
+    let remote = crate::records::with_remote(&repo);
+    repo.git(&["push", "-q", "origin", "main", "hybrid/port"]);
+    let clone = crate::records::teammate(&repo, &remote);
+    crate::records::in_dir(&repo, &clone, &["hybrid", "install"]).success();
+    crate::records::in_dir(&repo, &clone, &["fetch", "-q"]).success();
+    let formatted = format(&rustfmt, &["--edition", "2021", "--emit", "stdout"], RUST);
+    std::fs::write(clone.join("http.rs"), formatted).unwrap();
+    crate::records::in_dir(&repo, &clone, &["add", "."]).success();
+    crate::records::in_dir(&repo, &clone, &["commit", "-q", "-m", "tidy"])
+        .blocked()
+        .stderr_has("http.rs");
+}
