@@ -1,9 +1,23 @@
 //! Human output, the way git does it: results (listings, reports, verdicts) on stdout without a
 //! prefix, so `git hybrid pending | less` and `stats > report.txt` work; progress, hints and
 //! errors on stderr, prefixed `hybrid:` so they stand out among git's own messages. Machine
-//! output (`--json`) goes to stdout through `serde_json`.
+//! output (`--json`) goes to stdout through `serde_json`. Under `--quiet` status lines and
+//! progress are not drawn; results, warnings and errors always are.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// `--quiet`: from now on, say nothing but results, warnings and errors.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Whether `--quiet` was given.
+pub fn is_quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
 
 /// Prints one line of a command's result on stdout.
 pub fn out(line: impl AsRef<str>) {
@@ -20,13 +34,31 @@ where
     write_lines(&mut std::io::stdout().lock(), "", lines);
 }
 
-/// Prints one line for humans on stderr (progress, hints, errors).
+/// Prints one status line for humans on stderr (what was done, what to do next); not under
+/// `--quiet`.
 pub fn say(line: impl AsRef<str>) {
     say_all([line]);
 }
 
-/// Prints several lines for humans on stderr.
+/// Prints several status lines for humans on stderr; not under `--quiet`.
 pub fn say_all<I, S>(lines: I)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    if !is_quiet() {
+        tell(lines);
+    }
+}
+
+/// Prints a warning on stderr, even under `--quiet`.
+pub fn warn(line: impl AsRef<str>) {
+    tell([format!("warning: {}", line.as_ref())]);
+}
+
+/// Prints lines on stderr that must reach the user even under `--quiet`: errors and their
+/// hints, a hook's refusal.
+pub fn tell<I, S>(lines: I)
 where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
@@ -46,14 +78,34 @@ where
     }
 }
 
-/// A spinner on stderr for long work, drawn only when stderr is a terminal.
+/// A spinner on stderr for long work, drawn only when stderr is a terminal (and not under
+/// `--quiet`).
 pub fn spinner() -> indicatif::ProgressBar {
+    if is_quiet() {
+        return indicatif::ProgressBar::hidden();
+    }
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
         indicatif::ProgressStyle::with_template("hybrid: {spinner} {msg} ({elapsed})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// A progress bar of `{bytes}` on stderr, drawn only when stderr is a terminal (and not under
+/// `--quiet`).
+pub fn byte_bar() -> indicatif::ProgressBar {
+    if is_quiet() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "hybrid: {bar:30} {bytes}/{total_bytes} {bytes_per_sec} ({eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     bar
 }
 

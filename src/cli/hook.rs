@@ -50,7 +50,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     match check(args.hook, name) {
         Ok(outcome) if outcome.allowed => Ok(Status::Ok),
         Ok(outcome) => {
-            ui::say_all(&outcome.messages);
+            ui::tell(&outcome.messages);
             Ok(Status::Failed)
         }
         Err(mut e) => {
@@ -88,8 +88,8 @@ fn check(hook: Hook, name: &str) -> Result<HookOutcome, CommandError> {
         Err(e) => return Err(e),
     };
     for line in &settings.overrides {
-        ui::say(format!(
-            "warning: {line}; the gate follows it in this clone only (see `git hybrid doctor`)"
+        ui::warn(format!(
+            "{line}; the gate follows it in this clone only (see `git hybrid doctor`)"
         ));
     }
     // Opened once here: the records are taken in, and the gate judges by the same store.
@@ -165,8 +165,8 @@ fn take_in_records(repo: &Repo) -> Result<Option<crate::store::Store>, CommandEr
         Ok(0) => {}
         Ok(n) => tracing::debug!(generations = n, "records taken in before judging"),
         Err(e @ crate::records::Error::Rewritten { .. }) => return Err(e.into()),
-        Err(e) => ui::say(format!(
-            "warning: records could not all be taken in ({e}); run `git hybrid sync` for details"
+        Err(e) => ui::warn(format!(
+            "records could not all be taken in ({e}); run `git hybrid sync` for details"
         )),
     }
     Ok(Some(store))
@@ -195,7 +195,7 @@ fn records_before_push(
         .collect();
     // Said here rather than learned from the server's refusal.
     if let Some(warning) = crate::trust::unsigned_warning(repo, settings) {
-        ui::say(format!("warning: {warning}"));
+        ui::warn(warning);
     }
     match crate::records::push_before(repo, &mut store, &remote, &pushed)? {
         crate::records::Pushed::Failed(why) => {
@@ -217,8 +217,8 @@ fn records_before_push(
                     ],
                 });
             }
-            ui::say(format!(
-                "warning: {said}; `git hybrid sync` and push again to send them"
+            ui::warn(format!(
+                "{said}; `git hybrid sync` and push again to send them"
             ));
             Ok(allow)
         }
@@ -237,7 +237,7 @@ fn records_before_push(
                     messages: vec![format!("blocked: {said}"), fix],
                 });
             }
-            ui::say(format!("warning: {said}"));
+            ui::warn(said);
             ui::say(fix);
             Ok(allow)
         }

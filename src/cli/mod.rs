@@ -46,6 +46,10 @@ use crate::ui;
 #[derive(Debug, Parser)]
 #[command(name = "git-hybrid", bin_name = "git hybrid", version, about)]
 pub struct Cli {
+    /// Say only what went wrong: no progress and no status lines (results, warnings and errors
+    /// still print).
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -107,6 +111,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    ui::set_quiet(cli.quiet);
     // Commands that record publish what they recorded to the records ref afterwards.
     let records = matches!(
         cli.command,
@@ -213,10 +218,10 @@ fn completions(args: CompletionsArgs) -> Result<Status, CommandError> {
 }
 
 pub(crate) fn report(e: &CommandError) {
-    ui::say(format!("error: {}", e.message));
-    for hint in &e.hints {
-        ui::say(format!("hint: {hint}"));
-    }
+    ui::tell(
+        std::iter::once(format!("error: {}", e.message))
+            .chain(e.hints.iter().map(|hint| format!("hint: {hint}"))),
+    );
 }
 
 /// Logs go to stderr only when `GIT_HYBRID_LOG` asks (e.g. `GIT_HYBRID_LOG=debug`); hooks run on

@@ -78,13 +78,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             Ok(Status::Ok)
         }
         ModelCommand::Pull { url, sha256 } => {
-            let bar = indicatif::ProgressBar::new(0);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "hybrid: {bar:30} {bytes}/{total_bytes} {bytes_per_sec} ({eta})",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
+            let bar = ui::byte_bar();
             let model = crate::local::models::pull(&url, sha256.as_deref(), &|done, total| {
                 if let Some(t) = total {
                     bar.set_length(t);

@@ -246,8 +246,8 @@ fn prepare(
         ));
     }
     if let Some(path) = &ready.unreadable_spec {
-        ui::say(format!(
-            "warning: the spec {path} cannot be read; reviewing without it"
+        ui::warn(format!(
+            "the spec {path} cannot be read; reviewing without it"
         ));
     }
     // Everything found before sending is said before sending.

@@ -115,7 +115,7 @@ fn write(
     let spec = Spec::read(&top, &path)?;
     let problems = crate::spec::lint_in(&repo, &spec.text);
     for p in &problems {
-        ui::say(format!("warning: {}: {p}", spec.path));
+        ui::warn(format!("{}: {p}", spec.path));
     }
     ui::say(format!("next: git hybrid implement {}", spec.path));
     Ok(Status::Ok)

@@ -19,9 +19,6 @@ pub struct Args {
     /// "imported_verdicts", "published", "merged"}
     #[arg(long)]
     json: bool,
-    /// Print nothing but errors (what the reference-transaction hook runs after a fetch)
-    #[arg(long, short, conflicts_with = "json")]
-    quiet: bool,
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
@@ -29,7 +26,8 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     // Not `open_for`: a store lost under its marker is what sync restores.
     let mut store = Store::open(&Store::path_for(repo.common_dir()))?;
     let synced = records::sync(&repo, &mut store)?;
-    if args.quiet {
+    // Under `--quiet` (what runs after a fetch) the counts are not worth a line.
+    if ui::is_quiet() && !args.json {
         return Ok(Status::Ok);
     }
     if args.json {
@@ -62,8 +60,8 @@ pub(super) fn publish_after() {
         return;
     };
     if let Err(e) = records::publish(&repo, &mut store) {
-        ui::say(format!(
-            "warning: the records were not written to {}: {e}; `git hybrid sync` writes them",
+        ui::warn(format!(
+            "the records were not written to {}: {e}; `git hybrid sync` writes them",
             records::RECORDS_REF
         ));
         return;

@@ -222,8 +222,6 @@ fn send_records(repo: &Repo) {
     match crate::records::send(repo, &mut store, &remote) {
         Ok(crate::records::Pushed::Pushed) => ui::say(format!("the verdict was sent to {remote}")),
         Ok(_) => {}
-        Err(why) => ui::say(format!(
-            "warning: the verdict could not be sent to {remote}: {why}"
-        )),
+        Err(why) => ui::warn(format!("the verdict could not be sent to {remote}: {why}")),
     }
 }

@@ -568,7 +568,12 @@ mod tests {
             (generation_path(&g.id, &bytes), bytes)
         };
         let (_, plain) = write(&g);
-        assert_eq!(serde_json::from_slice::<GenerationFile>(&plain).unwrap().version, 2);
+        assert_eq!(
+            serde_json::from_slice::<GenerationFile>(&plain)
+                .unwrap()
+                .version,
+            2
+        );
         g.tokens = vec![11, -5];
         let (path, bytes) = write(&g);
         match read(&path, &bytes) {

@@ -426,3 +426,36 @@ fn a_review_with_a_redacted_secret_stays_honest() {
         repo.try_git(&["merge", "-q", "--ff-only", "hybrid/cfg"]),
     );
 }
+
+/// `--quiet` (anywhere on the line, for every command) leaves out status lines and progress;
+/// results, warnings and errors still print.
+#[test]
+fn quiet_says_only_what_went_wrong() {
+    let repo = TestRepo::new();
+    repo.git(&["checkout", "-q", "-b", "hybrid/port"]);
+    repo.write("src/port.rs", GENERATED);
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "generated"]);
+    let adopted = repo.hybrid(&["--quiet", "adopt", "hybrid/port"]);
+    adopted.success();
+    assert_eq!(adopted.stderr(), "", "{}", adopted.stderr());
+    // A result is still a result.
+    let pending = repo.hybrid(&["pending", "-q"]);
+    pending.success().stdout_has("hybrid/port");
+    assert_eq!(pending.stderr(), "");
+    // An error still says what went wrong and what to do.
+    repo.hybrid(&["-q", "review", "no/such/branch"])
+        .failure()
+        .stderr_has("hybrid: error:");
+    // Without it, adopt says what it recorded.
+    repo.git(&["checkout", "-q", "-b", "hybrid/two"]);
+    repo.write(
+        "src/two.rs",
+        "pub fn two_of_them() -> u32 {\n    2 + 0\n}\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "two"]);
+    repo.hybrid(&["adopt", "hybrid/two"])
+        .success()
+        .stderr_has("adopted hybrid/two");
+}
