@@ -2,8 +2,9 @@
 //! tokens (`change::tokens`), however a formatter laid them out — black re-wrapping a call,
 //! prettier dropping semicolons and swapping quotes, rustfmt expanding a one-liner.
 //!
-//! A run is evidence by itself only when it is long: [`EVIDENCE`] tokens in a row of one
-//! generation's output (two or three lines of code), which a person typing the same idiom does
+//! A run is evidence by itself only when it is long — [`EVIDENCE`] tokens in a row of one
+//! generation's output (two or three lines of code) — or spans [`SHORT_LINES`] significant lines
+//! (as three lines found by their fingerprints are): what a person typing the same idiom does
 //! not produce by chance. Tokens the destination already held (the file's old side: a block a
 //! human re-wraps in place; any lines the change removes: a block a refactor moves to another
 //! file) bring nothing. Like every detection this only *finds*
@@ -22,18 +23,26 @@ use crate::store::{LocalMatch, Store};
 /// `benches/formatter_recall.py`).
 pub const EVIDENCE: usize = 16;
 
+/// A shorter run is evidence when it spans this many significant lines (as a run of three
+/// lines found by their fingerprints is): a three-line block a formatter touched.
+pub const SHORT_LINES: usize = 3;
+/// The fewest tokens in a row such a short run needs: one kept run.
+pub const SHORT_EVIDENCE: usize = K;
+
 /// One run of added lines, tokenised and winnowed.
 struct Run<'a> {
     path: String,
     lines: Vec<u32>,
+    /// Whether each line is significant (has a line fingerprint).
+    significant: Vec<bool>,
     tokens: Vec<Token>,
     kept: Vec<Kept>,
     file: &'a [u8],
 }
 
-/// The lines of `change` (by path and new line number) that bring at least [`EVIDENCE`] tokens
-/// in a row of one generation's output that the file did not already hold, each with the
-/// newest generation found there.
+/// The lines of `change` (by path and new line number) that bring a run of one generation's
+/// tokens that the destination did not already hold — [`EVIDENCE`] tokens, or fewer across
+/// [`SHORT_LINES`] significant lines — each with the newest generation found there.
 pub(super) fn found(
     repo: &crate::git::Repo,
     store: &Store,
@@ -45,9 +54,14 @@ pub(super) fn found(
         .filter_map(|r| {
             let tokens = tokens::tokens(r.lines.iter().map(|l| l.bytes));
             let kept = tokens::winnow(&tokens);
-            (tokens.len() >= EVIDENCE).then(|| Run {
+            (tokens.len() >= SHORT_EVIDENCE).then(|| Run {
                 path: String::from_utf8_lossy(r.path).into_owned(),
                 lines: r.lines.iter().map(|l| l.line).collect(),
+                significant: r
+                    .lines
+                    .iter()
+                    .map(|l| crate::change::fingerprint(l.bytes).is_some())
+                    .collect(),
                 tokens,
                 kept,
                 file: r.path,
@@ -107,7 +121,11 @@ pub(super) fn found(
         }
         for (generation, at) in starts {
             for (from, to) in spans(&at) {
-                if to - from < EVIDENCE {
+                let mut lines: Vec<usize> = run.tokens[from..to].iter().map(|t| t.line).collect();
+                lines.dedup();
+                let significant = lines.iter().filter(|&&l| run.significant[l]).count();
+                if to - from < EVIDENCE && (to - from < SHORT_EVIDENCE || significant < SHORT_LINES)
+                {
                     continue;
                 }
                 tracing::debug!(generation = %generation.generation_id, path = %run.path, tokens = to - from, "evidence by tokens");
