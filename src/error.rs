@@ -554,6 +554,8 @@ impl From<crate::fix::Error> for CommandError {
             }
             e @ E::NoCloud { .. } => CommandError::user(chain(&e))
                 .hint("set ANTHROPIC_API_KEY, or give them to the local model with --route local"),
+            e @ E::NoLocal { .. } => CommandError::user(chain(&e))
+                .hint("run the fix with --route auto or --route local to load the local model"),
         }
     }
 }

@@ -30,8 +30,17 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
     let engine = args.engine.engine(&settings)?;
-    let mut local = engine.open()?;
     let routing = args.route.forced().map_or(Routing::Auto, Routing::Forced);
+    let bar = ui::spinner();
+    // Loading a model takes seconds: said while it happens, and skipped when every finding
+    // goes to Claude.
+    let mut local = match routing {
+        Routing::Forced(Side::Cloud) => None,
+        _ => {
+            bar.set_message("loading the local model");
+            Some(engine.open()?)
+        }
+    };
     // Building Claude's client reads the key and sends nothing. Without a key there is no
     // Claude: findings routed to it then stop the fix with a hint, and so would the re-review.
     let mut cloud = match routing {
@@ -44,13 +53,14 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     };
     let mut store = Store::open_for(&repo)?;
     let branch = args.branch.trim_start_matches("refs/heads/").to_string();
-    let bar = ui::spinner();
     let outcome = crate::fix::run(
         &repo,
         &settings,
         &mut store,
         &mut Engines {
-            local: local.as_mut(),
+            local: local
+                .as_mut()
+                .map(|l| l.as_mut() as &mut dyn crate::local::Backend),
             cloud: cloud.as_mut().map(|c| c as &mut dyn crate::local::Backend),
             routing,
             check: engine.check.as_ref(),

@@ -39,6 +39,10 @@ pub enum Error {
         "{count} finding(s) on {branch} are Claude's to fix, and no Claude implementer is available"
     )]
     NoCloud { branch: String, count: usize },
+    #[error(
+        "{count} finding(s) on {branch} are the local model's to fix, and no local model was opened"
+    )]
+    NoLocal { branch: String, count: usize },
     #[error(transparent)]
     Implement(#[from] implement::Error),
     #[error(transparent)]
@@ -60,7 +64,9 @@ pub enum Routing {
 
 /// The implementers a round may use.
 pub struct Engines<'a> {
-    pub local: &'a mut dyn Backend,
+    /// The local model; `None` when routing is forced to Claude (a fix that never needs the
+    /// model does not wait for it to load).
+    pub local: Option<&'a mut dyn Backend>,
     /// Claude, for the findings routed to the cloud; `None` when routing is forced local.
     pub cloud: Option<&'a mut dyn Backend>,
     pub routing: Routing,
@@ -214,7 +220,10 @@ pub fn run(
                 continue;
             }
             let backend: &mut dyn Backend = match side {
-                Side::Local => &mut *engines.local,
+                Side::Local => engines.local.as_deref_mut().ok_or_else(|| Error::NoLocal {
+                    branch: branch.to_string(),
+                    count: to_local.len(),
+                })?,
                 Side::Cloud => engines.cloud.as_deref_mut().ok_or_else(no_cloud)?,
             };
             let mut text = format!(

@@ -977,3 +977,29 @@ fn the_fix_loop_stops_after_its_rounds() {
     repo.try_git(&["merge", "--no-ff", "-m", "m", "hybrid/port"])
         .blocked();
 }
+
+/// A fix routed to Claude alone never opens the local model: a local engine that cannot be
+/// opened (here: an OpenAI-compatible backend with no model named) does not stop it, and what
+/// stops it is said (no key for Claude).
+#[test]
+fn a_fix_routed_to_claude_never_loads_the_local_model() {
+    let repo = TestRepo::with_generation();
+    let api = FakeAnthropic::start(vec![Reply::RequestChanges]);
+    repo.review(&api, &["hybrid/port"]).failure();
+    let fix = |route: &str| {
+        repo.hybrid(&[
+            "fix",
+            "hybrid/port",
+            "--backend",
+            "openai",
+            "--route",
+            route,
+        ])
+    };
+    fix("cloud")
+        .failure()
+        .stderr_has("are Claude's to fix")
+        .stderr_lacks("--model");
+    // Routed to the local model, the same engine is opened and says what is missing.
+    fix("local").failure().stderr_has("--model");
+}
