@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::Status;
 use crate::error::CommandError;
-use crate::local::models::Registry;
+use crate::local::models::{PullProgress, Registry};
 use crate::ui;
 
 /// Manages the local GGUF models the embedded backend runs: register, download, list, and which
@@ -65,7 +65,12 @@ enum ModelCommand {
 pub fn run(args: Args) -> Result<Status, CommandError> {
     match args.command {
         ModelCommand::Add { path } => {
-            let model = Registry::add(&path)?;
+            // Hashing a model takes seconds: said while it happens.
+            let bar = ui::spinner();
+            bar.set_message(format!("hashing {} (sha256)", path.display()));
+            let model = Registry::add(&path);
+            bar.finish_and_clear();
+            let model = model?;
             let registry = Registry::load()?;
             let default = registry.default.as_deref() == Some(model.name.as_str());
             ui::say(format!(
@@ -79,11 +84,20 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         }
         ModelCommand::Pull { url, sha256 } => {
             let bar = ui::byte_bar();
-            let model = crate::local::models::pull(&url, sha256.as_deref(), &|done, total| {
-                if let Some(t) = total {
-                    bar.set_length(t);
+            let model = crate::local::models::pull(&url, sha256.as_deref(), &|progress| {
+                match progress {
+                    PullProgress::Downloaded { done, total } => {
+                        if let Some(t) = total {
+                            bar.set_length(t);
+                        }
+                        bar.set_position(done);
+                    }
+                    // The bar would sit at 100% for the seconds a large file takes to hash.
+                    PullProgress::Hashing => {
+                        bar.finish_and_clear();
+                        ui::say("checking the download's sha256");
+                    }
                 }
-                bar.set_position(done);
             });
             bar.finish_and_clear();
             let model = model?;

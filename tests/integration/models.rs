@@ -82,8 +82,10 @@ fn a_cut_off_pull_resumes_and_is_checked() {
     let part = repo.home().join(".cache/git-hybrid/models/tiny.gguf.part");
     let kept = std::fs::metadata(&part).unwrap().len();
     assert!(kept > 0 && kept < body.len() as u64, "{kept}");
+    // The hash is checked after the download, and the user is told while it runs.
     repo.hybrid(&["model", "pull", &url, "--sha256", &hex(&body)])
         .success()
+        .stderr_has("checking the download's sha256")
         .stderr_has("pulled tiny");
     assert_eq!(
         ranges.lock().unwrap()[1].as_deref(),

@@ -17,7 +17,7 @@ mod recommend;
 
 pub use gguf::check_gguf;
 use gguf::sha256_of;
-pub use pull::pull;
+pub use pull::{Progress as PullProgress, pull};
 pub use recommend::{
     CATALOGUE, Candidate, Estimate, Machine, Recommendation, TARGET_TOKENS_PER_SECOND,
     detect_ram_gb, detect_vram_gb, measure_bandwidth_gbs, recommend,

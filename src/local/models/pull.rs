@@ -8,10 +8,19 @@ use super::{Error, Model, Registry, cache_dir};
 
 /// Downloads a GGUF model over HTTP into the cache, resuming a download that was cut off, checks
 /// its sha256 (when given) and header, and registers it. `progress` gets (bytes so far, total).
+/// What a pull reports while it runs.
+#[derive(Clone, Copy, Debug)]
+pub enum Progress {
+    /// Bytes written so far, of the total when the server said it.
+    Downloaded { done: u64, total: Option<u64> },
+    /// The file is whole and being hashed (seconds for a large model).
+    Hashing,
+}
+
 pub fn pull(
     url: &str,
     expected_sha256: Option<&str>,
-    progress: &dyn Fn(u64, Option<u64>),
+    progress: &dyn Fn(Progress),
 ) -> Result<Model, Error> {
     let failed = |message: String| Error::Download {
         url: url.to_string(),
@@ -76,7 +85,10 @@ pub fn pull(
                         source,
                     })?;
                     written += chunk.len() as u64;
-                    progress(written, total);
+                    progress(Progress::Downloaded {
+                        done: written,
+                        total,
+                    });
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -99,6 +111,7 @@ pub fn pull(
             source,
         })
     })?;
+    progress(Progress::Hashing);
     let (got, size) = sha256_of(&part)?;
     if let Some(expected) = expected_sha256
         && !expected.eq_ignore_ascii_case(&got)
