@@ -331,6 +331,19 @@ fn judge(
     ))
 }
 
+/// What `tokens` finds of `change`, read only when some generation recorded token fingerprints.
+fn by_tokens(
+    repo: &crate::git::Repo,
+    store: &Store,
+    change: &Change,
+) -> Result<HashMap<(String, u32), LocalMatch>, EvaluateError> {
+    if store.has_token_output()? {
+        tokens::found(repo, store, change)
+    } else {
+        Ok(HashMap::new())
+    }
+}
+
 /// How deep pins inside pinned commits are followed.
 const MAX_PIN_DEPTH: usize = 3;
 
@@ -351,12 +364,7 @@ pub fn evaluate_in(
     change: &Change,
 ) -> Result<Evaluation, EvaluateError> {
     let default_branch = settings.default_branch.as_deref();
-    let by_tokens = if store.has_local_output()? {
-        tokens::found(repo, store, change)?
-    } else {
-        HashMap::new()
-    };
-    let mut evaluation = judge(store, change, &by_tokens)?;
+    let mut evaluation = judge(store, change, &by_tokens(repo, store, change)?)?;
     if !evaluation.outcome.uncovered().is_empty() {
         // Whether output *arrives* is detection, and detection may be fuzzy: an added line the
         // file already held (boilerplate a test repeats, a line a person re-indented or moved)
@@ -464,7 +472,8 @@ fn pinned(
             outcome: all_local(store, &pinned, branch)?,
             ..evaluate(store, &pinned)?
         },
-        None => evaluate(store, &pinned)?,
+        // Output behind a pin is found as it is anywhere, re-laid out by a formatter included.
+        None => judge(store, &pinned, &by_tokens(repo, store, &pinned)?)?,
     };
     Ok((evaluation, pinned))
 }

@@ -33,8 +33,8 @@ pub const SHORT_EVIDENCE: usize = K;
 struct Run<'a> {
     path: String,
     lines: Vec<u32>,
-    /// Whether each line is significant (has a line fingerprint).
-    significant: Vec<bool>,
+    /// Each line's text: whether it is significant is asked only of lines in a run found.
+    texts: Vec<&'a [u8]>,
     tokens: Vec<Token>,
     kept: Vec<Kept>,
     file: &'a [u8],
@@ -57,11 +57,7 @@ pub(super) fn found(
             (tokens.len() >= SHORT_EVIDENCE).then(|| Run {
                 path: String::from_utf8_lossy(r.path).into_owned(),
                 lines: r.lines.iter().map(|l| l.line).collect(),
-                significant: r
-                    .lines
-                    .iter()
-                    .map(|l| crate::change::fingerprint(l.bytes).is_some())
-                    .collect(),
+                texts: r.lines.iter().map(|l| l.bytes).collect(),
                 tokens,
                 kept,
                 file: r.path,
@@ -105,6 +101,16 @@ pub(super) fn found(
         let old_tokens = tokens::tokens(old.split_inclusive(|&b| b == b'\n'));
         held.extend(tokens::runs(&old_tokens));
     }
+    let take = |out: &mut HashMap<(String, u32), LocalMatch>,
+                run: &Run<'_>,
+                (from, to): (usize, usize),
+                generation: &LocalMatch| {
+        tracing::debug!(generation = %generation.generation_id, path = %run.path, tokens = to - from, "evidence by tokens");
+        for t in &run.tokens[from..to] {
+            out.entry((run.path.clone(), run.lines[t.line]))
+                .or_insert_with(|| generation.clone());
+        }
+    };
     for run in runs.iter().filter(|r| read.contains(r.file)) {
         // Per generation, where its runs start in this run's tokens (newest generation first).
         let mut starts: Vec<(&LocalMatch, Vec<usize>)> = Vec::new();
@@ -123,15 +129,12 @@ pub(super) fn found(
             for (from, to) in spans(&at) {
                 let mut lines: Vec<usize> = run.tokens[from..to].iter().map(|t| t.line).collect();
                 lines.dedup();
-                let significant = lines.iter().filter(|&&l| run.significant[l]).count();
-                if to - from < EVIDENCE && (to - from < SHORT_EVIDENCE || significant < SHORT_LINES)
-                {
-                    continue;
-                }
-                tracing::debug!(generation = %generation.generation_id, path = %run.path, tokens = to - from, "evidence by tokens");
-                for t in &run.tokens[from..to] {
-                    out.entry((run.path.clone(), run.lines[t.line]))
-                        .or_insert_with(|| generation.clone());
+                let significant = lines
+                    .iter()
+                    .filter(|&&l| crate::change::fingerprint(run.texts[l]).is_some())
+                    .count();
+                if to - from >= EVIDENCE || significant >= SHORT_LINES {
+                    take(&mut out, run, (from, to), generation);
                 }
             }
         }

@@ -182,14 +182,7 @@ impl Store {
         &self,
         edits: &HashSet<Fingerprint>,
     ) -> Result<HashMap<Fingerprint, Vec<LocalMatch>>> {
-        self.generations_by(
-            ("generation_edits", "edit"),
-            "SELECT g.id, g.model, g.branch
-               FROM generation_edits e JOIN generations g ON g.id = e.generation_id
-              WHERE e.edit = ?1
-              ORDER BY g.created_at DESC, g.id",
-            edits,
-        )
+        self.generations_holding(("generation_edits", "edit"), edits)
     }
 
     /// For each of `hashes` (kept token runs) that a generation's output holds, the generations
@@ -198,14 +191,34 @@ impl Store {
         &self,
         hashes: &HashSet<Fingerprint>,
     ) -> Result<HashMap<Fingerprint, Vec<LocalMatch>>> {
-        self.generations_by(
-            ("generation_tokens", "hash"),
+        self.generations_holding(("generation_tokens", "hash"), hashes)
+    }
+
+    /// Whether any generation recorded token fingerprints: when none did, a candidate's text is
+    /// not tokenised at all (every commit's hook pays for it otherwise).
+    pub fn has_token_output(&self) -> Result<bool> {
+        self.read(|c| {
+            c.query_row("SELECT EXISTS (SELECT 1 FROM generation_tokens)", [], |r| {
+                r.get(0)
+            })
+        })
+    }
+
+    /// For each key that `(table, column)` (a generation_id-keyed table) holds, the generations
+    /// holding it (newest first).
+    fn generations_holding(
+        &self,
+        index: (&'static str, &'static str),
+        keys: &HashSet<Fingerprint>,
+    ) -> Result<HashMap<Fingerprint, Vec<LocalMatch>>> {
+        let (table, column) = index;
+        let sql = format!(
             "SELECT g.id, g.model, g.branch
-               FROM generation_tokens t JOIN generations g ON g.id = t.generation_id
-              WHERE t.hash = ?1
-              ORDER BY g.created_at DESC, g.id",
-            hashes,
-        )
+               FROM {table} k JOIN generations g ON g.id = k.generation_id
+              WHERE k.{column} = ?1
+              ORDER BY g.created_at DESC, g.id"
+        );
+        self.generations_by(index, &sql, keys)
     }
 
     /// How many lines each of the generations `ids` recorded as its own: its edits, or for a

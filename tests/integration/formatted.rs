@@ -67,10 +67,9 @@ fn format(program: &PathBuf, args: &[&str], text: &str) -> String {
     formatted
 }
 
-/// `output` adopted as local output at `path` on `hybrid/port`, then `formatted` committed by
-/// a person on main at `elsewhere`: the commit is blocked, listing at least 80% of the
-/// formatted file's significant lines.
-fn blocked_after_formatting(path: &str, elsewhere: &str, output: &str, formatted: &str) {
+/// A repository whose `hybrid/port` holds `output` at `path`, adopted as local output; main
+/// checked out.
+fn adopted(path: &str, output: &str) -> TestRepo {
     let repo = TestRepo::new();
     repo.git(&["checkout", "-q", "-b", "hybrid/port"]);
     repo.write(path, output);
@@ -79,6 +78,14 @@ fn blocked_after_formatting(path: &str, elsewhere: &str, output: &str, formatted
     repo.hybrid(&["adopt", "hybrid/port", "--model", "qwen2.5-coder-7b"])
         .success();
     repo.git(&["checkout", "-q", "main"]);
+    repo
+}
+
+/// `output` adopted as local output at `path` on `hybrid/port`, then `formatted` committed by
+/// a person on main at `elsewhere`: the commit is blocked, listing at least 80% of the
+/// formatted file's significant lines.
+fn blocked_after_formatting(path: &str, elsewhere: &str, output: &str, formatted: &str) {
+    let repo = adopted(path, output);
     repo.write(elsewhere, formatted);
     repo.git(&["add", "."]);
     let run = repo.try_git(&["commit", "-q", "-m", "tidy"]);
@@ -157,13 +164,7 @@ fn compact_output_rustfmt_reformatted_is_still_blocked() {
 /// row, a common line) is not blocked: only a long run of the generation's tokens is evidence.
 #[test]
 fn a_shared_idiom_is_not_output_arriving() {
-    let repo = TestRepo::new();
-    repo.git(&["checkout", "-q", "-b", "hybrid/port"]);
-    repo.write("client.py", PYTHON);
-    repo.git(&["add", "."]);
-    repo.git(&["commit", "-q", "-m", "generated"]);
-    repo.hybrid(&["adopt", "hybrid/port"]).success();
-    repo.git(&["checkout", "-q", "main"]);
+    let repo = adopted("client.py", PYTHON);
     repo.write(
         "server.py",
         "def handle(method, url, params=None, headers=None, body=None):\n    \
@@ -182,13 +183,7 @@ fn a_teammate_finds_formatted_output_through_the_records() {
     let Some(rustfmt) = formatter("rustfmt", "rustfmt") else {
         return;
     };
-    let repo = TestRepo::new();
-    repo.git(&["checkout", "-q", "-b", "hybrid/port"]);
-    repo.write("src/request.rs", RUST);
-    repo.git(&["add", "."]);
-    repo.git(&["commit", "-q", "-m", "generated"]);
-    repo.hybrid(&["adopt", "hybrid/port"]).success();
-    repo.git(&["checkout", "-q", "main"]);
+    let repo = adopted("src/request.rs", RUST);
     let remote = crate::records::with_remote(&repo);
     repo.git(&["push", "-q", "origin", "main", "hybrid/port"]);
     let clone = crate::records::teammate(&repo, &remote);
@@ -200,4 +195,28 @@ fn a_teammate_finds_formatted_output_through_the_records() {
     crate::records::in_dir(&repo, &clone, &["commit", "-q", "-m", "tidy"])
         .blocked()
         .stderr_has("http.rs");
+}
+
+/// Formatted output brought two lines at a time between lines of one's own: a piece that holds
+/// 16 of the generation's tokens, or 3 significant lines, is still blocked.
+#[test]
+fn formatted_output_in_short_pieces_between_ones_own_lines_is_blocked() {
+    let Some(rustfmt) = formatter("rustfmt", "rustfmt") else {
+        return;
+    };
+    let repo = adopted("src/request.rs", RUST);
+    let formatted = format(&rustfmt, &["--edition", "2021", "--emit", "stdout"], RUST);
+    let mut pieced = String::new();
+    for (i, pair) in formatted.lines().collect::<Vec<_>>().chunks(2).enumerate() {
+        pieced.push_str(&format!("// note {i} of mine, about what follows next\n"));
+        for line in pair {
+            pieced.push_str(line);
+            pieced.push('\n');
+        }
+    }
+    repo.write("src/http.rs", pieced);
+    repo.git(&["add", "."]);
+    repo.try_git(&["commit", "-q", "-m", "tidy"])
+        .blocked()
+        .stderr_has("src/http.rs");
 }
