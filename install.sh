@@ -39,7 +39,8 @@ fi
 # Builds land outside the source tree so repeated installs and test runs reuse them.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/git-hybrid/target}"
 say "building (the first build compiles llama.cpp: about 10 minutes on 2 cores)"
-cargo build --release --locked --quiet
+# Cargo shows its own progress: a bar on a terminal, a line per crate in a log.
+cargo build --release --locked
 
 if [ "$(id -u)" = 0 ]; then bindir="${GIT_HYBRID_BINDIR:-/usr/local/bin}"; else bindir="${GIT_HYBRID_BINDIR:-$HOME/.local/bin}"; fi
 mkdir -p "$bindir"

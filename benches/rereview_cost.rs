@@ -14,8 +14,8 @@
 use git_hybrid::change::Change;
 use git_hybrid::cloud::cost::{self, Prices};
 use git_hybrid::cloud::review::{self, Options, PromptTokens};
-use git_hybrid::fix::rereview_context;
 use git_hybrid::store::FindingRow;
+use git_hybrid::workflow::fix::rereview_context;
 use git2::{Oid, Repository, Signature};
 
 const SPEC: &str = "# Add the module\n\n## Files to touch\n\n- create src/generated.rs\n\n## Requirements\n\n- Follow the store's error type; every error names the path it concerns.\n- Limits: at most 64 items, names of 1 to 100 bytes.\n\n## Tests\n\n- an empty name is rejected with `Error::Empty`\n- 65 items are rejected with `Error::TooMany`\n";

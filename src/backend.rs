@@ -8,10 +8,28 @@
 
 use std::time::Duration;
 
+/// Why an implementer gave no answer, by who can do something about it (each kind has its own
+/// hint where errors become messages).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The model could not be opened: a bad file, too little memory, no chat template.
     #[error("{0}")]
-    Backend(String),
+    Load(String),
+    /// The conversation does not fit the model's context.
+    #[error("{0}")]
+    TooLong(String),
+    /// The server or API could not be reached.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The server or API answered, and said no (an HTTP error, a refused key, a refused task).
+    #[error("{0}")]
+    Refused(String),
+    /// The answer broke off or could not be read.
+    #[error("{0}")]
+    Broken(String),
+    /// The engine itself failed while it generated (llama.cpp's decoder, sampler or grammar).
+    #[error("{0}")]
+    Engine(String),
 }
 
 /// The shape every answer must have, in the two forms servers enforce: a GBNF grammar of the

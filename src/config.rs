@@ -49,42 +49,134 @@ pub enum Error {
     Weakened { origin: String, message: String },
 }
 
-/// The gate's part of a config file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GateLayer {
-    protected: Option<Vec<String>>,
-    quarantine: Option<Vec<String>>,
-    default_branch: Option<String>,
+/// Declares every setting once: its section and key in a config file (the TOML layers), its
+/// `git config` key and its environment variable, each read the same way. From the table come
+/// the layer types, whether a layer sets anything, the field-by-field merge (later layers win),
+/// and the `git config` and environment layers.
+macro_rules! settings {
+    ($(
+        $(#[$section_meta:meta])*
+        $section:ident: $Layer:ident {
+            $( $(#[$field_meta:meta])* $field:ident: $ty:ty = git $git:tt, env $env:tt; )*
+        }
+    )*) => {
+        $(
+            #[derive(Debug, Default, Deserialize)]
+            $(#[$section_meta])*
+            struct $Layer {
+                $( $(#[$field_meta])* $field: Option<$ty>, )*
+            }
+
+            impl $Layer {
+                fn is_empty(&self) -> bool {
+                    true $(&& self.$field.is_none())*
+                }
+
+                fn merge(&mut self, later: $Layer) {
+                    $( if later.$field.is_some() { self.$field = later.$field; } )*
+                }
+
+                #[allow(unused_variables)] // a section no git key sets
+                fn from_git(config: &git2::Config) -> Result<$Layer, Error> {
+                    Ok($Layer { $( $field: settings!(@git config, $git), )* })
+                }
+
+                fn from_env() -> $Layer {
+                    $Layer { $( $field: settings!(@env $env), )* }
+                }
+            }
+        )*
+
+        /// A config file. Sections that other parts of git-hybrid read are ignored here rather
+        /// than rejected, so an older binary still reads a newer policy file's gate section.
+        #[derive(Debug, Default, Deserialize)]
+        struct FileLayer {
+            $( #[serde(default)] $section: $Layer, )*
+        }
+
+        impl FileLayer {
+            fn is_empty(&self) -> bool {
+                true $(&& self.$section.is_empty())*
+            }
+
+            /// Later layers win, field by field.
+            fn merge(&mut self, later: FileLayer) {
+                $( self.$section.merge(later.$section); )*
+            }
+
+            /// The `hybrid.*` keys of git config.
+            fn from_git(config: &git2::Config) -> Result<FileLayer, Error> {
+                Ok(FileLayer { $( $section: $Layer::from_git(config)?, )* })
+            }
+
+            /// The `GIT_HYBRID_*` environment.
+            fn from_env() -> FileLayer {
+                FileLayer { $( $section: $Layer::from_env(), )* }
+            }
+        }
+    };
+    (@git $config:ident, (str $key:literal)) => { $config.get_string($key).ok() };
+    (@git $config:ident, (int $key:literal)) => {
+        $config.get_i64($key).ok().and_then(|n| n.try_into().ok())
+    };
+    (@git $config:ident, (list $key:literal)) => { git_multivar($config, $key)? };
+    (@git $config:ident, (none)) => { None };
+    (@env (str $name:literal)) => { std::env::var($name).ok() };
+    (@env (int $name:literal)) => { std::env::var($name).ok().and_then(|n| n.parse().ok()) };
+    (@env (list $name:literal)) => { env_list($name) };
+    (@env (none)) => { None };
 }
 
-/// A config file. Sections that other parts of git-hybrid read are ignored here rather than
-/// rejected, so an older binary still reads a newer policy file's gate section.
-#[derive(Debug, Default, Deserialize)]
-struct FileLayer {
-    #[serde(default)]
-    gate: GateLayer,
-    #[serde(default)]
-    review: ReviewLayer,
-    #[serde(default)]
-    route: RouteLayer,
-    #[serde(default)]
-    implement: ImplementLayer,
-    /// Read from the committed policy only (see `Settings::allowed_signers`).
-    #[serde(default)]
-    trust: TrustLayer,
-    #[serde(default)]
-    adopt: AdoptLayer,
-}
-
-/// Which of another tool's attributions `adopt --from` takes as local output.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AdoptLayer {
-    /// Tool names (glob patterns): only their attributions count; all tools when unset.
-    tools: Option<Vec<String>>,
-    /// Model ids (glob patterns): only their attributions count; all models when unset.
-    models: Option<Vec<String>>,
+settings! {
+    /// The gate's part of a config file.
+    #[serde(deny_unknown_fields)]
+    gate: GateLayer {
+        protected: Vec<String> = git (list "hybrid.protected"), env (list "GIT_HYBRID_PROTECTED");
+        quarantine: Vec<String> = git (list "hybrid.quarantine"), env (list "GIT_HYBRID_QUARANTINE");
+        default_branch: String = git (str "hybrid.defaultBranch"), env (str "GIT_HYBRID_DEFAULT_BRANCH");
+    }
+    /// The reviewer's part of a config file.
+    #[serde(deny_unknown_fields)]
+    review: ReviewLayer {
+        model: String = git (str "hybrid.reviewModel"), env (str "GIT_HYBRID_REVIEW_MODEL");
+        part_tokens: usize = git (int "hybrid.reviewPartTokens"), env (int "GIT_HYBRID_REVIEW_PART_TOKENS");
+    }
+    /// Routing's part of a config file: words that send a task to Claude or keep it local, on
+    /// top of the built-in rules, and how many files are still local work.
+    #[serde(deny_unknown_fields)]
+    route: RouteLayer {
+        cloud: Vec<String> = git (none), env (none);
+        local: Vec<String> = git (none), env (none);
+        max_local_files: usize = git (none), env (none);
+    }
+    /// The local engine's part of a config file. Unknown keys are allowed here: the gate reads
+    /// the committed policy on every hook, and a key a newer version adds must not block an
+    /// older one.
+    implement: ImplementLayer {
+        backend: String = git (str "hybrid.implementBackend"), env (str "GIT_HYBRID_BACKEND");
+        model: String = git (str "hybrid.implementModel"), env (str "GIT_HYBRID_LOCAL_MODEL");
+        base_url: String = git (str "hybrid.implementBaseUrl"), env (str "GIT_HYBRID_OPENAI_BASE_URL");
+        check: String = git (str "hybrid.implementCheck"), env (str "GIT_HYBRID_IMPLEMENT_CHECK");
+        check_timeout: u64 = git (int "hybrid.implementCheckTimeout"), env (none);
+        check_rounds: usize = git (int "hybrid.implementCheckRounds"), env (none);
+        constrain: String = git (str "hybrid.implementConstrain"), env (str "GIT_HYBRID_CONSTRAIN");
+    }
+    /// Whom the server and CI believe: read from the committed policy only, never from a local
+    /// layer, because it decides which recorded approvals count where no client can be
+    /// trusted (`load_with` takes it from the policy's layer alone).
+    #[serde(deny_unknown_fields)]
+    trust: TrustLayer {
+        /// A file in the repository, in git's `allowed_signers` format.
+        allowed_signers: String = git (none), env (none);
+    }
+    /// Which of another tool's attributions `adopt --from` takes as local output.
+    #[serde(deny_unknown_fields)]
+    adopt: AdoptLayer {
+        /// Tool names (glob patterns): only their attributions count; all tools when unset.
+        tools: Vec<String> = git (none), env (none);
+        /// Model ids (glob patterns): only their attributions count; all models when unset.
+        models: Vec<String> = git (none), env (none);
+    }
 }
 
 /// Which attributions of other tools (Agent Trace, git-ai) are local output: AI-written lines
@@ -93,28 +185,6 @@ struct AdoptLayer {
 pub struct AdoptSettings {
     pub tools: Vec<String>,
     pub models: Vec<String>,
-}
-
-/// Whom the server and CI believe: read from the committed policy only, never from a local
-/// layer, because it decides which recorded approvals count where no client can be trusted.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TrustLayer {
-    /// A file in the repository, in git's `allowed_signers` format.
-    allowed_signers: Option<String>,
-}
-
-/// The local engine's part of a config file. Unknown keys are allowed here: the gate reads the
-/// committed policy on every hook, and a key a newer version adds must not block an older one.
-#[derive(Debug, Default, Deserialize)]
-struct ImplementLayer {
-    backend: Option<String>,
-    model: Option<String>,
-    base_url: Option<String>,
-    check: Option<String>,
-    check_timeout: Option<u64>,
-    check_rounds: Option<usize>,
-    constrain: Option<String>,
 }
 
 /// Which local engine `implement` and `fix` use when no flag says: backend, model, server.
@@ -135,110 +205,6 @@ pub struct ImplementSettings {
     /// How the edit format is enforced on an OpenAI-compatible server: `auto` (by what the
     /// server is), `grammar`, `json_schema`, `ollama`, `vllm` or `none`.
     pub constrain: String,
-}
-
-/// Routing's part of a config file: words that send a task to Claude or keep it local, on top
-/// of the built-in delegation table, and how many files are still local work.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RouteLayer {
-    cloud: Option<Vec<String>>,
-    local: Option<Vec<String>>,
-    max_local_files: Option<usize>,
-}
-
-/// The reviewer's part of a config file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReviewLayer {
-    model: Option<String>,
-    part_tokens: Option<usize>,
-}
-
-impl FileLayer {
-    fn is_empty(&self) -> bool {
-        self.gate.protected.is_none()
-            && self.gate.quarantine.is_none()
-            && self.gate.default_branch.is_none()
-            && self.review.model.is_none()
-            && self.review.part_tokens.is_none()
-            && self.route.cloud.is_none()
-            && self.route.local.is_none()
-            && self.route.max_local_files.is_none()
-            && self.implement.backend.is_none()
-            && self.implement.model.is_none()
-            && self.implement.base_url.is_none()
-            && self.implement.check.is_none()
-            && self.implement.check_timeout.is_none()
-            && self.implement.check_rounds.is_none()
-            && self.implement.constrain.is_none()
-            && self.trust.allowed_signers.is_none()
-            && self.adopt.tools.is_none()
-            && self.adopt.models.is_none()
-    }
-
-    /// Later layers win, field by field.
-    fn merge(&mut self, layer: FileLayer) {
-        let FileLayer {
-            gate,
-            review,
-            route,
-            implement,
-            trust: _,
-            adopt,
-        } = layer;
-        if adopt.tools.is_some() {
-            self.adopt.tools = adopt.tools;
-        }
-        if adopt.models.is_some() {
-            self.adopt.models = adopt.models;
-        }
-        if implement.backend.is_some() {
-            self.implement.backend = implement.backend;
-        }
-        if implement.model.is_some() {
-            self.implement.model = implement.model;
-        }
-        if implement.base_url.is_some() {
-            self.implement.base_url = implement.base_url;
-        }
-        if implement.check.is_some() {
-            self.implement.check = implement.check;
-        }
-        if implement.check_timeout.is_some() {
-            self.implement.check_timeout = implement.check_timeout;
-        }
-        if implement.check_rounds.is_some() {
-            self.implement.check_rounds = implement.check_rounds;
-        }
-        if implement.constrain.is_some() {
-            self.implement.constrain = implement.constrain;
-        }
-        if route.cloud.is_some() {
-            self.route.cloud = route.cloud;
-        }
-        if route.local.is_some() {
-            self.route.local = route.local;
-        }
-        if route.max_local_files.is_some() {
-            self.route.max_local_files = route.max_local_files;
-        }
-        if gate.protected.is_some() {
-            self.gate.protected = gate.protected;
-        }
-        if gate.quarantine.is_some() {
-            self.gate.quarantine = gate.quarantine;
-        }
-        if gate.default_branch.is_some() {
-            self.gate.default_branch = gate.default_branch;
-        }
-        if review.model.is_some() {
-            self.review.model = review.model;
-        }
-        if review.part_tokens.is_some() {
-            self.review.part_tokens = review.part_tokens;
-        }
-    }
 }
 
 /// The allowed-signers file the committed policy names, and the commit it is read from.
@@ -321,7 +287,7 @@ pub struct Settings {
     pub review_model: String,
     /// Tokens of diff per review request.
     pub review_part_tokens: usize,
-    /// Routing rules added to the built-in delegation table.
+    /// Routing rules added to the built-in ones.
     pub route: crate::route::Rules,
     /// The local engine's defaults for `implement` and `fix`.
     pub implement: ImplementSettings,
@@ -366,63 +332,8 @@ impl Settings {
         {
             layers.push((path.display().to_string(), layer));
         }
-        let from_git = FileLayer {
-            adopt: AdoptLayer::default(),
-            trust: TrustLayer::default(),
-            route: RouteLayer::default(),
-            implement: ImplementLayer {
-                backend: config.get_string("hybrid.implementBackend").ok(),
-                model: config.get_string("hybrid.implementModel").ok(),
-                base_url: config.get_string("hybrid.implementBaseUrl").ok(),
-                check: config.get_string("hybrid.implementCheck").ok(),
-                check_timeout: config
-                    .get_i64("hybrid.implementCheckTimeout")
-                    .ok()
-                    .and_then(|n| u64::try_from(n).ok()),
-                check_rounds: config
-                    .get_i64("hybrid.implementCheckRounds")
-                    .ok()
-                    .and_then(|n| usize::try_from(n).ok()),
-                constrain: config.get_string("hybrid.implementConstrain").ok(),
-            },
-            gate: GateLayer {
-                protected: git_multivar(&config, "hybrid.protected")?,
-                quarantine: git_multivar(&config, "hybrid.quarantine")?,
-                default_branch: config.get_string("hybrid.defaultBranch").ok(),
-            },
-            review: ReviewLayer {
-                model: config.get_string("hybrid.reviewModel").ok(),
-                part_tokens: config
-                    .get_i64("hybrid.reviewPartTokens")
-                    .ok()
-                    .and_then(|n| usize::try_from(n).ok()),
-            },
-        };
-        let from_env = FileLayer {
-            adopt: AdoptLayer::default(),
-            trust: TrustLayer::default(),
-            route: RouteLayer::default(),
-            implement: ImplementLayer {
-                backend: std::env::var("GIT_HYBRID_BACKEND").ok(),
-                model: std::env::var("GIT_HYBRID_LOCAL_MODEL").ok(),
-                base_url: std::env::var("GIT_HYBRID_OPENAI_BASE_URL").ok(),
-                check: std::env::var("GIT_HYBRID_IMPLEMENT_CHECK").ok(),
-                check_timeout: None,
-                check_rounds: None,
-                constrain: std::env::var("GIT_HYBRID_CONSTRAIN").ok(),
-            },
-            gate: GateLayer {
-                protected: env_list("GIT_HYBRID_PROTECTED"),
-                quarantine: env_list("GIT_HYBRID_QUARANTINE"),
-                default_branch: std::env::var("GIT_HYBRID_DEFAULT_BRANCH").ok(),
-            },
-            review: ReviewLayer {
-                model: std::env::var("GIT_HYBRID_REVIEW_MODEL").ok(),
-                part_tokens: std::env::var("GIT_HYBRID_REVIEW_PART_TOKENS")
-                    .ok()
-                    .and_then(|n| n.parse().ok()),
-            },
-        };
+        let from_git = FileLayer::from_git(&config)?;
+        let from_env = FileLayer::from_env();
         // Where the policy lives is decided by every layer but the policy itself.
         let branch_hint = [&from_env, &from_git]
             .into_iter()
@@ -485,6 +396,8 @@ impl Settings {
             }
             merged.merge(layer);
         }
+        // `[trust]` counts from the committed policy alone (`committed_signers`, set below).
+        merged.trust = TrustLayer::default();
         let mut settings = Settings::resolve(merged, sources)?.with_overrides(overrides);
         settings.allowed_signers = committed_signers;
         settings.fold_case =

@@ -93,7 +93,7 @@ impl From<git::Error> for CommandError {
             git::Error::NotARepo(ref source) if source.code() == git2::ErrorCode::Owner => {
                 // git's own safe.directory check: the repository is another user's.
                 let path = source.message().split('\'').nth(1).unwrap_or(".").to_string();
-                let owner = crate::receive::setup::owner_name(std::path::Path::new(&path));
+                let owner = crate::workflow::receive::setup::owner_name(std::path::Path::new(&path));
                 err.hint(format!(
                     "{path} belongs to {owner}: run git-hybrid as that user (sudo -u {owner} git -C {path} hybrid …), as its hooks do"
                 ))
@@ -154,7 +154,7 @@ impl From<gate::HookError> for CommandError {
             gate::HookError::Store(e) => e.into(),
             gate::HookError::Change(e) => e.into(),
             gate::HookError::Evaluate(e) => e.into(),
-            e @ gate::HookError::Input { .. } => CommandError::internal(chain(&e))
+            e @ gate::HookError::Input(_) => CommandError::internal(chain(&e))
                 .hint("git passed the hook input this version does not understand; check `git hybrid doctor`"),
         }
     }
@@ -221,6 +221,7 @@ impl From<cloud::review::Error> for CommandError {
             e @ cloud::review::Error::Ignore(_) => {
                 CommandError::user(chain(&e)).hint("fix the pattern in .hybridignore")
             }
+            e @ cloud::review::Error::Json(_) => CommandError::internal(chain(&e)),
             e => CommandError::user(chain(&e)),
         }
     }
@@ -251,8 +252,7 @@ impl From<local::implement::Error> for CommandError {
             e @ E::BranchExists { .. } => {
                 CommandError::user(chain(&e)).hint("pick another --branch, or delete the old one")
             }
-            e @ E::Backend(_) => CommandError::user(chain(&e))
-                .hint("check that the model server runs and knows the model (--base-url, --model)"),
+            E::Backend(e) => backend_error(e),
             e @ E::Unusable { .. } => CommandError::user(chain(&e))
                 .hint("nothing was written; make the spec more precise, or try a stronger model"),
             e @ E::MaxTokens { .. } => CommandError::user(chain(&e))
@@ -261,6 +261,29 @@ impl From<local::implement::Error> for CommandError {
                 .hint("nothing was written; check the temporary folder's free space and permissions (TMPDIR)"),
             e @ E::Git(_) => CommandError::internal(chain(&e)),
         }
+    }
+}
+
+/// An implementer's failure, with the hint for whoever can act on its kind.
+pub fn backend_error(e: crate::backend::Error) -> CommandError {
+    use crate::backend::Error as E;
+    let err = CommandError::user(chain(&e));
+    match e {
+        E::Load(_) => err.hint(
+            "check the model file (git hybrid model list), or pick another with --model",
+        ),
+        E::TooLong(_) => err.hint(
+            "nothing was written; shorten the spec or the context (--context-tokens), or raise --ctx",
+        ),
+        E::Unreachable(_) => err.hint(
+            "start the model server, or point --base-url at the one that runs (Claude: check the network)",
+        ),
+        E::Refused(_) => err.hint(
+            "the answer above says why; check --model against what the server serves (Claude: ANTHROPIC_API_KEY)",
+        ),
+        E::Broken(_) => err.hint("nothing was written; run it again, and see the server's log if it keeps breaking"),
+        E::Engine(_) => CommandError::internal(chain(&e))
+            .hint("run it again with GIT_HYBRID_LOG=debug; if it fails the same way, report it with that log"),
     }
 }
 
@@ -280,6 +303,7 @@ impl From<local::models::Error> for CommandError {
                 err.hint("fix or remove the registry file, then add the models again")
             }
             E::Read { .. } | E::Write { .. } => err.hint("check the path and its permissions"),
+            E::Busy { .. } => err.hint("wait for the other pull to finish; it registers the model when done"),
             E::Download { .. } => err.hint("check the URL; a cut-off download resumes when you run the same command again"),
             E::Checksum { .. } => err.hint("check the --sha256 value against the model's publisher; model files are untrusted input"),
         }
@@ -358,7 +382,7 @@ impl From<crate::workflow::Error> for CommandError {
             ),
             e @ E::Load(_) => CommandError::user(chain(&e))
                 .hint("check the model file, or pick another with --model"),
-            e @ E::Client(_) => CommandError::internal(chain(&e)),
+            e @ (E::Client(_) | E::Json(_)) => CommandError::internal(chain(&e)),
         }
     }
 }
@@ -461,9 +485,9 @@ impl From<crate::workflow::verify::VerifyError> for CommandError {
     }
 }
 
-impl From<crate::receive::Error> for CommandError {
-    fn from(e: crate::receive::Error) -> Self {
-        use crate::receive::Error as E;
+impl From<crate::workflow::receive::Error> for CommandError {
+    fn from(e: crate::workflow::receive::Error) -> Self {
+        use crate::workflow::receive::Error as E;
         match e {
             E::Hook(e) => e.into(),
             E::Records(e) => e.into(),
@@ -531,9 +555,9 @@ impl From<cloud::spec::Error> for CommandError {
     }
 }
 
-impl From<crate::fix::Error> for CommandError {
-    fn from(e: crate::fix::Error) -> Self {
-        use crate::fix::Error as E;
+impl From<crate::workflow::fix::Error> for CommandError {
+    fn from(e: crate::workflow::fix::Error) -> Self {
+        use crate::workflow::fix::Error as E;
         match e {
             E::Implement(e) => e.into(),
             E::Review(e) => e.into(),
@@ -557,6 +581,13 @@ impl From<crate::fix::Error> for CommandError {
             e @ E::NoLocal { .. } => CommandError::user(chain(&e))
                 .hint("run the fix with --route auto or --route local to load the local model"),
         }
+    }
+}
+
+/// A value that would not serialise as JSON: a bug, never the user's input.
+impl From<serde_json::Error> for CommandError {
+    fn from(e: serde_json::Error) -> Self {
+        CommandError::internal(format!("could not write JSON: {e}"))
     }
 }
 

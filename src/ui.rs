@@ -170,6 +170,12 @@ pub fn amount(usd: f64) -> f64 {
     (usd * 1e6).round() / 1e6 + 0.0
 }
 
+/// The plural ending of a count's noun: `format!("{n} file{}", plural(n))`. One helper, so
+/// no message says "1 files".
+pub fn plural<N: PartialEq + From<u8>>(n: N) -> &'static str {
+    if n == N::from(1) { "" } else { "s" }
+}
+
 /// The first `n` characters of an id (a change id, a digest, a commit read from the store or a
 /// file), or all of it when it is shorter: ids that come from outside may be short, and an
 /// abbreviation must never panic.

@@ -58,14 +58,14 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             "read {} {} note{} in {}: {} generation{} recorded, {} line{} of local output; {} attributed line{} left out (a human's, or a tool or model [adopt] does not name)",
             imported.notes,
             source.name(),
-            plural(imported.notes),
+            ui::plural(imported.notes),
             args.revision,
             imported.generations.len(),
-            plural(imported.generations.len()),
+            ui::plural(imported.generations.len()),
             imported.lines,
-            plural(imported.lines),
+            ui::plural(imported.lines),
             imported.left_out,
-            plural(imported.left_out),
+            ui::plural(imported.left_out),
         ));
         if !imported.generations.is_empty() {
             ui::say(what_the_gate_holds(imported.lines, 0, &target));
@@ -85,9 +85,9 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         args.revision,
         adopted.generation_id,
         adopted.files,
-        plural(adopted.files),
+        ui::plural(adopted.files),
         adopted.added_lines,
-        plural(adopted.added_lines),
+        ui::plural(adopted.added_lines),
         adopted.fingerprinted,
         args.model.as_deref().unwrap_or("unknown"),
     ));
@@ -113,14 +113,10 @@ fn what_the_gate_holds(fingerprinted: usize, edits: usize, target: &str) -> Stri
         ),
         (0, _) => format!(
             "protected refs will refuse these {fingerprinted} line{} until a review approves them: {review}",
-            plural(fingerprinted)
+            ui::plural(fingerprinted)
         ),
         (_, _) => format!(
             "protected refs will refuse this change until a review approves it: {review} ({fingerprinted} of its lines are also recognised wherever they turn up)"
         ),
     }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

@@ -78,7 +78,7 @@ impl Report {
             ui::out(format!(
                 "{} problem{} found",
                 self.problems,
-                if self.problems == 1 { "" } else { "s" }
+                ui::plural(self.problems)
             ));
         }
     }
@@ -187,7 +187,7 @@ fn check_server(r: &mut Report, repo: &Repo) {
             );
         }
     }
-    match crate::receive::setup::hook_binary(repo) {
+    match crate::workflow::receive::setup::hook_binary(repo) {
         Ok(path) => r.ok(format!("server: the hook runs {}", path.display())),
         Err(why) => r.fail(
             format!("server: the hook cannot run git-hybrid ({why}), so every protected push is refused"),

@@ -34,7 +34,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     ui::say(format!(
         "{} generation{} as Agent Trace records",
         records.len(),
-        if records.len() == 1 { "" } else { "s" }
+        ui::plural(records.len())
     ));
     Ok(Status::Ok)
 }

@@ -3,10 +3,10 @@
 
 use super::Status;
 use crate::error::CommandError;
-use crate::fix::{Engines, Routing};
 use crate::route::Side;
 use crate::store::Store;
 use crate::ui;
+use crate::workflow::fix::{Implementers, Routing};
 
 /// Fixes the findings of the branch's latest `request_changes` verdict (a new generation on the
 /// same branch), then reviews only the fix, with the previous review as context. Findings are
@@ -53,11 +53,11 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     };
     let mut store = Store::open_for(&repo)?;
     let branch = args.branch.trim_start_matches("refs/heads/").to_string();
-    let outcome = crate::fix::run(
+    let outcome = crate::workflow::fix::run(
         &repo,
         &settings,
         &mut store,
-        &mut Engines {
+        &mut Implementers {
             local: local
                 .as_mut()
                 .map(|l| l.as_mut() as &mut dyn crate::local::Backend),
@@ -88,7 +88,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                 "requested changes"
             },
             r.findings,
-            if r.findings == 1 { "" } else { "s" },
+            ui::plural(r.findings),
             r.usd,
             match r.reviewed_usd {
                 Some(before) if before > 0.0 => format!(
@@ -106,7 +106,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         ui::say(format!(
             "{branch} is still not approved after {} round{}: see `git hybrid show {branch}`, fix by hand or run fix again",
             outcome.rounds.len(),
-            if outcome.rounds.len() == 1 { "" } else { "s" }
+            ui::plural(outcome.rounds.len())
         ));
         Ok(Status::Failed)
     }

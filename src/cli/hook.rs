@@ -112,7 +112,7 @@ fn check(hook: Hook, name: &str) -> Result<HookOutcome, CommandError> {
             }
             records_before_push(&repo, &settings, remote.or(url), &input)?
         }
-        Hook::PreReceive => crate::receive::pre_receive(&repo, &settings, &input)?,
+        Hook::PreReceive => crate::workflow::receive::pre_receive(&repo, &settings, &input)?,
     })
 }
 

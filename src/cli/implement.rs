@@ -65,7 +65,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
                 "{} is too vague for a local model ({} problem{})",
                 spec.path,
                 problems.len(),
-                if problems.len() == 1 { "" } else { "s" }
+                ui::plural(problems.len())
             ))
             .hint("make the spec precise (see above), or pass --force to implement it anyway"));
         }
@@ -169,9 +169,9 @@ fn report_here(spec: &Spec, done: &crate::local::implement::Implemented, json: b
         done.branch,
         &done.commit.to_string()[..10],
         done.files.len(),
-        if done.files.len() == 1 { "" } else { "s" },
+        ui::plural(done.files.len()),
         done.attempts,
-        if done.attempts == 1 { "" } else { "s" },
+        ui::plural(done.attempts),
         done.tokens_in,
         done.tokens_out,
         done.first_token.as_millis(),

@@ -105,7 +105,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
 /// The server's hook, and a view of the records the repository already holds, built now so the
 /// first push does not pay for it.
 fn install_server(repo: &Repo, dir: &Path, force: bool) -> Result<Status, CommandError> {
-    crate::receive::setup::check_owner(repo)?;
+    crate::workflow::receive::setup::check_owner(repo)?;
     let actions = shim::install(dir, force, Side::Server)?;
     for action in &actions {
         ui::say(describe(action));
@@ -115,14 +115,14 @@ fn install_server(repo: &Repo, dir: &Path, force: bool) -> Result<Status, Comman
         .filter(|(name, _)| name == crate::records::RECORDS_REF)
         .collect::<Vec<_>>();
     crate::records::view(repo, &own, None)?;
-    if let Some(exe) = crate::receive::setup::record_binary(repo)? {
+    if let Some(exe) = crate::workflow::receive::setup::record_binary(repo)? {
         ui::say(format!(
             "note: git-hybrid is not in /usr/local/bin, /usr/bin or /bin, where hooks usually look: the hook runs {} (recorded in {}); install it there if that path moves",
             exe.display(),
-            crate::receive::setup::BINARY_FILE
+            crate::workflow::receive::setup::BINARY_FILE
         ));
     }
-    crate::receive::setup::share(repo)?;
+    crate::workflow::receive::setup::share(repo)?;
     ui::say(format!(
         "the server's gate is installed in {}: pushes of local-model output to protected refs now need an approval in {}",
         dir.display(),

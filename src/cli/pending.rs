@@ -84,7 +84,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     ui::out(format!(
         "{} generation{} with unreviewed local output:",
         pending.len(),
-        if pending.len() == 1 { "" } else { "s" }
+        ui::plural(pending.len())
     ));
     for g in &pending {
         let branch = g

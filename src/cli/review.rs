@@ -150,10 +150,10 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             "reviewed {target} (change {}): {} file{}, +{added} -{removed}, {} of {} part{} answered by {}",
             crate::ui::abbrev(&outcome.change_id, 16),
             change.files.len(),
-            if change.files.len() == 1 { "" } else { "s" },
+            ui::plural(change.files.len()),
             answered,
             outcome.parts.len(),
-            if outcome.parts.len() == 1 { "" } else { "s" },
+            ui::plural(outcome.parts.len()),
             model
         ));
     }
@@ -256,7 +256,7 @@ fn prepare(
         ui::say(format!(
             "{} secret{} redacted before sending",
             plan.redactions,
-            if plan.redactions == 1 { "" } else { "s" }
+            ui::plural(plan.redactions)
         ));
     }
     for path in &plan.withheld {
@@ -306,7 +306,7 @@ fn report(
         verdict(format!(
             "approved what was sent (${:.4}), but {unsent_local} line{} of local output {} not sent as written (a secret redacted, or a withheld file): {} unapproved, and the gate still blocks {}",
             outcome.usd,
-            if unsent_local == 1 { "" } else { "s" },
+            ui::plural(unsent_local),
             if unsent_local == 1 { "was" } else { "were" },
             if unsent_local == 1 {
                 "it stays"
@@ -354,7 +354,7 @@ fn submit(
         labels.join(", "),
         submitted.id,
         submitted.requests,
-        if submitted.requests == 1 { "" } else { "s" },
+        ui::plural(submitted.requests),
         submitted
             .expires_at
             .as_deref()
@@ -410,7 +410,7 @@ fn collect(store: &mut Store, wait: bool) -> Result<Status, CommandError> {
                         r.target,
                         crate::ui::abbrev(&r.change_id, 16),
                         outcome.parts.len(),
-                        if outcome.parts.len() == 1 { "" } else { "s" },
+                        ui::plural(outcome.parts.len()),
                     ));
                     let unsent_local = store
                         .local_matches(&outcome.unsent.iter().copied().collect())?

@@ -108,7 +108,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     if args.json {
         let mut json = show_json(&change, &verdicts, &findings);
         json["check"] = match &check {
-            Some(c) => serde_json::to_value(c).unwrap_or_default(),
+            Some(c) => serde_json::to_value(c)?,
             None => serde_json::json!(null),
         };
         ui::out(json.to_string());
@@ -210,7 +210,7 @@ fn print_history(store: &Store, id: &str) -> Result<(), CommandError> {
         "change {}: {} review{}",
         crate::ui::abbrev(id, 16),
         verdicts.len(),
-        if verdicts.len() == 1 { "" } else { "s" }
+        ui::plural(verdicts.len())
     ));
     let now = crate::store::now_secs();
     for v in verdicts {

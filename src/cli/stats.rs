@@ -103,7 +103,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         ui::say(format!(
             "{} call{} used a model with no price; add a [[price]] row to ~/.config/git-hybrid/config.toml",
             total.unpriced_calls,
-            if total.unpriced_calls == 1 { "" } else { "s" }
+            ui::plural(total.unpriced_calls)
         ));
     }
     Ok(Status::Ok)

@@ -31,7 +31,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         return Ok(Status::Ok);
     }
     if args.json {
-        let mut json = serde_json::to_value(&synced).unwrap_or_default();
+        let mut json = serde_json::to_value(&synced)?;
         json["version"] = serde_json::json!(1);
         ui::out(json.to_string());
     } else {

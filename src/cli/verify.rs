@@ -115,9 +115,9 @@ fn policy_settings(
     let (name, commit) = match (policy_ref, range.base) {
         (Some(name), _) => (name.to_string(), repo.commit_id(name)?),
         // The base as the range names it (`origin/main..HEAD`), else by its id.
-        (None, Some(base)) => match range.display.split_once("..") {
-            Some((named, _)) if !named.is_empty() => (named.to_string(), base),
-            _ => (
+        (None, Some(base)) => match &range.base_name {
+            Some(named) => (named.clone(), base),
+            None => (
                 format!("{} (the range's base)", &base.to_string()[..10]),
                 base,
             ),

@@ -73,11 +73,22 @@ impl Backend for Claude {
         };
         let call = self
             .session
-            .send(&request, |chars| progress(chars as u64))
-            .map_err(|e| Error::Backend(e.to_string()))?;
+            .send(&request, |p| {
+                // The local engines' progress counts output; a retry shows as no progress.
+                if let client::Progress::Received(chars) = p {
+                    progress(chars as u64)
+                }
+            })
+            .map_err(|e| match e {
+                client::Error::Connect(_) | client::Error::Timeout(_) => {
+                    Error::Unreachable(e.to_string())
+                }
+                client::Error::Protocol(_) => Error::Broken(e.to_string()),
+                _ => Error::Refused(e.to_string()),
+            })?;
         let r = &call.response;
         if r.stop_reason.as_deref() == Some("refusal") {
-            return Err(Error::Backend(format!("{} refused the task", self.model)));
+            return Err(Error::Refused(format!("{} refused the task", self.model)));
         }
         Ok(Generated {
             text: r.text(),

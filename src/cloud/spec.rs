@@ -182,11 +182,8 @@ pub fn write(
     };
     let session = Session::from_env()?;
     progress(&format!("writing the spec with {model}"));
-    let call = session.send(&request, |chars| {
-        progress(&format!(
-            "writing the spec with {model}: {chars} characters"
-        ))
-    });
+    let doing = format!("writing the spec with {model}");
+    let call = session.send(&request, |p| progress(&p.line(&doing)));
     let call = match call {
         Ok(c) => c,
         Err(e) => {

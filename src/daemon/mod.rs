@@ -13,6 +13,7 @@
 //! crafted GGUF or a symlink into the user's own files on their behalf.
 
 pub mod client;
+pub mod control;
 pub mod protocol;
 pub mod server;
 
@@ -68,12 +69,6 @@ pub fn remember_worktree(top: &std::path::Path) -> std::io::Result<()> {
     writeln!(file, "{line}")
 }
 
-/// The effective uid this process runs as.
-pub fn my_uid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
-}
-
 /// Creates `dir` (and its parents) so that only this user may enter it: 0700 whatever the umask.
 /// A folder that exists already must be this user's; its mode is narrowed to 0700.
 pub fn private_dir(dir: &std::path::Path) -> Result<(), Error> {
@@ -88,7 +83,7 @@ pub fn private_dir(dir: &std::path::Path) -> Result<(), Error> {
         .create(dir)
         .map_err(io)?;
     let meta = std::fs::symlink_metadata(dir).map_err(io)?;
-    if !meta.is_dir() || meta.uid() != my_uid() {
+    if !meta.is_dir() || meta.uid() != crate::sys::euid() {
         return Err(Error::Foreign {
             path: dir.to_path_buf(),
             what: "the daemon's folder",
@@ -105,29 +100,13 @@ pub fn owned_by_me(path: &std::path::Path, what: &'static str) -> Result<(), Err
         path: path.to_path_buf(),
         source,
     })?;
-    if meta.uid() != my_uid() {
+    if meta.uid() != crate::sys::euid() {
         return Err(Error::Foreign {
             path: path.to_path_buf(),
             what,
         });
     }
     Ok(())
-}
-
-/// Whether a process is alive (Linux: it has a /proc entry and is not a zombie — a daemon
-/// killed with SIGKILL stays a zombie until something reaps it, and must count as gone).
-pub fn alive(pid: i64) -> bool {
-    if pid <= 0 {
-        return false;
-    }
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    // The state follows the command name, which is in parentheses and may hold spaces.
-    let state = stat
-        .rfind(')')
-        .and_then(|i| stat[i + 1..].split_whitespace().next());
-    !matches!(state, Some("Z" | "X" | "x"))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +132,11 @@ pub enum Error {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    #[error("the daemon (pid {pid}) did not answer within {} s", waited.as_secs())]
+    Silent {
+        pid: u32,
+        waited: std::time::Duration,
     },
     #[error("the daemon said something this binary does not understand: {0}")]
     Garbled(String),

@@ -14,7 +14,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 
 use super::protocol::{Failure, ImplementJob, JobResult, PROTOCOL, Reply, Request};
-use super::{Error, alive, pid_path, runtime_dir, socket_path};
+use super::{Error, pid_path, runtime_dir, socket_path};
 use crate::config::Settings;
 use crate::git::Repo;
 use crate::local::embedded::Embedded;
@@ -22,6 +22,7 @@ use crate::local::implement;
 use crate::local::models::Registry;
 use crate::spec::Spec;
 use crate::store::Store;
+use crate::sys::alive;
 
 /// Why a job failed, with its cause's type kept, so that the client can be told what to do next
 /// (the hints are written where every error gets its hints, and passed in as `explain`).
@@ -188,7 +189,7 @@ async fn serve(socket: &Path, state: Arc<State>) -> Result<(), Error> {
 }
 
 async fn send(stream: &mut tokio::net::unix::OwnedWriteHalf, reply: &Reply) -> std::io::Result<()> {
-    let mut line = serde_json::to_string(reply).unwrap_or_default();
+    let mut line = serde_json::to_string(reply).map_err(std::io::Error::other)?;
     line.push('\n');
     stream.write_all(line.as_bytes()).await
 }
@@ -202,7 +203,7 @@ async fn connection(
     let peer = stream.peer_cred()?.uid();
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
-    if peer != super::my_uid() {
+    if peer != crate::sys::euid() {
         tracing::warn!(peer, "refused a connection from another user");
         // The refusal answers the client's first line, as any reply does: closing before it was
         // read would break the client's write instead of telling it why.
@@ -210,7 +211,7 @@ async fn connection(
         send(
             &mut write,
             &Reply::Refused {
-                message: format!("this daemon serves uid {} only", super::my_uid()),
+                message: format!("this daemon serves uid {} only", crate::sys::euid()),
             },
         )
         .await?;
@@ -359,10 +360,13 @@ fn run_job(
     }
     let outcome = execute(state, &repo, &mut store, job_id, progress);
     let recorded = match &outcome {
-        Ok(result) => store.finish_job(
-            job_id,
-            Ok(&serde_json::to_string(result).unwrap_or_default()),
-        ),
+        Ok(result) => match serde_json::to_string(result) {
+            Ok(text) => store.finish_job(job_id, Ok(&text)),
+            // Recorded as the job's failure rather than as an empty success.
+            Err(e) => {
+                store.finish_job(job_id, Err(&format!("its result would not serialise: {e}")))
+            }
+        },
         Err(error) => store.finish_job(job_id, Err(&error.to_string())),
     };
     if let Err(e) = recorded {

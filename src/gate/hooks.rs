@@ -17,6 +17,7 @@
 use git2::Oid;
 
 use super::policy::policy_problem;
+use super::updates::{InputError, RefUpdate, parse_push_updates, parse_ref_updates};
 use super::{Evaluation, Outcome, evaluate_in, render_block};
 use crate::change::{self, Change};
 use crate::config::{POLICY_FILE, Settings};
@@ -33,8 +34,8 @@ pub enum Error {
     Change(#[from] change::Error),
     #[error(transparent)]
     Evaluate(#[from] super::EvaluateError),
-    #[error("malformed hook input line {line:?}: {why}")]
-    Input { line: String, why: &'static str },
+    #[error(transparent)]
+    Input(#[from] InputError),
 }
 
 /// What a hook decided, and what it has to tell the user.
@@ -55,65 +56,6 @@ impl HookOutcome {
             ..HookOutcome::default()
         }
     }
-}
-
-/// One line of reference-transaction or pre-push input, reduced to what the gate needs.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RefUpdate {
-    pub refname: String,
-    pub old: Option<Oid>,
-    pub new: Option<Oid>,
-    /// `ref:<target>` as the old value: the ref was a symbolic ref to `target`.
-    pub old_target: Option<String>,
-    /// `ref:<target>` as the new value: the ref becomes a symbolic ref to `target`.
-    pub new_target: Option<String>,
-}
-
-impl RefUpdate {
-    /// Neither a new id nor a new target: the ref goes away (or git writes its new value
-    /// elsewhere, as a rename does).
-    pub fn is_deletion(&self) -> bool {
-        self.new.is_none() && self.new_target.is_none()
-    }
-}
-
-/// Parses `<old> <new> <ref>` lines. A zero id is `None` (creation or deletion); a symbolic-ref
-/// value (`ref:<target>`) is kept as the target.
-pub fn parse_ref_updates(input: &str) -> Result<Vec<RefUpdate>, Error> {
-    let mut out = Vec::new();
-    for line in input.lines().filter(|l| !l.trim().is_empty()) {
-        let mut parts = line.splitn(3, ' ');
-        let (Some(old), Some(new), Some(refname)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(Error::Input {
-                line: line.into(),
-                why: "expected '<old> <new> <ref>'",
-            });
-        };
-        let value = |v: &str| -> Result<(Option<Oid>, Option<String>), Error> {
-            match v.strip_prefix("ref:") {
-                Some(target) => Ok((None, Some(target.to_string()))),
-                None => Ok((parse_oid(v, line)?, None)),
-            }
-        };
-        let ((old, old_target), (new, new_target)) = (value(old)?, value(new)?);
-        out.push(RefUpdate {
-            refname: refname.to_string(),
-            old,
-            new,
-            old_target,
-            new_target,
-        });
-    }
-    Ok(out)
-}
-
-fn parse_oid(hex: &str, line: &str) -> Result<Option<Oid>, Error> {
-    let oid = Oid::from_str(hex).map_err(|_| Error::Input {
-        line: line.into(),
-        why: "not an object id",
-    })?;
-    Ok((!oid.is_zero()).then_some(oid))
 }
 
 /// Opens the store and applies the rule to the change `compute` builds — but only computes it
@@ -332,9 +274,11 @@ fn ref_updates(
         }
         let Some(new) = u.new else { continue };
         if let Some(replaced) = u.refname.strip_prefix(&replace_base) {
-            let old = Oid::from_str(replaced).map_err(|_| Error::Input {
-                line: u.refname.clone(),
-                why: "a replace ref must be named by the object it replaces",
+            let old = Oid::from_str(replaced).map_err(|_| {
+                Error::Input(InputError {
+                    line: u.refname.clone(),
+                    why: "a replace ref must be named by the object it replaces",
+                })
             })?;
             if old != new {
                 candidates.push(Candidate {
@@ -365,7 +309,7 @@ fn ref_updates(
             repo,
             settings,
             updates,
-            git::parent_command_line().as_deref(),
+            crate::sys::parent_command_line().as_deref(),
             &mut result,
         )
     {
@@ -423,7 +367,7 @@ fn ref_updates(
 /// in one: at that deletion, the rename is read from git's command line and becomes a candidate
 /// update of the new name. A rename that cannot be read blocks (fail closed).
 ///
-/// `command` is git's command line (`git::parent_command_line`), `None` when it cannot be read.
+/// `command` is git's command line (`sys::parent_command_line`), `None` when it cannot be read.
 fn branch_move(
     repo: &Repo,
     settings: &Settings,
@@ -607,7 +551,7 @@ fn restore_advice(
         "restore",
         "stash",
     ];
-    let command = git::parent_command_line().unwrap_or_default();
+    let command = crate::sys::parent_command_line().unwrap_or_default();
     let writes = git::subcommand(&command).is_some_and(|(sub, _)| WRITES_WORKTREE.contains(&sub));
     let Ok(change) = Change::between_trees(&repo.git, old, Some(new)) else {
         return Vec::new();
@@ -629,7 +573,7 @@ fn restore_advice(
         format!(
             "  git has already written this update's {} file{} into your working tree and index; {branch} itself did not move",
             paths.len(),
-            if paths.len() == 1 { "" } else { "s" }
+            crate::ui::plural(paths.len())
         ),
         format!(
             "  to put them back as {branch} has them (your other changes stay): git restore --source=HEAD --staged --worktree -- {}",
@@ -655,10 +599,10 @@ fn shell_quote(path: &str) -> String {
 /// commits and trees, the blobs themselves for blobs). Anything else cannot be checked.
 fn replaced_change(repo: &Repo, old: Option<Oid>, new: Oid) -> Result<Change, Error> {
     let kind = |oid: Oid| repo.git.find_object(oid, None).ok().and_then(|o| o.kind());
-    let old = old.ok_or(Error::Input {
+    let old = old.ok_or(Error::Input(InputError {
         line: new.to_string(),
         why: "a replace ref without the object it replaces",
-    })?;
+    }))?;
     match (kind(old), kind(new)) {
         (Some(git2::ObjectType::Blob), Some(git2::ObjectType::Blob)) => {
             Ok(Change::between_blobs(&repo.git, old, new)?)
@@ -735,22 +679,7 @@ pub fn pre_push(
     input: &str,
     store: Option<Store>,
 ) -> Result<HookOutcome, Error> {
-    let mut updates = Vec::new();
-    for line in input.lines().filter(|l| !l.trim().is_empty()) {
-        let parts: Vec<&str> = line.split(' ').collect();
-        let [_, local, remote_ref, remote] = parts[..] else {
-            return Err(Error::Input {
-                line: line.into(),
-                why: "expected '<local ref> <local id> <remote ref> <remote id>'",
-            });
-        };
-        updates.push(RefUpdate {
-            refname: remote_ref.to_string(),
-            old: parse_oid(remote, line)?,
-            new: parse_oid(local, line)?,
-            ..RefUpdate::default()
-        });
-    }
+    let updates = parse_push_updates(input)?;
     ref_updates(
         repo,
         settings,

@@ -26,13 +26,15 @@ mod pins;
 mod policy;
 mod report;
 mod tokens;
+mod updates;
 
 pub use hooks::{
-    Error as HookError, HookOutcome, RefUpdate, judges, parse_ref_updates, pre_commit, pre_push,
-    pre_receive, reference_transaction,
+    Error as HookError, HookOutcome, judges, pre_commit, pre_push, pre_receive,
+    reference_transaction,
 };
 pub use policy::repairs_policy;
 pub use report::{render_block, verify_json};
+pub use updates::{InputError, RefUpdate, parse_ref_updates};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -496,7 +498,7 @@ pub struct PinArrival {
 pub fn pin_arrivals(
     repo: &crate::git::Repo,
     settings: &crate::config::Settings,
-    updates: &[hooks::RefUpdate],
+    updates: &[RefUpdate],
 ) -> Vec<PinArrival> {
     let incoming: Vec<(&str, git2::Oid)> = updates
         .iter()

@@ -2,7 +2,7 @@
 //! policy behind, and an update that does nothing but repair a broken one must pass (or nothing
 //! could ever repair it). It never loosens the rule for any other update.
 
-use super::hooks::{Error, parse_ref_updates};
+use super::updates::parse_ref_updates;
 use crate::change::Change;
 use crate::config::{POLICY_FILE, Settings};
 use crate::git::Repo;
@@ -89,7 +89,7 @@ pub(super) fn policy_problem(
     default_branch: Option<&str>,
     old: Option<&git2::Tree<'_>>,
     new: &git2::Tree<'_>,
-) -> Result<Option<String>, Error> {
+) -> Result<Option<String>, crate::git::Error> {
     let path = std::path::Path::new(POLICY_FILE);
     let Ok(entry) = new.get_path(path) else {
         return Ok(None);
@@ -97,10 +97,7 @@ pub(super) fn policy_problem(
     if old.and_then(|t| t.get_path(path).ok()).map(|e| e.id()) == Some(entry.id()) {
         return Ok(None);
     }
-    let blob = repo
-        .git
-        .find_blob(entry.id())
-        .map_err(crate::git::Error::from)?;
+    let blob = repo.git.find_blob(entry.id())?;
     let Ok(text) = std::str::from_utf8(blob.content()) else {
         return Ok(Some("it is not UTF-8 text".into()));
     };

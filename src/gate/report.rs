@@ -12,7 +12,7 @@ pub fn render_block(target: &str, e: &Evaluation, fallback_fix: &str) -> Vec<Str
     let mut out = vec![format!(
         "blocked: {target} would receive {} line{} of unreviewed local-model output (change {})",
         uncovered.len(),
-        plural(uncovered.len()),
+        crate::ui::plural(uncovered.len()),
         e.change_id.short()
     )];
     let mut fixes = Vec::new();
@@ -28,13 +28,13 @@ pub fn render_block(target: &str, e: &Evaluation, fallback_fix: &str) -> Vec<Str
         out.push(format!(
             "  generation {id} ({}): {lines} line{}",
             about.join(", "),
-            plural(lines)
+            crate::ui::plural(lines)
         ));
         for (path, numbers) in files {
             out.push(format!(
                 "    {path}: {} line{} ({})",
                 numbers.len(),
-                plural(numbers.len()),
+                crate::ui::plural(numbers.len()),
                 ranges(&numbers)
             ));
         }
@@ -95,10 +95,6 @@ pub fn verify_json(range: &str, e: &Evaluation) -> Value {
         "local_lines": local_lines,
         "uncovered": groups,
     })
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 fn short_branch(branch: &str) -> &str {

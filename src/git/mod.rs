@@ -315,19 +315,6 @@ pub struct BranchMove {
     pub dest: String,
 }
 
-/// The command line of the process that started this one (git, for a hook the shim `exec`s
-/// into), when the platform shows it.
-pub fn parent_command_line() -> Option<Vec<String>> {
-    let ppid = std::os::unix::process::parent_id();
-    let raw = std::fs::read(format!("/proc/{ppid}/cmdline")).ok()?;
-    Some(
-        raw.split(|b| *b == 0)
-            .filter(|a| !a.is_empty())
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect(),
-    )
-}
-
 /// The subcommand of a git command line and the arguments after it, past git's global options.
 pub fn subcommand(argv: &[String]) -> Option<(&str, &[String])> {
     let mut i = 1;

@@ -63,35 +63,7 @@ fn backend() -> Result<&'static LlamaBackend, Error> {
             LlamaBackend::init().map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| Error::Backend(format!("llama.cpp did not start: {e}")))
-}
-
-/// Physical cores (hyperthreads share a core's arithmetic units, and llama.cpp runs slower when
-/// given them), from /proc/cpuinfo; the logical CPU count where that cannot be read.
-pub fn physical_cores() -> i32 {
-    let logical = std::thread::available_parallelism()
-        .map(|n| n.get() as i32)
-        .unwrap_or(2);
-    let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") else {
-        return logical;
-    };
-    let mut cores = std::collections::HashSet::new();
-    let mut physical = "";
-    for line in info.lines() {
-        let mut parts = line.splitn(2, ':');
-        match (parts.next().map(str::trim), parts.next().map(str::trim)) {
-            (Some("physical id"), Some(v)) => physical = v,
-            (Some("core id"), Some(v)) => {
-                cores.insert(format!("{physical}/{v}"));
-            }
-            _ => {}
-        }
-    }
-    if cores.is_empty() {
-        logical
-    } else {
-        (cores.len() as i32).min(logical)
-    }
+        .map_err(|e| Error::Engine(format!("llama.cpp did not start: {e}")))
 }
 
 /// A context (its KV cache) and the tokens it holds, kept between generations: a later
@@ -136,18 +108,18 @@ pub struct Embedded {
 impl Embedded {
     /// Loads a GGUF model; the file's header is checked first, so a wrong file is named as such.
     pub fn load(path: &Path, options: Options) -> Result<Embedded, Error> {
-        super::models::check_gguf(path).map_err(|e| Error::Backend(e.to_string()))?;
+        super::models::check_gguf(path).map_err(|e| Error::Load(e.to_string()))?;
         let backend = backend()?;
         let params = LlamaModelParams::default().with_n_gpu_layers(options.gpu_layers);
         let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
-            Error::Backend(format!("llama.cpp could not load {}: {e}", path.display()))
+            Error::Load(format!("llama.cpp could not load {}: {e}", path.display()))
         })?;
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "model".into());
         let n_ctx = n_ctx_for(&options, &model);
-        let threads = options.threads.unwrap_or_else(physical_cores);
+        let threads = options.threads.unwrap_or_else(crate::sys::physical_cores);
         let loaded = Loaded::try_new(model, |model| {
             let params = LlamaContextParams::default()
                 .with_n_ctx(NonZeroU32::new(n_ctx))
@@ -160,7 +132,7 @@ impl Embedded {
                     ctx,
                     evaluated: Vec::new(),
                 })
-                .map_err(|e| Error::Backend(format!("no llama.cpp context: {e}")))
+                .map_err(|e| Error::Load(format!("no llama.cpp context: {e}")))
         })?;
         Ok(Embedded {
             loaded,
@@ -183,22 +155,24 @@ impl Embedded {
     }
 
     fn threads(&self) -> i32 {
-        self.options.threads.unwrap_or_else(physical_cores)
+        self.options
+            .threads
+            .unwrap_or_else(crate::sys::physical_cores)
     }
 
     fn prompt(&self, messages: &[ChatMessage]) -> Result<String, Error> {
         let model = self.model_ref();
         let template = model
             .chat_template(None)
-            .map_err(|e| Error::Backend(format!("{} has no chat template: {e}", self.name)))?;
+            .map_err(|e| Error::Load(format!("{} has no chat template: {e}", self.name)))?;
         let chat = messages
             .iter()
             .map(|m| LlamaChatMessage::new(m.role.to_string(), m.content.clone()))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Error::Backend(format!("a message cannot be passed to llama.cpp: {e}")))?;
+            .map_err(|e| Error::Engine(format!("a message cannot be passed to llama.cpp: {e}")))?;
         model
             .apply_chat_template(&template, &chat, true)
-            .map_err(|e| Error::Backend(format!("the chat template failed: {e}")))
+            .map_err(|e| Error::Engine(format!("the chat template failed: {e}")))
     }
 }
 
@@ -277,7 +251,7 @@ impl Backend for Embedded {
             let tokens = vocab.tokenize(prompt.as_bytes(), true, true);
             let needed = tokens.len() as u64 + u64::from(max_tokens);
             if needed > u64::from(n_ctx) {
-                return Err(Error::Backend(format!(
+                return Err(Error::TooLong(format!(
                     "the prompt is {} tokens and the answer may take {max_tokens}, but the context holds {n_ctx}: \
                      shorten the spec or the context (--context-tokens), or raise --ctx",
                     tokens.len(),
@@ -363,7 +337,7 @@ impl Warm<'_> {
                 let at = chunk_index * N_BATCH as usize + i;
                 batch
                     .add(*token, (common + at) as i32, &[0], at == rest.len() - 1)
-                    .map_err(|e| Error::Backend(format!("batch: {e}")))?;
+                    .map_err(|e| Error::Engine(format!("batch: {e}")))?;
             }
             self.decode(&mut batch)?;
             self.evaluated.extend_from_slice(chunk);
@@ -376,7 +350,7 @@ impl Warm<'_> {
         batch.clear();
         batch
             .add(token, self.evaluated.len() as i32, &[0], true)
-            .map_err(|e| Error::Backend(format!("batch: {e}")))?;
+            .map_err(|e| Error::Engine(format!("batch: {e}")))?;
         self.decode(batch)?;
         self.evaluated.push(token);
         Ok(())
@@ -387,7 +361,7 @@ impl Warm<'_> {
             // What the cache holds is unknown after a failed decode: start afresh next time.
             self.evaluated.clear();
             self.ctx.clear_kv_cache();
-            Error::Backend(format!("llama.cpp could not decode: {e}"))
+            Error::Engine(format!("llama.cpp could not decode: {e}"))
         })
     }
 }
@@ -426,7 +400,7 @@ impl Sampler {
         let grammar = gbnf
             .map(|g| {
                 LlamaSampler::grammar(model, g, "root")
-                    .map_err(|e| Error::Backend(format!("the answer grammar is invalid: {e}")))
+                    .map_err(|e| Error::Engine(format!("the answer grammar is invalid: {e}")))
             })
             .transpose()?;
         let greedy = temperature <= 0.0;
@@ -461,7 +435,7 @@ impl Sampler {
             all.apply_sampler(&mut self.pick);
             let token = all
                 .selected_token()
-                .ok_or_else(|| Error::Backend("the sampler chose no token".into()))?;
+                .ok_or_else(|| Error::Engine("the sampler chose no token".into()))?;
             (token, logits.get(token.0 as usize).copied().unwrap_or(0.0))
         };
         let Some(grammar) = self.grammar.as_mut() else {
@@ -482,7 +456,7 @@ impl Sampler {
             grammar.apply(&mut all);
             all.apply_sampler(&mut self.pick);
             all.selected_token()
-                .ok_or_else(|| Error::Backend("the grammar allows no token here".into()))?
+                .ok_or_else(|| Error::Engine("the grammar allows no token here".into()))?
         };
         grammar.accept(token);
         if !self.greedy {

@@ -106,8 +106,8 @@ impl OpenAi {
             .connect_timeout(Duration::from_secs(10))
             .read_timeout(Duration::from_secs(300))
             .build()
-            .map_err(|e| Error::Backend(e.to_string()))?;
-        let runtime = crate::runtime::blocking().map_err(|e| Error::Backend(e.to_string()))?;
+            .map_err(|e| Error::Engine(e.to_string()))?;
+        let runtime = crate::runtime::blocking().map_err(|e| Error::Engine(e.to_string()))?;
         Ok(OpenAi {
             http,
             url,
@@ -246,7 +246,7 @@ impl OpenAi {
             request = request.bearer_auth(key);
         }
         let mut response = request.send().await.map_err(|e| {
-            Error::Backend(format!("cannot reach {}: {}", self.url, e.without_url()))
+            Error::Unreachable(format!("cannot reach {}: {}", self.url, e.without_url()))
         })?;
         let status = response.status();
         if !status.is_success() {
@@ -265,7 +265,7 @@ impl OpenAi {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| Error::Backend(format!("the stream broke: {}", e.without_url())))?
+            .map_err(|e| Error::Broken(format!("the stream broke: {}", e.without_url())))?
         {
             for event in framer.push(&chunk) {
                 answer.take(&event.data, started, progress)?;
@@ -275,7 +275,7 @@ impl OpenAi {
             answer.take(&event.data, started, progress)?;
         }
         if !answer.done {
-            return Err(Error::Backend("the stream ended before [DONE]".to_string()).into());
+            return Err(Error::Broken("the stream ended before [DONE]".to_string()).into());
         }
         let Answer {
             text,
@@ -318,7 +318,7 @@ impl From<Error> for Failed {
 impl From<Failed> for Error {
     fn from(f: Failed) -> Error {
         match f {
-            Failed::Http { message, .. } => Error::Backend(message),
+            Failed::Http { message, .. } => Error::Refused(message),
             Failed::Other(e) => e,
         }
     }
@@ -351,7 +351,7 @@ impl Answer {
             return Ok(());
         }
         let v: Value = serde_json::from_str(data)
-            .map_err(|e| Error::Backend(format!("unreadable stream event: {e}")))?;
+            .map_err(|e| Error::Broken(format!("unreadable stream event: {e}")))?;
         if v["choices"][0]["finish_reason"] == "length" {
             self.truncated = true;
         }

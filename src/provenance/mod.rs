@@ -33,6 +33,9 @@ pub enum Error {
 #[derive(Clone, Debug)]
 pub struct Range {
     pub base: Option<Oid>,
+    /// The base as the range named it (`origin/main` of `origin/main..HEAD`); `None` for a
+    /// single revision and for `A...B`, whose base is a merge-base.
+    pub base_name: Option<String>,
     pub tip: Oid,
     /// The branch the tip was named by, when it was named by one.
     pub branch: Option<String>,
@@ -40,16 +43,57 @@ pub struct Range {
 }
 
 impl Range {
-    /// `A..B`, or a single revision meaning that commit against its first parent.
+    /// `A..B`; `A...B`, B against its merge-base with A (what `git diff A...B` shows); either
+    /// side empty meaning HEAD; or a single revision, that commit against its first parent.
     pub fn parse(repo: &Repo, spec: &str) -> Result<Range, git::Error> {
-        let (base, tip_spec) = match spec.split_once("..") {
-            Some((a, b)) => {
-                let a = if a.is_empty() { "HEAD" } else { a };
-                let b = if b.is_empty() { "HEAD" } else { b };
-                (Some(repo.commit_id(a)?), b)
-            }
-            None => (None, spec),
-        };
+        let sides = spec
+            .split_once("...")
+            .map(|(a, b)| (a, b, "..."))
+            .or_else(|| spec.split_once("..").map(|(a, b)| (a, b, "..")));
+        let (base, base_name, tip_spec) =
+            match sides {
+                Some((a, b, dots)) => {
+                    let named = (!a.is_empty()).then(|| a.to_string());
+                    let a = if a.is_empty() { "HEAD" } else { a };
+                    let b = if b.is_empty() { "HEAD" } else { b };
+                    // git2 reads the range as git does; a side it cannot resolve is resolved alone
+                    // for an error that names it.
+                    let parsed = repo
+                        .git
+                        .revparse(&format!("{a}{dots}{b}"))
+                        .map_err(|source| {
+                            repo.commit_id(a)
+                                .and_then(|_| repo.commit_id(b))
+                                .err()
+                                .unwrap_or(git::Error::Resolve {
+                                    spec: spec.to_string(),
+                                    source,
+                                })
+                        })?;
+                    let commit = |side: Option<&git2::Object<'_>>, name: &str| match side {
+                        Some(o) => o.peel_to_commit().map(|c| c.id()).map_err(|source| {
+                            git::Error::Resolve {
+                                spec: name.to_string(),
+                                source,
+                            }
+                        }),
+                        None => repo.commit_id(name),
+                    };
+                    let (from, to) = (commit(parsed.from(), a)?, commit(parsed.to(), b)?);
+                    if parsed.mode().contains(git2::RevparseMode::MERGE_BASE) {
+                        let base = repo.git.merge_base(from, to).map_err(|source| {
+                            git::Error::Resolve {
+                                spec: spec.to_string(),
+                                source,
+                            }
+                        })?;
+                        (Some(base), None, b)
+                    } else {
+                        (Some(from), named, b)
+                    }
+                }
+                None => (None, None, spec),
+            };
         let tip = repo.commit_id(tip_spec)?;
         let base = match base {
             Some(b) => Some(b),
@@ -63,6 +107,7 @@ impl Range {
             .and_then(|r| r.name().ok().map(str::to_string));
         Ok(Range {
             base,
+            base_name,
             tip,
             branch,
             display: spec.to_string(),
@@ -401,6 +446,7 @@ pub fn adopt(
             let commit = repo.git.find_commit(oid).map_err(git::Error::from)?;
             let step = Range {
                 base: commit.parent_ids().next(),
+                base_name: None,
                 tip: oid,
                 branch: None,
                 display: oid.to_string(),

@@ -52,7 +52,7 @@ pub fn push_before(
     {
         return Ok(Pushed::Nothing);
     }
-    let dry_run = git::parent_command_line()
+    let dry_run = crate::sys::parent_command_line()
         .as_deref()
         .and_then(git::subcommand)
         .is_some_and(|(name, args)| name == "push" && is_dry_run(args));

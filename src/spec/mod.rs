@@ -340,7 +340,7 @@ pub fn lint(text: &str, exists: &dyn Fn(&str) -> bool) -> Vec<Problem> {
     if todo > 0 {
         say(format!(
             "{todo} line{} still say{} TODO: fill {} in",
-            if todo == 1 { "" } else { "s" },
+            crate::ui::plural(todo),
             if todo == 1 { "s" } else { "" },
             if todo == 1 { "it" } else { "them" }
         ));
@@ -407,6 +407,22 @@ pub fn lint(text: &str, exists: &dyn Fn(&str) -> bool) -> Vec<Problem> {
         ));
     }
     problems
+}
+
+/// Where a spec titled `title` goes by default: `.hybrid/specs/<slug>.md`, numbered when taken.
+pub fn default_path(top: &std::path::Path, title: &str) -> std::path::PathBuf {
+    let dir = top.join(".hybrid/specs");
+    let stem = slug(title);
+    (1..100)
+        .map(|n| {
+            dir.join(if n == 1 {
+                format!("{stem}.md")
+            } else {
+                format!("{stem}-{n}.md")
+            })
+        })
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| dir.join(format!("{stem}.md")))
 }
 
 #[cfg(test)]

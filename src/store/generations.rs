@@ -72,7 +72,7 @@ impl CheckRecord {
             self.state(),
             self.status,
             self.runs,
-            if self.runs == 1 { "" } else { "s" }
+            crate::ui::plural(self.runs)
         )
     }
 }

@@ -89,7 +89,7 @@ pub fn run(
             branch: job.branch,
             context_tokens: job.engine.context_tokens,
             job_id: None,
-            route: Some(serde_json::to_value(job.decision).unwrap_or_default()),
+            route: Some(serde_json::to_value(job.decision).map_err(Error::from)?),
             onto: None,
             check: job.engine.check.as_ref(),
         },
@@ -122,7 +122,7 @@ fn via_daemon(
         .worktree()
         .ok_or(Error::Implement(implement::Error::Bare))?;
     let payload = ImplementJob {
-        route: Some(serde_json::to_value(job.decision).unwrap_or_default()),
+        route: Some(serde_json::to_value(job.decision).map_err(Error::from)?),
         spec: job.spec.path.clone(),
         branch: job.branch.map(str::to_string),
         model: job.engine.model.clone(),
@@ -134,7 +134,7 @@ fn via_daemon(
     let id = store
         .enqueue_job(
             "implement",
-            &serde_json::to_string(&payload).unwrap_or_default(),
+            &serde_json::to_string(&payload).map_err(Error::from)?,
         )
         .map_err(Error::from)?;
     drop(store);

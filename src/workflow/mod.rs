@@ -1,7 +1,8 @@
 //! The use cases between the command files and the engines: which backend runs a model
 //! (`engine`), who implements a spec and where the job runs (`implement`), and which change a
 //! review target names, with its spec, ready to send (`review`), and what a range is verified
-//! against (`verify`).
+//! against (`verify`); the fix loop (`fix`) and what a server's hooks do with a push
+//! (`receive`).
 //!
 //! A command file parses its arguments, calls one function here and prints what comes back; the
 //! engines below do the work. This layer never prints and never reads the command line: what it
@@ -9,7 +10,9 @@
 //! and the commands decide the same way.
 
 pub mod engine;
+pub mod fix;
 pub mod implement;
+pub mod receive;
 pub mod review;
 pub mod verify;
 
@@ -27,6 +30,8 @@ pub enum Error {
     Load(crate::backend::Error),
     #[error("the server's client could not be built: {0}")]
     Client(crate::backend::Error),
+    #[error("a job would not serialise: {0}")]
+    Json(#[from] serde_json::Error),
     #[error(transparent)]
     Model(#[from] crate::local::models::Error),
     #[error(transparent)]

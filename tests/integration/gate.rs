@@ -406,6 +406,36 @@ fn verify_reports_and_fails_on_uncovered_output() {
 }
 
 #[test]
+fn verify_reads_three_dot_ranges_as_git_does() {
+    let repo = TestRepo::with_generation();
+    // main moves on with a human commit after the quarantine branch left it.
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(
+        "NOTES.md",
+        "A human note, written after the branch left main.\n",
+    );
+    repo.git(&["add", "NOTES.md"]);
+    repo.git(&["commit", "-q", "-m", "notes"]);
+    // `main...hybrid/port`: the branch against its merge-base with main, so the output alone.
+    let run = repo.hybrid(&["verify", "--json", "main...hybrid/port"]);
+    assert_eq!(run.code(), Some(1), "{}", run.stderr());
+    let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(json["uncovered"][0]["files"][0]["path"], "src/port.rs");
+    // The other way round: main's own work since the branch left, which is human.
+    repo.hybrid(&["verify", "hybrid/port...main"])
+        .success()
+        .stdout_has("ok:");
+    // An empty side is HEAD, as in git (HEAD is main here).
+    repo.hybrid(&["verify", "hybrid/port..."])
+        .success()
+        .stdout_has("ok:");
+    // A side that names nothing is named in the error.
+    repo.hybrid(&["verify", "main...no-such-branch"])
+        .failure()
+        .stderr_has("no-such-branch");
+}
+
+#[test]
 fn pending_lists_generations() {
     let repo = TestRepo::with_generation();
     let run = repo.hybrid(&["pending", "--json"]);

@@ -1,6 +1,9 @@
 //! The Message Batches API's objects: a batch, its request counts, and one line of its results.
 
-use super::*;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Error, Response};
 
 /// A Message Batch as the API describes it.
 #[derive(Clone, Debug, Deserialize)]

@@ -12,10 +12,6 @@
 
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use sha2::{Digest, Sha256};
-
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 pub const API_VERSION: &str = "2023-06-01";
 
@@ -64,11 +60,14 @@ mod retry;
 mod sse;
 mod wire;
 
-pub use batch::*;
+pub use batch::{Batch, BatchResult, RequestCounts};
+use retry::Failure;
 pub use retry::RetryPolicy;
-use retry::*;
-use sse::*;
-pub use wire::*;
+use sse::{SseAssembler, StreamEnd};
+pub use wire::{
+    Block, CacheControl, Call, Message, Request, Response, Sent, TextBlock, Usage, batch_body,
+    encode,
+};
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -150,7 +149,7 @@ impl Session {
     }
 
     /// `Client::send`, waited for.
-    pub fn send(&self, request: &Request, progress: impl FnMut(usize)) -> Result<Call, Error> {
+    pub fn send(&self, request: &Request, progress: impl FnMut(Progress)) -> Result<Call, Error> {
         self.runtime.block_on(self.client.send(request, progress))
     }
 
@@ -160,6 +159,38 @@ impl Session {
         F: std::future::Future<Output = Result<T, Error>>,
     {
         self.runtime.block_on(call(&self.client))
+    }
+}
+
+/// What a streamed call reports while it runs.
+#[derive(Clone, Debug)]
+pub enum Progress {
+    /// Output characters received so far in this attempt.
+    Received(usize),
+    /// An attempt failed in a way worth trying again; attempt `next` starts after `wait`.
+    Retrying {
+        next: u32,
+        max_attempts: u32,
+        wait: Duration,
+        why: String,
+    },
+}
+
+impl Progress {
+    /// The progress line for a call that is `doing` something ("reviewing part 1/2 with …").
+    pub fn line(&self, doing: &str) -> String {
+        match self {
+            Progress::Received(chars) => format!("{doing}: {chars} characters received"),
+            Progress::Retrying {
+                next,
+                max_attempts,
+                wait,
+                why,
+            } => format!(
+                "{doing}: {why}; trying again in {} s (attempt {next} of {max_attempts})",
+                wait.as_secs_f64().ceil()
+            ),
+        }
     }
 }
 
@@ -179,12 +210,12 @@ impl Client {
         Ok(Client { http, config })
     }
 
-    /// Sends one request, streamed, retrying what may be retried. `progress` is called with the
-    /// number of output characters received so far.
+    /// Sends one request, streamed, retrying what may be retried. `progress` hears the output
+    /// characters received so far, and each retry before its wait.
     pub async fn send(
         &self,
         request: &Request,
-        mut progress: impl FnMut(usize),
+        mut progress: impl FnMut(Progress),
     ) -> Result<Call, Error> {
         let (body, sent) = encode(request)?;
         let started = Instant::now();
@@ -203,7 +234,9 @@ impl Client {
                 }
                 Err(f) => f,
             };
-            failure.wait(attempt, started, policy).await?;
+            failure
+                .wait(attempt, started, policy, &mut progress)
+                .await?;
         }
     }
 
@@ -288,14 +321,16 @@ impl Client {
                     f
                 }
             };
-            failure.wait(attempt, started, &self.config.retry).await?;
+            failure
+                .wait(attempt, started, &self.config.retry, &mut |_| {})
+                .await?;
         }
     }
 
     async fn attempt(
         &self,
         body: &[u8],
-        progress: &mut impl FnMut(usize),
+        progress: &mut impl FnMut(Progress),
     ) -> Result<Response, Failure> {
         let url = format!("{}/v1/messages", self.config.base_url);
         let sent = self
@@ -324,7 +359,7 @@ impl Client {
                     stream
                         .feed(&chunk)
                         .map_err(|e| Failure::fatal(Error::Protocol(e)))?;
-                    progress(stream.output_chars);
+                    progress(Progress::Received(stream.output_chars));
                 }
                 Ok(None) => break,
                 Err(e) => return Err(Failure::transport(e, self.config.idle_timeout)),

@@ -1,7 +1,11 @@
 //! When a failed call is tried again: the policy, how each failure is classified, and the
 //! backoff with jitter (or what the API's retry headers say).
 
-use super::*;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::{Error, Progress, header, shown_url};
 
 /// The retry policy; tests shorten it through the environment.
 #[derive(Clone, Debug)]
@@ -110,6 +114,7 @@ impl Failure {
         attempt: u32,
         started: Instant,
         policy: &RetryPolicy,
+        notify: &mut dyn FnMut(Progress),
     ) -> Result<(), Error> {
         let Some(wait) = self.retry_after(attempt, policy) else {
             return Err(self.error);
@@ -123,6 +128,13 @@ impl Failure {
             });
         }
         tracing::info!(attempt, ?wait, error = %self.error, "retrying the API call");
+        // A backoff of up to 30 s must not look like a hang.
+        notify(Progress::Retrying {
+            next: attempt + 1,
+            max_attempts: policy.max_attempts,
+            wait,
+            why: self.error.to_string(),
+        });
         tokio::time::sleep(wait).await;
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! The Messages API's stream assembled into a response; the framing is `crate::sse`'s.
 
-use super::*;
+use serde_json::Value;
+
+use super::wire::{Block, Response, Usage, block_of};
 
 pub(super) enum StreamEnd {
     Api { kind: String, message: String },

@@ -1,7 +1,13 @@
 //! What goes over the wire: the request and answer types the product uses, and the body as sent
 //! with its size and hash for the audit record.
 
-use super::*;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::Error;
 
 /// A block of the `system` prompt or of a message.
 #[derive(Clone, Debug, Serialize)]

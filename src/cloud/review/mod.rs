@@ -50,6 +50,8 @@ pub enum Error {
     Ignore(String),
     #[error(transparent)]
     Change(#[from] crate::change::Error),
+    #[error("a verdict would not serialise: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// Everything a review needs besides the change itself.

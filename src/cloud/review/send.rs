@@ -48,12 +48,8 @@ pub fn send(
             "reviewing part {}/{total} with {model}",
             index + 1
         ));
-        let call = session.send(&request, |chars| {
-            progress(&format!(
-                "reviewing part {}/{total} with {model}: {chars} characters received",
-                index + 1,
-            ))
-        });
+        let doing = format!("reviewing part {}/{total} with {model}", index + 1);
+        let call = session.send(&request, |p| progress(&p.line(&doing)));
         let outcome = match call {
             Ok(call) => {
                 let parsed = verdict::parse(&call.response);
@@ -140,7 +136,7 @@ pub fn conclude(
                 } else {
                     v.summary.clone()
                 });
-                raw.push(serde_json::to_value(v).unwrap_or_default());
+                raw.push(serde_json::to_value(v)?);
                 findings.extend(v.findings.iter().map(finding_row));
             }
         }

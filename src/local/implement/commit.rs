@@ -143,6 +143,7 @@ pub(super) fn record_and_branch(
     )?;
     let range = provenance::Range {
         base: Some(made.base.id()),
+        base_name: None,
         tip: commit,
         branch: Some(format!("refs/heads/{}", made.branch)),
         display: made.branch.to_string(),

@@ -29,6 +29,7 @@ use crate::git::Repo;
 use crate::provenance;
 use crate::spec::Spec;
 use crate::store::{self, CheckRecord, Store, UsageRow};
+use answer::Changed;
 
 /// Unusable answers (unparsable, changing nothing, dropping definitions) are sent back to the
 /// model this many times before giving up.
@@ -131,9 +132,6 @@ pub fn implement(
         request.context_tokens,
         backend,
     );
-    let mut messages = prompt.messages;
-    let first_prompt = messages.len();
-    let read = |path: &str| commit::read_file(git, &base_tree, path);
     // Work added onto a reviewed branch is the fix loop's, and the ledger says so.
     let phase = if request.onto.is_some() {
         "fix"
@@ -141,15 +139,69 @@ pub fn implement(
         "implement"
     };
     let started = Instant::now();
-    let model = backend.model().to_string();
     let mut tally = Tally {
         tokens_in: 0,
         tokens_out: 0,
         first_token: None,
         attempts: 0,
     };
+    let (changed, check) = converse(
+        git, store, backend, request, &prompt, &base_tree, phase, &mut tally, progress,
+    )?;
+    let wall = started.elapsed();
+    let made = commit::record_and_branch(
+        repo,
+        store,
+        backend,
+        request,
+        &commit::Made {
+            base: &base,
+            base_tree: &base_tree,
+            branch: &branch,
+            changed: &changed,
+            check: check.as_ref(),
+            tokens: (tally.tokens_in, tally.tokens_out),
+            wall,
+            attempts: tally.attempts,
+        },
+    )?;
+    Ok(Implemented {
+        branch,
+        commit: made.commit,
+        generation_id: made.generation_id,
+        files: changed.keys().cloned().collect(),
+        tokens_in: tally.tokens_in,
+        tokens_out: tally.tokens_out,
+        wall,
+        first_token: tally.first_token.unwrap_or_default(),
+        attempts: tally.attempts,
+        left_out: prompt.left_out,
+        check,
+    })
+}
+
+/// The conversation with the model until an answer is usable and, when there is a check,
+/// passes it (or the check's rounds are spent): a malformed answer is shown back with what is
+/// wrong with it, a failing one is not shown again (small models copy what they see) and the
+/// model is told what the check said. Every answer is recorded in the ledger.
+#[allow(clippy::too_many_arguments)]
+fn converse(
+    git: &git2::Repository,
+    store: &mut Store,
+    backend: &mut dyn Backend,
+    request: &Request<'_>,
+    prompt: &prompt::Prompt,
+    base_tree: &git2::Tree<'_>,
+    phase: &'static str,
+    tally: &mut Tally,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Changed, Option<CheckRecord>), Error> {
+    let mut messages = prompt.messages.clone();
+    let first_prompt = messages.len();
+    let read = |path: &str| commit::read_file(git, base_tree, path);
+    let model = backend.model().to_string();
     let (mut repairs, mut checks) = (0, 0);
-    let (changed, check) = loop {
+    loop {
         tally.attempts += 1;
         let attempts = tally.attempts;
         progress(&format!("generating with {model} (attempt {attempts})"));
@@ -206,13 +258,13 @@ pub fn implement(
             Err(last) => return Err(Error::Unusable { attempts, last }),
             Ok(changed) => {
                 let Some(c) = request.check else {
-                    break (changed, None);
+                    return Ok((changed, None));
                 };
                 progress(&format!("checking attempt {attempts}: {}", c.command));
-                let ran = check::run(git, &base_tree, &changed, c)?;
+                let ran = check::run(git, base_tree, &changed, c)?;
                 checks += 1;
                 if ran.passed || checks > c.rounds {
-                    break (
+                    return Ok((
                         changed,
                         Some(CheckRecord {
                             command: c.command.clone(),
@@ -221,7 +273,7 @@ pub fn implement(
                             output: ran.output,
                             runs: checks as u32,
                         }),
-                    );
+                    ));
                 }
                 tracing::info!(attempt = attempts, status = %ran.status, "the check failed");
                 // A wrong implementation is not shown again: small models copy what they see.
@@ -233,37 +285,7 @@ pub fn implement(
                 });
             }
         }
-    };
-    let wall = started.elapsed();
-    let made = commit::record_and_branch(
-        repo,
-        store,
-        backend,
-        request,
-        &commit::Made {
-            base: &base,
-            base_tree: &base_tree,
-            branch: &branch,
-            changed: &changed,
-            check: check.as_ref(),
-            tokens: (tally.tokens_in, tally.tokens_out),
-            wall,
-            attempts: tally.attempts,
-        },
-    )?;
-    Ok(Implemented {
-        branch,
-        commit: made.commit,
-        generation_id: made.generation_id,
-        files: changed.keys().cloned().collect(),
-        tokens_in: tally.tokens_in,
-        tokens_out: tally.tokens_out,
-        wall,
-        first_token: tally.first_token.unwrap_or_default(),
-        attempts: tally.attempts,
-        left_out: prompt.left_out,
-        check,
-    })
+    }
 }
 
 /// One answer in the ledger, as soon as it arrives: a command that fails later still shows

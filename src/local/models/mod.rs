@@ -2,7 +2,8 @@
 //! the GGUF header check that keeps other files out, and which model a name means.
 //!
 //! Model files are untrusted input: a file is registered only when its header is GGUF, with its
-//! sha256 and size, so a file swapped later can be noticed. The registry is written atomically.
+//! sha256 and size, so a file swapped later can be noticed. The registry is written atomically,
+//! under a lock.
 //! This module never copies model files, and deletes one only when asked (`model rm
 //! --delete-file`) and only inside the model cache.
 
@@ -20,7 +21,7 @@ use gguf::sha256_of;
 pub use pull::{Progress as PullProgress, pull};
 pub use recommend::{
     CATALOGUE, Candidate, Estimate, Machine, Recommendation, TARGET_TOKENS_PER_SECOND,
-    detect_ram_gb, detect_vram_gb, measure_bandwidth_gbs, recommend,
+    detect_vram_gb, measure_bandwidth_gbs, recommend,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +48,8 @@ pub enum Error {
     None,
     #[error("download of {url} failed: {message}")]
     Download { url: String, message: String },
+    #[error("{path} is being downloaded by another `git hybrid model pull`")]
+    Busy { path: PathBuf },
     #[error("{path} has sha256 {got}, not the expected {expected}; the file was removed")]
     Checksum {
         path: PathBuf,
@@ -91,7 +94,10 @@ impl Registry {
         }
     }
 
-    fn save(&self) -> Result<(), Error> {
+    /// Reads the registry, lets `change` edit it and writes it back, holding an exclusive lock
+    /// on `models.lock` beside it the whole time: two `model add` or `model pull` runs at once
+    /// each keep their model (without the lock, the later write drops the earlier one's entry).
+    fn update<T>(change: impl FnOnce(&mut Registry) -> Result<T, Error>) -> Result<T, Error> {
         let path = registry_path();
         let write = |source| Error::Write {
             path: path.clone(),
@@ -99,14 +105,24 @@ impl Registry {
         };
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(write)?;
-        let text = toml::to_string_pretty(self).map_err(|e| Error::Corrupt {
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("models.lock"))
+            .map_err(write)?;
+        // Released when `lock` is dropped, at the end of this function.
+        lock.lock().map_err(write)?;
+        let mut registry = Registry::load()?;
+        let answer = change(&mut registry)?;
+        let text = toml::to_string_pretty(&registry).map_err(|e| Error::Corrupt {
             path: path.clone(),
             message: e.to_string(),
         })?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write)?;
         tmp.write_all(text.as_bytes()).map_err(write)?;
         tmp.persist(&path).map_err(|e| write(e.error))?;
-        Ok(())
+        Ok(answer)
     }
 
     /// Registers a GGUF file (checked, hashed); the first model becomes the default. Adding a
@@ -134,33 +150,34 @@ impl Registry {
             size,
             added: crate::store::now_secs(),
         };
-        let mut registry = Registry::load()?;
-        registry.models.retain(|m| m.name != name);
-        registry.models.push(model.clone());
-        if registry.default.is_none() {
-            registry.default = Some(name);
-        }
-        registry.save()?;
-        Ok(model)
+        Registry::update(|registry| {
+            registry.models.retain(|m| m.name != name);
+            registry.models.push(model.clone());
+            if registry.default.is_none() {
+                registry.default = Some(name);
+            }
+            Ok(model)
+        })
     }
 
     /// Forgets a registered model; when it was the default, the oldest remaining one becomes the
     /// default. The file is deleted only when asked and only when it lies in the model cache
     /// (`model pull`'s folder): a file the user added from elsewhere is theirs.
     pub fn remove(name: &str, delete_file: bool) -> Result<(Model, bool), Error> {
-        let mut registry = Registry::load()?;
-        let Some(index) = registry.models.iter().position(|m| m.name == name) else {
-            return Err(Error::Unknown(name.to_string()));
-        };
-        let model = registry.models.remove(index);
-        if registry.default.as_deref() == Some(name) {
-            registry.default = registry
-                .models
-                .iter()
-                .min_by_key(|m| m.added)
-                .map(|m| m.name.clone());
-        }
-        registry.save()?;
+        let model = Registry::update(|registry| {
+            let Some(index) = registry.models.iter().position(|m| m.name == name) else {
+                return Err(Error::Unknown(name.to_string()));
+            };
+            let model = registry.models.remove(index);
+            if registry.default.as_deref() == Some(name) {
+                registry.default = registry
+                    .models
+                    .iter()
+                    .min_by_key(|m| m.added)
+                    .map(|m| m.name.clone());
+            }
+            Ok(model)
+        })?;
         let cached = model
             .path
             .canonicalize()
@@ -173,16 +190,16 @@ impl Registry {
 
     /// Makes a registered model the default.
     pub fn set_default(name: &str) -> Result<Model, Error> {
-        let mut registry = Registry::load()?;
-        let model = registry
-            .models
-            .iter()
-            .find(|m| m.name == name)
-            .cloned()
-            .ok_or_else(|| Error::Unknown(name.to_string()))?;
-        registry.default = Some(model.name.clone());
-        registry.save()?;
-        Ok(model)
+        Registry::update(|registry| {
+            let model = registry
+                .models
+                .iter()
+                .find(|m| m.name == name)
+                .cloned()
+                .ok_or_else(|| Error::Unknown(name.to_string()))?;
+            registry.default = Some(model.name.clone());
+            Ok(model)
+        })
     }
 
     /// The model a `--model` value means: a path to a file, a registered name, or (none given)

@@ -26,13 +26,19 @@ pub fn pull(
         url: url.to_string(),
         message,
     };
-    let name = url
-        .split(['?', '#'])
-        .next()
-        .and_then(|u| u.rsplit('/').next())
-        .filter(|n| !n.is_empty() && !n.contains(".."))
-        .unwrap_or("model.gguf")
-        .to_string();
+    // The file is named for the URL's last path segment, decoded (`%20` is a space); one that
+    // would leave the cache or is empty becomes `model.gguf`.
+    let parsed = reqwest::Url::parse(url).map_err(|e| failed(e.to_string()))?;
+    let name = parsed
+        .path_segments()
+        .and_then(|mut segments| segments.next_back())
+        .map(|n| {
+            percent_encoding::percent_decode_str(n)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .filter(|n| !n.is_empty() && !n.contains(['/', '\\']) && n != "." && n != "..")
+        .unwrap_or_else(|| "model.gguf".to_string());
     let dir = cache_dir();
     std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
         path: dir.clone(),

@@ -86,7 +86,7 @@ impl Machine {
     pub fn detect() -> Machine {
         Machine {
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            ram_gb: detect_ram_gb().unwrap_or(0.0),
+            ram_gb: crate::sys::ram_gb().unwrap_or(0.0),
             bandwidth_gbs: measure_bandwidth_gbs(),
             vram_gb: detect_vram_gb(),
             gpu_build: cfg!(any(feature = "cuda", feature = "vulkan", feature = "metal")),
@@ -209,20 +209,6 @@ pub fn measure_bandwidth_gbs() -> f64 {
         }
     }
     best
-}
-
-/// Total RAM, from /proc/meminfo.
-pub fn detect_ram_gb() -> Option<f64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let kb: f64 = info
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0 / 1024.0)
 }
 
 /// Total GPU memory of the largest NVIDIA GPU, from nvidia-smi when it is installed.

@@ -63,7 +63,7 @@ pub enum Routing {
 }
 
 /// The implementers a round may use.
-pub struct Engines<'a> {
+pub struct Implementers<'a> {
     /// The local model; `None` when routing is forced to Claude (a fix that never needs the
     /// model does not wait for it to load).
     pub local: Option<&'a mut dyn Backend>,
@@ -135,6 +135,7 @@ fn refuse_unreviewed_additions(
     };
     let since = Range {
         base: Some(reviewed),
+        base_name: None,
         tip,
         branch: None,
         display: branch.to_string(),
@@ -169,7 +170,7 @@ pub fn run(
     repo: &Repo,
     settings: &Settings,
     store: &mut Store,
-    engines: &mut Engines<'_>,
+    engines: &mut Implementers<'_>,
     branch: &str,
     rounds: usize,
     context_tokens: usize,
@@ -196,7 +197,6 @@ pub fn run(
         if round == 1 {
             refuse_unreviewed_additions(repo, store, branch, &last, tip)?;
         }
-        let original = Spec::of_commit(repo, store, tip)?.and_then(|(p, text)| Some((p, text?)));
         let (to_cloud, to_local): (Vec<FindingRow>, Vec<FindingRow>) = findings
             .iter()
             .cloned()
@@ -205,135 +205,57 @@ pub fn run(
                 Routing::Auto => route_finding(f, &settings.route) == Side::Cloud,
             });
         // Checked before anything is fixed, so no half-done round is left on the branch.
-        let no_cloud = || Error::NoCloud {
-            branch: branch.to_string(),
-            count: to_cloud.len(),
-        };
         if !to_cloud.is_empty() && engines.cloud.is_none() {
-            return Err(no_cloud());
+            return Err(Error::NoCloud {
+                branch: branch.to_string(),
+                count: to_cloud.len(),
+            });
         }
+        if !to_local.is_empty() && engines.local.is_none() {
+            return Err(Error::NoLocal {
+                branch: branch.to_string(),
+                count: to_local.len(),
+            });
+        }
+        let original = Spec::of_commit(repo, store, tip)?.and_then(|(p, text)| Some((p, text?)));
         let mut fixed_commit = tip;
         // Local first: the cheaper fix lands, then Claude's on top of it, and one review reads
         // both.
         for (side, list) in [(Side::Local, &to_local), (Side::Cloud, &to_cloud)] {
-            if list.is_empty() {
-                continue;
-            }
-            let backend: &mut dyn Backend = match side {
-                Side::Local => engines.local.as_deref_mut().ok_or_else(|| Error::NoLocal {
-                    branch: branch.to_string(),
-                    count: to_local.len(),
-                })?,
-                Side::Cloud => engines.cloud.as_deref_mut().ok_or_else(no_cloud)?,
+            let backend = match side {
+                Side::Local => engines.local.as_deref_mut(),
+                Side::Cloud => engines.cloud.as_deref_mut(),
             };
-            let mut text = format!(
-                "# Fix the review findings\n\nChange only what these findings ask for:\n\n{}",
-                findings_text(list)
-            );
-            if let Some((path, spec)) = &original {
-                text.push_str(&format!(
-                    "\nThe spec the code implements ({path}):\n\n{spec}"
-                ));
-            }
-            let spec = Spec {
-                path: original
-                    .as_ref()
-                    .map_or_else(|| "the review's findings".to_string(), |(p, _)| p.clone()),
-                text,
-                title: format!("fix {branch}"),
-            };
-            progress(&format!(
-                "round {round}: {} fixing {} finding(s)",
-                if side == Side::Cloud {
-                    "Claude"
-                } else {
-                    "the local model"
-                },
-                list.len()
-            ));
-            let fixed = implement::implement(
-                repo,
-                settings,
-                store,
-                backend,
-                &implement::Request {
-                    spec: &spec,
-                    branch: None,
+            if let (false, Some(backend)) = (list.is_empty(), backend) {
+                let task = FixTask {
+                    branch,
+                    round,
+                    side,
+                    findings: list,
+                    original: original.as_ref(),
+                };
+                fixed_commit = fix_findings(
+                    repo,
+                    settings,
+                    store,
+                    backend,
+                    &task,
                     context_tokens,
-                    job_id: None,
-                    route: Some(serde_json::json!({
-                        "side": side,
-                        "reasons": [format!("fix of {} finding(s) routed to this side", list.len())],
-                    })),
-                    onto: Some(branch),
-                    check: engines.check,
-                },
-                &mut |m| progress(m),
-            )?;
-            fixed_commit = fixed.commit;
+                    engines.check,
+                    progress,
+                )?;
+            }
         }
-        // The interdiff, reviewed with the previous findings as its context. It starts where the
-        // earlier review ended, so commits that reached the branch since are in it too; when
-        // that commit is no longer in the branch's history, from where the fix started.
-        let reviewed_tip = last
-            .tip_commit
-            .as_deref()
-            .and_then(|c| git2::Oid::from_str(c).ok())
-            .filter(|c| *c == tip || repo.git.graph_descendant_of(tip, *c).unwrap_or(false));
-        let base = reviewed_tip.unwrap_or(tip);
-        let interdiff = Range {
-            base: Some(base),
-            tip: fixed_commit,
-            branch: None,
-            display: branch.to_string(),
-        };
-        let change = interdiff.change(repo)?;
-        let options = Options {
-            model: &settings.review_model,
-            phase: "fix",
-            part_tokens: settings.review_part_tokens,
-            spec: Some(rereview_context(branch, &findings)),
-            tip_tree: Some(repo.tree_of(fixed_commit)?.id()),
-            target: branch.to_string(),
-            base_commit: Some(base.to_string()),
-            tip_commit: Some(fixed_commit.to_string()),
-            worktree: repo.worktree(),
-            check: store
-                .check_of_commit(&fixed_commit.to_string())?
-                .map(|c| c.summary()),
-        };
-        let prepared = review::prepare(&repo.git, &change, &options)?;
-        let outcome = review::send(store, prepared, progress)?;
-        if outcome.approved
-            && let Some(rereview) = outcome.verdict_id
-        {
-            // What this approval covers: the lines the earlier review's requests carried plus
-            // the lines the re-review's requests carried — never the branch as it now stands,
-            // so a commit that slipped onto the branch between the reviews stays unapproved.
-            let mut seen = store.seen_lines_of(last.id)?;
-            seen.extend(store.seen_lines_of(rereview)?);
-            let whole = Range::of_target(repo, branch, settings.default_branch.as_deref())?;
-            let change = whole.change(repo)?;
-            store.record_verdict(&VerdictRecord {
-                change_id: change.id().to_string(),
-                decision: store::Decision::Approve,
-                model: settings.review_model.clone(),
-                request_id: None,
-                raw_response: None,
-                summary: format!(
-                    "approved: the fix of verdict #{} was reviewed as an interdiff (verdict #{rereview}) and approved",
-                    last.id
-                ),
-                // The whole change was never in one request: lines only, never the change id.
-                complete: false,
-                base_commit: whole.base.map(|b| b.to_string()),
-                tip_commit: Some(whole.tip.to_string()),
-                target: branch.to_string(),
-                parts: 1,
-                findings: Vec::new(),
-                seen,
-            })?;
-        }
+        let outcome = rereview(
+            repo,
+            settings,
+            store,
+            branch,
+            &last,
+            &findings,
+            (tip, fixed_commit),
+            progress,
+        )?;
         done.push(Round {
             commit: fixed_commit.to_string(),
             approved: outcome.approved,
@@ -357,4 +279,159 @@ pub fn run(
         rounds: done,
         approved,
     })
+}
+
+/// One side's share of a round: which findings, for which branch, with the spec the code
+/// implements when the branch's commit names one.
+struct FixTask<'a> {
+    branch: &'a str,
+    round: usize,
+    side: Side,
+    findings: &'a [FindingRow],
+    /// The original spec: (path, text).
+    original: Option<&'a (String, String)>,
+}
+
+/// Has one implementer fix its share of the findings on top of the branch; the fix commit.
+#[allow(clippy::too_many_arguments)]
+fn fix_findings(
+    repo: &Repo,
+    settings: &Settings,
+    store: &mut Store,
+    backend: &mut dyn Backend,
+    task: &FixTask<'_>,
+    context_tokens: usize,
+    check: Option<&implement::Check>,
+    progress: &dyn Fn(&str),
+) -> Result<git2::Oid, Error> {
+    let FixTask {
+        branch,
+        round,
+        side,
+        findings,
+        original,
+    } = *task;
+    let mut text = format!(
+        "# Fix the review findings\n\nChange only what these findings ask for:\n\n{}",
+        findings_text(findings)
+    );
+    if let Some((path, spec)) = original {
+        text.push_str(&format!(
+            "\nThe spec the code implements ({path}):\n\n{spec}"
+        ));
+    }
+    let spec = Spec {
+        path: original.map_or_else(|| "the review's findings".to_string(), |(p, _)| p.clone()),
+        text,
+        title: format!("fix {branch}"),
+    };
+    let count = findings.len();
+    progress(&format!(
+        "round {round}: {} fixing {count} finding{}",
+        if side == Side::Cloud {
+            "Claude"
+        } else {
+            "the local model"
+        },
+        crate::ui::plural(count)
+    ));
+    let fixed = implement::implement(
+        repo,
+        settings,
+        store,
+        backend,
+        &implement::Request {
+            spec: &spec,
+            branch: None,
+            context_tokens,
+            job_id: None,
+            route: Some(serde_json::json!({
+                "side": side,
+                "reasons": [format!("fix of {count} finding(s) routed to this side")],
+            })),
+            onto: Some(branch),
+            check,
+        },
+        &mut |m| progress(m),
+    )?;
+    Ok(fixed.commit)
+}
+
+/// Reviews the interdiff of a round, with the previous findings as its context, and when it is
+/// approved records what the two reviews' requests carried as one approval of the branch.
+#[allow(clippy::too_many_arguments)]
+fn rereview(
+    repo: &Repo,
+    settings: &Settings,
+    store: &mut Store,
+    branch: &str,
+    last: &store::VerdictRow,
+    findings: &[FindingRow],
+    (tip, fixed_commit): (git2::Oid, git2::Oid),
+    progress: &dyn Fn(&str),
+) -> Result<review::Outcome, Error> {
+    // The interdiff starts where the earlier review ended, so commits that reached the branch
+    // since are in it too; when that commit is no longer in the branch's history, from where
+    // the fix started.
+    let reviewed_tip = last
+        .tip_commit
+        .as_deref()
+        .and_then(|c| git2::Oid::from_str(c).ok())
+        .filter(|c| *c == tip || repo.git.graph_descendant_of(tip, *c).unwrap_or(false));
+    let base = reviewed_tip.unwrap_or(tip);
+    let interdiff = Range {
+        base: Some(base),
+        base_name: None,
+        tip: fixed_commit,
+        branch: None,
+        display: branch.to_string(),
+    };
+    let change = interdiff.change(repo)?;
+    let options = Options {
+        model: &settings.review_model,
+        phase: "fix",
+        part_tokens: settings.review_part_tokens,
+        spec: Some(rereview_context(branch, findings)),
+        tip_tree: Some(repo.tree_of(fixed_commit)?.id()),
+        target: branch.to_string(),
+        base_commit: Some(base.to_string()),
+        tip_commit: Some(fixed_commit.to_string()),
+        worktree: repo.worktree(),
+        check: store
+            .check_of_commit(&fixed_commit.to_string())?
+            .map(|c| c.summary()),
+    };
+    let prepared = review::prepare(&repo.git, &change, &options)?;
+    let outcome = review::send(store, prepared, progress)?;
+    if outcome.approved
+        && let Some(rereview) = outcome.verdict_id
+    {
+        // What this approval covers: the lines the earlier review's requests carried plus
+        // the lines the re-review's requests carried — never the branch as it now stands,
+        // so a commit that slipped onto the branch between the reviews stays unapproved.
+        let mut seen = store.seen_lines_of(last.id)?;
+        seen.extend(store.seen_lines_of(rereview)?);
+        let whole = Range::of_target(repo, branch, settings.default_branch.as_deref())?;
+        let change = whole.change(repo)?;
+        store.record_verdict(&VerdictRecord {
+            change_id: change.id().to_string(),
+            decision: store::Decision::Approve,
+            model: settings.review_model.clone(),
+            request_id: None,
+            raw_response: None,
+            summary: format!(
+                "approved: the fix of verdict #{} was reviewed as an interdiff (verdict #{rereview}) and approved",
+                last.id
+            ),
+            // The whole change was never in one request: lines only, never the change id.
+            complete: false,
+            base_commit: whole.base.map(|b| b.to_string()),
+            tip_commit: Some(whole.tip.to_string()),
+            target: branch.to_string(),
+            parts: 1,
+            findings: Vec::new(),
+            seen,
+        })?;
+    }
+    Ok(outcome)
 }

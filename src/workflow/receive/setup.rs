@@ -28,8 +28,7 @@ pub fn check_owner(repo: &Repo) -> Result<(), Error> {
             source,
         })?
         .uid();
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
+    let me = crate::sys::euid();
     if owner == me {
         return Ok(());
     }
@@ -99,8 +98,7 @@ pub fn share(repo: &Repo) -> Result<(), Error> {
     let dir_mode = mode | ((mode & 0o444) >> 2) | 0o2000;
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(dir_mode))
         .map_err(failed(&dir))?;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
+    let me = crate::sys::euid();
     for entry in std::fs::read_dir(&dir).map_err(failed(&dir))?.flatten() {
         let path = entry.path();
         let ours = entry.metadata().is_ok_and(|m| m.is_file() && m.uid() == me);

@@ -68,7 +68,7 @@ pub fn see_quarantine(repo: &Repo) -> Result<(), Error> {
 /// The check of one push: `input` is git's `<old> <new> <ref>` lines.
 pub fn pre_receive(repo: &Repo, settings: &Settings, input: &str) -> Result<HookOutcome, Error> {
     see_quarantine(repo)?;
-    let updates = gate::parse_ref_updates(input)?;
+    let updates = gate::parse_ref_updates(input).map_err(gate::HookError::from)?;
     // The records first: a push may add records, never take any away or bring malformed ones.
     let mut pushed_records = None;
     let max_new = repo
