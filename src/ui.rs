@@ -93,6 +93,45 @@ pub fn spinner() -> indicatif::ProgressBar {
     bar
 }
 
+/// Progress of work that may take hours (`review --collect --wait`): a spinner on a terminal;
+/// elsewhere (a log, CI) a status line each time the message changes, so a long wait is never
+/// silent. Nothing under `--quiet`.
+pub struct Waiting {
+    bar: indicatif::ProgressBar,
+    last: std::cell::RefCell<String>,
+    lines: bool,
+}
+
+impl Waiting {
+    pub fn new() -> Waiting {
+        use std::io::IsTerminal;
+        Waiting {
+            bar: spinner(),
+            last: std::cell::RefCell::new(String::new()),
+            lines: !is_quiet() && !std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Says where the work stands.
+    pub fn set(&self, message: &str) {
+        self.bar.set_message(message.to_string());
+        if self.lines && *self.last.borrow() != message {
+            say(message);
+            *self.last.borrow_mut() = message.to_string();
+        }
+    }
+
+    pub fn finish(self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Default for Waiting {
+    fn default() -> Self {
+        Waiting::new()
+    }
+}
+
 /// A progress bar of `{bytes}` on stderr, drawn only when stderr is a terminal (and not under
 /// `--quiet`).
 pub fn byte_bar() -> indicatif::ProgressBar {

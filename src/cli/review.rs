@@ -368,9 +368,9 @@ fn submit(
 }
 
 fn collect(store: &mut Store, wait: bool) -> Result<Status, CommandError> {
-    let bar = ui::spinner();
-    let found = batch::collect(store, wait, &|m| bar.set_message(m.to_string()));
-    bar.finish_and_clear();
+    let waiting = ui::Waiting::new();
+    let found = batch::collect(store, wait, &|m| waiting.set(m));
+    waiting.finish();
     let found = found?;
     if found.is_empty() {
         ui::say("no review batches in flight");

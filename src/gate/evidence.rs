@@ -8,10 +8,13 @@
 //! that the generation's work arrived, any one of:
 //! - a **run**: one of its uncovered lines sits among at least [`RUN`] consecutive lines of that
 //!   generation in the file as the candidate leaves it (lines too short to fingerprint are
-//!   skipped, lines the generation did not write end the run). Lines already there count, so
-//!   output brought in two-line pieces is caught once the pieces meet;
+//!   skipped, lines the generation did not write end the run), [`BROUGHT`] of them brought by
+//!   the candidate. Lines already there count, so output brought in two-line pieces is caught
+//!   once the pieces meet; one line put back beside a generation's lines (a comment restored,
+//!   a paragraph re-wrapped) is not a paste;
 //! - **many** lines: at least [`MANY`] of its lines found anywhere in the candidate, or held
-//!   by a file the candidate brings one of them to (pieces kept apart by one's own lines add up);
+//!   by a file the candidate brings [`BROUGHT`] of them to (pieces kept apart by one's own
+//!   lines add up);
 //! - a **share**: the candidate brings at least half of what the generation recorded (its
 //!   edits), which is how a small generation — a deleted check, a whitespace change, a few
 //!   short lines — is caught when its commit is merged, cherry-picked or re-typed.
@@ -31,6 +34,10 @@ use crate::store::Store;
 pub const RUN: usize = 3;
 /// The fewest lines of one generation anywhere in a candidate that are evidence by themselves.
 pub const MANY: usize = 6;
+/// Of a run, or of what a file holds of a generation, the fewest lines the candidate itself
+/// must bring: a single line is what a person restores or re-wraps every day, and a one-line
+/// paste says little of where it came from.
+pub const BROUGHT: usize = 2;
 /// The share of a generation's recorded edits a candidate must bring, when neither of the above
 /// holds, for it to count as that generation arriving.
 const SHARE: f64 = 0.5;
@@ -127,7 +134,22 @@ pub(super) fn arriving_by_run(
             if arriving.contains(id) {
                 continue;
             }
-            let run = run_around(&fingerprints, u.line as usize - 1, |fp| of(fp, id));
+            // The lines of this generation the candidate brings to this file (0-based).
+            let brought: HashSet<usize> = lines
+                .iter()
+                .filter(|b| b.generation.generation_id == id)
+                .map(|b| b.line as usize - 1)
+                .collect();
+            if brought.len() < BROUGHT {
+                tracing::debug!(generation = id, path = %u.path, line = u.line, "evidence by run: one line brought");
+                continue;
+            }
+            let (run, brought_in_run) = run_around(
+                &fingerprints,
+                u.line as usize - 1,
+                |fp| of(fp, id),
+                &brought,
+            );
             // Output brought a few lines at a time, each piece kept apart by lines of one's
             // own, never makes a run: what the file holds of the generation in all counts too.
             let held: HashSet<Fingerprint> = fingerprints
@@ -136,8 +158,8 @@ pub(super) fn arriving_by_run(
                 .copied()
                 .filter(|fp| of(*fp, id))
                 .collect();
-            tracing::debug!(generation = id, path = %u.path, line = u.line, run, held = held.len(), "evidence by run");
-            if run >= RUN || held.len() >= MANY {
+            tracing::debug!(generation = id, path = %u.path, line = u.line, run, brought_in_run, held = held.len(), "evidence by run");
+            if (run >= RUN && brought_in_run >= BROUGHT) || held.len() >= MANY {
                 arriving.insert(id.to_string());
             }
         }
@@ -145,24 +167,29 @@ pub(super) fn arriving_by_run(
     Ok(())
 }
 
-/// How many lines of one generation (`ours`) the run through line `at` (0-based) holds: lines
-/// without a fingerprint are skipped, the first significant line that is not `ours` ends it.
+/// How many lines of one generation (`ours`) the run through line `at` (0-based) holds, and
+/// how many of those are `brought` by the candidate: lines without a fingerprint are skipped,
+/// the first significant line that is not `ours` ends it.
 fn run_around(
     fingerprints: &[Option<Fingerprint>],
     at: usize,
     ours: impl Fn(Fingerprint) -> bool,
-) -> usize {
+    brought: &HashSet<usize>,
+) -> (usize, usize) {
     // Lines of ours count 1, short lines 0, and the first line of someone else's ends it.
-    let count = |lines: &mut dyn Iterator<Item = &Option<Fingerprint>>| -> usize {
+    let count = |lines: &mut dyn Iterator<Item = (usize, &Option<Fingerprint>)>| -> (usize, usize) {
         lines
-            .map_while(|fp| match fp {
-                Some(fp) if ours(*fp) => Some(1),
+            .map_while(|(i, fp)| match fp {
+                Some(fp) if ours(*fp) => Some((1, usize::from(brought.contains(&i)))),
                 Some(_) => None,
-                None => Some(0),
+                None => Some((0, 0)),
             })
-            .sum()
+            .fold((0, 0), |(a, b), (x, y)| (a + x, b + y))
     };
-    count(&mut fingerprints.iter().skip(at)) + count(&mut fingerprints.iter().take(at).rev())
+    let indexed = || fingerprints.iter().enumerate();
+    let (after, brought_after) = count(&mut indexed().skip(at));
+    let (before, brought_before) = count(&mut indexed().take(at).rev());
+    (after + before, brought_after + brought_before)
 }
 
 #[cfg(test)]
@@ -172,8 +199,9 @@ mod tests {
     #[test]
     fn a_run_skips_short_lines_and_ends_at_foreign_ones() {
         let fps = [Some(9), Some(1), None, Some(1), Some(1), Some(2), Some(1)];
-        assert_eq!(run_around(&fps, 3, |fp| fp == 1), 3);
-        assert_eq!(run_around(&fps, 6, |fp| fp == 1), 1);
-        assert_eq!(run_around(&fps, 0, |fp| fp == 1), 0);
+        let brought = HashSet::from([3, 4, 6]);
+        assert_eq!(run_around(&fps, 3, |fp| fp == 1, &brought), (3, 2));
+        assert_eq!(run_around(&fps, 6, |fp| fp == 1, &brought), (1, 1));
+        assert_eq!(run_around(&fps, 0, |fp| fp == 1, &brought), (0, 0));
     }
 }

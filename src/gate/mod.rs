@@ -374,10 +374,22 @@ pub fn evaluate_in(
         // between. What a generation's change does to the file stays judged by the edits that
         // are no such line: what it removed (a deletion, the other half of a move or of a
         // whitespace change) and what it added that has no fingerprint (short lines).
+        //
+        // Nor is a line a generation removed, where this change moves the block it sits in: it
+        // takes the block out here and adds it back elsewhere (a docstring re-ordered, a
+        // function moved), not as a generation's own edit. A generation's deletion arrives when
+        // its line is gone from the change's result, and its re-order or whitespace change when
+        // a line or two come back where it put them (read before those added lines are
+        // forgiven as present).
+        let moved = moved_lines(change, evaluation.outcome.uncovered());
         let present = old_side_fingerprints(repo, change)?;
-        evaluation
-            .outcome
-            .forgive(|u| !u.removed && u.fingerprint.is_some_and(|f| present.contains(&f)));
+        evaluation.outcome.forgive(|u| {
+            if u.removed {
+                moved.contains(&(u.path.clone(), u.line))
+            } else {
+                u.fingerprint.is_some_and(|f| present.contains(&f))
+            }
+        });
         // Nor is a lone line of a generation that shows no other sign of arriving.
         let mut arriving = std::mem::take(&mut evaluation.arriving);
         evidence::arriving_by_run(
@@ -797,6 +809,42 @@ fn shown_in_base(
     for (path, line, hash) in lines {
         if held.contains(&hash) {
             out.insert((path, line));
+        }
+    }
+    out
+}
+
+/// The lines a change moves rather than deletes (path, old line number): the removed lines it
+/// adds again somewhere (whitespace aside) outside a generation's own edits (`uncovered` found
+/// by edit), where at least [`evidence::RUN`] lines of one removed run come back so — a block a
+/// person moved, edited on the way or not. One or two lines taken out and put back elsewhere
+/// are not a block: that is how a generation re-orders code, and its deletion stays judged.
+fn moved_lines(change: &Change, uncovered: &[UncoveredLine]) -> HashSet<(String, u32)> {
+    let theirs: HashSet<(&str, u32)> = uncovered
+        .iter()
+        .filter(|u| u.by_edit && !u.removed)
+        .map(|u| (u.path.as_str(), u.line))
+        .collect();
+    let added: HashSet<Fingerprint> = change
+        .edits()
+        .iter()
+        .filter(|e| !e.removed)
+        .filter(|e| !theirs.contains(&(String::from_utf8_lossy(e.path).as_ref(), e.line)))
+        .filter_map(|e| crate::change::fingerprint(e.bytes))
+        .collect();
+    let mut out = HashSet::new();
+    for run in change.removed_runs() {
+        let again: Vec<_> = run
+            .lines
+            .iter()
+            .filter(|l| crate::change::fingerprint(l.bytes).is_some_and(|f| added.contains(&f)))
+            .collect();
+        if again.len() >= evidence::RUN {
+            out.extend(
+                again
+                    .iter()
+                    .map(|l| (String::from_utf8_lossy(l.path).into_owned(), l.line)),
+            );
         }
     }
     out

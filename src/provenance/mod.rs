@@ -310,6 +310,21 @@ pub fn recordable(
         })
         .map(|e| e.edit)
         .collect();
+    // What the base's version of each touched file already says, token run by token run (the
+    // old half of a line the generation edited, an idiom the file repeats): the base's text,
+    // never the generation's output, whatever run of its lines it turns up in. A file that
+    // cannot be read subtracts nothing (more is recorded, never less).
+    let base_runs: HashSet<Fingerprint> = changes
+        .iter()
+        .flat_map(|c| c.files.iter())
+        .filter(|f| f.old.is_some() && recorded(f.path()))
+        .filter_map(|f| change::readable_text(&repo.git, f).ok().flatten())
+        .flat_map(|(old, _)| {
+            change::tokens::runs(&change::tokens::tokens(
+                old.split_inclusive(|&b| b == b'\n'),
+            ))
+        })
+        .collect();
     // Runs of added lines, cut where the base already had a line: what the base shows is no
     // one's output, wherever a formatter moves it.
     let tokens: std::collections::BTreeSet<Fingerprint> = changes
@@ -321,7 +336,10 @@ pub fn recordable(
                 .split(|l| change::fingerprint(l.bytes).is_some_and(|fp| existing.contains(&fp)))
                 .flat_map(|piece| {
                     let tokens = change::tokens::tokens(piece.iter().map(|l| l.bytes));
-                    change::tokens::winnow(&tokens).into_iter().map(|k| k.hash)
+                    change::tokens::winnow(&tokens)
+                        .into_iter()
+                        .map(|k| k.hash)
+                        .filter(|h| !base_runs.contains(h))
                 })
                 .collect::<Vec<_>>()
         })

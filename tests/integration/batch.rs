@@ -135,7 +135,7 @@ fn a_batch_review_is_collected_by_custom_id_at_half_price() {
 }
 
 /// A request the batch never ran leaves no verdict and says to review again; a batch the API no
-/// longer knows is marked lost; `--wait` polls until the batch ends.
+/// longer knows is marked lost; `--wait` polls until the batch ends, and says so in a log.
 #[test]
 fn what_a_batch_did_not_run_approves_nothing() {
     let repo = TestRepo::with_generation();
@@ -145,6 +145,8 @@ fn what_a_batch_did_not_run_approves_nothing() {
         .success();
     repo.hybrid_with_api(&api, &["review", "--collect", "--wait"])
         .failure()
+        // Off a terminal the wait is not silent: a line whenever where it stands changes.
+        .stderr_has("0 of 1 requests done; waiting")
         .stdout_has("not reviewed: the batch did not run this request: expired")
         .stderr_has("review it again: git hybrid review --batch hybrid/port");
     assert_eq!(repo.count("SELECT COUNT(*) FROM verdicts"), 0);

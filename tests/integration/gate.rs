@@ -270,6 +270,88 @@ fn lines_main_already_shows_exactly_are_not_output_arriving() {
     main_unmoved(&repo, &before);
 }
 
+/// One line put back beside a generation's lines (a comment restored, a line re-added) is a
+/// one-line paste at most, and passes; two lines brought together into its run are a paste.
+#[test]
+fn one_line_restored_beside_a_generations_lines_passes_and_two_are_blocked() {
+    let repo = TestRepo::with_generation();
+    let lines: Vec<&str> = GENERATED.lines().collect();
+    let without = |skip: &[usize]| -> String {
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !skip.contains(i))
+            .map(|(_, l)| format!("{l}\n"))
+            .collect()
+    };
+    // The output reached main by a path no hook saw, less two of its lines.
+    repo.write("src/port.rs", without(&[1, 3]));
+    repo.git(&["add", "src/port.rs"]);
+    repo.commit_unhooked("output, less two lines");
+    // One of them put back: passes.
+    repo.write("src/port.rs", without(&[1]));
+    repo.git(&["commit", "-q", "-a", "-m", "restore the early return"]);
+    // Both brought back at once: a run the commit brings two lines of.
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    let before = repo.rev("main");
+    repo.write("src/port.rs", GENERATED);
+    repo.try_git(&["commit", "-q", "-a", "-m", "restore both"])
+        .blocked()
+        .stderr_has("src/port.rs");
+    main_unmoved(&repo, &before);
+}
+
+/// A generation's deletion arrives when the line is gone from the result: moving the block the
+/// line sits in elsewhere is not that deletion (a person's block move), deleting it is.
+#[test]
+fn moving_a_block_holding_a_line_a_generation_deleted_passes_and_deleting_it_is_blocked() {
+    let repo = TestRepo::new();
+    let file = |lines: &[&str]| -> String { lines.iter().map(|l| format!("{l}\n")).collect() };
+    let check = "    require_admin_session(request, audit_log=True)";
+    let delete = [
+        "def delete_account(request):",
+        check,
+        "    account = load_account(request.user_id)",
+        "    account.delete()",
+    ];
+    let export = [
+        "def export_account(request):",
+        "    account = load_account(request.user_id)",
+        "    records = account.collect_records(include_archived=True)",
+        "    archive = build_archive(records, compression=\"zip\")",
+        "    notify_owner(account.owner_email, archive.size_bytes)",
+        "    return archive.download_link(expires_in_hours=24)",
+    ];
+    repo.write(
+        "app/views.py",
+        file(&[&delete[..], &[""], &export[..]].concat()),
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "views"]);
+    repo.git(&["checkout", "-q", "-b", "hybrid/cleanup"]);
+    let unchecked: Vec<&str> = delete.iter().copied().filter(|l| *l != check).collect();
+    repo.write(
+        "app/views.py",
+        file(&[&unchecked[..], &[""], &export[..]].concat()),
+    );
+    repo.git(&["commit", "-q", "-a", "-m", "generated: drop the check"]);
+    repo.hybrid(&["adopt", "hybrid/cleanup"]).success();
+    repo.git(&["checkout", "-q", "main"]);
+    // A person moves delete_account, check and all, below export_account: the check line is
+    // removed from between the neighbours the generation removed it from, in a block that is
+    // added again whole.
+    repo.write(
+        "app/views.py",
+        file(&[&export[..], &[""], &delete[..]].concat()),
+    );
+    repo.git(&["commit", "-q", "-a", "-m", "export first"]);
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    // The generation's deletion itself, re-done by hand or cherry-picked: blocked.
+    repo.try_git(&["cherry-pick", "hybrid/cleanup"])
+        .blocked_by("hybrid/cleanup")
+        .stderr_has("app/views.py");
+}
+
 #[test]
 fn human_commits_are_allowed() {
     let repo = TestRepo::with_generation();
