@@ -31,6 +31,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
+    // What it recorded goes to the records ref, and to the remote, whatever the outcome.
+    let result = record(args);
+    super::sync::publish_after();
+    result
+}
+
+fn record(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
     let range = Range::of_target(&repo, &args.revision, settings.default_branch.as_deref())?;
     let mut store = Store::open_for(&repo)?;

@@ -28,6 +28,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
+    // What it recorded goes to the records ref, and to the remote, whatever the outcome.
+    let result = record(args);
+    super::sync::publish_after();
+    result
+}
+
+fn record(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
     let engine = args.engine.engine(&settings)?;
     let routing = args.route.forced().map_or(Routing::Auto, Routing::Forced);

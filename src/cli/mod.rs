@@ -112,11 +112,6 @@ pub fn main() -> ExitCode {
         }
     };
     ui::set_quiet(cli.quiet);
-    // Commands that record publish what they recorded to the records ref afterwards.
-    let records = matches!(
-        cli.command,
-        Command::Adopt(_) | Command::Implement(_) | Command::Fix(_) | Command::Review(_)
-    );
     let result = match cli.command {
         Command::Install(args) => install::run(args),
         Command::Uninstall(args) => uninstall::run(args),
@@ -139,9 +134,6 @@ pub fn main() -> ExitCode {
         Command::Hook(args) => hook::run(args),
         Command::Man { dir } => man(dir),
     };
-    if records {
-        sync::publish_after();
-    }
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,
         Ok(Status::Failed) => ExitCode::from(crate::error::EXIT_BLOCKED),

@@ -75,6 +75,13 @@ impl Args {
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
+    // What it recorded goes to the records ref, and to the remote, whatever the outcome.
+    let result = record(args);
+    super::sync::publish_after();
+    result
+}
+
+pub(super) fn record(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
     let mut store = Store::open_for(&repo)?;
     if args.collect {

@@ -52,6 +52,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
 /// this output even if its author later skips the hooks (`hybrid.sendRecords = false` leaves
 /// them for the next push). The command's own work is done and stays done; a failure here is
 /// said, and the next `git push` (or `git hybrid sync`) sends them.
+/// Each of adopt, implement, fix and review calls it last, and a spinner says when it sends.
 pub(super) fn publish_after() {
     let Ok(repo) = crate::git::Repo::open() else {
         return;
@@ -75,7 +76,11 @@ pub(super) fn publish_after() {
     if !send || repo.git.find_remote(&remote).is_err() {
         return;
     }
-    if let Err(why) = records::send(&repo, &mut store, &remote) {
+    let spinner = ui::spinner();
+    spinner.set_message(format!("sending the records to {remote}"));
+    let sent = records::send(&repo, &mut store, &remote);
+    spinner.finish_and_clear();
+    if let Err(why) = sent {
         ui::say(format!(
             "note: the records could not be sent to {remote} now ({why}); the next `git push` sends them"
         ));

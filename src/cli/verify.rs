@@ -52,7 +52,8 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
             evaluation.outcome.describe()
         ));
         // The review's own failure (no key, an unusable answer) is this command's failure.
-        super::review::run(super::review::Args::of(&args.range))?;
+        // Its records are sent below, with what this command says of them.
+        super::review::record(super::review::Args::of(&args.range))?;
         send_records(&repo);
         evaluation = evaluate(&repo, &settings, &range)?;
     }

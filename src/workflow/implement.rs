@@ -70,6 +70,12 @@ pub fn run(
     }
     // From here: a run's first token counts the model's loading, as a cold daemon job's does.
     let started = std::time::Instant::now();
+    if !cloud {
+        events(Event::Progress(&format!(
+            "loading {}",
+            job.engine.model.as_deref().unwrap_or("the default model")
+        )));
+    }
     let mut backend: Box<dyn crate::backend::Backend> = if cloud {
         Box::new(
             crate::cloud::implementer::Claude::new(&settings.review_model).map_err(Error::from)?,
