@@ -137,6 +137,28 @@ fn a_wrong_checksum_or_a_file_that_is_not_gguf_is_refused() {
         .stderr_has("no models registered");
 }
 
+/// Two pulls of one file do not write between each other's bytes: the second says the first
+/// holds it, and leaves its part file alone.
+#[test]
+fn a_second_pull_of_the_same_file_waits_its_turn() {
+    let repo = TestRepo::bare_init();
+    let models = repo.home().join(".cache/git-hybrid/models");
+    std::fs::create_dir_all(&models).unwrap();
+    let part = models.join("tiny%20model.gguf.part".replace("%20", " "));
+    std::fs::write(&part, b"GGUF and the first pull's bytes").unwrap();
+    let held = std::fs::File::options().write(true).open(&part).unwrap();
+    held.lock().unwrap();
+    repo.hybrid(&["model", "pull", "http://127.0.0.1:9/tiny%20model.gguf"])
+        .failure()
+        .stderr_has("is being downloaded by another `git hybrid model pull`")
+        .stderr_has("wait for the other pull to finish");
+    assert_eq!(
+        std::fs::read(&part).unwrap(),
+        b"GGUF and the first pull's bytes"
+    );
+    drop(held);
+}
+
 #[test]
 fn recommend_names_a_size() {
     let repo = TestRepo::bare_init();

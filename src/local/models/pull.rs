@@ -1,13 +1,11 @@
 //! Downloading a model into the cache: resumable, checked against its digest and header, and
-//! registered only once whole.
+//! registered only once whole; one pull of a file at a time (its part file is locked).
 
 use std::io::Write;
 
 use super::gguf::{check_gguf, sha256_of};
 use super::{Error, Model, Registry, cache_dir};
 
-/// Downloads a GGUF model over HTTP into the cache, resuming a download that was cut off, checks
-/// its sha256 (when given) and header, and registers it. `progress` gets (bytes so far, total).
 /// What a pull reports while it runs.
 #[derive(Clone, Copy, Debug)]
 pub enum Progress {
@@ -17,6 +15,9 @@ pub enum Progress {
     Hashing,
 }
 
+/// Downloads a GGUF model over HTTP into the cache, resuming a download that was cut off, checks
+/// its sha256 (when given) and header, and registers it; `progress` hears how far it is. Two
+/// pulls of one file at once: the second is refused (`Busy`) while the first holds the part.
 pub fn pull(
     url: &str,
     expected_sha256: Option<&str>,
@@ -46,77 +47,29 @@ pub fn pull(
     })?;
     let target = dir.join(&name);
     let part = dir.join(format!("{name}.part"));
-    let runtime = crate::runtime::blocking().map_err(|e| failed(e.to_string()))?;
-    runtime.block_on(async {
-        let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
-        let client = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(15))
-            .read_timeout(std::time::Duration::from_secs(60))
-            .build()
-            .map_err(|e| failed(e.to_string()))?;
-        let mut request = client.get(url);
-        if have > 0 {
-            request = request.header("range", format!("bytes={have}-"));
-        }
-        let mut response = request
-            .send()
-            .await
-            .map_err(|e| failed(e.without_url().to_string()))?;
-        let status = response.status().as_u16();
-        // 416: the part file already holds everything there is.
-        if status == 416 && have > 0 {
-            return Ok(());
-        }
-        let (mut written, append) = match status {
-            206 => (have, true),
-            200 => (0, false),
-            other => return Err(failed(format!("HTTP {other}"))),
-        };
-        let total = response.content_length().map(|n| n + written);
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .append(append)
-            .truncate(!append)
-            .open(&part)
-            .map_err(|source| Error::Write {
-                path: part.clone(),
-                source,
-            })?;
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    file.write_all(&chunk).map_err(|source| Error::Write {
-                        path: part.clone(),
-                        source,
-                    })?;
-                    written += chunk.len() as u64;
-                    progress(Progress::Downloaded {
-                        done: written,
-                        total,
-                    });
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    return Err(failed(format!(
-                        "cut off after {written} bytes ({}); run the same command again to resume",
-                        e.without_url()
-                    )));
-                }
-            }
-        }
-        if let Some(total) = total
-            && written < total
-        {
-            return Err(failed(format!(
-                "cut off after {written} of {total} bytes; run the same command again to resume"
-            )));
-        }
-        file.sync_all().map_err(|source| Error::Write {
-            path: part.clone(),
-            source,
-        })
-    })?;
+    let write = |source| Error::Write {
+        path: part.clone(),
+        source,
+    };
+    // The part file is locked from here until it is renamed (or this fails): a second pull of
+    // the same file says so instead of writing between this one's bytes.
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&part)
+        .map_err(write)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Err(Error::Busy { path: target }),
+        Err(std::fs::TryLockError::Error(source)) => return Err(write(source)),
+    }
+    let downloaded = download(url, &mut file, &part, progress);
+    if downloaded.is_err() && file.metadata().is_ok_and(|m| m.len() == 0) {
+        // Nothing to resume from: no empty part file is left behind.
+        let _ = std::fs::remove_file(&part);
+    }
+    downloaded?;
     progress(Progress::Hashing);
     let (got, size) = sha256_of(&part)?;
     if let Some(expected) = expected_sha256
@@ -143,4 +96,86 @@ pub fn pull(
         source,
     })?;
     Registry::register(target, got, size)
+}
+
+/// Downloads `url` into the (locked) part file, resuming after what it holds when the server
+/// allows it.
+fn download(
+    url: &str,
+    file: &mut std::fs::File,
+    part: &std::path::Path,
+    progress: &dyn Fn(Progress),
+) -> Result<(), Error> {
+    use std::io::Seek;
+    let failed = |message: String| Error::Download {
+        url: url.to_string(),
+        message,
+    };
+    let write = |source| Error::Write {
+        path: part.to_path_buf(),
+        source,
+    };
+    let have = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let runtime = crate::runtime::blocking().map_err(|e| failed(e.to_string()))?;
+    runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(15))
+            .read_timeout(std::time::Duration::from_secs(60))
+            .build()
+            .map_err(|e| failed(e.to_string()))?;
+        let mut request = client.get(url);
+        if have > 0 {
+            request = request.header("range", format!("bytes={have}-"));
+        }
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| failed(e.without_url().to_string()))?;
+        let status = response.status().as_u16();
+        // 416: the part file already holds everything there is.
+        if status == 416 && have > 0 {
+            return Ok(());
+        }
+        let (mut written, append) = match status {
+            206 => (have, true),
+            200 => (0, false),
+            other => return Err(failed(format!("HTTP {other}"))),
+        };
+        let total = response.content_length().map(|n| n + written);
+        // Resumed, the bytes go after what the part holds; anew, over nothing.
+        let start = if append {
+            std::io::SeekFrom::End(0)
+        } else {
+            file.set_len(0).map_err(write)?;
+            std::io::SeekFrom::Start(0)
+        };
+        file.seek(start).map_err(write)?;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    file.write_all(&chunk).map_err(write)?;
+                    written += chunk.len() as u64;
+                    progress(Progress::Downloaded {
+                        done: written,
+                        total,
+                    });
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(failed(format!(
+                        "cut off after {written} bytes ({}); run the same command again to resume",
+                        e.without_url()
+                    )));
+                }
+            }
+        }
+        if let Some(total) = total
+            && written < total
+        {
+            return Err(failed(format!(
+                "cut off after {written} of {total} bytes; run the same command again to resume"
+            )));
+        }
+        file.sync_all().map_err(write)
+    })
 }
