@@ -209,6 +209,31 @@ fn string(text: &[u8], at: usize, prefix: &[u8]) -> Option<(usize, u64)> {
 /// `|:---|:---|`, a row of `0, 0, 0` say nothing of who wrote them.
 const MIN_DISTINCT: usize = 4;
 
+/// The fewest tokens a line needs for its own token hash ([`line_hash`]).
+const LINE_TOKENS: usize = 4;
+
+/// One line's canonical tokens hashed as a whole: the line as a formatter may leave it in place
+/// but re-quoted, with a trailing comma or semicolon added or dropped, parentheses changed
+/// (`allowPrototypes: true` and `allowPrototypes: true,` hash alike). `None` for a line of fewer
+/// than [`LINE_TOKENS`] tokens or fewer than 3 different ones. Stored beside the token runs, in
+/// a domain of its own.
+pub fn line_hash(line: &[u8]) -> Option<Fingerprint> {
+    let tokens = tokens([line]);
+    let mut distinct: Vec<u64> = tokens.iter().map(|t| t.hash).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if tokens.len() < LINE_TOKENS || distinct.len() < 3 {
+        return None;
+    }
+    let bytes: Vec<[u8; 8]> = tokens.iter().map(|t| t.hash.to_le_bytes()).collect();
+    let parts: Vec<&[u8]> = bytes.iter().map(|b| b.as_slice()).collect();
+    let mut h = fnv(b'L', &parts);
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 32;
+    Some(((h >> 1) as i64).min(NOISE - 1))
+}
+
 /// Marks a run too repetitive to keep (never the smallest hash of a window that has another).
 const NOISE: Fingerprint = i64::MAX;
 
@@ -269,6 +294,30 @@ pub fn winnow(tokens: &[Token]) -> Vec<Kept> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_line_re_quoted_or_re_punctuated_in_place_hashes_alike() {
+        let same = [
+            &b"  const mode = options.mode || \"strict\";\n"[..],
+            b"const mode = options.mode || 'strict'\n",
+            b"const mode=options.mode||'strict',\r\n",
+        ];
+        let hashes: Vec<_> = same.iter().map(|l| line_hash(l)).collect();
+        assert!(hashes[0].is_some());
+        assert!(hashes.iter().all(|h| *h == hashes[0]), "{hashes:?}");
+        // Another word is another line; a line of few tokens has no hash of its own.
+        assert_ne!(
+            line_hash(b"const mode = options.kind || 'strict'"),
+            hashes[0]
+        );
+        assert_eq!(line_hash(b"this.end();"), None);
+        assert_eq!(line_hash(b"a = a + a + a"), line_hash(b"a=a+a+a;"));
+        assert_eq!(line_hash(b"x = 1"), None);
+        // Its own domain: never a run hash of the same tokens.
+        let tokens = tokens([same[0]]);
+        assert!(!runs(&tokens).contains(&hashes[0].unwrap()));
+    }
+
     use super::*;
 
     fn stream(text: &str) -> Vec<u64> {

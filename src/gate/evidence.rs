@@ -124,10 +124,28 @@ pub(super) fn arriving_by_run(
             .map(crate::change::fingerprint)
             .collect();
         let known = store.local_matches(&fingerprints.iter().flatten().copied().collect())?;
-        let of = |fp: Fingerprint, id: &str| {
-            known
-                .get(&fp)
+        // A significant line a formatter re-quoted or re-punctuated in place is still the
+        // generation's by its own token hash (recorded beside its token runs).
+        let line_hashes: Vec<Option<Fingerprint>> = new
+            .split_inclusive(|&b| b == b'\n')
+            .zip(&fingerprints)
+            .map(|(l, fp)| fp.and(crate::change::tokens::line_hash(l)))
+            .collect();
+        let known_lines = if store.has_token_output()? {
+            store.local_token_runs(&line_hashes.iter().flatten().copied().collect())?
+        } else {
+            HashMap::new()
+        };
+        let held_by = |found: &HashMap<Fingerprint, Vec<crate::store::LocalMatch>>,
+                       key: Option<Fingerprint>,
+                       id: &str| {
+            key.and_then(|k| found.get(&k))
                 .is_some_and(|gs| gs.iter().any(|g| g.generation_id == id))
+        };
+        // Per line: `None` for a line too short to say anything, else whether it is `id`'s.
+        let ours = |i: usize, id: &str| -> Option<bool> {
+            fingerprints[i]?;
+            Some(held_by(&known, fingerprints[i], id) || held_by(&known_lines, line_hashes[i], id))
         };
         for u in lines {
             let id = u.generation.generation_id.as_str();
@@ -145,18 +163,16 @@ pub(super) fn arriving_by_run(
                 continue;
             }
             let (run, brought_in_run) = run_around(
-                &fingerprints,
+                fingerprints.len(),
                 u.line as usize - 1,
-                |fp| of(fp, id),
+                |i| ours(i, id),
                 &brought,
             );
             // Output brought a few lines at a time, each piece kept apart by lines of one's
             // own, never makes a run: what the file holds of the generation in all counts too.
-            let held: HashSet<Fingerprint> = fingerprints
-                .iter()
-                .flatten()
-                .copied()
-                .filter(|fp| of(*fp, id))
+            let held: HashSet<Fingerprint> = (0..fingerprints.len())
+                .filter(|i| ours(*i, id) == Some(true))
+                .filter_map(|i| fingerprints[i])
                 .collect();
             tracing::debug!(generation = id, path = %u.path, line = u.line, run, brought_in_run, held = held.len(), "evidence by run");
             if (run >= RUN && brought_in_run >= BROUGHT) || held.len() >= MANY {
@@ -167,28 +183,27 @@ pub(super) fn arriving_by_run(
     Ok(())
 }
 
-/// How many lines of one generation (`ours`) the run through line `at` (0-based) holds, and
-/// how many of those are `brought` by the candidate: lines without a fingerprint are skipped,
-/// the first significant line that is not `ours` ends it.
+/// How many lines of one generation the run through line `at` (0-based) of a file of `len`
+/// lines holds, and how many of those are `brought` by the candidate. `ours(i)` says of line
+/// `i`: `None`, too short to fingerprint (skipped); `Some(true)`, the generation's; `Some(false)`,
+/// someone else's (the run ends there).
 fn run_around(
-    fingerprints: &[Option<Fingerprint>],
+    len: usize,
     at: usize,
-    ours: impl Fn(Fingerprint) -> bool,
+    ours: impl Fn(usize) -> Option<bool>,
     brought: &HashSet<usize>,
 ) -> (usize, usize) {
-    // Lines of ours count 1, short lines 0, and the first line of someone else's ends it.
-    let count = |lines: &mut dyn Iterator<Item = (usize, &Option<Fingerprint>)>| -> (usize, usize) {
+    let count = |lines: &mut dyn Iterator<Item = usize>| -> (usize, usize) {
         lines
-            .map_while(|(i, fp)| match fp {
-                Some(fp) if ours(*fp) => Some((1, usize::from(brought.contains(&i)))),
-                Some(_) => None,
+            .map_while(|i| match ours(i) {
+                Some(true) => Some((1, usize::from(brought.contains(&i)))),
+                Some(false) => None,
                 None => Some((0, 0)),
             })
             .fold((0, 0), |(a, b), (x, y)| (a + x, b + y))
     };
-    let indexed = || fingerprints.iter().enumerate();
-    let (after, brought_after) = count(&mut indexed().skip(at));
-    let (before, brought_before) = count(&mut indexed().take(at).rev());
+    let (after, brought_after) = count(&mut (at..len));
+    let (before, brought_before) = count(&mut (0..at).rev());
     (after + before, brought_after + brought_before)
 }
 
@@ -199,9 +214,10 @@ mod tests {
     #[test]
     fn a_run_skips_short_lines_and_ends_at_foreign_ones() {
         let fps = [Some(9), Some(1), None, Some(1), Some(1), Some(2), Some(1)];
+        let ours = |i: usize| fps[i].map(|fp| fp == 1);
         let brought = HashSet::from([3, 4, 6]);
-        assert_eq!(run_around(&fps, 3, |fp| fp == 1, &brought), (3, 2));
-        assert_eq!(run_around(&fps, 6, |fp| fp == 1, &brought), (1, 1));
-        assert_eq!(run_around(&fps, 0, |fp| fp == 1, &brought), (0, 0));
+        assert_eq!(run_around(fps.len(), 3, ours, &brought), (3, 2));
+        assert_eq!(run_around(fps.len(), 6, ours, &brought), (1, 1));
+        assert_eq!(run_around(fps.len(), 0, ours, &brought), (0, 0));
     }
 }

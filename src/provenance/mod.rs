@@ -314,17 +314,19 @@ pub fn recordable(
     // old half of a line the generation edited, an idiom the file repeats): the base's text,
     // never the generation's output, whatever run of its lines it turns up in. A file that
     // cannot be read subtracts nothing (more is recorded, never less).
-    let base_runs: HashSet<Fingerprint> = changes
+    let mut base_runs: HashSet<Fingerprint> = HashSet::new();
+    for (old, _) in changes
         .iter()
         .flat_map(|c| c.files.iter())
         .filter(|f| f.old.is_some() && recorded(f.path()))
         .filter_map(|f| change::readable_text(&repo.git, f).ok().flatten())
-        .flat_map(|(old, _)| {
-            change::tokens::runs(&change::tokens::tokens(
-                old.split_inclusive(|&b| b == b'\n'),
-            ))
-        })
-        .collect();
+    {
+        let lines: Vec<&[u8]> = old.split_inclusive(|&b| b == b'\n').collect();
+        base_runs.extend(change::tokens::runs(&change::tokens::tokens(
+            lines.iter().copied(),
+        )));
+        base_runs.extend(lines.iter().filter_map(|l| change::tokens::line_hash(l)));
+    }
     // Runs of added lines, cut where the base already had a line: what the base shows is no
     // one's output, wherever a formatter moves it.
     let tokens: std::collections::BTreeSet<Fingerprint> = changes
@@ -336,10 +338,18 @@ pub fn recordable(
                 .split(|l| change::fingerprint(l.bytes).is_some_and(|fp| existing.contains(&fp)))
                 .flat_map(|piece| {
                     let tokens = change::tokens::tokens(piece.iter().map(|l| l.bytes));
+                    // Each significant line's own token hash too: found in place after a
+                    // formatter re-quoted or re-punctuated it.
+                    let lines = piece
+                        .iter()
+                        .filter(|l| change::fingerprint(l.bytes).is_some())
+                        .filter_map(|l| change::tokens::line_hash(l.bytes));
                     change::tokens::winnow(&tokens)
                         .into_iter()
                         .map(|k| k.hash)
+                        .chain(lines)
                         .filter(|h| !base_runs.contains(h))
+                        .collect::<Vec<_>>()
                 })
                 .collect::<Vec<_>>()
         })
