@@ -2,7 +2,8 @@
 """Same-repository replay: how often the gate flags human commits, and whether it still catches
 pasted local output, on a real project's history, with the real binary.
 
-    PATH="$CARGO_TARGET_DIR/release:$PATH" benches/fp_replay.py <repository> [--adopt 10] [--verify 150]
+    PATH="$CARGO_TARGET_DIR/release:$PATH" benches/fp_replay.py <repository>... [--adopt 10] [--verify 150]
+        [--skip 200 [--skip 1000 ...]]
 
 A window of consecutive non-merge commits on the first-parent history (ending `--skip` commits
 before the tip) is replayed in a scratch clone: `--adopt` of them, evenly spread, are adopted as
@@ -12,7 +13,8 @@ as a human commit with `git hybrid verify --json <commit>^..<commit>`. Reported:
 - recall: every block of 3+ consecutive lines of new adopted output (significant lines, none of
   them in the parent's tree), re-indented with CRLF endings and pasted into a new file on top of
   the tip, must be blocked.
-Prints one summary line per measure; exits 0 (a measurement, not a test).
+Prints one summary line per measure and, for several repositories or windows, a table with the
+totals; exits 0 (a measurement, not a test).
 """
 
 import argparse
@@ -77,30 +79,22 @@ def added_blocks(repo, commit):
     return blocks
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("source")
-    p.add_argument("--adopt", type=int, default=10)
-    p.add_argument("--verify", type=int, default=150)
-    p.add_argument("--skip", type=int, default=200)
-    p.add_argument("--max-pastes", type=int, default=60)
-    p.add_argument("--show", action="store_true", help="print each blocked commit's verdict")
-    p.add_argument("--keep", help="replay in this folder and keep it (to look at a block)")
-    a = p.parse_args()
+def replay(source, skip, a):
     env = dict(os.environ, GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1",
                GIT_AUTHOR_NAME="Replay", GIT_AUTHOR_EMAIL="replay@example.com",
                GIT_COMMITTER_NAME="Replay", GIT_COMMITTER_EMAIL="replay@example.com")
     os.environ.update(env)
     with tempfile.TemporaryDirectory() as scratch:
-        tmp = a.keep or scratch
+        label = f"{os.path.basename(os.path.dirname(source.rstrip('/'))) or 'repo'}@{skip}"
+        tmp = os.path.join(a.keep, label) if a.keep else scratch
         os.makedirs(tmp, exist_ok=True)
         repo = os.path.join(tmp, "repo")
-        run(["git", "clone", "-q", "--no-checkout", a.source, repo], tmp)
+        run(["git", "clone", "-q", "--no-checkout", source, repo], tmp)
         # Records stay in the scratch clone: none is sent back to the replayed repository.
         git(repo, "remote", "remove", "origin")
         commits = git(repo, "rev-list", "--first-parent", "--no-merges", "--reverse", "HEAD").split()
         total = a.adopt + a.verify
-        end = max(total, len(commits) - a.skip)
+        end = max(total, len(commits) - skip)
         window = commits[end - total:end]
         step = total // a.adopt
         adopted = [c for i, c in enumerate(window) if i % step == step // 2][: a.adopt]
@@ -132,7 +126,7 @@ def main():
                     for n in f["lines"]:
                         if 0 < n <= len(text):
                             culprits[text[n - 1].strip()[:80]] += 1
-        name = os.path.basename(os.path.dirname(a.source.rstrip("/"))) or a.source
+        name = os.path.basename(os.path.dirname(source.rstrip("/"))) or source
         print(f"{name}: {blocked} of {len(humans)} human commits blocked "
               f"({100.0 * blocked / max(1, len(humans)):.1f}%) with {len(adopted)} commits adopted as local output")
         for line, n in culprits.most_common(8):
@@ -153,6 +147,29 @@ def main():
             git(repo, "reset", "-q", "--hard", base)
         print(f"{name}: recall {caught} of {len(pastes)} pasted blocks (3+ lines, re-indented, CRLF, "
               f"in a new file) blocked ({100.0 * caught / max(1, len(pastes)):.1f}%)")
+        return name, blocked, len(humans), caught, len(pastes)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("source", nargs="+")
+    p.add_argument("--adopt", type=int, default=10)
+    p.add_argument("--verify", type=int, default=150)
+    p.add_argument("--skip", type=int, action="append",
+                   help="commits left out at the tip before the window (repeat for several windows; default 200)")
+    p.add_argument("--max-pastes", type=int, default=60)
+    p.add_argument("--show", action="store_true", help="print each blocked commit's verdict")
+    p.add_argument("--keep", help="replay in this folder (one subfolder per repository@skip) and keep it")
+    a = p.parse_args()
+    rows = [replay(source, skip, a) + (skip,) for source in a.source for skip in (a.skip or [200])]
+    if len(rows) > 1:
+        print("\nrepository@skip                 blocked / human commits    recall")
+        for name, blocked, humans, caught, pastes, skip in rows:
+            print(f"  {name + '@' + str(skip):30} {blocked:4} / {humans:<4} ({100.0 * blocked / max(1, humans):4.1f}%)"
+                  f"   {caught} / {pastes}")
+        total = sum(r[1] for r in rows), sum(r[2] for r in rows)
+        print(f"  {'all':30} {total[0]:4} / {total[1]:<4} ({100.0 * total[0] / max(1, total[1]):4.2f}%); "
+              f"windows at 0: {sum(r[1] == 0 for r in rows)} of {len(rows)}")
 
 
 if __name__ == "__main__":
