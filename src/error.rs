@@ -319,6 +319,9 @@ impl From<daemon::Error> for CommandError {
             E::AlreadyRunning(_) => {
                 err.hint("`git hybrid daemon status` shows it; `git hybrid daemon stop` stops it")
             }
+            E::Lingering { pid, .. } => err.hint(format!(
+                "it finishes the job it runs first: `git hybrid daemon status` shows it; `kill {pid}` stops it at once (the job resumes at the next start)"
+            )),
             E::Lost => err
                 .hint("`git hybrid daemon start`, then check the branch with `git hybrid pending`"),
             _ => err.hint(format!(

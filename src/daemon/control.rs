@@ -77,7 +77,7 @@ pub fn stop(progress: &dyn Fn(&str)) -> Result<Option<u32>, Error> {
     let started = Instant::now();
     while crate::sys::alive(i64::from(pid)) {
         if started.elapsed() >= PATIENCE {
-            return Err(Error::Silent {
+            return Err(Error::Lingering {
                 pid,
                 waited: PATIENCE,
             });

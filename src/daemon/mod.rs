@@ -138,6 +138,11 @@ pub enum Error {
         pid: u32,
         waited: std::time::Duration,
     },
+    #[error("the daemon (pid {pid}) was asked to stop and still runs after {} s", waited.as_secs())]
+    Lingering {
+        pid: u32,
+        waited: std::time::Duration,
+    },
     #[error("the daemon said something this binary does not understand: {0}")]
     Garbled(String),
     #[error(

@@ -105,15 +105,23 @@ pub(super) fn arriving_by_run(
     uncovered: &[UncoveredLine],
     arriving: &mut HashSet<String>,
 ) -> Result<(), EvaluateError> {
-    let mut by_path: HashMap<&str, Vec<&UncoveredLine>> = HashMap::new();
+    // Per file, per generation: its uncovered lines there.
+    let mut by_path: HashMap<&str, HashMap<&str, Vec<&UncoveredLine>>> = HashMap::new();
     for u in uncovered.iter().filter(|u| {
         u.fingerprint.is_some() && u.line > 0 && !arriving.contains(&u.generation.generation_id)
     }) {
-        by_path.entry(u.path.as_str()).or_default().push(u);
+        by_path
+            .entry(u.path.as_str())
+            .or_default()
+            .entry(u.generation.generation_id.as_str())
+            .or_default()
+            .push(u);
     }
+    // Asked once: without token output no line is tokenised at all.
+    let tokens = !by_path.is_empty() && store.has_token_output()?;
     for f in &change.files {
         let shown = f.display_path();
-        let Some(lines) = by_path.get(shown.as_str()) else {
+        let Some(generations) = by_path.get(shown.as_str()) else {
             continue;
         };
         let Some((_, new)) = crate::change::readable_text(&repo.git, f)? else {
@@ -126,12 +134,15 @@ pub(super) fn arriving_by_run(
         let known = store.local_matches(&fingerprints.iter().flatten().copied().collect())?;
         // A significant line a formatter re-quoted or re-punctuated in place is still the
         // generation's by its own token hash (recorded beside its token runs).
-        let line_hashes: Vec<Option<Fingerprint>> = new
-            .split_inclusive(|&b| b == b'\n')
-            .zip(&fingerprints)
-            .map(|(l, fp)| fp.and(crate::change::tokens::line_hash(l)))
-            .collect();
-        let known_lines = if store.has_token_output()? {
+        let line_hashes: Vec<Option<Fingerprint>> = if tokens {
+            new.split_inclusive(|&b| b == b'\n')
+                .zip(&fingerprints)
+                .map(|(l, fp)| fp.and(crate::change::tokens::line_hash(l)))
+                .collect()
+        } else {
+            vec![None; fingerprints.len()]
+        };
+        let known_lines = if tokens {
             store.local_token_runs(&line_hashes.iter().flatten().copied().collect())?
         } else {
             HashMap::new()
@@ -147,35 +158,30 @@ pub(super) fn arriving_by_run(
             fingerprints[i]?;
             Some(held_by(&known, fingerprints[i], id) || held_by(&known_lines, line_hashes[i], id))
         };
-        for u in lines {
-            let id = u.generation.generation_id.as_str();
+        for (&id, lines) in generations {
             if arriving.contains(id) {
                 continue;
             }
             // The lines of this generation the candidate brings to this file (0-based).
-            let brought: HashSet<usize> = lines
-                .iter()
-                .filter(|b| b.generation.generation_id == id)
-                .map(|b| b.line as usize - 1)
-                .collect();
+            let brought: HashSet<usize> = lines.iter().map(|u| u.line as usize - 1).collect();
             if brought.len() < BROUGHT {
-                tracing::debug!(generation = id, path = %u.path, line = u.line, "evidence by run: one line brought");
+                tracing::debug!(generation = id, path = %shown, "evidence by run: one line brought");
                 continue;
             }
-            let (run, brought_in_run) = run_around(
-                fingerprints.len(),
-                u.line as usize - 1,
-                |i| ours(i, id),
-                &brought,
-            );
             // Output brought a few lines at a time, each piece kept apart by lines of one's
             // own, never makes a run: what the file holds of the generation in all counts too.
-            let held: HashSet<Fingerprint> = (0..fingerprints.len())
+            let held = (0..fingerprints.len())
                 .filter(|i| ours(*i, id) == Some(true))
                 .filter_map(|i| fingerprints[i])
-                .collect();
-            tracing::debug!(generation = id, path = %u.path, line = u.line, run, brought_in_run, held = held.len(), "evidence by run");
-            if (run >= RUN && brought_in_run >= BROUGHT) || held.len() >= MANY {
+                .collect::<HashSet<Fingerprint>>()
+                .len();
+            let in_a_run = lines.iter().any(|u| {
+                let (run, brought_in_run) =
+                    run_around(fingerprints.len(), u.line as usize - 1, |i| ours(i, id), &brought);
+                tracing::debug!(generation = id, path = %u.path, line = u.line, run, brought_in_run, held, "evidence by run");
+                run >= RUN && brought_in_run >= BROUGHT
+            });
+            if in_a_run || held >= MANY {
                 arriving.insert(id.to_string());
             }
         }

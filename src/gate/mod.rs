@@ -814,37 +814,56 @@ fn shown_in_base(
     out
 }
 
-/// The lines a change moves rather than deletes (path, old line number): the removed lines it
-/// adds again somewhere (whitespace aside) outside a generation's own edits (`uncovered` found
-/// by edit), where at least [`evidence::RUN`] lines of one removed run come back so — a block a
-/// person moved, edited on the way or not. One or two lines taken out and put back elsewhere
-/// are not a block: that is how a generation re-orders code, and its deletion stays judged.
+/// The lines a change moves rather than deletes (path, old line number): significant removed
+/// lines it adds again elsewhere next to the same neighbours (whitespace aside; a neighbour
+/// outside the removed run is not asked for), outside a generation's own edits (`uncovered`
+/// found by edit), where at least [`evidence::RUN`] lines of one removed run come back so — a
+/// block a person moved, edited around the edges or not. A line put back on its own, away from
+/// its neighbours, is not moved: its deletion from between them stays judged, as do one or two
+/// lines a generation re-orders.
 fn moved_lines(change: &Change, uncovered: &[UncoveredLine]) -> HashSet<(String, u32)> {
     let theirs: HashSet<(&str, u32)> = uncovered
         .iter()
         .filter(|u| u.by_edit && !u.removed)
         .map(|u| (u.path.as_str(), u.line))
         .collect();
-    let added: HashSet<Fingerprint> = change
-        .edits()
-        .iter()
-        .filter(|e| !e.removed)
-        .filter(|e| !theirs.contains(&(String::from_utf8_lossy(e.path).as_ref(), e.line)))
-        .filter_map(|e| crate::change::fingerprint(e.bytes))
-        .collect();
+    let squeezed = |bytes: &[u8]| -> Vec<u8> {
+        bytes
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect()
+    };
+    // Every pair of lines added one after the other, a generation's own edits left out.
+    let mut added: HashSet<(Vec<u8>, Vec<u8>)> = HashSet::new();
+    for run in change.added_runs() {
+        for w in run.lines.windows(2) {
+            let mine = |l: &crate::change::AddedLine<'_>| {
+                !theirs.contains(&(String::from_utf8_lossy(l.path).as_ref(), l.line))
+            };
+            if mine(&w[0]) && mine(&w[1]) {
+                added.insert((squeezed(w[0].bytes), squeezed(w[1].bytes)));
+            }
+        }
+    }
     let mut out = HashSet::new();
     for run in change.removed_runs() {
-        let again: Vec<_> = run
-            .lines
-            .iter()
-            .filter(|l| crate::change::fingerprint(l.bytes).is_some_and(|f| added.contains(&f)))
+        let lines = &run.lines;
+        let pair = |a: usize, b: usize| {
+            added.contains(&(squeezed(lines[a].bytes), squeezed(lines[b].bytes)))
+        };
+        let again: Vec<_> = (0..lines.len())
+            .filter(|&i| lines.len() > 1 && crate::change::fingerprint(lines[i].bytes).is_some())
+            .filter(|&i| (i == 0 || pair(i - 1, i)) && (i + 1 == lines.len() || pair(i, i + 1)))
+            .map(|i| {
+                (
+                    String::from_utf8_lossy(lines[i].path).into_owned(),
+                    lines[i].line,
+                )
+            })
             .collect();
         if again.len() >= evidence::RUN {
-            out.extend(
-                again
-                    .iter()
-                    .map(|l| (String::from_utf8_lossy(l.path).into_owned(), l.line)),
-            );
+            out.extend(again);
         }
     }
     out

@@ -346,6 +346,20 @@ fn moving_a_block_holding_a_line_a_generation_deleted_passes_and_deleting_it_is_
     );
     repo.git(&["commit", "-q", "-a", "-m", "export first"]);
     repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    // The same move with the check left out of the block and put back somewhere else, away
+    // from its neighbours: delete_account loses it, which is the generation's deletion.
+    let before = repo.rev("main");
+    let mut export_checked = export.to_vec();
+    export_checked.insert(5, check);
+    repo.write(
+        "app/views.py",
+        file(&[&export_checked[..], &[""], &unchecked[..]].concat()),
+    );
+    repo.try_git(&["commit", "-q", "-a", "-m", "export first, check moved"])
+        .blocked_by("hybrid/cleanup")
+        .stderr_has("app/views.py (removed)");
+    main_unmoved(&repo, &before);
+    repo.git(&["reset", "-q", "--hard"]);
     // The generation's deletion itself, re-done by hand or cherry-picked: blocked.
     repo.try_git(&["cherry-pick", "hybrid/cleanup"])
         .blocked_by("hybrid/cleanup")
