@@ -56,7 +56,7 @@ fn main() {
                 json_schema: shape.json_schema.clone(),
             });
             let generated = embedded
-                .generate(&messages, &mut |_| {})
+                .generate(&messages, &mut |_| std::ops::ControlFlow::Continue(()))
                 .expect("generation runs");
             best.push(generated.generation_tokens_per_second());
         }

@@ -32,7 +32,7 @@ fn main() {
     let mut speeds = Vec::new();
     for run in 0..4 {
         let g = backend
-            .generate(&messages, &mut |_| {})
+            .generate(&messages, &mut |_| std::ops::ControlFlow::Continue(()))
             .unwrap_or_else(|e| {
                 eprintln!("{e}");
                 std::process::exit(1)

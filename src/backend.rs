@@ -30,6 +30,36 @@ pub enum Error {
     /// The engine itself failed while it generated (llama.cpp's decoder, sampler or grammar).
     #[error("{0}")]
     Engine(String),
+    /// Whoever asked for the answer stopped waiting for it (an MCP client's cancel).
+    #[error("the generation was cancelled")]
+    Cancelled,
+}
+
+/// What a progress callback tells the generation: go on, or stop now (its caller was
+/// cancelled) — the backend then returns `Error::Cancelled` at its next piece.
+pub type Flow = std::ops::ControlFlow<()>;
+
+/// A stop request shared between whoever waits for an answer and the thread that generates it.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// What a progress callback answers.
+    pub fn flow(&self) -> Flow {
+        if self.is_cancelled() {
+            Flow::Break(())
+        } else {
+            Flow::Continue(())
+        }
+    }
 }
 
 /// The shape every answer must have, in the two forms servers enforce: a GBNF grammar of the
@@ -80,11 +110,11 @@ pub trait Backend {
     fn provider(&self) -> crate::store::Provider;
     fn model(&self) -> &str;
     /// Runs the conversation and returns the answer; `progress` gets the count of pieces
-    /// (tokens, or stream chunks) received so far.
+    /// (tokens, or stream chunks) received so far, and may stop it.
     fn generate(
         &mut self,
         messages: &[ChatMessage],
-        progress: &mut dyn FnMut(u64),
+        progress: &mut dyn FnMut(u64) -> Flow,
     ) -> Result<Generated, Error>;
     /// Whether its output is local output (what the gate guards). Claude's is not.
     fn is_local(&self) -> bool {

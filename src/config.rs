@@ -140,6 +140,9 @@ settings! {
     review: ReviewLayer {
         model: String = git (str "hybrid.reviewModel"), env (str "GIT_HYBRID_REVIEW_MODEL");
         part_tokens: usize = git (int "hybrid.reviewPartTokens"), env (int "GIT_HYBRID_REVIEW_PART_TOKENS");
+        /// Which reviews' approvals count: "api" (always), and "mcp" for reviews answered in an
+        /// MCP client's session. From the committed policy only, like `[trust]`.
+        accept: Vec<String> = git (none), env (none);
     }
     /// Routing's part of a config file: words that send a task to Claude or keep it local, on
     /// top of the built-in rules, and how many files are still local work.
@@ -293,6 +296,9 @@ pub struct Settings {
     pub implement: ImplementSettings,
     /// Which attributions of other tools `adopt --from` takes as local output.
     pub adopt: AdoptSettings,
+    /// The committed policy's `[review] accept` lists "mcp": approvals of reviews answered in an
+    /// MCP client's session count (by default only the API's do).
+    pub session_reviews: bool,
     /// The committed policy's `[trust] allowed_signers`: when set, recorded approvals count on
     /// the server and in CI only when a listed signer signed them.
     pub allowed_signers: Option<SignersFile>,
@@ -358,6 +364,7 @@ impl Settings {
         // local layers change them.
         let mut committed_gate = (None, None);
         let mut committed_signers = None;
+        let mut session_reviews = false;
         if let Some((branch, tip)) = &default_branch {
             let origin = format!("{branch}:{POLICY_FILE}");
             if let Some(text) = committed_file(repo, *tip, POLICY_FILE)? {
@@ -366,6 +373,7 @@ impl Settings {
                     message: e.message().to_string(),
                 })?;
                 committed_gate = (layer.gate.protected.clone(), layer.gate.quarantine.clone());
+                session_reviews = accepts_sessions(layer.review.accept.as_deref(), &origin)?;
                 committed_signers = layer.trust.allowed_signers.clone().map(|path| SignersFile {
                     path,
                     commit: Some((branch.clone(), *tip)),
@@ -396,10 +404,13 @@ impl Settings {
             }
             merged.merge(layer);
         }
-        // `[trust]` counts from the committed policy alone (`committed_signers`, set below).
+        // `[trust]` and `[review] accept` count from the committed policy alone
+        // (`committed_signers` and `session_reviews`, set below).
         merged.trust = TrustLayer::default();
+        merged.review.accept = None;
         let mut settings = Settings::resolve(merged, sources)?.with_overrides(overrides);
         settings.allowed_signers = committed_signers;
+        settings.session_reviews = session_reviews;
         settings.fold_case =
             repo.git.is_bare() || config.get_bool("core.ignorecase").unwrap_or(false);
         if let Some(branch) = &guarded {
@@ -444,6 +455,7 @@ impl Settings {
             origin: origin.to_string(),
             message: e.message().to_string(),
         })?;
+        accepts_sessions(layer.review.accept.as_deref(), origin)?;
         let settings = Settings::resolve(layer, Vec::new())?;
         match default_ref {
             Some(default_ref) => settings.guards_default(default_ref, origin),
@@ -556,6 +568,7 @@ impl Settings {
             },
             implement,
             adopt,
+            session_reviews: false,
             allowed_signers: trust
                 .allowed_signers
                 .map(|path| SignersFile { path, commit: None }),
@@ -629,6 +642,32 @@ fn read_file_layer(path: &Path) -> Result<Option<FileLayer>, Error> {
         origin: path.display().to_string(),
         message: e.message().to_string(),
     })
+}
+
+/// Whether `[review] accept` lets session reviews count. API reviews always count: a policy that
+/// leaves them out, or names a reviewer there is none of, is refused rather than guessed at.
+fn accepts_sessions(accept: Option<&[String]>, origin: &str) -> Result<bool, Error> {
+    let Some(accept) = accept else {
+        return Ok(false);
+    };
+    let invalid = |message: String| Error::Parse {
+        origin: origin.to_string(),
+        message,
+    };
+    if let Some(other) = accept
+        .iter()
+        .find(|a| !["api", "mcp"].contains(&a.as_str()))
+    {
+        return Err(invalid(format!(
+            "[review] accept lists {other:?}; it takes \"api\" and \"mcp\""
+        )));
+    }
+    if !accept.iter().any(|a| a == "api") {
+        return Err(invalid(
+            "[review] accept must list \"api\": API reviews always count".into(),
+        ));
+    }
+    Ok(accept.iter().any(|a| a == "mcp"))
 }
 
 /// A file's bytes as committed in `commit`'s tree, or `None` when it has none.
@@ -710,6 +749,7 @@ mod tests {
             review_part_tokens: 1,
             route: crate::route::Rules::default(),
             adopt: AdoptSettings::default(),
+            session_reviews: false,
             allowed_signers: None,
             fold_case: false,
             sources: vec![],

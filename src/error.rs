@@ -19,6 +19,13 @@ pub struct CommandError {
 }
 
 impl CommandError {
+    /// The message and its hints as the user reads them: `error: …` then `hint: …` lines.
+    pub fn lines(&self) -> Vec<String> {
+        std::iter::once(format!("error: {}", self.message))
+            .chain(self.hints.iter().map(|hint| format!("hint: {hint}")))
+            .collect()
+    }
+
     pub fn user(message: impl Into<String>) -> CommandError {
         CommandError {
             message: message.into(),
@@ -42,7 +49,7 @@ impl CommandError {
 }
 
 /// The full message chain of an error, so the cause is never hidden behind a summary.
-fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -282,6 +289,7 @@ pub fn backend_error(e: crate::backend::Error) -> CommandError {
             "the answer above says why; check --model against what the server serves (Claude: ANTHROPIC_API_KEY)",
         ),
         E::Broken(_) => err.hint("nothing was written; run it again, and see the server's log if it keeps breaking"),
+        E::Cancelled => err.hint("nothing was written: the job stopped when it was cancelled"),
         E::Engine(_) => CommandError::internal(chain(&e))
             .hint("run it again with GIT_HYBRID_LOG=debug; if it fails the same way, report it with that log"),
     }
@@ -374,6 +382,21 @@ impl From<crate::workflow::Error> for CommandError {
             E::Provenance(e) => e.into(),
             E::Spec(e) => e.into(),
             E::Verify(e) => e.into(),
+            E::Records(e) => e.into(),
+            e @ E::SessionsOff => CommandError::user(chain(&e)).hint(
+                "review it with the API instead (the review tool, or `git hybrid review`), or have the policy accept session reviews: `accept = [\"api\", \"mcp\"]` under [review] in .hybrid.toml, committed on the default branch",
+            ),
+            E::Session(e) => {
+                use crate::cloud::review::session::SessionError as S;
+                match e {
+                    S::Review(e) => e.into(),
+                    e @ S::Plan(_) => CommandError::internal(chain(&e)),
+                    e @ S::Unknown(_) => CommandError::user(chain(&e))
+                        .hint("call review_request again for a fresh id, and submit its parts' answers"),
+                    e @ S::Count { .. } => CommandError::user(chain(&e))
+                        .hint("submit one verdict per part, in the order review_request listed them"),
+                }
+            }
             e @ E::UnknownBackend(_) => CommandError::user(chain(&e)).hint(
                 "fix `[implement] backend` in .hybrid.toml, git config hybrid.implementBackend or GIT_HYBRID_BACKEND",
             ),

@@ -15,6 +15,7 @@ pub mod error;
 pub mod gate;
 pub mod git;
 pub mod local;
+pub mod mcp;
 pub mod provenance;
 pub mod records;
 pub mod route;

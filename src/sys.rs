@@ -1,11 +1,22 @@
 //! What the operating system says about processes and the machine: who we run as, whether a
 //! process is alive, the command line of the process that started us, the CPU's cores and the
-//! RAM.
+//! RAM; and it signals the process groups of children we started.
 //!
 //! The readers of `/proc` are Linux-only and say so: elsewhere (a macOS build with Metal) each
 //! answers what it can portably, or "unknown" (`None`), never a Linux guess. Callers decide
 //! what unknown means; the gate treats an unreadable command line as the cautious case. This
 //! module never writes anything.
+
+/// Sends `signal` to every process in the group whose leader is `pid` (a child started in a
+/// group of its own); a group already gone is fine.
+pub fn signal_group(pid: u32, signal: rustix::process::Signal) {
+    if let Some(group) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process_group(group, signal);
+    }
+}
 
 /// The effective uid this process runs as.
 pub fn euid() -> u32 {

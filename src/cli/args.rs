@@ -24,7 +24,7 @@ pub(super) struct EngineArgs {
     #[arg(long)]
     pub base_url: Option<String>,
     /// Tokens of repository context (spec files and their neighbours) to send at most
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = crate::workflow::engine::CONTEXT_TOKENS)]
     pub context_tokens: usize,
     /// Context window of the embedded model [default: the model's, at most 8192]
     #[arg(long)]

@@ -98,6 +98,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         check_server(&mut r, &repo);
     } else {
         check_store(&mut r, &repo);
+        check_claude_code(&mut r, &repo);
     }
     match super::settings(&repo) {
         Ok(s) => {
@@ -139,6 +140,22 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     } else {
         Status::Failed
     })
+}
+
+/// The `.mcp.json` entry, when there is one: what Claude Code starts must be this binary.
+fn check_claude_code(r: &mut Report, repo: &Repo) {
+    let Some(top) = repo.worktree() else { return };
+    match crate::mcp::setup::status(top) {
+        None => {}
+        Some(true) => r.ok(format!(
+            "claude code: .mcp.json starts the MCP server `{}` (git-hybrid mcp)",
+            crate::mcp::setup::NAME
+        )),
+        Some(false) => r.warn(format!(
+            "claude code: .mcp.json has a `{}` entry that is not the one `install --claude-code` writes; run it again to put it right",
+            crate::mcp::setup::NAME
+        )),
+    }
 }
 
 /// On a server: the folder the pre-receive hook keeps its view of the records in must belong to

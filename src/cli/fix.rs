@@ -25,6 +25,11 @@ pub struct Args {
     route: super::args::RouteArg,
     #[command(flatten)]
     engine: super::args::EngineArgs,
+    /// Also print the result as JSON on stdout: {"version": 1, "branch", "approved",
+    /// "rounds": [{"commit", "approved", "usd", "reviewed_usd", "findings", "fixed_locally",
+    /// "fixed_by_claude"}]}
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
@@ -79,6 +84,12 @@ fn record(args: Args) -> Result<Status, CommandError> {
     );
     bar.finish_and_clear();
     let outcome = outcome?;
+    if args.json {
+        let mut json = serde_json::to_value(&outcome)?;
+        json["version"] = 1.into();
+        json["branch"] = branch.clone().into();
+        ui::out(json.to_string());
+    }
     for (i, r) in outcome.rounds.iter().enumerate() {
         let who = match (r.fixed_locally, r.fixed_by_claude) {
             (_, 0) => "local model".to_string(),

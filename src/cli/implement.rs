@@ -8,7 +8,7 @@ use super::args::{EngineArgs, RouteArg};
 use crate::error::CommandError;
 use crate::route;
 use crate::spec::Spec;
-use crate::store::{CheckRecord, CheckState};
+use crate::store::CheckRecord;
 use crate::ui;
 use crate::workflow::implement::{self, Event, Job, Ran};
 
@@ -102,6 +102,7 @@ fn record(args: Args) -> Result<Status, CommandError> {
             decision: &decision,
             branch: args.branch.as_deref(),
             no_daemon: args.no_daemon,
+            cancel: None,
         },
         &mut |event| match event {
             Event::Queued { job, pid } => {
@@ -111,17 +112,16 @@ fn record(args: Args) -> Result<Status, CommandError> {
         },
     );
     bar.finish_and_clear();
-    let (branch, check) = match ran? {
-        Ran::Here(done) => {
-            report_here(&spec, &done, args.json);
-            (done.branch, done.check)
-        }
-        Ran::Daemon(result) => {
-            report_daemon(&spec, &result, args.json);
-            (result.branch, result.check)
-        }
-    };
-    Ok(report_check(&branch, check.as_ref()))
+    let ran = ran?;
+    match &ran {
+        Ran::Here(done) => report_here(&spec, done),
+        Ran::Daemon(result) => report_daemon(&spec, result),
+    }
+    if args.json {
+        ui::out(serde_json::to_string(&ran.report(&spec))?);
+    }
+    let (branch, check) = ran.branch_and_check();
+    Ok(report_check(branch, check))
 }
 
 /// What the check said of the committed answer; a failing one makes the command fail, though
@@ -144,21 +144,7 @@ fn report_check(branch: &str, check: Option<&CheckRecord>) -> Status {
     Status::Failed
 }
 
-/// A check's JSON: {"state": "passed"|"failed"|"not_run", "command", "status", "runs", "output"}.
-fn check_json(check: Option<&CheckRecord>) -> serde_json::Value {
-    match check {
-        None => serde_json::json!({"state": CheckState::NotRun}),
-        Some(c) => serde_json::json!({
-            "state": c.state(),
-            "command": c.command,
-            "status": c.status,
-            "runs": c.runs,
-            "output": c.output,
-        }),
-    }
-}
-
-fn report_here(spec: &Spec, done: &crate::local::implement::Implemented, json: bool) {
+fn report_here(spec: &Spec, done: &crate::local::implement::Implemented) {
     for path in &done.left_out {
         ui::say(format!(
             "left out of the context (over --context-tokens): {path}"
@@ -191,30 +177,9 @@ fn report_here(spec: &Spec, done: &crate::local::implement::Implemented, json: b
         "generation {} is local output; review it with: git hybrid review {}",
         done.generation_id, done.branch
     ));
-    if json {
-        ui::out(
-            serde_json::json!({
-                "version": 1,
-                "spec": spec.path,
-                "branch": done.branch,
-                "commit": done.commit.to_string(),
-                "generation": done.generation_id,
-                "files": done.files,
-                "attempts": done.attempts,
-                "tokens_in": done.tokens_in,
-                "tokens_out": done.tokens_out,
-                "first_token_ms": done.first_token.as_millis() as u64,
-                "wall_ms": done.wall.as_millis() as u64,
-                "left_out": done.left_out,
-                "check": check_json(done.check.as_ref()),
-                "by_daemon": false,
-            })
-            .to_string(),
-        );
-    }
 }
 
-fn report_daemon(spec: &Spec, result: &crate::daemon::protocol::JobResult, json: bool) {
+fn report_daemon(spec: &Spec, result: &crate::daemon::protocol::JobResult) {
     let branch = result.branch.as_str();
     ui::say(format!(
         "implemented {} on {branch} ({}) by the daemon{}: {} tokens in, {} out, first token after {} ms",
@@ -233,26 +198,4 @@ fn report_daemon(spec: &Spec, result: &crate::daemon::protocol::JobResult, json:
         "generation {} is local output; review it with: git hybrid review {branch}",
         result.generation
     ));
-    if json {
-        ui::out(
-            serde_json::json!({
-                "version": 1,
-                "spec": spec.path,
-                "branch": branch,
-                "commit": result.commit,
-                "generation": result.generation,
-                "files": result.files,
-                "attempts": result.attempts,
-                "tokens_in": result.tokens_in,
-                "tokens_out": result.tokens_out,
-                "first_token_ms": result.first_token_ms,
-                "wall_ms": result.wall_ms,
-                "left_out": result.left_out,
-                "check": check_json(result.check.as_ref()),
-                "reused_tokens": result.reused_tokens,
-                "by_daemon": true,
-            })
-            .to_string(),
-        );
-    }
 }

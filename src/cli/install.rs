@@ -29,6 +29,11 @@ pub struct Args {
     /// Write nothing; print the commands to add to your own hook manager instead.
     #[arg(long)]
     manual: bool,
+    /// Also add git-hybrid's MCP server to the project's .mcp.json, so that `claude` run in
+    /// this repository can delegate work to the local model (`git hybrid uninstall` takes it out
+    /// again, leaving the file as it was).
+    #[arg(long, conflicts_with_all = ["manual", "server"])]
+    claude_code: bool,
 }
 
 pub fn run(args: Args) -> Result<Status, CommandError> {
@@ -66,6 +71,9 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         "the gate is installed in {}; protected refs now need a Claude review for local-model output",
         dir.display()
     ));
+    if args.claude_code {
+        install_claude_code(&repo)?;
+    }
     // Records travel with fetch, from every remote: teammates' generations and verdicts come
     // with `git fetch`, whichever remote they were pushed to.
     let mut remotes: Vec<String> = repo
@@ -100,6 +108,26 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
         }
     }
     Ok(Status::Ok)
+}
+
+/// The `.mcp.json` entry Claude Code starts the MCP server from.
+fn install_claude_code(repo: &Repo) -> Result<(), CommandError> {
+    use crate::mcp::setup::{self, Done};
+    let top = repo
+        .worktree()
+        .ok_or_else(|| CommandError::user("a bare repository has no .mcp.json to write"))?;
+    let done = setup::add(top, repo.common_dir())?;
+    let what = match done {
+        Done::Created => "created .mcp.json with",
+        Done::Updated => "updated in .mcp.json:",
+        Done::Unchanged => ".mcp.json already has",
+        _ => "added to .mcp.json:",
+    };
+    ui::say(format!(
+        "{what} the MCP server `{}` (git-hybrid mcp); `claude` in this repository now sees its tools",
+        setup::NAME
+    ));
+    Ok(())
 }
 
 /// The server's hook, and a view of the records the repository already holds, built now so the

@@ -14,6 +14,7 @@ mod fix;
 mod hook;
 mod implement;
 mod install;
+mod mcp;
 mod model;
 mod pending;
 mod review;
@@ -69,6 +70,7 @@ enum Command {
     Sync(sync::Args),
     Export(export::Args),
     Verify(verify::Args),
+    Mcp(mcp::Args),
     Doctor(doctor::Args),
     Demo(demo::Args),
     Daemon(daemon::Args),
@@ -126,6 +128,7 @@ pub fn main() -> ExitCode {
         Command::Sync(args) => sync::run(args),
         Command::Export(args) => export::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Mcp(args) => mcp::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Daemon(args) => daemon::run(args),
@@ -210,10 +213,7 @@ fn completions(args: CompletionsArgs) -> Result<Status, CommandError> {
 }
 
 pub(crate) fn report(e: &CommandError) {
-    ui::tell(
-        std::iter::once(format!("error: {}", e.message))
-            .chain(e.hints.iter().map(|hint| format!("hint: {hint}"))),
-    );
+    ui::tell(e.lines());
 }
 
 /// Logs go to stderr only when `GIT_HYBRID_LOG` asks (e.g. `GIT_HYBRID_LOG=debug`); hooks run on

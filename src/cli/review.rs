@@ -165,46 +165,12 @@ pub(super) fn record(args: Args) -> Result<Status, CommandError> {
         ));
     }
     if args.json {
-        ui::out(outcome_json(&target, &outcome).to_string());
+        ui::out(crate::workflow::review::outcome_json(&target, &outcome).to_string());
     }
     let unsent_local = store
         .local_matches(&outcome.unsent.iter().copied().collect())?
         .len();
     report(&outcome, args.json || args.verdict_to_stderr, unsent_local)
-}
-
-/// The JSON form of an immediate review's outcome (version 1).
-fn outcome_json(target: &str, outcome: &review::Outcome) -> serde_json::Value {
-    let parts: Vec<serde_json::Value> = outcome
-        .parts
-        .iter()
-        .map(|p| match &p.result {
-            Ok(v) => serde_json::json!({
-                "index": p.index + 1,
-                "files": p.files,
-                "decision": v.decision.as_str(),
-                "summary": v.summary,
-                "findings": v.findings.iter().map(review::finding_row).collect::<Vec<_>>(),
-            }),
-            Err(e) => serde_json::json!({
-                "index": p.index + 1,
-                "files": p.files,
-                "error": e.to_string(),
-            }),
-        })
-        .collect();
-    serde_json::json!({
-        "version": 1,
-        "target": target,
-        "change_id": outcome.change_id,
-        "approved": outcome.approved,
-        "usd": ui::amount(outcome.usd),
-        "verdict_id": outcome.verdict_id,
-        "withheld": outcome.withheld,
-        "redactions": outcome.redactions,
-        "local_findings": outcome.local_findings,
-        "parts": parts,
-    })
 }
 
 /// Finds the change a target names and prepares its review, saying what was found before

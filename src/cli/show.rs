@@ -185,6 +185,8 @@ fn show_json(
                 "summary": v.summary,
                 "created_at": v.created_at,
                 "recorded_by": v.recorded_by,
+                "via": v.via.as_str(),
+                "client": v.client,
             })
         })
         .collect();
@@ -215,11 +217,16 @@ fn print_history(store: &Store, id: &str) -> Result<(), CommandError> {
     let now = crate::store::now_secs();
     for v in verdicts {
         ui::out(format!(
-            "  #{} {} {} by {}{}{}: {}",
+            "  #{} {} {} by {}{}{}{}: {}",
             v.id,
             ui::age(now - v.created_at),
             v.decision,
             v.model,
+            if v.via == crate::store::Via::Mcp {
+                " in an MCP session"
+            } else {
+                ""
+            },
             v.recorded_by
                 .as_deref()
                 .map(|by| format!(", recorded by {by}"))

@@ -21,5 +21,16 @@ pub fn run(_args: Args) -> Result<Status, CommandError> {
     for action in &actions {
         ui::say(super::install::describe(action));
     }
+    if let Some(top) = repo.worktree() {
+        use crate::mcp::setup::{self, Done};
+        match setup::remove(top, repo.common_dir())? {
+            Done::Restored => ui::say(".mcp.json is back as it was before `install --claude-code`"),
+            Done::Removed => ui::say(format!(
+                "took the MCP server `{}` out of .mcp.json (the file changed since it was added: the rest stays)",
+                setup::NAME
+            )),
+            _ => {}
+        }
+    }
     Ok(Status::Ok)
 }

@@ -49,7 +49,7 @@ impl Backend for Claude {
     fn generate(
         &mut self,
         messages: &[ChatMessage],
-        progress: &mut dyn FnMut(u64),
+        progress: &mut dyn FnMut(u64) -> crate::backend::Flow,
     ) -> Result<Generated, Error> {
         let system = messages
             .iter()
@@ -71,12 +71,15 @@ impl Backend for Claude {
             output_config: None,
             stream: true,
         };
+        // The API client cannot be stopped mid-answer: a cancel takes effect when the answer is
+        // in, and the answer is not used.
+        let mut cancelled = false;
         let call = self
             .session
             .send(&request, |p| {
                 // The local engines' progress counts output; a retry shows as no progress.
                 if let client::Progress::Received(chars) = p {
-                    progress(chars as u64)
+                    cancelled |= progress(chars as u64).is_break();
                 }
             })
             .map_err(|e| match e {
@@ -86,6 +89,9 @@ impl Backend for Claude {
                 client::Error::Protocol(_) => Error::Broken(e.to_string()),
                 _ => Error::Refused(e.to_string()),
             })?;
+        if cancelled {
+            return Err(Error::Cancelled);
+        }
         let r = &call.response;
         if r.stop_reason.as_deref() == Some("refusal") {
             return Err(Error::Refused(format!("{} refused the task", self.model)));

@@ -108,7 +108,12 @@ pub fn parse(response: &Response) -> Result<Verdict, NotAVerdict> {
         Some(other) => return Err(NotAVerdict::Stopped(other.to_string())),
         None => return Err(NotAVerdict::Stopped("no stop reason".into())),
     }
-    let text = response.text();
+    parse_text(&response.text())
+}
+
+/// Reads a verdict out of an answer's text (the API's, or one a session submitted): exactly the
+/// schema's JSON, or it is not a verdict.
+pub fn parse_text(text: &str) -> Result<Verdict, NotAVerdict> {
     let mut verdict: Verdict = serde_json::from_str(text.trim()).map_err(|e| {
         let head: String = text.chars().take(80).collect();
         NotAVerdict::Malformed(format!("{e} (answer began {head:?})"))

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a message changes shape (2: a job's result is typed; 3: a failure keeps its
-/// hints).
-pub const PROTOCOL: u32 = 3;
+/// hints; 4: a running job can be cancelled).
+pub const PROTOCOL: u32 = 4;
 
 /// A failed job as the client shows it: the message, what to do next, and whether the user can
 /// fix it (exit 1) or it is the program's fault (exit 3).
@@ -31,6 +31,13 @@ pub enum Request {
     Stop,
     /// Run (or resume) job `job` of the repository whose worktree is `worktree`.
     Run {
+        worktree: PathBuf,
+        job: i64,
+    },
+    /// Stop job `job` of that worktree, which a client is waiting for: its generation stops at
+    /// the next token and nothing is committed (answered `cancelling`, or `refused` when no such
+    /// job runs).
+    Cancel {
         worktree: PathBuf,
         job: i64,
     },
@@ -63,6 +70,7 @@ pub enum Reply {
         error: Failure,
     },
     Stopping,
+    Cancelling,
 }
 
 /// A job's payload: everything the daemon needs to run `implement` as the client would.

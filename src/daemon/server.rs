@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use super::protocol::{Failure, ImplementJob, JobResult, PROTOCOL, Reply, Request};
 use super::{Error, pid_path, runtime_dir, socket_path};
+use crate::backend::Cancel;
 use crate::config::Settings;
 use crate::git::Repo;
 use crate::local::embedded::Embedded;
@@ -81,6 +82,8 @@ struct State {
     started: Instant,
     jobs_done: AtomicU64,
     explain: Explain,
+    /// The jobs clients wait for, by worktree and id, with the switch that stops each.
+    running: Mutex<Vec<(PathBuf, i64, Cancel)>>,
 }
 
 /// Runs the daemon in the foreground until asked to stop. `explain` words a failed job for its
@@ -119,6 +122,7 @@ pub fn run(explain: Explain) -> Result<(), Error> {
         started: Instant::now(),
         jobs_done: AtomicU64::new(0),
         explain,
+        running: Mutex::new(Vec::new()),
     });
     let result = runtime.block_on(serve(&socket, Arc::clone(&state)));
     let _ = std::fs::remove_file(&socket);
@@ -281,16 +285,41 @@ async fn connection(
                 let _ = stop.send(()).await;
                 return Ok(());
             }
+            Request::Cancel { worktree, job } => {
+                let found = state.running.lock().ok().and_then(|running| {
+                    running
+                        .iter()
+                        .find(|(w, j, _)| *w == worktree && *j == job)
+                        .map(|(_, _, cancel)| cancel.clone())
+                });
+                let reply = match found {
+                    Some(cancel) => {
+                        cancel.cancel();
+                        Reply::Cancelling
+                    }
+                    None => Reply::Refused {
+                        message: format!("job {job} is not running in this daemon"),
+                    },
+                };
+                send(&mut write, &reply).await?;
+            }
             Request::Run { worktree, job } => {
                 let (tx, mut rx) = mpsc::unbounded_channel::<Reply>();
                 let state = Arc::clone(&state);
+                let cancel = Cancel::default();
+                if let Ok(mut running) = state.running.lock() {
+                    running.push((worktree.clone(), job, cancel.clone()));
+                }
                 let worker = tokio::task::spawn_blocking(move || {
                     let progress = tx.clone();
-                    let outcome = run_job(&state, &worktree, job, &mut |m| {
+                    let outcome = run_job(&state, &worktree, job, &cancel, &mut |m| {
                         let _ = progress.send(Reply::Progress {
                             message: m.to_string(),
                         });
                     });
+                    if let Ok(mut running) = state.running.lock() {
+                        running.retain(|(w, j, _)| !(*w == worktree && *j == job));
+                    }
                     let _ = tx.send(match outcome {
                         Ok(result) => Reply::Done { result },
                         Err(error) => Reply::Failed {
@@ -334,6 +363,7 @@ fn run_job(
     state: &State,
     worktree: &Path,
     job_id: i64,
+    cancel: &Cancel,
     progress: &mut dyn FnMut(&str),
 ) -> Result<JobResult, JobError> {
     super::owned_by_me(worktree, "the worktree")?;
@@ -358,7 +388,7 @@ fn run_job(
             None => Err(JobError::NoJob(job_id)),
         };
     }
-    let outcome = execute(state, &repo, &mut store, job_id, progress);
+    let outcome = execute(state, &repo, &mut store, job_id, cancel, progress);
     let recorded = match &outcome {
         Ok(result) => match serde_json::to_string(result) {
             Ok(text) => store.finish_job(job_id, Ok(&text)),
@@ -381,6 +411,7 @@ fn execute(
     repo: &Repo,
     store: &mut Store,
     job_id: i64,
+    cancel: &Cancel,
     progress: &mut dyn FnMut(&str),
 ) -> Result<JobResult, JobError> {
     let job = store.job(job_id)?.ok_or(JobError::NoJob(job_id))?;
@@ -444,6 +475,7 @@ fn execute(
             route: payload.route.clone(),
             onto: None,
             check: payload.check.as_ref(),
+            cancel: Some(cancel),
         },
         progress,
     )?;
@@ -485,7 +517,13 @@ fn resume_all(state: &State) {
         drop(store);
         for job in jobs {
             tracing::info!(worktree, job, "resuming a job left unfinished");
-            let _ = run_job(state, Path::new(&worktree), job, &mut |_| {});
+            let _ = run_job(
+                state,
+                Path::new(&worktree),
+                job,
+                &Cancel::default(),
+                &mut |_| {},
+            );
         }
     }
 }

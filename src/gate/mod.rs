@@ -365,6 +365,7 @@ pub fn evaluate_in(
     settings: &crate::config::Settings,
     change: &Change,
 ) -> Result<Evaluation, EvaluateError> {
+    store.count_session_reviews(settings.session_reviews);
     let default_branch = settings.default_branch.as_deref();
     let mut evaluation = judge(store, change, &by_tokens(repo, store, change)?)?;
     if !evaluation.outcome.uncovered().is_empty() {
@@ -549,6 +550,7 @@ pub fn judge_arrival(
     settings: &crate::config::Settings,
     arrival: &PinArrival,
 ) -> Result<Evaluation, EvaluateError> {
+    store.count_session_reviews(settings.session_reviews);
     let (evaluation, _) = pinned(
         repo,
         store,

@@ -230,7 +230,7 @@ impl Backend for Embedded {
     fn generate(
         &mut self,
         messages: &[ChatMessage],
-        progress: &mut dyn FnMut(u64),
+        progress: &mut dyn FnMut(u64) -> crate::backend::Flow,
     ) -> Result<Generated, Error> {
         let started = Instant::now();
         let prompt = self.prompt(messages)?;
@@ -273,7 +273,9 @@ impl Backend for Embedded {
                 out.extend_from_slice(&vocab.token_to_piece(token, true, None));
                 first_token.get_or_insert_with(|| started.elapsed());
                 produced += 1;
-                progress(produced);
+                if progress(produced).is_break() {
+                    return Err(Error::Cancelled);
+                }
                 if produced >= u64::from(max_tokens) {
                     truncated = true;
                     break;

@@ -197,7 +197,7 @@ impl OpenAi {
     async fn call(
         &self,
         messages: &[ChatMessage],
-        progress: &mut dyn FnMut(u64),
+        progress: &mut dyn FnMut(u64) -> crate::backend::Flow,
     ) -> Result<Generated, Error> {
         let started = Instant::now();
         if self.mode.get() == Constrain::Auto {
@@ -237,7 +237,7 @@ impl OpenAi {
         messages: &[ChatMessage],
         mode: Constrain,
         started: Instant,
-        progress: &mut dyn FnMut(u64),
+        progress: &mut dyn FnMut(u64) -> crate::backend::Flow,
     ) -> Result<Generated, Failed> {
         let body = self.body(messages, mode);
         tracing::trace!(body = %body, "openai request");
@@ -340,7 +340,7 @@ impl Answer {
         &mut self,
         data: &str,
         started: Instant,
-        progress: &mut dyn FnMut(u64),
+        progress: &mut dyn FnMut(u64) -> crate::backend::Flow,
     ) -> Result<(), Error> {
         let data = data.trim();
         if data.is_empty() {
@@ -359,7 +359,9 @@ impl Answer {
             self.first_token.get_or_insert_with(|| started.elapsed());
             self.text.push_str(piece);
             self.pieces += 1;
-            progress(self.pieces);
+            if progress(self.pieces).is_break() {
+                return Err(Error::Cancelled);
+            }
         }
         if let (Some(i), Some(o)) = (
             v["usage"]["prompt_tokens"].as_u64(),
@@ -387,7 +389,7 @@ impl Backend for OpenAi {
     fn generate(
         &mut self,
         messages: &[ChatMessage],
-        progress: &mut dyn FnMut(u64),
+        progress: &mut dyn FnMut(u64) -> crate::backend::Flow,
     ) -> Result<Generated, Error> {
         self.runtime.block_on(self.call(messages, progress))
     }

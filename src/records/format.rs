@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::change::Fingerprint;
 use crate::store::{
-    Decision, FindingRow, GenerationRecord, SentLines, StoredVerdict, VerdictRecord,
+    Decision, FindingRow, GenerationRecord, SentLines, StoredVerdict, VerdictRecord, Via,
 };
 
 /// The largest record file read: a generation of about 100,000 lines. Anything bigger is
@@ -116,13 +116,28 @@ pub(super) struct VerdictFile {
     pub seen_exact: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approved_exact: Vec<String>,
+    /// `mcp` for a review answered in an MCP client's session (version 3 on); absent: the API.
+    #[serde(default, skip_serializing_if = "is_api")]
+    pub via: Via,
+    /// A session review's client and model, as the client reported them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
     pub recorded_by: String,
     pub recorded_at: i64,
+}
+
+fn is_api(via: &Via) -> bool {
+    *via == Via::Api
 }
 
 /// The record format written: 2 added the exact identities (`edits`, `seen_exact`,
 /// `approved_exact`); version 1 files are still read.
 pub(super) const RECORD_VERSION: u32 = 2;
+/// The newest verdict format: 3 added how a verdict was made (`via`, `client`). A verdict is
+/// written in the oldest format that holds it, so an API review stays readable by binaries that
+/// predate session reviews — and one made in a session is refused by them (they would count it
+/// as an API review) rather than believed.
+pub(super) const VERDICT_VERSION: u32 = 3;
 /// The newest generation format: 3 added token fingerprints (`tokens`). A generation is
 /// written in the oldest format that holds it, so one without tokens (cloud output, attributed
 /// lines) stays readable by binaries that predate them.
@@ -180,7 +195,11 @@ pub(super) fn verdict_file(v: &StoredVerdict, by: &str) -> VerdictFile {
     seen_exact.sort();
     let approves = v.row.decision == Decision::Approve;
     VerdictFile {
-        version: RECORD_VERSION,
+        version: if v.row.via == Via::Api {
+            RECORD_VERSION
+        } else {
+            VERDICT_VERSION
+        },
         change_id: v.row.change_id.clone(),
         decision: v.row.decision,
         model: v.row.model.clone(),
@@ -208,6 +227,8 @@ pub(super) fn verdict_file(v: &StoredVerdict, by: &str) -> VerdictFile {
             Vec::new()
         },
         seen_exact,
+        via: v.row.via,
+        client: v.row.client.clone(),
         recorded_by: by.to_string(),
         recorded_at: v.row.created_at,
     }
@@ -410,6 +431,8 @@ pub(super) fn read(path: &str, bytes: &[u8]) -> Result<Option<Record>, String> {
                     parts: f.parts,
                     findings: f.findings,
                     seen,
+                    via: f.via,
+                    client: f.client,
                 },
             }))
         }
@@ -456,9 +479,15 @@ fn check_generation(f: &GenerationFile, name: &str) -> Result<(), String> {
 /// Checks a verdict's fields against each other; returns the lines its requests carried. An
 /// approval approves exactly what it saw: a file whose `approved` says otherwise is forged.
 fn check_verdict(f: &VerdictFile) -> Result<SentLines, String> {
-    if !(1..=RECORD_VERSION).contains(&f.version) {
+    if !(1..=VERDICT_VERSION).contains(&f.version) {
         return Err(format!(
-            "record version {} is not one this git-hybrid reads (it reads 1 to {RECORD_VERSION}): upgrade git-hybrid",
+            "record version {} is not one this git-hybrid reads (it reads 1 to {VERDICT_VERSION}): upgrade git-hybrid",
+            f.version
+        ));
+    }
+    if f.version < VERDICT_VERSION && (f.via != Via::Api || f.client.is_some()) {
+        return Err(format!(
+            "a version {} record cannot say how its verdict was made",
             f.version
         ));
     }
@@ -647,7 +676,7 @@ mod tests {
             _ => panic!("a well-formed version 2 verdict is read"),
         }
         assert!(with_exact(2, &[&edit], &[&edit, &other]).is_err());
-        let newer = with_exact(RECORD_VERSION + 1, &[&edit], &[&edit]).err();
+        let newer = with_exact(VERDICT_VERSION + 1, &[&edit], &[&edit]).err();
         assert!(newer.unwrap_or_default().contains("upgrade git-hybrid"));
     }
 }

@@ -253,7 +253,36 @@ impl Store {
         &self,
         hashes: impl IntoIterator<Item = Fingerprint>,
     ) -> Result<HashSet<Fingerprint>> {
-        self.present(("approved_exact", "hash"), hashes)
+        self.approved_in(("approved_exact", "hash"), hashes)
+    }
+
+    /// `present` in an approvals table, leaving out the approvals of session reviews where they
+    /// do not count. The filtered query runs only when the store holds such a verdict at all.
+    fn approved_in(
+        &self,
+        (table, column): (&'static str, &'static str),
+        keys: impl IntoIterator<Item = Fingerprint>,
+    ) -> Result<HashSet<Fingerprint>> {
+        let found = self.present((table, column), keys)?;
+        if found.is_empty() || self.count_session.get() || !self.has_session_verdicts()? {
+            return Ok(found);
+        }
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM {table} a JOIN verdicts v ON v.id = a.verdict_id
+                             WHERE a.{column} = ?1 AND v.via = 'api')"
+        );
+        self.subset_where(&sql, found)
+    }
+
+    /// Whether any verdict here was made in a session (through MCP).
+    fn has_session_verdicts(&self) -> Result<bool> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM verdicts WHERE via <> 'api')",
+                [],
+                |r| r.get(0),
+            )
+        })
     }
 
     /// For each fingerprint that is local output, the generations it came from (newest first).
@@ -356,7 +385,7 @@ impl Store {
         &self,
         fingerprints: impl IntoIterator<Item = Fingerprint>,
     ) -> Result<HashSet<Fingerprint>> {
-        self.present(("approved_lines", "fingerprint"), fingerprints)
+        self.approved_in(("approved_lines", "fingerprint"), fingerprints)
     }
 
     /// Whether a verdict approved exactly this change.
@@ -364,8 +393,9 @@ impl Store {
         self.read(|c| {
             c.query_row(
                 "SELECT EXISTS (SELECT 1 FROM verdicts
-                                 WHERE change_id = ?1 AND decision = 'approve' AND complete = 1)",
-                [change_id],
+                                 WHERE change_id = ?1 AND decision = 'approve' AND complete = 1
+                                   AND (via = 'api' OR ?2))",
+                rusqlite::params![change_id, self.count_session.get()],
                 |r| r.get(0),
             )
         })

@@ -71,6 +71,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0015_generation_tokens",
         include_str!("../../migrations/0015_generation_tokens.sql"),
     ),
+    (
+        "0016_session_reviews",
+        include_str!("../../migrations/0016_session_reviews.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

@@ -67,6 +67,7 @@ pub use migrate::SCHEMA_VERSION;
 pub use published::StoredVerdict;
 pub use reviews::{
     Decision, FindingRow, FindingSource, Provider, SentLines, UsageRow, VerdictRecord, VerdictRow,
+    Via,
 };
 
 use std::path::{Path, PathBuf};
@@ -158,6 +159,10 @@ pub const MARKER_REF: &str = "refs/hybrid/store";
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Whether approvals of session reviews (made through MCP) count: only where the committed
+    /// policy accepts them, which the gate says (`count_session_reviews`) before it judges. Off
+    /// unless said: a store opened without the policy in hand counts API reviews alone.
+    count_session: std::cell::Cell<bool>,
 }
 
 impl Store {
@@ -187,6 +192,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            count_session: std::cell::Cell::new(false),
         };
         store.configure()?;
         migrate::run(&mut store)?;
@@ -211,6 +217,7 @@ impl Store {
             let mut built = Store {
                 conn,
                 path: path.to_path_buf(),
+                count_session: std::cell::Cell::new(false),
             };
             built
                 .conn
@@ -397,6 +404,12 @@ impl Store {
             c.execute_batch("PRAGMA synchronous=OFF")
         })?;
         Ok(store)
+    }
+
+    /// Lets approvals of session reviews count (the committed policy's `[review] accept` lists
+    /// "mcp"), or not.
+    pub fn count_session_reviews(&self, yes: bool) {
+        self.count_session.set(yes);
     }
 
     /// `PRAGMA quick_check`: what `doctor` reports.

@@ -38,6 +38,20 @@ impl Default for Provider {
 }
 
 text_enum! {
+    /// How a verdict was made: by the API (`review`), or in an MCP client's session
+    /// (`review_request` / `review_submit`), which counts only where the policy accepts it.
+    Via { Api => "api", Mcp => "mcp" }
+}
+
+// `text_enum!` writes the variants, so `#[default]` cannot mark one: said here instead.
+#[allow(clippy::derivable_impls)]
+impl Default for Via {
+    fn default() -> Self {
+        Via::Api
+    }
+}
+
+text_enum! {
     /// Who found a finding: Claude, or the local scan before sending (hidden characters).
     FindingSource { Reviewer => "reviewer", Local => "local" }
 }
@@ -71,6 +85,9 @@ pub struct VerdictRecord {
     pub findings: Vec<FindingRow>,
     /// The added lines the review's requests carried; approved when the decision is `approve`.
     pub seen: SentLines,
+    /// How it was made, and (a session's) the client and model it reported.
+    pub via: Via,
+    pub client: Option<String>,
 }
 
 /// What a review's requests carried, as a request showed it (after redaction, withheld files
@@ -218,6 +235,9 @@ pub struct VerdictRow {
     /// Who recorded it, when it was read from the records ref (a teammate, CI); `None` for a
     /// verdict made in this clone.
     pub recorded_by: Option<String>,
+    pub via: Via,
+    /// A session review's client and model, as the client reported them.
+    pub client: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -238,6 +258,34 @@ pub struct UsageRow {
 }
 
 impl Store {
+    /// Keeps a review handed to an MCP client's session, under its one-time id, until the
+    /// session answers it.
+    pub fn hold_session_review(&mut self, id: &str, plan: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO session_reviews (id, plan, created_at) VALUES (?1, ?2, ?3)",
+                params![id, plan, now_secs()],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Takes the review handed out under `id` and forgets it, in one step, so that it is answered
+    /// at most once: `None` when there is none — never handed out, answered already, or older
+    /// than `max_age_secs` (the branch may have moved since).
+    pub fn take_session_review(&mut self, id: &str, max_age_secs: i64) -> Result<Option<String>> {
+        let oldest = now_secs() - max_age_secs;
+        self.write(|tx| {
+            tx.query_row(
+                "DELETE FROM session_reviews WHERE id = ?1 RETURNING plan, created_at",
+                [id],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .optional()
+            .map(|found| found.filter(|(_, at)| *at >= oldest).map(|(plan, _)| plan))
+        })
+    }
+
     pub fn record_verdict(&mut self, v: &VerdictRecord) -> Result<i64> {
         self.write(|tx| insert_verdict(tx, v))
     }
@@ -306,7 +354,7 @@ impl Store {
     pub(super) fn verdicts_where(&self, condition: &str, value: &str) -> Result<Vec<VerdictRow>> {
         let sql = format!(
             "SELECT id, change_id, decision, model, summary, complete, base_commit, tip_commit, target, created_at,
-                    request_id, recorded_by
+                    request_id, recorded_by, via, client
                FROM verdicts WHERE {condition} ORDER BY id"
         );
         self.read(|c| {
@@ -325,6 +373,8 @@ impl Store {
                     created_at: r.get(9)?,
                     request_id: r.get(10)?,
                     recorded_by: r.get(11)?,
+                    via: r.get(12)?,
+                    client: r.get(13)?,
                 })
             })?
             .collect()
@@ -483,8 +533,9 @@ pub(super) fn insert_verdict(
 ) -> rusqlite::Result<i64> {
     tx.execute(
         "INSERT INTO verdicts (change_id, decision, model, request_id, raw_response, created_at,
-                               complete, summary, base_commit, tip_commit, target, parts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                               complete, summary, base_commit, tip_commit, target, parts, via,
+                               client)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         params![
             v.change_id,
             v.decision,
@@ -497,7 +548,9 @@ pub(super) fn insert_verdict(
             v.base_commit,
             v.tip_commit,
             v.target,
-            v.parts
+            v.parts,
+            v.via,
+            v.client
         ],
     )?;
     let id = tx.last_insert_rowid();

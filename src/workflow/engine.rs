@@ -46,6 +46,9 @@ pub struct Engine {
     pub constrain: Constrain,
 }
 
+/// Tokens of repository context a job sends at most, unless asked otherwise.
+pub const CONTEXT_TOKENS: usize = 3000;
+
 /// What the command line said; `None` where it said nothing.
 #[derive(Clone, Debug, Default)]
 pub struct Asked {

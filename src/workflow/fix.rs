@@ -75,7 +75,7 @@ pub struct Implementers<'a> {
 }
 
 /// One round: the fix commit and what the re-review said.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize)]
 pub struct Round {
     pub commit: String,
     pub approved: bool,
@@ -88,7 +88,7 @@ pub struct Round {
     pub fixed_by_claude: usize,
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize)]
 pub struct Outcome {
     pub rounds: Vec<Round>,
     pub approved: bool,
@@ -351,6 +351,7 @@ fn fix_findings(
             })),
             onto: Some(branch),
             check,
+            cancel: None,
         },
         &mut |m| progress(m),
     )?;
@@ -431,6 +432,10 @@ fn rereview(
             parts: 1,
             findings: Vec::new(),
             seen,
+            // Half of what it approves was seen by the earlier review: a session's stays a
+            // session's, so that where those do not count, this does not either.
+            via: last.via,
+            client: last.client.clone(),
         })?;
     }
     Ok(outcome)

@@ -32,6 +32,8 @@ pub struct Job<'a> {
     pub branch: Option<&'a str>,
     /// Run here even when a daemon runs.
     pub no_daemon: bool,
+    /// Stops the job when set, here or in the daemon.
+    pub cancel: Option<&'a crate::backend::Cancel>,
 }
 
 /// What happens while the job runs.
@@ -46,6 +48,125 @@ pub enum Event<'a> {
 pub enum Ran {
     Here(Implemented),
     Daemon(JobResult),
+}
+
+/// What a finished job made, as `implement --json` prints it and the MCP `implement` tool
+/// returns it. A daemon's job leaves out what it does not report (zero).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Report {
+    /// Of this shape; bumped when a field changes meaning.
+    pub version: u32,
+    /// The spec's path, relative to the repository's top.
+    pub spec: String,
+    /// The quarantine branch (without refs/heads/) that holds the work.
+    pub branch: String,
+    pub commit: String,
+    /// The generation id: what `show`, `review` and `pending` name.
+    pub generation: String,
+    /// The files the commit changes.
+    pub files: Vec<String>,
+    /// Answers the model gave (a malformed or failing answer is asked again).
+    pub attempts: usize,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    /// From the job's start (a cold start includes loading the model).
+    pub first_token_ms: u64,
+    pub wall_ms: u64,
+    /// Files left out of the model's context (over --context-tokens).
+    pub left_out: Vec<String>,
+    pub check: CheckReport,
+    /// The daemon ran it, with its model kept loaded.
+    pub by_daemon: bool,
+    /// A daemon's job: prompt tokens its warm model already held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reused_tokens: Option<u64>,
+}
+
+/// The check command's last run on the committed answer.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct CheckReport {
+    /// passed, failed or not_run
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// `exit 0`, `exit 1`, `killed after 300 s`…
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runs: Option<u32>,
+    /// Head and tail of its output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+}
+
+impl CheckReport {
+    fn of(check: Option<&crate::store::CheckRecord>) -> CheckReport {
+        match check {
+            None => CheckReport {
+                state: crate::store::CheckState::NotRun.to_string(),
+                command: None,
+                status: None,
+                runs: None,
+                output: None,
+            },
+            Some(c) => CheckReport {
+                state: c.state().to_string(),
+                command: Some(c.command.clone()),
+                status: Some(c.status.clone()),
+                runs: Some(c.runs),
+                output: Some(c.output.clone()),
+            },
+        }
+    }
+}
+
+impl Ran {
+    /// The quarantine branch and the check's last run, wherever the job ran.
+    pub fn branch_and_check(&self) -> (&str, Option<&crate::store::CheckRecord>) {
+        match self {
+            Ran::Here(done) => (&done.branch, done.check.as_ref()),
+            Ran::Daemon(result) => (&result.branch, result.check.as_ref()),
+        }
+    }
+
+    pub fn report(&self, spec: &Spec) -> Report {
+        match self {
+            Ran::Here(done) => Report {
+                version: 1,
+                spec: spec.path.clone(),
+                branch: done.branch.clone(),
+                commit: done.commit.to_string(),
+                generation: done.generation_id.clone(),
+                files: done.files.clone(),
+                attempts: done.attempts,
+                tokens_in: done.tokens_in,
+                tokens_out: done.tokens_out,
+                first_token_ms: done.first_token.as_millis() as u64,
+                wall_ms: done.wall.as_millis() as u64,
+                left_out: done.left_out.clone(),
+                check: CheckReport::of(done.check.as_ref()),
+                by_daemon: false,
+                reused_tokens: None,
+            },
+            Ran::Daemon(result) => Report {
+                version: 1,
+                spec: spec.path.clone(),
+                branch: result.branch.clone(),
+                commit: result.commit.clone(),
+                generation: result.generation.clone(),
+                files: result.files.clone(),
+                attempts: result.attempts,
+                tokens_in: result.tokens_in,
+                tokens_out: result.tokens_out,
+                first_token_ms: result.first_token_ms,
+                wall_ms: result.wall_ms,
+                left_out: result.left_out.clone(),
+                check: CheckReport::of(result.check.as_ref()),
+                by_daemon: true,
+                reused_tokens: Some(result.reused_tokens),
+            },
+        }
+    }
 }
 
 /// A job the daemon ran and refused: its failure as the daemon worded it, hints included.
@@ -98,6 +219,7 @@ pub fn run(
             route: Some(serde_json::to_value(job.decision).map_err(Error::from)?),
             onto: None,
             check: job.engine.check.as_ref(),
+            cancel: job.cancel,
         },
         &mut |m| events(Event::Progress(m)),
     )
@@ -160,6 +282,21 @@ fn via_daemon(
             job: id,
         })
         .map_err(Error::from)?;
+    let finished = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        if let Some(cancel) = job.cancel {
+            scope.spawn(|| pass_cancel_on(cancel, &finished, top, id));
+        }
+        let outcome = wait_for_daemon(&mut client, events);
+        finished.store(true, std::sync::atomic::Ordering::Relaxed);
+        outcome
+    })
+}
+
+fn wait_for_daemon(
+    client: &mut Client,
+    events: &mut dyn FnMut(Event<'_>),
+) -> Result<Ran, RunError> {
     loop {
         match client.receive().map_err(Error::from)? {
             Reply::Progress { message } => events(Event::Progress(&message)),
@@ -172,5 +309,35 @@ fn via_daemon(
                 .into());
             }
         }
+    }
+}
+
+/// Watches `cancel` while the daemon runs job `id`, and asks the daemon (on a connection of its
+/// own: the job's is busy with progress) to stop the job once it is set — again until the daemon
+/// says it is stopping it, since the request to run it may not have reached the daemon yet.
+fn pass_cancel_on(
+    cancel: &crate::backend::Cancel,
+    finished: &std::sync::atomic::AtomicBool,
+    top: &std::path::Path,
+    id: i64,
+) {
+    while !finished.load(std::sync::atomic::Ordering::Relaxed) {
+        if cancel.is_cancelled() {
+            let request = Request::Cancel {
+                worktree: top.to_path_buf(),
+                job: id,
+            };
+            match Client::connect().and_then(|mut c| c.send(&request).and_then(|()| c.receive())) {
+                Ok(Reply::Cancelling) => {
+                    tracing::info!(job = id, "the daemon stops the job");
+                    return;
+                }
+                Ok(reply) => tracing::debug!(job = id, ?reply, "the daemon does not run it yet"),
+                Err(e) => {
+                    tracing::warn!(job = id, error = %e, "could not ask the daemon to cancel")
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }

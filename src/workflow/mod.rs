@@ -54,4 +54,10 @@ pub enum Error {
     Spec(#[from] crate::spec::ReadError),
     #[error(transparent)]
     Verify(#[from] verify::VerifyError),
+    #[error("this repository's committed policy does not accept reviews made in an MCP session")]
+    SessionsOff,
+    #[error(transparent)]
+    Session(#[from] crate::cloud::review::session::SessionError),
+    #[error(transparent)]
+    Records(#[from] crate::records::Error),
 }

@@ -58,6 +58,71 @@ pub fn resolve(
     })
 }
 
+/// What handing a review to an MCP client's session came to.
+pub enum HandedOut {
+    /// The change is empty.
+    Nothing,
+    /// An approval covers the change already.
+    Approved { change_id: String },
+    Ready {
+        change_id: String,
+        handed: crate::cloud::review::session::Handed,
+        /// Files not sent: no approval covers them.
+        withheld: Vec<String>,
+    },
+}
+
+/// Prepares `target`'s review for an MCP client's session to answer (the MCP `review_request`):
+/// the same requests `review` would send, kept under a one-time id. Only where the committed
+/// policy accepts session reviews.
+pub fn hand_out(repo: &Repo, settings: &Settings, target: &str) -> Result<HandedOut, Error> {
+    if !settings.session_reviews {
+        return Err(Error::SessionsOff);
+    }
+    let mut store = Store::open_for(repo)?;
+    // An approval a session made counts here: the policy accepts them (checked above).
+    store.count_session_reviews(true);
+    let reviewer = Reviewer {
+        model: &settings.review_model,
+        part_tokens: settings.review_part_tokens,
+    };
+    match plan(repo, settings, &store, Some(target), false, &reviewer)? {
+        Planned::Nothing { .. } => Ok(HandedOut::Nothing),
+        Planned::Approved { change_id, .. } | Planned::Uncounted { change_id, .. } => {
+            Ok(HandedOut::Approved { change_id })
+        }
+        Planned::Ready(ready) => {
+            let change_id = ready.prepared.plan.change_id.clone();
+            let withheld = ready.prepared.plan.withheld.clone();
+            let handed = crate::cloud::review::session::hand_out(&mut store, ready.prepared)?;
+            Ok(HandedOut::Ready {
+                change_id,
+                handed,
+                withheld,
+            })
+        }
+    }
+}
+
+/// Records a session's answers to the review handed out under `id` (the MCP `review_submit`),
+/// writes the records ref, and returns the outcome as `review --json` prints one.
+pub fn take_in(
+    repo: &Repo,
+    settings: &Settings,
+    id: &str,
+    answers: &[String],
+    reviewer: &str,
+) -> Result<serde_json::Value, Error> {
+    if !settings.session_reviews {
+        return Err(Error::SessionsOff);
+    }
+    let mut store = Store::open_for(repo)?;
+    let (target, outcome) =
+        crate::cloud::review::session::take_in(&mut store, id, answers, reviewer)?;
+    crate::records::publish(repo, &mut store)?;
+    Ok(outcome_json(&target, &outcome))
+}
+
 /// What a target came to before sending.
 pub enum Planned {
     /// The change is empty.
@@ -180,4 +245,38 @@ pub fn plan(
         unreadable_spec,
         reviewing_again_for,
     })))
+}
+
+/// The JSON form of an immediate review's outcome (version 1).
+pub fn outcome_json(target: &str, outcome: &review::Outcome) -> serde_json::Value {
+    let parts: Vec<serde_json::Value> = outcome
+        .parts
+        .iter()
+        .map(|p| match &p.result {
+            Ok(v) => serde_json::json!({
+                "index": p.index + 1,
+                "files": p.files,
+                "decision": v.decision.as_str(),
+                "summary": v.summary,
+                "findings": v.findings.iter().map(review::finding_row).collect::<Vec<_>>(),
+            }),
+            Err(e) => serde_json::json!({
+                "index": p.index + 1,
+                "files": p.files,
+                "error": e.to_string(),
+            }),
+        })
+        .collect();
+    serde_json::json!({
+        "version": 1,
+        "target": target,
+        "change_id": outcome.change_id,
+        "approved": outcome.approved,
+        "usd": crate::ui::amount(outcome.usd),
+        "verdict_id": outcome.verdict_id,
+        "withheld": outcome.withheld,
+        "redactions": outcome.redactions,
+        "local_findings": outcome.local_findings,
+        "parts": parts,
+    })
 }

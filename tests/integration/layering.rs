@@ -15,6 +15,7 @@ const FLOORS: &[&[&str]] = &[
     &["daemon"],
     &["workflow"],
     &["error"],
+    &["mcp"],
     &["cli"],
 ];
 

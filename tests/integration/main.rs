@@ -16,6 +16,7 @@ mod hooks;
 mod implement;
 mod layering;
 mod lfs;
+mod mcp;
 mod models;
 mod output;
 mod policy_source;

@@ -12,6 +12,7 @@ mod parts;
 mod prepare;
 mod prompt;
 mod send;
+pub mod session;
 
 use std::path::Path;
 

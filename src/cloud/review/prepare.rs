@@ -123,6 +123,12 @@ pub struct Plan {
     /// them, their file withheld): no approval can cover them.
     #[serde(default)]
     pub unsent: std::collections::BTreeSet<crate::change::Fingerprint>,
+    /// Who answers: the API, or an MCP client's session (`session::hand_out`), with the client
+    /// and model it reported.
+    #[serde(default)]
+    pub via: crate::store::Via,
+    #[serde(default)]
+    pub client: Option<String>,
 }
 
 /// Everything decided before anything is sent: what goes in which part, what is withheld, what
@@ -180,6 +186,8 @@ pub fn prepare(
             sent: shown.sent,
             complete,
             unsent,
+            via: crate::store::Via::Api,
+            client: None,
         },
         parts: prepared,
     })

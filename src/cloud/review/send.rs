@@ -115,6 +115,8 @@ pub fn conclude(
         sent,
         complete,
         unsent,
+        via,
+        client,
         ..
     } = plan;
     let total = parts.len();
@@ -166,6 +168,8 @@ pub fn conclude(
                 parts: total as u32,
                 findings,
                 seen: sent,
+                via,
+                client,
             })?,
         );
     }

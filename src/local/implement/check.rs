@@ -216,13 +216,7 @@ fn execute(command: &str, dir: &Path, timeout: Duration) -> Ran {
 
 /// Kills every process left in the check's process group (the group is the child's pid).
 fn kill_group(child: &std::process::Child) {
-    let Ok(group) = libc::pid_t::try_from(child.id()) else {
-        return;
-    };
-    // SAFETY: killpg only sends a signal; a group that is gone answers ESRCH, which is fine.
-    unsafe {
-        libc::killpg(group, libc::SIGKILL);
-    }
+    crate::sys::signal_group(child.id(), rustix::process::Signal::KILL);
 }
 
 /// The output's first lines and as many last lines as fit: where a failing test run says what

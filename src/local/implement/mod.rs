@@ -103,6 +103,9 @@ pub struct Request<'a> {
     pub onto: Option<&'a str>,
     /// Run after each answer; its failure is the next attempt's feedback.
     pub check: Option<&'a Check>,
+    /// Set when whoever waits stops waiting: the generation stops at its next token and nothing
+    /// is committed.
+    pub cancel: Option<&'a crate::backend::Cancel>,
 }
 
 /// The answers so far: tokens, time and attempts, for the generation and the ledger.
@@ -202,6 +205,10 @@ fn converse(
     let model = backend.model().to_string();
     let (mut repairs, mut checks) = (0, 0);
     loop {
+        let stopped = || request.cancel.is_some_and(|c| c.is_cancelled());
+        if stopped() {
+            return Err(crate::backend::Error::Cancelled.into());
+        }
         tally.attempts += 1;
         let attempts = tally.attempts;
         progress(&format!("generating with {model} (attempt {attempts})"));
@@ -211,7 +218,10 @@ fn converse(
         let generated = backend.generate(&messages, &mut |n| {
             progress(&format!(
                 "generating with {model} (attempt {attempts}): {n} received"
-            ))
+            ));
+            request
+                .cancel
+                .map_or(crate::backend::Flow::Continue(()), |c| c.flow())
         })?;
         tracing::trace!(answer = %generated.text, "local model answer");
         tally.first_token.get_or_insert(generated.first_token);
@@ -260,6 +270,9 @@ fn converse(
                 let Some(c) = request.check else {
                     return Ok((changed, None));
                 };
+                if stopped() {
+                    return Err(crate::backend::Error::Cancelled.into());
+                }
                 progress(&format!("checking attempt {attempts}: {}", c.command));
                 let ran = check::run(git, base_tree, &changed, c)?;
                 checks += 1;
