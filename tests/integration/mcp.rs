@@ -262,3 +262,101 @@ fn a_cancel_stops_the_daemons_generation() {
     repo.hybrid(&["daemon", "status"]).success();
     repo.hybrid(&["daemon", "stop"]).success();
 }
+
+/// The Claude Code CLI, or `None` (after saying why) when its fetch script could not install it.
+fn claude_code() -> Option<PathBuf> {
+    let cache =
+        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/git-hybrid");
+    let claude = cache.join("claude-code-2.1.332/node_modules/.bin/claude");
+    if claude.exists() {
+        return Some(claude);
+    }
+    if let Ok(why) = std::fs::read_to_string(cache.join("claude-code.unavailable")) {
+        eprintln!("skipped: Claude Code is not installed here: {}", why.trim());
+        return None;
+    }
+    panic!(
+        "{} is missing: run scripts/fetch-claude-code.sh",
+        claude.display()
+    );
+}
+
+/// The client people use: Claude Code in print mode, its model played by the fake API, starts
+/// `git hybrid mcp` from the `.mcp.json` that `install --claude-code` wrote, and calls the tools
+/// — lint, delegate to the tiny model, verify. The delegated branch stays off main.
+#[test]
+fn claude_code_itself_delegates_through_the_tools() {
+    let Some(claude) = claude_code() else { return };
+    let _turn = model_turn();
+    let repo = with_test_model(TestRepo::new());
+    repo.hybrid(&["install", "--claude-code"]).success();
+    let spec = "# Add a greeting\n\n## Files to touch\n\n- create src/greet.rs\n\n## Signatures\n\n`pub fn greet(name: &str) -> String`\n\n## Requirements\n\n- returns \"Hello, \" followed by the name\n\n## Tests\n\n- `greet(\"Ada\")` returns `\"Hello, Ada\"`\n";
+    // MCP tools come deferred: their schemas are fetched with ToolSearch before the first call.
+    let api = FakeAnthropic::agent(vec![
+        (
+            "ToolSearch",
+            serde_json::json!({"query": "select:mcp__git-hybrid__spec_lint,mcp__git-hybrid__implement,mcp__git-hybrid__verify"}),
+        ),
+        (
+            "mcp__git-hybrid__spec_lint",
+            serde_json::json!({"text": spec}),
+        ),
+        (
+            "mcp__git-hybrid__implement",
+            serde_json::json!({"spec": spec}),
+        ),
+        (
+            "mcp__git-hybrid__verify",
+            serde_json::json!({"range": "main..hybrid/add-a-greeting"}),
+        ),
+    ]);
+    let mut cmd = repo.command(claude.to_str().unwrap());
+    cmd.args([
+        "-p",
+        "Spec a greeting function and delegate it to the local model.",
+        "--model",
+        "claude-sonnet-4-5",
+        "--mcp-config",
+        ".mcp.json",
+        "--strict-mcp-config",
+        "--allowedTools",
+        "ToolSearch,mcp__git-hybrid__spec_lint,mcp__git-hybrid__implement,mcp__git-hybrid__verify",
+        "--output-format",
+        "json",
+    ])
+    .env("ANTHROPIC_API_KEY", anthropic::KEY)
+    .env("ANTHROPIC_BASE_URL", &api.url)
+    .env("DISABLE_TELEMETRY", "1")
+    .env("DISABLE_AUTOUPDATER", "1")
+    .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
+    let run = repo.run(cmd);
+    let rejected: Vec<_> = api
+        .log()
+        .into_iter()
+        .filter(|l| l.rejected.is_some())
+        .collect();
+    assert!(
+        rejected.is_empty(),
+        "the fake refused Claude Code: {rejected:#?}"
+    );
+    assert_eq!(run.code(), Some(0), "{}\n{}", run.stdout(), run.stderr());
+    // Each tool's answer came back to the model, in order.
+    let last = api.answered().pop().expect("Claude Code asked the model");
+    let body: Value = serde_json::from_str(&last.body).unwrap();
+    let results = body["messages"].to_string();
+    assert!(results.contains("\\\"ok\\\":true"), "{results}");
+    assert!(results.contains("hybrid/add-a-greeting"), "{results}");
+    assert!(
+        results.contains("\\\"decision\\\":\\\"block\\\""),
+        "{results}"
+    );
+    let out: Value = serde_json::from_str(run.stdout().trim()).unwrap();
+    assert!(
+        out["result"].as_str().unwrap_or_default().contains("block"),
+        "{out}"
+    );
+    // Delegated, and gated: the branch exists, main does not have it.
+    repo.git(&["rev-parse", "--verify", "hybrid/add-a-greeting"]);
+    repo.try_git(&["merge", "-q", "--ff-only", "hybrid/add-a-greeting"])
+        .blocked_by("hybrid/add-a-greeting");
+}

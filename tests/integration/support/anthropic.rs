@@ -5,7 +5,10 @@
 //! (400), an unknown model (404), a missing or wrong key (401). The Message Batches endpoints
 //! too: create (each request's params checked as above, no streaming, custom ids of the API's
 //! form and unique), retrieve (in progress for a set number of looks, then ended), and results as
-//! JSON lines in an order other than the requests'.
+//! JSON lines in an order other than the requests'. For clients that drive an agent (Claude
+//! Code): `?beta=true`, `system` entries among the turns, tool_use / tool_result / thinking /
+//! tool_reference blocks checked field by field, answers without `stream` as one JSON message,
+//! and `FakeAnthropic::agent`, which answers with scripted `tool_use` calls.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -105,6 +108,8 @@ struct State {
     batches: HashMap<String, FakeBatch>,
     /// How many looks at a new batch find it still in progress.
     batch_looks: u32,
+    /// An agent's turns (`FakeAnthropic::agent`): tool calls to make, in order.
+    agent: Option<Vec<(String, Value)>>,
 }
 
 struct FakeBatch {
@@ -141,6 +146,22 @@ impl FakeAnthropic {
         FakeAnthropic { url, state }
     }
 
+    /// A server that plays an agent, as a client like Claude Code drives one: a request that
+    /// offers tools gets the next of `calls` (tool name, input) as a `tool_use` block — the next
+    /// after as many as the conversation already answered with `tool_result`s — then, once they
+    /// are all answered, a closing text that quotes the last result. A request without tools (a
+    /// client's side request: a title, a summary) gets a short text.
+    pub fn agent(calls: Vec<(&str, Value)>) -> FakeAnthropic {
+        let fake = FakeAnthropic::start(Vec::new());
+        fake.state.lock().unwrap().agent = Some(
+            calls
+                .into_iter()
+                .map(|(name, input)| (name.to_string(), input))
+                .collect(),
+        );
+        fake
+    }
+
     pub fn log(&self) -> Vec<Logged> {
         self.state.lock().unwrap().log.clone()
     }
@@ -149,7 +170,7 @@ impl FakeAnthropic {
     pub fn answered(&self) -> Vec<Logged> {
         self.log()
             .into_iter()
-            .filter(|l| l.status == 200 && l.url == "/v1/messages")
+            .filter(|l| l.status == 200 && l.url.split('?').next() == Some("/v1/messages"))
             .collect()
     }
 
@@ -251,8 +272,34 @@ fn handle(mut request: tiny_http::Request, state: &Mutex<State>) {
         std::thread::sleep(d);
     }
     let usage = usage_for(state, body.len(), &system);
-    let (stop, text) = answer_of(reply);
+    let agent = state.lock().unwrap().agent.clone();
+    let call = agent.as_ref().and_then(|calls| agent_turn(calls, &body));
+    let (stop, text) = match (&agent, &call) {
+        (Some(_), Some(_)) => ("tool_use", String::new()),
+        (Some(_), None) => ("end_turn", agent_closing(&body)),
+        (None, _) => answer_of(reply),
+    };
     let output = (text.len() / 4 + 5) as u64;
+    let streamed = serde_json::from_str::<Value>(&body).is_ok_and(|v| v["stream"] == json!(true));
+    if !streamed {
+        // The whole message in one JSON body, as the API answers a request without `stream`.
+        let mut content = vec![json!({"type": "thinking", "thinking": "", "signature": "c2ln"})];
+        match &call {
+            Some((name, input)) => content.push(
+                json!({"type": "tool_use", "id": format!("toolu_{id}"), "name": name, "input": input}),
+            ),
+            None if stop != "refusal" => content.push(json!({"type": "text", "text": text})),
+            None => {}
+        }
+        let mut usage = usage.clone();
+        usage["output_tokens"] = json!(output);
+        let message = json!({
+            "id": format!("msg_{id}"), "type": "message", "role": "assistant", "model": model,
+            "content": content, "stop_reason": stop, "stop_sequence": null, "usage": usage
+        });
+        respond_json(request, 200, &id, message.to_string());
+        return;
+    }
     let mut events = Vec::new();
     let mut event =
         |name: &str, data: Value| events.push(format!("event: {name}\ndata: {data}\n\n"));
@@ -279,7 +326,26 @@ fn handle(mut request: tiny_http::Request, state: &Mutex<State>) {
         json!({"type": "content_block_stop", "index": 0}),
     );
     event("ping", json!({"type": "ping"}));
-    if stop != "refusal" {
+    if let Some((name, input)) = &call {
+        event(
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 1, "content_block": {
+                "type": "tool_use", "id": format!("toolu_{id}"), "name": name, "input": {}}}),
+        );
+        let json = input.to_string();
+        let chars: Vec<char> = json.chars().collect();
+        for piece in chars.chunks(23) {
+            let piece: String = piece.iter().collect();
+            event(
+                "content_block_delta",
+                json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": piece}}),
+            );
+        }
+        event(
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 1}),
+        );
+    } else if stop != "refusal" {
         event(
             "content_block_start",
             json!({"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}}),
@@ -306,6 +372,47 @@ fn handle(mut request: tiny_http::Request, state: &Mutex<State>) {
         .with_header(id_header)
         .with_header(tiny_http::Header::from_bytes("content-type", "text/event-stream").unwrap());
     let _ = request.respond(response);
+}
+
+/// The agent's next tool call for this request: `None` when the request offers no tools, or
+/// when every call was answered already.
+fn agent_turn(calls: &[(String, Value)], body: &str) -> Option<(String, Value)> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    if v["tools"].as_array().is_none_or(|t| t.is_empty()) {
+        return None;
+    }
+    calls.get(tool_results(&v).len()).cloned()
+}
+
+/// The `tool_result` blocks of a request's conversation, in order.
+fn tool_results(v: &Value) -> Vec<Value> {
+    v["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["content"].as_array())
+        .flatten()
+        .filter(|b| b["type"] == "tool_result")
+        .cloned()
+        .collect()
+}
+
+/// The agent's last words: the last tool result's text, or a short answer to a side request.
+fn agent_closing(body: &str) -> String {
+    let v: Value = serde_json::from_str(body).unwrap_or_default();
+    let Some(last) = tool_results(&v).pop() else {
+        return "Done.".to_string();
+    };
+    let text = match &last["content"] {
+        Value::String(s) => s.clone(),
+        Value::Array(blocks) => blocks
+            .iter()
+            .filter_map(|b| b["text"].as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    };
+    format!("The last tool answered: {text}")
 }
 
 /// The script's next reply; an approval once it is spent.
@@ -549,7 +656,9 @@ fn validate(
     body: &str,
     header: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(String, String), Rejection> {
-    if method != "POST" || url != "/v1/messages" {
+    // Clients of the beta API (Claude Code) add `?beta=true`.
+    let path = url.split('?').next().unwrap_or_default();
+    if method != "POST" || path != "/v1/messages" {
         return Err((404, "not_found_error".into(), format!("Not found: {url}")));
     }
     check_headers(header)?;
@@ -599,15 +708,17 @@ fn check_params(v: &Value) -> Result<(String, String), Rejection> {
     let messages = v["messages"]
         .as_array()
         .ok_or_else(|| bad("messages: Field required"))?;
-    if messages.is_empty() || messages[0]["role"] != "user" {
+    // `system` entries may sit among the turns (Claude Code sends them); the conversation
+    // itself starts with the user, and consecutive turns of one role are joined, as the API does.
+    let turns: Vec<&Value> = messages.iter().filter(|m| m["role"] != "system").collect();
+    if turns.is_empty() || turns[0]["role"] != "user" {
         return Err(bad("messages: first message must use the \"user\" role"));
     }
     for (i, m) in messages.iter().enumerate() {
         let role = m["role"].as_str().unwrap_or_default();
-        if !["user", "assistant"].contains(&role) || (i > 0 && messages[i - 1]["role"] == m["role"])
-        {
+        if !["user", "assistant", "system"].contains(&role) {
             return Err(bad(format!(
-                "messages.{i}: roles must alternate between \"user\" and \"assistant\""
+                "messages.{i}.role: Input should be 'user', 'assistant' or 'system'"
             )));
         }
         check_content(&m["content"], &format!("messages.{i}.content"))?;
@@ -660,26 +771,7 @@ fn check_content(content: &Value, at: &str) -> Result<(), Rejection> {
         Value::String(s) if !s.is_empty() => Ok(()),
         Value::Array(blocks) if !blocks.is_empty() => {
             for (i, b) in blocks.iter().enumerate() {
-                let keys: Vec<&String> = b
-                    .as_object()
-                    .map(|o| o.keys().collect())
-                    .unwrap_or_default();
-                if b["type"] != "text" || !b["text"].is_string() || b["text"] == "" {
-                    return Err(bad(format!(
-                        "{at}.{i}: text blocks must have non-empty text"
-                    )));
-                }
-                if let Some(k) = keys
-                    .iter()
-                    .find(|k| !["type", "text", "cache_control"].contains(&k.as_str()))
-                {
-                    return Err(bad(format!("{at}.{i}.{k}: Extra inputs are not permitted")));
-                }
-                if !b["cache_control"].is_null()
-                    && b["cache_control"] != json!({"type": "ephemeral"})
-                {
-                    return Err(bad(format!("{at}.{i}.cache_control: invalid")));
-                }
+                check_block(b, &format!("{at}.{i}"))?;
             }
             Ok(())
         }
@@ -687,4 +779,79 @@ fn check_content(content: &Value, at: &str) -> Result<(), Rejection> {
             "{at}: must be a non-empty string or list of blocks"
         ))),
     }
+}
+
+/// One content block: its type's fields and no others, as the API checks them.
+fn check_block(b: &Value, at: &str) -> Result<(), Rejection> {
+    let keys: Vec<&String> = b
+        .as_object()
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
+    let (allowed, required): (&[&str], &[&str]) = match b["type"].as_str() {
+        Some("text") => {
+            if !b["text"].is_string() || b["text"] == "" {
+                return Err(bad(format!("{at}: text blocks must have non-empty text")));
+            }
+            (&["type", "text", "cache_control", "citations"], &["text"])
+        }
+        Some("tool_use") => (
+            &["type", "id", "name", "input", "cache_control", "caller"],
+            &["id", "name", "input"],
+        ),
+        Some("tool_result") => {
+            if let Some(inner) = b.get("content").filter(|c| c.is_array()) {
+                check_content(inner, &format!("{at}.content"))?;
+            }
+            (
+                &[
+                    "type",
+                    "tool_use_id",
+                    "content",
+                    "is_error",
+                    "cache_control",
+                ],
+                &["tool_use_id"],
+            )
+        }
+        Some("thinking") => (
+            &["type", "thinking", "signature"],
+            &["thinking", "signature"],
+        ),
+        Some("redacted_thinking") => (&["type", "data"], &["data"]),
+        // What a tool search answers with (inside a tool_result): a deferred tool, now loaded.
+        Some("tool_reference") => (&["type", "tool_name"], &["tool_name"]),
+        Some("image" | "document") => (
+            &[
+                "type",
+                "source",
+                "cache_control",
+                "title",
+                "context",
+                "citations",
+            ],
+            &["source"],
+        ),
+        other => {
+            return Err(bad(format!(
+                "{at}: Input tag '{}' found using 'type' does not match any of the expected tags",
+                other.unwrap_or_default()
+            )));
+        }
+    };
+    if let Some(k) = keys.iter().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(bad(format!("{at}.{k}: Extra inputs are not permitted")));
+    }
+    if let Some(k) = required.iter().find(|k| b.get(**k).is_none()) {
+        return Err(bad(format!("{at}.{k}: Field required")));
+    }
+    let cache = &b["cache_control"];
+    if !cache.is_null()
+        && (cache["type"] != "ephemeral"
+            || cache
+                .as_object()
+                .is_some_and(|o| o.keys().any(|k| k != "type" && k != "ttl")))
+    {
+        return Err(bad(format!("{at}.cache_control: invalid")));
+    }
+    Ok(())
 }
