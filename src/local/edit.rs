@@ -13,8 +13,10 @@
 //!
 //! Text outside blocks is ignored (a chat model's preamble). Inside, nothing is guessed: an
 //! unterminated block, an unsafe path, or a SEARCH that does not match exactly once is an error
-//! that says which block and why, so the model can be asked again with it. Edits apply all or
-//! nothing.
+//! that says which block and why (and, when nothing matches, where the nearest lines are), so the
+//! model can be asked again with it. A SEARCH is matched as a careful person would: exactly, else
+//! line by line with each line's surrounding whitespace ignored — still exactly once — and the
+//! replacement is then re-indented to where it lands. Edits apply all or nothing.
 
 use std::collections::BTreeMap;
 
@@ -60,9 +62,14 @@ pub enum Error {
     #[error("EDIT block {block}: {path} does not exist; use a FILE block to create it")]
     Missing { block: usize, path: String },
     #[error(
-        "EDIT block {block}: the SEARCH text does not occur in {path}; copy the lines exactly as they are"
+        "EDIT block {block}: the SEARCH text does not occur in {path}; copy the lines exactly as they are{nearest}"
     )]
-    NoMatch { block: usize, path: String },
+    NoMatch {
+        block: usize,
+        path: String,
+        /// Where the most similar lines are, said to the model (empty when none is close).
+        nearest: String,
+    },
     #[error(
         "EDIT block {block}: the SEARCH text occurs {count} times in {path}; include more lines so it occurs once"
     )]
@@ -227,7 +234,7 @@ pub fn apply(
         let block = i + 1;
         match edit {
             Edit::File { path, content } => {
-                files.insert(path.clone(), content.clone());
+                files.insert(path.clone(), unfenced(path, content));
             }
             Edit::Replace {
                 path,
@@ -242,16 +249,25 @@ pub fn apply(
                     })?,
                 };
                 let count = current.matches(search.as_str()).count();
-                match count {
-                    0 => {
-                        return Err(Error::NoMatch {
-                            block,
-                            path: path.clone(),
-                        });
-                    }
-                    1 => {
-                        files.insert(path.clone(), current.replacen(search.as_str(), replace, 1));
-                    }
+                let replaced = match count {
+                    0 => match loose_matches(&current, search).as_slice() {
+                        [] => {
+                            return Err(Error::NoMatch {
+                                block,
+                                path: path.clone(),
+                                nearest: nearest(&current, search),
+                            });
+                        }
+                        [at] => replace_lines(&current, *at, search, replace),
+                        more => {
+                            return Err(Error::Ambiguous {
+                                block,
+                                path: path.clone(),
+                                count: more.len(),
+                            });
+                        }
+                    },
+                    1 => current.replacen(search.as_str(), replace, 1),
                     count => {
                         return Err(Error::Ambiguous {
                             block,
@@ -259,11 +275,125 @@ pub fn apply(
                             count,
                         });
                     }
-                }
+                };
+                files.insert(path.clone(), replaced);
             }
         }
     }
     Ok(files)
+}
+
+/// A whole file's content without the Markdown fence a chat model wraps code in out of habit
+/// (a first line such as ```` ```rust ```` and a last line ```` ``` ````); the content as it is
+/// otherwise. A file that is Markdown keeps its fences: there they are content.
+fn unfenced(path: &str, content: &str) -> String {
+    if path.ends_with(".md") || path.ends_with(".markdown") {
+        return content.to_string();
+    }
+    let lines: Vec<&str> = content.split_inclusive('\n').collect();
+    let opens = lines
+        .first()
+        .is_some_and(|l| l.trim_start().starts_with("```"));
+    let last = lines.iter().rposition(|l| !l.trim().is_empty());
+    match last {
+        Some(end) if opens && end > 0 && lines[end].trim() == "```" => lines[1..end].concat(),
+        _ => content.to_string(),
+    }
+}
+
+/// The SEARCH's lines, without the blank lines that end it.
+fn search_lines(search: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = search.lines().collect();
+    while lines.last().is_some_and(|l| l.trim().is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
+/// Where `search` occurs in `text` line by line when each line's surrounding whitespace is
+/// ignored (a small model re-indents what it copies): the first line of each occurrence.
+fn loose_matches(text: &str, search: &str) -> Vec<usize> {
+    let wanted = search_lines(search);
+    if wanted.iter().all(|l| l.trim().is_empty()) {
+        return Vec::new();
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    (0..lines.len().saturating_sub(wanted.len() - 1))
+        .filter(|&i| {
+            wanted
+                .iter()
+                .zip(&lines[i..])
+                .all(|(w, l)| w.trim() == l.trim())
+        })
+        .collect()
+}
+
+fn indent_of(line: &str) -> &str {
+    &line[..line.len() - line.trim_start().len()]
+}
+
+/// `text` with the lines of the loose match at line `at` replaced by `replace`, re-indented: the
+/// replacement's lines move by what the matched lines' indentation differs from the SEARCH's.
+fn replace_lines(text: &str, at: usize, search: &str, replace: &str) -> String {
+    let wanted = search_lines(search);
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let first = wanted
+        .iter()
+        .position(|l| !l.trim().is_empty())
+        .unwrap_or(0);
+    let theirs = indent_of(wanted[first]);
+    let ours = indent_of(lines[at + first]);
+    let mut out: String = lines[..at].concat();
+    for line in replace.split_inclusive('\n') {
+        match line.strip_prefix(theirs) {
+            Some(rest) if !line.trim().is_empty() => {
+                out.push_str(ours);
+                out.push_str(rest);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    if !replace.is_empty() && !replace.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&lines[at + wanted.len()..].concat());
+    out
+}
+
+/// Where the lines most like `search` are in `text`, said for the model: "; the closest lines
+/// are 12-15: …" when some window is at least half alike, else nothing.
+fn nearest(text: &str, search: &str) -> String {
+    let wanted = search_lines(search);
+    let lines: Vec<&str> = text.lines().collect();
+    if wanted.is_empty() || lines.len() < wanted.len() {
+        return String::new();
+    }
+    let wanted_text = wanted
+        .iter()
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let best = (0..=lines.len() - wanted.len())
+        .map(|i| {
+            let window = lines[i..i + wanted.len()]
+                .iter()
+                .map(|l| l.trim())
+                .collect::<Vec<_>>()
+                .join("\n");
+            let ratio =
+                similar::TextDiff::from_chars(wanted_text.as_str(), window.as_str()).ratio();
+            (ratio, i)
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((ratio, i)) if ratio >= 0.5 => format!(
+            "; the closest lines are {}-{}, which read:\n{}",
+            i + 1,
+            i + wanted.len(),
+            lines[i..i + wanted.len()].join("\n")
+        ),
+        _ => String::new(),
+    }
 }
 
 /// The format, as the model is told it.
@@ -496,7 +626,7 @@ mod tests {
             Err(Error::Ambiguous { count: 2, .. })
         ));
         assert!(matches!(
-            apply(&[edit("  two\n")], read),
+            apply(&[edit("three\n")], read),
             Err(Error::NoMatch { .. })
         ));
         let missing = Edit::Replace {
@@ -508,5 +638,64 @@ mod tests {
             apply(&[missing], read),
             Err(Error::Missing { .. })
         ));
+    }
+
+    #[test]
+    fn a_search_copied_with_other_indentation_still_applies_once() {
+        let file = "class Cart:\n    def total(self):\n        return sum(self.items)\n\n    def empty(self):\n        return not self.items\n";
+        let read = |p: &str| (p == "cart.py").then(|| file.to_string());
+        // The model copied the method flush left, and wrote its replacement flush left too.
+        let edit = Edit::Replace {
+            path: "cart.py".into(),
+            search: "def total(self):\n    return sum(self.items)\n".into(),
+            replace: "def total(self):\n    return sum(i.price for i in self.items)\n".into(),
+        };
+        assert_eq!(
+            apply(&[edit], read).unwrap()["cart.py"],
+            "class Cart:\n    def total(self):\n        return sum(i.price for i in self.items)\n\n    def empty(self):\n        return not self.items\n"
+        );
+        // Two places that match loosely are as ambiguous as two exact ones.
+        let twice = "if a:\n    go()\nif b:\n        go()\n";
+        let read = |p: &str| (p == "t.py").then(|| twice.to_string());
+        let edit = Edit::Replace {
+            path: "t.py".into(),
+            search: "  go()\n".into(),
+            replace: "stop()\n".into(),
+        };
+        assert!(matches!(
+            apply(&[edit], read),
+            Err(Error::Ambiguous { count: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn no_match_says_where_the_nearest_lines_are() {
+        let file = "def a():\n    return 1\n\ndef price(item):\n    return item.cost * 2\n";
+        let read = |p: &str| (p == "m.py").then(|| file.to_string());
+        let edit = Edit::Replace {
+            path: "m.py".into(),
+            search: "def price(item):\n    return item.cost * 3\n".into(),
+            replace: "x\n".into(),
+        };
+        let err = apply(&[edit], read).unwrap_err().to_string();
+        assert!(err.contains("the closest lines are 4-5"), "{err}");
+        assert!(err.contains("return item.cost * 2"), "{err}");
+    }
+
+    #[test]
+    fn a_whole_file_loses_the_markdown_fence_around_it() {
+        let edit = |content: &str| Edit::File {
+            path: "a.py".into(),
+            content: content.into(),
+        };
+        let none = |_: &str| None;
+        assert_eq!(
+            apply(&[edit("```python\nx = 1\n```\n")], none).unwrap()["a.py"],
+            "x = 1\n"
+        );
+        assert_eq!(
+            apply(&[edit("x = 1\n```\n")], none).unwrap()["a.py"],
+            "x = 1\n```\n"
+        );
     }
 }

@@ -156,6 +156,34 @@ pub fn paths_named(spec: &str) -> Vec<String> {
     out
 }
 
+/// The files a spec lets an answer write: those named under its files heading (`## Files`,
+/// `## Files to touch`…), which separates what to change from what is only mentioned; without
+/// such a heading, every path it names. Empty when it names none (then nothing is restricted).
+pub fn files_to_touch(spec: &str) -> Vec<String> {
+    let mut section = String::new();
+    let mut inside = false;
+    for line in spec.lines() {
+        if let Some(heading) = line.trim_start().strip_prefix('#') {
+            inside = heading
+                .trim_start_matches('#')
+                .trim()
+                .to_ascii_lowercase()
+                .starts_with("files");
+            continue;
+        }
+        if inside {
+            section.push_str(line);
+            section.push('\n');
+        }
+    }
+    let listed = paths_named(&section);
+    if listed.is_empty() {
+        paths_named(spec)
+    } else {
+        listed
+    }
+}
+
 /// Has a slash or a dot, a letter, no URL scheme, and only the characters `allowed` besides
 /// letters and digits.
 fn path_like(word: &str, allowed: &str) -> bool {

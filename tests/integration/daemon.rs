@@ -79,7 +79,7 @@ fn the_daemon_runs_jobs_survives_sigkill_and_checks_the_protocol() {
         "--branch",
         "hybrid/two",
         "--check",
-        "test -f src/greet.rs",
+        "test -f docs/greeting.md",
         "--json",
     ]);
     let run = repo.hybrid(&args);

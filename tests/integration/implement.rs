@@ -629,3 +629,65 @@ fn the_answer_shape_goes_in_the_form_each_server_takes() {
     let first: serde_json::Value = serde_json::from_str(&server.requests()[0]).unwrap();
     assert!(first["grammar"].is_null() && first["response_format"].is_null());
 }
+
+/// Nothing that cannot run reaches a branch, and nothing the spec did not list: a file cut off
+/// mid-block, and an answer that rewrites a file the spec only mentions, are each sent back with
+/// why; the answer that parses and keeps to the listed files is the one committed.
+#[test]
+fn broken_or_unlisted_files_are_never_committed() {
+    let spec = "# Add port parsing\n\n## Files to touch\n\n- create src/port.rs\n\n## Context\n\nLike `add` in src/lib.rs.\n\n## Signatures\n\n`pub fn parse_port(value: &str) -> Result<u16, String>`\n\n## Tests\n\n- `parse_port(\"80\")` returns `Ok(80)`\n";
+    let repo = TestRepo::with_spec(".hybrid/specs/port.md", spec);
+    let cut = "pub fn parse_port(value: &str) -> Result<u16, String> {\n    let trimmed = value.trim();\n    if trimmed.is_empty() {\n";
+    let server = FakeOpenAi::start(vec![
+        file_block("src/port.rs", cut),
+        format!(
+            "{}{}",
+            file_block("src/port.rs", GENERATED),
+            file_block(
+                "src/lib.rs",
+                "pub fn add(a: i32, b: i32) -> i32 { a - b }\n"
+            )
+        ),
+        file_block("src/port.rs", GENERATED),
+    ]);
+    implement(
+        &repo,
+        &server,
+        &[".hybrid/specs/port.md", "--max-tokens", "400"],
+    )
+    .success()
+    .stderr_has("in 3 attempts");
+    let said: Vec<String> = server
+        .requests()
+        .iter()
+        .skip(1)
+        .map(|r| {
+            let v: serde_json::Value = serde_json::from_str(r).unwrap();
+            v["messages"].as_array().unwrap().last().unwrap()["content"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        said[0].contains("src/port.rs does not parse at line "),
+        "{}",
+        said[0]
+    );
+    assert!(
+        said[1].contains(
+            "writes src/lib.rs, which is not among the files the spec lets it change (src/port.rs)"
+        ),
+        "{}",
+        said[1]
+    );
+    assert_eq!(
+        repo.git(&["diff", "--name-only", "main", "hybrid/add-port-parsing"])
+            .trim(),
+        "src/port.rs"
+    );
+    assert_eq!(
+        repo.git(&["show", "hybrid/add-port-parsing:src/port.rs"]),
+        GENERATED
+    );
+}

@@ -98,7 +98,7 @@ fn claude_code_delegates_and_the_gate_still_holds_until_the_review() {
     );
     assert_eq!(api.answered().len(), 1);
     repo.git(&["merge", "-q", "--ff-only", "hybrid/add-a-greeting"]);
-    assert!(repo.dir.join("src/greet.rs").is_file());
+    assert!(repo.dir.join("docs/greeting.md").is_file());
 }
 
 /// Session reviews: refused until the committed policy accepts them; then the exact request
@@ -290,7 +290,7 @@ fn claude_code_itself_delegates_through_the_tools() {
     let _turn = model_turn();
     let repo = with_test_model(TestRepo::new());
     repo.hybrid(&["install", "--claude-code"]).success();
-    let spec = "# Add a greeting\n\n## Files to touch\n\n- create src/greet.rs\n\n## Signatures\n\n`pub fn greet(name: &str) -> String`\n\n## Requirements\n\n- returns \"Hello, \" followed by the name\n\n## Tests\n\n- `greet(\"Ada\")` returns `\"Hello, Ada\"`\n";
+    let spec = crate::embedded::GREETING_DOC;
     // MCP tools come deferred: their schemas are fetched with ToolSearch before the first call.
     let api = FakeAnthropic::agent(vec![
         (

@@ -87,7 +87,7 @@ fn implement_succeeds_against_llama_cpp_python() {
     let run = repo.run(cmd);
     run.success().stderr_has("in 1 attempt");
     let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
-    assert_eq!(json["files"][0], "src/greet.rs");
+    assert_eq!(json["files"][0], "docs/greeting.md");
     // The server reported its token counts: nothing estimated, all in the ledger.
     assert!(json["tokens_out"].as_u64().unwrap() > 0);
     assert_eq!(

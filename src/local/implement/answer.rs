@@ -20,6 +20,16 @@ pub enum Refusal {
         .names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
     )]
     Dropped { path: String, names: Vec<String> },
+    #[error("{path} does not parse at {error}; answer again with every file complete and valid")]
+    Syntax {
+        path: String,
+        error: super::syntax::SyntaxError,
+    },
+    #[error(
+        "the answer writes {path}, which is not among the files the spec lets it change ({}); change only those",
+        .allowed.join(", ")
+    )]
+    Unlisted { path: String, allowed: Vec<String> },
 }
 
 /// The files a usable answer changes, with their new content; only files whose content differs.
@@ -53,6 +63,29 @@ pub fn evaluate(
         .collect();
     if changed.is_empty() {
         return Err(Refusal::NothingChanged);
+    }
+    // Only the files the spec lets it touch: a test asked for is not a licence to rewrite the
+    // module under test.
+    let allowed = crate::spec::files_to_touch(spec);
+    if !allowed.is_empty()
+        && let Some(path) = changed.keys().find(|p| !allowed.iter().any(|a| a == *p))
+    {
+        return Err(Refusal::Unlisted {
+            path: path.clone(),
+            allowed,
+        });
+    }
+    // Nothing that cannot run: a file cut off mid-loop, or with a stray bracket, goes back to
+    // the model with where it stopped parsing. A file that did not parse before is not judged.
+    for (path, content) in &changed {
+        if let Some(error) = super::syntax::check(path, content)
+            && read(path).is_none_or(|old| super::syntax::check(path, &old).is_none())
+        {
+            return Err(Refusal::Syntax {
+                path: path.clone(),
+                error,
+            });
+        }
     }
     let named = code_names(spec);
     for (path, content) in &changed {

@@ -15,6 +15,7 @@ mod answer;
 mod check;
 mod commit;
 mod prompt;
+mod syntax;
 
 use std::time::{Duration, Instant};
 
