@@ -360,3 +360,36 @@ fn claude_code_itself_delegates_through_the_tools() {
     repo.try_git(&["merge", "-q", "--ff-only", "hybrid/add-a-greeting"])
         .blocked_by("hybrid/add-a-greeting");
 }
+
+/// The server judges a session's approval by its own policy, never by the one a push brings: a
+/// clone that opts itself in (reading its policy from its own unpushed commit) is refused by the
+/// server; once the server's branch accepts session reviews, the same approval passes there.
+#[test]
+fn the_server_counts_a_session_review_only_under_its_own_policy() {
+    let Some(python) = client_python() else {
+        return;
+    };
+    let repo = TestRepo::with_generation();
+    crate::server::server(&repo);
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo.write(".hybrid.toml", "[review]\naccept = [\"api\", \"mcp\"]\n");
+    repo.git(&["add", ".hybrid.toml"]);
+    repo.git(&["commit", "-q", "-m", "policy: session reviews count"]);
+    // This clone reads its policy from its own main, not from origin's.
+    repo.git(&["config", "hybrid.defaultBranch", "main"]);
+    scenario(&python, &repo, "session", &[]);
+    repo.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        "merge the port",
+        "hybrid/port",
+    ]);
+    let push = repo.try_git(&["push", "-q", "origin", "main"]);
+    crate::server::refused_by_server(&push);
+    // The policy reaches the server's main first (a human change, accepted on its own); the
+    // approval counts there from then on.
+    repo.git(&["push", "-q", "origin", "main^1:main"]);
+    repo.git(&["push", "-q", "origin", "main"]);
+}
