@@ -60,6 +60,17 @@ pub fn check(path: &str, content: &str) -> Option<SyntaxError> {
             });
     }
     let bad = first_error(root).unwrap_or(root);
+    if !bad.is_missing() && bad.end_byte() >= content.trim_end().len() {
+        // The broken part runs to the end of the file: something opened there is never closed.
+        // Said at the file's last line, where the model has to go on.
+        return Some(SyntaxError {
+            line: content.trim_end().lines().count().max(1),
+            column: 1,
+            what: "the file ends before the code is complete (cut off, or a closing bracket \
+                   missing)"
+                .to_string(),
+        });
+    }
     let at = bad.start_position();
     let what = if bad.is_missing() {
         format!("`{}` is missing", bad.kind())
@@ -74,9 +85,6 @@ pub fn check(path: &str, content: &str) -> Option<SyntaxError> {
             .collect();
         if found.is_empty() {
             "the file ends before the code does (cut off?)".to_string()
-        } else if bad.end_byte() >= content.trim_end().len() {
-            // The broken part runs to the end: something opened there is never closed.
-            format!("`{found}` is never closed: the file ends first (cut off?)")
         } else {
             format!("unexpected `{found}`")
         }
@@ -122,8 +130,13 @@ mod tests {
         assert_eq!(cut.line, 2, "{cut}");
         assert!(check("a.py", "def f(:\n    pass\n").is_some());
         assert_eq!(check("a.rs", "pub fn f() -> u8 { 1 }\n"), None);
-        let rust = check("a.rs", "pub fn f() -> u8 {\n    1\n").unwrap();
+        let rust = check(
+            "a.rs",
+            "use std::cmp;\n\npub fn f() -> u8 {\n    if true {\n        1\n    }\n",
+        )
+        .unwrap();
         assert!(rust.what.contains("cut off"), "{rust}");
+        assert_eq!(rust.line, 6, "{rust}");
         let stray = check("a.rs", "fn f() -> u8 {\n    (1))\n}\n").unwrap();
         assert_eq!(stray.line, 2, "{stray}");
         assert_eq!(check("a.js", "export const f = (x) => x + 1;\n"), None);
