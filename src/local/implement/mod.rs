@@ -256,11 +256,18 @@ fn converse(
             Err(refusal) if repairs < MAX_REPAIRS => {
                 repairs += 1;
                 tracing::info!(attempt = attempts, error = %refusal, "asking the model again");
-                // A format mistake is fixed best with the answer in view.
-                messages.push(ChatMessage {
-                    role: "assistant",
-                    content: generated.text,
-                });
+                if matches!(refusal, answer::Refusal::Syntax { .. }) {
+                    // Broken code is not shown again (small models copy what they see, cut-off
+                    // ending included): the next answer starts from the first prompt, told where
+                    // the last one stopped parsing.
+                    messages.truncate(first_prompt);
+                } else {
+                    // A format mistake is fixed best with the answer in view.
+                    messages.push(ChatMessage {
+                        role: "assistant",
+                        content: generated.text,
+                    });
+                }
                 messages.push(ChatMessage {
                     role: "user",
                     content: prompt::refused(&refusal),
