@@ -47,12 +47,11 @@ pub fn build(
     let (existing, new): (Vec<String>, Vec<String>) = named
         .into_iter()
         .partition(|p| base.get_path(Path::new(p)).is_ok());
-    // Bounded so that a looping model still ends its answer: at about 12 tokens a line (code
-    // averages fewer). A bound of 40 tokens a line ended files after 15 lines at
-    // --max-tokens 600 — the grammar closed the block mid-function, and the cut file could never
-    // parse (benches/implement_quality: 6 of 8 Rust tasks). An answer that reaches the token
-    // limit first is refused as such, never committed.
-    let max_lines = backend.max_tokens().map_or(400, |t| t as usize / 12);
+    // Bounded so that a looping model still ends its answer before the token limit: at 20
+    // tokens a line. 40 ended files after 15 lines at --max-tokens 600 — the grammar closed the
+    // block mid-function, and the cut file could never parse (benches/implement_quality: 6 of 8
+    // Rust tasks); 12 let the tiny test model loop into the token limit instead.
+    let max_lines = backend.max_tokens().map_or(400, |t| t as usize / 20);
     // A small file is rewritten whole: it costs about what a SEARCH/REPLACE pair costs, and it
     // cannot fail to apply — small models rarely copy SEARCH lines exactly.
     let whole_up_to = WHOLE_FILE_LINES.min(max_lines * 3 / 4);
