@@ -10,38 +10,31 @@
 # the diff itself, priced as claude-opus-5-5. Needs scripts/fetch-mcp-client.sh.
 # Usage: benches/mcp-overhead.sh [model.gguf] [runs]
 set -euo pipefail
-here="$(cd "$(dirname "$0")/.." && pwd)"
-model="${1:-$("$here/scripts/fetch-test-model.sh")}"
+model="${1:-$("$(dirname "$0")/../scripts/fetch-test-model.sh")}"
 runs="${2:-7}"
-python="$("$here/scripts/fetch-mcp-client.sh")"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/git-hybrid/target}"
-(cd "$here" && cargo build --release --quiet)
-work="$(mktemp -d)"
-export HOME="$work/home" PATH="$CARGO_TARGET_DIR/release:$PATH" GIT_CONFIG_GLOBAL=/dev/null
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
+python="$("$(dirname "$0")/../scripts/fetch-mcp-client.sh")"
+. "$(dirname "$0")/setup.sh"
+export HOME="$work/home"
 trap 'git hybrid daemon stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 mkdir -p "$HOME" "$work/repo" && cd "$work/repo"
 git init -q -b main
 mkdir -p .hybrid/specs src
 cp "$here/src/local/implement/check.rs" src/check.rs
+# A docs task: the tiny model's code would not parse (and would be refused), its prose is fine.
 cat > .hybrid/specs/greet.md <<'SPEC'
 # Add a greeting
 
 ## Files to touch
 
-- create src/greet.rs
-
-## Signatures
-
-`pub fn greet(name: &str) -> String`
+- create docs/greeting.md
 
 ## Requirements
 
-- returns "Hello, " followed by the name; at most 64 bytes of name are used
+- a title, then one paragraph saying that `greet(name)` returns "Hello, " followed by the name
 
 ## Tests
 
-- `greet("Ada")` returns `"Hello, Ada"`
+- the file starts with "# Greeting"
 SPEC
 git add -A && git commit -q -m init
 git hybrid install >/dev/null 2>&1

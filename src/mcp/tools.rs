@@ -203,8 +203,8 @@ pub struct SubmitParams {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RequestResult {
-    /// ready (answer the parts, then call review_submit), approved (an approval covers the
-    /// change already) or nothing (the change is empty).
+    /// ready (answer the parts, then call review_submit), approved (an approval that counts
+    /// covers the change already) or nothing (the change is empty).
     pub status: String,
     /// The one-time id to submit the verdicts under (status ready).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -432,6 +432,9 @@ impl Server {
                 crate::workflow::review::HandedOut::Approved { change_id } => {
                     Ok(Json(RequestResult::settled("approved", Some(change_id))))
                 }
+                crate::workflow::review::HandedOut::Unsigned { change_id, signers } => Err(format!(
+                    "change {change_id} is approved here, but by no signer {signers} lists, so the server and CI do not count it; a review from this clone would not count either (it does not sign): ask someone {signers} lists to review it"
+                )),
                 crate::workflow::review::HandedOut::Ready {
                     change_id,
                     handed,
@@ -572,11 +575,7 @@ fn spec_of(top: &Path, repo: &crate::git::Repo, p: &ImplementParams) -> Result<S
             repo.common_dir().display()
         ));
     }
-    let title = text
-        .lines()
-        .map(|l| l.trim_start_matches('#').trim())
-        .find(|l| !l.is_empty())
-        .unwrap_or("change");
+    let title = crate::spec::title_of(&text);
     let hash = {
         use sha2::Digest;
         crate::digest::hex(&sha2::Sha256::digest(text.as_bytes()))

@@ -94,18 +94,21 @@ impl Spec {
         if text.trim().is_empty() {
             return Err(ReadError::Empty { path: shown });
         }
-        let title = text
-            .lines()
-            .map(|l| l.trim_start_matches('#').trim())
-            .find(|l| !l.is_empty())
-            .unwrap_or("change")
-            .to_string();
+        let title = title_of(&text).to_string();
         Ok(Spec {
             path: relative,
             text,
             title,
         })
     }
+}
+
+/// A spec's title: its first non-empty line, without the heading marks ("change" when none).
+pub fn title_of(text: &str) -> &str {
+    text.lines()
+        .map(|l| l.trim_start_matches('#').trim())
+        .find(|l| !l.is_empty())
+        .unwrap_or("change")
 }
 
 /// `hybrid/<slug>`: the title in lowercase words joined by dashes, at most 48 characters.

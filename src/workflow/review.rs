@@ -64,6 +64,9 @@ pub enum HandedOut {
     Nothing,
     /// An approval covers the change already.
     Approved { change_id: String },
+    /// Approved here, but by no signer the policy lists, and this clone does not sign: a
+    /// session's review here would not count where it matters either.
+    Unsigned { change_id: String, signers: String },
     Ready {
         change_id: String,
         handed: crate::cloud::review::session::Handed,
@@ -88,9 +91,10 @@ pub fn hand_out(repo: &Repo, settings: &Settings, target: &str) -> Result<Handed
     };
     match plan(repo, settings, &store, Some(target), false, &reviewer)? {
         Planned::Nothing { .. } => Ok(HandedOut::Nothing),
-        Planned::Approved { change_id, .. } | Planned::Uncounted { change_id, .. } => {
-            Ok(HandedOut::Approved { change_id })
-        }
+        Planned::Approved { change_id, .. } => Ok(HandedOut::Approved { change_id }),
+        Planned::Uncounted {
+            change_id, signers, ..
+        } => Ok(HandedOut::Unsigned { change_id, signers }),
         Planned::Ready(ready) => {
             let change_id = ready.prepared.plan.change_id.clone();
             let withheld = ready.prepared.plan.withheld.clone();
