@@ -95,6 +95,12 @@ def replay(source, skip, a):
         commits = git(repo, "rev-list", "--first-parent", "--no-merges", "--reverse", "HEAD").split()
         total = a.adopt + a.verify
         end = max(total, len(commits) - skip)
+        # A short history clamps several skips to one window: replay it once.
+        if (source, end) in a.seen:
+            print(f"{label}: the same window as an earlier skip (the history is short); not replayed again",
+                  file=sys.stderr)
+            return None
+        a.seen.add((source, end))
         window = commits[end - total:end]
         step = total // a.adopt
         adopted = [c for i, c in enumerate(window) if i % step == step // 2][: a.adopt]
@@ -144,6 +150,9 @@ def replay(source, skip, a):
             git(repo, "-c", "core.hooksPath=/dev/null", "commit", "-q", "-m", f"paste {i}")
             out = run(["git", "hybrid", "verify", "HEAD^..HEAD"], repo, check=False)
             caught += out.returncode == 1
+            if out.returncode != 1 and a.show:
+                print(f"  paste {i} not caught:\n" + "".join("    | " + l.rstrip() + "\n" for l in block),
+                      file=sys.stderr)
             git(repo, "reset", "-q", "--hard", base)
         print(f"{name}: recall {caught} of {len(pastes)} pasted blocks (3+ lines, re-indented, CRLF, "
               f"in a new file) blocked ({100.0 * caught / max(1, len(pastes)):.1f}%)")
@@ -158,10 +167,12 @@ def main():
     p.add_argument("--skip", type=int, action="append",
                    help="commits left out at the tip before the window (repeat for several windows; default 200)")
     p.add_argument("--max-pastes", type=int, default=60)
-    p.add_argument("--show", action="store_true", help="print each blocked commit's verdict")
+    p.add_argument("--show", action="store_true", help="print each blocked commit's verdict and each paste not caught")
     p.add_argument("--keep", help="replay in this folder (one subfolder per repository@skip) and keep it")
     a = p.parse_args()
-    rows = [replay(source, skip, a) + (skip,) for source in a.source for skip in (a.skip or [200])]
+    a.seen = set()
+    rows = [(*row, skip) for source in a.source for skip in (a.skip or [200])
+            if (row := replay(source, skip, a)) is not None]
     if len(rows) > 1:
         print("\nrepository@skip                 blocked / human commits    recall")
         for name, blocked, humans, caught, pastes, skip in rows:

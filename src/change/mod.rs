@@ -7,6 +7,7 @@
 //! machine and under every git configuration. Changing what goes into the id changes every stored
 //! id: the test vectors in `tests/` exist to make that impossible to do silently.
 
+pub mod embedded;
 pub mod exact;
 mod fingerprint;
 pub mod lfs;
@@ -680,13 +681,15 @@ fn file_change(
         });
     }
     if regular && !is_binary(old_bytes) && !is_binary(new_bytes) {
-        // A notebook's lines are its cells' sources: output pasted into a cell is found, and
+        // A notebook's lines are its cells' sources, and a JSON or YAML string's escaped line
+        // breaks are line breaks: output pasted into a cell or a string is found, and
         // reviewed, as the code it is. The id still diffs the file as stored.
-        let decoded = notebook_texts(&old, &new, old_bytes, new_bytes).map(|(o, n)| Decoded {
-            encoding: text::Encoding::Notebook,
-            hunks: text_hunks(&o, &n),
-            lfs: None,
-        });
+        let decoded =
+            viewed_texts(&old, &new, old_bytes, new_bytes).map(|((o, n), encoding)| Decoded {
+                encoding,
+                hunks: text_hunks(&o, &n),
+                lfs: None,
+            });
         return Ok(FileChange {
             old,
             new,
@@ -757,27 +760,54 @@ fn lfs_decoded(repo: &Repository, old: &[u8], new: &[u8]) -> Option<Decoded> {
     })
 }
 
-/// Both sides of a notebook as its cells' sources, when the path names one and the new side (if
-/// any) parses as one; a side that is absent or not a notebook reads as empty.
-fn notebook_texts(
+/// Both sides of a file read through a view of what it holds, when one applies: a notebook's
+/// cells, a JSON or YAML file's strings with their line breaks. A side that is absent is
+/// `None`.
+fn viewed_texts(
     old: &Option<FileSide>,
     new: &Option<FileSide>,
     old_bytes: &[u8],
     new_bytes: &[u8],
-) -> Option<TextPair> {
+) -> Option<(TextPair, text::Encoding)> {
     let path = new.as_ref().or(old.as_ref())?.path.as_slice();
-    if !notebook::is_notebook(path) {
-        return None;
+    let (old, new) = (
+        old.as_ref().map(|_| old_bytes),
+        new.as_ref().map(|_| new_bytes),
+    );
+    if notebook::is_notebook(path) {
+        return notebook_texts(old, new).map(|t| (t, text::Encoding::Notebook));
     }
+    if embedded::applies(path) {
+        return embedded_texts(old, new).map(|t| (t, text::Encoding::Embedded));
+    }
+    None
+}
+
+/// Both sides of a notebook as its cells' sources, when the new side (if any) parses as one; a
+/// side that is absent or not a notebook reads as empty.
+fn notebook_texts(old: Option<&[u8]>, new: Option<&[u8]>) -> Option<TextPair> {
     let new_cells = match new {
-        Some(_) => notebook::cells(new_bytes)?,
+        Some(bytes) => notebook::cells(bytes)?,
         None => Vec::new(),
     };
-    let old_cells = old
-        .as_ref()
-        .and_then(|_| notebook::cells(old_bytes))
-        .unwrap_or_default();
+    let old_cells = old.and_then(notebook::cells).unwrap_or_default();
     Some((old_cells, new_cells))
+}
+
+/// Both sides of a JSON or YAML file with their strings' line breaks decoded, when either side
+/// holds such a string; a side without one reads as itself.
+fn embedded_texts(old: Option<&[u8]>, new: Option<&[u8]>) -> Option<TextPair> {
+    let (old_view, new_view) = (
+        old.and_then(embedded::expanded),
+        new.and_then(embedded::expanded),
+    );
+    if old_view.is_none() && new_view.is_none() {
+        return None;
+    }
+    let or_itself = |view: Option<Vec<u8>>, bytes: Option<&[u8]>| {
+        view.unwrap_or_else(|| bytes.unwrap_or_default().to_vec())
+    };
+    Some((or_itself(old_view, old), or_itself(new_view, new)))
 }
 
 /// The text both sides of a record were diffed as: the blobs themselves for a text body, the
@@ -803,15 +833,17 @@ pub fn readable_text(repo: &Repository, f: &FileChange) -> Result<Option<TextPai
         );
         return Ok(lfs_texts(repo, &old, &new).map(|(texts, _)| texts));
     }
-    if f.decoded
-        .as_ref()
-        .is_some_and(|d| d.encoding == text::Encoding::Notebook)
-    {
+    if f.decoded.as_ref().is_some_and(|d| {
+        matches!(
+            d.encoding,
+            text::Encoding::Notebook | text::Encoding::Embedded
+        )
+    }) {
         let (old, new) = (
             blob(&f.old)?.unwrap_or_default(),
             blob(&f.new)?.unwrap_or_default(),
         );
-        return Ok(notebook_texts(&f.old, &f.new, &old, &new));
+        return Ok(viewed_texts(&f.old, &f.new, &old, &new).map(|(texts, _)| texts));
     }
     match (&f.body, &f.decoded) {
         (Body::Text(hunks), _) if hunks.is_empty() => Ok(None),

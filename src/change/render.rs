@@ -72,6 +72,9 @@ pub fn render(change: &Change, notes: &Notes, color: bool) -> String {
             Some((None, super::text::Encoding::Notebook)) => {
                 out.push_str("  (a Jupyter notebook: read as its cells' source)\n")
             }
+            Some((None, super::text::Encoding::Embedded)) => out.push_str(
+                "  (JSON or YAML: its strings' escaped line breaks read as line breaks)\n",
+            ),
             Some((None, encoding)) => out.push_str(&format!(
                 "  (git calls this binary; read as {} text)\n",
                 encoding.name()

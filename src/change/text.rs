@@ -18,6 +18,9 @@ pub enum Encoding {
     Utf32Be,
     /// A Jupyter notebook, read as its cells' sources (`change::notebook`).
     Notebook,
+    /// JSON or YAML, its strings' escaped line breaks read as line breaks
+    /// (`change::embedded`).
+    Embedded,
 }
 
 impl Encoding {
@@ -26,7 +29,7 @@ impl Encoding {
         match self {
             Encoding::Utf32Le | Encoding::Utf32Be => 4,
             Encoding::Utf16Le | Encoding::Utf16Be => 2,
-            Encoding::Utf8 | Encoding::Notebook => 1,
+            Encoding::Utf8 | Encoding::Notebook | Encoding::Embedded => 1,
         }
     }
 
@@ -38,6 +41,7 @@ impl Encoding {
             Encoding::Utf32Le => "UTF-32LE",
             Encoding::Utf32Be => "UTF-32BE",
             Encoding::Notebook => "notebook cells",
+            Encoding::Embedded => "strings with their line breaks",
         }
     }
 }
@@ -101,7 +105,7 @@ fn wide(bytes: &[u8], width: usize, encoding: Encoding) -> Option<(Vec<u8>, Enco
             Encoding::Utf16Be => u32::from(u16::from_be_bytes([c[0], c[1]])),
             Encoding::Utf32Le => u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
             Encoding::Utf32Be => u32::from_be_bytes([c[0], c[1], c[2], c[3]]),
-            Encoding::Utf8 | Encoding::Notebook => 0,
+            Encoding::Utf8 | Encoding::Notebook | Encoding::Embedded => 0,
         }
     };
     let units = bytes.chunks_exact(width).map(unit);

@@ -146,6 +146,11 @@ pub fn tokens<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Vec<Token> {
     out
 }
 
+/// The most lines a backtick string may span: longer, its backtick is read as punctuation.
+/// Added with the rule (before it, such a span was one string token: text recorded then
+/// differs only inside spans that long, which the old reading had reduced to one token).
+const MAX_TEMPLATE_LINES: usize = 40;
+
 /// The string literal opening at `at`: where it ends and its token's hash, or `None` when the
 /// quote opens nothing on its line (an apostrophe in prose). What only looks like a string (a
 /// Rust lifetime up to the next quote, two apostrophes in a comment) is read the same way on
@@ -161,6 +166,7 @@ fn string(text: &[u8], at: usize, prefix: &[u8]) -> Option<(usize, u64)> {
     // Backticks and triple quotes span lines; other strings end with their line.
     let multiline = triple || quote == b'`';
     let mut content = Vec::new();
+    let mut lines = 0usize;
     let mut i = at + open;
     while i < n {
         let c = text[i];
@@ -175,8 +181,14 @@ fn string(text: &[u8], at: usize, prefix: &[u8]) -> Option<(usize, u64)> {
             i += 2;
             continue;
         }
-        if c == b'\n' && !multiline {
-            return None;
+        if c == b'\n' {
+            lines += 1;
+            // A backtick that opens no template literal (one inside a regular expression,
+            // `/^[-_a-z`|~]+$/`, or alone in a comment) would swallow the file up to the next
+            // one: past [`MAX_TEMPLATE_LINES`] it is read as punctuation.
+            if !multiline || (quote == b'`' && lines > MAX_TEMPLATE_LINES) {
+                return None;
+            }
         }
         let closes = if triple {
             text.get(i..i + 3) == Some(&[quote; 3][..])
@@ -364,6 +376,14 @@ mod tests {
             stream("    \"\"\"One.\n\n    Two.\n    \"\"\"\n"),
             stream("\"\"\"One.\n\nTwo.\n\"\"\"\n")
         );
+        // A backtick in a regular expression opens no template literal that swallows the file
+        // up to the next backtick; a template over a few lines is still one string.
+        let body: String = (0..60)
+            .map(|i| format!("const v{i} = f(x, {i});\n"))
+            .collect();
+        let file = format!("const ok = (s) => /^[-_a-z`|~]+$/.test(s);\n{body}// map `set`\n");
+        assert!(stream(&file).len() > 60 * 5);
+        assert_eq!(stream("q = `SELECT a\n  FROM t`;\n").len(), 3);
     }
 
     #[test]

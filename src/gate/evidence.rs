@@ -9,9 +9,11 @@
 //! - a **run**: one of its uncovered lines sits among at least [`RUN`] consecutive lines of that
 //!   generation in the file as the candidate leaves it (lines too short to fingerprint are
 //!   skipped, lines the generation did not write end the run), [`BROUGHT`] of them brought by
-//!   the candidate. Lines already there count, so output brought in two-line pieces is caught
-//!   once the pieces meet; one line put back beside a generation's lines (a comment restored,
-//!   a paragraph re-wrapped) is not a paste;
+//!   the candidate, [`RUN_TOKENS`] tokens in them all unless it brings [`RUN`] (two one-word
+//!   lines of a list beside a third already there are a person's edit).
+//!   Lines already there count, so output brought in two-line pieces is caught once the
+//!   pieces meet; one line put back beside a generation's lines (a comment restored, a
+//!   paragraph re-wrapped) is not a paste;
 //! - **many** lines: at least [`MANY`] of its lines found anywhere in the candidate, or held
 //!   by a file the candidate brings [`BROUGHT`] of them to (pieces kept apart by one's own
 //!   lines add up);
@@ -32,6 +34,11 @@ use crate::store::Store;
 /// The fewest consecutive lines of one generation that are evidence by themselves: the
 /// smallest block the gate promises to catch wherever it is pasted.
 pub const RUN: usize = 3;
+/// The fewest tokens (`change::tokens`) such a run's lines must hold between them, unless the
+/// candidate brings [`RUN`] of them itself: two lines that each hold one word or string
+/// (`'DELETE',` `'OPTIONS',` in a list of HTTP methods), beside a line already there, are a
+/// list a person edits; three such lines brought together are a paste.
+pub const RUN_TOKENS: usize = crate::change::tokens::K;
 /// The fewest lines of one generation anywhere in a candidate that are evidence by themselves.
 pub const MANY: usize = 6;
 /// Of a run, or of what a file holds of a generation, the fewest lines the candidate itself
@@ -147,6 +154,8 @@ pub(super) fn arriving_by_run(
         } else {
             HashMap::new()
         };
+        let texts: Vec<&[u8]> = new.split_inclusive(|&b| b == b'\n').collect();
+        let token_count = |i: usize| crate::change::tokens::tokens([texts[i]]).len();
         let held_by = |found: &HashMap<Fingerprint, Vec<crate::store::LocalMatch>>,
                        key: Option<Fingerprint>,
                        id: &str| {
@@ -176,10 +185,21 @@ pub(super) fn arriving_by_run(
                 .collect::<HashSet<Fingerprint>>()
                 .len();
             let in_a_run = lines.iter().any(|u| {
-                let (run, brought_in_run) =
-                    run_around(fingerprints.len(), u.line as usize - 1, |i| ours(i, id), &brought);
-                tracing::debug!(generation = id, path = %u.path, line = u.line, run, brought_in_run, held, "evidence by run");
-                run >= RUN && brought_in_run >= BROUGHT
+                let at = u.line as usize - 1;
+                let run = run_around(
+                    fingerprints.len(),
+                    at,
+                    |i| ours(i, id),
+                    &brought,
+                    token_count,
+                );
+                tracing::debug!(
+                    generation = id, path = %u.path, line = u.line,
+                    run.lines, run.brought, run.tokens, held, "evidence by run"
+                );
+                run.lines >= RUN
+                    && run.brought >= BROUGHT
+                    && (run.tokens >= RUN_TOKENS || run.brought >= RUN)
             });
             if in_a_run || held >= MANY {
                 arriving.insert(id.to_string());
@@ -189,28 +209,49 @@ pub(super) fn arriving_by_run(
     Ok(())
 }
 
-/// How many lines of one generation the run through line `at` (0-based) of a file of `len`
-/// lines holds, and how many of those are `brought` by the candidate. `ours(i)` says of line
-/// `i`: `None`, too short to fingerprint (skipped); `Some(true)`, the generation's; `Some(false)`,
-/// someone else's (the run ends there).
+/// The run of one generation's lines through a line of a file.
+#[derive(Debug, PartialEq, Eq)]
+struct Run {
+    /// The generation's lines in it.
+    lines: usize,
+    /// Of those, the ones the candidate brings.
+    brought: usize,
+    /// The tokens those lines hold between them.
+    tokens: usize,
+}
+
+/// The run of one generation's lines through line `at` (0-based) of a file of `len` lines.
+/// `ours(i)` says of line `i`: `None`, too short to fingerprint (skipped); `Some(true)`, the
+/// generation's; `Some(false)`, someone else's (the run ends there). `weight(i)` is how many
+/// tokens line `i` holds.
 fn run_around(
     len: usize,
     at: usize,
     ours: impl Fn(usize) -> Option<bool>,
     brought: &HashSet<usize>,
-) -> (usize, usize) {
-    let count = |lines: &mut dyn Iterator<Item = usize>| -> (usize, usize) {
-        lines
-            .map_while(|i| match ours(i) {
-                Some(true) => Some((1, usize::from(brought.contains(&i)))),
-                Some(false) => None,
-                None => Some((0, 0)),
-            })
-            .fold((0, 0), |(a, b), (x, y)| (a + x, b + y))
+    weight: impl Fn(usize) -> usize,
+) -> Run {
+    let mut run = Run {
+        lines: 0,
+        brought: 0,
+        tokens: 0,
     };
-    let (after, brought_after) = count(&mut (at..len));
-    let (before, brought_before) = count(&mut (0..at).rev());
-    (after + before, brought_after + brought_before)
+    let mut count = |lines: &mut dyn Iterator<Item = usize>| {
+        for i in lines {
+            match ours(i) {
+                Some(true) => {
+                    run.lines += 1;
+                    run.brought += usize::from(brought.contains(&i));
+                    run.tokens += weight(i);
+                }
+                Some(false) => break,
+                None => {}
+            }
+        }
+    };
+    count(&mut (at..len));
+    count(&mut (0..at).rev());
+    run
 }
 
 #[cfg(test)]
@@ -222,8 +263,14 @@ mod tests {
         let fps = [Some(9), Some(1), None, Some(1), Some(1), Some(2), Some(1)];
         let ours = |i: usize| fps[i].map(|fp| fp == 1);
         let brought = HashSet::from([3, 4, 6]);
-        assert_eq!(run_around(fps.len(), 3, ours, &brought), (3, 2));
-        assert_eq!(run_around(fps.len(), 6, ours, &brought), (1, 1));
-        assert_eq!(run_around(fps.len(), 0, ours, &brought), (0, 0));
+        let run = |at| run_around(fps.len(), at, ours, &brought, |i| i);
+        let expect = |lines, brought, tokens| Run {
+            lines,
+            brought,
+            tokens,
+        };
+        assert_eq!(run(3), expect(3, 2, 1 + 3 + 4));
+        assert_eq!(run(6), expect(1, 1, 6));
+        assert_eq!(run(0), expect(0, 0, 0));
     }
 }

@@ -115,9 +115,34 @@ pub struct Evaluation {
     pub added: usize,
     pub removed: usize,
     pub outcome: Outcome,
-    /// The generations every line found (covered or not) shows arriving by count
-    /// (`evidence::arriving_by_count`); `evaluate_in` adds those shown by a run.
-    arriving: HashSet<String>,
+    /// Every line found as a generation's output, covered or not, kept where something is
+    /// uncovered: `evaluate_in` weighs the evidence of arrival from it.
+    found: Vec<Counted>,
+}
+
+/// One line found as a generation's output, as `evaluate_in` weighs evidence of arrival.
+#[derive(Clone, Debug)]
+struct Counted {
+    generation: String,
+    path: String,
+    line: u32,
+    removed: bool,
+    edit: Fingerprint,
+    fingerprint: Option<Fingerprint>,
+    whole: bool,
+    /// Found in a long run of the generation's tokens: evidence by itself.
+    by_tokens: bool,
+}
+
+impl Counted {
+    fn evidence(&self) -> evidence::Found<'_> {
+        evidence::Found {
+            generation: &self.generation,
+            edit: self.edit,
+            significant: !self.removed && self.fingerprint.is_some(),
+            whole: self.whole,
+        }
+    }
 }
 
 /// One line of a candidate as the gate judges it: where it sits, how detection finds it
@@ -253,15 +278,15 @@ fn judge(
 ) -> store::Result<Evaluation> {
     let change_id = change.id();
     let (added, removed) = change.line_counts();
-    let done = |outcome, arriving| Evaluation {
+    let done = |outcome, found| Evaluation {
         change_id,
         added,
         removed,
         outcome,
-        arriving,
+        found,
     };
     if !store.has_local_output()? {
-        return Ok(done(Outcome::NoLocalOutput, HashSet::new()));
+        return Ok(done(Outcome::NoLocalOutput, Vec::new()));
     }
     let items = items(change);
     let fingerprints: HashSet<Fingerprint> = items.iter().filter_map(|i| i.fingerprint).collect();
@@ -269,10 +294,10 @@ fn judge(
     let local = store.local_matches(&fingerprints)?;
     let local_edits = store.local_edits(&edits)?;
     if local.is_empty() && local_edits.is_empty() && by_tokens.is_empty() {
-        return Ok(done(Outcome::NoLocalOutput, HashSet::new()));
+        return Ok(done(Outcome::NoLocalOutput, Vec::new()));
     }
     if store.is_change_approved(&change_id.to_string())? {
-        return Ok(done(Outcome::ApprovedChange, HashSet::new()));
+        return Ok(done(Outcome::ApprovedChange, Vec::new()));
     }
     // The newest generation that made the edit or the line is the one to review.
     let found: Vec<(&Item, &LocalMatch, FoundBy)> = items
@@ -298,26 +323,22 @@ fn judge(
         .collect();
     // Evidence is weighed only where something would block: every found line counts, covered
     // or not (a partly approved generation is still arriving whole).
-    let arriving = if uncovered.is_empty() {
-        HashSet::new()
+    let counted = if uncovered.is_empty() {
+        Vec::new()
     } else {
-        let mut arriving = evidence::arriving_by_count(
-            store,
-            found.iter().map(|(i, g, _)| evidence::Found {
-                generation: &g.generation_id,
+        found
+            .iter()
+            .map(|(i, g, how)| Counted {
+                generation: g.generation_id.clone(),
+                path: i.path.clone(),
+                line: i.line,
+                removed: i.removed,
                 edit: i.edit,
-                significant: !i.removed && i.fingerprint.is_some(),
+                fingerprint: i.fingerprint,
                 whole: i.whole,
-            }),
-        )?;
-        // A long run of a generation's tokens is evidence by itself.
-        arriving.extend(
-            found
-                .iter()
-                .filter(|(_, _, how)| *how == FoundBy::Tokens)
-                .map(|(_, g, _)| g.generation_id.clone()),
-        );
-        arriving
+                by_tokens: *how == FoundBy::Tokens,
+            })
+            .collect()
     };
     let local_lines = found.len();
     Ok(done(
@@ -329,7 +350,7 @@ fn judge(
                 uncovered,
             }
         },
-        arriving,
+        counted,
     ))
 }
 
@@ -384,15 +405,48 @@ pub fn evaluate_in(
         // forgiven as present).
         let moved = moved_lines(change, evaluation.outcome.uncovered());
         let present = old_side_fingerprints(repo, change)?;
-        evaluation.outcome.forgive(|u| {
-            if u.removed {
-                moved.contains(&(u.path.clone(), u.line))
+        let held = |removed: bool, path: &str, line: u32, fingerprint: Option<Fingerprint>| {
+            if removed {
+                moved.contains(&(path.to_string(), line))
             } else {
-                u.fingerprint.is_some_and(|f| present.contains(&f))
+                fingerprint.is_some_and(|f| present.contains(&f))
             }
-        });
-        // Nor is a lone line of a generation that shows no other sign of arriving.
-        let mut arriving = std::mem::take(&mut evaluation.arriving);
+        };
+        evaluation
+            .outcome
+            .forgive(|u| held(u.removed, &u.path, u.line, u.fingerprint));
+        // Nor a line the destination already shows in any file: the tree it starts from is the
+        // vetted baseline (a block moved between files, a re-applied change, a function
+        // copied into the documentation). Read only when something is still uncovered, so only
+        // real detections pay for it.
+        let shown = if evaluation.outcome.uncovered().is_empty() {
+            HashSet::new()
+        } else {
+            shown_in_base(repo, change, evaluation.outcome.uncovered())
+        };
+        evaluation
+            .outcome
+            .forgive(|u| shown.contains(&(u.path.clone(), u.line)));
+        // Nor is a lone line of a generation that shows no other sign of arriving. What the
+        // destination already held or shows is no sign either: a person re-arranging a
+        // generation's file brings back dozens of its lines that were there before, and the few
+        // short lines that land between the same neighbours again are not its output arriving.
+        let arriving_lines: Vec<&Counted> = evaluation
+            .found
+            .iter()
+            .filter(|c| !held(c.removed, &c.path, c.line, c.fingerprint))
+            .filter(|c| c.removed || !shown.contains(&(c.path.clone(), c.line)))
+            .collect();
+        let mut arriving =
+            evidence::arriving_by_count(store, arriving_lines.iter().map(|c| c.evidence()))?;
+        // A long run of a generation's tokens is evidence by itself, where a line of it that
+        // says something is still new here.
+        arriving.extend(
+            arriving_lines
+                .iter()
+                .filter(|c| c.by_tokens && c.fingerprint.is_some())
+                .map(|c| c.generation.clone()),
+        );
         evidence::arriving_by_run(
             repo,
             store,
@@ -403,15 +457,6 @@ pub fn evaluate_in(
         evaluation
             .outcome
             .forgive(|u| !arriving.contains(&u.generation.generation_id));
-        // Nor a line the destination already shows in any file: the tree it starts from is the
-        // vetted baseline (a block moved between files, a re-applied change). Read only when
-        // something is still blocked, so only real detections pay for it.
-        if !evaluation.outcome.uncovered().is_empty() {
-            let shown = shown_in_base(repo, change, evaluation.outcome.uncovered());
-            evaluation
-                .outcome
-                .forgive(|u| shown.contains(&(u.path.clone(), u.line)));
-        }
     }
     let mut seen = HashSet::new();
     let mut pending: Vec<(String, git2::Oid, usize)> =

@@ -5,11 +5,14 @@
 //! A run is evidence by itself only when it is long — [`EVIDENCE`] tokens in a row of one
 //! generation's output (two or three lines of code) — or spans [`SHORT_LINES`] significant lines
 //! (as three lines found by their fingerprints are): what a person typing the same idiom does
-//! not produce by chance. Tokens the destination already held (the file's old side: a block a
-//! human re-wraps in place; any lines the change removes: a block a refactor moves to another
-//! file) bring nothing. Like every detection this only *finds*
-//! output: what covers a line found here is still an approval of its exact text (ARCHITECTURE
-//! §4), so formatted output needs a review of the formatted text.
+//! not produce by chance. A run's reach is measured through every run of K tokens the generation
+//! kept (not only those the candidate's winnowing kept too), and runs on through the lines beside
+//! it that are the generation's by themselves (their line fingerprint, or their own token hash
+//! where a formatter re-quoted them in place). Tokens the destination already held (the file's
+//! old side: a block a human re-wraps in place; any lines the change removes: a block a refactor
+//! moves to another file) bring nothing. Like every detection this only *finds* output: what
+//! covers a line found here is still an approval of its exact text (ARCHITECTURE §4), so
+//! formatted output needs a review of the formatted text.
 
 use std::collections::{HashMap, HashSet};
 
@@ -101,45 +104,131 @@ pub(super) fn found(
         let old_tokens = tokens::tokens(old.split_inclusive(|&b| b == b'\n'));
         held.extend(tokens::runs(&old_tokens));
     }
-    let take = |out: &mut HashMap<(String, u32), LocalMatch>,
-                run: &Run<'_>,
-                (from, to): (usize, usize),
-                generation: &LocalMatch| {
-        tracing::debug!(generation = %generation.generation_id, path = %run.path, tokens = to - from, "evidence by tokens");
-        for t in &run.tokens[from..to] {
-            out.entry((run.path.clone(), run.lines[t.line]))
-                .or_insert_with(|| generation.clone());
-        }
-    };
-    for run in runs.iter().filter(|r| read.contains(r.file)) {
+    // A hit says the run shares tokens with a generation, but one kept hash covers only K of
+    // them: a shared stretch of a dozen tokens (an `if` and its `throw` that prettier spread over
+    // five lines) is found through one kept hash on each side. So where a run has a hit, every
+    // one of its K-token runs is looked up too: each the generation kept marks K more tokens as
+    // its, which is how far the stretch really goes (within W of each end).
+    let hit: Vec<(&Run<'_>, Vec<Fingerprint>)> = runs
+        .iter()
+        .filter(|r| {
+            r.kept
+                .iter()
+                .any(|k| known.contains_key(&k.hash) && !held.contains(&k.hash))
+        })
+        .map(|r| (r, tokens::runs(&r.tokens)))
+        .collect();
+    let every: HashSet<Fingerprint> = hit
+        .iter()
+        .flat_map(|(_, hashes)| hashes.iter().copied())
+        .filter(|h| !held.contains(h) && !known.contains_key(h))
+        .collect();
+    let mut known = known;
+    known.extend(store.local_token_runs(&every)?);
+    // And the lines beside a stretch that are the generation's by themselves — by their line
+    // fingerprint, or re-quoted in place by their own token hash — belong to it: the ends W
+    // leaves unsure, a formatter's `defineGetter(req, "ip", function ip() {` over the output's
+    // `defineGetter(req, 'ip', function ip(){`.
+    let line_keys: Vec<Vec<(Option<Fingerprint>, Option<Fingerprint>)>> = hit
+        .iter()
+        .map(|(run, _)| {
+            run.texts
+                .iter()
+                .map(|t| {
+                    let fp = crate::change::fingerprint(t);
+                    (fp, fp.and_then(|_| tokens::line_hash(t)))
+                })
+                .collect()
+        })
+        .collect();
+    let by_line = store.local_matches(
+        &line_keys
+            .iter()
+            .flatten()
+            .filter_map(|(fp, _)| *fp)
+            .collect(),
+    )?;
+    let by_line_hash = store.local_token_runs(
+        &line_keys
+            .iter()
+            .flatten()
+            .filter_map(|(_, lh)| *lh)
+            .collect(),
+    )?;
+    for ((run, hashes), keys) in hit.iter().zip(&line_keys) {
         // Per generation, where its runs start in this run's tokens (newest generation first).
         let mut starts: Vec<(&LocalMatch, Vec<usize>)> = Vec::new();
-        for k in run.kept.iter().filter(|k| !held.contains(&k.hash)) {
-            for g in known.get(&k.hash).into_iter().flatten() {
+        for (at, hash) in hashes.iter().enumerate().filter(|(_, h)| !held.contains(h)) {
+            for g in known.get(hash).into_iter().flatten() {
                 match starts
                     .iter_mut()
                     .find(|(s, _)| s.generation_id == g.generation_id)
                 {
-                    Some((_, at)) => at.push(k.at),
-                    None => starts.push((g, vec![k.at])),
+                    Some((_, positions)) => positions.push(at),
+                    None => starts.push((g, vec![at])),
                 }
             }
         }
+        let mut per_line = vec![0usize; run.texts.len()];
+        for t in &run.tokens {
+            per_line[t.line] += 1;
+        }
         for (generation, at) in starts {
+            let holds = |found: &HashMap<Fingerprint, Vec<LocalMatch>>,
+                         key: Option<Fingerprint>| {
+                key.and_then(|k| found.get(&k)).is_some_and(|gs| {
+                    gs.iter()
+                        .any(|g| g.generation_id == generation.generation_id)
+                })
+            };
+            // `Some(true)`: the generation's line; `None`: no tokens, passed over.
+            let theirs = |l: usize| -> Option<bool> {
+                (per_line[l] > 0)
+                    .then(|| holds(&by_line, keys[l].0) || holds(&by_line_hash, keys[l].1))
+            };
             for (from, to) in spans(&at) {
-                let mut lines: Vec<usize> = run.tokens[from..to].iter().map(|t| t.line).collect();
-                lines.dedup();
-                let significant = lines
-                    .iter()
-                    .filter(|&&l| crate::change::fingerprint(run.texts[l]).is_some())
-                    .count();
-                if to - from >= EVIDENCE || significant >= SHORT_LINES {
-                    take(&mut out, run, (from, to), generation);
+                let (own_first, own_last) = (run.tokens[from].line, run.tokens[to - 1].line);
+                let first = reach(own_first, (0..own_first).rev(), theirs);
+                let last = reach(own_last, own_last + 1..per_line.len(), theirs);
+                // The stretch's own tokens, and all of the lines it reached: a line of its own
+                // counts only as far as the stretch goes into it (a URL's `https://github.com/`
+                // shared by a line of twenty tokens is eight).
+                let tokens = (to - from)
+                    + per_line[first..own_first].iter().sum::<usize>()
+                    + per_line[own_last + 1..=last].iter().sum::<usize>();
+                let significant = (first..=last).filter(|&l| keys[l].0.is_some()).count();
+                if tokens >= EVIDENCE || significant >= SHORT_LINES {
+                    tracing::debug!(
+                        generation = %generation.generation_id, path = %run.path,
+                        tokens, significant, "evidence by tokens"
+                    );
+                    for l in (first..=last).filter(|&l| per_line[l] > 0) {
+                        out.entry((run.path.clone(), run.lines[l]))
+                            .or_insert_with(|| generation.clone());
+                    }
                 }
             }
         }
     }
     Ok(out)
+}
+
+/// How far a stretch ending at line `from` reaches over `beyond` (the lines past it, nearest
+/// first): through the generation's lines, over lines without tokens, to the last of its own.
+fn reach(
+    from: usize,
+    beyond: impl Iterator<Item = usize>,
+    theirs: impl Fn(usize) -> Option<bool>,
+) -> usize {
+    let mut end = from;
+    for l in beyond {
+        match theirs(l) {
+            Some(true) => end = l,
+            Some(false) => break,
+            None => {}
+        }
+    }
+    end
 }
 
 /// The stretches of tokens that runs starting at `starts` (in order) cover, touching ones

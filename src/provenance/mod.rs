@@ -382,10 +382,18 @@ pub fn tree_fingerprints(repo: &Repo, tree: &Tree<'_>) -> Result<HashSet<Fingerp
                     Some(blob.content().to_vec())
                 };
                 if let Some(text) = text {
-                    out.extend(
-                        text.split_inclusive(|&b| b == b'\n')
-                            .filter_map(change::fingerprint),
-                    );
+                    // A JSON or YAML string's lines are lines of the base as the gate reads
+                    // them too.
+                    let name = entry.name_bytes();
+                    let embedded = change::embedded::applies(name)
+                        .then(|| change::embedded::expanded(&text))
+                        .flatten();
+                    for text in [Some(text), embedded].into_iter().flatten() {
+                        out.extend(
+                            text.split_inclusive(|&b| b == b'\n')
+                                .filter_map(change::fingerprint),
+                        );
+                    }
                 }
                 TreeWalkResult::Ok
             }

@@ -146,6 +146,50 @@ fn standard_style_output_prettier_reformatted_is_still_blocked() {
     blocked_after_formatting("client.js", "lib/request.js", JAVASCRIPT, &formatted);
 }
 
+const GETTERS: &str = "\
+defineGetter(req, 'protocol', function protocol(){
+  var proto = this.connection.encrypted ? 'https' : 'http';
+  return proto;
+});
+
+defineGetter(req, 'ip', function ip(){
+  var trust = this.app.get('trust proxy fn');
+  return proxyaddr(this, trust);
+});
+
+defineGetter(req, 'secure', function secure(){
+  return this.protocol === 'https';
+});
+";
+
+/// A short block of output (three lines, eighteen tokens) that prettier re-quoted and
+/// re-punctuated, pasted alone, is still blocked: its kept token run says it is the
+/// generation's, and the lines around it are the generation's by their own token hashes.
+/// A person's own getter beside it passes.
+#[test]
+fn a_short_block_prettier_reformatted_is_still_blocked() {
+    let Some(prettier) = formatter("prettier", "node/node_modules/.bin/prettier") else {
+        return;
+    };
+    let formatted = format(&prettier, &["--stdin-filepath", "x.js"], GETTERS);
+    let block = formatted
+        .split("\n\n")
+        .find(|b| b.contains("function ip()"))
+        .expect("prettier keeps the getters apart");
+    let repo = adopted("lib/request.js", GETTERS);
+    repo.write(
+        "lib/host.js",
+        "defineGetter(req, \"port\", function port() {\n  var host = this.get(\"Host\");\n  return Number(host.split(\":\")[1]);\n});\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "own getter"]);
+    repo.write("lib/ip.js", format!("{block}\n"));
+    repo.git(&["add", "."]);
+    repo.try_git(&["commit", "-q", "-m", "ip getter"])
+        .blocked()
+        .stderr_has("lib/ip.js: 3 lines");
+}
+
 const RUST: &str = "\
 pub fn build_request(method:&str,url:&str,params:&[(&str,&str)])->(String,String){let query:Vec<String>=params.iter().map(|(k,v)|format!(\"{k}={v}\")).collect();
 let target=if query.is_empty(){url.to_string()}else{format!(\"{url}?{}\",query.join(\"&\"))};(method.to_uppercase(),target)}

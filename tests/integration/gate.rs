@@ -270,6 +270,32 @@ fn lines_main_already_shows_exactly_are_not_output_arriving() {
     main_unmoved(&repo, &before);
 }
 
+/// What main already shows is no evidence either: output that reached main by a path no hook
+/// saw, copied whole into the documentation, does not make a lone line of it elsewhere in the
+/// same commit (`let trimmed = value.trim();`, re-indented in a person's own function) count as
+/// the generation arriving.
+#[test]
+fn output_main_shows_copied_into_docs_is_no_evidence_for_a_lone_line() {
+    let repo = TestRepo::with_generation();
+    repo.write("src/port.rs", GENERATED);
+    repo.git(&["add", "src/port.rs"]);
+    repo.commit_unhooked("output by a path no hook saw");
+    repo.write(
+        "docs/ports.md",
+        format!("# Ports\n\n```rust\n{GENERATED}```\n"),
+    );
+    repo.write(
+        "src/other.rs",
+        "fn width(value: &str) -> usize {\n  let trimmed = value.trim();\n  trimmed.len()\n}\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "document parse_port"]);
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%s"]).trim(),
+        "document parse_port"
+    );
+}
+
 /// One line put back beside a generation's lines (a comment restored, a line re-added) is a
 /// one-line paste at most, and passes; two lines brought together into its run are a paste.
 #[test]

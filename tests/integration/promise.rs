@@ -269,6 +269,40 @@ fn output_pasted_into_a_notebook_cell_is_found() {
     assert_ne!(before, main);
 }
 
+/// Output kept in a JSON or YAML string (a test fixture, a workflow step) is read with its line
+/// breaks, not as one long escaped line; a person's own fixture with line breaks passes.
+#[test]
+fn output_in_a_json_or_yaml_string_is_found() {
+    let repo = TestRepo::with_generation();
+    let main = repo.rev("main");
+    let own = serde_json::to_string_pretty(&serde_json::json!({
+        "cases": [{"name": "hello", "code": "print('hello')\nprint('goodbye, world')\n"}]
+    }))
+    .unwrap();
+    commit_on_main(&repo, "fixtures/cases.json", own.as_bytes()).success();
+    let before = repo.rev("main");
+    let pasted = serde_json::to_string_pretty(&serde_json::json!({
+        "cases": [
+            {"name": "hello", "code": "print('hello')\nprint('goodbye, world')\n"},
+            {"name": "ported", "code": GENERATED}
+        ]
+    }))
+    .unwrap();
+    commit_on_main(&repo, "fixtures/cases.json", pasted.as_bytes())
+        .blocked()
+        .stderr_has("fixtures/cases.json");
+    repo.git(&["reset", "-q", "--hard"]);
+    let yaml = format!(
+        "steps:\n  - name: ported\n    script: {}\n",
+        serde_json::to_string(GENERATED).unwrap()
+    );
+    commit_on_main(&repo, ".ci/steps.yml", yaml.as_bytes())
+        .blocked()
+        .stderr_has(".ci/steps.yml");
+    unmoved(&repo, "main", &before);
+    assert_ne!(before, main);
+}
+
 #[test]
 fn a_binary_file_or_symlink_replaced_by_output_is_checked() {
     let repo = TestRepo::with_generation();

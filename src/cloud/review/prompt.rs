@@ -80,6 +80,9 @@ pub(super) fn render_file(repo: &Repository, f: &FileChange) -> Result<String, E
         Some((None, crate::change::text::Encoding::Notebook)) => {
             out.push_str("(a Jupyter notebook: shown as its cells' source)\n")
         }
+        Some((None, crate::change::text::Encoding::Embedded)) => out.push_str(
+            "(JSON or YAML: shown with each string's escaped line breaks (\\n) as line breaks)\n",
+        ),
         Some((None, encoding)) => out.push_str(&format!(
             "(stored in a form git calls binary; shown as its {} text)\n",
             encoding.name()
