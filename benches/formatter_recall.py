@@ -11,14 +11,18 @@ checked with `git hybrid verify --json`. Formatters run in a narrow style (line 
 they take one; prettier also in a no-semicolon, single-quote style) so that they re-wrap, join
 and re-quote rather than leave well-formatted code as it was. Reported per formatter: files
 still blocked, and the share of the formatted file's significant lines found as output.
-`--tools DIR` is where black, ruff and autopep8 (DIR/py/bin) and prettier
-(DIR/node/node_modules/.bin) were installed; rustfmt and gofmt are looked up on PATH.
+`--tools DIR` is where black, ruff, autopep8 and clang-format (DIR/py/bin) and prettier
+(DIR/node/node_modules/.bin) were installed; rustfmt and gofmt are looked up on PATH (gofmt
+comes with Debian's golang-go).
 Blocks too: every paragraph of the formatted file (lines between blank lines) with at least 3
 significant lines is pasted alone into a new file and must be blocked; reported as the share
-blocked. Prints one line per formatter; exits 0 (a measurement, not a test).
+blocked, and again for only the paragraphs that were 3+ significant lines of the output before
+the formatter ran (a formatter spreading one line over five makes a one-line paste, which the
+gate leaves alone by design). Prints one line per formatter; exits 0 (a measurement, not a test).
 """
 
 import argparse
+import re
 import collections
 import json
 import os
@@ -62,6 +66,11 @@ def formatters(tools):
                     [found("rustfmt"), "--edition", "2021", "--config", "max_width=50", "--emit", "stdout"]))
     if found("gofmt"):
         out.append((".go", "gofmt", [found("gofmt")]))
+    clang = found("clang-format", py) or found("clang-format")
+    if clang:
+        for ext in (".c", ".h", ".cc", ".cpp", ".java", ".js"):
+            out.append((ext, "clang-format (Google, 50)",
+                        [clang, f"--assume-filename=x{ext}", "--style={BasedOnStyle: Google, ColumnLimit: 50}"]))
     return out
 
 
@@ -75,14 +84,16 @@ def main():
                       GIT_AUTHOR_NAME="Bench", GIT_AUTHOR_EMAIL="bench@example.com",
                       GIT_COMMITTER_NAME="Bench", GIT_COMMITTER_EMAIL="bench@example.com")
     suite = formatters(a.tools)
-    # blocked, files, found, lines, blocks blocked, blocks
-    totals = collections.defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+    # blocked, files, found, lines, blocks blocked, blocks, of those from 3+ output lines:
+    # blocked, blocks
+    totals = collections.defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0, 0])
     for path in a.files:
         ext = os.path.splitext(path)[1]
         applicable = [f for f in suite if f[0] == ext]
         if not applicable:
             continue
         source = open(path, encoding="utf-8", errors="replace").read()
+        source_tokens = tokens_by_line(source)
         with tempfile.TemporaryDirectory() as repo:
             run(["git", "init", "-q", "-b", "main"], repo)
             open(os.path.join(repo, "README"), "w").write("scratch\n")
@@ -126,13 +137,56 @@ def main():
                     out = run(["git", "hybrid", "verify", "--json", "HEAD^..HEAD"], repo, check=False)
                     t[4] += out.returncode == 1
                     t[5] += 1
+                    # What the issue of a paste is: a block that was 3+ lines of output before
+                    # the formatter (one line spread over five is a one-line paste).
+                    origin = source_lines(block, source_tokens, source)
+                    if origin is None or origin >= 3:
+                        t[6] += out.returncode == 1
+                        t[7] += 1
                     if out.returncode != 1 and a.show:
                         print(f"--- {name}: block not caught\n{block}", file=sys.stderr)
                     run(["git", "reset", "-q", "--hard", "HEAD^"], repo)
-    for name, (blocked, files, found, lines, caught, blocks) in totals.items():
+    for name, (blocked, files, found, lines, caught, blocks, caught3, blocks3) in totals.items():
         print(f"{name}: {blocked} of {files} formatted outputs blocked; "
               f"{100.0 * found / max(1, lines):.0f}% of their significant lines found; "
-              f"{caught} of {blocks} blocks of 3+ lines caught ({100.0 * caught / max(1, blocks):.0f}%)")
+              f"{caught} of {blocks} blocks of 3+ lines caught ({100.0 * caught / max(1, blocks):.0f}%); "
+              f"of those from 3+ lines of output, {caught3} of {blocks3} ({100.0 * caught3 / max(1, blocks3):.0f}%)")
+
+
+LAYOUT = set("(),;{}\\")
+TOKEN = re.compile(r"""[A-Za-z_$\x80-\uffff][\w$\x80-\uffff]*|\d[\w.]*|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|\S""")
+
+
+def tokens_by_line(text):
+    """Canonical tokens (layout punctuation left out, strings without quotes or whitespace),
+    each with the index of the line it is on: near enough to the gate's own tokeniser to find
+    where a formatted paragraph came from."""
+    out = []
+    for n, line in enumerate(text.splitlines()):
+        for t in TOKEN.findall(line):
+            if t in LAYOUT:
+                continue
+            if t[0] in "\"'":
+                t = "".join(t[1:-1].split())
+            out.append((t, n))
+    return out
+
+
+def source_lines(paragraph, source_tokens, source_text):
+    """How many significant lines of the unformatted output the paragraph's tokens came from;
+    None when the paragraph cannot be placed in the output."""
+    mine = [t for t, _ in tokens_by_line(paragraph)]
+    if not mine:
+        return None
+    words = [t for t, _ in source_tokens]
+    probe = mine[: min(8, len(mine))]
+    for i in range(len(words) - len(probe) + 1):
+        if words[i:i + len(probe)] == probe:
+            last = min(i + len(mine), len(words)) - 1
+            first_line, last_line = source_tokens[i][1], source_tokens[last][1]
+            lines = source_text.splitlines()[first_line:last_line + 1]
+            return sum(1 for l in lines if significant(l))
+    return None
 
 
 def paragraphs(text):
