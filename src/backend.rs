@@ -145,6 +145,26 @@ pub trait Backend {
     /// same conversation tends to give almost the same answer, so backends that sample greedily
     /// sample with some temperature now, seeded by the attempt so runs stay reproducible.
     fn retrying(&mut self, _attempt: usize) {}
+    /// How many answers one call of [`Backend::generate_candidates`] writes.
+    fn candidates(&self) -> usize {
+        1
+    }
+    /// Answers to one conversation written side by side, where the backend can (the embedded
+    /// model's parallel sequences share the prompt's cache): the first as `generate` writes it,
+    /// the others sampled. Each goes to `done` as soon as it is finished; when `done` says
+    /// stop (an answer passed its check), the others are dropped unfinished — still handed to
+    /// `done`, marked truncated, so that what they cost is counted. `progress` gets the pieces
+    /// received by all of them. Backends that cannot write several write one.
+    fn generate_candidates(
+        &mut self,
+        messages: &[ChatMessage],
+        progress: &mut dyn FnMut(u64) -> Flow,
+        done: &mut dyn FnMut(Generated) -> Flow,
+    ) -> Result<(), Error> {
+        let generated = self.generate(messages, progress)?;
+        let _ = done(generated);
+        Ok(())
+    }
 }
 
 /// The temperature a retry samples at when the configured one is 0 (greedy).

@@ -6,7 +6,7 @@ the model never sees. Prints one line per task and run, then the pass rates, mea
 mean seconds per task of each mode.
 
     benches/implement_quality/run.py [--model FILE.gguf] [--mode none|check|both] [--only NAME]
-                                     [--rounds N] [--json OUT]
+                                     [--rounds N] [--candidates N] [--json OUT]
 
 The binary comes from CARGO_TARGET_DIR (default ~/.cache/git-hybrid/target)/release; the model
 defaults to the demo model in the cache (scripts/fetch-demo-model.sh).
@@ -42,7 +42,7 @@ def test_command(task, which):
     return f"rustc --edition 2021 --test {which}.rs -o ./{which}-bin 2>&1 && ./{which}-bin"
 
 
-def attempt(task, mode, model, rounds, env):
+def attempt(task, mode, model, rounds, env, candidates=1):
     work = pathlib.Path(tempfile.mkdtemp(prefix="hybrid-quality-"))
     try:
         repo = work / "repo"
@@ -61,7 +61,7 @@ def attempt(task, mode, model, rounds, env):
         cmd = ["git", "hybrid", "implement", ".hybrid/specs/task.md", "--no-daemon", "--json",
                "--model", str(model), "--threads", "2", "--max-tokens", "600", "--branch", "hybrid/task",
                # The local engine is what is measured: no task goes to Claude.
-               "--route", "local"]
+               "--route", "local", "--candidates", str(candidates)]
         if mode == "check":
             cmd += ["--check", test_command(task, "check"), "--check-rounds", str(rounds)]
         else:
@@ -102,6 +102,8 @@ def main():
     parser.add_argument("--mode", default="both", choices=["none", "check", "both"])
     parser.add_argument("--only")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--candidates", type=int, default=1,
+                        help="answers written side by side per attempt (the first passing one is kept)")
     parser.add_argument("--json")
     args = parser.parse_args()
     binary = TARGET / "release"
@@ -117,7 +119,7 @@ def main():
     results = []
     for mode in modes:
         for task in tasks:
-            r = attempt(task, mode, args.model, args.rounds, env)
+            r = attempt(task, mode, args.model, args.rounds, env, args.candidates)
             results.append(r)
             print(f"{mode:<5} {r['task']:<14} {r['lang']:<6} {'PASS' if r['passed'] else 'fail'}  "
                   f"attempts {r['attempts'] or '-'}  {r['seconds']:>6.1f} s  check {r['check'] or '-'}"

@@ -44,6 +44,10 @@ pub(super) struct EngineArgs {
     /// Sampling seed when the temperature is above 0 (a retry adds its attempt number)
     #[arg(long, default_value_t = 42)]
     pub seed: u32,
+    /// Answers the embedded model writes side by side in one batch (sharing the prompt); the
+    /// first usable one that passes the check is kept
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub candidates: u32,
     /// A command run on each answer, in a temporary copy of the tree, before it becomes a
     /// commit (e.g. "pytest -q"); its failure goes back to the model [also `[implement] check`
     /// in .hybrid.toml, git config hybrid.implementCheck, GIT_HYBRID_IMPLEMENT_CHECK]
@@ -86,6 +90,7 @@ impl EngineArgs {
                 max_tokens: self.max_tokens,
                 temperature: self.temperature,
                 seed: self.seed,
+                candidates: self.candidates,
             },
         )
         .map_err(CommandError::from)

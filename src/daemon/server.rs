@@ -449,7 +449,12 @@ fn execute(
     super::owned_by_me(&path, "the model file")?;
     let job_started = Instant::now();
     let mut slot = state.model.lock().map_err(|_| JobError::Poisoned)?;
-    let reuse = matches!(&*slot, Some((p, _)) if *p == path);
+    // The warm model serves the job when its context can: sampling settings are taken over,
+    // a context of another size or for another number of candidates is made anew.
+    let reuse = match slot.as_mut() {
+        Some((p, model)) if *p == path => model.take_options(&payload.options),
+        _ => false,
+    };
     if !reuse {
         progress(&format!("loading {}", path.display()));
         *slot = None;

@@ -35,6 +35,14 @@ pub struct Options {
     /// 0 samples greedily; above 0, with `seed`.
     pub temperature: f32,
     pub seed: u32,
+    /// Answers written side by side in one batch (llama.cpp's parallel sequences, sharing the
+    /// prompt's cache): the check picks among them.
+    #[serde(default = "one")]
+    pub candidates: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl Default for Options {
@@ -46,6 +54,7 @@ impl Default for Options {
             max_tokens: 1024,
             temperature: 0.0,
             seed: 42,
+            candidates: 1,
         }
     }
 }
@@ -121,11 +130,14 @@ impl Embedded {
         let n_ctx = n_ctx_for(&options, &model);
         let threads = options.threads.unwrap_or_else(crate::sys::physical_cores);
         let loaded = Loaded::try_new(model, |model| {
+            // Candidates share one cache: the prompt's cells once, then each answer's own.
             let params = LlamaContextParams::default()
                 .with_n_ctx(NonZeroU32::new(n_ctx))
                 .with_n_batch(N_BATCH)
                 .with_n_threads(threads)
-                .with_n_threads_batch(threads);
+                .with_n_threads_batch(threads)
+                .with_n_seq_max(options.candidates.max(1))
+                .with_kv_unified(true);
             model
                 .new_context(backend, params)
                 .map(|ctx| Warm {
@@ -144,6 +156,18 @@ impl Embedded {
             full_mask: false,
             retry: None,
         })
+    }
+
+    /// Takes `options` for the next generations when the loaded context can serve them (the
+    /// same context size, threads, GPU layers and number of candidates); `false` when the
+    /// model must be loaded again for them.
+    pub fn take_options(&mut self, options: &Options) -> bool {
+        let context = |o: &Options| (o.n_ctx, o.threads, o.gpu_layers, o.candidates.max(1));
+        if context(&self.options) != context(options) {
+            return false;
+        }
+        self.options = options.clone();
+        true
     }
 
     fn model_ref(&self) -> &LlamaModel {
@@ -220,6 +244,72 @@ impl Backend for Embedded {
         self.retry = Some(attempt);
     }
 
+    fn candidates(&self) -> usize {
+        self.options.candidates.max(1) as usize
+    }
+
+    fn generate_candidates(
+        &mut self,
+        messages: &[ChatMessage],
+        progress: &mut dyn FnMut(u64) -> crate::backend::Flow,
+        done: &mut dyn FnMut(Generated) -> crate::backend::Flow,
+    ) -> Result<(), Error> {
+        let n = self.candidates();
+        if n <= 1 {
+            let generated = self.generate(messages, progress)?;
+            let _ = done(generated);
+            return Ok(());
+        }
+        let started = Instant::now();
+        let prompt = self.prompt(messages)?;
+        let n_ctx = self.n_ctx();
+        let max_tokens = self.options.max_tokens;
+        // The first answer as a single one would be; the others sampled, each with its own
+        // seed, so that they differ (a greedy second answer would repeat the first).
+        let retry = self.retry.take();
+        let base = self.options.seed.wrapping_add(retry.unwrap_or(0) as u32);
+        let sampling: Vec<(f32, u32)> = (0..n)
+            .map(|i| match (i, retry) {
+                (0, None) => (self.options.temperature, self.options.seed),
+                _ if self.options.temperature <= 0.0 => (
+                    crate::backend::RETRY_TEMPERATURE,
+                    base.wrapping_add(i as u32 * 1000),
+                ),
+                _ => (self.options.temperature, base.wrapping_add(i as u32 * 1000)),
+            })
+            .collect();
+        let grammar = self.grammar.clone();
+        let mut reused = 0;
+        let result = self.loaded.with_dependent_mut(|model, warm| {
+            let vocab = model.vocab();
+            let tokens = vocab.tokenize(prompt.as_bytes(), true, true);
+            let needed = tokens.len() as u64 + n as u64 * u64::from(max_tokens);
+            if needed > u64::from(n_ctx) {
+                return Err(Error::TooLong(format!(
+                    "the prompt is {} tokens and {n} answers may take {max_tokens} each, but the context holds {n_ctx}: \
+                     ask for fewer candidates, shorten the spec or the context (--context-tokens), or raise --ctx",
+                    tokens.len(),
+                )));
+            }
+            reused = warm.read_prompt(&tokens)?;
+            let written = warm.side_by_side(
+                model,
+                &tokens,
+                &sampling,
+                grammar.as_deref(),
+                max_tokens,
+                started,
+                (progress, done),
+            );
+            // Only the prompt stays cached: the next conversation starts the same way, and
+            // none of the answers is part of it.
+            warm.forget_answers(tokens.len(), n);
+            written
+        });
+        self.reused_tokens = reused;
+        result
+    }
+
     fn count_tokens(&self, text: &str) -> usize {
         self.model_ref()
             .vocab()
@@ -266,7 +356,7 @@ impl Backend for Embedded {
             let mut truncated = false;
             let mut batch = LlamaBatch::new(1, 1);
             loop {
-                let token = sampler.next(&warm.ctx)?;
+                let token = sampler.next(warm.ctx.get_logits_ith(-1))?;
                 if vocab.is_eog(token) {
                     break;
                 }
@@ -347,6 +437,116 @@ impl Warm<'_> {
         Ok(common)
     }
 
+    /// `sampling.len()` answers after the prompt the cache holds in sequence 0 (its last
+    /// logits current), one sequence each, every step one decode for all that are still
+    /// writing.
+    #[allow(clippy::too_many_arguments)]
+    fn side_by_side(
+        &mut self,
+        model: &LlamaModel,
+        prompt: &[LlamaToken],
+        sampling: &[(f32, u32)],
+        grammar: Option<&str>,
+        max_tokens: u32,
+        started: Instant,
+        (progress, done): (
+            &mut dyn FnMut(u64) -> crate::backend::Flow,
+            &mut dyn FnMut(Generated) -> crate::backend::Flow,
+        ),
+    ) -> Result<(), Error> {
+        let n = sampling.len();
+        for seq in 1..n as i32 {
+            self.ctx
+                .clear_kv_cache_seq(Some(seq as u32), None, None)
+                .ok();
+            self.ctx
+                .copy_kv_cache_seq(0, seq, None, None)
+                .map_err(|e| Error::Engine(format!("cache copy: {e}")))?;
+        }
+        let vocab = model.vocab();
+        let mut samplers = sampling
+            .iter()
+            .map(|&(temperature, seed)| Sampler::new(model, grammar, temperature, seed))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut answers: Vec<Answer> = (0..n).map(|_| Answer::default()).collect();
+        let mut batch = LlamaBatch::new(n, n as i32);
+        let mut total = 0u64;
+        // The prompt is read once, for all of them: the first answer handed on carries it.
+        let mut prompt_tokens = prompt.len() as u64;
+        let mut hand_on = |answer: &mut Answer, truncated: bool| {
+            answer.done = true;
+            done(Generated {
+                text: String::from_utf8_lossy(&std::mem::take(&mut answer.out)).into_owned(),
+                tokens_in: std::mem::take(&mut prompt_tokens),
+                tokens_out: answer.produced,
+                estimated: false,
+                truncated,
+                wall: started.elapsed(),
+                first_token: answer.first_token.unwrap_or_else(|| started.elapsed()),
+            })
+        };
+        let mut stop = false;
+        while !stop && answers.iter().any(|a| !a.done) {
+            batch.clear();
+            let mut rows = 0;
+            for (seq, answer) in answers.iter_mut().enumerate().filter(|(_, a)| !a.done) {
+                if stop {
+                    break;
+                }
+                let token = samplers[seq].next(self.ctx.get_logits_ith(answer.row))?;
+                if vocab.is_eog(token) {
+                    stop = hand_on(answer, false).is_break();
+                    continue;
+                }
+                answer
+                    .out
+                    .extend_from_slice(&vocab.token_to_piece(token, true, None));
+                answer.first_token.get_or_insert_with(|| started.elapsed());
+                answer.produced += 1;
+                total += 1;
+                if answer.produced >= u64::from(max_tokens) {
+                    stop = hand_on(answer, true).is_break();
+                    continue;
+                }
+                let position = (prompt.len() as u64 + answer.produced - 1) as i32;
+                batch
+                    .add(token, position, &[seq as i32], true)
+                    .map_err(|e| Error::Engine(format!("batch: {e}")))?;
+                answer.row = rows;
+                rows += 1;
+            }
+            if progress(total).is_break() {
+                return Err(Error::Cancelled);
+            }
+            if rows > 0 && !stop {
+                self.decode(&mut batch)?;
+            }
+        }
+        // An answer passed: the others stop here, unfinished, and are counted as such.
+        for answer in answers.iter_mut().filter(|a| !a.done) {
+            let _ = hand_on(answer, true);
+        }
+        Ok(())
+    }
+
+    /// Drops every answer's cells after side-by-side writing: sequences 1.. entirely, and
+    /// sequence 0 past the prompt, so the cache holds exactly `evaluated`.
+    fn forget_answers(&mut self, prompt: usize, n: usize) {
+        for seq in 1..n as u32 {
+            self.ctx.clear_kv_cache_seq(Some(seq), None, None).ok();
+        }
+        let cut = self
+            .ctx
+            .clear_kv_cache_seq(Some(0), Some(prompt as u32), None)
+            .unwrap_or(false);
+        if cut {
+            self.evaluated.truncate(prompt);
+        } else {
+            self.ctx.clear_kv_cache();
+            self.evaluated.clear();
+        }
+    }
+
     /// Reads one generated token, so the next is sampled after it.
     fn read_one(&mut self, batch: &mut LlamaBatch<'_>, token: LlamaToken) -> Result<(), Error> {
         batch.clear();
@@ -377,6 +577,28 @@ fn candidates(logits: &[f32]) -> LlamaTokenDataArray {
             .map(|(i, &l)| LlamaTokenData::new(LlamaToken(i as i32), l, 0.0)),
         false,
     )
+}
+
+/// One answer being written side by side with others.
+struct Answer {
+    out: Vec<u8>,
+    produced: u64,
+    first_token: Option<std::time::Duration>,
+    done: bool,
+    /// Where its logits are in the last batch (`-1`: the prompt's last token).
+    row: i32,
+}
+
+impl Default for Answer {
+    fn default() -> Self {
+        Answer {
+            out: Vec::new(),
+            produced: 0,
+            first_token: None,
+            done: false,
+            row: -1,
+        }
+    }
 }
 
 /// Picks each answer token. With a grammar, the token the model prefers is picked first and
@@ -419,9 +641,8 @@ impl Sampler {
         })
     }
 
-    /// The next token after what `ctx` last read (its last logits).
-    fn next(&mut self, ctx: &LlamaContext<'_>) -> Result<LlamaToken, Error> {
-        let logits = ctx.get_logits_ith(-1);
+    /// The next token, given the logits after the last token read.
+    fn next(&mut self, logits: &[f32]) -> Result<LlamaToken, Error> {
         let preferred = if self.greedy {
             // The argmax straight from the logits: no candidate array at all.
             let (id, logit) =

@@ -35,6 +35,25 @@ pub fn greet_spec_repo() -> TestRepo {
     TestRepo::with_spec(".hybrid/specs/greet.md", GREETING_DOC)
 }
 
+/// `git hybrid implement` of the greeting spec on two threads, answers of `max_tokens` at
+/// most, with `extra` arguments.
+pub fn implement_greeting(
+    repo: &TestRepo,
+    max_tokens: &str,
+    extra: &[&str],
+) -> crate::support::Run {
+    let mut args = vec![
+        "implement",
+        ".hybrid/specs/greet.md",
+        "--threads",
+        "2",
+        "--max-tokens",
+        max_tokens,
+    ];
+    args.extend_from_slice(extra);
+    repo.hybrid(&args)
+}
+
 /// Inference tests take turns: on two cores, two models running side by side slow each other
 /// down tenfold.
 static ONE_MODEL_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -82,14 +101,7 @@ fn the_tiny_model_implements_a_spec_end_to_end() {
         .success()
         .stdout_has("* SmolLM2-135M-Instruct.Q4_1");
 
-    let run = repo.hybrid(&[
-        "implement",
-        ".hybrid/specs/greet.md",
-        "--threads",
-        "2",
-        "--max-tokens",
-        "600",
-    ]);
+    let run = implement_greeting(&repo, "600", &[]);
     run.success().stderr_has("on hybrid/add-a-greeting");
     let branch = "hybrid/add-a-greeting";
     let files = repo.git(&["diff", "--name-only", "main", branch]);
@@ -193,17 +205,9 @@ fn the_whole_loop_from_spec_to_merge() {
     repo.git(&["add", "."]);
     repo.git(&["commit", "-q", "-m", "spec"]);
     let branch = "hybrid/add-a-greeting";
-    repo.hybrid(&[
-        "implement",
-        ".hybrid/specs/greet.md",
-        "--threads",
-        "2",
-        "--max-tokens",
-        "600",
-        "--no-daemon",
-    ])
-    .success()
-    .stderr_has(branch);
+    implement_greeting(&repo, "600", &["--no-daemon"])
+        .success()
+        .stderr_has(branch);
     with_key(&["review", branch])
         .failure()
         .stdout_has("An empty name greets nobody.");
@@ -216,4 +220,41 @@ fn the_whole_loop_from_spec_to_merge() {
         1
     );
     repo.git(&["merge", "-q", "--ff-only", branch]);
+}
+
+/// Several answers side by side (llama.cpp's parallel sequences over one cached prompt): each
+/// is judged as soon as it is finished, the check picks the first that passes, and every answer
+/// written — the ones stopped unfinished included — is in the ledger. The check here fails
+/// its first run and passes its second, so the first answer finished is never the one kept.
+#[test]
+fn candidates_side_by_side_are_chosen_by_the_check() {
+    let _turn = model_turn();
+    let repo = with_test_model(greet_spec_repo());
+    let counter = tempfile::NamedTempFile::new().unwrap();
+    let check = format!(
+        "n=$(cat {0} 2>/dev/null); n=$((${{n:-0}} + 1)); echo $n > {0}; test $n -ge 2",
+        counter.path().display()
+    );
+    let run = implement_greeting(
+        &repo,
+        "300",
+        &["--candidates", "3", "--check", &check, "--json"],
+    );
+    run.success();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(report["check"]["state"], "passed", "{}", run.stderr());
+    let attempts = report["attempts"].as_u64().unwrap();
+    let answers = repo.count("SELECT COUNT(*) FROM usage WHERE phase = 'implement'");
+    assert_eq!(answers, 3 * attempts as i64, "{}", run.stderr());
+    let runs: u32 = std::fs::read_to_string(counter.path())
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(runs >= 2, "the check ran {runs} times");
+    assert_eq!(
+        repo.git(&["diff", "--name-only", "main", "hybrid/add-a-greeting"])
+            .trim(),
+        "docs/greeting.md"
+    );
 }

@@ -39,6 +39,19 @@ pub struct Ran {
     pub output: String,
 }
 
+impl Ran {
+    /// What the generation keeps of the check: this run, the `runs`-th.
+    pub fn into_record(self, check: &Check, runs: usize) -> crate::store::CheckRecord {
+        crate::store::CheckRecord {
+            command: check.command.clone(),
+            passed: self.passed,
+            status: self.status,
+            output: self.output,
+            runs: runs as u32,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot prepare the checked tree in {path}: {source}")]

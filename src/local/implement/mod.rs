@@ -216,96 +216,147 @@ fn converse(
         if attempts > 1 {
             backend.retrying(attempts);
         }
-        let generated = backend.generate(&messages, &mut |n| {
-            progress(&format!(
-                "generating with {model} (attempt {attempts}): {n} received"
-            ));
-            request
-                .cancel
-                .map_or(crate::backend::Flow::Continue(()), |c| c.flow())
-        })?;
-        tracing::trace!(answer = %generated.text, "local model answer");
-        tally.first_token.get_or_insert(generated.first_token);
-        tally.tokens_in += generated.tokens_in;
-        tally.tokens_out += generated.tokens_out;
-        let evaluated = if generated.truncated {
-            None
-        } else {
-            Some(answer::evaluate(
-                &generated.text,
-                &read,
-                &request.spec.text,
-                prompt.single.as_deref(),
-            ))
-        };
-        // Every answer is paid for (in money or in time) whether it is used or not.
-        record_call(
-            store,
-            backend,
-            phase,
-            &generated,
-            matches!(evaluated, Some(Ok(_))),
-        )?;
-        let Some(evaluated) = evaluated else {
-            // Asking again would stop at the same limit: say so instead.
-            return Err(Error::MaxTokens {
-                produced: generated.tokens_out,
-            });
-        };
-        match evaluated {
-            Err(refusal) if repairs < MAX_REPAIRS => {
-                repairs += 1;
-                tracing::info!(attempt = attempts, error = %refusal, "asking the model again");
-                if matches!(refusal, answer::Refusal::Syntax { .. }) {
-                    // Broken code is not shown again (small models copy what they see, cut-off
-                    // ending included): the next answer starts from the first prompt, told where
-                    // the last one stopped parsing.
-                    messages.truncate(first_prompt);
-                } else {
-                    // A format mistake is fixed best with the answer in view.
-                    messages.push(ChatMessage {
-                        role: "assistant",
-                        content: generated.text,
-                    });
-                }
-                messages.push(ChatMessage {
-                    role: "user",
-                    content: prompt::refused(&refusal),
+        // Each answer is judged as soon as it is finished, while the others are still being
+        // written: the first usable one that passes the check (or, without a check, the first
+        // usable one) is kept and the rest stop; else what the first went wrong with is what
+        // the model hears next.
+        let progress = std::cell::RefCell::new(&mut *progress);
+        let mut judged: Vec<(Generated, Option<Result<Changed, Refusal>>)> = Vec::new();
+        let mut kept: Option<(Changed, Option<check::Ran>)> = None;
+        let mut failed: Option<(Changed, check::Ran)> = None;
+        let mut check_error: Option<check::Error> = None;
+        backend.generate_candidates(
+            &messages,
+            &mut |n| {
+                (progress.borrow_mut())(&format!(
+                    "generating with {model} (attempt {attempts}): {n} received"
+                ));
+                request
+                    .cancel
+                    .map_or(crate::backend::Flow::Continue(()), |c| c.flow())
+            },
+            &mut |generated| {
+                tracing::trace!(answer = %generated.text, "local model answer");
+                let evaluated = (!generated.truncated).then(|| {
+                    answer::evaluate(
+                        &generated.text,
+                        &read,
+                        &request.spec.text,
+                        prompt.single.as_deref(),
+                    )
                 });
-            }
-            Err(last) => return Err(Error::Unusable { attempts, last }),
-            Ok(changed) => {
-                let Some(c) = request.check else {
-                    return Ok((changed, None));
+                let flow = match (&evaluated, request.check) {
+                    (Some(Ok(changed)), None) if kept.is_none() => {
+                        kept = Some((changed.clone(), None));
+                        crate::backend::Flow::Break(())
+                    }
+                    (Some(Ok(changed)), Some(c)) if kept.is_none() && !stopped() => {
+                        (progress.borrow_mut())(&format!(
+                            "checking attempt {attempts}: {}",
+                            c.command
+                        ));
+                        match check::run(git, base_tree, changed, c) {
+                            Ok(ran) if ran.passed => {
+                                kept = Some((changed.clone(), Some(ran)));
+                                crate::backend::Flow::Break(())
+                            }
+                            Ok(ran) => {
+                                failed.get_or_insert((changed.clone(), ran));
+                                crate::backend::Flow::Continue(())
+                            }
+                            Err(e) => {
+                                check_error.get_or_insert(e);
+                                crate::backend::Flow::Break(())
+                            }
+                        }
+                    }
+                    _ => crate::backend::Flow::Continue(()),
                 };
-                if stopped() {
-                    return Err(crate::backend::Error::Cancelled.into());
+                judged.push((generated, evaluated));
+                flow
+            },
+        )?;
+        // Every answer is paid for (in money or in time) whether it is used or not.
+        let mut refused: Option<(Refusal, String)> = None;
+        let mut cut: Option<u64> = None;
+        for (generated, evaluated) in judged {
+            tally.first_token.get_or_insert(generated.first_token);
+            tally.tokens_in += generated.tokens_in;
+            tally.tokens_out += generated.tokens_out;
+            record_call(
+                store,
+                backend,
+                phase,
+                &generated,
+                matches!(evaluated, Some(Ok(_))),
+            )?;
+            match evaluated {
+                None => {
+                    cut.get_or_insert(generated.tokens_out);
                 }
-                progress(&format!("checking attempt {attempts}: {}", c.command));
-                let ran = check::run(git, base_tree, &changed, c)?;
-                checks += 1;
-                if ran.passed || checks > c.rounds {
-                    return Ok((
-                        changed,
-                        Some(CheckRecord {
-                            command: c.command.clone(),
-                            passed: ran.passed,
-                            status: ran.status,
-                            output: ran.output,
-                            runs: checks as u32,
-                        }),
-                    ));
+                Some(Err(refusal)) => {
+                    refused.get_or_insert((refusal, generated.text));
                 }
-                tracing::info!(attempt = attempts, status = %ran.status, "the check failed");
-                // A wrong implementation is not shown again: small models copy what they see.
-                // The next answer starts from the first prompt, told what the check said.
-                messages.truncate(first_prompt);
-                messages.push(ChatMessage {
-                    role: "user",
-                    content: prompt::check_failed(&c.command, &ran.status, &ran.output),
-                });
+                Some(Ok(_)) => {}
             }
         }
+        if let Some(e) = check_error {
+            return Err(e.into());
+        }
+        if stopped() {
+            return Err(crate::backend::Error::Cancelled.into());
+        }
+        if let Some((changed, ran)) = kept {
+            let record = ran
+                .zip(request.check)
+                .map(|(ran, c)| ran.into_record(c, checks + 1));
+            return Ok((changed, record));
+        }
+        if let (Some((changed, ran)), Some(c)) = (failed, request.check) {
+            checks += 1;
+            if checks > c.rounds {
+                return Ok((changed, Some(ran.into_record(c, checks))));
+            }
+            tracing::info!(attempt = attempts, status = %ran.status, "the check failed");
+            // A wrong implementation is not shown again: small models copy what they see.
+            // The next answer starts from the first prompt, told what the check said.
+            messages.truncate(first_prompt);
+            messages.push(ChatMessage {
+                role: "user",
+                content: prompt::check_failed(&c.command, &ran.status, &ran.output),
+            });
+            continue;
+        }
+        let Some((refusal, text)) = refused else {
+            // Asking again would stop at the same limit: say so instead.
+            return Err(Error::MaxTokens {
+                produced: cut.unwrap_or_default(),
+            });
+        };
+        if repairs >= MAX_REPAIRS {
+            return Err(Error::Unusable {
+                attempts,
+                last: refusal,
+            });
+        }
+        repairs += 1;
+        tracing::info!(attempt = attempts, error = %refusal, "asking the model again");
+        if matches!(refusal, answer::Refusal::Syntax { .. }) {
+            // Broken code is not shown again (small models copy what they see, cut-off
+            // ending included): the next answer starts from the first prompt, told where
+            // the last one stopped parsing.
+            messages.truncate(first_prompt);
+        } else {
+            // A format mistake is fixed best with the answer in view.
+            messages.push(ChatMessage {
+                role: "assistant",
+                content: text,
+            });
+        }
+        messages.push(ChatMessage {
+            role: "user",
+            content: prompt::refused(&refusal),
+        });
     }
 }
 
