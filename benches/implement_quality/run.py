@@ -63,7 +63,10 @@ def attempt(task, mode, model, rounds, env, candidates=1):
                # The local engine is what is measured: no task goes to Claude.
                "--route", "local", "--candidates", str(candidates)]
         if mode == "check":
-            cmd += ["--check", test_command(task, "check"), "--check-rounds", str(rounds)]
+            # A task's visible test takes a second or two: an answer that loops is cut off at
+            # 30 s rather than at the default 300 s, which would measure the timeout.
+            cmd += ["--check", test_command(task, "check"), "--check-rounds", str(rounds),
+                    "--check-timeout", "30"]
         else:
             cmd += ["--no-check"]
         started = time.monotonic()
