@@ -45,7 +45,7 @@ pub(super) struct EngineArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u32,
     /// Answers the embedded model writes side by side in one batch (sharing the prompt); the
-    /// first usable one that passes the check is kept
+    /// first usable one that passes the check is kept (a server backend writes one)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
     pub candidates: u32,
     /// A command run on each answer, in a temporary copy of the tree, before it becomes a
