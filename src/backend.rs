@@ -151,18 +151,18 @@ pub trait Backend {
     }
     /// Answers to one conversation written side by side, where the backend can (the embedded
     /// model's parallel sequences share the prompt's cache): the first as `generate` writes it,
-    /// the others sampled. Each goes to `done` as soon as it is finished; when `done` says
-    /// stop (an answer passed its check), the others are dropped unfinished — still handed to
-    /// `done`, marked truncated, so that what they cost is counted. `progress` gets the pieces
-    /// received by all of them. Backends that cannot write several write one.
+    /// the others sampled. Each goes to `done` with its index as soon as it is finished; when
+    /// `done` says stop (an answer passed its check), the others are dropped unfinished — still
+    /// handed to `done`, marked truncated, so that what they cost is counted. `progress` gets
+    /// the pieces received by all of them. Backends that cannot write several write one.
     fn generate_candidates(
         &mut self,
         messages: &[ChatMessage],
         progress: &mut dyn FnMut(u64) -> Flow,
-        done: &mut dyn FnMut(Generated) -> Flow,
+        done: &mut dyn FnMut(usize, Generated) -> Flow,
     ) -> Result<(), Error> {
         let generated = self.generate(messages, progress)?;
-        let _ = done(generated);
+        let _ = done(0, generated);
         Ok(())
     }
 }

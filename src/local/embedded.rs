@@ -252,12 +252,12 @@ impl Backend for Embedded {
         &mut self,
         messages: &[ChatMessage],
         progress: &mut dyn FnMut(u64) -> crate::backend::Flow,
-        done: &mut dyn FnMut(Generated) -> crate::backend::Flow,
+        done: &mut dyn FnMut(usize, Generated) -> crate::backend::Flow,
     ) -> Result<(), Error> {
         let n = self.candidates();
         if n <= 1 {
             let generated = self.generate(messages, progress)?;
-            let _ = done(generated);
+            let _ = done(0, generated);
             return Ok(());
         }
         let started = Instant::now();
@@ -299,7 +299,8 @@ impl Backend for Embedded {
                 grammar.as_deref(),
                 max_tokens,
                 started,
-                (progress, done),
+                progress,
+                done,
             );
             // Only the prompt stays cached: the next conversation starts the same way, and
             // none of the answers is part of it.
@@ -449,10 +450,8 @@ impl Warm<'_> {
         grammar: Option<&str>,
         max_tokens: u32,
         started: Instant,
-        (progress, done): (
-            &mut dyn FnMut(u64) -> crate::backend::Flow,
-            &mut dyn FnMut(Generated) -> crate::backend::Flow,
-        ),
+        progress: &mut dyn FnMut(u64) -> crate::backend::Flow,
+        done: &mut dyn FnMut(usize, Generated) -> crate::backend::Flow,
     ) -> Result<(), Error> {
         let n = sampling.len();
         for seq in 1..n as i32 {
@@ -473,17 +472,20 @@ impl Warm<'_> {
         let mut total = 0u64;
         // The prompt is read once, for all of them: the first answer handed on carries it.
         let mut prompt_tokens = prompt.len() as u64;
-        let mut hand_on = |answer: &mut Answer, truncated: bool| {
+        let mut hand_on = |index: usize, answer: &mut Answer, truncated: bool| {
             answer.done = true;
-            done(Generated {
-                text: String::from_utf8_lossy(&std::mem::take(&mut answer.out)).into_owned(),
-                tokens_in: std::mem::take(&mut prompt_tokens),
-                tokens_out: answer.produced,
-                estimated: false,
-                truncated,
-                wall: started.elapsed(),
-                first_token: answer.first_token.unwrap_or_else(|| started.elapsed()),
-            })
+            done(
+                index,
+                Generated {
+                    text: String::from_utf8_lossy(&std::mem::take(&mut answer.out)).into_owned(),
+                    tokens_in: std::mem::take(&mut prompt_tokens),
+                    tokens_out: answer.produced,
+                    estimated: false,
+                    truncated,
+                    wall: started.elapsed(),
+                    first_token: answer.first_token.unwrap_or_else(|| started.elapsed()),
+                },
+            )
         };
         let mut stop = false;
         while !stop && answers.iter().any(|a| !a.done) {
@@ -495,7 +497,7 @@ impl Warm<'_> {
                 }
                 let token = samplers[seq].next(self.ctx.get_logits_ith(answer.row))?;
                 if vocab.is_eog(token) {
-                    stop = hand_on(answer, false).is_break();
+                    stop = hand_on(seq, answer, false).is_break();
                     continue;
                 }
                 answer
@@ -505,7 +507,7 @@ impl Warm<'_> {
                 answer.produced += 1;
                 total += 1;
                 if answer.produced >= u64::from(max_tokens) {
-                    stop = hand_on(answer, true).is_break();
+                    stop = hand_on(seq, answer, true).is_break();
                     continue;
                 }
                 let position = (prompt.len() as u64 + answer.produced - 1) as i32;
@@ -523,8 +525,8 @@ impl Warm<'_> {
             }
         }
         // An answer passed: the others stop here, unfinished, and are counted as such.
-        for answer in answers.iter_mut().filter(|a| !a.done) {
-            let _ = hand_on(answer, true);
+        for (index, answer) in answers.iter_mut().enumerate().filter(|(_, a)| !a.done) {
+            let _ = hand_on(index, answer, true);
         }
         Ok(())
     }

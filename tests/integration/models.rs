@@ -172,9 +172,10 @@ fn recommend_names_a_size() {
     let url = r["model"]["url"].as_str().unwrap();
     assert!(url.ends_with(".gguf"), "{url}");
     // The second run measures the machine again: under load its pick may differ from the
-    // first's, so it is checked for a command of the same form, not for the same file.
+    // first's (a slower memory measure names a smaller size), so it is checked for a model of
+    // the family and a command of the same form, not for the same file.
     let text = repo.hybrid(&["model", "recommend"]);
-    text.success().stdout_has("Qwen2.5-Coder-7B-Instruct");
+    text.success().stdout_has("Qwen2.5-Coder-");
     let pull = text
         .stdout()
         .lines()

@@ -217,14 +217,17 @@ fn converse(
             backend.retrying(attempts);
         }
         // Each answer is judged as soon as it is finished, while the others are still being
-        // written: the first usable one that passes the check (or, without a check, the first
-        // usable one) is kept and the rest stop; else what the first went wrong with is what
-        // the model hears next.
+        // written. The answer kept is the first in order that is usable and passes the check
+        // (without a check, the first usable one): the first is the one a single answer would
+        // have been, and a sampled one that passes a weak check is not preferred to it. Writing
+        // stops once the best answer so far has none unfinished before it; else what the first
+        // went wrong with is what the model hears next.
         let progress = std::cell::RefCell::new(&mut *progress);
-        let mut judged: Vec<(Generated, Option<Result<Changed, Refusal>>)> = Vec::new();
-        let mut kept: Option<(Changed, Option<check::Ran>)> = None;
-        let mut failed: Option<(Changed, check::Ran)> = None;
+        let mut judged: Vec<Judged> = Vec::new();
+        let mut kept: Option<(usize, Changed, Option<check::Ran>)> = None;
+        let mut failed: Option<(usize, Changed, check::Ran)> = None;
         let mut check_error: Option<check::Error> = None;
+        let mut finished = vec![false; backend.candidates().max(1)];
         backend.generate_candidates(
             &messages,
             &mut |n| {
@@ -235,8 +238,11 @@ fn converse(
                     .cancel
                     .map_or(crate::backend::Flow::Continue(()), |c| c.flow())
             },
-            &mut |generated| {
-                tracing::trace!(answer = %generated.text, "local model answer");
+            &mut |index, generated| {
+                tracing::trace!(answer = %generated.text, index, "local model answer");
+                if let Some(f) = finished.get_mut(index) {
+                    *f = true;
+                }
                 let evaluated = (!generated.truncated).then(|| {
                     answer::evaluate(
                         &generated.text,
@@ -245,41 +251,49 @@ fn converse(
                         prompt.single.as_deref(),
                     )
                 });
-                let flow = match (&evaluated, request.check) {
-                    (Some(Ok(changed)), None) if kept.is_none() => {
-                        kept = Some((changed.clone(), None));
-                        crate::backend::Flow::Break(())
+                // Only an answer before the best so far can still be kept.
+                let worth = kept.as_ref().is_none_or(|(best, ..)| index < *best);
+                match (&evaluated, request.check) {
+                    (Some(Ok(changed)), None) if worth => {
+                        kept = Some((index, changed.clone(), None));
                     }
-                    (Some(Ok(changed)), Some(c)) if kept.is_none() && !stopped() => {
+                    (Some(Ok(changed)), Some(c)) if worth && !stopped() => {
                         (progress.borrow_mut())(&format!(
                             "checking attempt {attempts}: {}",
                             c.command
                         ));
                         match check::run(git, base_tree, changed, c) {
                             Ok(ran) if ran.passed => {
-                                kept = Some((changed.clone(), Some(ran)));
-                                crate::backend::Flow::Break(())
+                                kept = Some((index, changed.clone(), Some(ran)))
                             }
                             Ok(ran) => {
-                                failed.get_or_insert((changed.clone(), ran));
-                                crate::backend::Flow::Continue(())
+                                if failed.as_ref().is_none_or(|(first, ..)| index < *first) {
+                                    failed = Some((index, changed.clone(), ran));
+                                }
                             }
                             Err(e) => {
                                 check_error.get_or_insert(e);
-                                crate::backend::Flow::Break(())
+                                judged.push((index, generated, evaluated));
+                                return crate::backend::Flow::Break(());
                             }
                         }
                     }
+                    _ => {}
+                }
+                judged.push((index, generated, evaluated));
+                match &kept {
+                    Some((best, ..)) if finished[..*best].iter().all(|f| *f) => {
+                        crate::backend::Flow::Break(())
+                    }
                     _ => crate::backend::Flow::Continue(()),
-                };
-                judged.push((generated, evaluated));
-                flow
+                }
             },
         )?;
+        judged.sort_by_key(|(index, ..)| *index);
         // Every answer is paid for (in money or in time) whether it is used or not.
         let mut refused: Option<(Refusal, String)> = None;
         let mut cut: Option<u64> = None;
-        for (generated, evaluated) in judged {
+        for (_, generated, evaluated) in judged {
             tally.first_token.get_or_insert(generated.first_token);
             tally.tokens_in += generated.tokens_in;
             tally.tokens_out += generated.tokens_out;
@@ -306,13 +320,13 @@ fn converse(
         if stopped() {
             return Err(crate::backend::Error::Cancelled.into());
         }
-        if let Some((changed, ran)) = kept {
+        if let Some((_, changed, ran)) = kept {
             let record = ran
                 .zip(request.check)
                 .map(|(ran, c)| ran.into_record(c, checks + 1));
             return Ok((changed, record));
         }
-        if let (Some((changed, ran)), Some(c)) = (failed, request.check) {
+        if let (Some((_, changed, ran)), Some(c)) = (failed, request.check) {
             checks += 1;
             if checks > c.rounds {
                 return Ok((changed, Some(ran.into_record(c, checks))));
@@ -359,6 +373,10 @@ fn converse(
         });
     }
 }
+
+/// One answer of an attempt: its place among the candidates, what came back, and what it was
+/// judged (`None`: cut off by the token limit).
+type Judged = (usize, Generated, Option<Result<Changed, Refusal>>);
 
 /// One answer in the ledger, as soon as it arrives: a command that fails later still shows
 /// what it spent.
