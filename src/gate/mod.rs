@@ -415,48 +415,33 @@ pub fn evaluate_in(
         evaluation
             .outcome
             .forgive(|u| held(u.removed, &u.path, u.line, u.fingerprint));
-        // Nor a line the destination already shows in any file: the tree it starts from is the
-        // vetted baseline (a block moved between files, a re-applied change, a function
-        // copied into the documentation). Read only when something is still uncovered, so only
-        // real detections pay for it.
-        let shown = if evaluation.outcome.uncovered().is_empty() {
-            HashSet::new()
-        } else {
-            shown_in_base(repo, change, evaluation.outcome.uncovered())
-        };
-        evaluation
-            .outcome
-            .forgive(|u| shown.contains(&(u.path.clone(), u.line)));
         // Nor is a lone line of a generation that shows no other sign of arriving. What the
-        // destination already held or shows is no sign either: a person re-arranging a
-        // generation's file brings back dozens of its lines that were there before, and the few
-        // short lines that land between the same neighbours again are not its output arriving.
-        let arriving_lines: Vec<&Counted> = evaluation
-            .found
-            .iter()
-            .filter(|c| !held(c.removed, &c.path, c.line, c.fingerprint))
-            .filter(|c| c.removed || !shown.contains(&(c.path.clone(), c.line)))
-            .collect();
-        let mut arriving =
-            evidence::arriving_by_count(store, arriving_lines.iter().map(|c| c.evidence()))?;
-        // A long run of a generation's tokens is evidence by itself, where a line of it that
-        // says something is still new here.
-        arriving.extend(
-            arriving_lines
-                .iter()
-                .filter(|c| c.by_tokens && c.fingerprint.is_some())
-                .map(|c| c.generation.clone()),
-        );
-        evidence::arriving_by_run(
-            repo,
-            store,
-            change,
-            evaluation.outcome.uncovered(),
-            &mut arriving,
-        )?;
+        // destination already held is no sign either: a person re-arranging a generation's
+        // file brings back dozens of its lines that were there before, and the few short lines
+        // that land between the same neighbours again are not its output arriving.
+        let candidates = evaluation.outcome.uncovered().to_vec();
+        let no_shown = HashSet::new();
+        let held = |c: &Counted| held(c.removed, &c.path, c.line, c.fingerprint);
+        let arriving = weigh_arrival(repo, store, change, &evaluation, &held, &no_shown)?;
         evaluation
             .outcome
             .forgive(|u| !arriving.contains(&u.generation.generation_id));
+        // Nor a line the destination already shows in any file: the tree it starts from is the
+        // vetted baseline (a block moved between files, a re-applied change, a function copied
+        // into the documentation), and such lines are no sign of the rest arriving either. One
+        // `git grep`, only when something is still blocked after the cheap weighing above (a
+        // lone line of idiom, the common case, never pays for it); it reads every line that
+        // weighing saw, so the second weighing sets aside the same lines a single one would.
+        if !evaluation.outcome.uncovered().is_empty() {
+            let shown = shown_in_base(repo, change, &candidates);
+            evaluation
+                .outcome
+                .forgive(|u| shown.contains(&(u.path.clone(), u.line)));
+            let arriving = weigh_arrival(repo, store, change, &evaluation, &held, &shown)?;
+            evaluation
+                .outcome
+                .forgive(|u| !arriving.contains(&u.generation.generation_id));
+        }
     }
     let mut seen = HashSet::new();
     let mut pending: Vec<(String, git2::Oid, usize)> =
@@ -505,6 +490,42 @@ pub fn evaluate_in(
         }
     }
     Ok(evaluation)
+}
+
+/// The generations of `evaluation`'s uncovered lines that show their output arriving: by count,
+/// by a long run of tokens, or by a run of lines — weighing only the lines found that the
+/// destination neither `held` (old side, moved) nor `shown` (in the base tree).
+fn weigh_arrival(
+    repo: &crate::git::Repo,
+    store: &Store,
+    change: &Change,
+    evaluation: &Evaluation,
+    held: &dyn Fn(&Counted) -> bool,
+    shown: &HashSet<(String, u32)>,
+) -> Result<HashSet<String>, EvaluateError> {
+    let weighed: Vec<&Counted> = evaluation
+        .found
+        .iter()
+        .filter(|c| !held(c))
+        .filter(|c| c.removed || !shown.contains(&(c.path.clone(), c.line)))
+        .collect();
+    let mut arriving = evidence::arriving_by_count(store, weighed.iter().map(|c| c.evidence()))?;
+    // A long run of a generation's tokens is evidence by itself, where a line of it that says
+    // something is still new here.
+    arriving.extend(
+        weighed
+            .iter()
+            .filter(|c| c.by_tokens && c.fingerprint.is_some())
+            .map(|c| c.generation.clone()),
+    );
+    evidence::arriving_by_run(
+        repo,
+        store,
+        change,
+        evaluation.outcome.uncovered(),
+        &mut arriving,
+    )?;
+    Ok(arriving)
 }
 
 /// What a pinned commit brings whoever checks the pin out: its whole tree, judged against what
