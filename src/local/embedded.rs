@@ -283,14 +283,7 @@ impl Backend for Embedded {
         let result = self.loaded.with_dependent_mut(|model, warm| {
             let vocab = model.vocab();
             let tokens = vocab.tokenize(prompt.as_bytes(), true, true);
-            let needed = tokens.len() as u64 + n as u64 * u64::from(max_tokens);
-            if needed > u64::from(n_ctx) {
-                return Err(Error::TooLong(format!(
-                    "the prompt is {} tokens and {n} answers may take {max_tokens} each, but the context holds {n_ctx}: \
-                     ask for fewer candidates, shorten the spec or the context (--context-tokens), or raise --ctx",
-                    tokens.len(),
-                )));
-            }
+            fits(tokens.len(), n, max_tokens, n_ctx)?;
             reused = warm.read_prompt(&tokens)?;
             let written = warm.side_by_side(
                 model,
@@ -340,14 +333,7 @@ impl Backend for Embedded {
         let result = self.loaded.with_dependent_mut(|model, warm| {
             let vocab = model.vocab();
             let tokens = vocab.tokenize(prompt.as_bytes(), true, true);
-            let needed = tokens.len() as u64 + u64::from(max_tokens);
-            if needed > u64::from(n_ctx) {
-                return Err(Error::TooLong(format!(
-                    "the prompt is {} tokens and the answer may take {max_tokens}, but the context holds {n_ctx}: \
-                     shorten the spec or the context (--context-tokens), or raise --ctx",
-                    tokens.len(),
-                )));
-            }
+            fits(tokens.len(), 1, max_tokens, n_ctx)?;
             reused = warm.read_prompt(&tokens)?;
             let mut sampler = Sampler::new(model, grammar.as_deref(), temperature, seed)?;
             sampler.check_first = !full_mask;
@@ -386,6 +372,27 @@ impl Backend for Embedded {
         self.reused_tokens = reused;
         result
     }
+}
+
+/// Whether a prompt of `prompt` tokens and `answers` answers of up to `max_tokens` each fit a
+/// context of `n_ctx` (the candidates share the prompt's cells, not their answers').
+fn fits(prompt: usize, answers: usize, max_tokens: u32, n_ctx: u32) -> Result<(), Error> {
+    let needed = prompt as u64 + answers as u64 * u64::from(max_tokens);
+    if needed <= u64::from(n_ctx) {
+        return Ok(());
+    }
+    let (answering, fewer) = if answers > 1 {
+        (
+            format!("{answers} answers may take {max_tokens} each"),
+            "ask for fewer candidates, ",
+        )
+    } else {
+        (format!("the answer may take {max_tokens}"), "")
+    };
+    Err(Error::TooLong(format!(
+        "the prompt is {prompt} tokens and {answering}, but the context holds {n_ctx}: \
+         {fewer}shorten the spec or the context (--context-tokens), or raise --ctx"
+    )))
 }
 
 /// Prompt tokens read per decode.

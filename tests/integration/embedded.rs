@@ -258,3 +258,17 @@ fn candidates_side_by_side_are_chosen_by_the_check() {
         "docs/greeting.md"
     );
 }
+
+/// Candidates share the prompt's cache but not their answers': a context that holds one answer
+/// and not two says so, and what to do, before anything is generated.
+#[test]
+fn candidates_that_do_not_fit_the_context_are_refused_up_front() {
+    let _turn = model_turn();
+    let repo = with_test_model(greet_spec_repo());
+    implement_greeting(&repo, "200", &["--ctx", "512", "--candidates", "2"])
+        .failure()
+        .stderr_has("2 answers may take 200 each, but the context holds 512")
+        .stderr_has("ask for fewer candidates");
+    assert_eq!(repo.count("SELECT COUNT(*) FROM usage"), 0);
+    implement_greeting(&repo, "200", &["--ctx", "512"]).success();
+}
