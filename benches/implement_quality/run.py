@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
 """What the local engine delivers, measured: every task of tasks.py implemented by the demo model
-through the real binary (`git hybrid implement --no-daemon`), once without a check and once with
-the check loop running the task's visible test. The result is scored by the hidden test, which
-the model never sees. Prints one line per task and run, then the pass rates, mean attempts and
-mean seconds per task of each mode.
+through the real binary (`git hybrid implement --no-daemon`), in one or more modes: `none` (no
+check), `spec` (no check given: the spec's own examples are the check, as for a user who sets
+none), `check` (the check loop runs the task's visible test). The result is scored by the hidden
+test, which the model never sees. Prints one line per task and run, then the pass rates, mean
+attempts and mean seconds per task of each mode.
 
-    benches/implement_quality/run.py [--model FILE.gguf] [--mode none|check|both] [--only NAME]
-                                     [--rounds N] [--candidates N] [--json OUT]
+    benches/implement_quality/run.py [--model FILE.gguf] [--mode none|spec|check|both|all]
+                                     [--half tuning|held|all] [--only NAME] [--rounds N]
+                                     [--candidates N] [--json OUT] [--selftest]
+
+`--half` picks the tasks: `tuning` (the default: what changes to the engine may be tried on),
+`held` (the held-out third, for reporting only) or `all`. `--selftest` runs no model: it writes
+each task's reference answer and checks that the visible and hidden tests pass on it.
 
 The binary comes from CARGO_TARGET_DIR (default ~/.cache/git-hybrid/target)/release; the model
 defaults to the demo model in the cache (scripts/fetch-demo-model.sh).
@@ -42,22 +48,61 @@ def test_command(task, which):
     return f"rustc --edition 2021 --test {which}.rs -o ./{which}-bin 2>&1 && ./{which}-bin"
 
 
+def write(top, rel, text):
+    path = top / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def prepare(task, work, env):
+    """A repository holding the task's spec, visible test, given file and other files."""
+    repo = work / "repo"
+    repo.mkdir()
+    ext = "py" if task["lang"] == "python" else "rs"
+    write(repo, ".hybrid/specs/task.md", task["spec"])
+    write(repo, f"check.{ext}", task["visible"])
+    for rel, text in task["extra"].items():
+        write(repo, rel, text)
+    if task["given"] is not None:
+        write(repo, task["file"], task["given"])
+    run(["git", "init", "-q", "-b", "main"], repo, env)
+    run(["git", "add", "-A"], repo, env)
+    run(["git", "commit", "-q", "-m", "task"], repo, env)
+    return repo
+
+
+def hidden_passes(task, checkout, env):
+    ext = "py" if task["lang"] == "python" else "rs"
+    (checkout / f"hidden.{ext}").write_text(task["hidden"])
+    hidden = subprocess.run(["sh", "-c", test_command(task, "hidden")], cwd=checkout, env=env,
+                            capture_output=True, text=True, timeout=120)
+    return hidden.returncode == 0, hidden.stdout + hidden.stderr
+
+
+def selftest(tasks, env):
+    """Each task's reference answer passes its visible and hidden tests."""
+    bad = 0
+    for task in tasks:
+        work = pathlib.Path(tempfile.mkdtemp(prefix="hybrid-quality-"))
+        try:
+            repo = prepare(task, work, env)
+            write(repo, task["file"], task["reference"])
+            visible = subprocess.run(["sh", "-c", test_command(task, "check")], cwd=repo, env=env,
+                                     capture_output=True, text=True, timeout=120)
+            hidden, said = hidden_passes(task, repo, env)
+            ok = visible.returncode == 0 and hidden
+            bad += not ok
+            print(f"{task['name']:<16} {'ok' if ok else 'BROKEN'}"
+                  f"{'' if ok else chr(10) + visible.stdout + visible.stderr + said}", flush=True)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    sys.exit(1 if bad else 0)
+
+
 def attempt(task, mode, model, rounds, env, candidates=1):
     work = pathlib.Path(tempfile.mkdtemp(prefix="hybrid-quality-"))
     try:
-        repo = work / "repo"
-        repo.mkdir()
-        ext = "py" if task["lang"] == "python" else "rs"
-        (repo / ".hybrid/specs").mkdir(parents=True)
-        (repo / ".hybrid/specs/task.md").write_text(task["spec"])
-        (repo / f"check.{ext}").write_text(task["visible"])
-        if task["given"] is not None:
-            path = repo / task["file"]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(task["given"])
-        run(["git", "init", "-q", "-b", "main"], repo, env)
-        run(["git", "add", "-A"], repo, env)
-        run(["git", "commit", "-q", "-m", "task"], repo, env)
+        repo = prepare(task, work, env)
         cmd = ["git", "hybrid", "implement", ".hybrid/specs/task.md", "--no-daemon", "--json",
                "--model", str(model), "--threads", "2", "--max-tokens", "600", "--branch", "hybrid/task",
                # The local engine is what is measured: no task goes to Claude.
@@ -67,8 +112,10 @@ def attempt(task, mode, model, rounds, env, candidates=1):
             # 30 s rather than at the default 300 s, which would measure the timeout.
             cmd += ["--check", test_command(task, "check"), "--check-rounds", str(rounds),
                     "--check-timeout", "30"]
-        else:
+        elif mode == "none":
             cmd += ["--no-check"]
+        else:
+            cmd += ["--check-rounds", str(rounds), "--check-timeout", "30"]
         started = time.monotonic()
         done = run(cmd, repo, env)
         seconds = time.monotonic() - started
@@ -82,16 +129,14 @@ def attempt(task, mode, model, rounds, env, candidates=1):
         if branch:
             checkout = work / "result"
             run(["git", "worktree", "add", "-q", "--detach", str(checkout), "hybrid/task"], repo, env)
-            (checkout / f"hidden.{ext}").write_text(task["hidden"])
-            hidden = subprocess.run(["sh", "-c", test_command(task, "hidden")], cwd=checkout, env=env,
-                                    capture_output=True, text=True, timeout=120)
-            passed = hidden.returncode == 0
+            passed, _ = hidden_passes(task, checkout, env)
         error = ""
         if done.returncode != 0:
             lines = [l for l in done.stderr.splitlines() if l.startswith("hybrid: error:")]
             error = lines[-1].split("error:", 1)[1].strip()[:100] if lines else ""
         return {
-            "task": task["name"], "lang": task["lang"], "mode": mode, "passed": passed,
+            "task": task["name"], "lang": task["lang"], "kind": task["kind"], "held": task["held"],
+            "mode": mode, "passed": passed,
             "branch": branch, "attempts": report.get("attempts"), "seconds": round(seconds, 1),
             "check": (report.get("check") or {}).get("state"), "error": error,
         }
@@ -102,7 +147,9 @@ def attempt(task, mode, model, rounds, env, candidates=1):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default=str(DEMO))
-    parser.add_argument("--mode", default="both", choices=["none", "check", "both"])
+    parser.add_argument("--mode", default="both", choices=["none", "spec", "check", "both", "all"])
+    parser.add_argument("--half", default="tuning", choices=["tuning", "held", "all"])
+    parser.add_argument("--selftest", action="store_true")
     parser.add_argument("--only")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--candidates", type=int, default=1,
@@ -117,8 +164,11 @@ def main():
     env.update(GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.com",
                GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com",
                GIT_CONFIG_GLOBAL="/dev/null")
-    modes = ["none", "check"] if args.mode == "both" else [args.mode]
-    tasks = [t for t in TASKS if not args.only or t["name"] == args.only]
+    modes = {"both": ["none", "check"], "all": ["none", "spec", "check"]}.get(args.mode, [args.mode])
+    tasks = [t for t in TASKS if (not args.only or t["name"] == args.only)
+             and (args.half == "all" or t["held"] == (args.half == "held"))]
+    if args.selftest:
+        selftest([t for t in tasks if t["reference"]], env)
     results = []
     for mode in modes:
         for task in tasks:
@@ -132,7 +182,8 @@ def main():
         rows = [r for r in results if r["mode"] == mode]
         passed = sum(r["passed"] for r in rows)
         attempts = [r["attempts"] for r in rows if r["attempts"]]
-        print(f"{'no check' if mode == 'none' else 'check loop':<10}: {passed}/{len(rows)} pass the hidden tests "
+        name = {"none": "no check", "spec": "spec check", "check": "check loop"}[mode]
+        print(f"{name:<10}: {passed}/{len(rows)} pass the hidden tests "
               f"({100 * passed / len(rows):.0f}%), mean attempts {statistics.mean(attempts) if attempts else 0:.2f} "
               f"(of the runs that made a branch), mean {statistics.mean(r['seconds'] for r in rows):.1f} s a task")
     if args.json:

@@ -2,21 +2,25 @@
 test (in the repository, what a check loop may run) and a hidden test the model never sees (run
 only to score the result). Each task is a dict:
 
-    name, lang ("python" | "rust"), file (the one file to create or change),
-    given (the file's content before, or None), spec (the Markdown spec),
-    visible (test source), hidden (test source)
+    name, lang ("python" | "rust"), kind (what kind of delegated work), file (the one file to
+    create or change), given (the file's content before, or None), extra (other files in the
+    repository: {path: text}), spec (the Markdown spec), visible (test source), hidden (test
+    source), held (kept out of every tuning run: see HELD), reference (a right answer: the file's
+    text, for `run.py --selftest`, which checks that it passes both tests)
 
 Python tests are scripts run with `python3 FILE` from the repository's top; Rust tests are
 compiled with `rustc --edition 2021 --test FILE`, and start with `include!("src/lib.rs");`.
 """
 
 
-def py(name, file, spec, visible, hidden, given=None):
-    return dict(name=name, lang="python", file=file, given=given, spec=spec, visible=visible, hidden=hidden)
+def py(name, file, spec, visible, hidden, given=None, kind="function", extra=None, held=False, reference=None):
+    return dict(name=name, lang="python", file=file, given=given, spec=spec, visible=visible, hidden=hidden,
+                kind=kind, extra=extra or {}, held=held, reference=reference)
 
 
-def rs(name, spec, visible, hidden, given=None):
-    return dict(name=name, lang="rust", file="src/lib.rs", given=given, spec=spec, visible=visible, hidden=hidden)
+def rs(name, spec, visible, hidden, given=None, kind="function", extra=None, held=False, reference=None):
+    return dict(name=name, lang="rust", file="src/lib.rs", given=given, spec=spec, visible=visible, hidden=hidden,
+                kind=kind, extra=extra or {}, held=held, reference=reference)
 
 
 def spec(title, file, new, signature, requirements, tests):
@@ -178,3 +182,312 @@ TASKS = [
        'include!("src/lib.rs");\n#[test]\nfn t() { assert_eq!(factorial(0), 1); assert_eq!(factorial(10), 3628800); assert_eq!(add(2, 2), 4); }\n',
        given="pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n"),
 ]
+
+for _t in TASKS:
+    if _t["name"].startswith("extend_"):
+        _t["kind"] = "extend"
+
+RS_HEAD = 'include!("src/lib.rs");\n'
+
+
+def rs_test(body):
+    return RS_HEAD + "#[test]\nfn t() {\n" + body + "\n}\n"
+
+
+# Tasks written after the first 21, across the kinds of work delegated to a local model. Those
+# with held=True are the held-out third: no tuning run reads them (run.py leaves them out unless
+# asked with --half held or --half all), and their results were first looked at only to report.
+TASKS += [
+    # CRUD over a store.
+    py("todo_crud", "todo.py",
+       spec("Keep a to-do list", "todo.py", True, "class TodoList",
+            ["`TodoList()` starts empty; `add(title: str) -> int` stores a to-do and returns its id, "
+             "starting at `1` and counting up", "`get(id: int)` returns the title, or `None` for an unknown id",
+             "`rename(id: int, title: str) -> bool` returns `False` for an unknown id",
+             "`delete(id: int) -> bool` removes it (`False` when unknown); ids are never reused",
+             "`add(\"\")` raises `ValueError`"],
+            ["`TodoList().add(\"milk\")` returns `1`"]),
+       PY_HEAD + "from todo import TodoList\nt = TodoList()\nassert t.add('milk') == 1\nassert t.get(1) == 'milk'\n",
+       PY_HEAD + "from todo import TodoList\nt = TodoList()\nassert t.add('a') == 1 and t.add('b') == 2\n"
+       "assert t.rename(2, 'c') and t.get(2) == 'c'\nassert not t.rename(9, 'x')\nassert t.delete(1) and not t.delete(1)\n"
+       "assert t.get(1) is None\nassert t.add('d') == 3\ntry:\n    t.add('')\n    raise SystemExit('no ValueError')\nexcept ValueError:\n    pass\n",
+       kind="crud",
+       reference="class TodoList:\n    def __init__(self):\n        self.items = {}\n        self.next = 1\n\n"
+       "    def add(self, title):\n        if not title:\n            raise ValueError('empty title')\n        self.items[self.next] = title\n        self.next += 1\n        return self.next - 1\n\n"
+       "    def get(self, id):\n        return self.items.get(id)\n\n    def rename(self, id, title):\n        if id not in self.items:\n            return False\n        self.items[id] = title\n        return True\n\n"
+       "    def delete(self, id):\n        return self.items.pop(id, None) is not None\n"),
+    py("inventory", "inventory.py",
+       spec("Track stock", "inventory.py", True, "class Inventory",
+            ["`Inventory()` starts empty", "`add(name: str, qty: int) -> None` adds `qty` to the item's count; "
+             "`qty` below `1` raises `ValueError`", "`remove(name: str, qty: int) -> None` takes `qty` away; "
+             "removing more than there is raises `ValueError` and changes nothing",
+             "`count(name: str) -> int` returns `0` for an item never added",
+             "`names() -> list[str]` returns the names with a count above `0`, sorted"],
+            ["`count(\"apple\")` on a new `Inventory()` returns `0`"]),
+       PY_HEAD + "from inventory import Inventory\ni = Inventory()\nassert i.count('apple') == 0\ni.add('apple', 3)\nassert i.count('apple') == 3\n",
+       PY_HEAD + "from inventory import Inventory\ni = Inventory()\ni.add('b', 2)\ni.add('a', 1)\ni.add('b', 1)\n"
+       "assert i.names() == ['a', 'b']\ni.remove('a', 1)\nassert i.names() == ['b'] and i.count('a') == 0\n"
+       "for bad in [lambda: i.add('x', 0), lambda: i.remove('b', 4), lambda: i.remove('zz', 1)]:\n"
+       "    try:\n        bad()\n        raise SystemExit('no ValueError')\n    except ValueError:\n        pass\nassert i.count('b') == 3\n",
+       kind="crud", held=True,
+       reference="class Inventory:\n    def __init__(self):\n        self.stock = {}\n\n    def add(self, name, qty):\n        if qty < 1:\n            raise ValueError(qty)\n"
+       "        self.stock[name] = self.stock.get(name, 0) + qty\n\n    def remove(self, name, qty):\n        if qty > self.stock.get(name, 0):\n            raise ValueError(qty)\n"
+       "        self.stock[name] -= qty\n\n    def count(self, name):\n        return self.stock.get(name, 0)\n\n    def names(self):\n        return sorted(n for n, c in self.stock.items() if c > 0)\n"),
+    rs("store_rs",
+       spec("A key-value store", "src/lib.rs", True, "pub struct Store",
+            ["`Store::new()` starts empty; `set(&mut self, key: &str, value: i64) -> Option<i64>` stores the value "
+             "and returns the one it replaced", "`get(&self, key: &str) -> Option<i64>`",
+             "`remove(&mut self, key: &str) -> bool` returns `true` when the key was there",
+             "`len(&self) -> usize` counts the keys"],
+            ["`Store::new().get(\"a\")` returns `None`"]),
+       rs_test("    let mut s = Store::new();\n    assert_eq!(s.get(\"a\"), None);\n    assert_eq!(s.set(\"a\", 1), None);\n    assert_eq!(s.get(\"a\"), Some(1));"),
+       rs_test("    let mut s = Store::new();\n    s.set(\"a\", 1);\n    assert_eq!(s.set(\"a\", 2), Some(1));\n    s.set(\"b\", 3);\n    assert_eq!(s.len(), 2);\n"
+               "    assert!(s.remove(\"a\"));\n    assert!(!s.remove(\"a\"));\n    assert_eq!(s.len(), 1);\n    assert_eq!(s.get(\"b\"), Some(3));"),
+       kind="crud", held=True,
+       reference="use std::collections::HashMap;\n\npub struct Store {\n    map: HashMap<String, i64>,\n}\n\nimpl Store {\n"
+       "    pub fn new() -> Store {\n        Store { map: HashMap::new() }\n    }\n\n"
+       "    pub fn set(&mut self, key: &str, value: i64) -> Option<i64> {\n        self.map.insert(key.to_string(), value)\n    }\n\n"
+       "    pub fn get(&self, key: &str) -> Option<i64> {\n        self.map.get(key).copied()\n    }\n\n"
+       "    pub fn remove(&mut self, key: &str) -> bool {\n        self.map.remove(key).is_some()\n    }\n\n"
+       "    pub fn len(&self) -> usize {\n        self.map.len()\n    }\n}\n"),
+    # Request handlers.
+    py("health_handler", "handler.py",
+       spec("Answer health checks", "handler.py", True, "def handle(method: str, path: str) -> tuple[int, str]",
+            ["`GET /health` returns `(200, \"ok\")`", "any other method on `/health` returns `(405, \"method not allowed\")`",
+             "any other path returns `(404, \"not found\")`", "a trailing `/` is ignored (`/health/` is `/health`)"],
+            ["`handle(\"GET\", \"/health\")` returns `(200, \"ok\")`"]),
+       PY_HEAD + "from handler import handle\nassert handle('GET', '/health') == (200, 'ok')\n",
+       PY_HEAD + "from handler import handle\nassert handle('POST', '/health') == (405, 'method not allowed')\n"
+       "assert handle('GET', '/nope') == (404, 'not found')\nassert handle('GET', '/health/') == (200, 'ok')\n",
+       kind="handler", held=True,
+       reference="def handle(method, path):\n    if path.endswith('/') and path != '/':\n        path = path[:-1]\n    if path != '/health':\n        return (404, 'not found')\n"
+       "    if method != 'GET':\n        return (405, 'method not allowed')\n    return (200, 'ok')\n"),
+    py("parse_query", "query.py",
+       spec("Parse a query string", "query.py", True, "def parse_query(query: str) -> dict[str, str]",
+            ["split on `&`, then each part at its first `=`", "a part without `=` maps to `\"\"`",
+             "skip empty parts; a later key replaces an earlier one", "a leading `?` is ignored"],
+            ["`parse_query(\"a=1&b=2\")` returns `{\"a\": \"1\", \"b\": \"2\"}`"]),
+       PY_HEAD + "from query import parse_query\nassert parse_query('a=1&b=2') == {'a': '1', 'b': '2'}\n",
+       PY_HEAD + "from query import parse_query\nassert parse_query('?x=1&&flag&x=2') == {'x': '2', 'flag': ''}\n"
+       "assert parse_query('') == {}\nassert parse_query('k=a=b') == {'k': 'a=b'}\n",
+       kind="handler", held=True,
+       reference="def parse_query(query):\n    if query.startswith('?'):\n        query = query[1:]\n    out = {}\n    for part in query.split('&'):\n"
+       "        if part:\n            key, _, value = part.partition('=')\n            out[key] = value\n    return out\n"),
+    rs("status_line",
+       spec("HTTP status lines", "src/lib.rs", True, "pub fn status_line(code: u16) -> String",
+            ["`200` is `\"HTTP/1.1 200 OK\"`, `404` is `\"HTTP/1.1 404 Not Found\"`, `500` is `\"HTTP/1.1 500 Internal Server Error\"`",
+             "any other code gives `\"HTTP/1.1 <code> Unknown\"`"],
+            ["`status_line(200)` returns `\"HTTP/1.1 200 OK\"`"]),
+       rs_test("    assert_eq!(status_line(200), \"HTTP/1.1 200 OK\");"),
+       rs_test("    assert_eq!(status_line(404), \"HTTP/1.1 404 Not Found\");\n    assert_eq!(status_line(500), \"HTTP/1.1 500 Internal Server Error\");\n"
+               "    assert_eq!(status_line(418), \"HTTP/1.1 418 Unknown\");"),
+       kind="handler",
+       reference="pub fn status_line(code: u16) -> String {\n    let reason = match code {\n        200 => \"OK\",\n        404 => \"Not Found\",\n"
+       "        500 => \"Internal Server Error\",\n        _ => \"Unknown\",\n    };\n    format!(\"HTTP/1.1 {} {}\", code, reason)\n}\n"),
+    # Validation with stated rules.
+    py("password_rules", "password.py",
+       spec("Check passwords", "password.py", True, "def password_problems(password: str) -> list[str]",
+            ["return the problems in this order: `\"too short\"` when under 8 characters, `\"no digit\"` when it has no digit, "
+             "`\"no uppercase\"` when it has no uppercase letter", "a good password returns `[]`"],
+            ["`password_problems(\"Secret123\")` returns `[]`", "`password_problems(\"abc\")` returns `[\"too short\", \"no digit\", \"no uppercase\"]`"]),
+       PY_HEAD + "from password import password_problems\nassert password_problems('Secret123') == []\n",
+       PY_HEAD + "from password import password_problems\nassert password_problems('abc') == ['too short', 'no digit', 'no uppercase']\n"
+       "assert password_problems('abcdefgh1') == ['no uppercase']\nassert password_problems('ABCDEFGHI') == ['no digit']\n",
+       kind="validation", held=True,
+       reference="def password_problems(password):\n    problems = []\n    if len(password) < 8:\n        problems.append('too short')\n"
+       "    if not any(c.isdigit() for c in password):\n        problems.append('no digit')\n    if not any(c.isupper() for c in password):\n        problems.append('no uppercase')\n    return problems\n"),
+    py("valid_email", "checks.py",
+       spec("Validate e-mail addresses", "checks.py", True, "def valid_email(address: str) -> bool",
+            ["exactly one `@`, with a non-empty part before it", "the part after it holds a `.` that is neither its first nor its last character",
+             "no spaces anywhere"],
+            ["`valid_email(\"ann@example.com\")` returns `True`", "`valid_email(\"ann@com\")` returns `False`"]),
+       PY_HEAD + "from checks import valid_email\nassert valid_email('ann@example.com')\nassert not valid_email('ann@com')\n",
+       PY_HEAD + "from checks import valid_email\nfor bad in ['@example.com', 'a@@b.com', 'a@.com', 'a@b.', 'a b@c.de', 'plain']:\n"
+       "    assert not valid_email(bad), bad\nassert valid_email('x.y@sub.example.org')\n",
+       kind="validation", held=True,
+       reference="def valid_email(address):\n    if ' ' in address or address.count('@') != 1:\n        return False\n    local, domain = address.split('@')\n"
+       "    if not local:\n        return False\n    return '.' in domain[1:-1]\n"),
+    rs("valid_username",
+       spec("Validate user names", "src/lib.rs", True, "pub fn valid_username(name: &str) -> bool",
+            ["3 to 16 characters", "only lowercase letters `a-z`, digits and `_`", "the first character is a letter"],
+            ["`valid_username(\"ann_1\")` returns `true`", "`valid_username(\"1ann\")` returns `false`"]),
+       rs_test("    assert!(valid_username(\"ann_1\"));\n    assert!(!valid_username(\"1ann\"));"),
+       rs_test("    assert!(!valid_username(\"an\"));\n    assert!(valid_username(\"abc\"));\n    assert!(!valid_username(\"Ann\"));\n"
+               "    assert!(!valid_username(\"a2345678901234567\"));\n    assert!(valid_username(\"a234567890123456\"));\n    assert!(!valid_username(\"a-b\"));"),
+       kind="validation", held=True,
+       reference="pub fn valid_username(name: &str) -> bool {\n    let n = name.chars().count();\n    (3..=16).contains(&n)\n"
+       "        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())\n"
+       "        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')\n}\n"),
+    rs("validate_age",
+       spec("Validate an age", "src/lib.rs", True, "pub fn validate_age(age: i32) -> Result<u8, String>",
+            ["a negative age is `Err(\"negative\")`", "an age above 150 is `Err(\"too old\")`", "else `Ok` with the age"],
+            ["`validate_age(30)` returns `Ok(30)`", "`validate_age(-1)` returns `Err(\"negative\")`"]),
+       rs_test("    assert_eq!(validate_age(30), Ok(30));"),
+       rs_test("    assert_eq!(validate_age(-1), Err(\"negative\".to_string()));\n    assert_eq!(validate_age(151), Err(\"too old\".to_string()));\n"
+               "    assert_eq!(validate_age(150), Ok(150));\n    assert_eq!(validate_age(0), Ok(0));"),
+       kind="validation",
+       reference="pub fn validate_age(age: i32) -> Result<u8, String> {\n    if age < 0 {\n        return Err(\"negative\".to_string());\n    }\n"
+       "    if age > 150 {\n        return Err(\"too old\".to_string());\n    }\n    Ok(age as u8)\n}\n"),
+    # Data transformation.
+    py("csv_line", "csvline.py",
+       spec("Split a CSV line", "csvline.py", True, "def split_csv(line: str) -> list[str]",
+            ["split on `,`; a field in double quotes may hold commas, and the quotes are dropped",
+             "an empty line returns `[\"\"]`"],
+            ["`split_csv(\"a,b,,c\")` returns `[\"a\", \"b\", \"\", \"c\"]`", "`split_csv('x,\"y,z\"')` returns `[\"x\", \"y,z\"]`"]),
+       PY_HEAD + "from csvline import split_csv\nassert split_csv('a,b,,c') == ['a', 'b', '', 'c']\n",
+       PY_HEAD + "from csvline import split_csv\nassert split_csv('x,\"y,z\"') == ['x', 'y,z']\nassert split_csv('') == ['']\n"
+       "assert split_csv('\"a\",b') == ['a', 'b']\n",
+       kind="transform",
+       reference="def split_csv(line):\n    fields, field, quoted = [], '', False\n    for c in line:\n        if c == '\"':\n            quoted = not quoted\n"
+       "        elif c == ',' and not quoted:\n            fields.append(field)\n            field = ''\n        else:\n            field += c\n    fields.append(field)\n    return fields\n"),
+    py("to_snake", "case.py",
+       spec("Convert to snake case", "case.py", True, "def to_snake(name: str) -> str",
+            ["put `_` before each uppercase letter that follows a lowercase letter or a digit, then lowercase everything",
+             "spaces and `-` become `_`"],
+            ["`to_snake(\"HelloWorld\")` returns `\"hello_world\"`"]),
+       PY_HEAD + "from case import to_snake\nassert to_snake('HelloWorld') == 'hello_world'\n",
+       PY_HEAD + "from case import to_snake\nassert to_snake('parseHTTPRequest') == 'parse_httprequest'\nassert to_snake('utf8Value') == 'utf8_value'\n"
+       "assert to_snake('my-name here') == 'my_name_here'\nassert to_snake('x') == 'x'\n",
+       kind="transform", held=True,
+       reference="def to_snake(name):\n    out = ''\n    for i, c in enumerate(name):\n        if c.isupper() and i > 0 and (name[i - 1].islower() or name[i - 1].isdigit()):\n            out += '_'\n"
+       "        out += '_' if c in ' -' else c.lower()\n    return out\n"),
+    py("group_by_length", "group.py",
+       spec("Group words by length", "group.py", True, "def group_by_length(words: list[str]) -> dict[int, list[str]]",
+            ["keys are lengths; each list keeps the words' order", "the same word twice appears twice"],
+            ["`group_by_length([\"a\", \"bb\", \"c\"])` returns `{1: [\"a\", \"c\"], 2: [\"bb\"]}`"]),
+       PY_HEAD + "from group import group_by_length\nassert group_by_length(['a', 'bb', 'c']) == {1: ['a', 'c'], 2: ['bb']}\n",
+       PY_HEAD + "from group import group_by_length\nassert group_by_length([]) == {}\nassert group_by_length(['x', 'x']) == {1: ['x', 'x']}\n",
+       kind="transform", held=True,
+       reference="def group_by_length(words):\n    out = {}\n    for w in words:\n        out.setdefault(len(w), []).append(w)\n    return out\n"),
+    py("transpose", "matrix.py",
+       spec("Transpose a matrix", "matrix.py", True, "def transpose(rows: list[list[int]]) -> list[list[int]]",
+            ["row `i` of the result is column `i` of `rows`", "`[]` returns `[]`", "rows of different lengths raise `ValueError`"],
+            ["`transpose([[1, 2], [3, 4]])` returns `[[1, 3], [2, 4]]`"]),
+       PY_HEAD + "from matrix import transpose\nassert transpose([[1, 2], [3, 4]]) == [[1, 3], [2, 4]]\n",
+       PY_HEAD + "from matrix import transpose\nassert transpose([]) == []\nassert transpose([[1, 2, 3]]) == [[1], [2], [3]]\n"
+       "try:\n    transpose([[1], [2, 3]])\n    raise SystemExit('no ValueError')\nexcept ValueError:\n    pass\n",
+       kind="transform", held=True,
+       reference="def transpose(rows):\n    if any(len(r) != len(rows[0]) for r in rows):\n        raise ValueError('ragged')\n"
+       "    return [list(c) for c in zip(*rows)] if rows else []\n"),
+    rs("run_length",
+       spec("Run-length encoding", "src/lib.rs", True, "pub fn run_length(s: &str) -> String",
+            ["each run of one character becomes the character then the run's length (`\"aaab\"` becomes `\"a3b1\"`)",
+             "an empty string returns `\"\"`"],
+            ["`run_length(\"aaab\")` returns `\"a3b1\"`"]),
+       rs_test("    assert_eq!(run_length(\"aaab\"), \"a3b1\");"),
+       rs_test("    assert_eq!(run_length(\"\"), \"\");\n    assert_eq!(run_length(\"abba\"), \"a1b2a1\");\n    assert_eq!(run_length(\"zzzzzzzzzzzz\"), \"z12\");"),
+       kind="transform", held=True,
+       reference="pub fn run_length(s: &str) -> String {\n    let mut out = String::new();\n    let chars: Vec<char> = s.chars().collect();\n    let mut i = 0;\n"
+       "    while i < chars.len() {\n        let mut j = i;\n        while j < chars.len() && chars[j] == chars[i] {\n            j += 1;\n        }\n"
+       "        out.push(chars[i]);\n        out.push_str(&(j - i).to_string());\n        i = j;\n    }\n    out\n}\n"),
+    rs("title_case",
+       spec("Title case", "src/lib.rs", True, "pub fn title_case(s: &str) -> String",
+            ["uppercase the first letter of each word and lowercase the rest", "words are separated by single spaces, kept as they are"],
+            ["`title_case(\"hello wORLD\")` returns `\"Hello World\"`"]),
+       rs_test("    assert_eq!(title_case(\"hello wORLD\"), \"Hello World\");"),
+       rs_test("    assert_eq!(title_case(\"\"), \"\");\n    assert_eq!(title_case(\"a b\"), \"A B\");\n    assert_eq!(title_case(\"rUST\"), \"Rust\");"),
+       kind="transform", held=True,
+       reference="pub fn title_case(s: &str) -> String {\n    s.split(' ')\n        .map(|w| {\n            let mut c = w.chars();\n            match c.next() {\n"
+       "                Some(f) => f.to_uppercase().collect::<String>() + &c.as_str().to_lowercase(),\n                None => String::new(),\n            }\n        })\n"
+       "        .collect::<Vec<_>>()\n        .join(\" \")\n}\n"),
+]
+
+MONEY = ("def to_cents(text: str) -> int:\n    \"\"\"'1.50' -> 150; raises ValueError on anything else.\"\"\"\n    whole, dot, part = text.partition('.')\n"
+         "    if not whole.isdigit() or (dot and (len(part) != 2 or not part.isdigit())):\n        raise ValueError(text)\n"
+         "    return int(whole) * 100 + (int(part) if dot else 0)\n")
+SLUG = ("import re\n\n\ndef slugify(text: str) -> str:\n    return re.sub(r'[^a-z0-9]+', '-', text.lower()).strip('-')\n")
+
+
+def tests_hidden(module, right, mutant, test_file):
+    """A hidden test for a task that writes tests: they pass on the right code, fail on a broken
+    one, and the module itself is left as it was."""
+    return (f"import subprocess, sys\nRIGHT = {right!r}\nMUTANT = {mutant!r}\n"
+            f"assert open({module!r}).read() == RIGHT, 'the module was changed'\n"
+            f"ok = subprocess.run([sys.executable, {test_file!r}], capture_output=True)\n"
+            "assert ok.returncode == 0, 'the tests fail on the right code: ' + ok.stdout.decode() + ok.stderr.decode()\n"
+            f"open({module!r}, 'w').write(MUTANT)\n"
+            f"bad = subprocess.run([sys.executable, {test_file!r}], capture_output=True)\n"
+            f"open({module!r}, 'w').write(RIGHT)\n"
+            "assert bad.returncode != 0, 'the tests pass on broken code'\n")
+
+
+TASKS += [
+    # Tests for existing code.
+    py("tests_money", "test_money.py",
+       "# Test to_cents\n\nWrite tests for `to_cents` in `money.py`.\n\n## Files\n\n- create `test_money.py` (leave `money.py` as it is)\n\n"
+       "## Signatures\n\n- `def to_cents(text: str) -> int` (exists in `money.py`)\n\n## Requirements\n\n"
+       "- `test_money.py` is a script run as `python3 test_money.py`: it imports `to_cents` from `money` and uses plain `assert` statements, "
+       "exiting non-zero when one fails\n- assert that `to_cents(\"1.50\")` is `150` and `to_cents(\"3\")` is `300`\n"
+       "- assert that `to_cents(\"1.5\")` and `to_cents(\"abc\")` raise `ValueError`\n\n## Tests\n\n- `to_cents(\"1.50\")` returns `150`\n",
+       "import subprocess, sys\nassert subprocess.run([sys.executable, 'test_money.py']).returncode == 0\n",
+       tests_hidden("money.py", MONEY, MONEY.replace("len(part) != 2 or ", ""), "test_money.py"),
+       kind="tests", held=True, extra={"money.py": MONEY},
+       reference="from money import to_cents\n\nassert to_cents('1.50') == 150\nassert to_cents('3') == 300\n"
+       "for bad in ['1.5', 'abc']:\n    try:\n        to_cents(bad)\n    except ValueError:\n        pass\n    else:\n        raise AssertionError(bad)\n"),
+    py("tests_slug", "test_slug.py",
+       "# Test slugify\n\nWrite tests for `slugify` in `slug.py`.\n\n## Files\n\n- create `test_slug.py` (leave `slug.py` as it is)\n\n"
+       "## Signatures\n\n- `def slugify(text: str) -> str` (exists in `slug.py`)\n\n## Requirements\n\n"
+       "- `test_slug.py` is a script run as `python3 test_slug.py`: it imports `slugify` from `slug` and uses plain `assert` statements\n"
+       "- assert that `slugify(\"Hello, World!\")` is `\"hello-world\"` and that `slugify(\"--A--\")` is `\"a\"`\n\n"
+       "## Tests\n\n- `slugify(\"Hello, World!\")` returns `\"hello-world\"`\n",
+       "import subprocess, sys\nassert subprocess.run([sys.executable, 'test_slug.py']).returncode == 0\n",
+       tests_hidden("slug.py", SLUG, SLUG.replace(".strip('-')", ""), "test_slug.py"),
+       kind="tests", extra={"slug.py": SLUG},
+       reference="from slug import slugify\n\nassert slugify('Hello, World!') == 'hello-world'\nassert slugify('--A--') == 'a'\n"),
+    rs("tests_rs",
+       "# Test is_even\n\nAdd unit tests for `is_even` in `src/lib.rs`.\n\n## Files\n\n- change `src/lib.rs`\n\n## Signatures\n\n"
+       "- `pub fn is_even(n: i64) -> bool` (exists; keep it exactly as it is)\n\n## Requirements\n\n"
+       "- add a `#[cfg(test)] mod tests` with at least two `#[test]` functions\n- they assert that `is_even(4)` is `true`, "
+       "`is_even(7)` is `false` and `is_even(-2)` is `true`\n\n## Tests\n\n- `is_even(4)` returns `true`\n",
+       rs_test("    assert!(is_even(4));"),
+       # The file's own tests run (two or more, passing), and is_even still works.
+       rs_test("    assert!(is_even(-2) && !is_even(7));\n    let src = std::fs::read_to_string(\"src/lib.rs\").unwrap();\n"
+               "    assert!(src.contains(\"#[cfg(test)]\") && src.matches(\"#[test]\").count() >= 2, \"no tests\");\n"
+               "    let out = std::process::Command::new(\"rustc\").args([\"--edition\", \"2021\", \"--test\", \"src/lib.rs\", \"-o\", \"own-tests\"]).status().unwrap();\n"
+               "    assert!(out.success());\n    assert!(std::process::Command::new(\"./own-tests\").status().unwrap().success());"),
+       kind="tests", held=True,
+       given="pub fn is_even(n: i64) -> bool {\n    n % 2 == 0\n}\n",
+       reference="pub fn is_even(n: i64) -> bool {\n    n % 2 == 0\n}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n"
+       "    #[test]\n    fn even() {\n        assert!(is_even(4));\n        assert!(is_even(-2));\n    }\n\n"
+       "    #[test]\n    fn odd() {\n        assert!(!is_even(7));\n    }\n}\n"),
+    # Documentation.
+    py("docs_area", "geometry.py",
+       "# Document area\n\nDocument `area` in `geometry.py`.\n\n## Files\n\n- change `geometry.py`\n\n## Signatures\n\n"
+       "- `def area(width: float, height: float) -> float` (keep its code exactly as it is)\n\n## Requirements\n\n"
+       "- give `area` a docstring saying it returns the width times the height, and that a negative side raises `ValueError`\n\n"
+       "## Tests\n\n- `area(2, 3)` returns `6`\n",
+       PY_HEAD + "from geometry import area\nassert area(2, 3) == 6\n",
+       PY_HEAD + "from geometry import area\nassert area(2, 3) == 6\nassert area.__doc__ and 'ValueError' in area.__doc__, area.__doc__\n"
+       "try:\n    area(-1, 2)\n    raise SystemExit('no ValueError')\nexcept ValueError:\n    pass\n",
+       kind="docs",
+       given="def area(width: float, height: float) -> float:\n    if width < 0 or height < 0:\n        raise ValueError('negative side')\n    return width * height\n",
+       reference="def area(width: float, height: float) -> float:\n    \"\"\"Returns width times height; a negative side raises ValueError.\"\"\"\n"
+       "    if width < 0 or height < 0:\n        raise ValueError('negative side')\n    return width * height\n"),
+    py("docs_module", "units.py",
+       "# Document the units module\n\nGive `units.py` a module docstring.\n\n## Files\n\n- change `units.py`\n\n## Signatures\n\n"
+       "- `def km_to_miles(km: float) -> float` (keep its code exactly as it is)\n\n## Requirements\n\n"
+       "- the module's docstring, its first statement, says it converts between kilometres and miles and names `km_to_miles`\n\n"
+       "## Tests\n\n- `km_to_miles(0)` returns `0`\n",
+       PY_HEAD + "from units import km_to_miles\nassert km_to_miles(0) == 0\n",
+       PY_HEAD + "import units\nassert units.__doc__ and 'km_to_miles' in units.__doc__ and 'kilometre' in units.__doc__.lower(), units.__doc__\n"
+       "assert abs(units.km_to_miles(1.609344) - 1) < 1e-9\n",
+       kind="docs",
+       given="def km_to_miles(km: float) -> float:\n    return km / 1.609344\n",
+       reference="\"\"\"Converts between kilometres and miles: km_to_miles.\"\"\"\n\n\ndef km_to_miles(km: float) -> float:\n    return km / 1.609344\n"),
+    rs("docs_rs",
+       "# Document mean\n\nDocument `mean` in `src/lib.rs`.\n\n## Files\n\n- change `src/lib.rs`\n\n## Signatures\n\n"
+       "- `pub fn mean(values: &[f64]) -> Option<f64>` (keep its code exactly as it is)\n\n## Requirements\n\n"
+       "- put a `///` doc comment right above `mean` saying it returns `None` for an empty slice, with an `# Examples` heading\n\n"
+       "## Tests\n\n- `mean(&[])` returns `None`\n",
+       rs_test("    assert_eq!(mean(&[]), None);"),
+       rs_test("    assert_eq!(mean(&[1.0, 3.0]), Some(2.0));\n    let src = std::fs::read_to_string(\"src/lib.rs\").unwrap();\n"
+               "    let before: Vec<&str> = src.split(\"pub fn mean\").next().unwrap().lines().collect();\n"
+               "    let doc: Vec<&str> = before.iter().rev().take_while(|l| l.trim_start().starts_with(\"///\")).copied().collect();\n"
+               "    assert!(doc.iter().any(|l| l.contains(\"None\")) && doc.iter().any(|l| l.contains(\"# Examples\")), \"{doc:?}\");"),
+       kind="docs", held=True,
+       given="pub fn mean(values: &[f64]) -> Option<f64> {\n    if values.is_empty() {\n        return None;\n    }\n    Some(values.iter().sum::<f64>() / values.len() as f64)\n}\n",
+       reference="/// The arithmetic mean; `None` for an empty slice.\n///\n/// # Examples\n///\n/// ```\n/// assert_eq!(mean(&[1.0, 3.0]), Some(2.0));\n/// ```\n"
+       "pub fn mean(values: &[f64]) -> Option<f64> {\n    if values.is_empty() {\n        return None;\n    }\n    Some(values.iter().sum::<f64>() / values.len() as f64)\n}\n"),
+]
+
+HELD = [t["name"] for t in TASKS if t["held"]]

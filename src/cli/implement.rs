@@ -109,6 +109,7 @@ fn record(args: Args) -> Result<Status, CommandError> {
                 bar.suspend(|| ui::say(format!("job {job} goes to the daemon (pid {pid})")))
             }
             Event::Progress(m) => bar.set_message(m.to_string()),
+            Event::Note(m) => bar.suspend(|| ui::say(m)),
         },
     );
     bar.finish_and_clear();

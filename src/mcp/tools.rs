@@ -645,7 +645,7 @@ fn implement_here(
             Event::Queued { job, pid } => {
                 progress(format!("job {job} went to the daemon (pid {pid})"))
             }
-            Event::Progress(m) => progress(m.to_string()),
+            Event::Progress(m) | Event::Note(m) => progress(m.to_string()),
         },
     )
     .map_err(fail)?;

@@ -9,6 +9,8 @@
 //! The lint reads text and asks the repository only whether paths exist; it never changes a
 //! spec. Each problem is one line that says what to add.
 
+pub mod examples;
+
 use std::path::Path;
 use std::sync::OnceLock;
 

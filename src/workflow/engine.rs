@@ -6,6 +6,7 @@ use crate::local::embedded::{self, Embedded};
 use crate::local::implement::Check;
 use crate::local::models::Registry;
 use crate::local::openai::{Constrain, OpenAi, Sampling};
+use crate::spec::{Spec, examples, paths_named};
 
 use super::Error;
 
@@ -42,6 +43,11 @@ pub struct Engine {
     pub options: embedded::Options,
     /// Run on each answer before it becomes a commit.
     pub check: Option<Check>,
+    /// Whether, with no check set, the spec's own examples become one (not after `--no-check`).
+    pub spec_check: bool,
+    /// Limits of a check made from the spec's examples.
+    pub check_timeout: std::time::Duration,
+    pub check_rounds: usize,
     /// How an OpenAI-compatible server is told the answer's shape.
     pub constrain: Constrain,
 }
@@ -73,6 +79,10 @@ impl Engine {
         let backend = BackendKind::parse(asked.backend.as_deref().unwrap_or(&defaults.backend))?;
         let constrain = Constrain::parse(&defaults.constrain)
             .ok_or_else(|| Error::UnknownConstrain(defaults.constrain.clone()))?;
+        let said = asked.check.or_else(|| defaults.check.clone());
+        let check_timeout =
+            std::time::Duration::from_secs(asked.check_timeout.unwrap_or(defaults.check_timeout));
+        let check_rounds = asked.check_rounds.unwrap_or(defaults.check_rounds);
         Ok(Engine {
             backend,
             model: asked.model.or_else(|| defaults.model.clone()),
@@ -80,17 +90,75 @@ impl Engine {
             context_tokens,
             options,
             constrain,
-            check: asked
-                .check
-                .or_else(|| defaults.check.clone())
-                .filter(|c| !c.trim().is_empty())
-                .map(|command| Check {
-                    command,
-                    timeout: std::time::Duration::from_secs(
-                        asked.check_timeout.unwrap_or(defaults.check_timeout),
-                    ),
-                    rounds: asked.check_rounds.unwrap_or(defaults.check_rounds),
-                }),
+            spec_check: said.is_none(),
+            check: said.filter(|c| !c.trim().is_empty()).map(|command| Check {
+                command,
+                timeout: check_timeout,
+                rounds: check_rounds,
+                label: None,
+            }),
+            check_timeout,
+            check_rounds,
+        })
+    }
+
+    /// The check a job on `spec` runs: the one set, else (unless `--no-check`) one made from the
+    /// spec's examples where their language's tool is here (labelled so).
+    pub fn check_for(
+        &self,
+        spec: &Spec,
+        head: Option<&git2::Tree<'_>>,
+        repo: &git2::Repository,
+    ) -> Option<Check> {
+        if self.check.is_some() || !self.spec_check {
+            return self.check.clone();
+        }
+        let examples = examples::read(&spec.text);
+        let named: Vec<String> = paths_named(&spec.text)
+            .into_iter()
+            .filter(|p| *p != spec.path)
+            .collect();
+        // The manifest of the crate a Rust file is in: the nearest Cargo.toml above it.
+        let manifest = named.first().and_then(|file| {
+            let head = head?;
+            let mut folder = std::path::Path::new(file).parent();
+            while let Some(f) = folder {
+                if let Ok(entry) = head.get_path(&f.join("Cargo.toml")) {
+                    let blob = repo.find_blob(entry.id()).ok()?;
+                    return Some(String::from_utf8_lossy(blob.content()).into_owned());
+                }
+                folder = f.parent();
+            }
+            None
+        });
+        let target = examples::target(&named, manifest.as_deref())?;
+        let tool = match target.language {
+            examples::Language::Python => "python3",
+            examples::Language::Rust => "rustc",
+        };
+        // A tool that cannot start (absent, or rustup without a toolchain) would fail every
+        // answer for the machine's sake: then there is no check from the examples.
+        let runs = std::process::Command::new(tool)
+            .arg("--version")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .is_ok_and(|out| out.status.success());
+        if !runs {
+            tracing::info!(
+                tool,
+                "the spec's examples are no check here: the tool does not run"
+            );
+            return None;
+        }
+        examples::command(&examples, &target).map(|command| Check {
+            command,
+            timeout: self.check_timeout,
+            rounds: self.check_rounds,
+            label: Some(format!(
+                "the spec's examples ({} {}, {tool})",
+                examples.len(),
+                if examples.len() == 1 { "case" } else { "cases" }
+            )),
         })
     }
 

@@ -42,6 +42,8 @@ pub enum Event<'a> {
     Queued { job: i64, pid: u32 },
     /// Generation progress, for a spinner.
     Progress(&'a str),
+    /// Something the person running the job should read (which check runs).
+    Note(&'a str),
 }
 
 /// Where the job ran, and what it made.
@@ -182,9 +184,19 @@ pub fn run(
     events: &mut dyn FnMut(Event<'_>),
 ) -> Result<Ran, RunError> {
     let cloud = job.decision.side == Side::Cloud;
+    let check = {
+        let head = repo.head_tree().ok().flatten();
+        let check = job.engine.check_for(job.spec, head.as_ref(), &repo.git);
+        if let Some(label) = check.as_ref().and_then(|c| c.label.as_deref()) {
+            events(Event::Note(&format!(
+                "check: {label}, run on each answer (--check CMD to choose another, --no-check for none)"
+            )));
+        }
+        check
+    };
     if job.engine.backend == BackendKind::Embedded && !job.no_daemon && !cloud {
         match Client::connect() {
-            Ok(client) => return via_daemon(client, repo, job, events),
+            Ok(client) => return via_daemon(client, repo, job, check, events),
             Err(crate::daemon::Error::NotRunning) => {}
             Err(e) => return Err(Error::from(e).into()),
         }
@@ -218,7 +230,7 @@ pub fn run(
             job_id: None,
             route: Some(serde_json::to_value(job.decision).map_err(Error::from)?),
             onto: None,
-            check: job.engine.check.as_ref(),
+            check: check.as_ref(),
             cancel: job.cancel,
         },
         &mut |m| events(Event::Progress(m)),
@@ -244,6 +256,7 @@ fn via_daemon(
     mut client: Client,
     repo: &Repo,
     job: &Job<'_>,
+    check: Option<crate::local::implement::Check>,
     events: &mut dyn FnMut(Event<'_>),
 ) -> Result<Ran, RunError> {
     let top = repo
@@ -256,7 +269,7 @@ fn via_daemon(
         model: job.engine.model.clone(),
         context_tokens: job.engine.context_tokens,
         options: job.engine.options.clone(),
-        check: job.engine.check.clone(),
+        check,
     };
     let mut store = Store::open_for(repo).map_err(Error::from)?;
     let id = store

@@ -265,7 +265,8 @@ fn routing_rules_come_from_the_policy() {
     repo.git(&["add", "."]);
     repo.git(&["commit", "-q", "-m", "policy and spec"]);
     let server = FakeOpenAi::start(vec![file_block("src/banner.rs", GENERATED)]);
-    implement(&repo, &server, &[".hybrid/specs/banner.md"])
+    // The answer is no banner: this is about the route, not the spec's examples.
+    implement(&repo, &server, &[".hybrid/specs/banner.md", "--no-check"])
         .success()
         .stderr_has(
             "route: local model (local model's kind of work: this repository's local words)",
@@ -499,6 +500,51 @@ fn a_check_that_still_fails_leaves_the_branch_and_fails() {
     )
     .failure()
     .stderr_has("killed after 1 s");
+}
+
+/// With no check set, the spec's own examples are one: an answer that contradicts them is
+/// asked again with the example it broke, in Rust (compiled with rustc) and in Python.
+#[test]
+fn the_specs_examples_are_the_check_when_none_is_set() {
+    let repo = sub_repo();
+    let server = FakeOpenAi::start(vec![with_sub("a + b"), with_sub("a - b")]);
+    implement(&repo, &server, &[".hybrid/specs/sub.md"])
+        .success()
+        .stderr_has("check: the spec's examples (1 case, rustc), run on each answer")
+        .stderr_has("passed (exit 0) after 2 runs");
+    let said = feedback(&server, 1);
+    assert!(
+        said.contains("the spec says `sub(5, 3)` returns `2`, but it returned 8"),
+        "{said}"
+    );
+
+    let spec = "# Money\n\nIn `money.py`, add `def cents(text: str) -> int`.\n\n## Tests\n\n- `cents(\"1.25\")` returns `125`\n- `cents(\"x\")` raises `ValueError`\n";
+    let repo = TestRepo::with_spec(".hybrid/specs/money.md", spec);
+    let wrong = file_block(
+        "money.py",
+        "def cents(text):\n    try:\n        return int(float(text) * 100)\n    except ValueError:\n        return 0\n",
+    );
+    let right = file_block(
+        "money.py",
+        "def cents(text):\n    whole, _, part = text.partition('.')\n    if not (whole + part).isdigit():\n        raise ValueError(text)\n    return int(whole) * 100 + int(part.ljust(2, '0'))\n",
+    );
+    let server = FakeOpenAi::start(vec![wrong, right]);
+    implement(&repo, &server, &[".hybrid/specs/money.md"])
+        .success()
+        .stderr_has("check: the spec's examples (2 cases, python3)");
+    let said = feedback(&server, 1);
+    assert!(
+        said.contains(
+            "FAILED: the spec says `cents(\"x\")` raises `ValueError`, but it returned 0"
+        ),
+        "{said}"
+    );
+    // --no-check runs none.
+    let server = FakeOpenAi::start(vec![with_sub("a + b")]);
+    let repo = sub_repo();
+    implement(&repo, &server, &[".hybrid/specs/sub.md", "--no-check"])
+        .success()
+        .stderr_lacks("check");
 }
 
 /// The committed policy's `[implement] check` runs without a flag; `--no-check` skips it.

@@ -27,6 +27,17 @@ pub struct Check {
     pub timeout: Duration,
     /// Answers asked again after a failed check, at most.
     pub rounds: usize,
+    /// What the check is called where its command is no one's to read (the script the spec's
+    /// examples become); `None` shows the command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+impl Check {
+    /// How the check is named to people and to the model.
+    pub fn shown(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.command)
+    }
 }
 
 /// How the last check went.
@@ -43,7 +54,7 @@ impl Ran {
     /// What the generation keeps of the check: this run, the `runs`-th.
     pub fn into_record(self, check: &Check, runs: usize) -> crate::store::CheckRecord {
         crate::store::CheckRecord {
-            command: check.command.clone(),
+            command: check.shown().to_string(),
             passed: self.passed,
             status: self.status,
             output: self.output,

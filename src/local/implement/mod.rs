@@ -260,7 +260,7 @@ fn converse(
                     (Some(Ok(changed)), Some(c)) if worth && !stopped() => {
                         (progress.borrow_mut())(&format!(
                             "checking attempt {attempts}: {}",
-                            c.command
+                            c.shown()
                         ));
                         match check::run(git, base_tree, changed, c) {
                             Ok(ran) if ran.passed => {
@@ -337,7 +337,7 @@ fn converse(
             messages.truncate(first_prompt);
             messages.push(ChatMessage {
                 role: "user",
-                content: prompt::check_failed(&c.command, &ran.status, &ran.output),
+                content: prompt::check_failed(c.shown(), &ran.status, &ran.output),
             });
             continue;
         }

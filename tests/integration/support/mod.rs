@@ -103,6 +103,8 @@ impl TestRepo {
             .env_clear()
             .env("PATH", &self.path_env)
             .env("HOME", self.home())
+            // rustup finds its toolchains under the real home: a check may compile Rust.
+            .env("RUSTUP_HOME", rustup_home())
             .env("XDG_CONFIG_HOME", self.home().join(".config"))
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -294,6 +296,15 @@ impl Run {
             .stderr_has("hybrid: blocked:")
             .stderr_has(&format!("git hybrid review {branch}"))
     }
+}
+
+/// Where rustup keeps its toolchains for the user running the tests.
+fn rustup_home() -> PathBuf {
+    std::env::var_os("RUSTUP_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".rustup")
+        })
 }
 
 /// A file the tests need from outside the clone: `$var` when set, else `rel` under

@@ -1,0 +1,499 @@
+//! The spec's own test cases (`` `clamp(5, 0, 10)` returns `5` ``, `` `parse_port("")` raises
+//! `ValueError` ``) and the check they become when the user names none: a Python script or a
+//! Rust test, written into the checked tree and run there.
+//!
+//! Why: a spec lint already asks for examples, and a small model's answer that contradicts its
+//! own spec's examples is the cheapest failure to catch — before a commit, and before anyone
+//! pays for a review. An example is read only where its shape is unambiguous; one it cannot read
+//! is left out rather than guessed, because a check that can never pass would only spend the
+//! model's rounds. The check judges behaviour through the examples alone; it never edits the
+//! answer, and it runs only where the language's tool is on PATH.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// What a call gives, by the spec.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// It returns this value (source text in the spec's language).
+    Returns(String),
+    /// It raises (Python) or returns an error of this name, or panics (Rust): the name.
+    Raises(String),
+}
+
+/// One test case: a call and what it gives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Example {
+    pub call: String,
+    pub outcome: Outcome,
+}
+
+impl std::fmt::Display for Example {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.outcome {
+            Outcome::Returns(v) => write!(f, "`{}` returns `{v}`", self.call),
+            Outcome::Raises(e) if e == ANY_ERROR => write!(f, "`{}` fails", self.call),
+            Outcome::Raises(e) => write!(f, "`{}` raises {e}", self.call),
+        }
+    }
+}
+
+fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    // The patterns are constants: a typo is a bug the tests below catch.
+    cell.get_or_init(|| Regex::new(pattern).unwrap_or_else(|e| panic!("{pattern}: {e}")))
+}
+
+/// The name an example gives when it says only that the call fails.
+const ANY_ERROR: &str = "an error";
+
+/// Every example the spec states, in order, each once.
+pub fn read(spec: &str) -> Vec<Example> {
+    static RETURNS: OnceLock<Regex> = OnceLock::new();
+    static RAISES: OnceLock<Regex> = OnceLock::new();
+    // A call in backticks (a name, then parentheses), a verb, and a value in backticks.
+    let returns = regex(
+        &RETURNS,
+        r"(?i)`([^`\n]*\w\([^`\n]*\)[^`\n]*)`\s*(?:returns|gives|yields|is|equals|==|->|=>|→)\s*`([^`\n]+)`",
+    );
+    let raises = regex(
+        &RAISES,
+        r"(?i)`([^`\n]*\w\([^`\n]*\)[^`\n]*)`\s*(?:raises|throws|panics|fails with|fails|returns|gives)\s*(?:an?\s+)?`?([A-Z]\w*(?:Error|Exception)|Err\b|error\b|panic)`?",
+    );
+    let mut found: Vec<(usize, Example)> = Vec::new();
+    for c in returns.captures_iter(spec) {
+        let (Some(whole), Some(call), Some(value)) = (c.get(0), c.get(1), c.get(2)) else {
+            continue;
+        };
+        let value = value.as_str().trim().to_string();
+        found.push((
+            whole.start(),
+            Example {
+                call: call.as_str().trim().to_string(),
+                outcome: Outcome::Returns(value),
+            },
+        ));
+    }
+    for c in raises.captures_iter(spec) {
+        let (Some(whole), Some(call), Some(name)) = (c.get(0), c.get(1), c.get(2)) else {
+            continue;
+        };
+        // `f(x)` returns `Err(...)` is a value, read above; here only a bare error's name.
+        if found.iter().any(|(at, _)| *at == whole.start()) {
+            continue;
+        }
+        found.push((
+            whole.start(),
+            Example {
+                call: call.as_str().trim().to_string(),
+                outcome: Outcome::Raises(match name.as_str() {
+                    // `panics` reads as the name `panic`; the generic `an error` as any error.
+                    n if n.eq_ignore_ascii_case("error") => ANY_ERROR.to_string(),
+                    n => n.to_string(),
+                }),
+            },
+        ));
+    }
+    found.sort_by_key(|(at, _)| *at);
+    let mut examples: Vec<Example> = Vec::new();
+    for (_, e) in found {
+        // A call that is itself a comparison (`f(1) == 2`) is no call to compare again.
+        if e.call.contains("==") || examples.contains(&e) {
+            continue;
+        }
+        examples.push(e);
+    }
+    examples
+}
+
+/// The languages an example check can be written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    Python,
+    Rust,
+}
+
+/// Where the check runs the examples: the files they call into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub language: Language,
+    /// Python: every named module (not a test file); Rust: the one named source file.
+    pub files: Vec<String>,
+}
+
+/// Which language the examples are in, from the files the spec names: only `.py` files
+/// (tests aside), or exactly one `.rs` file in a crate without dependencies (the check compiles
+/// that file alone with `rustc`). Anything else gets no check from the examples.
+pub fn target(named: &[String], cargo_toml: Option<&str>) -> Option<Target> {
+    let is_test = |p: &str| {
+        let name = p.rsplit('/').next().unwrap_or(p);
+        name.starts_with("test_")
+            || name.ends_with("_test.py")
+            || name == "conftest.py"
+            || p.starts_with("tests/")
+            || p.contains("/tests/")
+    };
+    let code: Vec<&String> = named
+        .iter()
+        .filter(|p| p.ends_with(".py") || p.ends_with(".rs"))
+        .collect();
+    if code.is_empty()
+        || named.iter().any(|p| p.ends_with(".py")) != code.iter().all(|p| p.ends_with(".py"))
+    {
+        return None;
+    }
+    if code[0].ends_with(".py") {
+        let files: Vec<String> = code.into_iter().filter(|p| !is_test(p)).cloned().collect();
+        return (!files.is_empty()).then_some(Target {
+            language: Language::Python,
+            files,
+        });
+    }
+    let sources: Vec<&String> = code.into_iter().filter(|p| !is_test(p)).collect();
+    let [one] = sources.as_slice() else {
+        return None;
+    };
+    if cargo_toml.is_some_and(has_dependencies) {
+        return None;
+    }
+    Some(Target {
+        language: Language::Rust,
+        files: vec![(*one).clone()],
+    })
+}
+
+/// Whether a Cargo.toml's `[dependencies]` table names anything.
+fn has_dependencies(manifest: &str) -> bool {
+    let mut inside = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            inside = line == "[dependencies]" || line.starts_with("[dependencies.");
+            if line.starts_with("[dependencies.") {
+                return true;
+            }
+            continue;
+        }
+        if inside && !line.is_empty() && !line.starts_with('#') {
+            return true;
+        }
+    }
+    false
+}
+
+/// A string as a double-quoted literal both Python and Rust read back as the same text.
+fn quoted(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Runs one example against the imported names `ns`; 1 when it fails.
+const PY_CHECK: &str = r#"def check(call, kind, expected):
+    said = '`' + call + '` ' + kind + ' `' + expected + '`'
+    try:
+        compiled = compile(call, 'spec example', 'eval')
+        want = compile(expected, 'spec example', 'eval') if kind == 'returns' else None
+    except SyntaxError:
+        print('skipped (not Python): ' + said)
+        return 0
+    try:
+        got = eval(compiled, dict(ns))
+    except Exception as e:
+        if kind == 'raises' and (expected == 'an error' or any(c.__name__ == expected for c in type(e).__mro__)):
+            return 0
+        print('FAILED: the spec says ' + said + ', but it raised ' + type(e).__name__ + ': ' + str(e))
+        return 1
+    if kind == 'raises':
+        print('FAILED: the spec says ' + said + ', but it returned ' + repr(got))
+        return 1
+    try:
+        expected_value = eval(want, dict(ns))
+    except Exception as e:
+        print('skipped (cannot evaluate the expected value): ' + said)
+        return 0
+    if got != expected_value:
+        print('FAILED: the spec says ' + said + ', but it returned ' + repr(got))
+        return 1
+    return 0
+"#;
+
+/// The marker closing the script's here-document; no example may hold it.
+const END: &str = "GIT_HYBRID_SPEC_EXAMPLES";
+
+/// The shell command that runs `examples` against `target`'s files, or `None` when there is
+/// nothing it could run.
+pub fn command(examples: &[Example], target: &Target) -> Option<String> {
+    let examples: Vec<&Example> = examples
+        .iter()
+        .filter(|e| !e.to_string().contains(END))
+        .collect();
+    if examples.is_empty() {
+        return None;
+    }
+    Some(match target.language {
+        Language::Python => python(&examples, &target.files),
+        Language::Rust => rust(&examples, &target.files[0])?,
+    })
+}
+
+fn python(examples: &[&Example], files: &[String]) -> String {
+    // `check` compiles each example on its own, so one the language cannot read is skipped
+    // (the spec's wording, not the answer's fault).
+    let mut script = format!(
+        "import importlib, importlib.util, sys, traceback\nsys.path.insert(0, '.')\nns = {{}}\n{PY_CHECK}"
+    );
+    // A module is imported by its dotted name where its path allows one (so its own package
+    // imports work), else loaded from its file.
+    for file in files {
+        script.push_str(&format!(
+            "path = {}\nname = path[:-3].replace('/', '.')\ntry:\n    module = importlib.import_module(name) if all(p.isidentifier() for p in name.split('.')) else None\n    if module is None:\n        spec = importlib.util.spec_from_file_location('spec_module', path)\n        module = importlib.util.module_from_spec(spec)\n        spec.loader.exec_module(module)\nexcept Exception:\n    print('importing ' + path + ' failed:')\n    traceback.print_exc(limit=-3, file=sys.stdout)\n    sys.exit(1)\nns.update(vars(module))\n",
+            quoted(file)
+        ));
+    }
+    script.push_str("failed = 0\n");
+    for e in examples {
+        let (kind, expected) = match &e.outcome {
+            Outcome::Returns(v) => ("returns", v.as_str()),
+            Outcome::Raises(name) => ("raises", name.as_str()),
+        };
+        script.push_str(&format!(
+            "failed += check({}, {}, {})\n",
+            quoted(&e.call),
+            quoted(kind),
+            quoted(expected)
+        ));
+    }
+    script.push_str("sys.exit(1 if failed else 0)\n");
+    format!("python3 - <<'{END}'\n{script}{END}\n")
+}
+
+fn rust(examples: &[&Example], file: &str) -> Option<String> {
+    let (folder, name) = match file.rsplit_once('/') {
+        Some((folder, name)) => (folder.to_string(), name.to_string()),
+        None => (".".to_string(), file.to_string()),
+    };
+    let mut source = format!("include!({});\n", quoted(&name));
+    for (i, e) in examples.iter().enumerate() {
+        let said = quoted(&format!("the spec says {e}"));
+        let body = match &e.outcome {
+            // An error by name: the call returns `Err(_)` (or panics, when it has no Result).
+            Outcome::Raises(name) if name == "panic" => {
+                source.push_str(&format!(
+                    "#[test]\n#[should_panic]\nfn spec_example_{i}() {{\n    let _ = {};\n}}\n",
+                    e.call
+                ));
+                continue;
+            }
+            Outcome::Raises(_) => format!(
+                "    let got = {};\n    assert!(format!(\"{{got:?}}\").starts_with(\"Err(\"), \"{{}}, but it returned {{got:?}}\", {said});\n",
+                e.call
+            ),
+            // `Ok("…")`, `Some("…")`: a str literal inside a String's wrapper does not compare
+            // by type, but both print alike.
+            Outcome::Returns(v) if prints_as_written(v) => {
+                format!(
+                    "    let got = {};\n    assert_eq!(format!(\"{{got:?}}\"), {}, \"{{}}\", {said});\n",
+                    e.call,
+                    quoted(&debug_form(v))
+                )
+            }
+            Outcome::Returns(v) => format!(
+                "    let got = {};\n    assert!(got == {v}, \"{{}}, but it returned {{got:?}}\", {said});\n",
+                e.call
+            ),
+        };
+        source.push_str(&format!("#[test]\nfn spec_example_{i}() {{\n{body}}}\n"));
+    }
+    let test = format!("{folder}/git_hybrid_spec_examples.rs");
+    Some(format!(
+        "cat > '{test}' <<'{END}'\n{source}{END}\nrustc --edition 2021 --test -A warnings -o git-hybrid-spec-examples '{test}' && ./git-hybrid-spec-examples --test-threads 1\n"
+    ))
+}
+
+/// Whether a value is a wrapper of literals that `{:?}` prints as written: `Ok(..)`, `Err(..)`
+/// or `Some(..)` around string literals (without escapes), numbers, tuples and lists. A
+/// method call (`"a".into()`) is compared by type instead: its printed form is not its text.
+fn prints_as_written(value: &str) -> bool {
+    let wrapped = ["Ok(", "Err(", "Some("]
+        .iter()
+        .any(|w| value.starts_with(w));
+    if !wrapped || !value.contains('"') || value.contains('\\') {
+        return false;
+    }
+    let mut in_string = false;
+    value.chars().all(|c| {
+        if c == '"' {
+            in_string = !in_string;
+        }
+        in_string || c == '"' || c.is_ascii_alphanumeric() || "()[], -_".contains(c)
+    }) && !value.contains("::")
+}
+
+/// How `{:?}` prints a value written as source: the same text without the spaces outside its
+/// string literals (`Err( "x" )` prints `Err("x")`); `, ` keeps its space as Debug does.
+fn debug_form(value: &str) -> String {
+    let mut out = String::new();
+    let mut in_string = false;
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '"' {
+            in_string = !in_string;
+            out.push(c);
+        } else if in_string || !c.is_whitespace() {
+            out.push(c);
+            if !in_string && c == ',' {
+                out.push(' ');
+            }
+        }
+        if !in_string && c == ',' {
+            while chars.peek().is_some_and(|n| n.is_whitespace()) {
+                chars.next();
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn examples_are_read_from_prose_and_bullets() {
+        let spec = "# Port\n\n## Tests\n\n- `parse_port(\"80\")` returns `80`\n- `parse_port(\"\")` raises `ValueError`\n- `parse_port(\"x\")` raises ValueError\n\nAlso `clamp(1, 0, 2)` is `1`. And `f(1) == 2` alone.\n- `g(1)` returns `Err(\"bad\")`\n";
+        let examples = read(spec);
+        let shown: Vec<String> = examples.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "`parse_port(\"80\")` returns `80`",
+                "`parse_port(\"\")` raises ValueError",
+                "`parse_port(\"x\")` raises ValueError",
+                "`clamp(1, 0, 2)` returns `1`",
+                "`g(1)` returns `Err(\"bad\")`",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_target_is_one_language_and_rust_without_dependencies() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let py = target(&names(&["money.py", "test_money.py"]), None).unwrap();
+        assert_eq!(py.files, ["money.py"]);
+        assert_eq!(target(&names(&["test_money.py"]), None), None);
+        let rs = target(
+            &names(&["src/lib.rs"]),
+            Some("[package]\nname = \"x\"\n\n[dependencies]\n"),
+        )
+        .unwrap();
+        assert_eq!(rs.language, Language::Rust);
+        assert_eq!(
+            target(
+                &names(&["src/lib.rs"]),
+                Some("[dependencies]\nserde = \"1\"\n")
+            ),
+            None
+        );
+        assert_eq!(target(&names(&["src/lib.rs", "src/a.rs"]), None), None);
+        assert_eq!(target(&names(&["a.py", "b.rs"]), None), None);
+        assert_eq!(target(&names(&["README.md"]), None), None);
+    }
+
+    #[test]
+    fn debug_form_is_how_rust_prints_the_value() {
+        assert_eq!(
+            debug_form("Err( \"port out of range\" )"),
+            "Err(\"port out of range\")"
+        );
+        assert_eq!(debug_form("Some((\"a b\",1))"), "Some((\"a b\", 1))");
+        assert!(prints_as_written("Err(\"port: out of range.\")"));
+        assert!(!prints_as_written("Some((\"a\".into(), \"1\".into()))"));
+        assert!(!prints_as_written("Err(Error::Empty(\"x\"))"));
+        assert!(!prints_as_written("Ok(8080)"));
+    }
+
+    /// Runs `command` by `sh -c` in a folder holding `files`: (passed, output).
+    fn run_in(command: &str, files: &[(&str, &str)]) -> (bool, String) {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    }
+
+    #[test]
+    fn the_python_check_passes_a_right_answer_and_names_what_a_wrong_one_broke() {
+        let spec = "## Tests\n\n- `parse_port(\" 80 \")` returns `80`\n- `parse_port(\"0\")` raises `ValueError`\n- `parse_port(\"1\")` returns `one port`\n";
+        let target = Target {
+            language: Language::Python,
+            files: vec!["net/port.py".into()],
+        };
+        let command = command(&read(spec), &target).unwrap();
+        let right = "def parse_port(v):\n    v = v.strip()\n    if not v.isdigit() or not 0 < int(v) < 65536:\n        raise ValueError(v)\n    return int(v)\n";
+        let (passed, output) = run_in(&command, &[("net/port.py", right)]);
+        assert!(passed, "{output}");
+        assert!(
+            output.contains("skipped (not Python): `parse_port(\"1\")` returns `one port`"),
+            "{output}"
+        );
+        let wrong = "def parse_port(v):\n    return int(v)\n";
+        let (passed, output) = run_in(&command, &[("net/port.py", wrong)]);
+        assert!(!passed);
+        assert!(
+            // int() strips spaces itself: that example holds for the wrong answer too.
+            !output.contains("FAILED: the spec says `parse_port(\" 80 \")` returns `80`"),
+            "{output}"
+        );
+        assert!(
+            output.contains(
+                "FAILED: the spec says `parse_port(\"0\")` raises `ValueError`, but it returned 0"
+            ),
+            "{output}"
+        );
+        let broken = "def parse_port(v)\n";
+        let (passed, output) = run_in(&command, &[("net/port.py", broken)]);
+        assert!(
+            !passed && output.contains("importing net/port.py failed"),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn the_rust_check_compiles_the_file_with_its_examples() {
+        let spec = "## Tests\n\n- `parse_port(\"80\")` returns `Ok(80)`\n- `parse_port(\"x\")` returns `Err(\"not a number\")`\n- `parse_port(\"0\")` returns an error\n- `label(3)` returns `\"3\"`\n";
+        let target = Target {
+            language: Language::Rust,
+            files: vec!["src/lib.rs".into()],
+        };
+        let command = command(&read(spec), &target).unwrap();
+        let right = "pub fn parse_port(v: &str) -> Result<u16, String> {\n    match v.parse::<u16>() { Ok(0) => Err(\"zero\".into()), Ok(p) => Ok(p), Err(_) => Err(\"not a number\".to_string()) }\n}\npub fn label(n: u8) -> String { n.to_string() }\n";
+        let (passed, output) = run_in(&command, &[("src/lib.rs", right)]);
+        assert!(passed, "{command}\n{output}");
+        let wrong = right.replace("Ok(0) => Err(\"zero\".into()), ", "");
+        let (passed, output) = run_in(&command, &[("src/lib.rs", &wrong)]);
+        assert!(!passed);
+        assert!(
+            output.contains("the spec says `parse_port(\"0\")` fails, but it returned Ok(0)"),
+            "{output}"
+        );
+    }
+}
