@@ -48,6 +48,12 @@ def test_command(task, which):
     return f"rustc --edition 2021 --test {which}.rs -o ./{which}-bin 2>&1 && ./{which}-bin"
 
 
+def select(only, half):
+    """The tasks asked for: one by name, or a half (`tuning`, `held`, `all`)."""
+    return [t for t in TASKS if (not only or t["name"] == only)
+            and (half == "all" or t["held"] == (half == "held"))]
+
+
 def write(top, rel, text):
     path = top / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,8 +171,7 @@ def main():
                GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com",
                GIT_CONFIG_GLOBAL="/dev/null")
     modes = {"both": ["none", "check"], "all": ["none", "spec", "check"]}.get(args.mode, [args.mode])
-    tasks = [t for t in TASKS if (not args.only or t["name"] == args.only)
-             and (args.half == "all" or t["held"] == (args.half == "held"))]
+    tasks = select(args.only, args.half)
     if args.selftest:
         selftest([t for t in tasks if t["reference"]], env)
     results = []

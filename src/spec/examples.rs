@@ -13,6 +13,8 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use super::regex;
+
 /// What a call gives, by the spec.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -37,11 +39,6 @@ impl std::fmt::Display for Example {
             Outcome::Raises(e) => write!(f, "`{}` raises {e}", self.call),
         }
     }
-}
-
-fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
-    // The patterns are constants: a typo is a bug the tests below catch.
-    cell.get_or_init(|| Regex::new(pattern).unwrap_or_else(|e| panic!("{pattern}: {e}")))
 }
 
 /// The name an example gives when it says only that the call fails.

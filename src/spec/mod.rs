@@ -285,7 +285,8 @@ impl std::fmt::Display for Problem {
     }
 }
 
-fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+/// A pattern compiled once into `cell` (the specs' and the context's patterns are constants).
+pub(crate) fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     // The patterns are constants: a typo is a bug the tests below catch.
     cell.get_or_init(|| Regex::new(pattern).unwrap_or_else(|e| panic!("{pattern}: {e}")))
 }

@@ -14,6 +14,8 @@
 mod answer;
 mod check;
 mod commit;
+mod context;
+mod outline;
 mod prompt;
 mod syntax;
 

@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use git2::{ObjectType, Repository};
+use git2::Repository;
 
 use super::super::{Backend, ChatMessage, edit};
-use crate::spec::{Spec, file_sections, paths_named};
+use crate::spec::{Spec, paths_named};
 
 /// Existing files up to this many lines may only be rewritten whole where the backend enforces
 /// a grammar (and only when a whole rewrite fits the answer's line budget).
@@ -31,9 +31,12 @@ pub fn build(
     context_tokens: usize,
     backend: &mut dyn Backend,
 ) -> Prompt {
-    let (files, left_out) = context(git, base, &spec.text, context_tokens, &|t| {
+    let context = super::context::build(git, base, &spec.text, context_tokens, &|t| {
         backend.count_tokens(t)
     });
+    if !context.outlined.is_empty() {
+        tracing::debug!(outlined = ?context.outlined, "files given as their outline");
+    }
     // Where the backend can enforce it, the answer may only touch the files the spec names:
     // new and small ones written whole, larger ones edited.
     let named: Vec<String> = paths_named(&spec.text)
@@ -85,58 +88,13 @@ pub fn build(
                 // is what the model read last.
                 content: format!(
                     "Repository files for context:\n\n{}\n\nSpec ({}):\n\n{}",
-                    files, spec.path, spec.text
+                    context.text, spec.path, spec.text
                 ),
             },
         ],
-        left_out,
+        left_out: context.left_out,
         single,
     }
-}
-
-/// Files the spec names that exist at `tree`, then their neighbours in the same folders, within
-/// `budget` tokens as the model counts them. Returns the context and what was left out.
-fn context(
-    repo: &Repository,
-    tree: &git2::Tree<'_>,
-    spec: &str,
-    budget: usize,
-    count: &dyn Fn(&str) -> usize,
-) -> (String, Vec<String>) {
-    let named: Vec<String> = paths_named(spec)
-        .into_iter()
-        .filter(|p| tree.get_path(Path::new(p)).is_ok())
-        .collect();
-    let mut neighbours = Vec::new();
-    for path in &named {
-        let folder = Path::new(path)
-            .parent()
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let entries = if folder.is_empty() {
-            Some(tree.clone())
-        } else {
-            tree.get_path(Path::new(&folder))
-                .ok()
-                .and_then(|e| repo.find_tree(e.id()).ok())
-        };
-        for entry in entries.iter().flat_map(|t| t.iter()) {
-            if entry.kind() != Some(ObjectType::Blob) {
-                continue;
-            }
-            let name = entry.name().unwrap_or_default();
-            let p = if folder.is_empty() {
-                name.to_string()
-            } else {
-                format!("{folder}/{name}")
-            };
-            if !named.contains(&p) && !neighbours.contains(&p) {
-                neighbours.push(p);
-            }
-        }
-    }
-    let paths: Vec<String> = named.into_iter().chain(neighbours).collect();
-    file_sections(repo, tree, &paths, budget, count)
 }
 
 /// What the model is told after an answer that could not be used.

@@ -26,7 +26,7 @@ impl std::fmt::Display for SyntaxError {
 }
 
 /// The grammar for a path, by its extension.
-fn language(path: &str) -> Option<tree_sitter::Language> {
+pub(super) fn language(path: &str) -> Option<tree_sitter::Language> {
     let extension = path.rsplit_once('.')?.1;
     Some(match extension {
         "py" | "pyi" => tree_sitter_python::LANGUAGE.into(),
