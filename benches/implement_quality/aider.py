@@ -4,7 +4,8 @@ llama-cpp-python's OpenAI-compatible server, scored by the same hidden tests.
 
     benches/implement_quality/aider.py --aider PATH/TO/aider --server-python PATH/TO/python
                                        [--model FILE.gguf] [--mode none|check|both]
-                                       [--half tuning|held|all] [--only NAME] [--json OUT]
+                                       [--half tuning|held|all] [--only NAME] [--edit-format F]
+                                       [--json OUT]
 
 Each task's repository is prepared as run.py prepares it; Aider gets the spec as its one
 message, the task's file to edit (and the other files as read-only context), and its own
@@ -58,7 +59,7 @@ def start_server(python, model):
             time.sleep(0.3)
 
 
-def attempt(task, mode, aider, base, settings, env):
+def attempt(task, mode, aider, base, settings, env, edit_format=None):
     work = pathlib.Path(tempfile.mkdtemp(prefix="aider-quality-"))
     try:
         repo = prepare(task, work, env)
@@ -68,6 +69,8 @@ def attempt(task, mode, aider, base, settings, env):
                "--yes-always", "--no-pretty", "--no-stream", "--no-check-update", "--analytics-disable",
                "--no-show-model-warnings", "--no-gitignore", "--no-show-release-notes",
                "--message", task["spec"], "--file", task["file"]]
+        if edit_format:
+            cmd += ["--edit-format", edit_format]
         for rel in task["extra"]:
             cmd += ["--read", rel]
         if mode == "check":
@@ -97,6 +100,7 @@ def main():
     parser.add_argument("--mode", default="both", choices=["none", "check", "both"])
     parser.add_argument("--half", default="tuning", choices=["tuning", "held", "all"])
     parser.add_argument("--only")
+    parser.add_argument("--edit-format", help="Aider's edit format (default: the one it picks for the model)")
     parser.add_argument("--json")
     args = parser.parse_args()
     settings = pathlib.Path(tempfile.mkdtemp(prefix="aider-settings-"))
@@ -118,7 +122,7 @@ def main():
     try:
         for mode in modes:
             for task in tasks:
-                r = attempt(task, mode, args.aider, base, settings, env)
+                r = attempt(task, mode, args.aider, base, settings, env, args.edit_format)
                 results.append(r)
                 print(f"aider {mode:<5} {r['task']:<16} {r['lang']:<6} {'PASS' if r['passed'] else 'fail'}  "
                       f"{r['seconds']:>6.1f} s{'' if r['written'] else '  (file not written)'}", flush=True)

@@ -67,6 +67,9 @@ pub struct UncoveredLine {
 pub enum Outcome {
     /// No added line matches recorded local output.
     NoLocalOutput,
+    /// Added lines match recorded local output, but the evidence says none of it arrives here
+    /// (lines the destination already held, a lone line of idiom): allowed, and said so.
+    Resembles { lines: usize },
     /// An approved verdict exists for exactly this change.
     ApprovedChange,
     /// Local output is present, and every line of it is covered by an approval.
@@ -93,6 +96,11 @@ impl Outcome {
     pub fn describe(&self) -> String {
         match self {
             Outcome::NoLocalOutput => "no local output".into(),
+            Outcome::Resembles { lines } => format!(
+                "no local output arrives ({lines} line{} only resemble{} it)",
+                if *lines == 1 { "" } else { "s" },
+                if *lines == 1 { "s" } else { "" }
+            ),
             Outcome::ApprovedChange => "change approved".into(),
             Outcome::Covered { local_lines } => {
                 format!("{local_lines} local-output lines, all approved")
@@ -404,6 +412,7 @@ pub fn evaluate_in(
         // a line or two come back where it put them (read before those added lines are
         // forgiven as present).
         let moved = moved_lines(change, evaluation.outcome.uncovered());
+        let found_lines = evaluation.outcome.uncovered().len();
         let present = old_side_fingerprints(repo, change)?;
         let held = |removed: bool, path: &str, line: u32, fingerprint: Option<Fingerprint>| {
             if removed {
@@ -441,6 +450,10 @@ pub fn evaluate_in(
             evaluation
                 .outcome
                 .forgive(|u| !arriving.contains(&u.generation.generation_id));
+        }
+        // Said with every line that was found, whichever step set it aside.
+        if let Outcome::Resembles { lines } = &mut evaluation.outcome {
+            *lines = found_lines;
         }
     }
     let mut seen = HashSet::new();
@@ -1001,13 +1014,14 @@ impl Outcome {
             // what is left is never reported as "approved" when no approval covered it.
             let before = uncovered.len();
             uncovered.retain(|u| !already_there(u));
-            let remaining = local_lines.saturating_sub(before - uncovered.len());
+            let forgiven = before - uncovered.len();
+            let remaining = local_lines.saturating_sub(forgiven);
             *self = match (uncovered.is_empty(), remaining) {
                 (false, _) => Outcome::Blocked {
                     local_lines: remaining,
                     uncovered: std::mem::take(uncovered),
                 },
-                (true, 0) => Outcome::NoLocalOutput,
+                (true, 0) => Outcome::Resembles { lines: forgiven },
                 (true, n) => Outcome::Covered { local_lines: n },
             };
         }
@@ -1018,7 +1032,7 @@ impl Outcome {
     /// reported under `label` when there is one.
     fn absorb(&mut self, other: Outcome, label: Option<&str>) {
         let (other_local, mut other_uncovered) = match other {
-            Outcome::NoLocalOutput | Outcome::ApprovedChange => return,
+            Outcome::NoLocalOutput | Outcome::Resembles { .. } | Outcome::ApprovedChange => return,
             Outcome::Covered { local_lines } => (local_lines, Vec::new()),
             Outcome::Blocked {
                 local_lines,
@@ -1031,7 +1045,9 @@ impl Outcome {
             }
         }
         let (local, mut uncovered) = match std::mem::replace(self, Outcome::NoLocalOutput) {
-            Outcome::NoLocalOutput | Outcome::ApprovedChange => (0, Vec::new()),
+            Outcome::NoLocalOutput | Outcome::Resembles { .. } | Outcome::ApprovedChange => {
+                (0, Vec::new())
+            }
             Outcome::Covered { local_lines } => (local_lines, Vec::new()),
             Outcome::Blocked {
                 local_lines,

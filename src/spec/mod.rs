@@ -146,6 +146,10 @@ pub fn paths_named(spec: &str) -> Vec<String> {
             add(piece);
             continue;
         }
+        // A request (`GET /health`, `HTTP/1.1 200 OK`) names a route, not files.
+        if i % 2 == 1 && request(piece) {
+            continue;
+        }
         for word in piece.split(|c: char| c.is_whitespace() || "'\"()[]<>,".contains(c)) {
             let word = word.trim_matches(|c: char| ".:;!?".contains(c));
             // `src/port.rs:6` is a place in a file (a finding's, a compiler's): the file.
@@ -153,7 +157,7 @@ pub fn paths_named(spec: &str) -> Vec<String> {
                 Some((file, line)) if line.chars().all(|c| c.is_ascii_digit()) => file,
                 _ => word,
             };
-            if path_like(word, "_./-") {
+            if path_like(word, "_./-") && !route(word) {
                 add(word);
             }
         }
@@ -201,18 +205,52 @@ fn path_like(word: &str, allowed: &str) -> bool {
 }
 
 /// A backticked span with spaces that is a path rather than code: a folder or an extension,
-/// words between, nothing that reads as code (parentheses, `::`, operators).
+/// words between, nothing that reads as code (parentheses, `::`, operators), a request
+/// (`GET /health`, `HTTP/1.1 200 OK`) or a command line (`python3 test_money.py`, `ls -l`).
 fn backticked_path(span: &str) -> bool {
     let ends_like_file = span.rsplit_once('.').is_some_and(|(_, ext)| {
         (1..=8).contains(&ext.len()) && ext.chars().all(|c| c.is_ascii_alphanumeric())
     });
+    let mut words = span.split(' ');
+    let first = words.next().unwrap_or_default();
     span.trim() == span
         && (span.contains('/') || ends_like_file)
         && path_like(span, "_./- ")
+        && !request(span)
+        && !COMMANDS.contains(&first)
+        && !words.any(|w| w.starts_with(['/', '-']))
         && !span
             .split(' ')
             .any(|w| ["fn", "def", "let", "const", "return"].contains(&w))
 }
+
+/// A span that starts with a word in capitals before any `/` and has more words: an HTTP
+/// request or status line (`GET /health`, `HTTP/1.1 200 OK`).
+fn request(span: &str) -> bool {
+    let first = span
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches(['"', '\'']);
+    let head = first.split('/').next().unwrap_or_default();
+    span.contains(' ') && head.len() >= 2 && head.chars().all(|c| c.is_ascii_uppercase())
+}
+
+/// An absolute path without an extension: a route (`/health`, `/api/users/`) in a spec far more
+/// often than a file (which is named relative to the repository's top anyway).
+fn route(word: &str) -> bool {
+    word.starts_with('/')
+        && !word
+            .rsplit('/')
+            .find(|part| !part.is_empty())
+            .is_some_and(|last| last.contains('.'))
+}
+
+/// Programs a command line in a spec starts with: such a span is no path.
+const COMMANDS: &[&str] = &[
+    "python", "python3", "pytest", "pip", "uv", "node", "npm", "npx", "deno", "cargo", "rustc",
+    "go", "git", "make", "sh", "bash", "ruby", "java", "ls", "cat", "cd",
+];
 
 /// The text files among `paths` at `tree`, as `=== path ===` sections, within `budget` tokens as
 /// `count` counts them. Returns the sections and the paths the budget left out.
@@ -549,6 +587,15 @@ mod tests {
             )
             .replace("- TODO: `parse_port(\"80\")` returns `Ok(80)`", "- `sub(5, 3)` returns `2`");
         assert_eq!(lint_with(&filled), Vec::<String>::new(), "{filled}");
+    }
+
+    #[test]
+    fn requests_and_command_lines_in_backticks_are_no_paths() {
+        let spec = "Answer `GET /health` and `/health/` with `\"HTTP/1.1 200 OK\"`; run `python3 test_money.py` and `ls -l docs`, edit `docs/user guide.md` and `README.md`.";
+        assert_eq!(
+            paths_named(spec),
+            ["test_money.py", "docs/user guide.md", "README.md"]
+        );
     }
 
     #[test]

@@ -187,6 +187,10 @@ fn a_lone_line_of_a_generation_passes_and_a_block_of_three_is_blocked() {
     );
     repo.git(&["add", "src/other.rs"]);
     repo.git(&["commit", "-q", "-m", "one common line"]);
+    // Said as what it is: a line like the output, judged not to arrive.
+    repo.hybrid(&["verify", "HEAD~1..HEAD"])
+        .success()
+        .stdout_has("no local output arrives (1 line only resembles it)");
     // The next two lines of the generation, right after the first: three in a row now.
     let before = repo.rev("main");
     repo.write(
