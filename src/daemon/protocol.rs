@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a message changes shape (2: a job's result is typed; 3: a failure keeps its
-/// hints; 4: a running job can be cancelled).
-pub const PROTOCOL: u32 = 4;
+/// hints; 4: a running job can be cancelled; 5: a job's check may carry a label — the spec's
+/// examples — that an older daemon would drop, showing the script instead).
+pub const PROTOCOL: u32 = 5;
 
 /// A failed job as the client shows it: the message, what to do next, and whether the user can
 /// fix it (exit 1) or it is the program's fault (exit 3).
