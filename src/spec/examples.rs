@@ -134,9 +134,9 @@ pub fn target(named: &[String], cargo_toml: Option<&str>) -> Option<Target> {
         .iter()
         .filter(|p| p.ends_with(".py") || p.ends_with(".rs"))
         .collect();
-    if code.is_empty()
-        || named.iter().any(|p| p.ends_with(".py")) != code.iter().all(|p| p.ends_with(".py"))
-    {
+    // One language only: Python files, or Rust files, never both.
+    let python = code.iter().filter(|p| p.ends_with(".py")).count();
+    if code.is_empty() || (python > 0 && python < code.len()) {
         return None;
     }
     if code[0].ends_with(".py") {

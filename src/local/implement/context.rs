@@ -51,9 +51,13 @@ pub fn build(
     // or their whole outline), the imported names for a file imported by name.
     let mut paths: Vec<(String, Vec<String>)> =
         named.iter().map(|p| (p.clone(), Vec::new())).collect();
+    // The named files are read once: for their imports here, for the context below.
+    let mut texts: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for path in &named {
         let Some(text) = read(path) else { continue };
-        for import in imports(path, &text, &exists) {
+        let found = imports(path, &text, &exists);
+        texts.insert(path.clone(), text);
+        for import in found {
             if !paths.iter().any(|(p, _)| *p == import.path) {
                 paths.push((import.path, import.names));
             }
@@ -73,7 +77,9 @@ pub fn build(
     };
     let mut used = 0;
     for (path, names) in paths {
-        let Some(text) = read(&path) else { continue };
+        let Some(text) = texts.remove(&path).or_else(|| read(&path)) else {
+            continue;
+        };
         // A file imported by name gives the definitions of those names; another is sent whole
         // where it fits, else as its outline.
         let used_only = (!names.is_empty())
