@@ -163,6 +163,7 @@ settings! {
         check_timeout: u64 = git (int "hybrid.implementCheckTimeout"), env (none);
         check_rounds: usize = git (int "hybrid.implementCheckRounds"), env (none);
         constrain: String = git (str "hybrid.implementConstrain"), env (str "GIT_HYBRID_CONSTRAIN");
+        edit_format: String = git (str "hybrid.implementEditFormat"), env (str "GIT_HYBRID_EDIT_FORMAT");
     }
     /// Whom the server and CI believe: read from the committed policy only, never from a local
     /// layer, because it decides which recorded approvals count where no client can be
@@ -208,6 +209,8 @@ pub struct ImplementSettings {
     /// How the edit format is enforced on an OpenAI-compatible server: `auto` (by what the
     /// server is), `grammar`, `json_schema`, `ollama`, `vllm` or `none`.
     pub constrain: String,
+    /// How existing files are changed: `auto` (by the file's size), `whole` or `edit`.
+    pub edit_format: String,
 }
 
 /// The allowed-signers file the committed policy names, and the commit it is read from.
@@ -501,6 +504,7 @@ impl Settings {
             check_timeout: implement.check_timeout.unwrap_or(300),
             check_rounds: implement.check_rounds.unwrap_or(2),
             constrain: implement.constrain.unwrap_or_else(|| "auto".to_string()),
+            edit_format: implement.edit_format.unwrap_or_else(|| "auto".to_string()),
         };
         let compile = |list: Option<Vec<String>>, default: &[&str], what: &str| {
             let list = list.unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect());
@@ -762,6 +766,7 @@ mod tests {
                 check_timeout: 300,
                 check_rounds: 2,
                 constrain: "auto".into(),
+                edit_format: "auto".into(),
             },
         }
     }

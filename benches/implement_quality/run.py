@@ -7,8 +7,11 @@ test, which the model never sees. Prints one line per task and run, then the pas
 attempts and mean seconds per task of each mode.
 
     benches/implement_quality/run.py [--model FILE.gguf] [--mode none|spec|check|both|all]
-                                     [--half tuning|held|all] [--only NAME] [--rounds N]
-                                     [--candidates N] [--json OUT] [--selftest]
+                                     [--half tuning|held|all] [--only NAMES] [--existing]
+                                     [--rounds N]
+                                     [--candidates N] [--edit-format F] [--max-tokens N]
+                                     [--json OUT]
+                                     [--selftest]
 
 `--half` picks the tasks: `tuning` (the default: what changes to the engine may be tried on),
 `held` (the held-out third, for reporting only) or `all`. `--selftest` runs no model: it writes
@@ -48,10 +51,14 @@ def test_command(task, which):
     return f"rustc --edition 2021 --test {which}.rs -o ./{which}-bin 2>&1 && ./{which}-bin"
 
 
-def select(only, half):
-    """The tasks asked for: one by name, or a half (`tuning`, `held`, `all`)."""
-    return [t for t in TASKS if (not only or t["name"] == only)
-            and (half == "all" or t["held"] == (half == "held"))]
+def select(only, half, existing=False):
+    """The tasks asked for: by name (comma-separated), of a half (`tuning`, `held`, `all`), and
+    with `existing` only those that change a file that is there before (where the edit format
+    matters)."""
+    names = set(only.split(",")) if only else None
+    return [t for t in TASKS if (names is None or t["name"] in names)
+            and (half == "all" or t["held"] == (half == "held"))
+            and (not existing or t["given"] is not None)]
 
 
 def write(top, rel, text):
@@ -109,14 +116,16 @@ def selftest(tasks, env):
     sys.exit(1 if bad else 0)
 
 
-def attempt(task, mode, model, rounds, env, candidates=1):
+def attempt(task, mode, model, rounds, env, candidates=1, edit_format=None, max_tokens=600):
     work = pathlib.Path(tempfile.mkdtemp(prefix="hybrid-quality-"))
     try:
         repo = prepare(task, work, env)
         cmd = ["git", "hybrid", "implement", ".hybrid/specs/task.md", "--no-daemon", "--json",
-               "--model", str(model), "--threads", "2", "--max-tokens", "600", "--branch", "hybrid/task",
+               "--model", str(model), "--threads", "2", "--max-tokens", str(max_tokens), "--branch", "hybrid/task",
                # The local engine is what is measured: no task goes to Claude.
                "--route", "local", "--candidates", str(candidates)]
+        if edit_format:
+            cmd += ["--edit-format", edit_format]
         if mode == "check":
             # A task's visible test takes a second or two: an answer that loops is cut off at
             # 30 s rather than at the default 300 s, which would measure the timeout.
@@ -160,10 +169,16 @@ def main():
     parser.add_argument("--mode", default="both", choices=["none", "spec", "check", "both", "all"])
     parser.add_argument("--half", default="tuning", choices=["tuning", "held", "all"])
     parser.add_argument("--selftest", action="store_true")
-    parser.add_argument("--only")
+    parser.add_argument("--only", help="task names, comma-separated")
+    parser.add_argument("--existing", action="store_true",
+                        help="only the tasks that change a file that exists (where --edit-format matters)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--candidates", type=int, default=1,
                         help="answers written side by side per attempt (the first passing one is kept)")
+    parser.add_argument("--edit-format", choices=["auto", "whole", "edit"],
+                        help="how existing files are changed (the binary's default when unset)")
+    parser.add_argument("--max-tokens", type=int, default=600,
+                        help="most tokens an answer may have (a whole file needs about 20 a line)")
     parser.add_argument("--json")
     args = parser.parse_args()
     binary = TARGET / "release"
@@ -175,13 +190,14 @@ def main():
                GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com",
                GIT_CONFIG_GLOBAL="/dev/null")
     modes = {"both": ["none", "check"], "all": ["none", "spec", "check"]}.get(args.mode, [args.mode])
-    tasks = select(args.only, args.half)
+    tasks = select(args.only, args.half, args.existing)
     if args.selftest:
         selftest([t for t in tasks if t["reference"]], env)
     results = []
     for mode in modes:
         for task in tasks:
-            r = attempt(task, mode, args.model, args.rounds, env, args.candidates)
+            r = attempt(task, mode, args.model, args.rounds, env, args.candidates, args.edit_format,
+                        args.max_tokens)
             results.append(r)
             print(f"{mode:<5} {r['task']:<14} {r['lang']:<6} {'PASS' if r['passed'] else 'fail'}  "
                   f"attempts {r['attempts'] or '-'}  {r['seconds']:>6.1f} s  check {r['check'] or '-'}"

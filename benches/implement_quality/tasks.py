@@ -490,4 +490,410 @@ TASKS += [
        "pub fn mean(values: &[f64]) -> Option<f64> {\n    if values.is_empty() {\n        return None;\n    }\n    Some(values.iter().sum::<f64>() / values.len() as f64)\n}\n"),
 ]
 
+
+# Extending a module too long to rewrite safely (40 to 90 lines): where the edit format decides
+# whether the answer applies at all (`run.py --edit-format`). Written after the format choice's
+# code; the held ones were not run before the choice was made.
+CONFIG = '''"""Reads `key = value` settings, one per line; `#` starts a comment."""
+
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off"}
+
+
+class ConfigError(ValueError):
+    """A line or a value that cannot be read."""
+
+
+def parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise ConfigError(f"not a boolean: {text!r}")
+
+
+def parse_int(text: str, low: int = 0, high: int = 65535) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ConfigError(f"not a number: {text!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{value} is outside {low}..{high}")
+    return value
+
+
+def strip_comment(line: str) -> str:
+    head, _, _ = line.partition("#")
+    return head.strip()
+
+
+def load(lines) -> dict:
+    """The settings in `lines`, as strings; a line without `=` is an error."""
+    settings = {}
+    for number, line in enumerate(lines, start=1):
+        line = strip_comment(line)
+        if not line:
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"line {number}: expected key = value")
+        settings[key.strip()] = value.strip()
+    return settings
+
+
+def get_bool(settings: dict, key: str, default: bool = False) -> bool:
+    if key not in settings:
+        return default
+    return parse_bool(settings[key])
+
+
+def get_int(settings: dict, key: str, default: int = 0) -> int:
+    if key not in settings:
+        return default
+    return parse_int(settings[key])
+'''
+
+CART = '''"""A shopping cart: prices in cents, quantities in units."""
+
+
+class CartError(ValueError):
+    pass
+
+
+class Cart:
+    def __init__(self):
+        self.items = {}
+        self.prices = {}
+
+    def add(self, name: str, price: int, qty: int = 1) -> None:
+        if qty < 1:
+            raise CartError("quantity must be at least 1")
+        if price < 0:
+            raise CartError("price cannot be negative")
+        self.prices[name] = price
+        self.items[name] = self.items.get(name, 0) + qty
+
+    def remove(self, name: str, qty: int = 1) -> None:
+        if self.items.get(name, 0) < qty:
+            raise CartError(f"not enough {name} in the cart")
+        self.items[name] -= qty
+        if self.items[name] == 0:
+            del self.items[name]
+            del self.prices[name]
+
+    def quantity(self, name: str) -> int:
+        return self.items.get(name, 0)
+
+    def total(self) -> int:
+        return sum(self.prices[n] * q for n, q in self.items.items())
+
+    def is_empty(self) -> bool:
+        return not self.items
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.prices.clear()
+
+
+def format_cents(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+'''
+
+STACK = '''// A bounded stack.
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum StackError {
+    Full,
+    Empty,
+}
+
+pub struct Stack<T> {
+    items: Vec<T>,
+    capacity: usize,
+}
+
+impl<T> Stack<T> {
+    pub fn new(capacity: usize) -> Self {
+        Stack {
+            items: Vec::new(),
+            capacity,
+        }
+    }
+
+    pub fn push(&mut self, item: T) -> Result<(), StackError> {
+        if self.items.len() == self.capacity {
+            return Err(StackError::Full);
+        }
+        self.items.push(item);
+        Ok(())
+    }
+
+    pub fn pop(&mut self) -> Result<T, StackError> {
+        self.items.pop().ok_or(StackError::Empty)
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+pub fn describe(error: &StackError) -> &'static str {
+    match error {
+        StackError::Full => "the stack is full",
+        StackError::Empty => "the stack is empty",
+    }
+}
+'''
+
+TEMPS = '''// Temperature conversions.
+
+pub const ABSOLUTE_ZERO_C: f64 = -273.15;
+
+#[derive(Debug, PartialEq)]
+pub struct BelowAbsoluteZero(pub f64);
+
+pub fn celsius_to_fahrenheit(c: f64) -> f64 {
+    c * 9.0 / 5.0 + 32.0
+}
+
+pub fn fahrenheit_to_celsius(f: f64) -> f64 {
+    (f - 32.0) * 5.0 / 9.0
+}
+
+pub fn celsius_to_kelvin(c: f64) -> Result<f64, BelowAbsoluteZero> {
+    if c < ABSOLUTE_ZERO_C {
+        return Err(BelowAbsoluteZero(c));
+    }
+    Ok(c - ABSOLUTE_ZERO_C)
+}
+
+pub fn kelvin_to_celsius(k: f64) -> Result<f64, BelowAbsoluteZero> {
+    if k < 0.0 {
+        return Err(BelowAbsoluteZero(k));
+    }
+    Ok(k + ABSOLUTE_ZERO_C)
+}
+
+pub fn round_to(value: f64, places: u32) -> f64 {
+    let factor = 10f64.powi(places as i32);
+    (value * factor).round() / factor
+}
+
+pub fn describe(c: f64) -> &'static str {
+    if c < 0.0 {
+        "freezing"
+    } else if c < 15.0 {
+        "cold"
+    } else if c < 25.0 {
+        "mild"
+    } else {
+        "hot"
+    }
+}
+'''
+
+TEXTUTIL = '''"""Small text helpers for reports."""
+
+import re
+
+WORD = re.compile(r"[A-Za-z0-9']+")
+
+
+def words(text: str) -> list:
+    return WORD.findall(text)
+
+
+def word_count(text: str) -> int:
+    return len(words(text))
+
+
+def capitalize_words(text: str) -> str:
+    return " ".join(w[:1].upper() + w[1:] for w in text.split(" "))
+
+
+def normalize_space(text: str) -> str:
+    return " ".join(text.split())
+
+
+def indent(text: str, prefix: str = "    ") -> str:
+    return "\\n".join(prefix + line if line else line for line in text.split("\\n"))
+
+
+def pad_right(text: str, width: int, fill: str = " ") -> str:
+    if len(fill) != 1:
+        raise ValueError("fill must be one character")
+    return text + fill * max(0, width - len(text))
+
+
+def center(text: str, width: int) -> str:
+    total = max(0, width - len(text))
+    left = total // 2
+    return " " * left + text + " " * (total - left)
+
+
+def initials(name: str) -> str:
+    return "".join(part[0].upper() for part in name.split() if part)
+
+
+def is_blank(text: str) -> bool:
+    return not text.strip()
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+'''
+
+MATRIX = '''// A small dense matrix of f64, row-major.
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Matrix {
+    rows: usize,
+    cols: usize,
+    data: Vec<f64>,
+}
+
+impl Matrix {
+    pub fn zeros(rows: usize, cols: usize) -> Matrix {
+        Matrix {
+            rows,
+            cols,
+            data: vec![0.0; rows * cols],
+        }
+    }
+
+    pub fn from_rows(rows: &[Vec<f64>]) -> Option<Matrix> {
+        let cols = rows.first().map_or(0, |r| r.len());
+        if rows.iter().any(|r| r.len() != cols) {
+            return None;
+        }
+        Some(Matrix {
+            rows: rows.len(),
+            cols,
+            data: rows.iter().flatten().copied().collect(),
+        })
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    pub fn get(&self, row: usize, col: usize) -> f64 {
+        self.data[row * self.cols + col]
+    }
+
+    pub fn set(&mut self, row: usize, col: usize, value: f64) {
+        self.data[row * self.cols + col] = value;
+    }
+
+    pub fn scale(&self, factor: f64) -> Matrix {
+        Matrix {
+            rows: self.rows,
+            cols: self.cols,
+            data: self.data.iter().map(|v| v * factor).collect(),
+        }
+    }
+}
+
+pub fn identity(n: usize) -> Matrix {
+    let mut m = Matrix::zeros(n, n);
+    for i in 0..n {
+        m.set(i, i, 1.0);
+    }
+    m
+}
+'''
+
+
+def extend_py(name, file, given, title, signature, requirements, tests, visible, hidden, reference, held=False):
+    return py(name, file, spec(title, file, False, signature, requirements, tests), PY_HEAD + visible,
+              PY_HEAD + hidden, given=given, kind="extend", held=held, reference=reference)
+
+
+def extend_rs(name, given, title, signature, requirements, tests, visible, hidden, reference, held=False):
+    return rs(name, spec(title, "src/lib.rs", False, signature, requirements, tests), rs_test(visible),
+              rs_test(hidden), given=given, kind="extend", held=held, reference=reference)
+
+
+TASKS += [
+    extend_py("extend_config", "config.py", CONFIG, "Read lists from the config", "def get_list(settings: dict, key: str) -> list",
+              ["keep every existing function exactly as it is",
+               "`get_list` splits the value of `key` at commas, strips each item and drops empty ones",
+               "a missing `key` returns `[]`"],
+              ["`get_list({\"hosts\": \"a, b,,c \"}, \"hosts\")` returns `[\"a\", \"b\", \"c\"]`",
+               "`get_list({}, \"hosts\")` returns `[]`"],
+              "from config import get_list\nassert get_list({'hosts': 'a, b,,c '}, 'hosts') == ['a', 'b', 'c']\n",
+              "from config import get_list, load, get_int, get_bool\nassert get_list({}, 'x') == []\n"
+              "assert get_list({'x': ' , '}, 'x') == []\ns = load(['port = 80 # web', 'debug=yes', 'x = 1,2'])\n"
+              "assert get_int(s, 'port') == 80 and get_bool(s, 'debug') and get_list(s, 'x') == ['1', '2']\n",
+              CONFIG + "\n\ndef get_list(settings: dict, key: str) -> list:\n    if key not in settings:\n        return []\n"
+              "    return [item.strip() for item in settings[key].split(\",\") if item.strip()]\n"),
+    extend_py("extend_cart", "cart.py", CART, "Discounts in the cart", "def discounted_total(self, percent: int) -> int",
+              ["keep every existing method and function exactly as it is",
+               "add the method `discounted_total` to `Cart`: the total less `percent` per cent, rounded down to whole cents",
+               "`percent` below `0` or above `100` raises `CartError`"],
+              ["after `add(\"tea\", 250, 2)`, `discounted_total(10)` returns `450`"],
+              "from cart import Cart\nc = Cart()\nc.add('tea', 250, 2)\nassert c.discounted_total(10) == 450\n",
+              "from cart import Cart, CartError\nc = Cart()\nc.add('a', 333)\nassert c.discounted_total(0) == 333\n"
+              "assert c.discounted_total(50) == 166\nassert c.discounted_total(100) == 0\nassert c.total() == 333\n"
+              "for bad in (-1, 101):\n    try:\n        c.discounted_total(bad)\n        raise SystemExit('no CartError')\n"
+              "    except CartError:\n        pass\nc.remove('a')\nassert c.is_empty()\n",
+              CART.replace("    def is_empty(self)", "    def discounted_total(self, percent: int) -> int:\n"
+                           "        if not 0 <= percent <= 100:\n            raise CartError('percent must be 0..100')\n"
+                           "        return self.total() * (100 - percent) // 100\n\n    def is_empty(self)")),
+    extend_rs("extend_stack", STACK, "Peek at the stack", "pub fn peek(&self) -> Option<&T>",
+              ["keep every existing item exactly as it is",
+               "add `peek` to `impl<T> Stack<T>`: the top item without removing it, `None` when empty"],
+              ["`Stack::<i32>::new(2).peek()` returns `None`"],
+              "    let mut s = Stack::new(2);\n    assert_eq!(s.peek(), None);\n    s.push(1).unwrap();\n    assert_eq!(s.peek(), Some(&1));",
+              "    let mut s = Stack::new(1);\n    s.push(\"a\").unwrap();\n    assert_eq!(s.peek(), Some(&\"a\"));\n    assert_eq!(s.len(), 1);\n"
+              "    assert_eq!(s.push(\"b\"), Err(StackError::Full));\n    assert_eq!(s.pop(), Ok(\"a\"));\n    assert_eq!(s.peek(), None);\n"
+              "    assert_eq!(describe(&StackError::Empty), \"the stack is empty\");",
+              STACK.replace("    pub fn len(&self)", "    pub fn peek(&self) -> Option<&T> {\n        self.items.last()\n    }\n\n    pub fn len(&self)")),
+    extend_rs("extend_temps", TEMPS, "Fahrenheit to kelvin", "pub fn fahrenheit_to_kelvin(f: f64) -> Result<f64, BelowAbsoluteZero>",
+              ["keep every existing item exactly as it is",
+               "convert through celsius; a temperature below absolute zero returns `Err(BelowAbsoluteZero(f))` with the fahrenheit value"],
+              ["`fahrenheit_to_kelvin(32.0)` returns `Ok(273.15)`"],
+              "    assert_eq!(fahrenheit_to_kelvin(32.0), Ok(273.15));",
+              "    assert_eq!(round_to(fahrenheit_to_kelvin(212.0).unwrap(), 2), 373.15);\n"
+              "    assert_eq!(fahrenheit_to_kelvin(-500.0), Err(BelowAbsoluteZero(-500.0)));\n    assert_eq!(describe(20.0), \"mild\");",
+              TEMPS + "\npub fn fahrenheit_to_kelvin(f: f64) -> Result<f64, BelowAbsoluteZero> {\n"
+              "    celsius_to_kelvin(fahrenheit_to_celsius(f)).map_err(|_| BelowAbsoluteZero(f))\n}\n"),
+    extend_py("extend_text", "textutil.py", TEXTUTIL, "Truncate text", "def truncate(text: str, width: int) -> str",
+              ["keep every existing function exactly as it is",
+               "`truncate` returns `text` unchanged when it has at most `width` characters",
+               "otherwise it returns the first `width - 3` characters followed by `\"...\"`",
+               "`width` below `3` raises `ValueError`"],
+              ["`truncate(\"hello world\", 8)` returns `\"hello...\"`", "`truncate(\"hi\", 5)` returns `\"hi\"`"],
+              "from textutil import truncate\nassert truncate('hello world', 8) == 'hello...'\n",
+              "from textutil import truncate, plural, initials\nassert truncate('abc', 3) == 'abc'\nassert truncate('abcd', 3) == '...'\n"
+              "assert truncate('', 4) == ''\ntry:\n    truncate('abc', 2)\n    raise SystemExit('no ValueError')\nexcept ValueError:\n    pass\n"
+              "assert plural(2, 'file') == '2 files' and initials('ada lovelace') == 'AL'\n",
+              TEXTUTIL + "\n\ndef truncate(text: str, width: int) -> str:\n    if width < 3:\n        raise ValueError('width below 3')\n"
+              "    if len(text) <= width:\n        return text\n    return text[:width - 3] + '...'\n", held=True),
+    extend_rs("extend_matrix", MATRIX, "Transpose a matrix", "pub fn transpose(&self) -> Matrix",
+              ["keep every existing item exactly as it is",
+               "add `transpose` to `impl Matrix`: a new matrix whose element at row `c`, column `r` is this one's at row `r`, column `c`"],
+              ["`Matrix::zeros(2, 3).transpose().rows()` returns `3`"],
+              "    assert_eq!(Matrix::zeros(2, 3).transpose().rows(), 3);",
+              "    let m = Matrix::from_rows(&[vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]).unwrap();\n    let t = m.transpose();\n"
+              "    assert_eq!((t.rows(), t.cols()), (3, 2));\n    assert_eq!(t.get(2, 1), 6.0);\n    assert_eq!(t.get(0, 1), 4.0);\n"
+              "    assert_eq!(t.transpose(), m);\n    assert_eq!(identity(3).transpose(), identity(3));",
+              MATRIX.replace("    pub fn scale(&self", "    pub fn transpose(&self) -> Matrix {\n        let mut t = Matrix::zeros(self.cols, self.rows);\n"
+                             "        for r in 0..self.rows {\n            for c in 0..self.cols {\n                t.set(c, r, self.get(r, c));\n"
+                             "            }\n        }\n        t\n    }\n\n    pub fn scale(&self"), held=True),
+]
+
 HELD = [t["name"] for t in TASKS if t["held"]]

@@ -48,6 +48,11 @@ pub(super) struct EngineArgs {
     /// first usable one that passes the check is kept (a server backend writes one)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
     pub candidates: u32,
+    /// How the model changes a file that exists: auto (whole when small, EDIT blocks when
+    /// larger), whole, or edit [default: auto; also `[implement] edit_format`,
+    /// hybrid.implementEditFormat, GIT_HYBRID_EDIT_FORMAT]
+    #[arg(long, value_name = "FORMAT", value_parser = ["auto", "whole", "edit"])]
+    pub edit_format: Option<String>,
     /// A command run on each answer, in a temporary copy of the tree, before it becomes a
     /// commit (e.g. "pytest -q"); its failure goes back to the model [also `[implement] check`
     /// in .hybrid.toml, git config hybrid.implementCheck, GIT_HYBRID_IMPLEMENT_CHECK]
@@ -80,6 +85,7 @@ impl EngineArgs {
                 },
                 check_timeout: self.check_timeout,
                 check_rounds: self.check_rounds,
+                edit_format: self.edit_format.clone(),
             },
             settings,
             self.context_tokens,

@@ -76,6 +76,7 @@ fn record(args: Args) -> Result<Status, CommandError> {
             cloud: cloud.as_mut().map(|c| c as &mut dyn crate::local::Backend),
             routing,
             check: engine.check.as_ref(),
+            edit_format: engine.edit_format,
         },
         &branch,
         args.rounds,

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a message changes shape (2: a job's result is typed; 3: a failure keeps its
 /// hints; 4: a running job can be cancelled; 5: a job's check may carry a label — the spec's
-/// examples — that an older daemon would drop, showing the script instead).
-pub const PROTOCOL: u32 = 5;
+/// examples — that an older daemon would drop, showing the script instead; 6: a job says its
+/// edit format, which an older daemon would ignore).
+pub const PROTOCOL: u32 = 6;
 
 /// A failed job as the client shows it: the message, what to do next, and whether the user can
 /// fix it (exit 1) or it is the program's fault (exit 3).
@@ -89,6 +90,9 @@ pub struct ImplementJob {
     /// The check loop's command, run on each answer.
     #[serde(default)]
     pub check: Option<crate::local::implement::Check>,
+    /// Whole files or EDIT blocks for the files that exist.
+    #[serde(default)]
+    pub edit_format: crate::local::implement::EditFormat,
 }
 
 /// What a finished `implement` job made. A job found already done (resumed after a crash)

@@ -476,6 +476,7 @@ fn execute(
             spec: &spec,
             branch: payload.branch.as_deref(),
             context_tokens: payload.context_tokens,
+            edit_format: payload.edit_format,
             job_id: Some(job_id),
             route: payload.route.clone(),
             onto: None,

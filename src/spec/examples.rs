@@ -193,7 +193,8 @@ fn quoted(text: &str) -> String {
     out
 }
 
-/// Runs one example against the imported names `ns`; 1 when it fails.
+/// Runs one example against the imported names `ns`: 0 when it holds, 1 when it fails, 2 when
+/// it could not be run (the script counts each, so a check that ran nothing says so).
 const PY_CHECK: &str = r#"def check(call, kind, expected):
     said = '`' + call + '` ' + kind + ' `' + expected + '`'
     try:
@@ -201,7 +202,7 @@ const PY_CHECK: &str = r#"def check(call, kind, expected):
         want = compile(expected, 'spec example', 'eval') if kind == 'returns' else None
     except SyntaxError:
         print('skipped (not Python): ' + said)
-        return 0
+        return 2
     try:
         got = eval(compiled, dict(ns))
     except Exception as e:
@@ -216,7 +217,7 @@ const PY_CHECK: &str = r#"def check(call, kind, expected):
         expected_value = eval(want, dict(ns))
     except Exception as e:
         print('skipped (cannot evaluate the expected value): ' + said)
-        return 0
+        return 2
     if got != expected_value:
         print('FAILED: the spec says ' + said + ', but it returned ' + repr(got))
         return 1
@@ -256,20 +257,22 @@ fn python(examples: &[&Example], files: &[String]) -> String {
             quoted(file)
         ));
     }
-    script.push_str("failed = 0\n");
+    script.push_str("counts = [0, 0, 0]\n");
     for e in examples {
         let (kind, expected) = match &e.outcome {
             Outcome::Returns(v) => ("returns", v.as_str()),
             Outcome::Raises(name) => ("raises", name.as_str()),
         };
         script.push_str(&format!(
-            "failed += check({}, {}, {})\n",
+            "counts[check({}, {}, {})] += 1\n",
             quoted(&e.call),
             quoted(kind),
             quoted(expected)
         ));
     }
-    script.push_str("sys.exit(1 if failed else 0)\n");
+    script.push_str(
+        "print(f'{counts[0]} held, {counts[1]} failed, {counts[2]} skipped of the spec\\'s {sum(counts)} examples')\nsys.exit(1 if counts[1] else 0)\n",
+    );
     format!("python3 - <<'{END}'\n{script}{END}\n")
 }
 
@@ -450,6 +453,10 @@ mod tests {
         assert!(passed, "{output}");
         assert!(
             output.contains("skipped (not Python): `parse_port(\"1\")` returns `one port`"),
+            "{output}"
+        );
+        assert!(
+            output.contains("2 held, 0 failed, 1 skipped of the spec's 3 examples"),
             "{output}"
         );
         let wrong = "def parse_port(v):\n    return int(v)\n";

@@ -224,16 +224,18 @@ fn backticked_path(span: &str) -> bool {
             .any(|w| ["fn", "def", "let", "const", "return"].contains(&w))
 }
 
-/// A span that starts with a word in capitals before any `/` and has more words: an HTTP
-/// request or status line (`GET /health`, `HTTP/1.1 200 OK`).
+/// An HTTP request or status line: a method and a route or URL (`GET /health`), or a status
+/// line (`HTTP/1.1 200 OK`). A folder in capitals (`API docs/guide.md`) is no request.
 fn request(span: &str) -> bool {
-    let first = span
-        .split(' ')
+    let mut words = span.split(' ');
+    let first = words
         .next()
         .unwrap_or_default()
         .trim_start_matches(['"', '\'']);
-    let head = first.split('/').next().unwrap_or_default();
-    span.contains(' ') && head.len() >= 2 && head.chars().all(|c| c.is_ascii_uppercase())
+    let second = words.next().unwrap_or_default();
+    let method = first.len() >= 3 && first.chars().all(|c| c.is_ascii_uppercase());
+    (method && (second.starts_with('/') || second.contains("://") || second == "*"))
+        || (first.starts_with("HTTP/") && !second.is_empty())
 }
 
 /// An absolute path without an extension: a route (`/health`, `/api/users/`) in a spec far more
@@ -591,10 +593,15 @@ mod tests {
 
     #[test]
     fn requests_and_command_lines_in_backticks_are_no_paths() {
-        let spec = "Answer `GET /health` and `/health/` with `\"HTTP/1.1 200 OK\"`; run `python3 test_money.py` and `ls -l docs`, edit `docs/user guide.md` and `README.md`.";
+        let spec = "Answer `GET /health` and `/health/` with `\"HTTP/1.1 200 OK\"`; run `python3 test_money.py` and `ls -l docs`, edit `docs/user guide.md`, `API docs/guide.md` and `README.md`.";
         assert_eq!(
             paths_named(spec),
-            ["test_money.py", "docs/user guide.md", "README.md"]
+            [
+                "test_money.py",
+                "docs/user guide.md",
+                "API docs/guide.md",
+                "README.md"
+            ]
         );
     }
 

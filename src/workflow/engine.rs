@@ -3,7 +3,7 @@
 use crate::backend::Backend;
 use crate::config::Settings;
 use crate::local::embedded::{self, Embedded};
-use crate::local::implement::Check;
+use crate::local::implement::{Check, EditFormat};
 use crate::local::models::Registry;
 use crate::local::openai::{Constrain, OpenAi, Sampling};
 use crate::spec::{Spec, examples, paths_named};
@@ -50,6 +50,8 @@ pub struct Engine {
     pub check_rounds: usize,
     /// How an OpenAI-compatible server is told the answer's shape.
     pub constrain: Constrain,
+    /// Whole files or EDIT blocks for the files that exist.
+    pub edit_format: EditFormat,
 }
 
 /// Tokens of repository context a job sends at most, unless asked otherwise.
@@ -65,6 +67,7 @@ pub struct Asked {
     pub check: Option<String>,
     pub check_timeout: Option<u64>,
     pub check_rounds: Option<usize>,
+    pub edit_format: Option<String>,
 }
 
 impl Engine {
@@ -79,6 +82,10 @@ impl Engine {
         let backend = BackendKind::parse(asked.backend.as_deref().unwrap_or(&defaults.backend))?;
         let constrain = Constrain::parse(&defaults.constrain)
             .ok_or_else(|| Error::UnknownConstrain(defaults.constrain.clone()))?;
+        let format = asked
+            .edit_format
+            .unwrap_or_else(|| defaults.edit_format.clone());
+        let edit_format = EditFormat::parse(&format).ok_or(Error::UnknownEditFormat(format))?;
         let said = asked.check.or_else(|| defaults.check.clone());
         let check_timeout =
             std::time::Duration::from_secs(asked.check_timeout.unwrap_or(defaults.check_timeout));
@@ -90,6 +97,7 @@ impl Engine {
             context_tokens,
             options,
             constrain,
+            edit_format,
             spec_check: said.is_none(),
             check: said.filter(|c| !c.trim().is_empty()).map(|command| Check {
                 command,

@@ -72,6 +72,8 @@ pub struct Implementers<'a> {
     pub routing: Routing,
     /// Run on each fix before it becomes a commit, as for `implement`.
     pub check: Option<&'a implement::Check>,
+    /// Whole files or EDIT blocks, as for `implement`.
+    pub edit_format: implement::EditFormat,
 }
 
 /// One round: the fix commit and what the re-review said.
@@ -240,7 +242,7 @@ pub fn run(
                     store,
                     backend,
                     &task,
-                    context_tokens,
+                    (context_tokens, engines.edit_format),
                     engines.check,
                     progress,
                 )?;
@@ -300,7 +302,7 @@ fn fix_findings(
     store: &mut Store,
     backend: &mut dyn Backend,
     task: &FixTask<'_>,
-    context_tokens: usize,
+    (context_tokens, edit_format): (usize, implement::EditFormat),
     check: Option<&implement::Check>,
     progress: &dyn Fn(&str),
 ) -> Result<git2::Oid, Error> {
@@ -344,6 +346,7 @@ fn fix_findings(
             spec: &spec,
             branch: None,
             context_tokens,
+            edit_format,
             job_id: None,
             route: Some(serde_json::json!({
                 "side": side,

@@ -227,6 +227,7 @@ pub fn run(
             spec: job.spec,
             branch: job.branch,
             context_tokens: job.engine.context_tokens,
+            edit_format: job.engine.edit_format,
             job_id: None,
             route: Some(serde_json::to_value(job.decision).map_err(Error::from)?),
             onto: None,
@@ -270,6 +271,7 @@ fn via_daemon(
         context_tokens: job.engine.context_tokens,
         options: job.engine.options.clone(),
         check,
+        edit_format: job.engine.edit_format,
     };
     let mut store = Store::open_for(repo).map_err(Error::from)?;
     let id = store

@@ -24,6 +24,8 @@ pub enum Error {
     UnknownBackend(String),
     #[error("{0:?} is not a way to constrain answers (auto, grammar, json_schema, vllm or none)")]
     UnknownConstrain(String),
+    #[error("{0:?} is not an edit format (auto, whole or edit)")]
+    UnknownEditFormat(String),
     #[error("the openai backend needs a model name")]
     NoModelName,
     #[error("the model could not be loaded: {0}")]

@@ -737,3 +737,96 @@ fn broken_or_unlisted_files_are_never_committed() {
         GENERATED
     );
 }
+
+/// The edit format for existing files is a setting (`--edit-format`, `[implement]
+/// edit_format`), and a retry asks for the other one when the first could not work: a whole
+/// rewrite that changed nothing is asked as EDIT blocks, EDIT blocks that did not apply as the
+/// whole file — once, in the grammar the server enforces and in words.
+#[test]
+fn a_retry_asks_for_the_other_edit_format_when_the_first_cannot_work() {
+    use crate::support::openai::FakeOpenAi;
+    let repo = sub_repo();
+    let edit = format!(
+        "<<<<<<< EDIT src/lib.rs\n{LIB}=======\n{LIB}\npub fn sub(a: i32, b: i32) -> i32 {{\n    a - b\n}}\n>>>>>>> END\n"
+    );
+    let grammar = |server: &FakeOpenAi, n: usize| -> String {
+        let request: serde_json::Value = serde_json::from_str(&server.requests()[n]).unwrap();
+        request["grammar"].as_str().unwrap().to_string()
+    };
+    // The small file is given whole; the copy that changes nothing brings EDIT blocks.
+    let server = FakeOpenAi::start_as(vec![file_block("src/lib.rs", LIB), edit], "llamacpp", None);
+    implement(&repo, &server, &[".hybrid/specs/sub.md"])
+        .success()
+        .stderr_has("in 2 attempts");
+    let (first, second) = (grammar(&server, 0), grammar(&server, 1));
+    assert!(first.contains("file-path ::= \"src/lib.rs\""), "{first}");
+    assert!(!first.contains("edit-path"), "{first}");
+    assert!(second.contains("edit-path ::= \"src/lib.rs\""), "{second}");
+    assert!(!second.contains("file-path"), "{second}");
+    let said = feedback(&server, 1);
+    assert!(
+        said.contains("changes no file")
+            && said.contains("This time, change each existing file with EDIT blocks"),
+        "{said}"
+    );
+    assert!(
+        repo.git(&["show", "hybrid/add-sub:src/lib.rs"])
+            .contains("a - b")
+    );
+
+    // Asked for EDIT blocks from the start; one that does not apply brings the whole file.
+    let missed =
+        "<<<<<<< EDIT src/lib.rs\npub fn add(x: i64) {\n=======\nfn nothing() {}\n>>>>>>> END\n";
+    let server = FakeOpenAi::start_as(
+        vec![missed.to_string(), with_sub("a - b")],
+        "llamacpp",
+        None,
+    );
+    implement(
+        &repo,
+        &server,
+        &[
+            ".hybrid/specs/sub.md",
+            "--branch",
+            "hybrid/edit-first",
+            "--edit-format",
+            "edit",
+        ],
+    )
+    .success()
+    .stderr_has("in 2 attempts");
+    let (first, second) = (grammar(&server, 0), grammar(&server, 1));
+    assert!(
+        first.contains("edit-path ::= \"src/lib.rs\"") && !first.contains("file-path"),
+        "{first}"
+    );
+    assert!(
+        second.contains("file-path ::= \"src/lib.rs\"") && !second.contains("edit-path"),
+        "{second}"
+    );
+    assert!(feedback(&server, 1).contains("This time, write each file whole"));
+
+    // Only once: a model that fails both formats is not bounced between them.
+    let server = FakeOpenAi::start_as(vec![file_block("src/lib.rs", LIB)], "llamacpp", None);
+    implement(
+        &repo,
+        &server,
+        &[".hybrid/specs/sub.md", "--branch", "hybrid/never"],
+    )
+    .failure()
+    .stderr_has("could not be used after 3 attempts");
+    assert!(grammar(&server, 2).contains("edit-path ::= \"src/lib.rs\""));
+    assert!(!feedback(&server, 2).contains("This time"));
+
+    // The setting is checked where it is used, and says where to fix it.
+    repo.git(&["config", "hybrid.implementEditFormat", "patch"]);
+    implement(
+        &repo,
+        &server,
+        &[".hybrid/specs/sub.md", "--branch", "hybrid/bad"],
+    )
+    .failure()
+    .stderr_has("\"patch\" is not an edit format (auto, whole or edit)")
+    .stderr_has("hybrid.implementEditFormat");
+    repo.git(&["config", "--unset", "hybrid.implementEditFormat"]);
+}

@@ -25,6 +25,7 @@ use git2::Oid;
 
 pub use answer::{Refusal, definitions};
 pub use check::{Check, keep_head_and_tail};
+pub use prompt::EditFormat;
 
 use super::{Backend, ChatMessage, Generated};
 use crate::config::Settings;
@@ -97,6 +98,8 @@ pub struct Request<'a> {
     pub branch: Option<&'a str>,
     /// Tokens of repository context at most.
     pub context_tokens: usize,
+    /// Whole files or EDIT blocks for the files that exist.
+    pub edit_format: EditFormat,
     /// The daemon job running this, recorded with the generation.
     pub job_id: Option<i64>,
     /// Why this backend was chosen (the routing decision), kept with the generation.
@@ -136,6 +139,7 @@ pub fn implement(
         &base_tree,
         request.spec,
         request.context_tokens,
+        request.edit_format,
         backend,
     );
     // Work added onto a reviewed branch is the fix loop's, and the ledger says so.
@@ -204,6 +208,8 @@ fn converse(
 ) -> Result<(Changed, Option<CheckRecord>), Error> {
     let mut messages = prompt.messages.clone();
     let first_prompt = messages.len();
+    // Asked once in the other format, at most: a model that fails both is not helped by a third.
+    let mut switched = false;
     let read = |path: &str| commit::read_file(git, base_tree, path);
     let model = backend.model().to_string();
     let (mut repairs, mut checks) = (0, 0);
@@ -357,6 +363,14 @@ fn converse(
         }
         repairs += 1;
         tracing::info!(attempt = attempts, error = %refusal, "asking the model again");
+        let other = (!switched)
+            .then(|| prompt.shape.other_after(&refusal))
+            .flatten();
+        if let Some(shape) = &other {
+            tracing::info!(format = ?shape.format, "asking for the other edit format");
+            shape.constrain(backend);
+            switched = true;
+        }
         if matches!(refusal, answer::Refusal::Syntax { .. }) {
             // Broken code is not shown again (small models copy what they see, cut-off
             // ending included): the next answer starts from the first prompt, told where
@@ -371,7 +385,7 @@ fn converse(
         }
         messages.push(ChatMessage {
             role: "user",
-            content: prompt::refused(&refusal),
+            content: prompt::refused(&refusal, other.map(|s| s.format)),
         });
     }
 }

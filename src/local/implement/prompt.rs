@@ -8,9 +8,43 @@ use git2::Repository;
 use super::super::{Backend, ChatMessage, edit};
 use crate::spec::{Spec, paths_named};
 
-/// Existing files up to this many lines may only be rewritten whole where the backend enforces
-/// a grammar (and only when a whole rewrite fits the answer's line budget).
+/// Existing files up to this many lines are rewritten whole under `auto` (and only when a whole
+/// rewrite fits the answer's line budget).
 const WHOLE_FILE_LINES: usize = 60;
+
+/// How the model is asked to change an existing file: new files are always written whole.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EditFormat {
+    /// Whole for small files, EDIT blocks for larger ones (see `WHOLE_FILE_LINES`).
+    #[default]
+    Auto,
+    /// Every existing file whole, as far as the answer's line budget holds it.
+    Whole,
+    /// Every existing file by EDIT (search/replace) blocks.
+    Edit,
+}
+
+impl EditFormat {
+    pub fn parse(name: &str) -> Option<EditFormat> {
+        Some(match name {
+            "auto" => EditFormat::Auto,
+            "whole" | "whole-file" | "whole_file" => EditFormat::Whole,
+            "edit" | "diff" | "search-replace" | "search_replace" => EditFormat::Edit,
+            _ => return None,
+        })
+    }
+
+    /// Existing files up to this many non-empty lines are rewritten whole.
+    fn whole_up_to(self, max_lines: usize) -> usize {
+        let budget = max_lines * 3 / 4;
+        match self {
+            EditFormat::Auto => WHOLE_FILE_LINES.min(budget),
+            EditFormat::Whole => budget,
+            EditFormat::Edit => 0,
+        }
+    }
+}
 
 const SYSTEM: &str = "You are a careful software engineer. You implement exactly what the spec asks, \
 in the style of the surrounding code, with error handling and tests where the spec asks for them.";
@@ -21,6 +55,8 @@ pub struct Prompt {
     pub left_out: Vec<String>,
     /// The one file the spec names, when it names exactly one (besides itself).
     pub single: Option<String>,
+    /// The answer's shape the backend was constrained to.
+    pub shape: Shape,
 }
 
 /// Builds the prompt and constrains `backend` to the edit format over the named files.
@@ -29,6 +65,7 @@ pub fn build(
     base: &git2::Tree<'_>,
     spec: &Spec,
     context_tokens: usize,
+    format: EditFormat,
     backend: &mut dyn Backend,
 ) -> Prompt {
     let context = super::context::build(git, base, &spec.text, context_tokens, &|t| {
@@ -38,7 +75,7 @@ pub fn build(
         tracing::debug!(outlined = ?context.outlined, "files given as their outline");
     }
     // Where the backend can enforce it, the answer may only touch the files the spec names:
-    // new and small ones written whole, larger ones edited.
+    // new ones written whole, existing ones whole or edited as the format says.
     let named: Vec<String> = paths_named(&spec.text)
         .into_iter()
         .filter(|p| *p != spec.path)
@@ -50,31 +87,34 @@ pub fn build(
     let (existing, new): (Vec<String>, Vec<String>) = named
         .into_iter()
         .partition(|p| base.get_path(Path::new(p)).is_ok());
+    let existing = existing
+        .into_iter()
+        .map(|p| {
+            let lines = base
+                .get_path(Path::new(&p))
+                .ok()
+                .and_then(|e| git.find_blob(e.id()).ok())
+                .map_or(0, |b| {
+                    b.content()
+                        .split(|c| *c == b'\n')
+                        .filter(|l| !l.is_empty())
+                        .count()
+                });
+            (p, lines)
+        })
+        .collect();
     // Bounded so that a looping model still ends its answer before the token limit: at 20
     // tokens a line. 40 ended files after 15 lines at --max-tokens 600 — the grammar closed the
     // block mid-function, and the cut file could never parse (benches/implement_quality: 6 of 8
     // Rust tasks); 12 let the tiny test model loop into the token limit instead.
     let max_lines = backend.max_tokens().map_or(400, |t| t as usize / 20);
-    // A small file is rewritten whole: it costs about what a SEARCH/REPLACE pair costs, and it
-    // cannot fail to apply — small models rarely copy SEARCH lines exactly.
-    let whole_up_to = WHOLE_FILE_LINES.min(max_lines * 3 / 4);
-    let (small, existing): (Vec<String>, Vec<String>) = existing.into_iter().partition(|p| {
-        base.get_path(Path::new(p))
-            .ok()
-            .and_then(|e| git.find_blob(e.id()).ok())
-            .is_some_and(|b| {
-                b.content()
-                    .split(|c| *c == b'\n')
-                    .filter(|l| !l.is_empty())
-                    .count()
-                    <= whole_up_to
-            })
-    });
-    let whole: Vec<String> = new.iter().chain(&small).cloned().collect();
-    backend.constrain(&crate::backend::Constraint {
-        gbnf: edit::grammar(&whole, &existing, max_lines),
-        json_schema: edit::json_schema(&whole, &existing),
-    });
+    let shape = Shape {
+        new,
+        existing,
+        max_lines,
+        format,
+    };
+    shape.constrain(backend);
     Prompt {
         messages: vec![
             ChatMessage {
@@ -94,13 +134,84 @@ pub fn build(
         ],
         left_out: context.left_out,
         single,
+        shape,
     }
 }
 
-/// What the model is told after an answer that could not be used.
-pub fn refused(reason: &dyn std::fmt::Display) -> String {
+/// Which files the answer may write whole and which it must edit: the grammar's shape, kept so
+/// that a retry can ask for the other format.
+#[derive(Clone, Debug)]
+pub struct Shape {
+    new: Vec<String>,
+    /// The named files that exist, with their count of non-empty lines.
+    existing: Vec<(String, usize)>,
+    max_lines: usize,
+    pub format: EditFormat,
+}
+
+impl Shape {
+    /// The files written whole (new ones, and existing ones the format gives whole) and those
+    /// changed by EDIT blocks.
+    fn split(&self) -> (Vec<String>, Vec<String>) {
+        // A small file is rewritten whole: it costs about what a SEARCH/REPLACE pair costs, and
+        // it cannot fail to apply — small models rarely copy SEARCH lines exactly.
+        let whole_up_to = self.format.whole_up_to(self.max_lines);
+        let mut whole = self.new.clone();
+        let mut edit = Vec::new();
+        for (path, lines) in &self.existing {
+            if *lines <= whole_up_to {
+                whole.push(path.clone());
+            } else {
+                edit.push(path.clone());
+            }
+        }
+        (whole, edit)
+    }
+
+    /// Constrains `backend` to this shape, where it can enforce one.
+    pub fn constrain(&self, backend: &mut dyn Backend) {
+        let (whole, edit) = self.split();
+        backend.constrain(&crate::backend::Constraint {
+            gbnf: edit::grammar(&whole, &edit, self.max_lines),
+            json_schema: edit::json_schema(&whole, &edit),
+        });
+    }
+
+    /// The other format, when asking for it changes what the answer may do with an existing
+    /// file after `refusal`: a whole rewrite that changed nothing is asked as EDIT blocks (a
+    /// small model copying a file tends to copy it unchanged), EDIT blocks that did not apply
+    /// are asked as whole files where the line budget holds them.
+    pub fn other_after(&self, refusal: &super::Refusal) -> Option<Shape> {
+        use super::super::edit::Error as E;
+        let format = match refusal {
+            super::Refusal::NothingChanged => EditFormat::Edit,
+            super::Refusal::Edit(
+                E::NoMatch { .. } | E::Ambiguous { .. } | E::EmptySearch { .. },
+            ) => EditFormat::Whole,
+            _ => return None,
+        };
+        let other = Shape {
+            format,
+            ..self.clone()
+        };
+        (other.split() != self.split()).then_some(other)
+    }
+}
+
+/// What the model is told after an answer that could not be used; `now` is the format asked
+/// for from here on, when it changed.
+pub fn refused(reason: &dyn std::fmt::Display, now: Option<EditFormat>) -> String {
+    let how = match now {
+        Some(EditFormat::Edit) => {
+            " This time, change each existing file with EDIT blocks: copy the lines to change, then write what replaces them."
+        }
+        Some(EditFormat::Whole) => {
+            " This time, write each file whole in a FILE block, every existing line kept unless the spec changes it."
+        }
+        _ => "",
+    };
     format!(
-        "Your answer could not be used: {reason}. Answer again with the complete set of blocks, in the format described."
+        "Your answer could not be used: {reason}.{how} Answer again with the complete set of blocks, in the format described."
     )
 }
 
