@@ -116,7 +116,7 @@ def selftest(tasks, env):
     sys.exit(1 if bad else 0)
 
 
-def attempt(task, mode, model, rounds, env, candidates=1, edit_format=None, max_tokens=600):
+def attempt(task, mode, model, rounds, env, candidates=1, edit_format=None, max_tokens=1024):
     work = pathlib.Path(tempfile.mkdtemp(prefix="hybrid-quality-"))
     try:
         repo = prepare(task, work, env)
@@ -177,7 +177,7 @@ def main():
                         help="answers written side by side per attempt (the first passing one is kept)")
     parser.add_argument("--edit-format", choices=["auto", "whole", "edit"],
                         help="how existing files are changed (the binary's default when unset)")
-    parser.add_argument("--max-tokens", type=int, default=600,
+    parser.add_argument("--max-tokens", type=int, default=1024,
                         help="most tokens an answer may have (a whole file needs about 20 a line)")
     parser.add_argument("--json")
     args = parser.parse_args()

@@ -310,39 +310,55 @@ fn search_lines(search: &str) -> Vec<&str> {
     lines
 }
 
-/// Where `search` occurs in `text` line by line when each line's surrounding whitespace is
-/// ignored (a small model re-indents what it copies): the first line of each occurrence.
-fn loose_matches(text: &str, search: &str) -> Vec<usize> {
-    let wanted = search_lines(search);
-    if wanted.iter().all(|l| l.trim().is_empty()) {
+/// Where `search` occurs in `text` line by line when each line's surrounding whitespace and
+/// blank lines are ignored (a small model re-indents what it copies, and drops or adds the
+/// blank lines between definitions): the lines each occurrence spans, from its first line to
+/// the line after its last.
+fn loose_matches(text: &str, search: &str) -> Vec<(usize, usize)> {
+    let wanted: Vec<&str> = search_lines(search)
+        .into_iter()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let Some(first) = wanted.first() else {
         return Vec::new();
-    }
+    };
     let lines: Vec<&str> = text.lines().collect();
-    (0..lines.len().saturating_sub(wanted.len() - 1))
-        .filter(|&i| {
-            wanted
-                .iter()
-                .zip(&lines[i..])
-                .all(|(w, l)| w.trim() == l.trim())
-        })
-        .collect()
+    let mut out = Vec::new();
+    for start in (0..lines.len()).filter(|&i| lines[i].trim() == *first) {
+        let (mut at, mut matched) = (start, 0);
+        while at < lines.len() && matched < wanted.len() {
+            let line = lines[at].trim();
+            if !line.is_empty() {
+                if line != wanted[matched] {
+                    break;
+                }
+                matched += 1;
+            }
+            at += 1;
+        }
+        if matched == wanted.len() {
+            out.push((start, at));
+        }
+    }
+    out
 }
 
 fn indent_of(line: &str) -> &str {
     &line[..line.len() - line.trim_start().len()]
 }
 
-/// `text` with the lines of the loose match at line `at` replaced by `replace`, re-indented: the
+/// `text` with the lines `span` of a loose match replaced by `replace`, re-indented: the
 /// replacement's lines move by what the matched lines' indentation differs from the SEARCH's.
-fn replace_lines(text: &str, at: usize, search: &str, replace: &str) -> String {
+fn replace_lines(text: &str, (at, end): (usize, usize), search: &str, replace: &str) -> String {
     let wanted = search_lines(search);
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let first = wanted
+    let theirs = wanted
         .iter()
-        .position(|l| !l.trim().is_empty())
-        .unwrap_or(0);
-    let theirs = indent_of(wanted[first]);
-    let ours = indent_of(lines[at + first]);
+        .find(|l| !l.trim().is_empty())
+        .map_or("", |l| indent_of(l));
+    // A loose match starts on a line that is not blank.
+    let ours = indent_of(lines[at]);
     let mut out: String = lines[..at].concat();
     for line in replace.split_inclusive('\n') {
         match line.strip_prefix(theirs) {
@@ -356,7 +372,7 @@ fn replace_lines(text: &str, at: usize, search: &str, replace: &str) -> String {
     if !replace.is_empty() && !replace.ends_with('\n') {
         out.push('\n');
     }
-    out.push_str(&lines[at + wanted.len()..].concat());
+    out.push_str(&lines[end..].concat());
     out
 }
 
@@ -666,6 +682,21 @@ mod tests {
             apply(&[edit], read),
             Err(Error::Ambiguous { count: 2, .. })
         ));
+    }
+
+    #[test]
+    fn a_search_copied_without_the_blank_lines_between_definitions_still_applies() {
+        let file = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n\n\ndef last():\n    pass\n";
+        let read = |p: &str| (p == "m.py").then(|| file.to_string());
+        let edit = Edit::Replace {
+            path: "m.py".into(),
+            search: "def add(a, b):\n    return a + b\ndef sub(a, b):\n\n    return a - b\n".into(),
+            replace: "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n".into(),
+        };
+        assert_eq!(
+            apply(&[edit], read).unwrap()["m.py"],
+            "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n\n\ndef last():\n    pass\n"
+        );
     }
 
     #[test]

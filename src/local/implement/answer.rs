@@ -1,5 +1,6 @@
 //! Whether a model's answer is worth a commit: it parses and applies, it changes at least one
-//! file, and it does not silently drop what the file already defined.
+//! file, and it does not silently drop what the file already defined (what it left out is
+//! restored from the file where that can be done exactly, `restore`).
 //!
 //! A refusal here is sent back to the model as the reason for another attempt; nothing of a
 //! refused answer is written anywhere.
@@ -88,18 +89,30 @@ pub fn evaluate(
         }
     }
     let named = code_names(spec);
-    for (path, content) in &changed {
+    let mut changed = changed;
+    for (path, content) in changed.iter_mut() {
         let Some(old) = read(path) else { continue };
         let kept = definitions(content);
         let names: Vec<String> = definitions(&old)
             .into_iter()
             .filter(|d| !kept.contains(d) && !named.contains(d.as_str()))
             .collect();
-        if !names.is_empty() {
-            return Err(Refusal::Dropped {
-                path: path.clone(),
-                names,
-            });
+        if names.is_empty() {
+            continue;
+        }
+        // What the spec did not ask to remove is kept: copied back from the file as it was,
+        // where the file's grammar lets that be done exactly; else the model is asked again.
+        match super::restore::restore(path, &old, content, &names) {
+            Some(restored) => {
+                tracing::info!(%path, ?names, "definitions the answer left out are restored");
+                *content = restored;
+            }
+            None => {
+                return Err(Refusal::Dropped {
+                    path: path.clone(),
+                    names,
+                });
+            }
         }
     }
     Ok(changed)
@@ -248,18 +261,29 @@ mod tests {
     }
 
     #[test]
-    fn dropping_definitions_the_spec_does_not_name_is_refused() {
+    fn definitions_the_spec_does_not_name_are_restored_or_the_answer_refused() {
         let answer = "<<<<<<< FILE app.py\ndef keep(a):\n    return a\n\n\ndef added():\n    return 2\n>>>>>>> END\n";
-        match evaluate(answer, &read, "Add `added()` to app.py.", None) {
+        // Python has a grammar here: what the answer left out is put back where it was.
+        let changed = evaluate(answer, &read, "Add `added()` to app.py.", None).unwrap();
+        assert_eq!(
+            changed["app.py"],
+            "def keep(a):\n    return a\n\n\nclass Store:\n    pass\n\n\ndef other():\n    return 1\n\n\ndef added():\n    return 2\n"
+        );
+        // Named by the spec: its removal is asked for.
+        let spec = "Remove `Store` and `other` from app.py; add `added()`.";
+        assert!(!evaluate(answer, &read, spec, None).unwrap()["app.py"].contains("Store"));
+        // Without a grammar for the file, the answer is refused with what it dropped.
+        let read_rb = |path: &str| {
+            (path == "app.rb").then(|| "def keep\nend\n\ndef other\nend\n".to_string())
+        };
+        let answer = "<<<<<<< FILE app.rb\ndef keep\nend\n\ndef added\nend\n>>>>>>> END\n";
+        match evaluate(answer, &read_rb, "Add `added` to app.rb.", None) {
             Err(Refusal::Dropped { path, names }) => {
-                assert_eq!(path, "app.py");
-                assert_eq!(names, vec!["Store".to_string(), "other".to_string()]);
+                assert_eq!(path, "app.rb");
+                assert_eq!(names, vec!["other".to_string()]);
             }
             other => panic!("{other:?}"),
         }
-        // Named by the spec: its removal is asked for.
-        let spec = "Remove `Store` and `other` from app.py; add `added()`.";
-        assert!(evaluate(answer, &read, spec, None).is_ok());
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod commit;
 mod context;
 mod outline;
 mod prompt;
+mod restore;
 mod syntax;
 
 use std::time::{Duration, Instant};

@@ -38,7 +38,7 @@ pub const CATALOGUE: &[Candidate] = &[
         parameters_b: 1.5,
         gb: 1.1,
         url: "https://huggingface.co/Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF/resolve/main/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-        sha256: None,
+        sha256: Some("cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"),
     },
     Candidate {
         name: "Qwen2.5-Coder-3B-Instruct Q4_K_M",
