@@ -175,7 +175,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--candidates", type=int, default=1,
                         help="answers written side by side per attempt (the first passing one is kept)")
-    parser.add_argument("--edit-format", choices=["auto", "whole", "edit"],
+    parser.add_argument("--edit-format", choices=["auto", "whole", "edit", "merge"],
                         help="how existing files are changed (the binary's default when unset)")
     parser.add_argument("--max-tokens", type=int, default=1024,
                         help="most tokens an answer may have (a whole file needs about 20 a line)")

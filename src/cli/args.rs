@@ -49,9 +49,10 @@ pub(super) struct EngineArgs {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
     pub candidates: u32,
     /// How the model changes a file that exists: auto (whole when small, EDIT blocks when
-    /// larger), whole, or edit [default: auto; also `[implement] edit_format`,
+    /// larger), whole (merged where too long), edit, or merge (a FILE block of only the
+    /// definitions added or changed) [default: auto; also `[implement] edit_format`,
     /// hybrid.implementEditFormat, GIT_HYBRID_EDIT_FORMAT]
-    #[arg(long, value_name = "FORMAT", value_parser = ["auto", "whole", "edit"])]
+    #[arg(long, value_name = "FORMAT", value_parser = ["auto", "whole", "edit", "merge"])]
     pub edit_format: Option<String>,
     /// A command run on each answer, in a temporary copy of the tree, before it becomes a
     /// commit (e.g. "pytest -q"); its failure goes back to the model [also `[implement] check`

@@ -24,7 +24,7 @@ pub enum Error {
     UnknownBackend(String),
     #[error("{0:?} is not a way to constrain answers (auto, grammar, json_schema, vllm or none)")]
     UnknownConstrain(String),
-    #[error("{0:?} is not an edit format (auto, whole or edit)")]
+    #[error("{0:?} is not an edit format (auto, whole, edit or merge)")]
     UnknownEditFormat(String),
     #[error("the openai backend needs a model name")]
     NoModelName,

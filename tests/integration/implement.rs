@@ -808,7 +808,7 @@ fn a_retry_asks_for_the_other_edit_format_when_the_first_cannot_work() {
         second.contains("file-path ::= \"src/lib.rs\"") && !second.contains("edit-path"),
         "{second}"
     );
-    assert!(feedback(&server, 1).contains("This time, write each file whole"));
+    assert!(feedback(&server, 1).contains("This time, write each file in a FILE block"));
 
     // Only once: a model that fails both formats is not bounced between them.
     let server = FakeOpenAi::start_as(vec![file_block("src/lib.rs", LIB)], "llamacpp", None);
@@ -830,7 +830,57 @@ fn a_retry_asks_for_the_other_edit_format_when_the_first_cannot_work() {
         &[".hybrid/specs/sub.md", "--branch", "hybrid/bad"],
     )
     .failure()
-    .stderr_has("\"patch\" is not an edit format (auto, whole or edit)")
+    .stderr_has("\"patch\" is not an edit format (auto, whole, edit or merge)")
     .stderr_has("hybrid.implementEditFormat");
     repo.git(&["config", "--unset", "hybrid.implementEditFormat"]);
+}
+
+/// A file too long to rewrite within the answer's budget is merged under `--edit-format whole`:
+/// the model is told to write only the definitions it adds or changes, and everything it leaves
+/// out stays as it was.
+#[test]
+fn a_long_file_gets_only_the_definitions_the_answer_adds_merged_in() {
+    use crate::support::openai::FakeOpenAi;
+    let long: String = (0..45)
+        .map(|i| format!("pub fn f{i}() -> i32 {{\n    {i}\n}}\n\n"))
+        .collect();
+    let repo = TestRepo::with_spec(".hybrid/specs/sub.md", SUB_SPEC);
+    repo.write("src/lib.rs", &long);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "long lib"]);
+    let server = FakeOpenAi::start_as(
+        vec![file_block(
+            "src/lib.rs",
+            "pub fn sub(a: i32, b: i32) -> i32 {\n    a - b\n}\n",
+        )],
+        "llamacpp",
+        None,
+    );
+    implement(
+        &repo,
+        &server,
+        &[".hybrid/specs/sub.md", "--edit-format", "whole"],
+    )
+    .success()
+    .stderr_has("in 1 attempt");
+    let request: serde_json::Value = serde_json::from_str(&server.requests()[0]).unwrap();
+    let grammar = request["grammar"].as_str().unwrap();
+    assert!(
+        grammar.contains("file-path ::= \"src/lib.rs\""),
+        "{grammar}"
+    );
+    let asked = request["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        asked.contains("src/lib.rs is too long to write whole: for it, answer a FILE block holding only the definitions you add or change"),
+        "{asked}"
+    );
+    let lib = repo.git(&["show", "hybrid/add-sub:src/lib.rs"]);
+    assert!(lib.starts_with(&long[..200]), "{lib}");
+    assert!(
+        lib.contains(
+            "pub fn f44() -> i32 {\n    44\n}\n\npub fn sub(a: i32, b: i32) -> i32 {\n    a - b\n}"
+        ),
+        "{lib}"
+    );
+    assert_eq!(lib.matches("pub fn").count(), 46);
 }

@@ -21,6 +21,10 @@ pub enum Refusal {
         .names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
     )]
     Dropped { path: String, names: Vec<String> },
+    #[error(
+        "the FILE block for {path} could not be merged into it: give each definition you add or change complete, as it should read"
+    )]
+    Merge { path: String },
     #[error("{path} does not parse at {error}; answer again with every file complete and valid")]
     Syntax {
         path: String,
@@ -39,12 +43,14 @@ pub type Changed = BTreeMap<String, String>;
 /// Parses and applies `text`, then refuses an answer that changes nothing or drops existing
 /// top-level definitions the spec does not name. `single` is the one file the spec names, when
 /// it names exactly one: an answer in plain fenced code is then that file's whole content (what
-/// servers that cannot enforce the edit format return).
+/// servers that cannot enforce the edit format return). A FILE block for a path in `merged`
+/// holds only the definitions it adds or changes, merged into the file.
 pub fn evaluate(
     text: &str,
     read: &dyn Fn(&str) -> Option<String>,
     spec: &str,
     single: Option<&str>,
+    merged: &[String],
 ) -> Result<Changed, Refusal> {
     let edits = match edit::parse(text) {
         Ok(edits) => edits,
@@ -57,7 +63,16 @@ pub fn evaluate(
         },
         Err(e) => return Err(e.into()),
     };
-    let applied = edit::apply(&edits, read)?;
+    let mut applied = edit::apply(&edits, read)?;
+    for path in merged {
+        let whole = edits
+            .iter()
+            .any(|e| matches!(e, edit::Edit::File { path: p, .. } if p == path));
+        if let (true, Some(old), Some(part)) = (whole, read(path), applied.get_mut(path)) {
+            *part = super::restore::merge(path, &old, part)
+                .ok_or_else(|| Refusal::Merge { path: path.clone() })?;
+        }
+    }
     let changed: Changed = applied
         .into_iter()
         .filter(|(path, content)| read(path).as_deref() != Some(content.as_str()))
@@ -255,7 +270,7 @@ mod tests {
     fn an_answer_that_changes_nothing_is_refused() {
         let same = format!("<<<<<<< FILE app.py\n{OLD}>>>>>>> END\n");
         assert_eq!(
-            evaluate(&same, &read, "spec", None),
+            evaluate(&same, &read, "spec", None, &[]),
             Err(Refusal::NothingChanged)
         );
     }
@@ -264,20 +279,20 @@ mod tests {
     fn definitions_the_spec_does_not_name_are_restored_or_the_answer_refused() {
         let answer = "<<<<<<< FILE app.py\ndef keep(a):\n    return a\n\n\ndef added():\n    return 2\n>>>>>>> END\n";
         // Python has a grammar here: what the answer left out is put back where it was.
-        let changed = evaluate(answer, &read, "Add `added()` to app.py.", None).unwrap();
+        let changed = evaluate(answer, &read, "Add `added()` to app.py.", None, &[]).unwrap();
         assert_eq!(
             changed["app.py"],
             "def keep(a):\n    return a\n\n\nclass Store:\n    pass\n\n\ndef other():\n    return 1\n\n\ndef added():\n    return 2\n"
         );
         // Named by the spec: its removal is asked for.
         let spec = "Remove `Store` and `other` from app.py; add `added()`.";
-        assert!(!evaluate(answer, &read, spec, None).unwrap()["app.py"].contains("Store"));
+        assert!(!evaluate(answer, &read, spec, None, &[]).unwrap()["app.py"].contains("Store"));
         // Without a grammar for the file, the answer is refused with what it dropped.
         let read_rb = |path: &str| {
             (path == "app.rb").then(|| "def keep\nend\n\ndef other\nend\n".to_string())
         };
         let answer = "<<<<<<< FILE app.rb\ndef keep\nend\n\ndef added\nend\n>>>>>>> END\n";
-        match evaluate(answer, &read_rb, "Add `added` to app.rb.", None) {
+        match evaluate(answer, &read_rb, "Add `added` to app.rb.", None, &[]) {
             Err(Refusal::Dropped { path, names }) => {
                 assert_eq!(path, "app.rb");
                 assert_eq!(names, vec!["other".to_string()]);
@@ -287,13 +302,30 @@ mod tests {
     }
 
     #[test]
+    fn a_merged_file_block_keeps_everything_it_leaves_out() {
+        let answer = "<<<<<<< FILE app.py\ndef other():\n    return 2\n\n\ndef added():\n    return 3\n>>>>>>> END\n";
+        let changed = evaluate(answer, &read, "Add `added()`.", None, &["app.py".into()]).unwrap();
+        assert_eq!(
+            changed["app.py"],
+            "def keep(a):\n    return a\n\n\nclass Store:\n    pass\n\n\ndef other():\n    return 2\n\n\ndef added():\n    return 3\n"
+        );
+        let broken = "<<<<<<< FILE app.py\ndef added(:\n>>>>>>> END\n";
+        assert_eq!(
+            evaluate(broken, &read, "spec", None, &["app.py".into()]),
+            Err(Refusal::Merge {
+                path: "app.py".into()
+            })
+        );
+    }
+
+    #[test]
     fn a_single_fenced_block_is_the_one_named_file() {
         let answer = "Here it is:\n```python\ndef keep(a):\n    return a\n\nclass Store:\n    pass\n\ndef other():\n    return 1\n\ndef new():\n    return 3\n```\n";
-        let changed = evaluate(answer, &read, "spec", Some("app.py")).unwrap();
+        let changed = evaluate(answer, &read, "spec", Some("app.py"), &[]).unwrap();
         assert!(changed["app.py"].contains("def new()"));
-        assert!(evaluate(answer, &read, "spec", None).is_err());
+        assert!(evaluate(answer, &read, "spec", None, &[]).is_err());
         let two = format!("{answer}```\nmore\n```\n");
-        assert!(evaluate(&two, &read, "spec", Some("app.py")).is_err());
+        assert!(evaluate(&two, &read, "spec", Some("app.py"), &[]).is_err());
     }
 
     #[test]

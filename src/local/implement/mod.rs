@@ -210,6 +210,7 @@ fn converse(
     let mut messages = prompt.messages.clone();
     let first_prompt = messages.len();
     // Asked once in the other format, at most: a model that fails both is not helped by a third.
+    let mut shape = prompt.shape.clone();
     let mut switched = false;
     let read = |path: &str| commit::read_file(git, base_tree, path);
     let model = backend.model().to_string();
@@ -231,6 +232,7 @@ fn converse(
         // have been, and a sampled one that passes a weak check is not preferred to it. Writing
         // stops once the best answer so far has none unfinished before it; else what the first
         // went wrong with is what the model hears next.
+        let merged = shape.merged();
         let progress = std::cell::RefCell::new(&mut *progress);
         let mut judged: Vec<Judged> = Vec::new();
         let mut kept: Option<(usize, Changed, Option<check::Ran>)> = None;
@@ -258,6 +260,7 @@ fn converse(
                         &read,
                         &request.spec.text,
                         prompt.single.as_deref(),
+                        &merged,
                     )
                 });
                 // Only an answer before the best so far can still be kept.
@@ -364,12 +367,11 @@ fn converse(
         }
         repairs += 1;
         tracing::info!(attempt = attempts, error = %refusal, "asking the model again");
-        let other = (!switched)
-            .then(|| prompt.shape.other_after(&refusal))
-            .flatten();
-        if let Some(shape) = &other {
-            tracing::info!(format = ?shape.format, "asking for the other edit format");
-            shape.constrain(backend);
+        let other = (!switched).then(|| shape.other_after(&refusal)).flatten();
+        if let Some(other) = &other {
+            tracing::info!(format = ?other.format, "asking for the other edit format");
+            other.constrain(backend);
+            shape = other.clone();
             switched = true;
         }
         if matches!(refusal, answer::Refusal::Syntax { .. }) {
@@ -386,7 +388,11 @@ fn converse(
         }
         messages.push(ChatMessage {
             role: "user",
-            content: prompt::refused(&refusal, other.map(|s| s.format)),
+            content: prompt::refused(
+                &refusal,
+                other.as_ref().map(|s| s.format),
+                other.as_ref().and_then(prompt::Shape::told),
+            ),
         });
     }
 }

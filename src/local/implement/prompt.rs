@@ -19,10 +19,14 @@ pub enum EditFormat {
     /// Whole for small files, EDIT blocks for larger ones (see `WHOLE_FILE_LINES`).
     #[default]
     Auto,
-    /// Every existing file whole, as far as the answer's line budget holds it.
+    /// Every existing file whole as far as the answer's line budget holds it, larger ones
+    /// merged (their FILE block holds only the definitions added or changed).
     Whole,
     /// Every existing file by EDIT (search/replace) blocks.
     Edit,
+    /// Every existing file merged: a FILE block with only the definitions added or changed,
+    /// merged into the file by name (`restore::merge`).
+    Merge,
 }
 
 impl EditFormat {
@@ -31,19 +35,30 @@ impl EditFormat {
             "auto" => EditFormat::Auto,
             "whole" | "whole-file" | "whole_file" => EditFormat::Whole,
             "edit" | "diff" | "search-replace" | "search_replace" => EditFormat::Edit,
+            "merge" | "definitions" => EditFormat::Merge,
             _ => return None,
         })
     }
 
-    /// Existing files up to this many non-empty lines are rewritten whole.
-    fn whole_up_to(self, max_lines: usize) -> usize {
+    /// How an existing file of `lines` non-empty lines is changed.
+    fn for_file(self, lines: usize, max_lines: usize) -> FileFormat {
         let budget = max_lines * 3 / 4;
         match self {
-            EditFormat::Auto => WHOLE_FILE_LINES.min(budget),
-            EditFormat::Whole => budget,
-            EditFormat::Edit => 0,
+            EditFormat::Auto if lines <= WHOLE_FILE_LINES.min(budget) => FileFormat::Whole,
+            EditFormat::Auto => FileFormat::Edit,
+            EditFormat::Whole if lines <= budget => FileFormat::Whole,
+            EditFormat::Whole | EditFormat::Merge => FileFormat::Merge,
+            EditFormat::Edit => FileFormat::Edit,
         }
     }
+}
+
+/// How one existing file is changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FileFormat {
+    Whole,
+    Edit,
+    Merge,
 }
 
 const SYSTEM: &str = "You are a careful software engineer. You implement exactly what the spec asks, \
@@ -127,8 +142,11 @@ pub fn build(
                 // the longest prompt prefix (a warm model reads only what differs), and the task
                 // is what the model read last.
                 content: format!(
-                    "Repository files for context:\n\n{}\n\nSpec ({}):\n\n{}",
-                    context.text, spec.path, spec.text
+                    "Repository files for context:\n\n{}\n\nSpec ({}):\n\n{}{}",
+                    context.text,
+                    spec.path,
+                    spec.text,
+                    shape.told().map_or(String::new(), |t| format!("\n\n{t}"))
                 ),
             },
         ],
@@ -150,37 +168,55 @@ pub struct Shape {
 }
 
 impl Shape {
-    /// The files written whole (new ones, and existing ones the format gives whole) and those
-    /// changed by EDIT blocks.
-    fn split(&self) -> (Vec<String>, Vec<String>) {
-        // A small file is rewritten whole: it costs about what a SEARCH/REPLACE pair costs, and
-        // it cannot fail to apply — small models rarely copy SEARCH lines exactly.
-        let whole_up_to = self.format.whole_up_to(self.max_lines);
+    /// The files written whole (new ones, and existing ones the format gives whole), those
+    /// changed by EDIT blocks, and those whose FILE block is merged.
+    fn split(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
         let mut whole = self.new.clone();
-        let mut edit = Vec::new();
+        let (mut edit, mut merge) = (Vec::new(), Vec::new());
         for (path, lines) in &self.existing {
-            if *lines <= whole_up_to {
-                whole.push(path.clone());
-            } else {
-                edit.push(path.clone());
+            // A small file is rewritten whole: it costs about what a SEARCH/REPLACE pair costs,
+            // and it cannot fail to apply — small models rarely copy SEARCH lines exactly.
+            match self.format.for_file(*lines, self.max_lines) {
+                FileFormat::Whole => whole.push(path.clone()),
+                FileFormat::Edit => edit.push(path.clone()),
+                FileFormat::Merge => merge.push(path.clone()),
             }
         }
-        (whole, edit)
+        (whole, edit, merge)
+    }
+
+    /// The existing files whose FILE block holds only what it adds or changes.
+    pub fn merged(&self) -> Vec<String> {
+        self.split().2
     }
 
     /// Constrains `backend` to this shape, where it can enforce one.
     pub fn constrain(&self, backend: &mut dyn Backend) {
-        let (whole, edit) = self.split();
+        let (mut whole, edit, merge) = self.split();
+        whole.extend(merge);
         backend.constrain(&crate::backend::Constraint {
             gbnf: edit::grammar(&whole, &edit, self.max_lines),
             json_schema: edit::json_schema(&whole, &edit),
         });
     }
 
+    /// What the model is told about files merged by definition, when there are any.
+    pub fn told(&self) -> Option<String> {
+        let merged = self.merged();
+        (!merged.is_empty()).then(|| {
+            format!(
+                "{} {} too long to write whole: for {}, answer a FILE block holding only the definitions you add or change, each complete, and the imports they need. Everything you leave out stays in the file as it is.",
+                merged.join(", "),
+                if merged.len() == 1 { "is" } else { "are" },
+                if merged.len() == 1 { "it" } else { "each" },
+            )
+        })
+    }
+
     /// The other format, when asking for it changes what the answer may do with an existing
     /// file after `refusal`: a whole rewrite that changed nothing is asked as EDIT blocks (a
     /// small model copying a file tends to copy it unchanged), EDIT blocks that did not apply
-    /// are asked as whole files where the line budget holds them.
+    /// are asked as whole files where the line budget holds them, merged where it does not.
     pub fn other_after(&self, refusal: &super::Refusal) -> Option<Shape> {
         use super::super::edit::Error as E;
         let format = match refusal {
@@ -200,18 +236,23 @@ impl Shape {
 
 /// What the model is told after an answer that could not be used; `now` is the format asked
 /// for from here on, when it changed.
-pub fn refused(reason: &dyn std::fmt::Display, now: Option<EditFormat>) -> String {
+pub fn refused(
+    reason: &dyn std::fmt::Display,
+    now: Option<EditFormat>,
+    told: Option<String>,
+) -> String {
     let how = match now {
         Some(EditFormat::Edit) => {
             " This time, change each existing file with EDIT blocks: copy the lines to change, then write what replaces them."
         }
-        Some(EditFormat::Whole) => {
-            " This time, write each file whole in a FILE block, every existing line kept unless the spec changes it."
+        Some(EditFormat::Whole | EditFormat::Merge) => {
+            " This time, write each file in a FILE block, every existing line kept unless the spec changes it."
         }
         _ => "",
     };
     format!(
-        "Your answer could not be used: {reason}.{how} Answer again with the complete set of blocks, in the format described."
+        "Your answer could not be used: {reason}.{how}{} Answer again with the complete set of blocks, in the format described.",
+        told.map_or(String::new(), |t| format!(" {t}"))
     )
 }
 

@@ -1,6 +1,7 @@
 //! Putting back what a whole-file answer left out: top-level definitions the file had, the
 //! answer omitted and the spec did not ask to remove, copied from the file as it was and placed
-//! after the definition they followed there.
+//! after the definition they followed there. And its converse, `merge`: an answer that holds
+//! only the definitions it adds or changes, merged into the file by name.
 //!
 //! Small models asked to rewrite a 50-line file to add one function often write the new function
 //! and some of the old ones (benches/implement_quality: 2 of 8 extension tasks with the 1.5B
@@ -18,6 +19,10 @@ use super::syntax::language;
 struct Item {
     name: String,
     start: usize,
+    /// Where the node itself starts (its decorators included, the comments above not).
+    own: usize,
+    /// Where the definition starts (after its decorators).
+    inner: usize,
     end: usize,
 }
 
@@ -61,6 +66,109 @@ pub fn restore(path: &str, old: &str, answer: &str, missing: &[String]) -> Optio
     (restored && super::syntax::check(path, &text).is_none()).then_some(text)
 }
 
+/// `part` (definitions an answer adds or changes in `path`, and the statements they need) merged
+/// into `old`: a definition whose name `old` has replaces it there, a new one goes after the
+/// definition it follows in `part` (else after `old`'s last), and a statement `old` lacks (an
+/// import, a constant) goes after `old`'s last such statement before its first definition.
+/// Nothing of `old` is removed. `None` without a grammar, or when the result does not parse.
+pub fn merge(path: &str, old: &str, part: &str) -> Option<String> {
+    let language = language(path)?;
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(&language).ok()?;
+    let tree = parser.parse(part, None)?;
+    let mut text = old.to_string();
+    let gap = if path.ends_with(".py") { "\n\n" } else { "\n" };
+    let mut previous: Option<String> = None;
+    let mut cursor = tree.root_node().walk();
+    let nodes: Vec<Node<'_>> = tree.root_node().children(&mut cursor).collect();
+    let mut comment_from: Option<usize> = None;
+    for node in nodes {
+        if is_attached(node.kind()) {
+            // Goes with the definition below it.
+            comment_from.get_or_insert(node.start_byte());
+            continue;
+        }
+        let with_comments = comment_from.take();
+        let source = &part[with_comments.unwrap_or(node.start_byte())..node.end_byte()];
+        let now = items(path, &text)?;
+        let Some(name) = name_of(node, part) else {
+            // A statement the file already has (the same text on a line of its own) is not
+            // added twice; another goes with the file's statements above its definitions.
+            let line = source.trim();
+            if line.is_empty() || text.lines().any(|l| l.trim() == line) {
+                continue;
+            }
+            let piece = match (now.first(), head_end(path, &text)) {
+                (_, Some(end)) => (end, format!("\n{source}")),
+                (Some(first), None) => (first.start, format!("{source}\n{gap}")),
+                (None, None) => (text.len(), format!("{source}\n")),
+            };
+            text.insert_str(piece.0, &piece.1);
+            continue;
+        };
+        if let Some(same) = now.iter().find(|n| n.name == name) {
+            // The file's comments, attributes and decorators stay unless the answer gives its own.
+            let from = if with_comments.is_some() {
+                same.start
+            } else if node.kind() == "decorated_definition" {
+                same.own
+            } else {
+                same.inner
+            };
+            text.replace_range(from..same.end, source);
+        } else {
+            let after = previous
+                .as_ref()
+                .and_then(|p| now.iter().find(|n| &n.name == p))
+                .or(now.last())
+                .map(|n| n.end);
+            match after {
+                Some(end) => text.insert_str(end, &format!("\n{gap}{source}")),
+                None => {
+                    if !text.is_empty() && !text.ends_with('\n') {
+                        text.push('\n');
+                    }
+                    if !text.is_empty() {
+                        text.push_str(gap);
+                    }
+                    text.push_str(source);
+                    text.push('\n');
+                }
+            }
+        }
+        previous = Some(name);
+    }
+    (super::syntax::check(path, &text).is_none()).then_some(text)
+}
+
+/// Comments and attributes: they belong to the definition below them.
+fn is_attached(kind: &str) -> bool {
+    matches!(
+        kind,
+        "comment" | "line_comment" | "block_comment" | "attribute_item"
+    )
+}
+
+/// Where the statements above `content`'s first definition end (imports, constants, a module
+/// docstring), when it has any.
+fn head_end(path: &str, content: &str) -> Option<usize> {
+    let language = language(path)?;
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(&language).ok()?;
+    let tree = parser.parse(content, None)?;
+    let mut cursor = tree.root_node().walk();
+    let mut end = None;
+    for node in tree.root_node().children(&mut cursor) {
+        if name_of(node, content).is_some() {
+            break;
+        }
+        if !is_attached(node.kind()) {
+            end = Some(node.end_byte());
+        }
+    }
+    end
+}
+
 /// The named top-level definitions of `content`, in order; `None` without a grammar.
 fn items(path: &str, content: &str) -> Option<Vec<Item>> {
     let language = language(path)?;
@@ -78,18 +186,24 @@ fn items(path: &str, content: &str) -> Option<Vec<Item>> {
         // Comments and attributes directly above (no blank line between) go with it.
         let mut start = child.start_byte();
         for above in children[..i].iter().rev() {
-            let attached = matches!(
-                above.kind(),
-                "comment" | "line_comment" | "block_comment" | "attribute_item"
-            ) && content[above.end_byte()..start].matches('\n').count() <= 1;
+            let attached = is_attached(above.kind())
+                && content[above.end_byte()..start].matches('\n').count() <= 1;
             if !attached {
                 break;
             }
             start = above.start_byte();
         }
+        let inner = match child.kind() {
+            "decorated_definition" => child
+                .child_by_field_name("definition")
+                .map_or(child.start_byte(), |d| d.start_byte()),
+            _ => child.start_byte(),
+        };
         out.push(Item {
             name,
             start,
+            own: child.start_byte(),
+            inner,
             end: child.end_byte(),
         });
     }
@@ -112,6 +226,33 @@ fn name_of(node: Node<'_>, content: &str) -> Option<String> {
         "export_statement" => node.child_by_field_name("declaration")?,
         _ => node,
     };
+    // Only what defines a name: an import has a `name` field too.
+    let defines = matches!(
+        defined.kind(),
+        "function_definition"
+            | "class_definition"
+            | "function_item"
+            | "struct_item"
+            | "enum_item"
+            | "union_item"
+            | "trait_item"
+            | "type_item"
+            | "mod_item"
+            | "const_item"
+            | "static_item"
+            | "macro_definition"
+            | "function_declaration"
+            | "generator_function_declaration"
+            | "class_declaration"
+            | "abstract_class_declaration"
+            | "interface_declaration"
+            | "type_alias_declaration"
+            | "enum_declaration"
+            | "method_declaration"
+    );
+    if !defines {
+        return None;
+    }
     text(defined.child_by_field_name("name")?)
 }
 
@@ -160,6 +301,25 @@ mod tests {
             ),
             "{restored}"
         );
+    }
+
+    #[test]
+    fn a_partial_answer_replaces_what_it_names_and_adds_what_is_new() {
+        let part = "import os\nimport re\n\n\ndef middle(b):\n    return b * 2\n\n\ndef added(c):\n    return os.sep + c\n";
+        let merged = merge("tools.py", PY, part).unwrap();
+        assert_eq!(
+            merged,
+            "\"\"\"Tools.\"\"\"\n\nimport re\nimport os\n\n\ndef first(a):\n    return a\n\n\n# Keeps the middle.\n@cache\ndef middle(b):\n    return b * 2\n\n\ndef added(c):\n    return os.sep + c\n\n\nclass Last:\n    pass\n"
+        );
+        // Rust: an item replaced keeps its doc comment; a new one follows the one before it.
+        let old = "use std::fmt;\n\n/// Adds.\npub fn add(a: i32) -> i32 {\n    a\n}\n\npub fn last() {}\n";
+        let part = "pub fn add(a: i32) -> i32 {\n    a + 1\n}\n\npub fn sub(a: i32) -> i32 {\n    a - 1\n}\n";
+        assert_eq!(
+            merge("src/lib.rs", old, part).unwrap(),
+            "use std::fmt;\n\n/// Adds.\npub fn add(a: i32) -> i32 {\n    a + 1\n}\n\npub fn sub(a: i32) -> i32 {\n    a - 1\n}\n\npub fn last() {}\n"
+        );
+        // A result that does not parse is no merge.
+        assert_eq!(merge("src/lib.rs", old, "pub fn broken( {\n"), None);
     }
 
     #[test]
