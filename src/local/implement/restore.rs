@@ -26,6 +26,28 @@ struct Item {
     end: usize,
 }
 
+/// `content` parsed as the language of `path`; `None` without a grammar.
+fn parse(path: &str, content: &str) -> Option<tree_sitter::Tree> {
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(&language(path)?).ok()?;
+    parser.parse(content, None)
+}
+
+impl Item {
+    /// What of this item a new version (`node`) replaces: the file's comments, attributes and
+    /// decorators stay unless the answer gives its own.
+    fn replaced_by(&self, node: Node<'_>, with_comments: bool) -> std::ops::Range<usize> {
+        let from = if with_comments {
+            self.start
+        } else if node.kind() == "decorated_definition" {
+            self.own
+        } else {
+            self.inner
+        };
+        from..self.end
+    }
+}
+
 /// `answer` (the new content of `path`) with the definitions `missing` restored from `old`, or
 /// `None` when one of them cannot be put back.
 pub fn restore(path: &str, old: &str, answer: &str, missing: &[String]) -> Option<String> {
@@ -72,23 +94,11 @@ pub fn restore(path: &str, old: &str, answer: &str, missing: &[String]) -> Optio
 /// import, a constant) goes after `old`'s last such statement before its first definition.
 /// Nothing of `old` is removed. `None` without a grammar, or when the result does not parse.
 pub fn merge(path: &str, old: &str, part: &str) -> Option<String> {
-    let language = language(path)?;
-    let mut parser = tree_sitter::Parser::new();
-    parser.set_language(&language).ok()?;
-    let tree = parser.parse(part, None)?;
+    let tree = parse(path, part)?;
     let mut text = old.to_string();
     let gap = if path.ends_with(".py") { "\n\n" } else { "\n" };
     let mut previous: Option<String> = None;
-    let mut cursor = tree.root_node().walk();
-    let nodes: Vec<Node<'_>> = tree.root_node().children(&mut cursor).collect();
-    let mut comment_from: Option<usize> = None;
-    for node in nodes {
-        if is_attached(node.kind()) {
-            // Goes with the definition below it.
-            comment_from.get_or_insert(node.start_byte());
-            continue;
-        }
-        let with_comments = comment_from.take();
+    for (node, with_comments) in pieces(tree.root_node()) {
         let source = &part[with_comments.unwrap_or(node.start_byte())..node.end_byte()];
         let now = items(path, &text)?;
         let Some(name) = name_of(node, part) else {
@@ -107,15 +117,14 @@ pub fn merge(path: &str, old: &str, part: &str) -> Option<String> {
             continue;
         };
         if let Some(same) = now.iter().find(|n| n.name == name) {
-            // The file's comments, attributes and decorators stay unless the answer gives its own.
-            let from = if with_comments.is_some() {
-                same.start
-            } else if node.kind() == "decorated_definition" {
-                same.own
-            } else {
-                same.inner
-            };
-            text.replace_range(from..same.end, source);
+            // A class or an impl is merged member by member: the methods the answer leaves
+            // out stay.
+            if let Some(body) = body_of(node) {
+                text = merge_members(path, &text, &name, body, part)?;
+                previous = Some(name);
+                continue;
+            }
+            text.replace_range(same.replaced_by(node, with_comments.is_some()), source);
         } else {
             let after = previous
                 .as_ref()
@@ -141,6 +150,22 @@ pub fn merge(path: &str, old: &str, part: &str) -> Option<String> {
     (super::syntax::check(path, &text).is_none()).then_some(text)
 }
 
+/// The children of `parent` an answer gives, each with where the comments and attributes right
+/// above it start (they go with it).
+fn pieces(parent: Node<'_>) -> Vec<(Node<'_>, Option<usize>)> {
+    let mut cursor = parent.walk();
+    let mut out = Vec::new();
+    let mut comment_from: Option<usize> = None;
+    for node in parent.children(&mut cursor) {
+        if is_attached(node.kind()) {
+            comment_from.get_or_insert(node.start_byte());
+        } else {
+            out.push((node, comment_from.take()));
+        }
+    }
+    out
+}
+
 /// Comments and attributes: they belong to the definition below them.
 fn is_attached(kind: &str) -> bool {
     matches!(
@@ -152,10 +177,7 @@ fn is_attached(kind: &str) -> bool {
 /// Where the statements above `content`'s first definition end (imports, constants, a module
 /// docstring), when it has any.
 fn head_end(path: &str, content: &str) -> Option<usize> {
-    let language = language(path)?;
-    let mut parser = tree_sitter::Parser::new();
-    parser.set_language(&language).ok()?;
-    let tree = parser.parse(content, None)?;
+    let tree = parse(path, content)?;
     let mut cursor = tree.root_node().walk();
     let mut end = None;
     for node in tree.root_node().children(&mut cursor) {
@@ -171,14 +193,15 @@ fn head_end(path: &str, content: &str) -> Option<usize> {
 
 /// The named top-level definitions of `content`, in order; `None` without a grammar.
 fn items(path: &str, content: &str) -> Option<Vec<Item>> {
-    let language = language(path)?;
-    let mut parser = tree_sitter::Parser::new();
-    parser.set_language(&language).ok()?;
-    let tree = parser.parse(content, None)?;
-    let root = tree.root_node();
+    let tree = parse(path, content)?;
+    Some(items_in(tree.root_node(), content))
+}
+
+/// The named definitions directly inside `parent` (a file's root, or a class's body).
+fn items_in(parent: Node<'_>, content: &str) -> Vec<Item> {
     let mut out = Vec::new();
-    let mut cursor = root.walk();
-    let children: Vec<Node<'_>> = root.children(&mut cursor).collect();
+    let mut cursor = parent.walk();
+    let children: Vec<Node<'_>> = parent.children(&mut cursor).collect();
     for (i, child) in children.iter().enumerate() {
         let Some(name) = name_of(*child, content) else {
             continue;
@@ -207,7 +230,68 @@ fn items(path: &str, content: &str) -> Option<Vec<Item>> {
             end: child.end_byte(),
         });
     }
-    Some(out)
+    out
+}
+
+/// The body of a definition that holds others (a class, an `impl`, a trait), through
+/// decorators and `export`.
+fn body_of(node: Node<'_>) -> Option<Node<'_>> {
+    let defined = match node.kind() {
+        "decorated_definition" => node.child_by_field_name("definition")?,
+        "export_statement" => node.child_by_field_name("declaration")?,
+        _ => node,
+    };
+    matches!(
+        defined.kind(),
+        "class_definition"
+            | "impl_item"
+            | "trait_item"
+            | "class_declaration"
+            | "abstract_class_declaration"
+    )
+    .then(|| defined.child_by_field_name("body"))
+    .flatten()
+}
+
+/// `text` with the members of `new_body` (a class's or an impl's, in `part`) merged into the
+/// body of `text`'s top-level definition `name`, as definitions are merged into a file: one it
+/// has is replaced, a new one goes after the one it follows (else after the body's last), each
+/// at the body's indentation. Members of the old body the answer leaves out stay.
+fn merge_members(
+    path: &str,
+    text: &str,
+    name: &str,
+    new_body: Node<'_>,
+    part: &str,
+) -> Option<String> {
+    let mut text = text.to_string();
+    let mut previous: Option<String> = None;
+    for (member, with_comments) in pieces(new_body) {
+        let Some(member_name) = name_of(member, part) else {
+            continue;
+        };
+        let source = &part[with_comments.unwrap_or(member.start_byte())..member.end_byte()];
+        let tree = parse(path, &text)?;
+        let mut cursor = tree.root_node().walk();
+        let container = tree
+            .root_node()
+            .children(&mut cursor)
+            .find(|n| name_of(*n, &text).as_deref() == Some(name))?;
+        let old = items_in(body_of(container)?, &text);
+        if let Some(same) = old.iter().find(|m| m.name == member_name) {
+            text.replace_range(same.replaced_by(member, with_comments.is_some()), source);
+        } else {
+            let anchor = previous
+                .as_ref()
+                .and_then(|p| old.iter().find(|m| &m.name == p))
+                .or(old.last())?;
+            let line_start = text[..anchor.start].rfind('\n').map_or(0, |i| i + 1);
+            let indent = text[line_start..anchor.start].to_string();
+            text.insert_str(anchor.end, &format!("\n\n{indent}{source}"));
+        }
+        previous = Some(member_name);
+    }
+    Some(text)
 }
 
 /// The name a top-level node defines (through `export` and decorators); an `impl` block is
@@ -249,6 +333,7 @@ fn name_of(node: Node<'_>, content: &str) -> Option<String> {
             | "type_alias_declaration"
             | "enum_declaration"
             | "method_declaration"
+            | "method_definition"
     );
     if !defines {
         return None;
@@ -317,6 +402,19 @@ mod tests {
         assert_eq!(
             merge("src/lib.rs", old, part).unwrap(),
             "use std::fmt;\n\n/// Adds.\npub fn add(a: i32) -> i32 {\n    a + 1\n}\n\npub fn sub(a: i32) -> i32 {\n    a - 1\n}\n\npub fn last() {}\n"
+        );
+        // A class or an impl is merged member by member.
+        let old = "class Cart:\n    def add(self, x):\n        self.x = x\n\n    def total(self):\n        return 1\n\n\ndef fmt(c):\n    return str(c)\n";
+        let part = "class Cart:\n    def total(self):\n        return 2\n\n    def discounted(self, p):\n        return self.total() * p\n";
+        assert_eq!(
+            merge("cart.py", old, part).unwrap(),
+            "class Cart:\n    def add(self, x):\n        self.x = x\n\n    def total(self):\n        return 2\n\n    def discounted(self, p):\n        return self.total() * p\n\n\ndef fmt(c):\n    return str(c)\n"
+        );
+        let old = "pub struct S<T>(Vec<T>);\n\nimpl<T> S<T> {\n    pub fn len(&self) -> usize {\n        self.0.len()\n    }\n}\n";
+        let part = "impl<T> S<T> {\n    pub fn peek(&self) -> Option<&T> {\n        self.0.last()\n    }\n}\n";
+        assert_eq!(
+            merge("src/lib.rs", old, part).unwrap(),
+            "pub struct S<T>(Vec<T>);\n\nimpl<T> S<T> {\n    pub fn len(&self) -> usize {\n        self.0.len()\n    }\n\n    pub fn peek(&self) -> Option<&T> {\n        self.0.last()\n    }\n}\n"
         );
         // A result that does not parse is no merge.
         assert_eq!(merge("src/lib.rs", old, "pub fn broken( {\n"), None);
