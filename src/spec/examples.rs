@@ -205,6 +205,14 @@ const PY_CHECK: &str = r#"def check(call, kind, expected):
         return 2
     try:
         got = eval(compiled, dict(ns))
+    except NameError as e:
+        # A method's example ("after `add(...)`, `total()` returns 3") needs an object the
+        # spec does not give: not runnable alone, so not the answer's failure.
+        if any(isinstance(v, type) and hasattr(v, getattr(e, 'name', '') or '') for v in ns.values()):
+            print('skipped (a method, it needs an object): ' + said)
+            return 2
+        print('FAILED: the spec says ' + said + ', but it raised NameError: ' + str(e))
+        return 1
     except Exception as e:
         if kind == 'raises' and (expected == 'an error' or any(c.__name__ == expected for c in type(e).__mro__)):
             return 0
@@ -457,6 +465,24 @@ mod tests {
         );
         assert!(
             output.contains("2 held, 0 failed, 1 skipped of the spec's 3 examples"),
+            "{output}"
+        );
+        // A method's example needs an object: skipped where a class has the method, failed
+        // where nothing defines it.
+        let spec = "## Tests\n\n- after `add(\"tea\", 2)`, `total()` returns `2`\n- `missing(1)` returns `1`\n";
+        let target = Target {
+            language: Language::Python,
+            files: vec!["cart.py".into()],
+        };
+        let method_check = super::command(&read(spec), &target).unwrap();
+        let cart = "class Cart:\n    def total(self):\n        return 2\n";
+        let (passed, output) = run_in(&method_check, &[("cart.py", cart)]);
+        assert!(!passed);
+        assert!(
+            output.contains("skipped (a method, it needs an object): `total()` returns `2`")
+                && output.contains(
+                    "FAILED: the spec says `missing(1)` returns `1`, but it raised NameError"
+                ),
             "{output}"
         );
         let wrong = "def parse_port(v):\n    return int(v)\n";

@@ -59,7 +59,7 @@ fn the_daemon_runs_jobs_survives_sigkill_and_checks_the_protocol() {
     let mut line = String::new();
     reader.read_line(&mut line).unwrap();
     let hello: serde_json::Value = serde_json::from_str(&line).unwrap();
-    assert_eq!(hello["hello"]["protocol"], 5);
+    assert_eq!(hello["hello"]["protocol"], 6);
     // Anything more goes unanswered: the daemon has hung up (the write itself may already fail).
     let _ = writeln!(raw, "{}", serde_json::json!("status"));
     let mut rest = String::new();

@@ -181,10 +181,16 @@ fn recommend_names_a_size() {
         .lines()
         .find_map(|l| l.split("git hybrid model pull ").nth(1).map(str::to_string))
         .expect("a pull command");
+    // With the file's hash where it was verified here.
+    let (url, sha) = match pull.trim().split_once(" --sha256 ") {
+        Some((url, sha)) => (url, Some(sha)),
+        None => (pull.trim(), None),
+    };
     assert!(
-        pull.starts_with("https://") && pull.trim().ends_with(".gguf"),
+        url.starts_with("https://") && url.ends_with(".gguf"),
         "{pull}"
     );
+    assert!(sha.is_none_or(|s| s.len() == 64), "{pull}");
 }
 
 #[test]
