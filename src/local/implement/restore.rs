@@ -90,8 +90,8 @@ pub fn restore(path: &str, old: &str, answer: &str, missing: &[String]) -> Optio
 
 /// `part` (definitions an answer adds or changes in `path`, and the statements they need) merged
 /// into `old`: a definition whose name `old` has replaces it there, a new one goes after the
-/// definition it follows in `part` (else after `old`'s last), and a statement `old` lacks (an
-/// import, a constant) goes after `old`'s last such statement before its first definition.
+/// definition it follows in `part` (else after `old`'s last), an import `old` lacks goes after
+/// the statements above its first definition, and any other statement it lacks at the end.
 /// Nothing of `old` is removed. `None` without a grammar, or when the result does not parse.
 pub fn merge(path: &str, old: &str, part: &str) -> Option<String> {
     let tree = parse(path, part)?;
@@ -102,16 +102,31 @@ pub fn merge(path: &str, old: &str, part: &str) -> Option<String> {
         let source = &part[with_comments.unwrap_or(node.start_byte())..node.end_byte()];
         let now = items(path, &text)?;
         let Some(name) = name_of(node, part) else {
-            // A statement the file already has (the same text on a line of its own) is not
-            // added twice; another goes with the file's statements above its definitions.
-            let line = source.trim();
-            if line.is_empty() || text.lines().any(|l| l.trim() == line) {
+            // A statement the file already has (the same text, a line's or several) is not
+            // added twice. An import goes with the file's statements above its definitions;
+            // anything else at the end, where what it uses is defined (an `if __name__` block
+            // above the functions it calls would fail).
+            let said = source.trim();
+            let had = if said.contains('\n') {
+                text.contains(said)
+            } else {
+                text.lines().any(|l| l.trim() == said)
+            };
+            if said.is_empty() || had {
                 continue;
             }
-            let piece = match (now.first(), head_end(path, &text)) {
-                (_, Some(end)) => (end, format!("\n{source}")),
-                (Some(first), None) => (first.start, format!("{source}\n{gap}")),
-                (None, None) => (text.len(), format!("{source}\n")),
+            let import = node.kind().contains("import") || node.kind() == "use_declaration";
+            let piece = match (import, now.first(), head_end(path, &text)) {
+                (true, _, Some(end)) => (end, format!("\n{source}")),
+                (true, Some(first), None) => (first.start, format!("{source}\n{gap}")),
+                _ => {
+                    let sep = if text.ends_with('\n') || text.is_empty() {
+                        ""
+                    } else {
+                        "\n"
+                    };
+                    (text.len(), format!("{sep}{gap}{source}\n"))
+                }
             };
             text.insert_str(piece.0, &piece.1);
             continue;
@@ -403,6 +418,14 @@ mod tests {
             merge("src/lib.rs", old, part).unwrap(),
             "use std::fmt;\n\n/// Adds.\npub fn add(a: i32) -> i32 {\n    a + 1\n}\n\npub fn sub(a: i32) -> i32 {\n    a - 1\n}\n\npub fn last() {}\n"
         );
+        // An import goes up with the others, a statement down at the end.
+        let part = "import sys\n\n\ndef added(c):\n    return c\n\n\nif __name__ == \"__main__\":\n    added(sys.argv)\n";
+        let merged = merge("tools.py", PY, part).unwrap();
+        assert!(
+            merged.starts_with("\"\"\"Tools.\"\"\"\n\nimport re\nimport sys\n\n\ndef first"),
+            "{merged}"
+        );
+        assert!(merged.ends_with("class Last:\n    pass\n\n\ndef added(c):\n    return c\n\n\nif __name__ == \"__main__\":\n    added(sys.argv)\n"), "{merged}");
         // A class or an impl is merged member by member.
         let old = "class Cart:\n    def add(self, x):\n        self.x = x\n\n    def total(self):\n        return 1\n\n\ndef fmt(c):\n    return str(c)\n";
         let part = "class Cart:\n    def total(self):\n        return 2\n\n    def discounted(self, p):\n        return self.total() * p\n";
