@@ -208,7 +208,9 @@ const PY_CHECK: &str = r#"def check(call, kind, expected):
     except NameError as e:
         # A method's example ("after `add(...)`, `total()` returns 3") needs an object the
         # spec does not give: not runnable alone, so not the answer's failure.
-        if any(isinstance(v, type) and hasattr(v, getattr(e, 'name', '') or '') for v in ns.values()):
+        # Only a class the named modules define: an imported one (`OrderedDict` has `get`)
+        # would excuse a function the answer never wrote.
+        if any(isinstance(v, type) and v.__module__ in owned and hasattr(v, getattr(e, 'name', '') or '') for v in ns.values()):
             print('skipped (a method, it needs an object): ' + said)
             return 2
         print('FAILED: the spec says ' + said + ', but it raised NameError: ' + str(e))
@@ -255,13 +257,13 @@ fn python(examples: &[&Example], files: &[String]) -> String {
     // `check` compiles each example on its own, so one the language cannot read is skipped
     // (the spec's wording, not the answer's fault).
     let mut script = format!(
-        "import importlib, importlib.util, sys, traceback\nsys.path.insert(0, '.')\nns = {{}}\n{PY_CHECK}"
+        "import importlib, importlib.util, sys, traceback\nsys.path.insert(0, '.')\nns = {{}}\nowned = set()\n{PY_CHECK}"
     );
     // A module is imported by its dotted name where its path allows one (so its own package
     // imports work), else loaded from its file.
     for file in files {
         script.push_str(&format!(
-            "path = {}\nname = path[:-3].replace('/', '.')\ntry:\n    module = importlib.import_module(name) if all(p.isidentifier() for p in name.split('.')) else None\n    if module is None:\n        spec = importlib.util.spec_from_file_location('spec_module', path)\n        module = importlib.util.module_from_spec(spec)\n        spec.loader.exec_module(module)\nexcept Exception:\n    print('importing ' + path + ' failed:')\n    traceback.print_exc(limit=-3, file=sys.stdout)\n    sys.exit(1)\nns.update(vars(module))\n",
+            "path = {}\nname = path[:-3].replace('/', '.')\ntry:\n    module = importlib.import_module(name) if all(p.isidentifier() for p in name.split('.')) else None\n    if module is None:\n        spec = importlib.util.spec_from_file_location('spec_module', path)\n        module = importlib.util.module_from_spec(spec)\n        spec.loader.exec_module(module)\nexcept Exception:\n    print('importing ' + path + ' failed:')\n    traceback.print_exc(limit=-3, file=sys.stdout)\n    sys.exit(1)\nns.update(vars(module))\nowned.add(module.__name__)\n",
             quoted(file)
         ));
     }
@@ -469,19 +471,23 @@ mod tests {
         );
         // A method's example needs an object: skipped where a class has the method, failed
         // where nothing defines it.
-        let spec = "## Tests\n\n- after `add(\"tea\", 2)`, `total()` returns `2`\n- `missing(1)` returns `1`\n";
+        let spec = "## Tests\n\n- after `add(\"tea\", 2)`, `total()` returns `2`\n- `missing(1)` returns `1`\n- `get(1)` returns `1`\n";
         let target = Target {
             language: Language::Python,
             files: vec!["cart.py".into()],
         };
         let method_check = super::command(&read(spec), &target).unwrap();
-        let cart = "class Cart:\n    def total(self):\n        return 2\n";
+        let cart = "from collections import OrderedDict\n\n\nclass Cart:\n    def total(self):\n        return 2\n";
         let (passed, output) = run_in(&method_check, &[("cart.py", cart)]);
         assert!(!passed);
         assert!(
             output.contains("skipped (a method, it needs an object): `total()` returns `2`")
                 && output.contains(
                     "FAILED: the spec says `missing(1)` returns `1`, but it raised NameError"
+                )
+                // `get` is a method of the imported OrderedDict, not of a class the module wrote.
+                && output.contains(
+                    "FAILED: the spec says `get(1)` returns `1`, but it raised NameError"
                 ),
             "{output}"
         );
