@@ -88,6 +88,9 @@ pub struct Generated {
     pub estimated: bool,
     /// True when the answer stopped at the token limit rather than at its end.
     pub truncated: bool,
+    /// True when the answer was sampled under the edit format's GBNF grammar, whose line limits
+    /// may have closed a block (`local::implement::answer::Asked::file_lines`).
+    pub grammar: bool,
     pub wall: Duration,
     /// Time until the first token of the answer: reading the prompt (or the server's latency).
     pub first_token: Duration,

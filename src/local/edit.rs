@@ -436,11 +436,18 @@ and only once; include enough lines to make it unique.";
 /// start with `>` or `=` (so a block always ends where the parser ends it), and every repetition
 /// is bounded, because a tiny model can otherwise loop inside a string until the context is
 /// full: at most one block per named path (four without), sharing `max_lines` lines, so that an
-/// answer can always close before the token limit.
-pub fn grammar(whole_paths: &[String], edit_paths: &[String], max_lines: usize) -> String {
+/// answer can always close before the token limit. A FILE block may hold `file_lines` lines when
+/// that is more (`block_lines`).
+pub fn grammar(
+    whole_paths: &[String],
+    edit_paths: &[String],
+    max_lines: usize,
+    file_lines: usize,
+) -> String {
     let named = whole_paths.len() + edit_paths.len();
     let blocks = if named == 0 { 4 } else { named.min(4) };
-    let max_lines = (max_lines / blocks).max(4);
+    let max_lines = block_lines(named, max_lines);
+    let file_lines = max_lines.max(file_lines);
     let quote = |p: &String| {
         let escaped: String = p
             .chars()
@@ -475,7 +482,7 @@ pub fn grammar(whole_paths: &[String], edit_paths: &[String], max_lines: usize) 
     );
     if let Some(file_path) = file_path {
         g.push_str(&format!(
-            "file-block ::= \"<<<<<<< FILE \" file-path \"\\n\" line{{0,{max_lines}}} \">>>>>>> END\\n\"\n"
+            "file-block ::= \"<<<<<<< FILE \" file-path \"\\n\" line{{0,{file_lines}}} \">>>>>>> END\\n\"\n"
         ));
         g.push_str(&format!("file-path ::= {file_path}\n"));
     }
@@ -488,6 +495,13 @@ pub fn grammar(whole_paths: &[String], edit_paths: &[String], max_lines: usize) 
     }
     g.push_str("line ::= \"\\n\" | [^>=\\n] [^\\n]{0,120} \"\\n\"\n");
     g
+}
+
+/// The lines one block of an answer may hold when `named` paths (none: any path) share
+/// `max_lines`: what `grammar` allows, and so where a block that reached it was cut.
+pub fn block_lines(named: usize, max_lines: usize) -> usize {
+    let blocks = if named == 0 { 4 } else { named.min(4) };
+    (max_lines / blocks).max(4)
 }
 
 /// The JSON schema of the same edits, for servers that enforce structured output instead of a
@@ -611,18 +625,20 @@ mod tests {
 
     #[test]
     fn the_grammar_names_the_allowed_paths() {
-        let g = grammar(&["src/new.rs".into()], &["src/lib.rs".into()], 50);
+        let g = grammar(&["src/new.rs".into()], &["src/lib.rs".into()], 50, 0);
         assert!(g.contains("line{0,25}"), "two paths share the lines: {g}");
         assert!(g.contains("root ::= block{1,2}"), "{g}");
         assert!(g.contains("file-path ::= \"src/new.rs\"\n"), "{g}");
         assert!(g.contains("edit-path ::= \"src/lib.rs\""), "{g}");
-        let only_new = grammar(&["a.rs".into()], &[], 50);
+        let only_new = grammar(&["a.rs".into()], &[], 50, 80);
         assert!(!only_new.contains("edit-block"), "{only_new}");
+        // A FILE block may hold a copy of the file it rewrites.
+        assert!(only_new.contains("line{0,80}"), "{only_new}");
         // A large file is edited, never rewritten whole.
-        let only_edit = grammar(&[], &["big.rs".into()], 50);
+        let only_edit = grammar(&[], &["big.rs".into()], 50, 0);
         assert!(only_edit.contains("block ::= edit-block\n"), "{only_edit}");
         assert!(!only_edit.contains("file-block"), "{only_edit}");
-        assert!(grammar(&[], &[], 50).contains("[a-zA-Z0-9_./-]{0,120}"));
+        assert!(grammar(&[], &[], 50, 0).contains("[a-zA-Z0-9_./-]{0,120}"));
     }
 
     #[test]

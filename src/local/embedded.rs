@@ -365,6 +365,7 @@ impl Backend for Embedded {
                 tokens_out: produced,
                 estimated: false,
                 truncated,
+                grammar: grammar.is_some(),
                 wall: started.elapsed(),
                 first_token: first_token.unwrap_or_else(|| started.elapsed()),
             })
@@ -489,6 +490,7 @@ impl Warm<'_> {
                     tokens_out: answer.produced,
                     estimated: false,
                     truncated,
+                    grammar: grammar.is_some(),
                     wall: started.elapsed(),
                     first_token: answer.first_token.unwrap_or_else(|| started.elapsed()),
                 },

@@ -296,6 +296,7 @@ impl OpenAi {
             tokens_out,
             estimated,
             truncated,
+            grammar: self.shape.is_some() && mode == Constrain::Grammar,
             wall: started.elapsed(),
             first_token: first_token.unwrap_or_else(|| started.elapsed()),
         })

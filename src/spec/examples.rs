@@ -304,23 +304,26 @@ fn rust(examples: &[&Example], file: &str) -> Option<String> {
                 continue;
             }
             Outcome::Raises(_) => format!(
-                "    let got = {};\n    assert!(format!(\"{{got:?}}\").starts_with(\"Err(\"), \"{{}}, but it returned {{got:?}}\", {said});\n",
-                e.call
+                "assert!(format!(\"{{got:?}}\").starts_with(\"Err(\"), \"{{}}, but it returned {{got:?}}\", {said});"
             ),
             // `Ok("…")`, `Some("…")`: a str literal inside a String's wrapper does not compare
             // by type, but both print alike.
             Outcome::Returns(v) if prints_as_written(v) => {
                 format!(
-                    "    let got = {};\n    assert_eq!(format!(\"{{got:?}}\"), {}, \"{{}}\", {said});\n",
-                    e.call,
+                    "assert_eq!(format!(\"{{got:?}}\"), {}, \"{{}}\", {said});",
                     quoted(&debug_form(v))
                 )
             }
-            Outcome::Returns(v) => format!(
-                "    let got = {};\n    assert!(got == {v}, \"{{}}, but it returned {{got:?}}\", {said});\n",
-                e.call
-            ),
+            Outcome::Returns(v) => {
+                format!("assert!(got == {v}, \"{{}}, but it returned {{got:?}}\", {said});")
+            }
         };
+        // Matched rather than bound: what the call borrows from a temporary
+        // (`Stack::new(2).peek()`) lives to the end of the match, and not past a `let`.
+        let body = format!(
+            "    match {} {{\n        got => {{\n            {body}\n        }}\n    }}\n",
+            e.call
+        );
         source.push_str(&format!("#[test]\nfn spec_example_{i}() {{\n{body}}}\n"));
     }
     let test = format!("{folder}/git_hybrid_spec_examples.rs");

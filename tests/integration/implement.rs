@@ -551,6 +551,33 @@ fn the_specs_examples_are_the_check_when_none_is_set() {
         .stderr_lacks("check");
 }
 
+/// A method answered without its `impl` goes into the one it belongs to, and a Rust example
+/// whose call borrows from a temporary (`Stack::new(2).peek()`) compiles as the spec wrote it.
+#[test]
+fn a_method_answered_alone_is_merged_into_its_impl_and_checked_by_the_spec() {
+    let spec = "# Peek\n\nIn `src/lib.rs`, add `pub fn peek(&self) -> Option<&T>` to `impl<T> Stack<T>`: the top item, `None` when empty.\n\n## Tests\n\n- `Stack::<i32>::new().peek()` returns `None`\n";
+    let repo = TestRepo::with_spec(".hybrid/specs/peek.md", spec);
+    let stack = "pub struct Stack<T> {\n    items: Vec<T>,\n}\n\nimpl<T> Stack<T> {\n    pub fn new() -> Self {\n        Stack { items: Vec::new() }\n    }\n}\n";
+    repo.write("src/lib.rs", stack);
+    repo.git(&["add", "src/lib.rs"]);
+    repo.commit_unhooked("stack");
+    let server = FakeOpenAi::start(vec![file_block(
+        "src/lib.rs",
+        "pub fn peek(&self) -> Option<&T> {\n    self.items.last()\n}\n",
+    )]);
+    implement(
+        &repo,
+        &server,
+        &[".hybrid/specs/peek.md", "--edit-format", "merge"],
+    )
+    .success()
+    .stderr_has("passed (exit 0) after 1 run");
+    assert_eq!(
+        repo.git(&["show", "hybrid/peek:src/lib.rs"]),
+        "pub struct Stack<T> {\n    items: Vec<T>,\n}\n\nimpl<T> Stack<T> {\n    pub fn new() -> Self {\n        Stack { items: Vec::new() }\n    }\n\n    pub fn peek(&self) -> Option<&T> {\n        self.items.last()\n    }\n}\n"
+    );
+}
+
 /// The committed policy's `[implement] check` runs without a flag; `--no-check` skips it.
 #[test]
 fn the_policy_names_the_check() {

@@ -25,6 +25,15 @@ pub enum Refusal {
         "the FILE block for {path} could not be merged into it: give each definition you add or change complete, as it should read"
     )]
     Merge { path: String },
+    #[error(
+        "the FILE block for {path} was cut at the answer's limit of {lines} lines; {} (a larger --max-tokens raises the limit)",
+        if *.merged { "give only the definitions you add or change" } else { "write it complete in fewer lines" }
+    )]
+    Cut {
+        path: String,
+        lines: usize,
+        merged: bool,
+    },
     #[error("{path} does not parse at {error}; answer again with every file complete and valid")]
     Syntax {
         path: String,
@@ -40,18 +49,32 @@ pub enum Refusal {
 /// The files a usable answer changes, with their new content; only files whose content differs.
 pub type Changed = BTreeMap<String, String>;
 
-/// Parses and applies `text`, then refuses an answer that changes nothing or drops existing
-/// top-level definitions the spec does not name. `single` is the one file the spec names, when
-/// it names exactly one: an answer in plain fenced code is then that file's whole content (what
-/// servers that cannot enforce the edit format return). A FILE block for a path in `merged`
-/// holds only the definitions it adds or changes, merged into the file.
+/// What the answer was asked to look like.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Asked<'a> {
+    /// The one file the spec names, when it names exactly one: an answer in plain fenced code is
+    /// then that file's whole content (what servers that cannot enforce the edit format return).
+    pub single: Option<&'a str>,
+    /// Files whose FILE block holds only the definitions it adds or changes, merged into them.
+    pub merged: &'a [String],
+    /// The lines the grammar lets a FILE block hold: a block that reached it was closed there
+    /// by the grammar, not by the model (`prompt::Shape::file_lines`).
+    pub file_lines: Option<usize>,
+}
+
+/// Parses and applies `text`, then refuses an answer that changes nothing, was cut at the line
+/// limit, or drops existing top-level definitions the spec does not name.
 pub fn evaluate(
     text: &str,
     read: &dyn Fn(&str) -> Option<String>,
     spec: &str,
-    single: Option<&str>,
-    merged: &[String],
+    asked: Asked<'_>,
 ) -> Result<Changed, Refusal> {
+    let Asked {
+        single,
+        merged,
+        file_lines,
+    } = asked;
     let edits = match edit::parse(text) {
         Ok(edits) => edits,
         Err(edit::Error::Empty) => match (single, only_fenced_block(text)) {
@@ -63,6 +86,27 @@ pub fn evaluate(
         },
         Err(e) => return Err(e.into()),
     };
+    // Code in a block the grammar closed is cut, however well what it holds parses: a Python
+    // function cut after its first `return` is valid and wrong, and merged it would replace the
+    // whole one. Prose has no parser to tell a cut from an end, and a model too small for the
+    // format loops in it until the limit (SmolLM2-135M, every answer): it goes to review as it
+    // is, where a reader sees where it stops.
+    if let Some(limit) = file_lines {
+        for e in &edits {
+            if let edit::Edit::File { path, content } = e
+                && content.split_inclusive('\n').count() >= limit
+            {
+                let merged = merged.contains(path);
+                if merged || super::syntax::language(path).is_some() {
+                    return Err(Refusal::Cut {
+                        path: path.clone(),
+                        lines: limit,
+                        merged,
+                    });
+                }
+            }
+        }
+    }
     let mut applied = edit::apply(&edits, read)?;
     for path in merged {
         let whole = edits
@@ -270,7 +314,7 @@ mod tests {
     fn an_answer_that_changes_nothing_is_refused() {
         let same = format!("<<<<<<< FILE app.py\n{OLD}>>>>>>> END\n");
         assert_eq!(
-            evaluate(&same, &read, "spec", None, &[]),
+            evaluate(&same, &read, "spec", Asked::default()),
             Err(Refusal::NothingChanged)
         );
     }
@@ -279,20 +323,23 @@ mod tests {
     fn definitions_the_spec_does_not_name_are_restored_or_the_answer_refused() {
         let answer = "<<<<<<< FILE app.py\ndef keep(a):\n    return a\n\n\ndef added():\n    return 2\n>>>>>>> END\n";
         // Python has a grammar here: what the answer left out is put back where it was.
-        let changed = evaluate(answer, &read, "Add `added()` to app.py.", None, &[]).unwrap();
+        let changed =
+            evaluate(answer, &read, "Add `added()` to app.py.", Asked::default()).unwrap();
         assert_eq!(
             changed["app.py"],
             "def keep(a):\n    return a\n\n\nclass Store:\n    pass\n\n\ndef other():\n    return 1\n\n\ndef added():\n    return 2\n"
         );
         // Named by the spec: its removal is asked for.
         let spec = "Remove `Store` and `other` from app.py; add `added()`.";
-        assert!(!evaluate(answer, &read, spec, None, &[]).unwrap()["app.py"].contains("Store"));
+        assert!(
+            !evaluate(answer, &read, spec, Asked::default()).unwrap()["app.py"].contains("Store")
+        );
         // Without a grammar for the file, the answer is refused with what it dropped.
         let read_rb = |path: &str| {
             (path == "app.rb").then(|| "def keep\nend\n\ndef other\nend\n".to_string())
         };
         let answer = "<<<<<<< FILE app.rb\ndef keep\nend\n\ndef added\nend\n>>>>>>> END\n";
-        match evaluate(answer, &read_rb, "Add `added` to app.rb.", None, &[]) {
+        match evaluate(answer, &read_rb, "Add `added` to app.rb.", Asked::default()) {
             Err(Refusal::Dropped { path, names }) => {
                 assert_eq!(path, "app.rb");
                 assert_eq!(names, vec!["other".to_string()]);
@@ -304,14 +351,19 @@ mod tests {
     #[test]
     fn a_merged_file_block_keeps_everything_it_leaves_out() {
         let answer = "<<<<<<< FILE app.py\ndef other():\n    return 2\n\n\ndef added():\n    return 3\n>>>>>>> END\n";
-        let changed = evaluate(answer, &read, "Add `added()`.", None, &["app.py".into()]).unwrap();
+        let merged = ["app.py".to_string()];
+        let asked = Asked {
+            merged: &merged,
+            ..Asked::default()
+        };
+        let changed = evaluate(answer, &read, "Add `added()`.", asked).unwrap();
         assert_eq!(
             changed["app.py"],
             "def keep(a):\n    return a\n\n\nclass Store:\n    pass\n\n\ndef other():\n    return 2\n\n\ndef added():\n    return 3\n"
         );
         let broken = "<<<<<<< FILE app.py\ndef added(:\n>>>>>>> END\n";
         assert_eq!(
-            evaluate(broken, &read, "spec", None, &["app.py".into()]),
+            evaluate(broken, &read, "spec", asked),
             Err(Refusal::Merge {
                 path: "app.py".into()
             })
@@ -319,13 +371,60 @@ mod tests {
     }
 
     #[test]
+    fn a_block_the_grammar_closed_is_cut_even_where_it_parses() {
+        // `keep` copied up to its first line: valid Python, and merged it would replace the
+        // whole function.
+        let answer =
+            "<<<<<<< FILE app.py\ndef other():\n    return 2\n\n\ndef keep(a):\n>>>>>>> END\n";
+        let merged = ["app.py".to_string()];
+        let asked = Asked {
+            merged: &merged,
+            file_lines: Some(5),
+            ..Asked::default()
+        };
+        assert_eq!(
+            evaluate(answer, &read, "spec", asked),
+            Err(Refusal::Cut {
+                path: "app.py".into(),
+                lines: 5,
+                merged: true
+            })
+        );
+        // A new code file too.
+        let new = "<<<<<<< FILE new.py\ndef f():\n    return 1\n>>>>>>> END\n";
+        let asked2 = Asked {
+            file_lines: Some(2),
+            ..Asked::default()
+        };
+        assert!(matches!(
+            evaluate(new, &read, "spec", asked2),
+            Err(Refusal::Cut { merged: false, .. })
+        ));
+        // One line short of the limit, the model closed it.
+        let asked = Asked {
+            file_lines: Some(6),
+            ..asked
+        };
+        assert!(evaluate(answer, &read, "spec", asked).is_err_and(|r| r
+            != Refusal::Cut {
+                path: "app.py".into(),
+                lines: 6,
+                merged: true
+            }));
+    }
+
+    #[test]
     fn a_single_fenced_block_is_the_one_named_file() {
         let answer = "Here it is:\n```python\ndef keep(a):\n    return a\n\nclass Store:\n    pass\n\ndef other():\n    return 1\n\ndef new():\n    return 3\n```\n";
-        let changed = evaluate(answer, &read, "spec", Some("app.py"), &[]).unwrap();
+        let single = Asked {
+            single: Some("app.py"),
+            ..Asked::default()
+        };
+        let changed = evaluate(answer, &read, "spec", single).unwrap();
         assert!(changed["app.py"].contains("def new()"));
-        assert!(evaluate(answer, &read, "spec", None, &[]).is_err());
+        assert!(evaluate(answer, &read, "spec", Asked::default()).is_err());
         let two = format!("{answer}```\nmore\n```\n");
-        assert!(evaluate(&two, &read, "spec", Some("app.py"), &[]).is_err());
+        assert!(evaluate(&two, &read, "spec", single).is_err());
     }
 
     #[test]

@@ -104,18 +104,19 @@ pub fn build(
         .partition(|p| base.get_path(Path::new(p)).is_ok());
     let existing = existing
         .into_iter()
-        .map(|p| {
-            let lines = base
-                .get_path(Path::new(&p))
+        .map(|path| {
+            let content = base
+                .get_path(Path::new(&path))
                 .ok()
                 .and_then(|e| git.find_blob(e.id()).ok())
-                .map_or(0, |b| {
-                    b.content()
-                        .split(|c| *c == b'\n')
-                        .filter(|l| !l.is_empty())
-                        .count()
-                });
-            (p, lines)
+                .map(|b| String::from_utf8_lossy(b.content()).into_owned())
+                .unwrap_or_default();
+            Existing {
+                lines: content.lines().filter(|l| !l.is_empty()).count(),
+                all_lines: content.lines().count(),
+                tokens: backend.count_tokens(&content),
+                path,
+            }
         })
         .collect();
     // Bounded so that a looping model still ends its answer before the token limit: at 20
@@ -161,10 +162,20 @@ pub fn build(
 #[derive(Clone, Debug)]
 pub struct Shape {
     new: Vec<String>,
-    /// The named files that exist, with their count of non-empty lines.
-    existing: Vec<(String, usize)>,
+    /// The named files that exist.
+    existing: Vec<Existing>,
     max_lines: usize,
     pub format: EditFormat,
+}
+
+/// A file the spec names that exists, measured.
+#[derive(Clone, Debug)]
+struct Existing {
+    path: String,
+    /// Non-empty lines.
+    lines: usize,
+    all_lines: usize,
+    tokens: usize,
 }
 
 impl Shape {
@@ -173,16 +184,37 @@ impl Shape {
     fn split(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
         let mut whole = self.new.clone();
         let (mut edit, mut merge) = (Vec::new(), Vec::new());
-        for (path, lines) in &self.existing {
+        for file in &self.existing {
             // A small file is rewritten whole: it costs about what a SEARCH/REPLACE pair costs,
             // and it cannot fail to apply — small models rarely copy SEARCH lines exactly.
-            match self.format.for_file(*lines, self.max_lines) {
-                FileFormat::Whole => whole.push(path.clone()),
-                FileFormat::Edit => edit.push(path.clone()),
-                FileFormat::Merge => merge.push(path.clone()),
+            let path = file.path.clone();
+            match self.format.for_file(file.lines, self.max_lines) {
+                FileFormat::Whole => whole.push(path),
+                FileFormat::Edit => edit.push(path),
+                FileFormat::Merge => merge.push(path),
             }
         }
         (whole, edit, merge)
+    }
+
+    /// The lines a FILE block may hold; one that reached it was cut there. Where a copy of an
+    /// existing file given whole or merged fits the answer's token budget, a FILE block may hold
+    /// that copy and half the budget's lines more: asked for only what they add, small models
+    /// still copy the whole file (benches/implement_quality: the 1.5B model on every extension
+    /// of a 50-60-line module), and a block closed by the grammar halfway through the copy
+    /// never reached the new definition at the end.
+    pub fn file_lines(&self) -> usize {
+        let (whole, edit, merge) = self.split();
+        let named = whole.len() + edit.len() + merge.len();
+        let copy = self
+            .existing
+            .iter()
+            // Three quarters of the token budget (`max_lines` is that budget at 20 tokens a line).
+            .filter(|f| !edit.contains(&f.path) && f.tokens <= self.max_lines * 15)
+            .map(|f| f.all_lines + self.max_lines / 2)
+            .max()
+            .unwrap_or(0);
+        edit::block_lines(named, self.max_lines).max(copy)
     }
 
     /// The existing files whose FILE block holds only what it adds or changes.
@@ -195,7 +227,7 @@ impl Shape {
         let (mut whole, edit, merge) = self.split();
         whole.extend(merge);
         backend.constrain(&crate::backend::Constraint {
-            gbnf: edit::grammar(&whole, &edit, self.max_lines),
+            gbnf: edit::grammar(&whole, &edit, self.max_lines, self.file_lines()),
             json_schema: edit::json_schema(&whole, &edit),
         });
     }

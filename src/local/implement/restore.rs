@@ -135,11 +135,17 @@ pub fn merge(path: &str, old: &str, part: &str) -> Option<String> {
             // A class or an impl is merged member by member: the methods the answer leaves
             // out stay.
             if let Some(body) = body_of(node) {
-                text = merge_members(path, &text, &name, body, part)?;
+                text = merge_members(path, &text, &name, &pieces(body), part, false)?;
                 previous = Some(name);
                 continue;
             }
             text.replace_range(same.replaced_by(node, with_comments.is_some()), source);
+        } else if let Some(owner) = owner_of_method(path, &text, node, &name, part) {
+            // A method given without its class or impl (`def peek(self)`, `fn peek(&self)` at
+            // the top level, as small models answer "add `peek` to the stack") goes into the
+            // one that has a member of that name, else the file's only one: at the top level
+            // it would not run.
+            text = merge_members(path, &text, &owner, &[(node, with_comments)], part, true)?;
         } else {
             let after = previous
                 .as_ref()
@@ -268,20 +274,22 @@ fn body_of(node: Node<'_>) -> Option<Node<'_>> {
     .flatten()
 }
 
-/// `text` with the members of `new_body` (a class's or an impl's, in `part`) merged into the
-/// body of `text`'s top-level definition `name`, as definitions are merged into a file: one it
-/// has is replaced, a new one goes after the one it follows (else after the body's last), each
-/// at the body's indentation. Members of the old body the answer leaves out stay.
+/// `text` with `members` (a class's or an impl's, in `part`) merged into the body of `text`'s
+/// top-level definition `name`, as definitions are merged into a file: one it has is replaced,
+/// a new one goes after the one it follows (else after the body's last), each at the body's
+/// indentation. Members of the old body the answer leaves out stay. `top_level`: the members
+/// were written at the top level, and their lines after the first are indented to the body's.
 fn merge_members(
     path: &str,
     text: &str,
     name: &str,
-    new_body: Node<'_>,
+    members: &[(Node<'_>, Option<usize>)],
     part: &str,
+    top_level: bool,
 ) -> Option<String> {
     let mut text = text.to_string();
     let mut previous: Option<String> = None;
-    for (member, with_comments) in pieces(new_body) {
+    for &(member, with_comments) in members {
         let Some(member_name) = name_of(member, part) else {
             continue;
         };
@@ -293,20 +301,84 @@ fn merge_members(
             .children(&mut cursor)
             .find(|n| name_of(*n, &text).as_deref() == Some(name))?;
         let old = items_in(body_of(container)?, &text);
+        let depth = |item: &Item| {
+            let line_start = text[..item.start].rfind('\n').map_or(0, |i| i + 1);
+            text[line_start..item.start].to_string()
+        };
+        let indent = depth(old.first()?);
+        let source = if top_level {
+            source
+                .split('\n')
+                .enumerate()
+                .map(|(i, line)| match (i, line.is_empty()) {
+                    (0, _) | (_, true) => line.to_string(),
+                    _ => format!("{indent}{line}"),
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        } else {
+            source.to_string()
+        };
         if let Some(same) = old.iter().find(|m| m.name == member_name) {
-            text.replace_range(same.replaced_by(member, with_comments.is_some()), source);
+            text.replace_range(same.replaced_by(member, with_comments.is_some()), &source);
         } else {
             let anchor = previous
                 .as_ref()
                 .and_then(|p| old.iter().find(|m| &m.name == p))
                 .or(old.last())?;
-            let line_start = text[..anchor.start].rfind('\n').map_or(0, |i| i + 1);
-            let indent = text[line_start..anchor.start].to_string();
             text.insert_str(anchor.end, &format!("\n\n{indent}{source}"));
         }
         previous = Some(member_name);
     }
     Some(text)
+}
+
+/// The class or `impl` of `text` a top-level function `node` of `part` belongs in, when it is a
+/// method (its first parameter is `self`): the one with a member of that name, else the only
+/// one the file has (an `impl` of a trait does not count: its methods are the trait's).
+fn owner_of_method(
+    path: &str,
+    text: &str,
+    node: Node<'_>,
+    name: &str,
+    part: &str,
+) -> Option<String> {
+    let defined = match node.kind() {
+        "decorated_definition" => node.child_by_field_name("definition")?,
+        _ => node,
+    };
+    let parameters = defined.child_by_field_name("parameters")?;
+    let mut cursor = parameters.walk();
+    let first = parameters.named_children(&mut cursor).next()?;
+    let is_method = match defined.kind() {
+        "function_item" => first.kind() == "self_parameter",
+        "function_definition" => {
+            first.kind() == "identifier"
+                && matches!(first.utf8_text(part.as_bytes()).ok()?, "self" | "cls")
+        }
+        _ => false,
+    };
+    if !is_method {
+        return None;
+    }
+    let tree = parse(path, text)?;
+    let mut cursor = tree.root_node().walk();
+    let owners: Vec<(String, Vec<Item>)> = tree
+        .root_node()
+        .children(&mut cursor)
+        .filter(|n| n.kind() != "impl_item" || n.child_by_field_name("trait").is_none())
+        .filter_map(|n| Some((name_of(n, text)?, items_in(body_of(n)?, text))))
+        .collect();
+    if let Some((owner, _)) = owners
+        .iter()
+        .find(|(_, members)| members.iter().any(|m| m.name == name))
+    {
+        return Some(owner.clone());
+    }
+    match owners.as_slice() {
+        [(owner, members)] if !members.is_empty() => Some(owner.clone()),
+        _ => None,
+    }
 }
 
 /// The name a top-level node defines (through `export` and decorators); an `impl` block is
@@ -438,6 +510,30 @@ mod tests {
         assert_eq!(
             merge("src/lib.rs", old, part).unwrap(),
             "pub struct S<T>(Vec<T>);\n\nimpl<T> S<T> {\n    pub fn len(&self) -> usize {\n        self.0.len()\n    }\n\n    pub fn peek(&self) -> Option<&T> {\n        self.0.last()\n    }\n}\n"
+        );
+        // A method without its impl or class goes into the one it belongs to.
+        let part = "pub fn peek(&self) -> Option<&T> {\n    self.0.last()\n}\n";
+        assert_eq!(
+            merge("src/lib.rs", old, part).unwrap(),
+            "pub struct S<T>(Vec<T>);\n\nimpl<T> S<T> {\n    pub fn len(&self) -> usize {\n        self.0.len()\n    }\n\n    pub fn peek(&self) -> Option<&T> {\n        self.0.last()\n    }\n}\n"
+        );
+        let cart = "class Cart:\n    def add(self, x):\n        self.x = x\n\n    def total(self):\n        return 1\n\n\ndef fmt(c):\n    return str(c)\n";
+        let part = "def total(self):\n    if self.x:\n\n        return 2\n    return 0\n\n\ndef count(self):\n    return 1\n";
+        assert_eq!(
+            merge("cart.py", cart, part).unwrap(),
+            "class Cart:\n    def add(self, x):\n        self.x = x\n\n    def total(self):\n        if self.x:\n\n            return 2\n        return 0\n\n    def count(self):\n        return 1\n\n\ndef fmt(c):\n    return str(c)\n"
+        );
+        // Not a method, or no one class to put it in: a function at the top level.
+        let two = format!("{cart}\n\nclass Other:\n    def x(self):\n        pass\n");
+        let merged = merge("cart.py", &two, "def count(self):\n    return 1\n").unwrap();
+        assert!(
+            merged.ends_with("\n\n\ndef count(self):\n    return 1\n"),
+            "{merged}"
+        );
+        let merged = merge("cart.py", cart, "def count(c):\n    return 1\n").unwrap();
+        assert!(
+            merged.ends_with("\n\n\ndef count(c):\n    return 1\n"),
+            "{merged}"
         );
         // A result that does not parse is no merge.
         assert_eq!(merge("src/lib.rs", old, "pub fn broken( {\n"), None);
