@@ -73,13 +73,15 @@ fn the_daemon_runs_jobs_survives_sigkill_and_checks_the_protocol() {
     let mut args = IMPLEMENT.to_vec();
     args.extend(["--branch", "hybrid/one"]);
     repo.hybrid(&args).success().stderr_has("by the daemon");
-    // The second job also runs the check loop, in the daemon.
+    // The second job also runs the check loop, in the daemon, and asks for an edit format.
     let mut args = IMPLEMENT.to_vec();
     args.extend([
         "--branch",
         "hybrid/two",
         "--check",
         "test -f docs/greeting.md",
+        "--edit-format",
+        "merge",
         "--json",
     ]);
     let run = repo.hybrid(&args);
@@ -122,6 +124,8 @@ fn the_daemon_runs_jobs_survives_sigkill_and_checks_the_protocol() {
         .unwrap();
     let params: serde_json::Value = serde_json::from_str(&params).unwrap();
     assert_eq!(params["route"]["side"], "local", "{params}");
+    // So does the edit format it asked for (protocol 6).
+    assert_eq!(params["edit_format"], "merge", "{params}");
 
     // SIGKILL in the middle of a job.
     let pid: i32 = std::fs::read_to_string(repo.home().join(".cache/git-hybrid/daemon/daemon.pid"))

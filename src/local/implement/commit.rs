@@ -178,6 +178,7 @@ pub(super) fn record_and_branch(
                 "model": backend.identity(),
                 "attempts": made.attempts,
                 "context_tokens": request.context_tokens,
+                "edit_format": request.edit_format,
                 "route": request.route,
             })
             .to_string(),

@@ -1,7 +1,8 @@
 //! Putting back what a whole-file answer left out: top-level definitions the file had, the
-//! answer omitted and the spec did not ask to remove, copied from the file as it was and placed
-//! after the definition they followed there. And its converse, `merge`: an answer that holds
-//! only the definitions it adds or changes, merged into the file by name.
+//! answer omitted and the spec did not ask to remove, and the methods of a class or `impl` the
+//! answer rewrote without them, copied from the file as it was and placed after the definition
+//! they followed there. And its converse, `merge`: an answer that holds only the definitions it
+//! adds or changes, merged into the file by name (a method given alone into its class).
 //!
 //! Small models asked to rewrite a 50-line file to add one function often write the new function
 //! and some of the old ones (benches/implement_quality: 2 of 8 extension tasks with the 1.5B
@@ -88,6 +89,61 @@ pub fn restore(path: &str, old: &str, answer: &str, missing: &[String]) -> Optio
     (restored && super::syntax::check(path, &text).is_none()).then_some(text)
 }
 
+/// `answer` (the new content of `path`) with the members of its classes and `impl`s that the
+/// same class or `impl` of `old` had, the answer left out and `named` does not name, copied back
+/// from `old` after the member they followed there (else before the answer's first). `None`
+/// when nothing was missing, or when what was put back does not parse.
+pub fn restore_members(
+    path: &str,
+    old: &str,
+    answer: &str,
+    named: &dyn Fn(&str) -> bool,
+) -> Option<String> {
+    let old_tree = parse(path, old)?;
+    let mut text = answer.to_string();
+    let mut cursor = old_tree.root_node().walk();
+    let mut restored = false;
+    for container in old_tree.root_node().children(&mut cursor) {
+        let (Some(name), Some(body)) = (name_of(container, old), body_of(container)) else {
+            continue;
+        };
+        let before = items_in(body, old);
+        for (index, member) in before.iter().enumerate() {
+            if named(&member.name) {
+                continue;
+            }
+            let tree = parse(path, &text)?;
+            let mut now_cursor = tree.root_node().walk();
+            let Some(now_body) = tree
+                .root_node()
+                .children(&mut now_cursor)
+                .find(|n| name_of(*n, &text).as_deref() == Some(name.as_str()))
+                .and_then(body_of)
+            else {
+                break;
+            };
+            let now = items_in(now_body, &text);
+            if now.iter().any(|m| m.name == member.name) {
+                continue;
+            }
+            let Some(first) = now.first() else { break };
+            let line_start = text[..first.start].rfind('\n').map_or(0, |i| i + 1);
+            let indent = text[line_start..first.start].to_string();
+            let source = &old[member.start..member.end];
+            let after = before[..index]
+                .iter()
+                .rev()
+                .find_map(|b| now.iter().find(|m| m.name == b.name));
+            match after {
+                Some(anchor) => text.insert_str(anchor.end, &format!("\n\n{indent}{source}")),
+                None => text.insert_str(first.start, &format!("{source}\n\n{indent}")),
+            }
+            restored = true;
+        }
+    }
+    (restored && super::syntax::check(path, &text).is_none()).then_some(text)
+}
+
 /// `part` (definitions an answer adds or changes in `path`, and the statements they need) merged
 /// into `old`: a definition whose name `old` has replaces it there, a new one goes after the
 /// definition it follows in `part` (else after `old`'s last), an import `old` lacks goes after
@@ -166,7 +222,12 @@ pub fn merge(path: &str, old: &str, part: &str) -> Option<String> {
                 }
             }
         }
-        previous = Some(name);
+        // A new definition after a constant the answer restated goes with the definitions,
+        // not in the middle of the constants.
+        let defined = node.child_by_field_name("declaration").unwrap_or(node);
+        if assigned(defined).is_none() {
+            previous = Some(name);
+        }
     }
     (super::syntax::check(path, &text).is_none()).then_some(text)
 }
@@ -397,6 +458,11 @@ fn name_of(node: Node<'_>, content: &str) -> Option<String> {
         "export_statement" => node.child_by_field_name("declaration")?,
         _ => node,
     };
+    // A constant set once at the top (`TIMEOUT = 5`, `const limit = 5;`) is named by what it
+    // sets, so a changed value replaces the old one instead of being added after it.
+    if let Some(target) = assigned(defined) {
+        return text(target);
+    }
     // Only what defines a name: an import has a `name` field too.
     let defines = matches!(
         defined.kind(),
@@ -426,6 +492,27 @@ fn name_of(node: Node<'_>, content: &str) -> Option<String> {
         return None;
     }
     text(defined.child_by_field_name("name")?)
+}
+
+/// The one plain name a top-level assignment sets: Python's `NAME = value` (annotated or not),
+/// JavaScript's `const NAME = value;` with one declarator.
+fn assigned(node: Node<'_>) -> Option<Node<'_>> {
+    fn only_named_child(n: Node<'_>) -> Option<Node<'_>> {
+        (n.named_child_count() == 1)
+            .then(|| n.named_child(0))
+            .flatten()
+    }
+    let target = match node.kind() {
+        "expression_statement" => {
+            let inner = only_named_child(node).filter(|n| n.kind() == "assignment")?;
+            inner.child_by_field_name("left")?
+        }
+        "lexical_declaration" | "variable_declaration" => {
+            only_named_child(node)?.child_by_field_name("name")?
+        }
+        _ => return None,
+    };
+    (target.kind() == "identifier").then_some(target)
 }
 
 #[cfg(test)]
@@ -511,6 +598,19 @@ mod tests {
             merge("src/lib.rs", old, part).unwrap(),
             "pub struct S<T>(Vec<T>);\n\nimpl<T> S<T> {\n    pub fn len(&self) -> usize {\n        self.0.len()\n    }\n\n    pub fn peek(&self) -> Option<&T> {\n        self.0.last()\n    }\n}\n"
         );
+        // A constant set again replaces the old value where it was.
+        let module =
+            "\"\"\"M.\"\"\"\n\nLIMIT = 5\nNAMES: list = []\n\n\ndef f():\n    return LIMIT\n";
+        let part = "LIMIT = 10\n\n\ndef g():\n    return NAMES\n";
+        assert_eq!(
+            merge("m.py", module, part).unwrap(),
+            "\"\"\"M.\"\"\"\n\nLIMIT = 10\nNAMES: list = []\n\n\ndef f():\n    return LIMIT\n\n\ndef g():\n    return NAMES\n"
+        );
+        let js = "export const limit = 5;\n\nexport function f() {\n  return limit;\n}\n";
+        assert_eq!(
+            merge("m.js", js, "export const limit = 10;\n").unwrap(),
+            "export const limit = 10;\n\nexport function f() {\n  return limit;\n}\n"
+        );
         // A method without its impl or class goes into the one it belongs to.
         let part = "pub fn peek(&self) -> Option<&T> {\n    self.0.last()\n}\n";
         assert_eq!(
@@ -537,6 +637,31 @@ mod tests {
         );
         // A result that does not parse is no merge.
         assert_eq!(merge("src/lib.rs", old, "pub fn broken( {\n"), None);
+    }
+
+    #[test]
+    fn methods_a_whole_answer_dropped_go_back_into_their_class() {
+        let old = "class Cart:\n    def __init__(self):\n        self.items = {}\n\n    # How many.\n    def count(self):\n        return len(self.items)\n\n    def total(self):\n        return 0\n";
+        let answer = "class Cart:\n    def __init__(self):\n        self.items = {}\n\n    def total(self):\n        return 1\n\n    def empty(self):\n        return not self.items\n";
+        let keep_all = |_: &str| false;
+        assert_eq!(
+            restore_members("cart.py", old, answer, &keep_all).unwrap(),
+            "class Cart:\n    def __init__(self):\n        self.items = {}\n\n    # How many.\n    def count(self):\n        return len(self.items)\n\n    def total(self):\n        return 1\n\n    def empty(self):\n        return not self.items\n"
+        );
+        // One the spec names may go; nothing missing is no repair.
+        assert_eq!(
+            restore_members("cart.py", old, answer, &|n| n == "count"),
+            None
+        );
+        // Rust: an impl's method, before the answer's first when nothing precedes it.
+        let old =
+            "pub struct S;\n\nimpl S {\n    pub fn a(&self) {}\n\n    pub fn b(&self) {}\n}\n";
+        let answer =
+            "pub struct S;\n\nimpl S {\n    pub fn b(&self) {}\n\n    pub fn c(&self) {}\n}\n";
+        assert_eq!(
+            restore_members("src/lib.rs", old, answer, &keep_all).unwrap(),
+            "pub struct S;\n\nimpl S {\n    pub fn a(&self) {}\n\n    pub fn b(&self) {}\n\n    pub fn c(&self) {}\n}\n"
+        );
     }
 
     #[test]
