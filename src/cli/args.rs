@@ -48,9 +48,9 @@ pub(super) struct EngineArgs {
     /// first usable one that passes the check is kept (a server backend writes one)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
     pub candidates: u32,
-    /// How the model changes a file that exists: auto (whole when small, EDIT blocks when
-    /// larger), whole (merged where too long), edit, or merge (a FILE block of only the
-    /// definitions added or changed) [default: auto; also `[implement] edit_format`,
+    /// How the model changes a file that exists: auto (whole when small, merged when larger),
+    /// whole (merged where too long for the answer's budget), edit (EDIT blocks), or merge (a
+    /// FILE block of only the definitions added or changed) [default: auto; also `[implement] edit_format`,
     /// hybrid.implementEditFormat, GIT_HYBRID_EDIT_FORMAT]
     #[arg(long, value_name = "FORMAT", value_parser = ["auto", "whole", "edit", "merge"])]
     pub edit_format: Option<String>,

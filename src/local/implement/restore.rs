@@ -463,6 +463,19 @@ fn name_of(node: Node<'_>, content: &str) -> Option<String> {
     if let Some(target) = assigned(defined) {
         return text(target);
     }
+    // Go declares a type in a `type_spec` inside `type T struct {…}` (one spec: a grouped
+    // `type (…)` is several definitions, and not one name).
+    if defined.kind() == "type_declaration" {
+        let mut cursor = defined.walk();
+        let specs: Vec<Node<'_>> = defined
+            .named_children(&mut cursor)
+            .filter(|n| n.kind() == "type_spec")
+            .collect();
+        return match specs.as_slice() {
+            [one] => text(one.child_by_field_name("name")?),
+            _ => None,
+        };
+    }
     // Only what defines a name: an import has a `name` field too.
     let defines = matches!(
         defined.kind(),
@@ -661,6 +674,16 @@ mod tests {
         assert_eq!(
             restore_members("src/lib.rs", old, answer, &keep_all).unwrap(),
             "pub struct S;\n\nimpl S {\n    pub fn a(&self) {}\n\n    pub fn b(&self) {}\n\n    pub fn c(&self) {}\n}\n"
+        );
+    }
+
+    #[test]
+    fn go_types_go_back_too() {
+        let old = "package m\n\n// Point is a place.\ntype Point struct {\n\tX int\n}\n\nfunc Zero() Point {\n\treturn Point{}\n}\n";
+        let answer = "package m\n\nfunc Zero() Point {\n\treturn Point{}\n}\n\nfunc One() Point {\n\treturn Point{X: 1}\n}\n";
+        assert_eq!(
+            restore("m.go", old, answer, &["Point".into()]).unwrap(),
+            "package m\n\n// Point is a place.\ntype Point struct {\n\tX int\n}\n\nfunc Zero() Point {\n\treturn Point{}\n}\n\nfunc One() Point {\n\treturn Point{X: 1}\n}\n"
         );
     }
 
