@@ -40,7 +40,11 @@ fn main() {
         },
     ];
     let shape = Constraint {
-        gbnf: edit::grammar(&["src/port.rs".to_string()], &[], 200 / 40, 0),
+        gbnf: edit::grammar(
+            &["src/port.rs".to_string()],
+            &[],
+            edit::Limits::new(1, 200 / 40, 0),
+        ),
         json_schema: edit::json_schema(&["src/port.rs".to_string()], &[]),
     };
     let mut speed = |constrained: bool, full_mask: bool| -> f64 {

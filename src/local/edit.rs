@@ -434,20 +434,16 @@ and only once; include enough lines to make it unique.";
 /// `edit_paths` only EDIT blocks (a large file rewritten whole by a small model loses what it
 /// does not copy); with no paths at all, any safe relative path may get either. Lines may not
 /// start with `>` or `=` (so a block always ends where the parser ends it), and every repetition
-/// is bounded, because a tiny model can otherwise loop inside a string until the context is
-/// full: at most one block per named path (four without), sharing `max_lines` lines, so that an
-/// answer can always close before the token limit. A FILE block may hold `file_lines` lines when
-/// that is more (`block_lines`).
-pub fn grammar(
-    whole_paths: &[String],
-    edit_paths: &[String],
-    max_lines: usize,
-    file_lines: usize,
-) -> String {
+/// is bounded (`Limits`), because a tiny model can otherwise loop inside a string until the
+/// context is full.
+pub fn grammar(whole_paths: &[String], edit_paths: &[String], limits: Limits) -> String {
     let named = whole_paths.len() + edit_paths.len();
-    let blocks = if named == 0 { 4 } else { named.min(4) };
-    let max_lines = block_lines(named, max_lines);
-    let file_lines = max_lines.max(file_lines);
+    let Limits {
+        blocks,
+        file,
+        search,
+        replace,
+    } = limits;
     let quote = |p: &String| {
         let escaped: String = p
             .chars()
@@ -482,14 +478,13 @@ pub fn grammar(
     );
     if let Some(file_path) = file_path {
         g.push_str(&format!(
-            "file-block ::= \"<<<<<<< FILE \" file-path \"\\n\" line{{0,{file_lines}}} \">>>>>>> END\\n\"\n"
+            "file-block ::= \"<<<<<<< FILE \" file-path \"\\n\" line{{0,{file}}} \">>>>>>> END\\n\"\n"
         ));
         g.push_str(&format!("file-path ::= {file_path}\n"));
     }
     if let Some(edit_path) = edit_path {
         g.push_str(&format!(
-            "edit-block ::= \"<<<<<<< EDIT \" edit-path \"\\n\" line{{1,{}}} \"=======\\n\" line{{0,{max_lines}}} \">>>>>>> END\\n\"\n",
-            (max_lines / 2).max(2)
+            "edit-block ::= \"<<<<<<< EDIT \" edit-path \"\\n\" line{{1,{search}}} \"=======\\n\" line{{0,{replace}}} \">>>>>>> END\\n\"\n"
         ));
         g.push_str(&format!("edit-path ::= {edit_path}\n"));
     }
@@ -497,11 +492,47 @@ pub fn grammar(
     g
 }
 
-/// The lines one block of an answer may hold when `named` paths (none: any path) share
-/// `max_lines`: what `grammar` allows, and so where a block that reached it was cut.
-pub fn block_lines(named: usize, max_lines: usize) -> usize {
-    let blocks = if named == 0 { 4 } else { named.min(4) };
-    (max_lines / blocks).max(4)
+/// How much the grammar lets an answer hold: at most one block per named path (four without),
+/// sharing the answer's line budget, so that an answer can always close before the token limit.
+/// A part of a block that reached its limit was closed there by the grammar, not by the model
+/// (`cut`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub blocks: usize,
+    /// Lines of a FILE block.
+    pub file: usize,
+    /// Lines of an EDIT block's SEARCH part, and of its replacement.
+    pub search: usize,
+    pub replace: usize,
+}
+
+impl Limits {
+    /// `named` paths (none: any path) sharing `max_lines`; a FILE block may hold `file_lines`
+    /// when that is more (a copy of the file it rewrites).
+    pub fn new(named: usize, max_lines: usize, file_lines: usize) -> Limits {
+        let blocks = if named == 0 { 4 } else { named.min(4) };
+        let each = (max_lines / blocks).max(4);
+        Limits {
+            blocks,
+            file: each.max(file_lines),
+            search: (each / 2).max(2),
+            replace: each,
+        }
+    }
+
+    /// The paths of the blocks in `edits` with a part that reached its limit.
+    pub fn cut(self, edits: &[Edit]) -> impl Iterator<Item = &str> {
+        let lines = |text: &str| text.split_inclusive('\n').count();
+        edits.iter().filter_map(move |e| match e {
+            Edit::File { path, content } => (lines(content) >= self.file).then_some(path.as_str()),
+            Edit::Replace {
+                path,
+                search,
+                replace,
+            } => (lines(search) >= self.search || lines(replace) >= self.replace)
+                .then_some(path.as_str()),
+        })
+    }
 }
 
 /// The JSON schema of the same edits, for servers that enforce structured output instead of a
@@ -625,20 +656,46 @@ mod tests {
 
     #[test]
     fn the_grammar_names_the_allowed_paths() {
-        let g = grammar(&["src/new.rs".into()], &["src/lib.rs".into()], 50, 0);
+        let g = grammar(
+            &["src/new.rs".into()],
+            &["src/lib.rs".into()],
+            Limits::new(2, 50, 0),
+        );
         assert!(g.contains("line{0,25}"), "two paths share the lines: {g}");
         assert!(g.contains("root ::= block{1,2}"), "{g}");
         assert!(g.contains("file-path ::= \"src/new.rs\"\n"), "{g}");
         assert!(g.contains("edit-path ::= \"src/lib.rs\""), "{g}");
-        let only_new = grammar(&["a.rs".into()], &[], 50, 80);
+        let only_new = grammar(&["a.rs".into()], &[], Limits::new(1, 50, 80));
         assert!(!only_new.contains("edit-block"), "{only_new}");
         // A FILE block may hold a copy of the file it rewrites.
         assert!(only_new.contains("line{0,80}"), "{only_new}");
         // A large file is edited, never rewritten whole.
-        let only_edit = grammar(&[], &["big.rs".into()], 50, 0);
+        let only_edit = grammar(&[], &["big.rs".into()], Limits::new(1, 50, 0));
         assert!(only_edit.contains("block ::= edit-block\n"), "{only_edit}");
         assert!(!only_edit.contains("file-block"), "{only_edit}");
-        assert!(grammar(&[], &[], 50, 0).contains("[a-zA-Z0-9_./-]{0,120}"));
+        assert!(grammar(&[], &[], Limits::new(0, 50, 0)).contains("[a-zA-Z0-9_./-]{0,120}"));
+    }
+
+    #[test]
+    fn a_part_that_reached_its_limit_is_cut() {
+        let limits = Limits::new(1, 8, 0);
+        assert_eq!((limits.file, limits.search, limits.replace), (8, 4, 8));
+        let file = |n: usize| Edit::File {
+            path: "a.rs".into(),
+            content: "x\n".repeat(n),
+        };
+        let replace = |search: usize, replace: usize| Edit::Replace {
+            path: "b.rs".into(),
+            search: "s\n".repeat(search),
+            replace: "r\n".repeat(replace),
+        };
+        let cut = |edits: &[Edit]| limits.cut(edits).map(str::to_string).collect::<Vec<_>>();
+        assert!(cut(&[file(7), replace(3, 7)]).is_empty());
+        assert_eq!(cut(&[file(8), replace(3, 7)]), ["a.rs"]);
+        assert_eq!(cut(&[file(7), replace(4, 1)]), ["b.rs"]);
+        assert_eq!(cut(&[file(8), replace(1, 8)]), ["a.rs", "b.rs"]);
+        // A FILE block may hold a copy of the file it rewrites.
+        assert_eq!(Limits::new(2, 50, 80).file, 80);
     }
 
     #[test]

@@ -578,6 +578,46 @@ fn a_method_answered_alone_is_merged_into_its_impl_and_checked_by_the_spec() {
     );
 }
 
+/// A code block as long as the grammar's line limit was closed by the grammar: from a server
+/// that was sent the grammar it is refused as cut, though it parses and passes the check; a
+/// server that enforces a JSON schema has no line limit, and the same answer stands.
+#[test]
+fn a_block_at_the_grammars_line_limit_is_cut_only_where_the_grammar_applied() {
+    // --max-tokens 200: 10 lines an answer, at 20 tokens a line.
+    let at_limit = file_block(
+        "src/lib.rs",
+        &format!(
+            "{LIB}\npub fn sub(a: i32, b: i32) -> i32 {{\n    a - b\n}}\n// one\n// two\n// three\n"
+        ),
+    );
+    let args = [".hybrid/specs/sub.md", "--max-tokens", "200"];
+    let repo = sub_repo();
+    let server = FakeOpenAi::start_as(vec![at_limit.clone(), with_sub("a - b")], "llamacpp", None);
+    implement(&repo, &server, &args)
+        .success()
+        .stderr_has("in 2 attempts");
+    let said = feedback(&server, 1);
+    assert!(
+        said.contains("a block for src/lib.rs was cut at the answer's line limit"),
+        "{said}"
+    );
+    assert!(
+        !repo
+            .git(&["show", "hybrid/add-sub:src/lib.rs"])
+            .contains("// three")
+    );
+
+    let repo = sub_repo();
+    let server = FakeOpenAi::start_as(vec![at_limit], "ollama", None);
+    implement(&repo, &server, &args)
+        .success()
+        .stderr_has("in 1 attempt");
+    assert!(
+        repo.git(&["show", "hybrid/add-sub:src/lib.rs"])
+            .contains("// three")
+    );
+}
+
 /// The committed policy's `[implement] check` runs without a flag; `--no-check` skips it.
 #[test]
 fn the_policy_names_the_check() {

@@ -26,14 +26,10 @@ pub enum Refusal {
     )]
     Merge { path: String },
     #[error(
-        "the FILE block for {path} was cut at the answer's limit of {lines} lines; {} (a larger --max-tokens raises the limit)",
+        "a block for {path} was cut at the answer's line limit; {} (a larger --max-tokens raises the limit)",
         if *.merged { "give only the definitions you add or change" } else { "write it complete in fewer lines" }
     )]
-    Cut {
-        path: String,
-        lines: usize,
-        merged: bool,
-    },
+    Cut { path: String, merged: bool },
     #[error("{path} does not parse at {error}; answer again with every file complete and valid")]
     Syntax {
         path: String,
@@ -57,9 +53,9 @@ pub struct Asked<'a> {
     pub single: Option<&'a str>,
     /// Files whose FILE block holds only the definitions it adds or changes, merged into them.
     pub merged: &'a [String],
-    /// The lines the grammar lets a FILE block hold: a block that reached it was closed there
-    /// by the grammar, not by the model (`prompt::Shape::file_lines`).
-    pub file_lines: Option<usize>,
+    /// What the grammar let the answer hold, when it was sampled under the grammar: a block
+    /// that reached a limit was closed there by the grammar, not by the model.
+    pub limits: Option<edit::Limits>,
 }
 
 /// Parses and applies `text`, then refuses an answer that changes nothing, was cut at the line
@@ -73,7 +69,7 @@ pub fn evaluate(
     let Asked {
         single,
         merged,
-        file_lines,
+        limits,
     } = asked;
     let edits = match edit::parse(text) {
         Ok(edits) => edits,
@@ -87,24 +83,18 @@ pub fn evaluate(
         Err(e) => return Err(e.into()),
     };
     // Code in a block the grammar closed is cut, however well what it holds parses: a Python
-    // function cut after its first `return` is valid and wrong, and merged it would replace the
-    // whole one. Prose has no parser to tell a cut from an end, and a model too small for the
-    // format loops in it until the limit (SmolLM2-135M, every answer): it goes to review as it
-    // is, where a reader sees where it stops.
-    if let Some(limit) = file_lines {
-        for e in &edits {
-            if let edit::Edit::File { path, content } = e
-                && content.split_inclusive('\n').count() >= limit
-            {
-                let merged = merged.contains(path);
-                if merged || super::syntax::language(path).is_some() {
-                    return Err(Refusal::Cut {
-                        path: path.clone(),
-                        lines: limit,
-                        merged,
-                    });
-                }
-            }
+    // function cut after its first `return` is valid and wrong, merged it would replace the
+    // whole one, and a SEARCH cut short matches the start of what was meant to be replaced. Prose
+    // has no parser to tell a cut from an end, and a model too small for the format loops in it
+    // until the limit (SmolLM2-135M, every answer): it goes to review as it is, where a reader
+    // sees where it stops.
+    for path in limits.into_iter().flat_map(|l| l.cut(&edits)) {
+        let merged = merged.iter().any(|m| m == path);
+        if merged || super::syntax::language(path).is_some() {
+            return Err(Refusal::Cut {
+                path: path.to_string(),
+                merged,
+            });
         }
     }
     let mut applied = edit::apply(&edits, read)?;
@@ -385,40 +375,70 @@ mod tests {
         let answer =
             "<<<<<<< FILE app.py\ndef other():\n    return 2\n\n\ndef keep(a):\n>>>>>>> END\n";
         let merged = ["app.py".to_string()];
-        let asked = Asked {
+        let limited = |file: usize| Asked {
             merged: &merged,
-            file_lines: Some(5),
+            limits: Some(edit::Limits {
+                file,
+                ..edit::Limits::new(1, 40, 0)
+            }),
             ..Asked::default()
         };
         assert_eq!(
-            evaluate(answer, &read, "spec", asked),
+            evaluate(answer, &read, "spec", limited(5)),
             Err(Refusal::Cut {
                 path: "app.py".into(),
-                lines: 5,
                 merged: true
             })
         );
-        // A new code file too.
+        // One line short of the limit, the model closed it (and the merge is refused for what
+        // it is).
+        assert_eq!(
+            evaluate(answer, &read, "spec", limited(6)),
+            Err(Refusal::Merge {
+                path: "app.py".into()
+            })
+        );
+        // A new code file too, and an EDIT whose SEARCH the grammar ended: it matches the start
+        // of what was to be replaced.
         let new = "<<<<<<< FILE new.py\ndef f():\n    return 1\n>>>>>>> END\n";
-        let asked2 = Asked {
-            file_lines: Some(2),
-            ..Asked::default()
-        };
-        assert!(matches!(
-            evaluate(new, &read, "spec", asked2),
-            Err(Refusal::Cut { merged: false, .. })
-        ));
-        // One line short of the limit, the model closed it.
-        let asked = Asked {
-            file_lines: Some(6),
-            ..asked
-        };
-        assert!(evaluate(answer, &read, "spec", asked).is_err_and(|r| r
-            != Refusal::Cut {
-                path: "app.py".into(),
-                lines: 6,
-                merged: true
-            }));
+        let search = "<<<<<<< EDIT app.py\ndef keep(a):\n    return a\n=======\ndef keep(a):\n    return a + 1\n>>>>>>> END\n";
+        let limits = Some(edit::Limits {
+            blocks: 1,
+            file: 2,
+            search: 2,
+            replace: 4,
+        });
+        for answer in [new, search] {
+            assert!(
+                matches!(
+                    evaluate(
+                        answer,
+                        &read,
+                        "spec",
+                        Asked {
+                            limits,
+                            ..Asked::default()
+                        }
+                    ),
+                    Err(Refusal::Cut { merged: false, .. })
+                ),
+                "{answer}"
+            );
+        }
+        // Prose has no parser to tell a cut from an end: it goes to review as it is.
+        let prose = "<<<<<<< FILE notes.md\n# A\n\nb\nc\n>>>>>>> END\n";
+        assert!(
+            evaluate(
+                prose,
+                &read,
+                "spec",
+                Asked {
+                    limits,
+                    ..Asked::default()
+                }
+            )
+            .is_ok()
+        );
     }
 
     #[test]

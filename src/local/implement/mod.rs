@@ -233,7 +233,7 @@ fn converse(
         // stops once the best answer so far has none unfinished before it; else what the first
         // went wrong with is what the model hears next.
         let merged = shape.merged();
-        let file_lines = shape.file_lines();
+        let limits = shape.limits();
         let progress = std::cell::RefCell::new(&mut *progress);
         let mut judged: Vec<Judged> = Vec::new();
         let mut kept: Option<(usize, Changed, Option<check::Ran>)> = None;
@@ -263,7 +263,7 @@ fn converse(
                         answer::Asked {
                             single: prompt.single.as_deref(),
                             merged: &merged,
-                            file_lines: generated.grammar.then_some(file_lines),
+                            limits: generated.grammar.then_some(limits),
                         },
                     )
                 });

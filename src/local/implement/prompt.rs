@@ -197,13 +197,13 @@ impl Shape {
         (whole, edit, merge)
     }
 
-    /// The lines a FILE block may hold; one that reached it was cut there. Where a copy of an
-    /// existing file given whole or merged fits the answer's token budget, a FILE block may hold
-    /// that copy and half the budget's lines more: asked for only what they add, small models
-    /// still copy the whole file (benches/implement_quality: the 1.5B model on every extension
-    /// of a 50-60-line module), and a block closed by the grammar halfway through the copy
-    /// never reached the new definition at the end.
-    pub fn file_lines(&self) -> usize {
+    /// What the grammar lets the answer hold. Where a copy of an existing file given whole or
+    /// merged fits the answer's token budget, a FILE block may hold that copy and half the
+    /// budget's lines more: asked for only what they add, small models still copy the whole
+    /// file (benches/implement_quality: the 1.5B model on every extension of a 50-60-line
+    /// module), and a block closed by the grammar halfway through the copy never reached the
+    /// new definition at the end.
+    pub fn limits(&self) -> edit::Limits {
         let (whole, edit, merge) = self.split();
         let named = whole.len() + edit.len() + merge.len();
         let copy = self
@@ -214,7 +214,7 @@ impl Shape {
             .map(|f| f.all_lines + self.max_lines / 2)
             .max()
             .unwrap_or(0);
-        edit::block_lines(named, self.max_lines).max(copy)
+        edit::Limits::new(named, self.max_lines, copy)
     }
 
     /// The existing files whose FILE block holds only what it adds or changes.
@@ -227,7 +227,7 @@ impl Shape {
         let (mut whole, edit, merge) = self.split();
         whole.extend(merge);
         backend.constrain(&crate::backend::Constraint {
-            gbnf: edit::grammar(&whole, &edit, self.max_lines, self.file_lines()),
+            gbnf: edit::grammar(&whole, &edit, self.limits()),
             json_schema: edit::json_schema(&whole, &edit),
         });
     }

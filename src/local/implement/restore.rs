@@ -64,10 +64,7 @@ pub fn restore(path: &str, old: &str, answer: &str, missing: &[String]) -> Optio
         let source = &old[item.start..item.end];
         // After the nearest earlier definition the answer has; else before the first it has;
         // else at the end.
-        let after = before[..index]
-            .iter()
-            .rev()
-            .find_map(|b| now.iter().find(|n| n.name == b.name).map(|n| n.end));
+        let after = nearest_earlier(&before[..index], &now).map(|n| n.end);
         let (at, piece) = match (after, now.first()) {
             (Some(end), _) => (end, format!("\n{gap}{source}")),
             (None, Some(first)) => (first.start, format!("{source}\n{gap}")),
@@ -108,40 +105,52 @@ pub fn restore_members(
             continue;
         };
         let before = items_in(body, old);
+        // The members the answer's container has now: read again only after an insertion.
+        let Some(mut now) = members(path, &text, &name) else {
+            continue;
+        };
         for (index, member) in before.iter().enumerate() {
-            if named(&member.name) {
-                continue;
-            }
-            let tree = parse(path, &text)?;
-            let mut now_cursor = tree.root_node().walk();
-            let Some(now_body) = tree
-                .root_node()
-                .children(&mut now_cursor)
-                .find(|n| name_of(*n, &text).as_deref() == Some(name.as_str()))
-                .and_then(body_of)
-            else {
-                break;
-            };
-            let now = items_in(now_body, &text);
-            if now.iter().any(|m| m.name == member.name) {
+            if named(&member.name) || now.iter().any(|m| m.name == member.name) {
                 continue;
             }
             let Some(first) = now.first() else { break };
-            let line_start = text[..first.start].rfind('\n').map_or(0, |i| i + 1);
-            let indent = text[line_start..first.start].to_string();
+            let indent = indent_at(&text, first.start);
             let source = &old[member.start..member.end];
-            let after = before[..index]
-                .iter()
-                .rev()
-                .find_map(|b| now.iter().find(|m| m.name == b.name));
-            match after {
+            match nearest_earlier(&before[..index], &now) {
                 Some(anchor) => text.insert_str(anchor.end, &format!("\n\n{indent}{source}")),
                 None => text.insert_str(first.start, &format!("{source}\n\n{indent}")),
             }
             restored = true;
+            now = members(path, &text, &name)?;
         }
     }
     (restored && super::syntax::check(path, &text).is_none()).then_some(text)
+}
+
+/// The members of `text`'s top-level class or `impl` named `name`.
+fn members(path: &str, text: &str, name: &str) -> Option<Vec<Item>> {
+    let tree = parse(path, text)?;
+    let mut cursor = tree.root_node().walk();
+    let container = tree
+        .root_node()
+        .children(&mut cursor)
+        .find(|n| name_of(*n, text).as_deref() == Some(name))?;
+    Some(items_in(body_of(container)?, text))
+}
+
+/// Of `now`, the item named like the nearest of `earlier` it has: where something that followed
+/// `earlier` goes back.
+fn nearest_earlier<'a>(earlier: &[Item], now: &'a [Item]) -> Option<&'a Item> {
+    earlier
+        .iter()
+        .rev()
+        .find_map(|b| now.iter().find(|n| n.name == b.name))
+}
+
+/// The indentation of the line `at` is on, up to `at`.
+fn indent_at(text: &str, at: usize) -> String {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    text[line_start..at].to_string()
 }
 
 /// `part` (definitions an answer adds or changes in `path`, and the statements they need) merged
@@ -335,7 +344,7 @@ fn body_of(node: Node<'_>) -> Option<Node<'_>> {
     .flatten()
 }
 
-/// `text` with `members` (a class's or an impl's, in `part`) merged into the body of `text`'s
+/// `text` with `given` members (a class's or an impl's, in `part`) merged into the body of `text`'s
 /// top-level definition `name`, as definitions are merged into a file: one it has is replaced,
 /// a new one goes after the one it follows (else after the body's last), each at the body's
 /// indentation. Members of the old body the answer leaves out stay. `top_level`: the members
@@ -344,29 +353,19 @@ fn merge_members(
     path: &str,
     text: &str,
     name: &str,
-    members: &[(Node<'_>, Option<usize>)],
+    given: &[(Node<'_>, Option<usize>)],
     part: &str,
     top_level: bool,
 ) -> Option<String> {
     let mut text = text.to_string();
     let mut previous: Option<String> = None;
-    for &(member, with_comments) in members {
+    for &(member, with_comments) in given {
         let Some(member_name) = name_of(member, part) else {
             continue;
         };
         let source = &part[with_comments.unwrap_or(member.start_byte())..member.end_byte()];
-        let tree = parse(path, &text)?;
-        let mut cursor = tree.root_node().walk();
-        let container = tree
-            .root_node()
-            .children(&mut cursor)
-            .find(|n| name_of(*n, &text).as_deref() == Some(name))?;
-        let old = items_in(body_of(container)?, &text);
-        let depth = |item: &Item| {
-            let line_start = text[..item.start].rfind('\n').map_or(0, |i| i + 1);
-            text[line_start..item.start].to_string()
-        };
-        let indent = depth(old.first()?);
+        let old = members(path, &text, name)?;
+        let indent = indent_at(&text, old.first()?.start);
         let source = if top_level {
             source
                 .split('\n')
