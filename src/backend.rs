@@ -88,6 +88,9 @@ pub struct Generated {
     pub estimated: bool,
     /// True when the answer stopped at the token limit rather than at its end.
     pub truncated: bool,
+    /// Set when the answer was stopped because it kept writing the same lines (see
+    /// [`Repeats`]): what it had written is not an answer, and waiting for the limit is time lost.
+    pub looped: Option<Looped>,
     /// True when the answer was sampled under the edit format's GBNF grammar, whose line limits
     /// may have closed a block (`local::implement::answer::Asked::file_lines`).
     pub grammar: bool,
@@ -172,3 +175,141 @@ pub trait Backend {
 
 /// The temperature a retry samples at when the configured one is 0 (greedy).
 pub const RETRY_TEMPERATURE: f32 = 0.8;
+
+/// An answer stopped in a loop: `lines` lines written again and again, the first of them with
+/// any text `first`; the answer's first `from` bytes hold what came before and one copy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Looped {
+    pub lines: usize,
+    pub first: String,
+    pub from: usize,
+}
+
+/// Watches an answer as it is written for a loop: the same block of lines again and again.
+/// Small models fall into one (mostly when sampled, on a retry) and stay there until a limit
+/// ends the answer; stopping at the third copy saves what the rest would cost. Only verbatim
+/// repeats of whole lines count, enough of them that code does not hold them by design: one
+/// line eight times, two lines four times, a longer block three times (three identical rows of
+/// a matrix literal are not a loop; eight are unlikely to be anything else), and never a
+/// block of blank lines or of lone brackets.
+#[derive(Debug, Default)]
+pub struct Repeats {
+    lines: Vec<Vec<u8>>,
+    /// Where each of `lines` starts in the answer.
+    starts: Vec<usize>,
+    current: Vec<u8>,
+    taken: usize,
+}
+
+/// The longest block a loop is looked for in, in lines.
+const LOOP_LINES: usize = 40;
+
+impl Repeats {
+    /// Takes the next piece of the answer; `Some` once the answer is looping.
+    pub fn push(&mut self, piece: &[u8]) -> Option<Looped> {
+        let mut found = None;
+        for &byte in piece {
+            self.taken += 1;
+            if byte == b'\n' {
+                self.starts.push(self.taken - self.current.len() - 1);
+                self.lines.push(std::mem::take(&mut self.current));
+                found = found.or_else(|| self.looping());
+            } else {
+                self.current.push(byte);
+            }
+        }
+        found
+    }
+
+    fn looping(&self) -> Option<Looped> {
+        let n = self.lines.len();
+        (1..=LOOP_LINES.min(n / 3)).find_map(|period| {
+            let copies = if period >= 3 {
+                3
+            } else {
+                8_usize.div_ceil(period)
+            };
+            if copies * period > n {
+                return None;
+            }
+            let block = &self.lines[n - period..];
+            // Something a line can hold by itself in code that is not a loop: nothing, or
+            // brackets and punctuation alone.
+            let substantial = block
+                .iter()
+                .any(|line| line.iter().filter(|b| b.is_ascii_alphanumeric()).count() >= 2);
+            let repeated = (1..copies).all(|k| {
+                let end = n - k * period;
+                self.lines[end - period..end] == *block
+            });
+            let first = block
+                .iter()
+                .map(|line| String::from_utf8_lossy(line).trim().to_string())
+                .find(|line| !line.is_empty())
+                .unwrap_or_default();
+            (substantial && repeated).then(|| Looped {
+                lines: period,
+                first,
+                from: self.starts[n - (copies - 1) * period],
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(text: &str) -> Option<Looped> {
+        let mut repeats = Repeats::default();
+        // In pieces of three bytes, as tokens arrive.
+        text.as_bytes()
+            .chunks(3)
+            .find_map(|piece| repeats.push(piece))
+    }
+
+    #[test]
+    fn a_block_written_three_times_is_a_loop() {
+        let block = "    if x:\n        total += x\n    return total\n";
+        let text = format!("def f(x):\n\n{block}{block}{block}more\n");
+        assert_eq!(
+            feed(&text),
+            Some(Looped {
+                lines: 3,
+                first: "if x:".into(),
+                from: "def f(x):\n\n".len() + block.len(),
+            })
+        );
+        // A block that starts with a blank line is named by its first line with text.
+        let text = format!("# Title\n{}", "\nSome words here.\n".repeat(5));
+        assert_eq!(
+            feed(&text),
+            Some(Looped {
+                lines: 2,
+                first: "Some words here.".into(),
+                from: "# Title\n".len() + "\nSome words here.\n".len(),
+            })
+        );
+        assert_eq!(feed(&format!("def f(x):\n{block}{block}")), None);
+    }
+
+    #[test]
+    fn short_blocks_need_more_copies() {
+        let row = "    [0, 0, 0],\n";
+        assert_eq!(feed(&row.repeat(7)), None);
+        assert_eq!(feed(&row.repeat(8)).map(|l| l.lines), Some(1));
+        let pair = "a = 1\nb = 2\n";
+        assert_eq!(feed(&pair.repeat(3)), None);
+        assert_eq!(feed(&pair.repeat(4)).map(|l| l.lines), Some(2));
+    }
+
+    #[test]
+    fn blank_lines_and_brackets_are_never_a_loop() {
+        assert_eq!(feed(&"\n".repeat(50)), None);
+        assert_eq!(feed(&"    }\n".repeat(20)), None);
+        assert_eq!(feed(&"  ),\n  (\n".repeat(20)), None);
+        // Lines that differ are not a loop, however alike.
+        let text: String = (0..50).map(|i| format!("assert f({i}) == {i}\n")).collect();
+        assert_eq!(feed(&text), None);
+    }
+}

@@ -104,6 +104,7 @@ impl Backend for Claude {
             tokens_out: r.usage.output_tokens,
             estimated: false,
             truncated: r.stop_reason.as_deref() == Some("max_tokens"),
+            looped: None,
             grammar: false,
             wall: call.wall,
             first_token: call.wall,

@@ -162,6 +162,21 @@ fn parse_json(answer: &str) -> Result<Option<Vec<Edit>>, Error> {
     Ok(Some(edits))
 }
 
+/// The block `answer` ends inside of, when it does: its path and whether it is a FILE block.
+pub fn open_block(answer: &str) -> Option<(String, bool)> {
+    let mut open = None;
+    for line in answer.lines() {
+        if let Some(path) = line.strip_prefix(OPEN_FILE) {
+            open = Some((path.trim().to_string(), true));
+        } else if let Some(path) = line.strip_prefix(OPEN_EDIT) {
+            open = Some((path.trim().to_string(), false));
+        } else if line.trim_end() == CLOSE {
+            open = None;
+        }
+    }
+    open
+}
+
 fn parse_blocks(answer: &str) -> Result<Vec<Edit>, Error> {
     let lines: Vec<&str> = answer.split_inclusive('\n').collect();
     let mut edits = Vec::new();

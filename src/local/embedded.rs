@@ -341,17 +341,24 @@ impl Backend for Embedded {
             let mut produced = 0u64;
             let mut first_token = None;
             let mut truncated = false;
+            let mut repeats = crate::backend::Repeats::default();
+            let mut looped = None;
             let mut batch = LlamaBatch::new(1, 1);
             loop {
                 let token = sampler.next(warm.ctx.get_logits_ith(-1))?;
                 if vocab.is_eog(token) {
                     break;
                 }
-                out.extend_from_slice(&vocab.token_to_piece(token, true, None));
+                let piece = vocab.token_to_piece(token, true, None);
+                out.extend_from_slice(&piece);
                 first_token.get_or_insert_with(|| started.elapsed());
                 produced += 1;
                 if progress(produced).is_break() {
                     return Err(Error::Cancelled);
+                }
+                looped = repeats.push(&piece);
+                if looped.is_some() {
+                    break;
                 }
                 if produced >= u64::from(max_tokens) {
                     truncated = true;
@@ -365,6 +372,7 @@ impl Backend for Embedded {
                 tokens_out: produced,
                 estimated: false,
                 truncated,
+                looped,
                 grammar: grammar.is_some(),
                 wall: started.elapsed(),
                 first_token: first_token.unwrap_or_else(|| started.elapsed()),
@@ -490,6 +498,7 @@ impl Warm<'_> {
                     tokens_out: answer.produced,
                     estimated: false,
                     truncated,
+                    looped: answer.looped.take(),
                     grammar: grammar.is_some(),
                     wall: started.elapsed(),
                     first_token: answer.first_token.unwrap_or_else(|| started.elapsed()),
@@ -509,12 +518,16 @@ impl Warm<'_> {
                     stop = hand_on(seq, answer, false).is_break();
                     continue;
                 }
-                answer
-                    .out
-                    .extend_from_slice(&vocab.token_to_piece(token, true, None));
+                let piece = vocab.token_to_piece(token, true, None);
+                answer.out.extend_from_slice(&piece);
                 answer.first_token.get_or_insert_with(|| started.elapsed());
                 answer.produced += 1;
                 total += 1;
+                answer.looped = answer.repeats.push(&piece);
+                if answer.looped.is_some() {
+                    stop = hand_on(seq, answer, false).is_break();
+                    continue;
+                }
                 if answer.produced >= u64::from(max_tokens) {
                     stop = hand_on(seq, answer, true).is_break();
                     continue;
@@ -598,6 +611,8 @@ struct Answer {
     done: bool,
     /// Where its logits are in the last batch (`-1`: the prompt's last token).
     row: i32,
+    repeats: crate::backend::Repeats,
+    looped: Option<crate::backend::Looped>,
 }
 
 impl Default for Answer {
@@ -608,9 +623,17 @@ impl Default for Answer {
             first_token: None,
             done: false,
             row: -1,
+            repeats: Default::default(),
+            looped: None,
         }
     }
 }
+
+/// What a sampled answer may pick from: the `TOP_K` likeliest tokens, within `TOP_P` of the
+/// probability, none less than `MIN_P` times as likely as the likeliest (llama.cpp's defaults).
+const TOP_K: i32 = 40;
+const TOP_P: f32 = 0.95;
+const MIN_P: f32 = 0.05;
 
 /// Picks each answer token. With a grammar, the token the model prefers is picked first and
 /// checked against the grammar alone; only when the grammar refuses it is the grammar applied
@@ -642,7 +665,17 @@ impl Sampler {
         let pick = if greedy {
             LlamaSampler::greedy()
         } else {
-            LlamaSampler::chain_simple([LlamaSampler::temp(temperature), LlamaSampler::dist(seed)])
+            // llama.cpp's own defaults for sampled text (its server and CLI): the tail of the
+            // distribution cut before the temperature flattens it. Sampled from the whole
+            // vocabulary at 0.8, a small model picks a stray token now and then, and an answer
+            // that goes off the rails there tends to repeat itself to the line limit.
+            LlamaSampler::chain_simple([
+                LlamaSampler::top_k(TOP_K),
+                LlamaSampler::top_p(TOP_P, 1),
+                LlamaSampler::min_p(MIN_P, 1),
+                LlamaSampler::temp(temperature),
+                LlamaSampler::dist(seed),
+            ])
         };
         Ok(Sampler {
             grammar,

@@ -262,19 +262,26 @@ impl OpenAi {
         }
         let mut framer = crate::sse::Framer::default();
         let mut answer = Answer::default();
-        while let Some(chunk) = response
+        // An answer that loops is not read to its end: dropping the response closes the
+        // connection, and the server stops writing it.
+        'read: while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|e| Error::Broken(format!("the stream broke: {}", e.without_url())))?
         {
             for event in framer.push(&chunk) {
                 answer.take(&event.data, started, progress)?;
+                if answer.looped.is_some() {
+                    break 'read;
+                }
             }
         }
-        if let Some(event) = framer.finish() {
+        if answer.looped.is_none()
+            && let Some(event) = framer.finish()
+        {
             answer.take(&event.data, started, progress)?;
         }
-        if !answer.done {
+        if !answer.done && answer.looped.is_none() {
             return Err(Error::Broken("the stream ended before [DONE]".to_string()).into());
         }
         let Answer {
@@ -282,6 +289,7 @@ impl OpenAi {
             usage,
             pieces,
             truncated,
+            looped,
             first_token,
             ..
         } = answer;
@@ -296,6 +304,7 @@ impl OpenAi {
             tokens_out,
             estimated,
             truncated,
+            looped,
             grammar: self.shape.is_some() && mode == Constrain::Grammar,
             wall: started.elapsed(),
             first_token: first_token.unwrap_or_else(|| started.elapsed()),
@@ -334,6 +343,8 @@ struct Answer {
     done: bool,
     truncated: bool,
     first_token: Option<Duration>,
+    repeats: crate::backend::Repeats,
+    looped: Option<crate::backend::Looped>,
 }
 
 impl Answer {
@@ -360,6 +371,7 @@ impl Answer {
             self.first_token.get_or_insert_with(|| started.elapsed());
             self.text.push_str(piece);
             self.pieces += 1;
+            self.looped = self.repeats.push(piece.as_bytes());
             if progress(self.pieces).is_break() {
                 return Err(Error::Cancelled);
             }

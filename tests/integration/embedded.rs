@@ -114,9 +114,18 @@ fn the_tiny_model_implements_a_spec_end_to_end() {
     ] {
         assert!(message.contains(trailer), "{message}");
     }
+    // One answer in the ledger for each attempt (the tiny model may loop in prose, be
+    // stopped and asked again).
+    let attempts: i64 = run
+        .stderr()
+        .split(" attempt")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no attempts in {}", run.stderr()));
     assert_eq!(
         repo.count("SELECT COUNT(*) FROM usage WHERE phase = 'implement' AND provider = 'embedded' AND output_tokens > 0"),
-        1
+        attempts
     );
     // The generation records the model file's hash and the parameters it ran with.
     let params: String = repo
@@ -215,9 +224,8 @@ fn the_whole_loop_from_spec_to_merge() {
         .success()
         .stderr_has("(local model)")
         .stderr_has("re-review approved");
-    assert_eq!(
-        repo.count("SELECT COUNT(*) FROM usage WHERE phase = 'fix' AND provider = 'embedded'"),
-        1
+    assert!(
+        repo.count("SELECT COUNT(*) FROM usage WHERE phase = 'fix' AND provider = 'embedded'") >= 1
     );
     repo.git(&["merge", "-q", "--ff-only", branch]);
 }

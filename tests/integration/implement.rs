@@ -618,6 +618,39 @@ fn a_block_at_the_grammars_line_limit_is_cut_only_where_the_grammar_applied() {
     );
 }
 
+/// An answer that writes the same lines again and again is stopped at the third copy, told
+/// what it repeated and asked again from the first prompt (the loop is not shown back); it is
+/// never committed, on any kind of server.
+#[test]
+fn an_answer_that_loops_is_stopped_and_asked_again() {
+    let looping = file_block(
+        "src/lib.rs",
+        &format!(
+            "{LIB}\n{}",
+            "pub fn sub(a: i32, b: i32) -> i32 {\n    a - b\n}\n".repeat(40)
+        ),
+    );
+    for kind in ["llamacpp", "ollama"] {
+        let repo = sub_repo();
+        let server = FakeOpenAi::start_as(vec![looping.clone(), with_sub("a - b")], kind, None);
+        implement(&repo, &server, &[".hybrid/specs/sub.md"])
+            .success()
+            .stderr_has("in 2 attempts");
+        let said = feedback(&server, 1);
+        assert!(
+            said.contains("the answer wrote the same 3 lines again and again (from `pub fn sub(a: i32, b: i32) -> i32 {`)"),
+            "{kind}: {said}"
+        );
+        let second: serde_json::Value = serde_json::from_str(&server.requests()[1]).unwrap();
+        assert!(
+            !second.to_string().contains("a - b\\n}\\npub fn sub"),
+            "{kind}: the loop was shown back"
+        );
+        let lib = repo.git(&["show", "hybrid/add-sub:src/lib.rs"]);
+        assert_eq!(lib.matches("pub fn sub").count(), 1, "{kind}: {lib}");
+    }
+}
+
 /// The committed policy's `[implement] check` runs without a flag; `--no-check` skips it.
 #[test]
 fn the_policy_names_the_check() {

@@ -30,6 +30,12 @@ pub enum Refusal {
         if *.merged { "give only the definitions you add or change" } else { "write it complete in fewer lines" }
     )]
     Cut { path: String, merged: bool },
+    #[error(
+        "the answer wrote the same {} again and again (from `{}`) and was stopped; write each line once, and end the block when the file is complete",
+        if .0.lines == 1 { "line".to_string() } else { format!("{} lines", .0.lines) },
+        .0.first
+    )]
+    Looped(crate::backend::Looped),
     #[error("{path} does not parse at {error}; answer again with every file complete and valid")]
     Syntax {
         path: String,
@@ -173,6 +179,40 @@ pub fn evaluate(
         }
     }
     Ok(changed)
+}
+
+/// An answer stopped in a loop (`Generated::looped`). Like a block the grammar closed, a loop
+/// in code is refused: what came before it is not known to be the whole of anything. Prose
+/// ends where the loop began, its block closed after the one copy written, and is judged as
+/// any answer (the tiny model loops in prose on every answer; a reader sees where it stops).
+pub fn evaluate_looped(
+    text: &str,
+    looped: &crate::backend::Looped,
+    read: &dyn Fn(&str) -> Option<String>,
+    spec: &str,
+    asked: Asked<'_>,
+) -> Result<Changed, Refusal> {
+    let refused = || Refusal::Looped(looped.clone());
+    let before = text.get(..looped.from).ok_or_else(refused)?;
+    let kept = match edit::open_block(before) {
+        None => before.to_string(),
+        Some((path, true))
+            if !asked.merged.contains(&path) && super::syntax::language(&path).is_none() =>
+        {
+            let newline = if before.ends_with('\n') { "" } else { "\n" };
+            format!("{before}{newline}{}\n", edit::CLOSE)
+        }
+        Some(_) => return Err(refused()),
+    };
+    evaluate(
+        &kept,
+        read,
+        spec,
+        Asked {
+            limits: None,
+            ..asked
+        },
+    )
 }
 
 /// The content of the answer's only fenced code block, when it has exactly one.
@@ -366,6 +406,54 @@ mod tests {
                 path: "app.py".into()
             })
         );
+    }
+
+    #[test]
+    fn a_loop_in_code_is_refused_and_prose_ends_where_it_began() {
+        let stopped = |text: &str, block: &str| {
+            let mut repeats = crate::backend::Repeats::default();
+            let whole = format!("{text}{}", block.repeat(3));
+            let looped = repeats.push(whole.as_bytes()).expect("a loop");
+            (whole, looped)
+        };
+        // Code: refused, whatever came before parses.
+        let (answer, looped) = stopped(
+            "<<<<<<< FILE app.py\ndef keep(a):\n    return a\n",
+            "    x = 1\n    y = 2\n    z = 3\n",
+        );
+        assert_eq!(
+            evaluate_looped(&answer, &looped, &read, "spec", Asked::default()),
+            Err(Refusal::Looped(looped.clone()))
+        );
+        assert!(
+            Refusal::Looped(looped)
+                .to_string()
+                .contains("the same 3 lines again and again (from `x = 1`)")
+        );
+        // Prose: one copy kept, the block closed, judged as any answer.
+        let (answer, looped) = stopped(
+            "<<<<<<< FILE notes.md\n# Notes\n",
+            "Say hello.\nSay it twice.\nThen stop.\n",
+        );
+        assert_eq!(
+            evaluate_looped(&answer, &looped, &read, "spec", Asked::default()).unwrap()["notes.md"],
+            "# Notes\nSay hello.\nSay it twice.\nThen stop.\n"
+        );
+        // Prose merged into a file, or an EDIT block of prose: refused.
+        let merged = ["notes.md".to_string()];
+        let asked = Asked {
+            merged: &merged,
+            ..Asked::default()
+        };
+        assert!(matches!(
+            evaluate_looped(&answer, &looped, &read, "spec", asked),
+            Err(Refusal::Looped(_))
+        ));
+        let edit = answer.replace("FILE notes.md", "EDIT notes.md");
+        assert!(matches!(
+            evaluate_looped(&edit, &looped, &read, "spec", Asked::default()),
+            Err(Refusal::Looped(_))
+        ));
     }
 
     #[test]

@@ -255,18 +255,23 @@ fn converse(
                 if let Some(f) = finished.get_mut(index) {
                     *f = true;
                 }
-                let evaluated = (!generated.truncated).then(|| {
-                    answer::evaluate(
+                let asked = answer::Asked {
+                    single: prompt.single.as_deref(),
+                    merged: &merged,
+                    limits: generated.grammar.then_some(limits),
+                };
+                let evaluated = match &generated.looped {
+                    Some(looped) => Some(answer::evaluate_looped(
                         &generated.text,
+                        looped,
                         &read,
                         &request.spec.text,
-                        answer::Asked {
-                            single: prompt.single.as_deref(),
-                            merged: &merged,
-                            limits: generated.grammar.then_some(limits),
-                        },
-                    )
-                });
+                        asked,
+                    )),
+                    None => (!generated.truncated).then(|| {
+                        answer::evaluate(&generated.text, &read, &request.spec.text, asked)
+                    }),
+                };
                 // Only an answer before the best so far can still be kept.
                 let worth = kept.as_ref().is_none_or(|(best, ..)| index < *best);
                 match (&evaluated, request.check) {
@@ -378,10 +383,13 @@ fn converse(
             shape = other.clone();
             switched = true;
         }
-        if matches!(refusal, answer::Refusal::Syntax { .. }) {
+        if matches!(
+            refusal,
+            answer::Refusal::Syntax { .. } | answer::Refusal::Looped(_)
+        ) {
             // Broken code is not shown again (small models copy what they see, cut-off
-            // ending included): the next answer starts from the first prompt, told where
-            // the last one stopped parsing.
+            // ending and loop included): the next answer starts from the first prompt, told
+            // where the last one stopped parsing or what it repeated.
             messages.truncate(first_prompt);
         } else {
             // A format mistake is fixed best with the answer in view.
