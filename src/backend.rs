@@ -210,8 +210,14 @@ impl Repeats {
         let mut found = None;
         for &byte in piece {
             self.taken += 1;
-            if byte == b'\n' {
-                self.starts.push(self.taken - self.current.len() - 1);
+            // A JSON answer (servers held to a schema) has its lines as `\n` escapes.
+            let escaped = byte == b'n' && self.current.last() == Some(&b'\\');
+            if escaped {
+                self.current.pop();
+            }
+            if byte == b'\n' || escaped {
+                let width = if escaped { 2 } else { 1 };
+                self.starts.push(self.taken - self.current.len() - width);
                 self.lines.push(std::mem::take(&mut self.current));
                 found = found.or_else(|| self.looping());
             } else {
@@ -291,6 +297,14 @@ mod tests {
             })
         );
         assert_eq!(feed(&format!("def f(x):\n{block}{block}")), None);
+    }
+
+    #[test]
+    fn lines_escaped_in_json_count_too() {
+        let block = r"    if x:\n        total += x\n    return total\n";
+        let head = r#"{"files": [{"path": "a.py", "content": "def f(x):\n"#;
+        let looped = feed(&format!("{head}{}", block.repeat(4))).expect("a loop");
+        assert_eq!((looped.lines, looped.from), (3, head.len() + block.len()));
     }
 
     #[test]

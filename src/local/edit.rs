@@ -162,6 +162,23 @@ fn parse_json(answer: &str) -> Result<Option<Vec<Edit>>, Error> {
     Ok(Some(edits))
 }
 
+/// Whether `line` closes a block: the marker alone, or after the closing fence of a code block
+/// written on the same line (```` ``` >>>>>>> END ````, how a model used to fencing its code
+/// ends both at once; the grammar allows it). `Some(true)` when it carried the fence.
+fn closing(line: &str) -> Option<bool> {
+    let line = line.trim_end_matches(['\n', '\r']);
+    if line == CLOSE {
+        return Some(false);
+    }
+    line.strip_suffix(CLOSE)
+        .filter(|fence| fence.trim() == "```")
+        .map(|_| true)
+}
+
+fn markdown(path: &str) -> bool {
+    path.ends_with(".md") || path.ends_with(".markdown")
+}
+
 /// The block `answer` ends inside of, when it does: its path and whether it is a FILE block.
 pub fn open_block(answer: &str) -> Option<(String, bool)> {
     let mut open = None;
@@ -170,7 +187,7 @@ pub fn open_block(answer: &str) -> Option<(String, bool)> {
             open = Some((path.trim().to_string(), true));
         } else if let Some(path) = line.strip_prefix(OPEN_EDIT) {
             open = Some((path.trim().to_string(), false));
-        } else if line.trim_end() == CLOSE {
+        } else if closing(line).is_some() {
             open = None;
         }
     }
@@ -199,7 +216,7 @@ fn parse_blocks(answer: &str) -> Result<Vec<Edit>, Error> {
         let start = i;
         let close = lines[i + 1..]
             .iter()
-            .position(|l| l.trim_end_matches(['\n', '\r']) == CLOSE)
+            .position(|l| closing(l).is_some())
             .map(|p| p + i + 1)
             .ok_or(Error::Unclosed {
                 block,
@@ -207,10 +224,16 @@ fn parse_blocks(answer: &str) -> Result<Vec<Edit>, Error> {
                 line: start + 1,
             })?;
         let body = &lines[i + 1..close];
+        // A fence on the closing line is content where fences are (Markdown, and a whole file,
+        // where `unfenced` drops it with its opening one); never in a replacement of code.
+        let fence = match closing(lines[close]) {
+            Some(true) if is_file || markdown(&path) => "```\n",
+            _ => "",
+        };
         if is_file {
             edits.push(Edit::File {
                 path,
-                content: body.concat(),
+                content: body.concat() + fence,
             });
         } else {
             let divider = body
@@ -227,7 +250,7 @@ fn parse_blocks(answer: &str) -> Result<Vec<Edit>, Error> {
             edits.push(Edit::Replace {
                 path,
                 search,
-                replace: body[divider + 1..].concat(),
+                replace: body[divider + 1..].concat() + fence,
             });
         }
         i = close + 1;
@@ -300,18 +323,24 @@ pub fn apply(
 
 /// A whole file's content without the Markdown fence a chat model wraps code in out of habit
 /// (a first line such as ```` ```rust ```` and a last line ```` ``` ````); the content as it is
-/// otherwise. A file that is Markdown keeps its fences: there they are content.
+/// otherwise. A closing fence alone, with no other fence in the file, goes too (a model that
+/// wrote the file unfenced closes the fence it is used to). A file that is Markdown keeps its
+/// fences: there they are content.
 fn unfenced(path: &str, content: &str) -> String {
-    if path.ends_with(".md") || path.ends_with(".markdown") {
+    if markdown(path) {
         return content.to_string();
     }
     let lines: Vec<&str> = content.split_inclusive('\n').collect();
-    let opens = lines
-        .first()
-        .is_some_and(|l| l.trim_start().starts_with("```"));
+    let fence = |l: &str| l.trim_start().starts_with("```");
+    let opens = lines.first().is_some_and(|l| fence(l));
     let last = lines.iter().rposition(|l| !l.trim().is_empty());
     match last {
-        Some(end) if opens && end > 0 && lines[end].trim() == "```" => lines[1..end].concat(),
+        Some(end) if lines[end].trim() == "```" && opens && end > 0 => lines[1..end].concat(),
+        Some(end)
+            if lines[end].trim() == "```" && lines.iter().filter(|l| fence(l)).count() == 1 =>
+        {
+            lines[..end].concat()
+        }
         _ => content.to_string(),
     }
 }
@@ -493,17 +522,19 @@ pub fn grammar(whole_paths: &[String], edit_paths: &[String], limits: Limits) ->
     );
     if let Some(file_path) = file_path {
         g.push_str(&format!(
-            "file-block ::= \"<<<<<<< FILE \" file-path \"\\n\" line{{0,{file}}} \">>>>>>> END\\n\"\n"
+            "file-block ::= \"<<<<<<< FILE \" file-path \"\\n\" line{{0,{file}}} end\n"
         ));
         g.push_str(&format!("file-path ::= {file_path}\n"));
     }
     if let Some(edit_path) = edit_path {
         g.push_str(&format!(
-            "edit-block ::= \"<<<<<<< EDIT \" edit-path \"\\n\" line{{1,{search}}} \"=======\\n\" line{{0,{replace}}} \">>>>>>> END\\n\"\n"
+            "edit-block ::= \"<<<<<<< EDIT \" edit-path \"\\n\" line{{1,{search}}} \"=======\\n\" line{{0,{replace}}} end\n"
         ));
         g.push_str(&format!("edit-path ::= {edit_path}\n"));
     }
     g.push_str("line ::= \"\\n\" | [^>=\\n] [^\\n]{0,120} \"\\n\"\n");
+    // The marker may follow a code fence on its line (see `closing`).
+    g.push_str("end ::= (\"```\" \" \"?)? \">>>>>>> END\\n\"\n");
     g
 }
 
@@ -812,9 +843,31 @@ mod tests {
             apply(&[edit("```python\nx = 1\n```\n")], none).unwrap()["a.py"],
             "x = 1\n"
         );
+        // A closing fence alone goes; fences inside the file are left to the parser.
         assert_eq!(
             apply(&[edit("x = 1\n```\n")], none).unwrap()["a.py"],
-            "x = 1\n```\n"
+            "x = 1\n"
+        );
+        assert_eq!(
+            apply(&[edit("x = 1\n```\ny\n```\n")], none).unwrap()["a.py"],
+            "x = 1\n```\ny\n```\n"
+        );
+    }
+
+    #[test]
+    fn a_fence_and_the_end_marker_on_one_line_close_the_block() {
+        let answer = "<<<<<<< FILE a.py\nx = 1\n``` >>>>>>> END\n<<<<<<< FILE b.md\n```sh\nls\n```>>>>>>> END\n<<<<<<< EDIT a.py\nx = 1\n=======\nx = 2\n``` >>>>>>> END\n";
+        let edits = parse(answer).unwrap();
+        assert_eq!(edits.len(), 3);
+        let files = apply(&edits, |_| None).unwrap();
+        // Code loses the fence, Markdown keeps it, a replacement of code never gets it.
+        assert_eq!(files["a.py"], "x = 2\n");
+        assert_eq!(files["b.md"], "```sh\nls\n```\n");
+        assert_eq!(open_block("<<<<<<< FILE a.py\nx\n``` >>>>>>> END\n"), None);
+        // Anything else before the marker is content, not an end.
+        assert_eq!(
+            open_block("<<<<<<< FILE a.py\nx = 1 >>>>>>> END\n"),
+            Some(("a.py".into(), true))
         );
     }
 }

@@ -194,6 +194,10 @@ pub fn evaluate_looped(
 ) -> Result<Changed, Refusal> {
     let refused = || Refusal::Looped(looped.clone());
     let before = text.get(..looped.from).ok_or_else(refused)?;
+    if before.trim_start().starts_with('{') {
+        // JSON cut anywhere is not an answer.
+        return Err(refused());
+    }
     let kept = match edit::open_block(before) {
         None => before.to_string(),
         Some((path, true))
