@@ -212,7 +212,16 @@ fn converse(
     // Asked once in the other format, at most: a model that fails both is not helped by a third.
     let mut shape = prompt.shape.clone();
     let mut switched = false;
-    let read = |path: &str| commit::read_file(git, base_tree, path);
+    // Judging an answer reads a file it writes up to four times (apply, merge, what changed,
+    // restore), for every answer: read from the tree once.
+    let files = std::cell::RefCell::new(std::collections::HashMap::new());
+    let read = |path: &str| {
+        files
+            .borrow_mut()
+            .entry(path.to_string())
+            .or_insert_with(|| commit::read_file(git, base_tree, path))
+            .clone()
+    };
     let model = backend.model().to_string();
     let (mut repairs, mut checks) = (0, 0);
     loop {
