@@ -568,7 +568,14 @@ impl Limits {
 
     /// The paths of the blocks in `edits` with a part that reached its limit.
     pub fn cut(self, edits: &[Edit]) -> impl Iterator<Item = &str> {
-        let lines = |text: &str| text.split_inclusive('\n').count();
+        // A fence on the end marker's line is content here, not a line the grammar counted.
+        let lines = |text: &str| {
+            text.strip_suffix("```\n")
+                .filter(|rest| rest.is_empty() || rest.ends_with('\n'))
+                .unwrap_or(text)
+                .split_inclusive('\n')
+                .count()
+        };
         edits.iter().filter_map(move |e| match e {
             Edit::File { path, content } => (lines(content) >= self.file).then_some(path.as_str()),
             Edit::Replace {
@@ -864,6 +871,18 @@ mod tests {
         assert_eq!(files["a.py"], "x = 2\n");
         assert_eq!(files["b.md"], "```sh\nls\n```\n");
         assert_eq!(open_block("<<<<<<< FILE a.py\nx\n``` >>>>>>> END\n"), None);
+        // The fence is not one of the lines the grammar counted: one line under the limit
+        // with it is not cut.
+        let limits = Limits {
+            blocks: 1,
+            file: 2,
+            search: 2,
+            replace: 2,
+        };
+        let fenced = parse("<<<<<<< FILE a.py\nx = 1\n``` >>>>>>> END\n").unwrap();
+        assert_eq!(limits.cut(&fenced).count(), 0);
+        let full = parse("<<<<<<< FILE a.py\nx = 1\ny = 2\n``` >>>>>>> END\n").unwrap();
+        assert_eq!(limits.cut(&full).collect::<Vec<_>>(), ["a.py"]);
         // Anything else before the marker is content, not an end.
         assert_eq!(
             open_block("<<<<<<< FILE a.py\nx = 1 >>>>>>> END\n"),

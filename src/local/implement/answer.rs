@@ -199,7 +199,12 @@ pub fn evaluate_looped(
         return Err(refused());
     }
     let kept = match edit::open_block(before) {
-        None => before.to_string(),
+        // Between blocks: the ones before it are whole. With none at all (an answer in a
+        // fenced code block, from a server that could not be told the format) it was code.
+        None if before.contains(edit::OPEN_FILE) || before.contains(edit::OPEN_EDIT) => {
+            before.to_string()
+        }
+        None => return Err(refused()),
         Some((path, true))
             if !asked.merged.contains(&path) && super::syntax::language(&path).is_none() =>
         {
@@ -458,6 +463,17 @@ mod tests {
             evaluate_looped(&edit, &looped, &read, "spec", Asked::default()),
             Err(Refusal::Looped(_))
         ));
+        // Code in a fenced block, no edit blocks at all: refused as a loop.
+        let (answer, looped) =
+            stopped("```python\ndef f():\n", "    a = 1\n    b = 2\n    c = 3\n");
+        let single = Asked {
+            single: Some("app.py"),
+            ..Asked::default()
+        };
+        assert_eq!(
+            evaluate_looped(&answer, &looped, &read, "spec", single),
+            Err(Refusal::Looped(looped))
+        );
     }
 
     #[test]
