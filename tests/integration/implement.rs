@@ -342,6 +342,11 @@ fn with_sub(body: &str) -> String {
     )
 }
 
+/// `src/lib.rs` as the answer left it on the spec's branch.
+fn sub_lib(repo: &TestRepo) -> String {
+    repo.git(&["show", "hybrid/add-sub:src/lib.rs"])
+}
+
 /// The request's feedback message after answer `n` (1-based): the last user message of the
 /// request that followed it.
 fn feedback(server: &FakeOpenAi, n: usize) -> String {
@@ -370,7 +375,7 @@ fn answers_that_change_nothing_are_asked_again_and_dropped_definitions_restored(
         .stderr_has("in 2 attempts");
     let said = feedback(&server, 1);
     assert!(said.contains("changes no file"), "{said}");
-    let lib = repo.git(&["show", "hybrid/add-sub:src/lib.rs"]);
+    let lib = sub_lib(&repo);
     assert!(
         lib.starts_with(
             "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n\npub fn sub(a: i32, b: i32) -> i32 {\n    a - b\n}"
@@ -400,10 +405,7 @@ fn a_single_fenced_block_is_the_one_file_the_spec_names() {
     implement(&repo, &server, &[".hybrid/specs/sub.md"])
         .success()
         .stderr_has("in 1 attempt");
-    assert!(
-        repo.git(&["show", "hybrid/add-sub:src/lib.rs"])
-            .contains("a - b")
-    );
+    assert!(sub_lib(&repo).contains("a - b"));
 }
 
 /// The check runs on each answer in a copy of the tree; its failure goes back to the model, and
@@ -601,21 +603,14 @@ fn a_block_at_the_grammars_line_limit_is_cut_only_where_the_grammar_applied() {
         said.contains("a block for src/lib.rs was cut at the answer's line limit"),
         "{said}"
     );
-    assert!(
-        !repo
-            .git(&["show", "hybrid/add-sub:src/lib.rs"])
-            .contains("// three")
-    );
+    assert!(!sub_lib(&repo).contains("// three"));
 
     let repo = sub_repo();
     let server = FakeOpenAi::start_as(vec![at_limit], "ollama", None);
     implement(&repo, &server, &args)
         .success()
         .stderr_has("in 1 attempt");
-    assert!(
-        repo.git(&["show", "hybrid/add-sub:src/lib.rs"])
-            .contains("// three")
-    );
+    assert!(sub_lib(&repo).contains("// three"));
 }
 
 /// An answer that writes the same lines again and again is stopped at the third copy, told
@@ -630,9 +625,22 @@ fn an_answer_that_loops_is_stopped_and_asked_again() {
             "pub fn sub(a: i32, b: i32) -> i32 {\n    a - b\n}\n".repeat(40)
         ),
     );
-    for kind in ["llamacpp", "ollama"] {
+    // The same loop as a server held to a JSON schema writes it: its lines are `\n` escapes.
+    let json_loop = serde_json::json!({
+        "files": [{"path": "src/lib.rs", "content": format!(
+            "{LIB}\n{}",
+            "pub fn sub(a: i32, b: i32) -> i32 {\n    a - b\n}\n".repeat(40)
+        )}],
+        "edits": [],
+    })
+    .to_string();
+    for (kind, looping) in [
+        ("llamacpp", looping.clone()),
+        ("ollama", looping),
+        ("ollama", json_loop),
+    ] {
         let repo = sub_repo();
-        let server = FakeOpenAi::start_as(vec![looping.clone(), with_sub("a - b")], kind, None);
+        let server = FakeOpenAi::start_as(vec![looping, with_sub("a - b")], kind, None);
         implement(&repo, &server, &[".hybrid/specs/sub.md"])
             .success()
             .stderr_has("in 2 attempts");
@@ -646,7 +654,7 @@ fn an_answer_that_loops_is_stopped_and_asked_again() {
             !second.to_string().contains("a - b\\n}\\npub fn sub"),
             "{kind}: the loop was shown back"
         );
-        let lib = repo.git(&["show", "hybrid/add-sub:src/lib.rs"]);
+        let lib = sub_lib(&repo);
         assert_eq!(lib.matches("pub fn sub").count(), 1, "{kind}: {lib}");
     }
 }
@@ -873,10 +881,7 @@ fn a_retry_asks_for_the_other_edit_format_when_the_first_cannot_work() {
             && said.contains("This time, change each existing file with EDIT blocks"),
         "{said}"
     );
-    assert!(
-        repo.git(&["show", "hybrid/add-sub:src/lib.rs"])
-            .contains("a - b")
-    );
+    assert!(sub_lib(&repo).contains("a - b"));
 
     // Asked for EDIT blocks from the start; one that does not apply brings the whole file.
     let missed =
@@ -974,7 +979,7 @@ fn a_long_file_gets_only_the_definitions_the_answer_adds_merged_in() {
         asked.contains("src/lib.rs is too long to write whole: for it, answer a FILE block holding only the definitions you add or change"),
         "{asked}"
     );
-    let lib = repo.git(&["show", "hybrid/add-sub:src/lib.rs"]);
+    let lib = sub_lib(&repo);
     assert!(lib.starts_with(&long[..200]), "{lib}");
     assert!(
         lib.contains(

@@ -95,11 +95,10 @@ pub fn evaluate(
     // until the limit (SmolLM2-135M, every answer): it goes to review as it is, where a reader
     // sees where it stops.
     for path in limits.into_iter().flat_map(|l| l.cut(&edits)) {
-        let merged = merged.iter().any(|m| m == path);
-        if merged || super::syntax::language(path).is_some() {
+        if code(path, merged) {
             return Err(Refusal::Cut {
                 path: path.to_string(),
-                merged,
+                merged: merged.iter().any(|m| m == path),
             });
         }
     }
@@ -181,6 +180,13 @@ pub fn evaluate(
     Ok(changed)
 }
 
+/// Whether a block for `path` is code, whose end a parser can judge: a file with a tree-sitter
+/// grammar, or one merged by name. A block of code that stopped early (at the grammar's limit,
+/// in a loop) is refused; prose goes to review as it is.
+fn code(path: &str, merged: &[String]) -> bool {
+    merged.iter().any(|m| m == path) || super::syntax::language(path).is_some()
+}
+
 /// An answer stopped in a loop (`Generated::looped`). Like a block the grammar closed, a loop
 /// in code is refused: what came before it is not known to be the whole of anything. Prose
 /// ends where the loop began, its block closed after the one copy written, and is judged as
@@ -205,9 +211,7 @@ pub fn evaluate_looped(
             before.to_string()
         }
         None => return Err(refused()),
-        Some((path, true))
-            if !asked.merged.contains(&path) && super::syntax::language(&path).is_none() =>
-        {
+        Some((path, true)) if !code(&path, asked.merged) => {
             let newline = if before.ends_with('\n') { "" } else { "\n" };
             format!("{before}{newline}{}\n", edit::CLOSE)
         }
