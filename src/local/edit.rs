@@ -170,8 +170,9 @@ fn closing(line: &str) -> Option<bool> {
     if line == CLOSE {
         return Some(false);
     }
+    // Exactly what the grammar's `end` allows, so that the two agree where a block ends.
     line.strip_suffix(CLOSE)
-        .filter(|fence| fence.trim() == "```")
+        .filter(|fence| matches!(*fence, "```" | "``` "))
         .map(|_| true)
 }
 
@@ -532,7 +533,17 @@ pub fn grammar(whole_paths: &[String], edit_paths: &[String], limits: Limits) ->
         ));
         g.push_str(&format!("edit-path ::= {edit_path}\n"));
     }
-    g.push_str("line ::= \"\\n\" | [^>=\\n] [^\\n]{0,120} \"\\n\"\n");
+    // A line starting with a backtick is read a character at a time, so that "```>" and
+    // "``` >" cannot begin a line of content: there the marker follows a fence (`end`), and a
+    // line that could be both would let the grammar keep a block open that the parser has
+    // closed (the model writes on, and its next block has no divider).
+    g.push_str(concat!(
+        "line ::= \"\\n\" | [^>=`\\n] [^\\n]{0,120} \"\\n\" | \"`\" tick1\n",
+        "tick1 ::= \"\\n\" | [^`\\n] [^\\n]{0,119} \"\\n\" | \"`\" tick2\n",
+        "tick2 ::= \"\\n\" | [^`\\n] [^\\n]{0,118} \"\\n\" | \"`\" fence\n",
+        "fence ::= \"\\n\" | [^ >\\n] [^\\n]{0,117} \"\\n\" | \" \" fence-space\n",
+        "fence-space ::= \"\\n\" | [^>\\n] [^\\n]{0,116} \"\\n\"\n",
+    ));
     // The marker may follow a code fence on its line (see `closing`).
     g.push_str("end ::= (\"```\" \" \"?)? \">>>>>>> END\\n\"\n");
     g
