@@ -164,6 +164,7 @@ settings! {
         check_rounds: usize = git (int "hybrid.implementCheckRounds"), env (none);
         constrain: String = git (str "hybrid.implementConstrain"), env (str "GIT_HYBRID_CONSTRAIN");
         edit_format: String = git (str "hybrid.implementEditFormat"), env (str "GIT_HYBRID_EDIT_FORMAT");
+        candidates: u32 = git (int "hybrid.implementCandidates"), env (int "GIT_HYBRID_CANDIDATES");
     }
     /// Whom the server and CI believe: read from the committed policy only, never from a local
     /// layer, because it decides which recorded approvals count where no client can be
@@ -211,6 +212,8 @@ pub struct ImplementSettings {
     pub constrain: String,
     /// How existing files are changed: `auto` (by the file's size), `whole` or `edit`.
     pub edit_format: String,
+    /// Answers the embedded model writes side by side (default 1).
+    pub candidates: u32,
 }
 
 /// The allowed-signers file the committed policy names, and the commit it is read from.
@@ -505,6 +508,7 @@ impl Settings {
             check_rounds: implement.check_rounds.unwrap_or(2),
             constrain: implement.constrain.unwrap_or_else(|| "auto".to_string()),
             edit_format: implement.edit_format.unwrap_or_else(|| "auto".to_string()),
+            candidates: implement.candidates.unwrap_or(1),
         };
         let compile = |list: Option<Vec<String>>, default: &[&str], what: &str| {
             let list = list.unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect());
@@ -767,6 +771,7 @@ mod tests {
                 check_rounds: 2,
                 constrain: "auto".into(),
                 edit_format: "auto".into(),
+                candidates: 1,
             },
         }
     }

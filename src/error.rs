@@ -406,6 +406,9 @@ impl From<crate::workflow::Error> for CommandError {
             e @ E::UnknownEditFormat(_) => CommandError::user(chain(&e)).hint(
                 "fix `[implement] edit_format` in .hybrid.toml, git config hybrid.implementEditFormat or GIT_HYBRID_EDIT_FORMAT",
             ),
+            e @ E::Candidates(_) => CommandError::user(chain(&e)).hint(
+                "fix `[implement] candidates` in .hybrid.toml, git config hybrid.implementCandidates or GIT_HYBRID_CANDIDATES",
+            ),
             e @ E::NoModelName => CommandError::user(chain(&e)).hint(
                 "pass --model <name> (as the server lists it), or set it once: git config hybrid.implementModel <name>",
             ),

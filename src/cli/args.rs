@@ -45,9 +45,11 @@ pub(super) struct EngineArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u32,
     /// Answers the embedded model writes side by side in one batch (sharing the prompt); the
-    /// first usable one that passes the check is kept (a server backend writes one)
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
-    pub candidates: u32,
+    /// first usable one that passes the check is kept (a server backend writes one) [default: 1;
+    /// also `[implement] candidates` in .hybrid.toml, hybrid.implementCandidates,
+    /// GIT_HYBRID_CANDIDATES]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub candidates: Option<u32>,
     /// How the model changes a file that exists: auto (whole when small, merged when larger),
     /// whole (merged where too long for the answer's budget), edit (EDIT blocks), or merge (a
     /// FILE block of only the definitions added or changed) [default: auto; also `[implement] edit_format`,
@@ -87,6 +89,7 @@ impl EngineArgs {
                 check_timeout: self.check_timeout,
                 check_rounds: self.check_rounds,
                 edit_format: self.edit_format.clone(),
+                candidates: self.candidates,
             },
             settings,
             self.context_tokens,
@@ -97,7 +100,8 @@ impl EngineArgs {
                 max_tokens: self.max_tokens,
                 temperature: self.temperature,
                 seed: self.seed,
-                candidates: self.candidates,
+                // Settled with the other settings (`Engine::settle`).
+                candidates: 1,
             },
         )
         .map_err(CommandError::from)

@@ -54,6 +54,9 @@ pub struct Engine {
     pub edit_format: EditFormat,
 }
 
+/// Answers written side by side at most: each one holds its own part of the context's cache.
+pub const MAX_CANDIDATES: u32 = 8;
+
 /// Tokens of repository context a job sends at most, unless asked otherwise.
 pub const CONTEXT_TOKENS: usize = 3000;
 
@@ -68,6 +71,7 @@ pub struct Asked {
     pub check_timeout: Option<u64>,
     pub check_rounds: Option<usize>,
     pub edit_format: Option<String>,
+    pub candidates: Option<u32>,
 }
 
 impl Engine {
@@ -76,7 +80,7 @@ impl Engine {
         asked: Asked,
         settings: &Settings,
         context_tokens: usize,
-        options: embedded::Options,
+        mut options: embedded::Options,
     ) -> Result<Engine, Error> {
         let defaults = &settings.implement;
         let backend = BackendKind::parse(asked.backend.as_deref().unwrap_or(&defaults.backend))?;
@@ -90,6 +94,10 @@ impl Engine {
         let check_timeout =
             std::time::Duration::from_secs(asked.check_timeout.unwrap_or(defaults.check_timeout));
         let check_rounds = asked.check_rounds.unwrap_or(defaults.check_rounds);
+        options.candidates = asked.candidates.unwrap_or(defaults.candidates);
+        if !(1..=MAX_CANDIDATES).contains(&options.candidates) {
+            return Err(Error::Candidates(options.candidates));
+        }
         Ok(Engine {
             backend,
             model: asked.model.or_else(|| defaults.model.clone()),

@@ -26,6 +26,8 @@ pub enum Error {
     UnknownConstrain(String),
     #[error("{0:?} is not an edit format (auto, whole, edit or merge)")]
     UnknownEditFormat(String),
+    #[error("{0} answers side by side is out of range (1 to {max})", max = engine::MAX_CANDIDATES)]
+    Candidates(u32),
     #[error("the openai backend needs a model name")]
     NoModelName,
     #[error("the model could not be loaded: {0}")]

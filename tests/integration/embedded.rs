@@ -268,7 +268,8 @@ fn candidates_side_by_side_are_chosen_by_the_check() {
 }
 
 /// Candidates share the prompt's cache but not their answers': a context that holds one answer
-/// and not two says so, and what to do, before anything is generated.
+/// and not two says so, and what to do, before anything is generated — whether the number came
+/// from the flag or from the settings.
 #[test]
 fn candidates_that_do_not_fit_the_context_are_refused_up_front() {
     let _turn = model_turn();
@@ -278,5 +279,17 @@ fn candidates_that_do_not_fit_the_context_are_refused_up_front() {
         .stderr_has("2 answers may take 200 each, but the context holds 512")
         .stderr_has("ask for fewer candidates");
     assert_eq!(repo.count("SELECT COUNT(*) FROM usage"), 0);
-    implement_greeting(&repo, "200", &["--ctx", "512"]).success();
+    // Set once (git config here; `.hybrid.toml` and the environment read the same way), the
+    // number is taken without the flag, checked like the flag, and the flag wins over it.
+    repo.git(&["config", "hybrid.implementCandidates", "2"]);
+    implement_greeting(&repo, "200", &["--ctx", "512"])
+        .failure()
+        .stderr_has("2 answers may take 200 each");
+    repo.git(&["config", "hybrid.implementCandidates", "9"]);
+    implement_greeting(&repo, "200", &["--ctx", "512"])
+        .failure()
+        .stderr_has("9 answers side by side is out of range (1 to 8)")
+        .stderr_has("git config hybrid.implementCandidates");
+    assert_eq!(repo.count("SELECT COUNT(*) FROM usage"), 0);
+    implement_greeting(&repo, "200", &["--ctx", "512", "--candidates", "1"]).success();
 }
