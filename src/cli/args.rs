@@ -48,7 +48,7 @@ pub(super) struct EngineArgs {
     /// first usable one that passes the check is kept (a server backend writes one) [default: 1;
     /// also `[implement] candidates` in .hybrid.toml, hybrid.implementCandidates,
     /// GIT_HYBRID_CANDIDATES]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=8))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::workflow::engine::MAX_CANDIDATES)))]
     pub candidates: Option<u32>,
     /// How the model changes a file that exists: auto (whole when small, merged when larger),
     /// whole (merged where too long for the answer's budget), edit (EDIT blocks), or merge (a
