@@ -58,14 +58,31 @@ fn start_server() -> Server {
         url: format!("http://127.0.0.1:{port}/v1"),
     };
     let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    // Ready when it lists the model: a port that merely accepts could be another test's server
+    // that took the freed port first, or this one before its app is up.
+    while !lists_model(port) {
         assert!(
             started.elapsed() < Duration::from_secs(120),
-            "the server did not listen within 120 s"
+            "the server did not list its model within 120 s"
         );
         std::thread::sleep(Duration::from_millis(200));
     }
     server
+}
+
+/// Whether the server on `port` answers `GET /v1/models` with the alias it was started with.
+fn lists_model(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = format!("GET /v1/models HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    let mut response = String::new();
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_to_string(&mut response).is_ok()
+        && response.starts_with("HTTP/1.1 200")
+        && response.contains("\"smollm\"")
 }
 
 #[test]
