@@ -12,6 +12,7 @@ mod embedded;
 mod exact;
 mod formatted;
 mod gate;
+mod grammar;
 mod hooks;
 mod implement;
 mod layering;
