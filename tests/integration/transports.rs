@@ -36,31 +36,88 @@ impl Drop for Daemon {
     }
 }
 
-impl Daemon {
-    /// Starts `command` in its own process group and waits until `port` accepts connections.
-    fn start(mut command: Command, port: u16, log: PathBuf) -> Daemon {
-        use std::os::unix::process::CommandExt;
-        let out = std::fs::File::create(&log).unwrap();
-        command
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .process_group(0);
-        let child = command.spawn().expect("the server starts");
-        let mut daemon = Daemon { child, log };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = daemon.child.try_wait() {
-                panic!("the server exited ({status}): {}", daemon.log_text());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server never listened on {port}: {}",
-                daemon.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
+/// How a server is told from whatever else may answer on a port: a port found free can be
+/// taken by another test's server before ours binds it, and a port that accepts is not yet
+/// proof that ours listens there.
+#[derive(Clone, Copy)]
+enum Greeting {
+    /// sshd speaks first: `SSH-2.0-OpenSSH_…`.
+    Ssh,
+    /// Apache answers a request with its `Server:` header.
+    Apache,
+}
+
+impl Greeting {
+    fn is_ours(self, stream: &mut TcpStream) -> bool {
+        use std::io::Write;
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+        if let Greeting::Apache = self
+            && stream
+                .write_all(b"HEAD / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+                .is_err()
+        {
+            return false;
         }
-        daemon
+        let mut answer = Vec::new();
+        let _ = stream.take(4096).read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer);
+        match self {
+            Greeting::Ssh => answer.starts_with("SSH-2.0-OpenSSH"),
+            Greeting::Apache => answer
+                .lines()
+                .any(|l| l.to_ascii_lowercase().starts_with("server: apache")),
+        }
+    }
+}
+
+impl Daemon {
+    /// Starts the server `launch` makes for a free port, in its own process group, and waits
+    /// until that port answers as this server; a server that exits first (its port taken in
+    /// between) is started again on another port. Returns the server and its port.
+    fn start(
+        mut launch: impl FnMut(u16) -> Command,
+        greeting: Greeting,
+        log: PathBuf,
+    ) -> (Daemon, u16) {
+        use std::os::unix::process::CommandExt;
+        let mut exits = Vec::new();
+        for _ in 0..3 {
+            let port = free_port();
+            let mut command = launch(port);
+            let out = std::fs::File::create(&log).unwrap();
+            command
+                .stdin(Stdio::null())
+                .stdout(out.try_clone().unwrap())
+                .stderr(out)
+                .process_group(0);
+            let child = command.spawn().expect("the server starts");
+            let mut daemon = Daemon {
+                child,
+                log: log.clone(),
+            };
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                if let Ok(Some(status)) = daemon.child.try_wait() {
+                    exits.push(format!(
+                        "port {port}: exited ({status}): {}",
+                        daemon.log_text()
+                    ));
+                    break;
+                }
+                if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port))
+                    && greeting.is_ours(&mut stream)
+                {
+                    return (daemon, port);
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the server never answered on {port}: {}",
+                    daemon.log_text()
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        panic!("the server did not start: {}", exits.join("\n"));
     }
 
     fn log_text(&self) -> String {
@@ -190,28 +247,33 @@ fn the_gate_holds_over_openssh() {
     // or none), a HOME of the server's, no configuration of the test's.
     let server_home = home.join("server-home");
     std::fs::create_dir_all(&server_home).unwrap();
-    let port = free_port();
-    let config = keys.join("sshd_config");
-    std::fs::write(
-        &config,
-        format!(
-            "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\nAuthorizedKeysFile {auth}\n\
-             StrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
-             PermitRootLogin prohibit-password\nPidFile none\n\
-             SetEnv HOME={server_home} GIT_CONFIG_NOSYSTEM=1\n",
-            host = keys.join("host").display(),
-            auth = keys.join("authorized_keys").display(),
-            server_home = server_home.display(),
-        ),
-    )
-    .unwrap();
     if is_root() {
         // Privilege separation needs its empty folder, which Debian's service would make.
         std::fs::create_dir_all("/run/sshd").unwrap();
     }
-    let mut command = Command::new(sshd);
-    command.arg("-D").arg("-e").arg("-f").arg(&config);
-    let _sshd = Daemon::start(command, port, keys.join("sshd.log"));
+    let config = keys.join("sshd_config");
+    let (_sshd, port) = Daemon::start(
+        |port| {
+            std::fs::write(
+                &config,
+                format!(
+                    "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\nAuthorizedKeysFile {auth}\n\
+                     StrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+                     PermitRootLogin prohibit-password\nPidFile none\n\
+                     SetEnv HOME={server_home} GIT_CONFIG_NOSYSTEM=1\n",
+                    host = keys.join("host").display(),
+                    auth = keys.join("authorized_keys").display(),
+                    server_home = server_home.display(),
+                ),
+            )
+            .unwrap();
+            let mut command = Command::new(&sshd);
+            command.arg("-D").arg("-e").arg("-f").arg(&config);
+            command
+        },
+        Greeting::Ssh,
+        keys.join("sshd.log"),
+    );
 
     let url = format!("ssh://{}@127.0.0.1:{port}{}", user_name(), remote.display());
     the_gate_holds_over(
@@ -294,15 +356,15 @@ fn the_gate_holds_over_apache_smart_http() {
         .status()
         .unwrap();
     assert!(status.success());
-    let port = free_port();
     let load = |name: &str| {
         format!(
             "LoadModule {name}_module {}/mod_{name}.so\n",
             modules.display()
         )
     };
+    // The port is written in when the server starts (`Daemon::start`).
     let mut config = format!(
-        "ServerRoot \"{root}\"\nServerName localhost\nListen 127.0.0.1:{port}\n\
+        "ServerRoot \"{root}\"\nServerName localhost\n\
          PidFile {root}/httpd.pid\nErrorLog /dev/stderr\nLogLevel warn\n",
         root = root.display()
     );
@@ -331,13 +393,20 @@ fn the_gate_holds_over_apache_smart_http() {
         backend = backend.display(),
         root = root.display(),
     ));
-    std::fs::write(root.join("httpd.conf"), config).unwrap();
-    let mut command = Command::new(httpd);
-    command
-        .arg("-f")
-        .arg(root.join("httpd.conf"))
-        .arg("-DFOREGROUND");
-    let httpd = Daemon::start(command, port, root.join("httpd.out"));
+    let (httpd, port) = Daemon::start(
+        |port| {
+            let listen = format!("Listen 127.0.0.1:{port}\n");
+            std::fs::write(root.join("httpd.conf"), listen + &config).unwrap();
+            let mut command = Command::new(&httpd);
+            command
+                .arg("-f")
+                .arg(root.join("httpd.conf"))
+                .arg("-DFOREGROUND");
+            command
+        },
+        Greeting::Apache,
+        root.join("httpd.out"),
+    );
 
     let url = format!("http://127.0.0.1:{port}/git/served.git");
     the_gate_holds_over(
