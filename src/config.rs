@@ -65,6 +65,10 @@ macro_rules! settings {
             $(#[$section_meta])*
             struct $Layer {
                 $( $(#[$field_meta])* $field: Option<$ty>, )*
+                /// Values a layer gave that are not what the setting takes (a number that does
+                /// not parse), by field: reported where the setting is used, never by the gate.
+                #[serde(skip)]
+                unreadable: Vec<(&'static str, String)>,
             }
 
             impl $Layer {
@@ -73,16 +77,32 @@ macro_rules! settings {
                 }
 
                 fn merge(&mut self, later: $Layer) {
-                    $( if later.$field.is_some() { self.$field = later.$field; } )*
+                    $(
+                        if later.$field.is_some() {
+                            self.$field = later.$field;
+                            self.unreadable.retain(|(field, _)| *field != stringify!($field));
+                        }
+                    )*
+                    self.unreadable.extend(later.unreadable);
                 }
 
                 #[allow(unused_variables)] // a section no git key sets
                 fn from_git(config: &git2::Config) -> Result<$Layer, Error> {
-                    Ok($Layer { $( $field: settings!(@git config, $git), )* })
+                    #[allow(unused_mut)] // a section with no number to read
+                    let mut bad = Vec::new();
+                    Ok($Layer {
+                        $( $field: settings!(@git config, $git, bad, stringify!($field)), )*
+                        unreadable: bad,
+                    })
                 }
 
                 fn from_env() -> $Layer {
-                    $Layer { $( $field: settings!(@env $env), )* }
+                    #[allow(unused_mut)] // a section with no number to read
+                    let mut bad = Vec::new();
+                    $Layer {
+                        $( $field: settings!(@env $env, bad, stringify!($field)), )*
+                        unreadable: bad,
+                    }
                 }
             }
         )*
@@ -115,16 +135,35 @@ macro_rules! settings {
             }
         }
     };
-    (@git $config:ident, (str $key:literal)) => { $config.get_string($key).ok() };
-    (@git $config:ident, (int $key:literal)) => {
-        $config.get_i64($key).ok().and_then(|n| n.try_into().ok())
+    (@git $config:ident, (str $key:literal), $bad:ident, $field:expr) => {
+        $config.get_string($key).ok()
     };
-    (@git $config:ident, (list $key:literal)) => { git_multivar($config, $key)? };
-    (@git $config:ident, (none)) => { None };
-    (@env (str $name:literal)) => { std::env::var($name).ok() };
-    (@env (int $name:literal)) => { std::env::var($name).ok().and_then(|n| n.parse().ok()) };
-    (@env (list $name:literal)) => { env_list($name) };
-    (@env (none)) => { None };
+    (@git $config:ident, (int $key:literal), $bad:ident, $field:expr) => {
+        $config.get_string($key).ok().and_then(|text| {
+            let number = $config.get_i64($key).ok().and_then(|n| n.try_into().ok());
+            if number.is_none() {
+                $bad.push(($field, format!("git config {} is {text:?}, not a number it takes", $key)));
+            }
+            number
+        })
+    };
+    (@git $config:ident, (list $key:literal), $bad:ident, $field:expr) => {
+        git_multivar($config, $key)?
+    };
+    (@git $config:ident, (none), $bad:ident, $field:expr) => { None };
+    (@env (str $name:literal), $bad:ident, $field:expr) => { std::env::var($name).ok() };
+    (@env (int $name:literal), $bad:ident, $field:expr) => {
+        // Set but empty is unset, as for git's own variables.
+        std::env::var($name).ok().filter(|t| !t.trim().is_empty()).and_then(|text| {
+            let number = text.trim().parse().ok();
+            if number.is_none() {
+                $bad.push(($field, format!("{} is {text:?}, not a number it takes", $name)));
+            }
+            number
+        })
+    };
+    (@env (list $name:literal), $bad:ident, $field:expr) => { env_list($name) };
+    (@env (none), $bad:ident, $field:expr) => { None };
 }
 
 settings! {
@@ -214,6 +253,9 @@ pub struct ImplementSettings {
     pub edit_format: String,
     /// Answers the embedded model writes side by side (default 1).
     pub candidates: u32,
+    /// Settings a layer gave in a form they do not take (`implement` and `fix` refuse to run;
+    /// the gate, which reads none of them, does not care).
+    pub unreadable: Vec<(&'static str, String)>,
 }
 
 /// The allowed-signers file the committed policy names, and the commit it is read from.
@@ -296,6 +338,8 @@ pub struct Settings {
     pub review_model: String,
     /// Tokens of diff per review request.
     pub review_part_tokens: usize,
+    /// The review settings a layer gave in a form they do not take (`review` refuses to run).
+    pub review_unreadable: Vec<String>,
     /// Routing rules added to the built-in ones.
     pub route: crate::route::Rules,
     /// The local engine's defaults for `implement` and `fix`.
@@ -509,6 +553,7 @@ impl Settings {
             constrain: implement.constrain.unwrap_or_else(|| "auto".to_string()),
             edit_format: implement.edit_format.unwrap_or_else(|| "auto".to_string()),
             candidates: implement.candidates.unwrap_or(1),
+            unreadable: implement.unreadable,
         };
         let compile = |list: Option<Vec<String>>, default: &[&str], what: &str| {
             let list = list.unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect());
@@ -567,6 +612,7 @@ impl Settings {
                 .model
                 .unwrap_or_else(|| DEFAULT_REVIEW_MODEL.to_string()),
             review_part_tokens: review.part_tokens.unwrap_or(DEFAULT_PART_TOKENS),
+            review_unreadable: review.unreadable.into_iter().map(|(_, m)| m).collect(),
             route: crate::route::Rules {
                 cloud: route.cloud.unwrap_or_default(),
                 local: route.local.unwrap_or_default(),
@@ -755,6 +801,7 @@ mod tests {
             default_branch: None,
             review_model: "m".into(),
             review_part_tokens: 1,
+            review_unreadable: vec![],
             route: crate::route::Rules::default(),
             adopt: AdoptSettings::default(),
             session_reviews: false,
@@ -772,6 +819,7 @@ mod tests {
                 constrain: "auto".into(),
                 edit_format: "auto".into(),
                 candidates: 1,
+                unreadable: vec![],
             },
         }
     }
@@ -791,5 +839,42 @@ mod tests {
         let s = settings(&["refs/heads/main", "refs/heads/release/*"]);
         assert!(s.is_protected("refs/heads/release/1.0"));
         assert!(!s.is_protected("refs/heads/feature"));
+    }
+
+    /// A number that does not parse is kept as a message for the command that uses it, not
+    /// dropped; a later layer that sets the same key cleanly replaces it, as values do.
+    #[test]
+    fn a_number_that_does_not_parse_is_reported_until_a_later_layer_sets_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let mut config = git2::Config::open(&path).unwrap();
+        config
+            .set_str("hybrid.implementCandidates", "four")
+            .unwrap();
+        config.set_i64("hybrid.implementCheckRounds", -1).unwrap();
+        config
+            .set_str("hybrid.implementCheckTimeout", "2 minutes")
+            .unwrap();
+        let layer = ImplementLayer::from_git(&config).unwrap();
+        assert_eq!(layer.candidates, None);
+        assert_eq!(layer.check_timeout, None);
+        let fields: Vec<_> = layer.unreadable.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, ["check_timeout", "check_rounds", "candidates"]);
+        assert!(
+            layer.unreadable[2]
+                .1
+                .contains("hybrid.implementCandidates is \"four\""),
+            "{:?}",
+            layer.unreadable
+        );
+        let mut merged = ImplementLayer::default();
+        merged.merge(layer);
+        merged.merge(ImplementLayer {
+            candidates: Some(2),
+            ..ImplementLayer::default()
+        });
+        let fields: Vec<_> = merged.unreadable.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, ["check_timeout", "check_rounds"]);
+        assert_eq!(merged.candidates, Some(2));
     }
 }

@@ -409,6 +409,8 @@ impl From<crate::workflow::Error> for CommandError {
             e @ E::Candidates(_) => CommandError::user(chain(&e)).hint(
                 "fix `[implement] candidates` in .hybrid.toml, git config hybrid.implementCandidates or GIT_HYBRID_CANDIDATES",
             ),
+            e @ E::Unreadable(_) => CommandError::user(chain(&e))
+                .hint("set a whole number there, or remove the setting; a flag for it wins too"),
             e @ E::NoModelName => CommandError::user(chain(&e)).hint(
                 "pass --model <name> (as the server lists it), or set it once: git config hybrid.implementModel <name>",
             ),

@@ -41,6 +41,7 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
 
 fn record(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
+    super::review::review_settings_readable(&settings)?;
     let engine = args.engine.engine(&settings)?;
     let routing = args.route.forced().map_or(Routing::Auto, Routing::Forced);
     let bar = ui::spinner();

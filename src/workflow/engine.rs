@@ -83,6 +83,17 @@ impl Engine {
         mut options: embedded::Options,
     ) -> Result<Engine, Error> {
         let defaults = &settings.implement;
+        // A number that does not parse is refused, not ignored for the default: the user set it
+        // for a reason. A flag that sets the same thing makes it moot.
+        let moot = |field: &str| match field {
+            "check_timeout" => asked.check_timeout.is_some(),
+            "check_rounds" => asked.check_rounds.is_some(),
+            "candidates" => asked.candidates.is_some(),
+            _ => false,
+        };
+        if let Some((_, bad)) = defaults.unreadable.iter().find(|(field, _)| !moot(field)) {
+            return Err(Error::Unreadable(bad.clone()));
+        }
         let backend = BackendKind::parse(asked.backend.as_deref().unwrap_or(&defaults.backend))?;
         let constrain = Constrain::parse(&defaults.constrain)
             .ok_or_else(|| Error::UnknownConstrain(defaults.constrain.clone()))?;

@@ -28,6 +28,8 @@ pub enum Error {
     UnknownEditFormat(String),
     #[error("{0} answers side by side is out of range (1 to {max})", max = engine::MAX_CANDIDATES)]
     Candidates(u32),
+    #[error("{0}")]
+    Unreadable(String),
     #[error("the openai backend needs a model name")]
     NoModelName,
     #[error("the model could not be loaded: {0}")]

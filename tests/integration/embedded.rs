@@ -292,4 +292,32 @@ fn candidates_that_do_not_fit_the_context_are_refused_up_front() {
         .stderr_has("git config hybrid.implementCandidates");
     assert_eq!(repo.count("SELECT COUNT(*) FROM usage"), 0);
     implement_greeting(&repo, "200", &["--ctx", "512", "--candidates", "1"]).success();
+    // The environment is read the same way, and over git config; a number there that does
+    // not parse is refused with where it came from, not taken as the default, and the flag
+    // makes it moot.
+    let with_env = |value: &str, extra: &[&str]| {
+        let mut cmd = repo.command("git");
+        cmd.args([
+            "hybrid",
+            "implement",
+            ".hybrid/specs/greet.md",
+            "--threads",
+            "2",
+        ])
+        .args(["--max-tokens", "200", "--ctx", "512"])
+        .args(extra)
+        .env("GIT_HYBRID_CANDIDATES", value);
+        repo.run(cmd)
+    };
+    with_env("3", &[])
+        .failure()
+        .stderr_has("3 answers may take 200 each");
+    let written = repo.count("SELECT COUNT(*) FROM usage");
+    with_env("four", &[])
+        .failure()
+        .stderr_has("GIT_HYBRID_CANDIDATES is \"four\", not a number it takes")
+        .stderr_has("set a whole number there");
+    assert_eq!(repo.count("SELECT COUNT(*) FROM usage"), written);
+    repo.git(&["branch", "-D", "hybrid/add-a-greeting"]);
+    with_env("four", &["--candidates", "1"]).success();
 }

@@ -154,6 +154,23 @@ fn without_an_api_key_the_error_names_it() {
         .stderr_has("ANTHROPIC_API_KEY is not set");
 }
 
+/// A part size that does not parse is refused before anything is sent, with where it came
+/// from; `--part-tokens` makes it moot.
+#[test]
+fn a_part_size_that_does_not_parse_is_refused_before_anything_is_sent() {
+    let repo = TestRepo::with_generation();
+    let api = FakeAnthropic::start(vec![Reply::Approve]);
+    repo.git(&["config", "hybrid.reviewPartTokens", "a lot"]);
+    repo.hybrid_with_api(&api, &["review", "hybrid/port"])
+        .failure()
+        .stderr_has("git config hybrid.reviewPartTokens is \"a lot\", not a number it takes")
+        .stderr_has("--part-tokens");
+    assert!(api.answered().is_empty());
+    repo.hybrid_with_api(&api, &["review", "hybrid/port", "--part-tokens", "30000"])
+        .success();
+    assert_eq!(api.answered().len(), 1);
+}
+
 #[test]
 fn secrets_never_leave_and_every_request_is_well_formed() {
     let repo = TestRepo::new();
