@@ -116,14 +116,16 @@ def selftest(tasks, env):
     sys.exit(1 if bad else 0)
 
 
-def attempt(task, mode, model, rounds, env, candidates=1, edit_format=None, max_tokens=1024):
+def attempt(task, mode, model, rounds, env, candidates=None, edit_format=None, max_tokens=1024):
     work = pathlib.Path(tempfile.mkdtemp(prefix="hybrid-quality-"))
     try:
         repo = prepare(task, work, env)
         cmd = ["git", "hybrid", "implement", ".hybrid/specs/task.md", "--no-daemon", "--json",
                "--model", str(model), "--threads", "2", "--max-tokens", str(max_tokens), "--branch", "hybrid/task",
                # The local engine is what is measured: no task goes to Claude.
-               "--route", "local", "--candidates", str(candidates)]
+               "--route", "local"]
+        if candidates:
+            cmd += ["--candidates", str(candidates)]
         if edit_format:
             cmd += ["--edit-format", edit_format]
         if mode == "check":
@@ -173,8 +175,9 @@ def main():
     parser.add_argument("--existing", action="store_true",
                         help="only the tasks that change a file that exists (where --edit-format matters)")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--candidates", type=int, default=1,
-                        help="answers written side by side per attempt (the first passing one is kept)")
+    parser.add_argument("--candidates", type=int,
+                        help="answers written side by side per attempt (the first passing one is kept); "
+                             "the binary's default when unset")
     parser.add_argument("--edit-format", choices=["auto", "whole", "edit", "merge"],
                         help="how existing files are changed (the binary's default when unset)")
     parser.add_argument("--max-tokens", type=int, default=1024,
