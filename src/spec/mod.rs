@@ -167,9 +167,12 @@ pub fn paths_named(spec: &str) -> Vec<String> {
 
 /// The files a spec lets an answer write: those named under its files heading (`## Files`,
 /// `## Files to touch`…), which separates what to change from what is only mentioned; without
-/// such a heading, every path it names. Empty when it names none (then nothing is restricted).
+/// such a heading, every path it names. A file named there in a clause that keeps it as it is
+/// (`- create `test_slug.py` (leave `slug.py` as it is)`) is for reading, not writing. Empty
+/// when it names none (then nothing is restricted).
 pub fn files_to_touch(spec: &str) -> Vec<String> {
     let mut section = String::new();
+    let mut kept: Vec<String> = Vec::new();
     let mut inside = false;
     for line in spec.lines() {
         if let Some(heading) = line.trim_start().strip_prefix('#') {
@@ -180,17 +183,77 @@ pub fn files_to_touch(spec: &str) -> Vec<String> {
                 .starts_with("files");
             continue;
         }
-        if inside {
-            section.push_str(line);
-            section.push('\n');
+        if !inside {
+            continue;
+        }
+        // Only the clause that says so: "change `a.py` (leave `b.py` as it is)" keeps b.py, and
+        // "`a.py` (leave the tests as they are)" still lets a.py be written.
+        for clause in line.split(['(', ')', ';', ',', ':', '\u{2014}']) {
+            if keeps_as_it_is(clause) {
+                kept.extend(paths_named(clause));
+            } else {
+                section.push_str(clause);
+                section.push('\n');
+            }
         }
     }
-    let listed = paths_named(&section);
+    let listed: Vec<String> = paths_named(&section)
+        .into_iter()
+        .filter(|p| !kept.contains(p))
+        .collect();
     if listed.is_empty() {
         paths_named(spec)
+            .into_iter()
+            .filter(|p| !kept.contains(p))
+            .collect()
     } else {
         listed
     }
+}
+
+/// Whether a clause says the file it names stays as it is — and does not also ask for a change
+/// ("change `a.py` so that the rest stays unchanged" writes a.py).
+fn keeps_as_it_is(clause: &str) -> bool {
+    let clause = clause.to_ascii_lowercase().replace('`', " ");
+    let words: Vec<&str> = clause
+        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |phrase: &[&str]| words.windows(phrase.len()).any(|w| w == phrase);
+    const WRITE: [&str; 14] = [
+        "create",
+        "change",
+        "add",
+        "edit",
+        "update",
+        "modify",
+        "write",
+        "extend",
+        "implement",
+        "fix",
+        "replace",
+        "rename",
+        "delete",
+        "remove",
+    ];
+    let negated = |i: usize| i > 0 && ["not", "don't", "never"].contains(&words[i - 1]);
+    let asks_a_change = words
+        .iter()
+        .enumerate()
+        .any(|(i, w)| WRITE.contains(w) && !negated(i));
+    let keeps = has(&["leave"])
+        || has(&["as", "it", "is"])
+        || has(&["as", "is"])
+        || has(&["unchanged"])
+        || has(&["untouched"])
+        || has(&["read-only"])
+        || has(&["read", "only"])
+        || has(&["for", "reference"])
+        || words
+            .iter()
+            .enumerate()
+            .any(|(i, w)| negated(i) && (WRITE.contains(w) || *w == "touch"));
+    keeps && !asks_a_change
 }
 
 /// Has a slash or a dot, a letter, no URL scheme, and only the characters `allowed` besides
@@ -612,5 +675,42 @@ mod tests {
             paths_named(spec),
             ["docs/user guide.md", "src/lib.rs", "src/port.rs"]
         );
+    }
+
+    #[test]
+    fn a_file_the_files_section_keeps_as_it_is_is_not_for_writing() {
+        let spec = "# Test slugify\n\n## Files\n\n- create `test_slug.py` (leave `slug.py` as it is)\n\n## Signatures\n\n- `def slugify(text: str) -> str` (exists in `slug.py`)\n";
+        assert_eq!(files_to_touch(spec), ["test_slug.py"]);
+        for line in [
+            "- `test_money.py`; do not change `money.py`",
+            "- `test_money.py` \u{2014} `money.py` is read-only",
+            "- `test_money.py` (`money.py` stays unchanged)",
+            "- `test_money.py` (`money.py` for reference)",
+            "- create `test_money.py`, leave `money.py` as it is",
+            "- `test_money.py`; never touch `money.py`",
+        ] {
+            let spec = format!("# T\n\n## Files\n\n{line}\n");
+            assert_eq!(files_to_touch(&spec), ["test_money.py"], "{line}");
+        }
+        // A clause that keeps something else, or words that only look alike, change nothing.
+        for line in [
+            "- change `a.py` (leave the tests as they are)",
+            "- change `a.py` and `b.py`",
+            "- change `a.py`, `b.py` (keep the public names)",
+            "- change `a.py`: keep the code as it is, add a docstring",
+            "- change `a.py` so that the rest stays unchanged",
+        ] {
+            let spec = format!("# T\n\n## Files\n\n{line}\n");
+            let expected: Vec<&str> = if line.contains("b.py") {
+                vec!["a.py", "b.py"]
+            } else {
+                vec!["a.py"]
+            };
+            assert_eq!(files_to_touch(&spec), expected, "{line}");
+        }
+        // Where the section keeps every file it names, the rest of the spec's paths are the
+        // files, less the kept ones.
+        let spec = "# T\n\nWrite `test_x.py`.\n\n## Files\n\n- leave `x.py` as it is\n";
+        assert_eq!(files_to_touch(spec), ["test_x.py"]);
     }
 }

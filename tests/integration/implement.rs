@@ -850,6 +850,61 @@ fn broken_or_unlisted_files_are_never_committed() {
     );
 }
 
+/// Asked to write tests for a module and to leave the module as it is, the model may write
+/// only the test file: the grammar a server enforces names that file alone, and an answer that
+/// rewrites the module anyway (a server without the grammar) is sent back, the module intact.
+#[test]
+fn a_file_the_spec_keeps_as_it_is_is_never_written() {
+    use crate::support::openai::FakeOpenAi;
+    let spec = "# Test slugify\n\nWrite tests for `slugify` in `slug.py`.\n\n## Files\n\n- create `test_slug.py` (leave `slug.py` as it is)\n\n## Tests\n\n- `slugify(\"A b\")` returns `\"a-b\"`\n";
+    let repo = TestRepo::with_spec(".hybrid/specs/tests.md", spec);
+    let module = "def slugify(text):\n    return '-'.join(text.lower().split())\n";
+    repo.write("slug.py", module);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "slug"]);
+    let tests = "from slug import slugify\n\nassert slugify(\"A b\") == \"a-b\"\n";
+    let server = FakeOpenAi::start_as(
+        vec![
+            format!(
+                "{}{}",
+                file_block("test_slug.py", tests),
+                file_block("slug.py", "def slugify(text):\n    return text\n")
+            ),
+            file_block("test_slug.py", tests),
+        ],
+        "llamacpp",
+        None,
+    );
+    implement(
+        &repo,
+        &server,
+        &[
+            ".hybrid/specs/tests.md",
+            "--branch",
+            "hybrid/tests",
+            "--no-check",
+        ],
+    )
+    .success()
+    .stderr_has("in 2 attempts");
+    let request: serde_json::Value = serde_json::from_str(&server.requests()[0]).unwrap();
+    let grammar = request["grammar"].as_str().unwrap();
+    assert!(grammar.contains("\"test_slug.py\""), "{grammar}");
+    assert!(!grammar.contains("\"slug.py\""), "{grammar}");
+    assert!(
+        feedback(&server, 1).contains(
+            "writes slug.py, which is not among the files the spec lets it change (test_slug.py)"
+        ),
+        "{}",
+        feedback(&server, 1)
+    );
+    assert_eq!(
+        repo.git(&["diff", "--name-only", "main", "hybrid/tests"])
+            .trim(),
+        "test_slug.py"
+    );
+}
+
 /// The edit format for existing files is a setting (`--edit-format`, `[implement]
 /// edit_format`), and a retry asks for the other one when the first could not work: a whole
 /// rewrite that changed nothing is asked as EDIT blocks, EDIT blocks that did not apply as the

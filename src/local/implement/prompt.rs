@@ -6,7 +6,7 @@ use std::path::Path;
 use git2::Repository;
 
 use super::super::{Backend, ChatMessage, edit};
-use crate::spec::{Spec, paths_named};
+use crate::spec::{Spec, files_to_touch};
 
 /// Existing files up to this many lines are rewritten whole under `auto` (and only when a whole
 /// rewrite fits the answer's line budget).
@@ -89,9 +89,10 @@ pub fn build(
     if !context.outlined.is_empty() {
         tracing::debug!(outlined = ?context.outlined, "files given as their outline");
     }
-    // Where the backend can enforce it, the answer may only touch the files the spec names:
-    // new ones written whole, existing ones whole or edited as the format says.
-    let named: Vec<String> = paths_named(&spec.text)
+    // Where the backend can enforce it, the answer may only touch the files the spec lets it
+    // write (the same list an answer is refused by): new ones written whole, existing ones
+    // whole or edited as the format says.
+    let named: Vec<String> = files_to_touch(&spec.text)
         .into_iter()
         .filter(|p| *p != spec.path)
         .collect();
