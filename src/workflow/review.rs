@@ -82,6 +82,10 @@ pub fn hand_out(repo: &Repo, settings: &Settings, target: &str) -> Result<Handed
     if !settings.session_reviews {
         return Err(Error::SessionsOff);
     }
+    // The parts are cut by the part size: one that does not parse is refused, as by `review`.
+    if let Some(bad) = settings.review_unreadable.first() {
+        return Err(Error::Unreadable(bad.clone()));
+    }
     let mut store = Store::open_for(repo)?;
     // An approval a session made counts here: the policy accepts them (checked above).
     store.count_session_reviews(true);
