@@ -279,8 +279,14 @@ fn candidates_that_do_not_fit_the_context_are_refused_up_front() {
         .stderr_has("2 answers may take 200 each, but the context holds 512")
         .stderr_has("ask for fewer candidates");
     assert_eq!(repo.count("SELECT COUNT(*) FROM usage"), 0);
-    // Set once (git config here; `.hybrid.toml` and the environment read the same way), the
-    // number is taken without the flag, checked like the flag, and the flag wins over it.
+    // Set once in the committed policy, the number is taken without the flag.
+    repo.write(".hybrid.toml", "[implement]\ncandidates = 3\n");
+    repo.git(&["add", ".hybrid.toml"]);
+    repo.git(&["commit", "-q", "-m", "policy: three answers"]);
+    implement_greeting(&repo, "200", &["--ctx", "512"])
+        .failure()
+        .stderr_has("3 answers may take 200 each");
+    // Git config wins over the policy; it is checked like the flag, and the flag wins over it.
     repo.git(&["config", "hybrid.implementCandidates", "2"]);
     implement_greeting(&repo, "200", &["--ctx", "512"])
         .failure()
