@@ -410,7 +410,7 @@ impl From<crate::workflow::Error> for CommandError {
                 "fix `[implement] candidates` in .hybrid.toml, git config hybrid.implementCandidates or GIT_HYBRID_CANDIDATES",
             ),
             e @ E::Unreadable(_) => CommandError::user(chain(&e))
-                .hint("set a whole number there, or remove the setting; a flag for it wins too"),
+                .hint("set a whole number there, or remove the setting; a flag for it wins too (`--candidates`, `--check-rounds`, `--check-timeout`, `review --part-tokens`)"),
             e @ E::NoModelName => CommandError::user(chain(&e)).hint(
                 "pass --model <name> (as the server lists it), or set it once: git config hybrid.implementModel <name>",
             ),

@@ -41,7 +41,8 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
 
 fn record(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
-    super::review::review_settings_readable(&settings)?;
+    // Its re-review is cut by the part size: an unreadable one stops it before any fix.
+    crate::workflow::review::part_tokens(&settings, None)?;
     let engine = args.engine.engine(&settings)?;
     let routing = args.route.forced().map_or(Routing::Auto, Routing::Forced);
     let bar = ui::spinner();

@@ -81,19 +81,6 @@ pub fn run(args: Args) -> Result<Status, CommandError> {
     result
 }
 
-/// Refuses a review setting given in a form it does not take (a part size that is not a
-/// number) before anything is sent: `review` and `fix`, which both review.
-pub(super) fn review_settings_readable(
-    settings: &crate::config::Settings,
-) -> Result<(), CommandError> {
-    match settings.review_unreadable.first() {
-        Some(bad) => Err(CommandError::user(bad.clone()).hint(
-            "set a whole number there, or remove the setting (`review --part-tokens` overrides it)",
-        )),
-        None => Ok(()),
-    }
-}
-
 pub(super) fn record(args: Args) -> Result<Status, CommandError> {
     let (repo, settings) = super::open()?;
     let mut store = Store::open_for(&repo)?;
@@ -110,10 +97,7 @@ pub(super) fn record(args: Args) -> Result<Status, CommandError> {
         .model
         .clone()
         .unwrap_or_else(|| settings.review_model.clone());
-    if args.part_tokens.is_none() {
-        review_settings_readable(&settings)?;
-    }
-    let part_tokens = args.part_tokens.unwrap_or(settings.review_part_tokens);
+    let part_tokens = workflow::review::part_tokens(&settings, args.part_tokens)?;
     let targets: Vec<Option<&str>> = if args.targets.is_empty() {
         vec![None]
     } else {

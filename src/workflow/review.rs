@@ -82,16 +82,13 @@ pub fn hand_out(repo: &Repo, settings: &Settings, target: &str) -> Result<Handed
     if !settings.session_reviews {
         return Err(Error::SessionsOff);
     }
-    // The parts are cut by the part size: one that does not parse is refused, as by `review`.
-    if let Some(bad) = settings.review_unreadable.first() {
-        return Err(Error::Unreadable(bad.clone()));
-    }
+    let part_tokens = part_tokens(settings, None)?;
     let mut store = Store::open_for(repo)?;
     // An approval a session made counts here: the policy accepts them (checked above).
     store.count_session_reviews(true);
     let reviewer = Reviewer {
         model: &settings.review_model,
-        part_tokens: settings.review_part_tokens,
+        part_tokens,
     };
     match plan(repo, settings, &store, Some(target), false, &reviewer)? {
         Planned::Nothing { .. } => Ok(HandedOut::Nothing),
@@ -164,6 +161,17 @@ pub struct Ready {
     /// The change is approved here, but by no signer this allowed-signers file lists: this
     /// clone signs, so its review is what the server and CI will count.
     pub reviewing_again_for: Option<String>,
+}
+
+/// Tokens of diff per review request: `flag` when given, else the settings' — refused when a
+/// layer set it to something that is not a number, rather than silently the default. Every
+/// command that reviews (`review`, `fix`, the MCP session review) takes it from here.
+pub fn part_tokens(settings: &Settings, flag: Option<usize>) -> Result<usize, Error> {
+    match (flag, settings.review_unreadable.first()) {
+        (Some(n), _) => Ok(n),
+        (None, Some(bad)) => Err(Error::Unreadable(bad.clone())),
+        (None, None) => Ok(settings.review_part_tokens),
+    }
 }
 
 /// The reviewer and its budget.

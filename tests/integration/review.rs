@@ -166,6 +166,11 @@ fn a_part_size_that_does_not_parse_is_refused_before_anything_is_sent() {
         .stderr_has("git config hybrid.reviewPartTokens is \"a lot\", not a number it takes")
         .stderr_has("--part-tokens");
     assert!(api.answered().is_empty());
+    // `fix` re-reviews by the same part size: it stops before any fix too.
+    repo.hybrid_with_api(&api, &["fix", "hybrid/port"])
+        .failure()
+        .stderr_has("git config hybrid.reviewPartTokens is \"a lot\"");
+    assert!(api.answered().is_empty());
     repo.hybrid_with_api(&api, &["review", "hybrid/port", "--part-tokens", "30000"])
         .success();
     assert_eq!(api.answered().len(), 1);
