@@ -10,8 +10,11 @@ attempts and mean seconds per task of each mode.
                                      [--half tuning|held|all] [--only NAMES] [--existing]
                                      [--rounds N]
                                      [--candidates N] [--edit-format F] [--max-tokens N]
-                                     [--json OUT]
+                                     [--json OUT] [--logs DIR]
                                      [--selftest]
+
+`--logs DIR` keeps each run's stderr in DIR/TASK-MODE.log (with GIT_HYBRID_LOG=trace it holds
+every answer the model wrote).
 
 `--half` picks the tasks: `tuning` (the default: what changes to the engine may be tried on),
 `held` (the held-out third, for reporting only) or `all`. `--selftest` runs no model: it writes
@@ -116,7 +119,8 @@ def selftest(tasks, env):
     sys.exit(1 if bad else 0)
 
 
-def attempt(task, mode, model, rounds, env, candidates=None, edit_format=None, max_tokens=1024):
+def attempt(task, mode, model, rounds, env, candidates=None, edit_format=None, max_tokens=1024,
+            logs=None):
     work = pathlib.Path(tempfile.mkdtemp(prefix="hybrid-quality-"))
     try:
         repo = prepare(task, work, env)
@@ -140,6 +144,8 @@ def attempt(task, mode, model, rounds, env, candidates=None, edit_format=None, m
         started = time.monotonic()
         done = run(cmd, repo, env)
         seconds = time.monotonic() - started
+        if logs:
+            (pathlib.Path(logs) / f"{task['name']}-{mode}.log").write_text(done.stderr)
         report = {}
         try:
             report = json.loads(done.stdout)
@@ -176,13 +182,15 @@ def main():
                         help="only the tasks that change a file that exists (where --edit-format matters)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--candidates", type=int,
-                        help="answers written side by side per attempt (the first passing one is kept); "
+                        help="answers written side by side per attempt (the first passing one is kept, "
+                             "or the one most agree with where the spec's Python examples vote); "
                              "the binary's default when unset")
     parser.add_argument("--edit-format", choices=["auto", "whole", "edit", "merge"],
                         help="how existing files are changed (the binary's default when unset)")
     parser.add_argument("--max-tokens", type=int, default=1024,
                         help="most tokens an answer may have (a whole file needs about 20 a line)")
     parser.add_argument("--json")
+    parser.add_argument("--logs", help="a folder to keep each run's stderr in")
     args = parser.parse_args()
     binary = TARGET / "release"
     if not (binary / "git-hybrid").exists():
@@ -196,11 +204,13 @@ def main():
     tasks = select(args.only, args.half, args.existing)
     if args.selftest:
         selftest([t for t in tasks if t["reference"]], env)
+    if args.logs:
+        pathlib.Path(args.logs).mkdir(parents=True, exist_ok=True)
     results = []
     for mode in modes:
         for task in tasks:
             r = attempt(task, mode, args.model, args.rounds, env, args.candidates, args.edit_format,
-                        args.max_tokens)
+                        args.max_tokens, args.logs)
             results.append(r)
             print(f"{mode:<5} {r['task']:<14} {r['lang']:<6} {'PASS' if r['passed'] else 'fail'}  "
                   f"attempts {r['attempts'] or '-'}  {r['seconds']:>6.1f} s  check {r['check'] or '-'}"

@@ -45,7 +45,9 @@ pub(super) struct EngineArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u32,
     /// Answers the embedded model writes side by side in one batch (sharing the prompt); the
-    /// first usable one that passes the check is kept (a server backend writes one) [default: 1;
+    /// first usable one that passes the check is kept, or where the spec's Python examples are
+    /// the check, the one the others agree with most beyond them (a server backend writes one)
+    /// [default: 1;
     /// also `[implement] candidates` in .hybrid.toml, hybrid.implementCandidates,
     /// GIT_HYBRID_CANDIDATES]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::workflow::engine::MAX_CANDIDATES)))]

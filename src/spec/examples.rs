@@ -93,7 +93,7 @@ pub fn read(spec: &str) -> Vec<Example> {
     }
     found.sort_by_key(|(at, _)| *at);
     let mut examples: Vec<Example> = Vec::new();
-    for (_, e) in found {
+    for e in found.into_iter().map(|(_, e)| e).chain(stated(spec)) {
         // A call that is itself a comparison (`f(1) == 2`) is no call to compare again.
         if e.call.contains("==") || examples.contains(&e) {
             continue;
@@ -101,6 +101,146 @@ pub fn read(spec: &str) -> Vec<Example> {
         examples.push(e);
     }
     examples
+}
+
+/// The one function a spec declares (`` `def split_csv(line: str) -> list[str]` ``, `` `pub fn
+/// to_binary(n: u32) -> String` ``), when it declares exactly one and it takes one argument:
+/// its name, its parameter's name, and that parameter's type as written (empty when none is).
+fn the_one_function(spec: &str) -> Option<(String, String, String)> {
+    static SIGNATURE: OnceLock<Regex> = OnceLock::new();
+    let signature = regex(
+        &SIGNATURE,
+        r"`(?:(?:pub(?:\([^)]*\))?\s+)?fn|def)\s+(\w+)\s*(?:<[^>`]*>)?\(([^)`]*)\)",
+    );
+    let mut found = signature.captures_iter(spec);
+    let one = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    let name = one.get(1)?.as_str().to_string();
+    let params: Vec<&str> = one
+        .get(2)?
+        .as_str()
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    // A method (`self`) needs an object the spec's words do not give.
+    let [param] = params.as_slice() else {
+        return None;
+    };
+    if param
+        .trim_start_matches(['&', ' '])
+        .trim_start_matches("mut ")
+        .starts_with("self")
+    {
+        return None;
+    }
+    let (param, kind) = param.split_once(':').unwrap_or((param, ""));
+    let param = param.trim();
+    if !param.chars().all(|c| c.is_alphanumeric() || c == '_') || param.is_empty() {
+        return None;
+    }
+    Some((name, param.to_string(), kind.trim().to_string()))
+}
+
+/// The literal an empty argument of type `kind` is written as, when `noun` (the word after
+/// "empty") names that argument: by its name, or by a word for its type. `None` for anything
+/// else — "an empty result returns `""`" says what comes out, not what goes in.
+fn empty_literal(kind: &str, param: &str, noun: &str) -> Option<&'static str> {
+    const TEXT: [&str; 10] = [
+        "text", "string", "str", "line", "input", "word", "name", "value", "query", "password",
+    ];
+    const LIST: [&str; 7] = [
+        "list", "array", "sequence", "input", "slice", "vec", "items",
+    ];
+    const MAP: [&str; 4] = ["dict", "mapping", "map", "input"];
+    let kind = kind.trim();
+    let (literal, words): (&str, &[&str]) = match kind {
+        "str" => ("\"\"", &TEXT),
+        "&str" => ("\"\"", &TEXT),
+        "String" => ("String::new()", &TEXT),
+        k if k.starts_with("list") || k.starts_with("List") || k.starts_with("Sequence") => {
+            ("[]", &LIST)
+        }
+        k if k.starts_with("&[") => ("&[]", &LIST),
+        k if k.starts_with("Vec<") => ("vec![]", &LIST),
+        k if k.starts_with("dict") || k.starts_with("Dict") || k.starts_with("Mapping") => {
+            ("{}", &MAP)
+        }
+        _ => return None,
+    };
+    (noun == param || words.contains(&noun)).then_some(literal)
+}
+
+/// Cases the Requirements state in words for the spec's one function of one argument: "an
+/// empty line returns `[""]`", "`n` of 0 returns `[]`", "`0` returns `"0"`". Read only where
+/// the argument is unambiguous (the function's one parameter, named or given as a literal), so
+/// a case is never guessed.
+fn stated(spec: &str) -> Vec<Example> {
+    static EMPTY: OnceLock<Regex> = OnceLock::new();
+    static OF: OnceLock<Regex> = OnceLock::new();
+    static LITERAL: OnceLock<Regex> = OnceLock::new();
+    let Some((function, param, kind)) = the_one_function(spec) else {
+        return Vec::new();
+    };
+    const OUTCOME: &str =
+        r"\s*(returns|gives|yields|raises|throws|fails with)\s*(?:an?\s+)?`([^`\n]+)`";
+    let empty = regex(
+        &EMPTY,
+        &format!(r"(?i)\b(?:an?|the)?\s*empty\s+`?(\w+)`?{OUTCOME}"),
+    );
+    let of = regex(
+        &OF,
+        &format!(r#"`(\w+)`\s+of\s+`?(-?\d+(?:\.\d+)?|"[^"`\n]*"|'[^'`\n]*')`?{OUTCOME}"#),
+    );
+    let literal = regex(
+        &LITERAL,
+        &format!(r#"`(-?\d+(?:\.\d+)?|"[^"`\n]*"|'[^'`\n]*')`{OUTCOME}"#),
+    );
+    let outcome = |verb: &str, value: &str| {
+        let value = value.trim().to_string();
+        if verb.eq_ignore_ascii_case("returns")
+            || verb.eq_ignore_ascii_case("gives")
+            || verb.eq_ignore_ascii_case("yields")
+        {
+            Outcome::Returns(value)
+        } else {
+            Outcome::Raises(value)
+        }
+    };
+    let mut found = Vec::new();
+    for line in spec.lines() {
+        for c in empty.captures_iter(line) {
+            let noun = c[1].to_ascii_lowercase();
+            if let Some(arg) = empty_literal(&kind, &param, &noun) {
+                found.push(Example {
+                    call: format!("{function}({arg})"),
+                    outcome: outcome(&c[2], &c[3]),
+                });
+            }
+        }
+        for c in of.captures_iter(line) {
+            if c[1] == param {
+                found.push(Example {
+                    call: format!("{function}({})", &c[2]),
+                    outcome: outcome(&c[3], &c[4]),
+                });
+            }
+        }
+        for c in literal.captures_iter(line) {
+            found.push(Example {
+                call: format!("{function}({})", &c[1]),
+                outcome: outcome(&c[2], &c[3]),
+            });
+        }
+    }
+    // A raised value must be an error's name, as the spec's own examples are read.
+    found.retain(|e| match &e.outcome {
+        Outcome::Raises(name) => name.chars().next().is_some_and(|c| c.is_ascii_uppercase()),
+        Outcome::Returns(_) => true,
+    });
+    found
 }
 
 /// The languages an example check can be written in.
@@ -234,6 +374,110 @@ const PY_CHECK: &str = r#"def check(call, kind, expected):
     return 0
 "#;
 
+/// After every example held: the answer's behaviour on calls the spec does not state — each
+/// example's call with one literal argument changed (empty, negative, upper-case, reversed …) —
+/// one short digest a call, in order. Answers written side by side that all pass the examples
+/// can then be told apart by what they do elsewhere, and the one that agrees most with the
+/// others is kept (`local::implement::choose`). A probe's outcome is its value's repr (object
+/// addresses cut) or the name of what it raised; each runs under a short timer with its output
+/// swallowed, and when the probes as a whole run too long nothing is printed: an outcome must
+/// mean the same behaviour every time.
+const PY_PROBES: &str = r#"def variants(v):
+    if isinstance(v, bool):
+        return [not v]
+    if isinstance(v, int):
+        return [0, 1, -1, v + 1, v - 1, -v, 2 * v + 3, 100]
+    if isinstance(v, float):
+        return [0.0, -v, v / 2, v * 3 + 0.5]
+    if isinstance(v, str):
+        return ['', ' ', v.upper(), v.lower(), v.swapcase(), ' ' + v + ' ', v + v, v[: len(v) // 2],
+                v[::-1], v.replace(' ', '_'), v.replace('_', ' ').replace('-', ' '), v + '!', 'A1 b-c_d.E']
+    if isinstance(v, (list, tuple)):
+        kind = type(v)
+        return [kind(), kind(v[:1]), kind(v[::-1]), kind(list(v) + list(v))] + [kind([w] + list(v[1:])) for w in (variants(v[0]) if v else [])[:4]]
+    if isinstance(v, dict):
+        items = list(v.items())
+        return [{}, dict(items[:1]), dict(items[1:])]
+    return []
+
+
+class ProbeTimeout(BaseException):
+    pass
+
+
+def probes(calls):
+    import ast
+    out, seen = [], set(calls)
+    for call in calls:
+        try:
+            node = ast.parse(call, mode='eval').body
+        except SyntaxError:
+            continue
+        if not isinstance(node, ast.Call):
+            continue
+        slots = [(node.args, i) for i in range(len(node.args))] + [(node.keywords, i) for i in range(len(node.keywords))]
+        for holder, i in slots:
+            old = holder[i]
+            arg = old.value if isinstance(old, ast.keyword) else old
+            try:
+                value = ast.literal_eval(arg)
+            except Exception:
+                continue
+            for w in variants(value):
+                new = ast.parse(repr(w), mode='eval').body
+                holder[i] = ast.keyword(arg=old.arg, value=new) if isinstance(old, ast.keyword) else new
+                text = ast.unparse(node)
+                holder[i] = old
+                if text not in seen:
+                    seen.add(text)
+                    out.append(text)
+    return out[:80]
+
+
+def behaviour(calls):
+    import contextlib, hashlib, io, re, signal, time
+    def expire(signum, frame):
+        raise ProbeTimeout()
+    signal.signal(signal.SIGALRM, expire)
+    started = time.monotonic()
+    outcomes = []
+    ran = probes(calls)
+    for call in ran:
+        if time.monotonic() - started > 3:
+            return
+        sink = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                signal.setitimer(signal.ITIMER_REAL, 0.25)
+                try:
+                    got = 'returns ' + re.sub(r' at 0x[0-9a-fA-F]+', '', repr(eval(call, dict(ns))))[:300]
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+        except ProbeTimeout:
+            got = 'runs too long'
+        except BaseException as e:
+            got = 'raises ' + type(e).__name__
+        outcomes.append(hashlib.sha256(got.encode()).hexdigest()[:6])
+    if ran:
+        print(f'behaviour on {len(ran)} calls beyond the examples: ' + ' '.join(outcomes))
+"#;
+
+/// How the line the probes print starts and what comes before the digest (`PY_PROBES`).
+const BEHAVIOUR_START: &str = "behaviour on ";
+const BEHAVIOUR_DIGEST: &str = " calls beyond the examples: ";
+
+/// An answer's outcome on each probe call, from the output of the check the examples became,
+/// when its probes ran (Python only: a Rust probe would have to guess each argument's type, and
+/// one that does not compile fails the whole check).
+pub fn behaviour(output: &str) -> Option<Vec<String>> {
+    output.lines().rev().find_map(|line| {
+        let rest = line.strip_prefix(BEHAVIOUR_START)?;
+        let (count, outcomes) = rest.split_once(BEHAVIOUR_DIGEST)?;
+        let outcomes: Vec<String> = outcomes.split(' ').map(str::to_string).collect();
+        (count.parse() == Ok(outcomes.len())).then_some(outcomes)
+    })
+}
+
 /// The marker closing the script's here-document; no example may hold it.
 const END: &str = "GIT_HYBRID_SPEC_EXAMPLES";
 
@@ -281,9 +525,19 @@ fn python(examples: &[&Example], files: &[String]) -> String {
         ));
     }
     script.push_str(
-        "print(f'{counts[0]} held, {counts[1]} failed, {counts[2]} skipped of the spec\\'s {sum(counts)} examples')\nsys.exit(1 if counts[1] else 0)\n",
+        "print(f'{counts[0]} held, {counts[1]} failed, {counts[2]} skipped of the spec\\'s {sum(counts)} examples')\n",
     );
-    format!("python3 - <<'{END}'\n{script}{END}\n")
+    // Only an answer that held every example is worth telling apart from the others.
+    script.push_str(&format!(
+        "if counts[1]:\n    sys.exit(1)\n{PY_PROBES}behaviour([{}])\n",
+        examples
+            .iter()
+            .map(|e| quoted(&e.call))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    // A fixed hash seed: a set's repr must not differ from one run to the next.
+    format!("PYTHONHASHSEED=0 python3 - <<'{END}'\n{script}{END}\n")
 }
 
 fn rust(examples: &[&Example], file: &str) -> Option<String> {
@@ -395,6 +649,35 @@ mod tests {
                 "`g(1)` returns `Err(\"bad\")`",
             ]
         );
+    }
+
+    #[test]
+    fn cases_the_requirements_state_in_words_are_examples_of_the_one_function() {
+        let shown =
+            |spec: &str| -> Vec<String> { read(spec).iter().map(|e| e.to_string()).collect() };
+        let csv = "## Signatures\n\n- `def split_csv(line: str) -> list[str]`\n\n## Requirements\n\n- an empty line returns `[\"\"]`\n- an empty result returns `[]`\n\n## Tests\n\n- `split_csv(\"a,b\")` returns `[\"a\", \"b\"]`\n";
+        assert_eq!(
+            shown(csv),
+            [
+                "`split_csv(\"a,b\")` returns `[\"a\", \"b\"]`",
+                "`split_csv(\"\")` returns `[\"\"]`",
+            ]
+        );
+        let fizz = "- `def fizzbuzz(n: int) -> list[str]`\n- `n` of 0 returns `[]`\n- `m` of 1 returns `[]`\n";
+        assert_eq!(shown(fizz), ["`fizzbuzz(0)` returns `[]`"]);
+        let rust = "- `pub fn to_binary(n: u32) -> String`\n- no leading zeros; `0` returns `\"0\"`\n- `mul` returns the product\n";
+        assert_eq!(shown(rust), ["`to_binary(0)` returns `\"0\"`"]);
+        let raises =
+            "- `def parse(items: list[int]) -> int`\n- an empty list raises `ValueError`\n";
+        assert_eq!(shown(raises), ["`parse([])` raises ValueError"]);
+        // Two functions, or one of two arguments, or a method: which call is meant is a guess.
+        for spec in [
+            "- `def a(s: str) -> int`\n- `def b(s: str) -> int`\n- an empty string returns `0`\n",
+            "- `def a(s: str, t: str) -> int`\n- an empty string returns `0`\n",
+            "- `def a(self) -> int`\n- `0` returns `0`\n",
+        ] {
+            assert_eq!(shown(spec), Vec::<String>::new(), "{spec}");
+        }
     }
 
     #[test]
@@ -513,6 +796,61 @@ mod tests {
         assert!(
             !passed && output.contains("importing net/port.py failed"),
             "{output}"
+        );
+    }
+
+    /// Answers that all hold the examples are told apart by what they do beyond them: the same
+    /// behaviour gives the same digest, another behaviour another one, and a probe that never
+    /// ends or prints is cut and swallowed without failing the check.
+    #[test]
+    fn the_python_check_prints_the_behaviour_beyond_the_examples() {
+        let spec = "## Tests\n\n- `clamp(5, 0, 10)` returns `5`\n- `clamp(-3, 0, 10)` returns `0`\n- `shout(\"hi\")` returns `\"HI!\"`\n";
+        let target = Target {
+            language: Language::Python,
+            files: vec!["util.py".into()],
+        };
+        let command = command(&read(spec), &target).unwrap();
+        let outcomes = |source: &str| {
+            let (passed, output) = run_in(&command, &[("util.py", source)]);
+            assert!(passed, "{output}");
+            behaviour(&output).expect("outcomes for an answer that held every example")
+        };
+        let right = "def clamp(v, lo, hi):\n    return max(lo, min(v, hi))\n\ndef shout(s):\n    return s.upper() + '!'\n";
+        let same = "def clamp(v, lo, hi):\n    low = min(v, hi)\n    return low if low > lo else lo\n\ndef shout(s):\n    print('noise')\n    return f'{s.upper()}!'\n";
+        // Holds every example, but not the upper bound.
+        let other = "def clamp(v, lo, hi):\n    return max(lo, v)\n\ndef shout(s):\n    return s.upper() + '!'\n";
+        // Holds every example, and hangs on the empty string.
+        let hangs = "def clamp(v, lo, hi):\n    return max(lo, min(v, hi))\n\ndef shout(s):\n    while not s:\n        pass\n    return s.upper() + '!'\n";
+        let right = outcomes(right);
+        assert!(right.len() > 20, "{right:?}");
+        assert_eq!(outcomes(same), right);
+        let differ = |other: &[String]| {
+            assert_eq!(other.len(), right.len());
+            other.iter().zip(&right).filter(|(a, b)| a != b).count()
+        };
+        // `clamp(5, 0, 1)`, `clamp(5, 0, -1)` … — the upper bound's probes, not the rest.
+        let wrong = differ(&outcomes(other));
+        assert!((1..right.len() / 2).contains(&wrong), "{wrong}");
+        // Cut at once, and only the call with the empty string.
+        let started = std::time::Instant::now();
+        assert_eq!(differ(&outcomes(hangs)), 1);
+        assert!(started.elapsed() < std::time::Duration::from_secs(3));
+        // A failing answer gets none: it is not among those compared.
+        let (passed, output) = run_in(
+            &command,
+            &[(
+                "util.py",
+                "def clamp(v, lo, hi):\n    return v\n\ndef shout(s):\n    return s\n",
+            )],
+        );
+        assert!(!passed && behaviour(&output).is_none(), "{output}");
+        assert_eq!(
+            behaviour("x\nbehaviour on 2 calls beyond the examples: 00ff11 a0a0a0\n"),
+            Some(vec!["00ff11".to_string(), "a0a0a0".to_string()])
+        );
+        assert_eq!(
+            behaviour("behaviour on 3 calls beyond the examples: 00ff11 a0a0a0"),
+            None
         );
     }
 

@@ -13,6 +13,7 @@
 
 mod answer;
 mod check;
+mod choose;
 mod commit;
 mod context;
 mod outline;
@@ -236,19 +237,17 @@ fn converse(
             backend.retrying(attempts);
         }
         // Each answer is judged as soon as it is finished, while the others are still being
-        // written. The answer kept is the first in order that is usable and passes the check
-        // (without a check, the first usable one): the first is the one a single answer would
-        // have been, and a sampled one that passes a weak check is not preferred to it. Writing
-        // stops once the best answer so far has none unfinished before it; else what the first
-        // went wrong with is what the model hears next.
+        // written, and `choose` says which passing one is kept: the first in order, unless the
+        // check tells their behaviour apart and others agree against it. Writing stops once no
+        // answer still being written can change that; else what the first went wrong with is
+        // what the model hears next.
         let merged = shape.merged();
         let limits = shape.limits();
         let progress = std::cell::RefCell::new(&mut *progress);
         let mut judged: Vec<Judged> = Vec::new();
-        let mut kept: Option<(usize, Changed, Option<check::Ran>)> = None;
+        let mut choice = choose::Choice::new(backend.candidates());
         let mut failed: Option<(usize, Changed, check::Ran)> = None;
         let mut check_error: Option<check::Error> = None;
-        let mut finished = vec![false; backend.candidates().max(1)];
         backend.generate_candidates(
             &messages,
             &mut |n| {
@@ -261,9 +260,6 @@ fn converse(
             },
             &mut |index, generated| {
                 tracing::trace!(answer = %generated.text, index, "local model answer");
-                if let Some(f) = finished.get_mut(index) {
-                    *f = true;
-                }
                 let asked = answer::Asked {
                     single: prompt.single.as_deref(),
                     merged: &merged,
@@ -281,21 +277,24 @@ fn converse(
                         answer::evaluate(&generated.text, &read, &request.spec.text, asked)
                     }),
                 };
-                // Only an answer before the best so far can still be kept.
-                let worth = kept.as_ref().is_none_or(|(best, ..)| index < *best);
+                let worth = choice.worth_checking(index);
                 match (&evaluated, request.check) {
-                    (Some(Ok(changed)), None) if worth => {
-                        kept = Some((index, changed.clone(), None));
-                    }
+                    (Some(Ok(changed)), None) if worth => choice.passed(choose::Passing {
+                        index,
+                        behaviour: None,
+                        answer: (changed.clone(), None),
+                    }),
                     (Some(Ok(changed)), Some(c)) if worth && !stopped() => {
                         (progress.borrow_mut())(&format!(
                             "checking attempt {attempts}: {}",
                             c.shown()
                         ));
                         match check::run(git, base_tree, changed, c) {
-                            Ok(ran) if ran.passed => {
-                                kept = Some((index, changed.clone(), Some(ran)))
-                            }
+                            Ok(ran) if ran.passed => choice.passed(choose::Passing {
+                                index,
+                                behaviour: crate::spec::examples::behaviour(&ran.output),
+                                answer: (changed.clone(), Some(ran)),
+                            }),
                             Ok(ran) => {
                                 if failed.as_ref().is_none_or(|(first, ..)| index < *first) {
                                     failed = Some((index, changed.clone(), ran));
@@ -310,12 +309,12 @@ fn converse(
                     }
                     _ => {}
                 }
+                choice.finished(index);
                 judged.push((index, generated, evaluated));
-                match &kept {
-                    Some((best, ..)) if finished[..*best].iter().all(|f| *f) => {
-                        crate::backend::Flow::Break(())
-                    }
-                    _ => crate::backend::Flow::Continue(()),
+                if choice.settled() {
+                    crate::backend::Flow::Break(())
+                } else {
+                    crate::backend::Flow::Continue(())
                 }
             },
         )?;
@@ -350,7 +349,21 @@ fn converse(
         if stopped() {
             return Err(crate::backend::Error::Cancelled.into());
         }
-        if let Some((_, changed, ran)) = kept {
+        let first_passing = choice.first_passing();
+        if let Some(choose::Passing {
+            index,
+            answer: (changed, ran),
+            ..
+        }) = choice.into_kept()
+        {
+            if first_passing != Some(index) {
+                tracing::info!(
+                    attempt = attempts,
+                    kept = index,
+                    first = ?first_passing,
+                    "the answers that pass agree on another behaviour than the first: kept answer {index}"
+                );
+            }
             let record = ran
                 .zip(request.check)
                 .map(|(ran, c)| ran.into_record(c, checks + 1));
