@@ -188,6 +188,11 @@ pub fn files_to_touch(spec: &str) -> Vec<String> {
         }
         // Only the clause that says so: "change `a.py` (leave `b.py` as it is)" keeps b.py, and
         // "`a.py` (leave the tests as they are)" still lets a.py be written.
+        // A dash sets a clause apart too, however it is typed: an em dash, a spaced en dash,
+        // or two hyphens (an en dash between numbers is a range, not a clause's end).
+        let line = line
+            .replace(" \u{2013} ", "\u{2014}")
+            .replace(" -- ", "\u{2014}");
         for clause in line.split(['(', ')', ';', ',', ':', '\u{2014}']) {
             if keeps_as_it_is(clause) {
                 kept.extend(paths_named(clause));
@@ -688,6 +693,8 @@ mod tests {
             "- `test_money.py` (`money.py` for reference)",
             "- create `test_money.py`, leave `money.py` as it is",
             "- `test_money.py`; never touch `money.py`",
+            "- `test_money.py` \u{2013} `money.py` is read-only",
+            "- `test_money.py` -- `money.py` is read-only",
         ] {
             let spec = format!("# T\n\n## Files\n\n{line}\n");
             assert_eq!(files_to_touch(&spec), ["test_money.py"], "{line}");
@@ -699,6 +706,7 @@ mod tests {
             "- change `a.py`, `b.py` (keep the public names)",
             "- change `a.py`: keep the code as it is, add a docstring",
             "- change `a.py` so that the rest stays unchanged",
+            "- change `a.py` (lines 10\u{2013}20 unchanged)",
         ] {
             let spec = format!("# T\n\n## Files\n\n{line}\n");
             let expected: Vec<&str> = if line.contains("b.py") {

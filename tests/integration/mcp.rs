@@ -118,6 +118,12 @@ fn a_session_review_counts_only_where_the_policy_accepts_it() {
         repo.git(&["commit", "-q", "-m", "policy: which reviews count"]);
     };
     policy(r#"["api", "mcp"]"#);
+    scenario(
+        &python,
+        &repo,
+        "session_unreadable",
+        &[("GIT_HYBRID_REVIEW_PART_TOKENS", "lots")],
+    );
     scenario(&python, &repo, "session", &[]);
     let (via, client): (String, String) = repo
         .sqlite()

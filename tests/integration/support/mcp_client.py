@@ -166,6 +166,17 @@ async def session_off(s, init, init_ms):
     return {"refused": text}
 
 
+async def session_unreadable(s, init, init_ms):
+    # The part size is set where the server reads it (GIT_HYBRID_REVIEW_PART_TOKENS), and not
+    # to a number: refused as `review` refuses it, nothing handed out under the default.
+    refused = await s.call_tool("review_request", {"target": "hybrid/port"})
+    assert refused.is_error, refused
+    text = refused.content[0].text
+    assert "GIT_HYBRID_REVIEW_PART_TOKENS" in text and "lots" in text, text
+    assert "set a whole number there" in text, text
+    return {"refused": text}
+
+
 APPROVE = {"decision": "approve", "summary": "parse_port does what the spec says.", "findings": []}
 CHANGES = {"decision": "request_changes", "summary": "Port 0 is accepted.", "findings": [
     {"path": "src/port.rs", "line": 1, "severity": "medium", "category": "edge_cases",
@@ -204,7 +215,8 @@ async def session(s, init, init_ms):
 
 
 SCENARIOS = {"tools": tools, "delegate": delegate, "review": review,
-             "session_off": session_off, "session": session}
+             "session_off": session_off, "session": session,
+             "session_unreadable": session_unreadable}
 
 if __name__ == "__main__":
     scenario, repo = sys.argv[1], sys.argv[2]
