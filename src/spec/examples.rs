@@ -212,6 +212,13 @@ fn stated(spec: &str) -> Vec<Example> {
     let mut found = Vec::new();
     for line in spec.lines() {
         for c in empty.captures_iter(line) {
+            // "a non-empty list" and "a list that is not empty" say the opposite.
+            let start = c.get(0).map_or(0, |m| m.start());
+            let before = line[..start].to_ascii_lowercase();
+            let last_word = before.split_whitespace().next_back().unwrap_or("");
+            if before.ends_with('-') || before.ends_with("non") || last_word == "not" {
+                continue;
+            }
             let noun = c[1].to_ascii_lowercase();
             if let Some(arg) = empty_literal(&kind, &param, &noun) {
                 found.push(Example {
@@ -667,6 +674,12 @@ mod tests {
         assert_eq!(shown(fizz), ["`fizzbuzz(0)` returns `[]`"]);
         let rust = "- `pub fn to_binary(n: u32) -> String`\n- no leading zeros; `0` returns `\"0\"`\n- `mul` returns the product\n";
         assert_eq!(shown(rust), ["`to_binary(0)` returns `\"0\"`"]);
+        // The opposite of empty is no empty argument.
+        for negated in ["a non-empty list", "a nonempty list", "a not empty list"] {
+            let spec =
+                format!("- `def first(items: list[int]) -> int`\n- {negated} returns `True`\n");
+            assert_eq!(shown(&spec), Vec::<String>::new(), "{negated}");
+        }
         let raises =
             "- `def parse(items: list[int]) -> int`\n- an empty list raises `ValueError`\n";
         assert_eq!(shown(raises), ["`parse([])` raises ValueError"]);
