@@ -18,7 +18,8 @@ every answer the model wrote).
 
 `--half` picks the tasks: `tuning` (the default: what changes to the engine may be tried on),
 `held` (the held-out third, for reporting only) or `all`. `--selftest` runs no model: it writes
-each task's reference answer and checks that the visible and hidden tests pass on it.
+each task's reference answer and checks that the visible and hidden tests, and the spec's own
+examples (`git hybrid spec check`), pass on it.
 
 The binary comes from CARGO_TARGET_DIR (default ~/.cache/git-hybrid/target)/release; the model
 defaults to the demo model in the cache (scripts/fetch-demo-model.sh).
@@ -100,7 +101,10 @@ def hidden_passes(task, checkout, env):
 
 
 def selftest(tasks, env):
-    """Each task's reference answer passes its visible and hidden tests."""
+    """Each task's reference answer passes its visible and hidden tests, and the check the spec's
+    own examples become (`git hybrid spec check`) where there is one: an example no right answer
+    passes is a false alarm of the examples reader that fails every answer. A held-out task's
+    failure is named, not shown (its text stays unread by whoever tunes the engine)."""
     bad = 0
     for task in tasks:
         work = pathlib.Path(tempfile.mkdtemp(prefix="hybrid-quality-"))
@@ -110,10 +114,20 @@ def selftest(tasks, env):
             visible = subprocess.run(["sh", "-c", test_command(task, "check")], cwd=repo, env=env,
                                      capture_output=True, text=True, timeout=120)
             hidden, said = hidden_passes(task, repo, env)
-            ok = visible.returncode == 0 and hidden
+            examples = run(["git", "hybrid", "spec", "check", ".hybrid/specs/task.md", "--json"],
+                           repo, env, timeout=300)
+            try:
+                checked = json.loads(examples.stdout)
+                from_examples = "pass" if checked["passed"] else "FAIL"
+                said += "" if checked["passed"] else checked["output"]
+            except ValueError:
+                # No examples a check can be made of: nothing to audit.
+                from_examples = "none"
+            ok = visible.returncode == 0 and hidden and from_examples != "FAIL"
             bad += not ok
-            print(f"{task['name']:<16} {'ok' if ok else 'BROKEN'}"
-                  f"{'' if ok else chr(10) + visible.stdout + visible.stderr + said}", flush=True)
+            shown = "" if ok or task["held"] else chr(10) + visible.stdout + visible.stderr + said
+            print(f"{task['name']:<16} {'ok' if ok else 'BROKEN'}  examples {from_examples}{shown}",
+                  flush=True)
         finally:
             shutil.rmtree(work, ignore_errors=True)
     sys.exit(1 if bad else 0)

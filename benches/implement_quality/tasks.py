@@ -229,7 +229,7 @@ TASKS += [
        "assert i.names() == ['a', 'b']\ni.remove('a', 1)\nassert i.names() == ['b'] and i.count('a') == 0\n"
        "for bad in [lambda: i.add('x', 0), lambda: i.remove('b', 4), lambda: i.remove('zz', 1)]:\n"
        "    try:\n        bad()\n        raise SystemExit('no ValueError')\n    except ValueError:\n        pass\nassert i.count('b') == 3\n",
-       kind="crud", held=True,
+       kind="crud",
        reference="class Inventory:\n    def __init__(self):\n        self.stock = {}\n\n    def add(self, name, qty):\n        if qty < 1:\n            raise ValueError(qty)\n"
        "        self.stock[name] = self.stock.get(name, 0) + qty\n\n    def remove(self, name, qty):\n        if qty > self.stock.get(name, 0):\n            raise ValueError(qty)\n"
        "        self.stock[name] -= qty\n\n    def count(self, name):\n        return self.stock.get(name, 0)\n\n    def names(self):\n        return sorted(n for n, c in self.stock.items() if c > 0)\n"),
@@ -243,13 +243,61 @@ TASKS += [
        rs_test("    let mut s = Store::new();\n    assert_eq!(s.get(\"a\"), None);\n    assert_eq!(s.set(\"a\", 1), None);\n    assert_eq!(s.get(\"a\"), Some(1));"),
        rs_test("    let mut s = Store::new();\n    s.set(\"a\", 1);\n    assert_eq!(s.set(\"a\", 2), Some(1));\n    s.set(\"b\", 3);\n    assert_eq!(s.len(), 2);\n"
                "    assert!(s.remove(\"a\"));\n    assert!(!s.remove(\"a\"));\n    assert_eq!(s.len(), 1);\n    assert_eq!(s.get(\"b\"), Some(3));"),
-       kind="crud", held=True,
+       kind="crud",
        reference="use std::collections::HashMap;\n\npub struct Store {\n    map: HashMap<String, i64>,\n}\n\nimpl Store {\n"
        "    pub fn new() -> Store {\n        Store { map: HashMap::new() }\n    }\n\n"
        "    pub fn set(&mut self, key: &str, value: i64) -> Option<i64> {\n        self.map.insert(key.to_string(), value)\n    }\n\n"
        "    pub fn get(&self, key: &str) -> Option<i64> {\n        self.map.get(key).copied()\n    }\n\n"
        "    pub fn remove(&mut self, key: &str) -> bool {\n        self.map.remove(key).is_some()\n    }\n\n"
        "    pub fn len(&self) -> usize {\n        self.map.len()\n    }\n}\n"),
+    # Written when inventory and store_rs were read to trace a false alarm of the examples reader
+    # (and so left the held-out third): two of the same kind in their place.
+    py("library", "library.py",
+       spec("Lend books", "library.py", True, "class Library",
+            ["`Library()` has no books",
+             "`add(isbn: str, title: str) -> None` adds a book; an `isbn` already there raises `KeyError`",
+             "`lend(isbn: str, member: str) -> None` lends the book to `member`; an unknown `isbn` raises `KeyError`, "
+             "a book already lent raises `ValueError`",
+             "`give_back(isbn: str) -> None` makes the book available again; a book that is not lent raises `ValueError`",
+             "`lent_to(member: str) -> list[str]` returns the titles of the books lent to `member`, sorted"],
+            ["`lent_to(\"ann\")` on a new `Library()` returns `[]`"]),
+       PY_HEAD + "from library import Library\nl = Library()\nassert l.lent_to('ann') == []\nl.add('1', 'Dune')\n"
+       "l.lend('1', 'ann')\nassert l.lent_to('ann') == ['Dune']\n",
+       PY_HEAD + "from library import Library\nl = Library()\nl.add('1', 'Dune')\nl.add('2', 'Beloved')\nl.add('3', 'Emma')\n"
+       "l.lend('1', 'ann')\nl.lend('2', 'ann')\nl.lend('3', 'bob')\nassert l.lent_to('ann') == ['Beloved', 'Dune']\n"
+       "l.give_back('2')\nassert l.lent_to('ann') == ['Dune'] and l.lent_to('bob') == ['Emma']\nl.lend('2', 'bob')\n"
+       "assert l.lent_to('bob') == ['Beloved', 'Emma']\n"
+       "for bad, error in [(lambda: l.add('1', 'X'), KeyError), (lambda: l.lend('9', 'ann'), KeyError),\n"
+       "                   (lambda: l.lend('1', 'bob'), ValueError), (lambda: l.give_back('9'), (KeyError, ValueError))]:\n"
+       "    try:\n        bad()\n        raise SystemExit('no error')\n    except error:\n        pass\n"
+       "l.give_back('1')\ntry:\n    l.give_back('1')\n    raise SystemExit('gave back twice')\nexcept ValueError:\n    pass\n"
+       "assert l.lent_to('ann') == []\n",
+       kind="crud", held=True,
+       reference="class Library:\n    def __init__(self):\n        self.titles = {}\n        self.borrower = {}\n\n"
+       "    def add(self, isbn, title):\n        if isbn in self.titles:\n            raise KeyError(isbn)\n        self.titles[isbn] = title\n\n"
+       "    def lend(self, isbn, member):\n        if isbn not in self.titles:\n            raise KeyError(isbn)\n"
+       "        if isbn in self.borrower:\n            raise ValueError(isbn)\n        self.borrower[isbn] = member\n\n"
+       "    def give_back(self, isbn):\n        if isbn not in self.borrower:\n            raise ValueError(isbn)\n        del self.borrower[isbn]\n\n"
+       "    def lent_to(self, member):\n        return sorted(self.titles[i] for i, m in self.borrower.items() if m == member)\n"),
+    rs("tally_rs",
+       spec("Count words", "src/lib.rs", True, "pub struct Tally",
+            ["`Tally::new()` counts nothing", "`add(&mut self, word: &str)` counts one more of `word`, compared in lowercase",
+             "`count(&self, word: &str) -> usize` returns how often `word` was added, in any case; `0` if never",
+             "`top(&self) -> Option<String>` returns the word added most often, in lowercase, the alphabetically first on a tie; "
+             "`None` when nothing was added"],
+            ["`Tally::new().top()` returns `None`"]),
+       rs_test("    let mut t = Tally::new();\n    assert_eq!(t.top(), None);\n    t.add(\"a\");\n    assert_eq!(t.count(\"a\"), 1);"),
+       rs_test("    let mut t = Tally::new();\n    t.add(\"Bee\");\n    t.add(\"ant\");\n    t.add(\"BEE\");\n    assert_eq!(t.count(\"bee\"), 2);\n"
+               "    assert_eq!(t.count(\"Bee\"), 2);\n    assert_eq!(t.count(\"cat\"), 0);\n    assert_eq!(t.top(), Some(\"bee\".to_string()));\n"
+               "    t.add(\"ant\");\n    assert_eq!(t.top(), Some(\"ant\".to_string()));"),
+       kind="crud", held=True,
+       reference="use std::collections::HashMap;\n\npub struct Tally {\n    counts: HashMap<String, usize>,\n}\n\nimpl Tally {\n"
+       "    pub fn new() -> Tally {\n        Tally { counts: HashMap::new() }\n    }\n\n"
+       "    pub fn add(&mut self, word: &str) {\n        *self.counts.entry(word.to_lowercase()).or_insert(0) += 1;\n    }\n\n"
+       "    pub fn count(&self, word: &str) -> usize {\n        self.counts.get(&word.to_lowercase()).copied().unwrap_or(0)\n    }\n\n"
+       "    pub fn top(&self) -> Option<String> {\n        let mut best: Option<(&String, usize)> = None;\n"
+       "        for (w, &c) in &self.counts {\n            if best.map_or(true, |(bw, bc)| c > bc || (c == bc && w < bw)) {\n"
+       "                best = Some((w, c));\n            }\n        }\n        best.map(|(w, _)| w.clone())\n    }\n}\n"),
     # Request handlers.
     py("health_handler", "handler.py",
        spec("Answer health checks", "handler.py", True, "def handle(method: str, path: str) -> tuple[int, str]",
@@ -896,4 +944,49 @@ TASKS += [
                              "            }\n        }\n        t\n    }\n\n    pub fn scale(&self"), held=True),
 ]
 
+
+
+# Right answers of the first tasks, which were written before tasks carried one: every task is
+# audited by `run.py --selftest` (its tests, and the check its spec's examples become).
+_REFERENCES = {
+    "clamp": "def clamp(value, low, high):\n    if low > high:\n        raise ValueError('low above high')\n"
+             "    return max(low, min(value, high))\n",
+    "slugify": "import re\n\n\ndef slugify(text):\n    return re.sub(r'[^a-z0-9]+', '-', text.lower()).strip('-')\n",
+    "parse_port": "def parse_port(value):\n    value = value.strip()\n    if not value.isdigit():\n        raise ValueError(value)\n"
+                  "    port = int(value)\n    if not 1 <= port <= 65535:\n        raise ValueError(value)\n    return port\n",
+    "word_count": "import re\n\n\ndef word_count(text):\n    counts = {}\n    for word in re.findall(r'[a-z]+', text.lower()):\n"
+                  "        counts[word] = counts.get(word, 0) + 1\n    return counts\n",
+    "palindrome": "def is_palindrome(text):\n    kept = [c.lower() for c in text if c.isascii() and c.isalnum()]\n    return kept == kept[::-1]\n",
+    "fizzbuzz": "def fizzbuzz(n):\n    out = []\n    for i in range(1, n + 1):\n"
+                "        out.append('FizzBuzz' if i % 15 == 0 else 'Fizz' if i % 3 == 0 else 'Buzz' if i % 5 == 0 else str(i))\n"
+                "    return out\n",
+    "chunk": "def chunk(items, size):\n    if size < 1:\n        raise ValueError(size)\n"
+             "    return [items[i:i + size] for i in range(0, len(items), size)]\n",
+    "flatten": "def flatten(nested):\n    out = []\n    for item in nested:\n"
+               "        out.extend(flatten(item) if isinstance(item, list) else [item])\n    return out\n",
+    "roman": "def to_roman(n):\n    if not 1 <= n <= 3999:\n        raise ValueError(n)\n"
+             "    marks = [(1000, 'M'), (900, 'CM'), (500, 'D'), (400, 'CD'), (100, 'C'), (90, 'XC'), (50, 'L'),\n"
+             "             (40, 'XL'), (10, 'X'), (9, 'IX'), (5, 'V'), (4, 'IV'), (1, 'I')]\n    out = ''\n"
+             "    for value, mark in marks:\n        while n >= value:\n            out += mark\n            n -= value\n    return out\n",
+    "median": "def median(values):\n    if not values:\n        raise ValueError('no values')\n    s = sorted(values)\n    mid = len(s) // 2\n"
+              "    return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2\n",
+    "caesar": "def caesar(text, shift):\n    out = []\n    for c in text:\n        if 'a' <= c <= 'z' or 'A' <= c <= 'Z':\n"
+              "            base = ord('a') if c.islower() else ord('A')\n            c = chr((ord(c) - base + shift) % 26 + base)\n"
+              "        out.append(c)\n    return ''.join(out)\n",
+    "dedupe": "def dedupe(items):\n    out = []\n    for item in items:\n        if item not in out:\n            out.append(item)\n    return out\n",
+    "extend_module": "def add(a: int, b: int) -> int:\n    return a + b\n\n\ndef sub(a: int, b: int) -> int:\n    return a - b\n\n\n"
+                     "def mul(a: int, b: int) -> int:\n    return a * b\n",
+    "clamp_rs": "pub fn clamp(v: i64, lo: i64, hi: i64) -> i64 {\n    if v < lo { lo } else if v > hi { hi } else { v }\n}\n",
+    "leap_year": "pub fn is_leap_year(year: u32) -> bool {\n    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)\n}\n",
+    "reverse_words": "pub fn reverse_words(s: &str) -> String {\n    s.split_whitespace().rev().collect::<Vec<_>>().join(\" \")\n}\n",
+    "gcd": "pub fn gcd(a: u64, b: u64) -> u64 {\n    if b == 0 { a } else { gcd(b, a % b) }\n}\n",
+    "count_vowels": "pub fn count_vowels(s: &str) -> usize {\n    s.chars().filter(|c| \"aeiouAEIOU\".contains(*c)).count()\n}\n",
+    "parse_kv": "pub fn parse_kv(line: &str) -> Option<(String, String)> {\n    let (k, v) = line.split_once('=')?;\n"
+                "    let k = k.trim();\n    if k.is_empty() {\n        return None;\n    }\n    Some((k.to_string(), v.trim().to_string()))\n}\n",
+    "to_binary": "pub fn to_binary(n: u32) -> String {\n    format!(\"{:b}\", n)\n}\n",
+    "extend_lib": "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n\npub fn factorial(n: u32) -> u64 {\n    (1..=n as u64).product()\n}\n",
+}
+for _t in TASKS:
+    if _t["reference"] is None:
+        _t["reference"] = _REFERENCES[_t["name"]]
 HELD = [t["name"] for t in TASKS if t["held"]]

@@ -58,10 +58,23 @@ pub fn read(spec: &str) -> Vec<Example> {
         r"(?i)`([^`\n]*\w\([^`\n]*\)[^`\n]*)`\s*(?:raises|throws|panics|fails with|fails|returns|gives)\s*(?:an?\s+)?`?([A-Z]\w*(?:Error|Exception)|Err\b|error\b|panic)`?",
     );
     let mut found: Vec<(usize, Example)> = Vec::new();
+    // A method called on an object the spec builds: "`count("a")` on a new `Inventory()`
+    // returns `0`". Read first, and the plain reading of its tail ("`Inventory()` returns `0`")
+    // left out: that is the object, not the call.
+    let on_object = on_an_object(spec);
+    let inside = |at: usize| on_object.iter().any(|(span, _)| span.contains(&at));
+    found.extend(
+        on_object
+            .iter()
+            .map(|(span, example)| (span.start, example.clone())),
+    );
     for c in returns.captures_iter(spec) {
         let (Some(whole), Some(call), Some(value)) = (c.get(0), c.get(1), c.get(2)) else {
             continue;
         };
+        if inside(whole.start()) {
+            continue;
+        }
         let value = value.as_str().trim().to_string();
         found.push((
             whole.start(),
@@ -76,7 +89,7 @@ pub fn read(spec: &str) -> Vec<Example> {
             continue;
         };
         // `f(x)` returns `Err(...)` is a value, read above; here only a bare error's name.
-        if found.iter().any(|(at, _)| *at == whole.start()) {
+        if found.iter().any(|(at, _)| *at == whole.start()) || inside(whole.start()) {
             continue;
         }
         found.push((
@@ -94,13 +107,87 @@ pub fn read(spec: &str) -> Vec<Example> {
     found.sort_by_key(|(at, _)| *at);
     let mut examples: Vec<Example> = Vec::new();
     for e in found.into_iter().map(|(_, e)| e).chain(stated(spec)) {
-        // A call that is itself a comparison (`f(1) == 2`) is no call to compare again.
-        if e.call.contains("==") || examples.contains(&e) {
+        // A call that is itself a comparison (`f(1) == 2`) is no call to compare again, and a
+        // signature (`remove(&mut self, key: &str) -> bool` returns `true` when…) is none.
+        if e.call.contains("==") || declares(&e.call) || examples.contains(&e) {
             continue;
         }
         examples.push(e);
     }
     examples
+}
+
+/// The examples of a method on an object the spec builds: "`count(\"a\")` on a new
+/// `Inventory()` returns `0`" is `Inventory().count("a")`; each with the span of its words.
+fn on_an_object(spec: &str) -> Vec<(std::ops::Range<usize>, Example)> {
+    static ON: OnceLock<Regex> = OnceLock::new();
+    let on = regex(
+        &ON,
+        r"(?i)`(\w+\([^`\n]*\))`\s+(?:called\s+)?on\s+(?:(?:a|an|the)\s+)?(?:(?:new|fresh|empty)\s+)?`([^`\n]*\w\([^`\n]*\))`\s*(returns|gives|yields|is|equals|raises|throws|panics|fails with|fails)\s*(?:an?\s+)?`?([^`\n]+?)`?(?:[\s.,;]|$)",
+    );
+    on.captures_iter(spec)
+        .filter_map(|c| {
+            let whole = c.get(0)?;
+            let verb = c[3].to_ascii_lowercase();
+            let value = c[4].trim().to_string();
+            let call = format!("{}.{}", c[2].trim(), c[1].trim());
+            let outcome = match verb.as_str() {
+                "raises" | "throws" | "panics" | "fails with" | "fails" => {
+                    let error = value.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+                    Outcome::Raises(if verb == "panics" {
+                        "panic".to_string()
+                    } else if error {
+                        value
+                    } else {
+                        ANY_ERROR.to_string()
+                    })
+                }
+                _ => Outcome::Returns(value),
+            };
+            Some((whole.range(), Example { call, outcome }))
+        })
+        .collect()
+}
+
+/// Whether a call's text is a declaration rather than a call: a parameter with a type
+/// (`key: &str`, `n: int`), a `self` parameter, or a return type after the parentheses.
+fn declares(call: &str) -> bool {
+    static TYPED: OnceLock<Regex> = OnceLock::new();
+    let typed = regex(
+        &TYPED,
+        r"^\s*(?:&\s*(?:mut\s+)?|mut\s+)?(?:self\s*$|\w+\s*:[^:])",
+    );
+    let Some(open) = call.find('(') else {
+        return false;
+    };
+    // The first call's arguments at its own depth: a struct literal's `x: 1` or a dict's
+    // `"a": 1` inside them is a value, not a parameter.
+    let mut depth = 0usize;
+    let mut start = open + 1;
+    let mut quote: Option<char> = None;
+    let mut arguments = Vec::new();
+    let mut close = None;
+    for (i, ch) in call.char_indices().skip_while(|(i, _)| *i <= open) {
+        match (quote, ch) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(ch),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')') if depth == 0 => {
+                arguments.push(&call[start..i]);
+                close = Some(i);
+                break;
+            }
+            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
+            (None, ',') if depth == 0 => {
+                arguments.push(&call[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    let returns_a_type = close.is_some_and(|at| call[at + 1..].trim_start().starts_with("->"));
+    returns_a_type || arguments.iter().any(|a| typed.is_match(a))
 }
 
 /// The one function a spec declares (`` `def split_csv(line: str) -> list[str]` ``, `` `pub fn
@@ -656,6 +743,40 @@ mod tests {
                 "`g(1)` returns `Err(\"bad\")`",
             ]
         );
+    }
+
+    #[test]
+    fn a_method_on_a_new_object_is_called_on_it_and_a_signature_is_no_call() {
+        let shown =
+            |spec: &str| -> Vec<String> { read(spec).iter().map(|e| e.to_string()).collect() };
+        let py = "## Requirements\n\n- `total(name: str) -> int` returns `0` for a name never added\n- `drop(self, key)` returns `True` when it was there\n\n## Tests\n\n- `total(\"pear\")` on a new `Basket()` returns `0`\n- `take(\"x\", 1)` called on an empty `Basket()` raises `KeyError`.\n";
+        assert_eq!(
+            shown(py),
+            [
+                "`Basket().total(\"pear\")` returns `0`",
+                "`Basket().take(\"x\", 1)` raises KeyError",
+            ]
+        );
+        let rust = "- `delete(&mut self, key: &str) -> bool` returns `true` when the key was there\n- `len(&self)` is `0` at first\n- `find(\"a\")` on `Table::new()` returns `None`\n- `Table::new().size()` returns `0`\n";
+        assert_eq!(
+            shown(rust),
+            [
+                "`Table::new().find(\"a\")` returns `None`",
+                "`Table::new().size()` returns `0`",
+            ]
+        );
+        // Values that look like parameters are values: a dict, a struct literal, a path.
+        for call in [
+            "f({\"a\": 1})",
+            "f(Point { x: 1, y: 2 })",
+            "f(Kind::A)",
+            "f(lambda x: x)",
+        ] {
+            assert!(!declares(call), "{call}");
+        }
+        for call in ["f(x: int)", "f(self)", "f(&self, k: &str)", "f(a) -> int"] {
+            assert!(declares(call), "{call}");
+        }
     }
 
     #[test]

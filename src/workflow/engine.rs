@@ -140,53 +140,7 @@ impl Engine {
         if self.check.is_some() || !self.spec_check {
             return self.check.clone();
         }
-        let examples = examples::read(&spec.text);
-        let named: Vec<String> = paths_named(&spec.text)
-            .into_iter()
-            .filter(|p| *p != spec.path)
-            .collect();
-        // The manifest of the crate a Rust file is in: the nearest Cargo.toml above it.
-        let manifest = named.first().and_then(|file| {
-            let head = head?;
-            let mut folder = std::path::Path::new(file).parent();
-            while let Some(f) = folder {
-                if let Ok(entry) = head.get_path(&f.join("Cargo.toml")) {
-                    let blob = repo.find_blob(entry.id()).ok()?;
-                    return Some(String::from_utf8_lossy(blob.content()).into_owned());
-                }
-                folder = f.parent();
-            }
-            None
-        });
-        let target = examples::target(&named, manifest.as_deref())?;
-        let tool = match target.language {
-            examples::Language::Python => "python3",
-            examples::Language::Rust => "rustc",
-        };
-        // A tool that cannot start (absent, or rustup without a toolchain) would fail every
-        // answer for the machine's sake: then there is no check from the examples.
-        let runs = std::process::Command::new(tool)
-            .arg("--version")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .is_ok_and(|out| out.status.success());
-        if !runs {
-            tracing::info!(
-                tool,
-                "the spec's examples are no check here: the tool does not run"
-            );
-            return None;
-        }
-        examples::command(&examples, &target).map(|command| Check {
-            command,
-            timeout: self.check_timeout,
-            rounds: self.check_rounds,
-            label: Some(format!(
-                "the spec's examples ({} {}, {tool})",
-                examples.len(),
-                if examples.len() == 1 { "case" } else { "cases" }
-            )),
-        })
+        examples_check(spec, head, repo, self.check_timeout, self.check_rounds)
     }
 
     /// Loads the model (embedded) or prepares the server's client (openai).
@@ -220,4 +174,63 @@ impl Engine {
             }
         }
     }
+}
+
+/// The check the spec's own examples become (what `implement` runs when no check is set, and
+/// what `git hybrid spec check` runs): `None` where the spec has no example a script can be made
+/// of, or the language's tool does not run here.
+pub fn examples_check(
+    spec: &Spec,
+    head: Option<&git2::Tree<'_>>,
+    repo: &git2::Repository,
+    timeout: std::time::Duration,
+    rounds: usize,
+) -> Option<Check> {
+    let examples = examples::read(&spec.text);
+    let named: Vec<String> = paths_named(&spec.text)
+        .into_iter()
+        .filter(|p| *p != spec.path)
+        .collect();
+    // The manifest of the crate a Rust file is in: the nearest Cargo.toml above it.
+    let manifest = named.first().and_then(|file| {
+        let head = head?;
+        let mut folder = std::path::Path::new(file).parent();
+        while let Some(f) = folder {
+            if let Ok(entry) = head.get_path(&f.join("Cargo.toml")) {
+                let blob = repo.find_blob(entry.id()).ok()?;
+                return Some(String::from_utf8_lossy(blob.content()).into_owned());
+            }
+            folder = f.parent();
+        }
+        None
+    });
+    let target = examples::target(&named, manifest.as_deref())?;
+    let tool = match target.language {
+        examples::Language::Python => "python3",
+        examples::Language::Rust => "rustc",
+    };
+    // A tool that cannot start (absent, or rustup without a toolchain) would fail every
+    // answer for the machine's sake: then there is no check from the examples.
+    let runs = std::process::Command::new(tool)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !runs {
+        tracing::info!(
+            tool,
+            "the spec's examples are no check here: the tool does not run"
+        );
+        return None;
+    }
+    examples::command(&examples, &target).map(|command| Check {
+        command,
+        timeout,
+        rounds,
+        label: Some(format!(
+            "the spec's examples ({} {}, {tool})",
+            examples.len(),
+            if examples.len() == 1 { "case" } else { "cases" }
+        )),
+    })
 }

@@ -553,6 +553,54 @@ fn the_specs_examples_are_the_check_when_none_is_set() {
         .stderr_lacks("check");
 }
 
+/// `spec check` runs the check `implement` would make of the spec's examples on the working
+/// tree's copy of the files it names — a method on a new object included — and says so.
+#[test]
+fn spec_check_runs_the_specs_examples_on_the_working_tree() {
+    let spec = "# Stock\n\nIn `stock.py`, add `class Stock`.\n\n## Requirements\n\n- `count(name: str) -> int` returns `0` for a name never added\n\n## Tests\n\n- `count(\"apple\")` on a new `Stock()` returns `0`\n";
+    let repo = TestRepo::with_spec(".hybrid/specs/stock.md", spec);
+    let check = |args: &[&str]| {
+        let mut all = vec!["spec", "check", ".hybrid/specs/stock.md"];
+        all.extend_from_slice(args);
+        repo.hybrid(&all)
+    };
+    // Not written yet: importing fails, and the working tree stays as it was.
+    check(&[])
+        .failure()
+        .stdout_has("importing stock.py failed")
+        .stdout_has("the spec's examples (1 case, python3): failed (exit 1)");
+    repo.write(
+        "stock.py",
+        "class Stock:\n    def count(self, name):\n        return 1\n",
+    );
+    check(&[])
+        .failure()
+        .stdout_has("the spec says `Stock().count(\"apple\")` returns `0`, but it returned 1");
+    repo.write(
+        "stock.py",
+        "class Stock:\n    def count(self, name):\n        return 0\n",
+    );
+    check(&[]).success().stdout_has(": passed");
+    let json: serde_json::Value =
+        serde_json::from_str(&check(&["--json"]).success().stdout()).unwrap();
+    assert_eq!(json["passed"], true, "{json}");
+    assert_eq!(json["check"], "the spec's examples (1 case, python3)");
+    check(&["--show"]).success().stdout_has("Stock().count(");
+    assert!(
+        !repo.dir.join("__pycache__").exists(),
+        "nothing is written in the working tree"
+    );
+    // A spec without examples: nothing to run, and what to do.
+    repo.write(
+        ".hybrid/specs/none.md",
+        "# None\n\nIn `stock.py`, tidy up.\n",
+    );
+    repo.hybrid(&["spec", "check", ".hybrid/specs/none.md"])
+        .failure()
+        .stderr_has("has no examples a check can be made of")
+        .stderr_has("Tests section");
+}
+
 /// A method answered without its `impl` goes into the one it belongs to, and a Rust example
 /// whose call borrows from a temporary (`Stack::new(2).peek()`) compiles as the spec wrote it.
 #[test]

@@ -1,5 +1,6 @@
 //! `git hybrid spec "<task>" [-o FILE] [--files a,b]` (Claude writes a spec) and
-//! `git hybrid spec lint FILE` (flags the vague specs local models fail on).
+//! `git hybrid spec lint FILE` (flags the vague specs local models fail on), `git hybrid spec check
+//! FILE` (runs the spec's examples on the working tree).
 //! A file per subcommand.
 
 use clap::Subcommand;
@@ -7,6 +8,7 @@ use clap::Subcommand;
 use super::Status;
 use crate::error::CommandError;
 
+mod check;
 mod lint;
 mod new;
 mod write;
@@ -39,6 +41,19 @@ enum SpecCommand {
     /// new), exact signatures, test cases, and requirements with concrete values. Exits 1 with
     /// one line per problem.
     Lint { file: std::path::PathBuf },
+    /// Runs the spec's own examples (its Tests section, and the cases its Requirements state)
+    /// on the working tree's copy of the files it names: the check `implement` runs on each
+    /// answer when none is set. Exits 1 when an example fails.
+    Check {
+        file: std::path::PathBuf,
+        /// Print the check's script instead of running it
+        #[arg(long)]
+        show: bool,
+        /// Print the result as JSON on stdout: {"version": 1, "spec", "check", "passed",
+        /// "status", "output"}
+        #[arg(long)]
+        json: bool,
+    },
     /// Writes a spec template to fill in (.hybrid/specs/<slug>.md unless -o says otherwise):
     /// the format `lint` checks, with TODO lines where you write. It passes lint once filled.
     New {
@@ -56,6 +71,7 @@ enum SpecCommand {
 pub fn run(args: Args) -> Result<Status, CommandError> {
     match (args.command, args.task) {
         (Some(SpecCommand::Lint { file }), _) => lint::run(&file),
+        (Some(SpecCommand::Check { file, show, json }), _) => check::run(&file, show, json),
         (
             Some(SpecCommand::New {
                 title,

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use git2::Oid;
 
 pub use answer::{Refusal, definitions};
-pub use check::{Check, keep_head_and_tail};
+pub use check::{Check, Ran as Checked, keep_head_and_tail};
 pub use prompt::EditFormat;
 
 use super::{Backend, ChatMessage, Generated};
@@ -71,6 +71,29 @@ pub enum Error {
     Store(#[from] store::Error),
     #[error(transparent)]
     Provenance(#[from] provenance::Error),
+}
+
+/// Runs `check` on HEAD's tree with the working tree's copy of `files` written over it (those
+/// that are there and UTF-8), in a temporary directory — the way an answer is checked, with the
+/// user's files in the answer's place. Nothing in the working tree is written.
+pub fn check_worktree(repo: &Repo, check: &Check, files: &[String]) -> Result<Checked, Error> {
+    let top = repo.worktree().ok_or(Error::Bare)?;
+    let base = match repo.head_tree()? {
+        Some(tree) => tree,
+        // An unborn branch: the files alone, over nothing.
+        None => {
+            let empty = repo.git.treebuilder(None)?.write()?;
+            repo.git.find_tree(empty)?
+        }
+    };
+    let mine: Changed = files
+        .iter()
+        .filter_map(|rel| {
+            let text = std::fs::read(top.join(rel)).ok()?;
+            Some((rel.clone(), String::from_utf8(text).ok()?))
+        })
+        .collect();
+    Ok(check::run(&repo.git, &base, &mine, check)?)
 }
 
 /// What `implement` made.
