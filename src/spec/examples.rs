@@ -260,6 +260,70 @@ fn empty_literal(kind: &str, param: &str, noun: &str) -> Option<&'static str> {
     (noun == param || words.contains(&noun)).then_some(literal)
 }
 
+/// A value written as a literal: a number, a quoted string, a list, tuple or map, or a
+/// constant (`True`, `None`, `Some(…)`, `Ok(…)`), not a word of prose.
+const VALUE: &str = r#"-?\d[^`\n]*|"[^`\n]*|'[^`\n]*|[\[({][^`\n]*|(?:true|false|True|False|None|Some\(|Ok\(|Err\()[^`\n]*"#;
+
+/// "any other code gives `"HTTP/1.1 <code> Unknown"`", for a function of one integer: a case
+/// at a number the spec never writes, the placeholder filled in. Not read where the spec speaks
+/// of ranges ("below", "between", "2xx" …): the number might fall in one.
+fn any_other(line: &str, spec: &str, function: &str, param: &str, kind: &str) -> Option<Example> {
+    static ANY: OnceLock<Regex> = OnceLock::new();
+    static RANGE: OnceLock<Regex> = OnceLock::new();
+    static NUMBER: OnceLock<Regex> = OnceLock::new();
+    let any = regex(
+        &ANY,
+        &format!(r#"(?i)\bany\s+other\s+`?(\w+)`?\s+(?:gives|returns|yields|is)\s+`({VALUE})`"#),
+    );
+    let range = regex(
+        &RANGE,
+        r"(?i)\b(?:below|above|under|over|less|greater|more|fewer|between|from|range|at least|at most|multiples?|even|odd|divisible|negative|positive|\dxx)\b|[<>]=?\s*-?\d",
+    );
+    let number = regex(&NUMBER, r"\b\d+\b");
+    const WIDTH: [(&str, u64); 11] = [
+        ("int", u64::MAX),
+        ("u8", 255),
+        ("i8", 127),
+        ("u16", 65535),
+        ("i16", 32767),
+        ("u32", u64::MAX),
+        ("i32", u64::MAX),
+        ("u64", u64::MAX),
+        ("i64", u64::MAX),
+        ("usize", u64::MAX),
+        ("isize", u64::MAX),
+    ];
+    let (_, widest) = WIDTH.iter().find(|(name, _)| *name == kind)?;
+    let c = any.captures(line)?;
+    let noun = c[1].to_ascii_lowercase();
+    let words = ["number", "value", "input", "code", "integer"];
+    if noun != param && !words.contains(&noun.as_str()) || range.is_match(spec) {
+        return None;
+    }
+    let written: Vec<&str> = number.find_iter(spec).map(|m| m.as_str()).collect();
+    let n = [299u64, 418, 77, 61, 7]
+        .into_iter()
+        .find(|n| n <= widest && !written.contains(&n.to_string().as_str()))?;
+    let mut value = c[2].trim().to_string();
+    for placeholder in [
+        format!("<{param}>"),
+        format!("{{{param}}}"),
+        format!("<{noun}>"),
+        format!("{{{noun}}}"),
+    ] {
+        value = value.replace(&placeholder, &n.to_string());
+    }
+    // Another placeholder is a value the spec does not give.
+    if value.contains('<') && value.contains('>') || value.contains('{') && !value.starts_with('{')
+    {
+        return None;
+    }
+    Some(Example {
+        call: format!("{function}({n})"),
+        outcome: Outcome::Returns(value),
+    })
+}
+
 /// Cases the Requirements state in words for the spec's one function of one argument: "an
 /// empty line returns `[""]`", "`n` of 0 returns `[]`", "`0` returns `"0"`". Read only where
 /// the argument is unambiguous (the function's one parameter, named or given as a literal), so
@@ -281,15 +345,17 @@ fn stated(spec: &str) -> Vec<Example> {
         &OF,
         &format!(r#"`(\w+)`\s+of\s+`?(-?\d+(?:\.\d+)?|"[^"`\n]*"|'[^'`\n]*')`?{OUTCOME}"#),
     );
+    // "`4` is `"IV"`" too, where the value is a literal (not "`0` is `invalid`").
     let literal = regex(
         &LITERAL,
-        &format!(r#"`(-?\d+(?:\.\d+)?|"[^"`\n]*"|'[^'`\n]*')`{OUTCOME}"#),
+        &format!(r#"`(-?\d+(?:\.\d+)?|"[^"`\n]*"|'[^'`\n]*')`(?:{OUTCOME}|\s*(is)\s+`({VALUE})`)"#),
     );
     let outcome = |verb: &str, value: &str| {
         let value = value.trim().to_string();
         if verb.eq_ignore_ascii_case("returns")
             || verb.eq_ignore_ascii_case("gives")
             || verb.eq_ignore_ascii_case("yields")
+            || verb.eq_ignore_ascii_case("is")
         {
             Outcome::Returns(value)
         } else {
@@ -323,11 +389,16 @@ fn stated(spec: &str) -> Vec<Example> {
             }
         }
         for c in literal.captures_iter(line) {
+            let (verb, value) = match (c.get(2), c.get(3), c.get(4), c.get(5)) {
+                (Some(verb), Some(value), ..) | (.., Some(verb), Some(value)) => (verb, value),
+                _ => continue,
+            };
             found.push(Example {
                 call: format!("{function}({})", &c[1]),
-                outcome: outcome(&c[2], &c[3]),
+                outcome: outcome(verb.as_str(), value.as_str()),
             });
         }
+        found.extend(any_other(line, spec, &function, &param, &kind));
     }
     // A raised value must be an error's name, as the spec's own examples are read.
     found.retain(|e| match &e.outcome {
@@ -800,6 +871,25 @@ mod tests {
             let spec =
                 format!("- `def first(items: list[int]) -> int`\n- {negated} returns `True`\n");
             assert_eq!(shown(&spec), Vec::<String>::new(), "{negated}");
+        }
+        let status = "- `pub fn status_line(code: u16) -> String`\n- `200` is `\"HTTP/1.1 200 OK\"`, `404` is `\"HTTP/1.1 404 Not Found\"`\n- any other code gives `\"HTTP/1.1 <code> Unknown\"`\n- `0` is `invalid` here\n";
+        assert_eq!(
+            shown(status),
+            [
+                "`status_line(200)` returns `\"HTTP/1.1 200 OK\"`",
+                "`status_line(404)` returns `\"HTTP/1.1 404 Not Found\"`",
+                "`status_line(299)` returns `\"HTTP/1.1 299 Unknown\"`",
+            ]
+        );
+        // A range in the spec: the number chosen might fall in it, so no case.
+        let ranged = "- `def kind(code: int) -> str`\n- codes from 200 to 299 give `\"ok\"`\n- any other code gives `\"bad\"`\n";
+        assert_eq!(shown(ranged), Vec::<String>::new());
+        // A placeholder the spec does not fill, or a text argument: no case.
+        for spec in [
+            "- `def f(code: int) -> str`\n- any other code gives `\"<name>\"`\n",
+            "- `def f(path: str) -> int`\n- any other path gives `404`\n",
+        ] {
+            assert_eq!(shown(spec), Vec::<String>::new(), "{spec}");
         }
         let raises =
             "- `def parse(items: list[int]) -> int`\n- an empty list raises `ValueError`\n";
