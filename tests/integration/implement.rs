@@ -586,6 +586,9 @@ fn spec_check_runs_the_specs_examples_on_the_working_tree() {
     assert_eq!(json["passed"], true, "{json}");
     assert_eq!(json["check"], "the spec's examples (1 case, python3)");
     check(&["--show"]).success().stdout_has("Stock().count(");
+    // On an unborn branch the files are checked over nothing.
+    repo.git(&["checkout", "-q", "--orphan", "fresh"]);
+    check(&[]).success().stdout_has(": passed");
     assert!(
         !repo.dir.join("__pycache__").exists(),
         "nothing is written in the working tree"
