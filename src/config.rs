@@ -244,8 +244,9 @@ pub struct ImplementSettings {
     pub check: Option<String>,
     /// Seconds a check may run (default 300).
     pub check_timeout: u64,
-    /// Answers asked again after a failed check (default 2).
-    pub check_rounds: usize,
+    /// Answers asked again after a failed check; unset, 2 after a check you set and 4 after
+    /// the spec's examples (see `workflow::engine`).
+    pub check_rounds: Option<usize>,
     /// How the edit format is enforced on an OpenAI-compatible server: `auto` (by what the
     /// server is), `grammar`, `json_schema`, `ollama`, `vllm` or `none`.
     pub constrain: String,
@@ -549,7 +550,7 @@ impl Settings {
                 .unwrap_or_else(|| "http://localhost:11434/v1".to_string()),
             check: implement.check.filter(|c| !c.trim().is_empty()),
             check_timeout: implement.check_timeout.unwrap_or(300),
-            check_rounds: implement.check_rounds.unwrap_or(2),
+            check_rounds: implement.check_rounds,
             constrain: implement.constrain.unwrap_or_else(|| "auto".to_string()),
             edit_format: implement.edit_format.unwrap_or_else(|| "auto".to_string()),
             candidates: implement.candidates.unwrap_or(1),
@@ -815,7 +816,7 @@ mod tests {
                 base_url: String::new(),
                 check: None,
                 check_timeout: 300,
-                check_rounds: 2,
+                check_rounds: None,
                 constrain: "auto".into(),
                 edit_format: "auto".into(),
                 candidates: 1,

@@ -69,7 +69,7 @@ pub(super) struct EngineArgs {
     /// Seconds a check may run before it is killed [default: 300]
     #[arg(long, value_name = "SECONDS")]
     pub check_timeout: Option<u64>,
-    /// Answers asked again after a failed check [default: 2]
+    /// Answers asked again after a failed check [default: 2, and 4 after the spec's examples]
     #[arg(long, value_name = "N")]
     pub check_rounds: Option<usize>,
 }

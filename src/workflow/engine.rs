@@ -47,7 +47,7 @@ pub struct Engine {
     pub spec_check: bool,
     /// Limits of a check made from the spec's examples.
     pub check_timeout: std::time::Duration,
-    pub check_rounds: usize,
+    pub examples_rounds: usize,
     /// How an OpenAI-compatible server is told the answer's shape.
     pub constrain: Constrain,
     /// Whole files or EDIT blocks for the files that exist.
@@ -56,6 +56,15 @@ pub struct Engine {
 
 /// Answers written side by side at most: each one holds its own part of the context's cache.
 pub const MAX_CANDIDATES: u32 = 8;
+
+/// Answers asked again after a check the user set fails, unless asked otherwise: a project's
+/// test suite may take minutes a run.
+pub const CHECK_ROUNDS: usize = 2;
+
+/// Answers asked again after the spec's examples fail, unless asked otherwise: they run in
+/// about a second, and a small model's fourth or fifth sample is where some tasks first pass
+/// (README: "More retries on the spec's examples, measured").
+pub const EXAMPLES_ROUNDS: usize = 4;
 
 /// Tokens of repository context a job sends at most, unless asked otherwise.
 pub const CONTEXT_TOKENS: usize = 3000;
@@ -104,7 +113,8 @@ impl Engine {
         let said = asked.check.or_else(|| defaults.check.clone());
         let check_timeout =
             std::time::Duration::from_secs(asked.check_timeout.unwrap_or(defaults.check_timeout));
-        let check_rounds = asked.check_rounds.unwrap_or(defaults.check_rounds);
+        let rounds = asked.check_rounds.or(defaults.check_rounds);
+        let check_rounds = rounds.unwrap_or(CHECK_ROUNDS);
         options.candidates = asked.candidates.unwrap_or(defaults.candidates);
         if !(1..=MAX_CANDIDATES).contains(&options.candidates) {
             return Err(Error::Candidates(options.candidates));
@@ -125,7 +135,7 @@ impl Engine {
                 label: None,
             }),
             check_timeout,
-            check_rounds,
+            examples_rounds: rounds.unwrap_or(EXAMPLES_ROUNDS),
         })
     }
 
@@ -140,7 +150,7 @@ impl Engine {
         if self.check.is_some() || !self.spec_check {
             return self.check.clone();
         }
-        examples_check(spec, head, repo, self.check_timeout, self.check_rounds)
+        examples_check(spec, head, repo, self.check_timeout, self.examples_rounds)
     }
 
     /// Loads the model (embedded) or prepares the server's client (openai).

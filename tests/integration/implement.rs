@@ -545,6 +545,27 @@ fn the_specs_examples_are_the_check_when_none_is_set() {
         ),
         "{said}"
     );
+    // The spec's examples are asked four more answers by default (they run in a second), a
+    // check you set two; a number set says how many for both.
+    let repo = sub_repo();
+    for (branch, extra, runs) in [
+        ("hybrid/a", &[][..], "failed (exit 101) after 5 runs"),
+        (
+            "hybrid/b",
+            &["--check", "exit 3"][..],
+            "failed (exit 3) after 3 runs",
+        ),
+        (
+            "hybrid/c",
+            &["--check-rounds", "1"][..],
+            "failed (exit 101) after 2 runs",
+        ),
+    ] {
+        let server = FakeOpenAi::start(vec![with_sub("a + b")]);
+        let mut args = vec![".hybrid/specs/sub.md", "--branch", branch];
+        args.extend_from_slice(extra);
+        implement(&repo, &server, &args).failure().stderr_has(runs);
+    }
     // --no-check runs none.
     let server = FakeOpenAi::start(vec![with_sub("a + b")]);
     let repo = sub_repo();
