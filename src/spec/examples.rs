@@ -123,16 +123,27 @@ fn on_an_object(spec: &str) -> Vec<(std::ops::Range<usize>, Example)> {
     static ON: OnceLock<Regex> = OnceLock::new();
     let on = regex(
         &ON,
-        r"(?i)`(\w+\([^`\n]*\))`\s+(?:called\s+)?on\s+(?:(?:a|an|the)\s+)?(?:(?:new|fresh|empty)\s+)?`([^`\n]*\w\([^`\n]*\))`\s*(returns|gives|yields|is|equals|raises|throws|panics|fails with|fails)\s*(?:an?\s+)?`?([^`\n]+?)`?(?:[\s.,;]|$)",
+        // A value in backticks, as the plain examples are read; an error's name may go bare.
+        r"(?i)`(\w+\([^`\n]*\))`\s+(?:called\s+)?on\s+(?:(?:a|an|the)\s+)?(?:(?:new|fresh|empty)\s+)?`([^`\n]*\w\([^`\n]*\))`\s*(returns|gives|yields|is|equals|raises|throws|panics|fails with|fails)\s*(?:an?\s+)?(?:`([^`\n]+)`|([A-Z]\w*(?:Error|Exception)|error|panic)\b)?",
     );
     on.captures_iter(spec)
         .filter_map(|c| {
             let whole = c.get(0)?;
             let verb = c[3].to_ascii_lowercase();
-            let value = c[4].trim().to_string();
+            let raises = matches!(
+                verb.as_str(),
+                "raises" | "throws" | "panics" | "fails with" | "fails"
+            );
+            let value = match (c.get(4), c.get(5)) {
+                (Some(v), _) => v.as_str().trim().to_string(),
+                (None, Some(name)) if raises => name.as_str().to_string(),
+                // "panics" and "fails" say enough alone; "returns the count" says no value.
+                (None, None) if raises => String::new(),
+                _ => return None,
+            };
             let call = format!("{}.{}", c[2].trim(), c[1].trim());
-            let outcome = match verb.as_str() {
-                "raises" | "throws" | "panics" | "fails with" | "fails" => {
+            let outcome = match raises {
+                true => {
                     let error = value.chars().next().is_some_and(|c| c.is_ascii_uppercase());
                     Outcome::Raises(if verb == "panics" {
                         "panic".to_string()
@@ -142,7 +153,7 @@ fn on_an_object(spec: &str) -> Vec<(std::ops::Range<usize>, Example)> {
                         ANY_ERROR.to_string()
                     })
                 }
-                _ => Outcome::Returns(value),
+                false => Outcome::Returns(value),
             };
             Some((whole.range(), Example { call, outcome }))
         })
@@ -827,6 +838,13 @@ mod tests {
                 "`Basket().total(\"pear\")` returns `0`",
                 "`Basket().take(\"x\", 1)` raises KeyError",
             ]
+        );
+        // "returns the count" gives no value to compare: no case (a word would not compile).
+        assert_eq!(
+            shown(
+                "- `size()` on a new `Basket()` returns the count\n- `pop()` on a new `Basket()` fails\n"
+            ),
+            ["`Basket().pop()` fails"]
         );
         let rust = "- `delete(&mut self, key: &str) -> bool` returns `true` when the key was there\n- `len(&self)` is `0` at first\n- `find(\"a\")` on `Table::new()` returns `None`\n- `Table::new().size()` returns `0`\n";
         assert_eq!(
