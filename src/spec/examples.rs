@@ -810,6 +810,11 @@ fn debug_form(value: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The examples a spec's text gives, as they are shown to people.
+    fn shown(spec: &str) -> Vec<String> {
+        read(spec).iter().map(|e| e.to_string()).collect()
+    }
+
     #[test]
     fn examples_are_read_from_prose_and_bullets() {
         let spec = "# Port\n\n## Tests\n\n- `parse_port(\"80\")` returns `80`\n- `parse_port(\"\")` raises `ValueError`\n- `parse_port(\"x\")` raises ValueError\n\nAlso `clamp(1, 0, 2)` is `1`. And `f(1) == 2` alone.\n- `g(1)` returns `Err(\"bad\")`\n";
@@ -829,8 +834,6 @@ mod tests {
 
     #[test]
     fn a_method_on_a_new_object_is_called_on_it_and_a_signature_is_no_call() {
-        let shown =
-            |spec: &str| -> Vec<String> { read(spec).iter().map(|e| e.to_string()).collect() };
         let py = "## Requirements\n\n- `total(name: str) -> int` returns `0` for a name never added\n- `drop(self, key)` returns `True` when it was there\n\n## Tests\n\n- `total(\"pear\")` on a new `Basket()` returns `0`\n- `take(\"x\", 1)` called on an empty `Basket()` raises `KeyError`.\n";
         assert_eq!(
             shown(py),
@@ -870,8 +873,6 @@ mod tests {
 
     #[test]
     fn cases_the_requirements_state_in_words_are_examples_of_the_one_function() {
-        let shown =
-            |spec: &str| -> Vec<String> { read(spec).iter().map(|e| e.to_string()).collect() };
         let csv = "## Signatures\n\n- `def split_csv(line: str) -> list[str]`\n\n## Requirements\n\n- an empty line returns `[\"\"]`\n- an empty result returns `[]`\n\n## Tests\n\n- `split_csv(\"a,b\")` returns `[\"a\", \"b\"]`\n";
         assert_eq!(
             shown(csv),

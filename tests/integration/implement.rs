@@ -610,9 +610,38 @@ fn spec_check_runs_the_specs_examples_on_the_working_tree() {
     // On an unborn branch the files are checked over nothing.
     repo.git(&["checkout", "-q", "--orphan", "fresh"]);
     check(&[]).success().stdout_has(": passed");
+    // Nothing is written in the working tree (bytecode, a compiled test, a scratch file would
+    // show as untracked).
+    let status = repo.git(&["status", "--porcelain", "--untracked-files=all"]);
+    check(&[]).success();
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=all"]),
+        status
+    );
+    // A named file that is not UTF-8 text is not taken from the working tree, and it says so.
+    repo.write("stock.py", b"\xff\xfe not text\n");
+    let json: serde_json::Value =
+        serde_json::from_str(&check(&["--json"]).failure().stdout()).unwrap();
+    assert_eq!(json["not_read"], serde_json::json!(["stock.py"]), "{json}");
+    check(&[])
+        .failure()
+        .stderr_has("stock.py: not read from the working tree");
+    repo.write(
+        "stock.py",
+        "class Stock:\n    def count(self, name):\n        return 0\n",
+    );
+    // A path that climbs out of the tree is never read, nor written into the checked copy
+    // (it would land outside it).
+    repo.write(
+        ".hybrid/specs/out.md",
+        "# Out\n\nIn `../../escape.py`, add `def f(x: int) -> int`.\n\n## Tests\n\n- `f(1)` returns `1`\n",
+    );
+    let run = repo.hybrid(&["spec", "check", ".hybrid/specs/out.md", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&run.failure().stdout()).unwrap();
+    let not_read = json["not_read"].as_array().unwrap();
     assert!(
-        !repo.dir.join("__pycache__").exists(),
-        "nothing is written in the working tree"
+        not_read.len() == 1 && not_read[0].as_str().unwrap().ends_with("../escape.py"),
+        "{json}"
     );
     // A spec without examples: nothing to run, and what to do.
     repo.write(

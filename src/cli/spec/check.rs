@@ -35,13 +35,19 @@ pub fn run(file: &std::path::Path, show: bool, json: bool) -> Result<Status, Com
         .into_iter()
         .filter(|p| *p != spec.path)
         .collect();
-    let ran = crate::local::implement::check_worktree(&repo, &check, &files)?;
+    let (ran, not_read) = crate::local::implement::check_worktree(&repo, &check, &files)?;
+    for file in &not_read {
+        ui::say(format!(
+            "{file}: not read from the working tree (absent, not UTF-8 text, or outside it): checked as HEAD has it, if at all"
+        ));
+    }
     if json {
         ui::out(serde_json::to_string_pretty(&serde_json::json!({
             "version": 1,
             "spec": spec.path,
             "check": check.shown(),
             "passed": ran.passed,
+            "not_read": not_read,
             "status": ran.status,
             "output": ran.output,
         }))?);

@@ -50,7 +50,7 @@ enum SpecCommand {
         #[arg(long)]
         show: bool,
         /// Print the result as JSON on stdout: {"version": 1, "spec", "check", "passed",
-        /// "status", "output"}
+        /// "not_read" (named files taken from HEAD, not the working tree), "status", "output"}
         #[arg(long)]
         json: bool,
     },

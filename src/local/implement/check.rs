@@ -71,6 +71,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path} is outside the repository: the check writes only files inside it")]
+    Outside { path: String },
     #[error("git: {}", .0.message())]
     Git(#[from] git2::Error),
 }
@@ -130,6 +132,14 @@ fn materialize(
         return Err(e);
     }
     for (rel, content) in changed {
+        // Only a path inside the checked tree is written: an absolute one or one that climbs
+        // (a spec forced past its lint may name `../x`) would land outside it.
+        let inside = Path::new(rel)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !inside {
+            return Err(Error::Outside { path: rel.clone() });
+        }
         let path = top.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(prepare(parent))?;
@@ -305,6 +315,25 @@ mod tests {
         assert!(ran.passed, "{}", ran.status);
         assert!(ran.output.contains("done"), "{}", ran.output);
         assert!(wall < Duration::from_secs(4), "{wall:?}");
+    }
+
+    #[test]
+    fn a_path_outside_the_checked_tree_is_never_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = Repository::init(dir.path().join("repo")).unwrap();
+        let empty = git.treebuilder(None).unwrap().write().unwrap();
+        let base = git.find_tree(empty).unwrap();
+        let top = dir.path().join("checked");
+        std::fs::create_dir(&top).unwrap();
+        for rel in ["../escape.py", "/tmp/escape.py", "a/../../escape.py"] {
+            let changed: Changed = [(rel.to_string(), "x = 1\n".to_string())].into();
+            let err = materialize(&git, &base, &changed, &top).unwrap_err();
+            assert!(matches!(err, Error::Outside { .. }), "{rel}: {err}");
+        }
+        assert!(!dir.path().join("escape.py").exists());
+        let inside: Changed = [("a/ok.py".to_string(), "x = 1\n".to_string())].into();
+        materialize(&git, &base, &inside, &top).unwrap();
+        assert!(top.join("a/ok.py").exists());
     }
 
     #[test]

@@ -73,10 +73,16 @@ pub enum Error {
     Provenance(#[from] provenance::Error),
 }
 
-/// Runs `check` on HEAD's tree with the working tree's copy of `files` written over it (those
-/// that are there and UTF-8), in a temporary directory — the way an answer is checked, with the
-/// user's files in the answer's place. Nothing in the working tree is written.
-pub fn check_worktree(repo: &Repo, check: &Check, files: &[String]) -> Result<Checked, Error> {
+/// Runs `check` on HEAD's tree with the working tree's copy of `files` written over it, in a
+/// temporary directory — the way an answer is checked, with the user's files in the answer's
+/// place. Nothing in the working tree is written. Also returns the files that could not be
+/// taken from the working tree (absent, not UTF-8 text, or a path that leaves the tree): the
+/// check saw HEAD's version of those, or none.
+pub fn check_worktree(
+    repo: &Repo,
+    check: &Check,
+    files: &[String],
+) -> Result<(Checked, Vec<String>), Error> {
     let top = repo.worktree().ok_or(Error::Bare)?;
     let base = match repo.head_tree()? {
         Some(tree) => tree,
@@ -86,14 +92,26 @@ pub fn check_worktree(repo: &Repo, check: &Check, files: &[String]) -> Result<Ch
             repo.git.find_tree(empty)?
         }
     };
-    let mine: Changed = files
-        .iter()
-        .filter_map(|rel| {
-            let text = std::fs::read(top.join(rel)).ok()?;
-            Some((rel.clone(), String::from_utf8(text).ok()?))
-        })
-        .collect();
-    Ok(check::run(&repo.git, &base, &mine, check)?)
+    let mut mine = Changed::new();
+    let mut not_read = Vec::new();
+    for rel in files {
+        // A spec's path is written into the temporary tree: one that climbs out of it (or is
+        // absolute) would be written outside it.
+        let inside = std::path::Path::new(rel)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        let text = inside
+            .then(|| std::fs::read(top.join(rel)).ok())
+            .flatten()
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        match text {
+            Some(text) => {
+                mine.insert(rel.clone(), text);
+            }
+            None => not_read.push(rel.clone()),
+        }
+    }
+    Ok((check::run(&repo.git, &base, &mine, check)?, not_read))
 }
 
 /// What `implement` made.
