@@ -12,6 +12,8 @@ Python tests are scripts run with `python3 FILE` from the repository's top; Rust
 compiled with `rustc --edition 2021 --test FILE`, and start with `include!("src/lib.rs");`.
 """
 
+import json
+
 
 def py(name, file, spec, visible, hidden, given=None, kind="function", extra=None, held=False, reference=None):
     return dict(name=name, lang="python", file=file, given=given, spec=spec, visible=visible, hidden=hidden,
@@ -469,7 +471,7 @@ TASKS += [
        "- assert that `to_cents(\"1.5\")` and `to_cents(\"abc\")` raise `ValueError`\n\n## Tests\n\n- `to_cents(\"1.50\")` returns `150`\n",
        "import subprocess, sys\nassert subprocess.run([sys.executable, 'test_money.py']).returncode == 0\n",
        tests_hidden("money.py", MONEY, MONEY.replace("len(part) != 2 or ", ""), "test_money.py"),
-       kind="tests", held=True, extra={"money.py": MONEY},
+       kind="tests", extra={"money.py": MONEY},
        reference="from money import to_cents\n\nassert to_cents('1.50') == 150\nassert to_cents('3') == 300\n"
        "for bad in ['1.5', 'abc']:\n    try:\n        to_cents(bad)\n    except ValueError:\n        pass\n    else:\n        raise AssertionError(bad)\n"),
     py("tests_slug", "test_slug.py",
@@ -493,7 +495,7 @@ TASKS += [
                "    assert!(src.contains(\"#[cfg(test)]\") && src.matches(\"#[test]\").count() >= 2, \"no tests\");\n"
                "    let out = std::process::Command::new(\"rustc\").args([\"--edition\", \"2021\", \"--test\", \"src/lib.rs\", \"-o\", \"own-tests\"]).status().unwrap();\n"
                "    assert!(out.success());\n    assert!(std::process::Command::new(\"./own-tests\").status().unwrap().success());"),
-       kind="tests", held=True,
+       kind="tests",
        given="pub fn is_even(n: i64) -> bool {\n    n % 2 == 0\n}\n",
        reference="pub fn is_even(n: i64) -> bool {\n    n % 2 == 0\n}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n"
        "    #[test]\n    fn even() {\n        assert!(is_even(4));\n        assert!(is_even(-2));\n    }\n\n"
@@ -532,10 +534,76 @@ TASKS += [
                "    let before: Vec<&str> = src.split(\"pub fn mean\").next().unwrap().lines().collect();\n"
                "    let doc: Vec<&str> = before.iter().rev().take_while(|l| l.trim_start().starts_with(\"///\")).copied().collect();\n"
                "    assert!(doc.iter().any(|l| l.contains(\"None\")) && doc.iter().any(|l| l.contains(\"# Examples\")), \"{doc:?}\");"),
-       kind="docs", held=True,
+       kind="docs",
        given="pub fn mean(values: &[f64]) -> Option<f64> {\n    if values.is_empty() {\n        return None;\n    }\n    Some(values.iter().sum::<f64>() / values.len() as f64)\n}\n",
        reference="/// The arithmetic mean; `None` for an empty slice.\n///\n/// # Examples\n///\n/// ```\n/// assert_eq!(mean(&[1.0, 3.0]), Some(2.0));\n/// ```\n"
        "pub fn mean(values: &[f64]) -> Option<f64> {\n    if values.is_empty() {\n        return None;\n    }\n    Some(values.iter().sum::<f64>() / values.len() as f64)\n}\n"),
+]
+
+# Written when tests_money, tests_rs and docs_rs were read while a check for the tests an answer
+# writes was designed (and so left the held-out third): three of the same kinds in their place.
+TEMP = ("def c_to_f(c: float) -> float:\n    \"\"\"Celsius to Fahrenheit; below absolute zero raises ValueError.\"\"\"\n"
+        "    if c < -273.15:\n        raise ValueError(c)\n    return c * 9 / 5 + 32\n")
+INITIALS = ("pub fn initials(name: &str) -> String {\n    name.split_whitespace()\n        .filter_map(|w| w.chars().next())\n"
+            "        .flat_map(char::to_uppercase)\n        .collect()\n}\n")
+PERCENT = ("pub fn percent(part: u32, whole: u32) -> Option<u32> {\n    if whole == 0 {\n        return None;\n    }\n"
+           "    Some(part * 100 / whole)\n}\n")
+
+
+def rs_tests_hidden(original, mutant, call):
+    """A hidden test for a Rust task that writes unit tests: the function is kept as it was, the
+    file's own tests compile and pass, and they fail once the function is broken."""
+    return rs_test(
+        f"    {call}\n    let src = std::fs::read_to_string(\"src/lib.rs\").unwrap();\n"
+        f"    assert!(src.contains({json.dumps(original)}.trim_end()), \"the function was changed\");\n"
+        "    assert!(src.contains(\"#[cfg(test)]\") && src.matches(\"#[test]\").count() >= 2, \"no tests\");\n"
+        "    let run = |file: &str, out: &str| {\n"
+        "        let built = std::process::Command::new(\"rustc\").args([\"--edition\", \"2021\", \"--test\", file, \"-o\", out]).status().unwrap();\n"
+        "        built.success() && std::process::Command::new(format!(\"./{out}\")).status().unwrap().success()\n    };\n"
+        "    assert!(run(\"src/lib.rs\", \"own-tests\"), \"the tests fail on the right code\");\n"
+        f"    std::fs::write(\"mutant.rs\", src.replace({json.dumps(original)}.trim_end(), {json.dumps(mutant)}.trim_end())).unwrap();\n"
+        "    assert!(!run(\"mutant.rs\", \"mutant-tests\"), \"the tests pass on broken code\");")
+
+
+TASKS += [
+    py("tests_temp", "test_temp.py",
+       "# Test c_to_f\n\nWrite tests for `c_to_f` in `temp.py`.\n\n## Files\n\n- create `test_temp.py` (leave `temp.py` as it is)\n\n"
+       "## Signatures\n\n- `def c_to_f(c: float) -> float` (exists in `temp.py`)\n\n## Requirements\n\n"
+       "- `test_temp.py` is a script run as `python3 test_temp.py`: it imports `c_to_f` from `temp` and uses plain `assert` statements\n"
+       "- assert that `c_to_f(100)` is `212` and `c_to_f(0)` is `32`\n"
+       "- assert that `c_to_f(-300)` raises `ValueError`\n\n## Tests\n\n- `c_to_f(100)` returns `212.0`\n",
+       "import subprocess, sys\nassert subprocess.run([sys.executable, 'test_temp.py']).returncode == 0\n",
+       tests_hidden("temp.py", TEMP, TEMP.replace("    if c < -273.15:\n        raise ValueError(c)\n", ""), "test_temp.py"),
+       kind="tests", held=True, extra={"temp.py": TEMP},
+       reference="from temp import c_to_f\n\nassert c_to_f(100) == 212\nassert c_to_f(0) == 32\n"
+       "try:\n    c_to_f(-300)\nexcept ValueError:\n    pass\nelse:\n    raise AssertionError('no ValueError')\n"),
+    rs("tests_initials",
+       "# Test initials\n\nAdd unit tests for `initials` in `src/lib.rs`.\n\n## Files\n\n- change `src/lib.rs`\n\n## Signatures\n\n"
+       "- `pub fn initials(name: &str) -> String` (exists; keep it exactly as it is)\n\n## Requirements\n\n"
+       "- add a `#[cfg(test)] mod tests` with at least two `#[test]` functions\n- they assert that `initials(\"ada lovelace\")` is `\"AL\"`, "
+       "`initials(\"\")` is `\"\"` and `initials(\"  grace  hopper \")` is `\"GH\"`\n\n## Tests\n\n- `initials(\"ada lovelace\")` returns `\"AL\"`\n",
+       rs_test("    assert_eq!(initials(\"ada lovelace\"), \"AL\");"),
+       rs_tests_hidden(INITIALS, INITIALS.replace("        .flat_map(char::to_uppercase)\n", ""),
+                       "assert_eq!(initials(\"x y\"), \"XY\");"),
+       kind="tests", held=True, given=INITIALS,
+       reference=INITIALS + "\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn two_words() {\n"
+       "        assert_eq!(initials(\"ada lovelace\"), \"AL\");\n        assert_eq!(initials(\"  grace  hopper \"), \"GH\");\n    }\n\n"
+       "    #[test]\n    fn empty() {\n        assert_eq!(initials(\"\"), \"\");\n    }\n}\n"),
+    rs("docs_percent",
+       "# Document the percent crate\n\nDocument `src/lib.rs` and its `percent`.\n\n## Files\n\n- change `src/lib.rs`\n\n## Signatures\n\n"
+       "- `pub fn percent(part: u32, whole: u32) -> Option<u32>` (keep its code exactly as it is)\n\n## Requirements\n\n"
+       "- the file starts with a `//!` comment saying the crate computes percentages\n"
+       "- a `///` doc comment right above `percent` says it returns `None` when `whole` is `0`\n\n"
+       "## Tests\n\n- `percent(1, 4)` returns `Some(25)`\n",
+       rs_test("    assert_eq!(percent(1, 4), Some(25));"),
+       rs_test("    assert_eq!(percent(3, 0), None);\n    assert_eq!(percent(1, 3), Some(33));\n"
+               "    let src = std::fs::read_to_string(\"src/lib.rs\").unwrap();\n"
+               "    assert!(src.trim_start().starts_with(\"//!\") && src.lines().next().unwrap().to_lowercase().contains(\"percent\"), \"no crate doc\");\n"
+               "    let before: Vec<&str> = src.split(\"pub fn percent\").next().unwrap().lines().collect();\n"
+               "    let doc: Vec<&str> = before.iter().rev().take_while(|l| l.trim_start().starts_with(\"///\")).copied().collect();\n"
+               "    assert!(doc.iter().any(|l| l.contains(\"None\")), \"{doc:?}\");"),
+       kind="docs", held=True, given=PERCENT,
+       reference="//! Percentages of whole numbers.\n\n/// `part` as a percentage of `whole`, rounded down; `None` when `whole` is `0`.\n" + PERCENT),
 ]
 
 

@@ -426,17 +426,24 @@ pub enum Language {
     Rust,
 }
 
-/// Where the check runs the examples: the files they call into.
+/// Where the check runs the examples: the files they call into, and the tests it runs besides.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
     pub language: Language,
     /// Python: every named module (not a test file); Rust: the one named source file.
     pub files: Vec<String>,
+    /// Python test files the spec names (to write, change or keep passing): each is run too, as a
+    /// script and by its test functions. A Rust file's own `#[cfg(test)]` tests run with the
+    /// examples already (the check compiles the file with `--test`).
+    pub tests: Vec<String>,
+    /// Those of `tests` the spec says run as a script (`python3 test_x.py`): their test
+    /// functions are not called for them, as that command would not (`scripts`).
+    pub scripts: Vec<String>,
 }
 
-/// Which language the examples are in, from the files the spec names: only `.py` files
-/// (tests aside), or exactly one `.rs` file in a crate without dependencies (the check compiles
-/// that file alone with `rustc`). Anything else gets no check from the examples.
+/// Which language the examples are in, from the files the spec names: only `.py` files, or
+/// exactly one `.rs` file (tests aside) in a crate without dependencies (the check compiles that
+/// file alone with `rustc`). Anything else gets no check from the examples.
 pub fn target(named: &[String], cargo_toml: Option<&str>) -> Option<Target> {
     let is_test = |p: &str| {
         let name = p.rsplit('/').next().unwrap_or(p);
@@ -456,10 +463,18 @@ pub fn target(named: &[String], cargo_toml: Option<&str>) -> Option<Target> {
         return None;
     }
     if code[0].ends_with(".py") {
-        let files: Vec<String> = code.into_iter().filter(|p| !is_test(p)).cloned().collect();
-        return (!files.is_empty()).then_some(Target {
+        let (tests, files): (Vec<String>, Vec<String>) =
+            code.into_iter().cloned().partition(|p| is_test(p));
+        // conftest.py holds fixtures, not tests: running it proves nothing.
+        let tests: Vec<String> = tests
+            .into_iter()
+            .filter(|p| !p.ends_with("conftest.py"))
+            .collect();
+        return (!files.is_empty() || !tests.is_empty()).then_some(Target {
             language: Language::Python,
             files,
+            tests,
+            scripts: Vec::new(),
         });
     }
     let sources: Vec<&String> = code.into_iter().filter(|p| !is_test(p)).collect();
@@ -472,7 +487,23 @@ pub fn target(named: &[String], cargo_toml: Option<&str>) -> Option<Target> {
     Some(Target {
         language: Language::Rust,
         files: vec![(*one).clone()],
+        tests: Vec::new(),
+        scripts: Vec::new(),
     })
+}
+
+/// Which of `tests` the spec says run as a plain script: `python3 test_x.py` (or `python`) in
+/// its text. Such a file is judged as that command runs it.
+pub fn scripts(spec: &str, tests: &[String]) -> Vec<String> {
+    tests
+        .iter()
+        .filter(|t| {
+            ["python3 ", "python "]
+                .iter()
+                .any(|run| spec.contains(&format!("{run}{t}")))
+        })
+        .cloned()
+        .collect()
 }
 
 /// Whether a Cargo.toml's `[dependencies]` table names anything.
@@ -657,20 +688,226 @@ pub fn behaviour(output: &str) -> Option<Vec<String>> {
 /// The marker closing the script's here-document; no example may hold it.
 const END: &str = "GIT_HYBRID_SPEC_EXAMPLES";
 
-/// The shell command that runs `examples` against `target`'s files, or `None` when there is
-/// nothing it could run.
+/// The shell command that runs `examples` against `target`'s files (and its test files), or
+/// `None` when there is nothing it could run.
 pub fn command(examples: &[Example], target: &Target) -> Option<String> {
     let examples: Vec<&Example> = examples
         .iter()
         .filter(|e| !e.to_string().contains(END))
         .collect();
-    if examples.is_empty() {
-        return None;
+    let tests: Vec<&String> = target.tests.iter().filter(|t| !t.contains(END)).collect();
+    match target.language {
+        Language::Python if examples.is_empty() && tests.is_empty() => None,
+        Language::Python if target.files.is_empty() => {
+            Some(python_tests(&tests, &target.scripts, &target.files))
+        }
+        Language::Python if tests.is_empty() => Some(python(&examples, &target.files)),
+        // The tests run only after the examples held: one failure is enough to ask again, and
+        // the examples say what went wrong more plainly.
+        Language::Python => Some(format!(
+            "{}test $? -eq 0 || exit 1\n{}",
+            python(&examples, &target.files),
+            python_tests(&tests, &target.scripts, &target.files)
+        )),
+        Language::Rust if examples.is_empty() => None,
+        Language::Rust => rust(&examples, &target.files[0]),
     }
-    Some(match target.language {
-        Language::Python => python(&examples, &target.files),
-        Language::Rust => rust(&examples, &target.files[0])?,
-    })
+}
+
+/// Runs each test file as `python3 FILE` would, then the test functions it only defines (the
+/// pytest and unittest shapes) unless the spec says the file runs as a script, so tests an
+/// answer writes must pass on the code they test. Then they must be able to fail: each named
+/// module is broken in small ways (a comparison turned round, a branch never taken, a return
+/// of `None`, an operator or a number changed), and a test file that passes every broken
+/// version checks nothing — it fails, told which break it missed. A module the tree does not
+/// hold and this machine lacks (`pytest` not installed) skips that file rather than failing it:
+/// the machine's fault, not the answer's.
+const PY_TESTS: &str = r#"import ast, inspect, os, runpy, signal, sys, traceback, types, unittest
+sys.path.insert(0, '.')
+failed = 0
+
+
+def here(name):
+    top = name.split('.')[0]
+    return os.path.exists(top + '.py') or os.path.isdir(top)
+
+
+def run_file(path, script, quiet=False):
+    """None when it passed, else why not; 'skip: ...' when it could not be run here."""
+    sys.path.insert(0, os.path.dirname(path) or '.')
+    try:
+        found = runpy.run_path(path, run_name='__main__')
+    except SystemExit as e:
+        # unittest.main() and pytest.main() exit with the run's result.
+        return None if e.code in (None, 0) else path + ' exited with ' + str(e.code)
+    except ModuleNotFoundError as e:
+        # A file the spec runs as a plain script needs no test runner: one that imports
+        # pytest is written for another way of running.
+        if e.name and not here(e.name) and not (script and e.name.split('.')[0] == 'pytest'):
+            return 'skip: ' + path + ' needs ' + e.name + ', not installed here'
+        if script and e.name and e.name.split('.')[0] == 'pytest':
+            return path + ' imports pytest, which is not installed here, and the spec runs it as `python3 ' + path + '`: use plain assert statements (and try/except for an error)'
+        if not quiet:
+            traceback.print_exc(limit=-3, file=sys.stdout)
+        return 'running ' + path + ' raised ModuleNotFoundError'
+    except BaseException as e:
+        if not quiet:
+            traceback.print_exc(limit=-3, file=sys.stdout)
+        return 'running ' + path + ' raised ' + type(e).__name__
+    if script:
+        return None
+    for name, value in list(found.items()):
+        cases = []
+        if name.startswith('test') and inspect.isfunction(value):
+            if inspect.signature(value).parameters:
+                continue
+            cases = [(name, value)]
+        elif inspect.isclass(value) and issubclass(value, unittest.TestCase):
+            result = unittest.TextTestRunner(stream=open(os.devnull, 'w') if quiet else sys.stdout, verbosity=0).run(unittest.defaultTestLoader.loadTestsFromTestCase(value))
+            if result.failures or result.errors:
+                return path + ': ' + name + ' failed'
+            continue
+        elif inspect.isclass(value) and name.startswith('Test'):
+            try:
+                instance = value()
+            except Exception:
+                continue
+            cases = [(name + '.' + m, getattr(instance, m)) for m in dir(instance) if m.startswith('test') and callable(getattr(instance, m))]
+        for label, case in cases:
+            try:
+                case()
+            except BaseException:
+                if not quiet:
+                    traceback.print_exc(limit=-2, file=sys.stdout)
+                return path + ': ' + label + ' failed'
+    return None
+
+
+FLIP = {ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE, ast.LtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
+        ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+        ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.FloorDiv, ast.Div: ast.Mult, ast.FloorDiv: ast.Mult, ast.Mod: ast.FloorDiv}
+
+
+def breaks(tree):
+    """Each way to break the module: (what it does, how to do it to a fresh parse)."""
+    out = []
+    for i, node in enumerate(ast.walk(tree)):
+        line = getattr(node, 'lineno', 0)
+        if isinstance(node, ast.Compare) and type(node.ops[0]) in FLIP:
+            out.append(('line %d: the comparison turned round' % line, i, 'compare'))
+        elif isinstance(node, ast.BinOp) and type(node.op) in FLIP:
+            out.append(('line %d: the operator changed' % line, i, 'binop'))
+        elif isinstance(node, (ast.If, ast.While)):
+            out.append(('line %d: the branch never taken' % line, i, 'never'))
+        elif isinstance(node, ast.Return) and node.value is not None:
+            out.append(('line %d: returns None' % line, i, 'none'))
+        elif isinstance(node, ast.Constant) and type(node.value) is int:
+            out.append(('line %d: %d made %d' % (line, node.value, node.value + 1), i, 'plus'))
+    # A spread of at most 16, so a long module is not broken line by line.
+    step = max(1, len(out) // 16)
+    return out[::step][:16]
+
+
+def broken(source, path, i, how):
+    tree = ast.parse(source, path)
+    node = list(ast.walk(tree))[i]
+    if how == 'compare':
+        node.ops[0] = FLIP[type(node.ops[0])]()
+    elif how == 'binop':
+        node.op = FLIP[type(node.op)]()
+    elif how == 'never':
+        node.test = ast.Constant(False)
+    elif how == 'none':
+        node.value = ast.Constant(None)
+    else:
+        node.value += 1
+    return compile(ast.fix_missing_locations(tree), path, 'exec')
+
+
+def fails_on(path, script, module, code):
+    """Whether the test file fails with `module` replaced by `code`, run in a child."""
+    pid = os.fork()
+    if pid == 0:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        signal.alarm(5)
+        try:
+            name = module[:-3].replace('/', '.')
+            fake = types.ModuleType(name)
+            fake.__file__ = module
+            sys.modules[name] = fake
+            exec(code, fake.__dict__)
+            why = run_file(path, script, quiet=True)
+        except BaseException:
+            why = 'raised'
+        os._exit(0 if why is None else 1)
+    _, status = os.waitpid(pid, 0)
+    return status != 0
+
+
+def can_fail(path, script, modules):
+    missed = []
+    for module in modules:
+        if not os.path.exists(module):
+            continue
+        source = open(module).read()
+        try:
+            ways = breaks(ast.parse(source, module))
+        except SyntaxError:
+            return
+        for said, i, how in ways:
+            if fails_on(path, script, module, broken(source, module, i, how)):
+                print(path + ': fails on a broken ' + module + ' (' + said + ')')
+                return
+            missed.append(module + ' ' + said)
+    if missed:
+        global failed
+        failed += 1
+        print('FAILED: ' + path + ' passed on every broken version of the code it tests, so it checks nothing that can break: ' + '; '.join(missed[:4]))
+        if script and any(isinstance(n, ast.FunctionDef) and n.name.startswith('test') for n in ast.parse(open(path).read()).body):
+            print('  (run as `python3 ' + path + '`, a test function it only defines never runs: call it, or assert at the top level)')
+
+
+def run_tests(path, script, modules):
+    global failed
+    if not os.path.exists(path):
+        print('skipped (not in the tree): ' + path)
+        return
+    why = run_file(path, script)
+    if why is not None and why.startswith('skip: '):
+        print('skipped (' + why[6:] + ')')
+    elif why is not None:
+        print('FAILED: ' + why)
+        failed += 1
+    else:
+        print(path + ': passed' + (' (run as a script, as the spec says)' if script else ''))
+        can_fail(path, script, modules)
+
+
+"#;
+
+/// The script that runs `tests` (`PY_TESTS`), exiting 1 when one failed.
+fn python_tests(tests: &[&String], scripts: &[String], modules: &[String]) -> String {
+    let mut script = PY_TESTS.to_string();
+    let modules = modules
+        .iter()
+        .map(|m| quoted(m))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for test in tests {
+        let as_script = if scripts.contains(test) {
+            "True"
+        } else {
+            "False"
+        };
+        script.push_str(&format!(
+            "run_tests({}, {as_script}, [{modules}])\n",
+            quoted(test)
+        ));
+    }
+    script.push_str("sys.exit(1 if failed else 0)\n");
+    format!("PYTHONHASHSEED=0 python3 - <<'{END}'\n{script}{END}\n")
 }
 
 fn python(examples: &[&Example], files: &[String]) -> String {
@@ -757,8 +994,18 @@ fn rust(examples: &[&Example], file: &str) -> Option<String> {
         source.push_str(&format!("#[test]\nfn spec_example_{i}() {{\n{body}}}\n"));
     }
     let test = format!("{folder}/git_hybrid_spec_examples.rs");
+    // The file is included into a test crate, where an inner doc comment (`//! ...`, which
+    // opens most crates) or an inner attribute at its top is refused: the attributes go to the
+    // test crate's top, and the file (the check's own copy in a temporary tree) has those
+    // comments made plain in place. Its name and line numbers stay (an attribute's line becomes
+    // empty), so what the compiler says points at the answer's own lines.
+    let attribute = r"^[[:space:]]*#!\[.*\][[:space:]]*$";
+    let source_file = format!("{folder}/{name}");
+    let plain = format!(
+        r"sed -E -e 's#^([[:space:]]*)//!#\1//#' -e 's#^([[:space:]]*)/\*!#\1/*#' -e 's/{attribute}//' '{source_file}' > '{source_file}.plain' && mv '{source_file}.plain' '{source_file}'"
+    );
     Some(format!(
-        "cat > '{test}' <<'{END}'\n{source}{END}\nrustc --edition 2021 --test -A warnings -o git-hybrid-spec-examples '{test}' && ./git-hybrid-spec-examples --test-threads 1\n"
+        "{{ grep -E '{attribute}' '{source_file}'; cat <<'{END}'\n{source}{END}\n}} > '{test}'\n{plain}\nrustc --edition 2021 --test -A warnings -o git-hybrid-spec-examples '{test}' && ./git-hybrid-spec-examples --test-threads 1\n"
     ))
 }
 
@@ -926,9 +1173,13 @@ mod tests {
     #[test]
     fn a_target_is_one_language_and_rust_without_dependencies() {
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let py = target(&names(&["money.py", "test_money.py"]), None).unwrap();
+        let py = target(&names(&["money.py", "test_money.py", "conftest.py"]), None).unwrap();
         assert_eq!(py.files, ["money.py"]);
-        assert_eq!(target(&names(&["test_money.py"]), None), None);
+        assert_eq!(py.tests, ["test_money.py"]);
+        let tests_only = target(&names(&["tests/test_money.py"]), None).unwrap();
+        assert!(tests_only.files.is_empty());
+        assert_eq!(tests_only.tests, ["tests/test_money.py"]);
+        assert_eq!(target(&names(&["conftest.py"]), None), None);
         let rs = target(
             &names(&["src/lib.rs"]),
             Some("[package]\nname = \"x\"\n\n[dependencies]\n"),
@@ -985,6 +1236,8 @@ mod tests {
         let target = Target {
             language: Language::Python,
             files: vec!["net/port.py".into()],
+            tests: Vec::new(),
+            scripts: Vec::new(),
         };
         let command = command(&read(spec), &target).unwrap();
         let right = "def parse_port(v):\n    v = v.strip()\n    if not v.isdigit() or not 0 < int(v) < 65536:\n        raise ValueError(v)\n    return int(v)\n";
@@ -1004,6 +1257,8 @@ mod tests {
         let target = Target {
             language: Language::Python,
             files: vec!["cart.py".into()],
+            tests: Vec::new(),
+            scripts: Vec::new(),
         };
         let method_check = super::command(&read(spec), &target).unwrap();
         let cart = "from collections import OrderedDict\n\n\nclass Cart:\n    def total(self):\n        return 2\n";
@@ -1051,6 +1306,8 @@ mod tests {
         let target = Target {
             language: Language::Python,
             files: vec!["util.py".into()],
+            tests: Vec::new(),
+            scripts: Vec::new(),
         };
         let command = command(&read(spec), &target).unwrap();
         let outcomes = |source: &str| {
@@ -1103,6 +1360,8 @@ mod tests {
         let target = Target {
             language: Language::Rust,
             files: vec!["src/lib.rs".into()],
+            tests: Vec::new(),
+            scripts: Vec::new(),
         };
         let command = command(&read(spec), &target).unwrap();
         let right = "pub fn parse_port(v: &str) -> Result<u16, String> {\n    match v.parse::<u16>() { Ok(0) => Err(\"zero\".into()), Ok(p) => Ok(p), Err(_) => Err(\"not a number\".to_string()) }\n}\npub fn label(n: u8) -> String { n.to_string() }\n";
@@ -1113,6 +1372,134 @@ mod tests {
         assert!(!passed);
         assert!(
             output.contains("the spec says `parse_port(\"0\")` fails, but it returned Ok(0)"),
+            "{output}"
+        );
+        // A crate's own docs and attributes at its top, and its own tests, which run too.
+        let documented = format!(
+            "//! Ports.\n#![allow(dead_code)]\n/*! More. */\n\n{right}\nfn unused() {{}}\n\n#[cfg(test)]\nmod tests {{\n    //! Its tests.\n    use super::*;\n    #[test]\n    fn own() {{\n        assert_eq!(label(4), \"4\");\n    }}\n}}\n"
+        );
+        let (passed, output) = run_in(&command, &[("src/lib.rs", &documented)]);
+        assert!(passed, "{command}\n{output}");
+        assert!(output.contains("tests::own ... ok"), "{output}");
+        let (passed, output) = run_in(
+            &command,
+            &[(
+                "src/lib.rs",
+                &documented.replace("label(4), \"4\"", "label(4), \"5\""),
+            )],
+        );
+        assert!(!passed && output.contains("tests::own"), "{output}");
+    }
+
+    /// The test files a spec names run too: as scripts, and by the test functions and cases
+    /// they only define; one that fails on the code fails the check, one that needs a module
+    /// this machine lacks is skipped.
+    #[test]
+    fn the_python_check_runs_the_test_files_the_spec_names() {
+        let spec = "## Tests\n\n- `double(2)` returns `4`\n";
+        let target = Target {
+            language: Language::Python,
+            files: vec!["calc.py".into()],
+            tests: vec!["test_calc.py".into(), "tests/test_more.py".into()],
+            scripts: Vec::new(),
+        };
+        let command = command(&read(spec), &target).unwrap();
+        let code = "def double(n):\n    return n * 2\n";
+        let script = "from calc import double\nassert double(3) == 6\n";
+        let functions = "import unittest\nfrom calc import double\n\n\ndef test_zero():\n    assert double(0) == 0\n\n\nclass TestMore(unittest.TestCase):\n    def test_neg(self):\n        self.assertEqual(double(-1), -2)\n";
+        let (passed, output) = run_in(
+            &command,
+            &[
+                ("calc.py", code),
+                ("test_calc.py", script),
+                ("tests/test_more.py", functions),
+            ],
+        );
+        assert!(passed, "{command}\n{output}");
+        assert!(
+            output.contains("tests/test_more.py: passed")
+                && output.contains("tests/test_more.py: fails on a broken calc.py"),
+            "{output}"
+        );
+        // A wrong assertion in a test function, one in a unittest case, one in the script.
+        for (file, text) in [
+            ("tests/test_more.py", functions.replace("== 0", "== 1")),
+            ("tests/test_more.py", functions.replace("-2)", "2)")),
+            ("test_calc.py", script.replace("== 6", "== 7")),
+        ] {
+            let mut files = vec![
+                ("calc.py", code),
+                ("test_calc.py", script),
+                ("tests/test_more.py", functions),
+            ];
+            files.retain(|(f, _)| *f != file);
+            files.push((file, text.as_str()));
+            let (passed, output) = run_in(&command, &files);
+            assert!(!passed, "{text}\n{output}");
+        }
+        // Tests that pass on every broken version of the code check nothing.
+        let (passed, output) = run_in(
+            &command,
+            &[
+                ("calc.py", code),
+                ("test_calc.py", script),
+                ("tests/test_more.py", "import calc\nassert calc.double\n"),
+            ],
+        );
+        assert!(
+            !passed
+                && output.contains(
+                    "FAILED: tests/test_more.py passed on every broken version of the code it tests"
+                ),
+            "{output}"
+        );
+        // Test functions a script only defines run when the spec does not say how the file
+        // runs; where it says `python3 FILE`, they never do, and the file checks nothing.
+        let defined = "from calc import double\n\n\ndef test_three():\n    assert double(3) == 6\n";
+        let files = [("calc.py", code), ("test_calc.py", defined)];
+        let loose = Target {
+            language: Language::Python,
+            files: vec!["calc.py".into()],
+            tests: vec!["test_calc.py".into()],
+            scripts: scripts("run it as `python3 test_calc.py`", &["test_calc.py".into()]),
+        };
+        assert_eq!(loose.scripts, ["test_calc.py"]);
+        let (passed, output) = run_in(&super::command(&read(spec), &loose).unwrap(), &files);
+        assert!(
+            !passed && output.contains("a test function it only defines never runs"),
+            "{output}"
+        );
+        let (passed, output) = run_in(&command, &files);
+        assert!(passed, "{output}");
+        // The examples fail first: the tests do not run.
+        let (passed, output) = run_in(
+            &command,
+            &[
+                ("calc.py", "def double(n):\n    return n\n"),
+                ("test_calc.py", script),
+            ],
+        );
+        assert!(!passed && !output.contains("test_calc.py"), "{output}");
+        // A test file needing what is not installed here is skipped; one not written is too.
+        let only_tests = Target {
+            language: Language::Python,
+            files: Vec::new(),
+            tests: vec!["test_calc.py".into(), "test_absent.py".into()],
+            scripts: Vec::new(),
+        };
+        let command = super::command(&[], &only_tests).unwrap();
+        let (passed, output) = run_in(
+            &command,
+            &[
+                ("calc.py", code),
+                ("test_calc.py", "import no_such_test_library\n"),
+            ],
+        );
+        assert!(passed, "{output}");
+        assert!(
+            output
+                .contains("skipped (test_calc.py needs no_such_test_library, not installed here)")
+                && output.contains("skipped (not in the tree): test_absent.py"),
             "{output}"
         );
     }

@@ -214,7 +214,8 @@ pub fn examples_check(
         }
         None
     });
-    let target = examples::target(&named, manifest.as_deref())?;
+    let mut target = examples::target(&named, manifest.as_deref())?;
+    target.scripts = examples::scripts(&spec.text, &target.tests);
     let tool = match target.language {
         examples::Language::Python => "python3",
         examples::Language::Rust => "rustc",
@@ -233,14 +234,20 @@ pub fn examples_check(
         );
         return None;
     }
+    let cases = format!(
+        "{} {}",
+        examples.len(),
+        if examples.len() == 1 { "case" } else { "cases" }
+    );
+    let label = match (examples.is_empty(), target.tests.join(", ")) {
+        (_, tests) if tests.is_empty() => format!("the spec's examples ({cases}, {tool})"),
+        (true, tests) => format!("the spec's tests ({tests}, {tool})"),
+        (false, tests) => format!("the spec's examples ({cases}) and tests ({tests}, {tool})"),
+    };
     examples::command(&examples, &target).map(|command| Check {
         command,
         timeout,
         rounds,
-        label: Some(format!(
-            "the spec's examples ({} {}, {tool})",
-            examples.len(),
-            if examples.len() == 1 { "case" } else { "cases" }
-        )),
+        label: Some(label),
     })
 }

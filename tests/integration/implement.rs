@@ -574,6 +574,50 @@ fn the_specs_examples_are_the_check_when_none_is_set() {
         .stderr_lacks("check");
 }
 
+/// Tests an answer writes are run on the code they test, and must be able to fail: a file
+/// whose test function the spec's own command (`python3 test_calc.py`) never calls checks
+/// nothing, and the model is asked again, told so; a file that does check passes.
+#[test]
+fn tests_an_answer_writes_must_run_and_be_able_to_fail() {
+    let spec = "# Test double\n\nWrite tests for `double` in `calc.py`.\n\n## Files\n\n- create `test_calc.py` (leave `calc.py` as it is)\n\n## Requirements\n\n- `test_calc.py` is a script run as `python3 test_calc.py`, with plain `assert` statements\n\n## Tests\n\n- `double(2)` returns `4`\n";
+    let repo = TestRepo::with_spec(".hybrid/specs/tests.md", spec);
+    repo.write("calc.py", "def double(n):\n    return n * 2\n");
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "calc"]);
+    let never_called = file_block(
+        "test_calc.py",
+        "from calc import double\n\n\ndef test_double():\n    assert double(3) == 6\n",
+    );
+    let wrong = file_block(
+        "test_calc.py",
+        "from calc import double\n\nassert double(3) == 9\n",
+    );
+    let right = file_block(
+        "test_calc.py",
+        "from calc import double\n\nassert double(3) == 6\n",
+    );
+    let server = FakeOpenAi::start(vec![never_called, wrong, right]);
+    implement(&repo, &server, &[".hybrid/specs/tests.md"])
+        .success()
+        .stderr_has("check: the spec's examples (1 case) and tests (test_calc.py, python3)")
+        .stderr_has("passed (exit 0) after 3 runs");
+    let said = feedback(&server, 1);
+    assert!(
+        said.contains("test_calc.py passed on every broken version of the code it tests")
+            && said.contains("a test function it only defines never runs"),
+        "{said}"
+    );
+    let said = feedback(&server, 2);
+    assert!(
+        said.contains("FAILED: running test_calc.py raised AssertionError"),
+        "{said}"
+    );
+    assert_eq!(
+        repo.git(&["show", "hybrid/test-double:test_calc.py"]),
+        "from calc import double\n\nassert double(3) == 6\n"
+    );
+}
+
 /// `spec check` runs the check `implement` would make of the spec's examples on the working
 /// tree's copy of the files it names — a method on a new object included — and says so.
 #[test]
