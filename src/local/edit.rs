@@ -290,13 +290,27 @@ pub fn apply(
                 let count = current.matches(search.as_str()).count();
                 let replaced = match count {
                     0 => match loose_matches(&current, search).as_slice() {
-                        [] => {
-                            return Err(Error::NoMatch {
-                                block,
-                                path: path.clone(),
-                                nearest: nearest(&current, search),
-                            });
-                        }
+                        // SEARCH new and REPLACE the file's own lines, once: the model wrote the
+                        // lines it adds first and the lines they go above second (a doc comment
+                        // over the function it documents). Read so, the block only adds lines,
+                        // and the answer is still checked and reviewed like any other.
+                        [] => match loose_matches(&current, replace).as_slice() {
+                            [at] if !search.trim().is_empty() => {
+                                tracing::info!(
+                                    block,
+                                    path = %path,
+                                    "the SEARCH text is not in the file and the REPLACE text is: its lines are added above them"
+                                );
+                                replace_lines(&current, (at.0, at.0), replace, search)
+                            }
+                            _ => {
+                                return Err(Error::NoMatch {
+                                    block,
+                                    path: path.clone(),
+                                    nearest: nearest(&current, search),
+                                });
+                            }
+                        },
                         [at] => replace_lines(&current, *at, search, replace),
                         more => {
                             return Err(Error::Ambiguous {
@@ -782,6 +796,22 @@ mod tests {
             apply(&[edit("three\n")], read),
             Err(Error::NoMatch { .. })
         ));
+        // New lines first and the file's own second: the new lines go above them, which stay.
+        let swapped = |search: &str, replace: &str| Edit::Replace {
+            path: "a.rs".into(),
+            search: search.into(),
+            replace: replace.into(),
+        };
+        assert_eq!(
+            apply(&[swapped("/// Two.\n", "two\n")], read).unwrap()["a.rs"],
+            "one\n/// Two.\ntwo\none\n"
+        );
+        // Not where the file's lines occur twice, nor where SEARCH is empty.
+        assert!(matches!(
+            apply(&[swapped("/// One.\n", "one\n")], read),
+            Err(Error::NoMatch { .. })
+        ));
+        assert!(apply(&[swapped(" \n", "two\n")], read).is_err());
         let missing = Edit::Replace {
             path: "b.rs".into(),
             search: "x".into(),
