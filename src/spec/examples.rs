@@ -833,10 +833,10 @@ def fails_on(path, script, module, code):
         os.dup2(devnull, 2)
         signal.alarm(5)
         try:
-            name = module[:-3].replace('/', '.')
-            fake = types.ModuleType(name)
+            fake = types.ModuleType(names(module)[0])
             fake.__file__ = module
-            sys.modules[name] = fake
+            for name in names(module):
+                sys.modules[name] = fake
             exec(code, fake.__dict__)
             why = run_file(path, script, quiet=True)
         except BaseException:
@@ -846,11 +846,35 @@ def fails_on(path, script, module, code):
     return status != 0
 
 
+def names(module):
+    """The names a test may import `module` by: its dotted path and each tail of it
+    (`src/shop/cart.py`: `src.shop.cart`, `shop.cart`, `cart`)."""
+    parts = module[:-3].split('/')
+    if parts[-1] == '__init__' and len(parts) > 1:
+        parts = parts[:-1]
+    return ['.'.join(parts[i:]) for i in range(len(parts))]
+
+
+def imported(path):
+    """The modules a test file imports by name, `from a import b` counted as `a` and `a.b`."""
+    found = set()
+    for node in ast.walk(ast.parse(open(path).read(), path)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(node.module + '.' + alias.name for alias in node.names)
+    return found
+
+
 def can_fail(path, script, modules):
+    # Only the named modules the file imports itself are broken: one it reaches another way
+    # (a path set up at run time, a plugin) would not be the broken copy, and its tests would
+    # be blamed for breaks they never saw.
+    uses = imported(path)
+    modules = [m for m in modules if os.path.exists(m) and any(n in uses for n in names(m))]
     missed = []
     for module in modules:
-        if not os.path.exists(module):
-            continue
         source = open(module).read()
         try:
             ways = breaks(ast.parse(source, module))
@@ -1451,6 +1475,30 @@ mod tests {
                 && output.contains(
                     "FAILED: tests/test_more.py passed on every broken version of the code it tests"
                 ),
+            "{output}"
+        );
+        // A module under src/ imported by its package's name is the broken copy too; a
+        // file that reaches the module some other way is not judged by breaks it never saw.
+        let src_layout = Target {
+            language: Language::Python,
+            files: vec!["src/shop/cart.py".into()],
+            tests: vec!["tests/test_cart.py".into(), "tests/test_loaded.py".into()],
+            scripts: Vec::new(),
+        };
+        let cart = "def total(prices):\n    return sum(prices)\n";
+        let by_package = "import sys\nsys.path.insert(0, 'src')\nfrom shop.cart import total\n\nassert total([1, 2]) == 3\n";
+        let by_path = "import importlib.util\nspec = importlib.util.spec_from_file_location('c', 'src/shop/cart.py')\nc = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(c)\nassert c.total\n";
+        let (passed, output) = run_in(
+            &super::command(&[], &src_layout).unwrap(),
+            &[
+                ("src/shop/__init__.py", ""),
+                ("src/shop/cart.py", cart),
+                ("tests/test_cart.py", by_package),
+                ("tests/test_loaded.py", by_path),
+            ],
+        );
+        assert!(
+            passed && output.contains("tests/test_cart.py: fails on a broken src/shop/cart.py"),
             "{output}"
         );
         // Test functions a script only defines run when the spec does not say how the file
