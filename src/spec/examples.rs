@@ -858,7 +858,12 @@ def names(module):
 def imported(path):
     """The modules a test file imports by name, `from a import b` counted as `a` and `a.b`."""
     found = set()
-    for node in ast.walk(ast.parse(open(path).read(), path)):
+    try:
+        with open(path, 'rb') as f:
+            tree = ast.parse(f.read(), path)
+    except (SyntaxError, ValueError):
+        return found
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -875,10 +880,11 @@ def can_fail(path, script, modules):
     modules = [m for m in modules if os.path.exists(m) and any(n in uses for n in names(m))]
     missed = []
     for module in modules:
-        source = open(module).read()
+        with open(module, 'rb') as f:
+            source = f.read()
         try:
             ways = breaks(ast.parse(source, module))
-        except SyntaxError:
+        except (SyntaxError, ValueError):
             return
         for said, i, how in ways:
             if fails_on(path, script, module, broken(source, module, i, how)):
@@ -889,7 +895,7 @@ def can_fail(path, script, modules):
         global failed
         failed += 1
         print('FAILED: ' + path + ' passed on every broken version of the code it tests, so it checks nothing that can break: ' + '; '.join(missed[:4]))
-        if script and any(isinstance(n, ast.FunctionDef) and n.name.startswith('test') for n in ast.parse(open(path).read()).body):
+        if script and any(isinstance(n, ast.FunctionDef) and n.name.startswith('test') for n in ast.parse(open(path, 'rb').read()).body):
             print('  (run as `python3 ' + path + '`, a test function it only defines never runs: call it, or assert at the top level)')
 
 
