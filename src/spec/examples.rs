@@ -878,6 +878,10 @@ def can_fail(path, script, modules):
     # be blamed for breaks they never saw.
     uses = imported(path)
     modules = [m for m in modules if os.path.exists(m) and any(n in uses for n in names(m))]
+    if not modules:
+        # Said, so a pass is not read as more than it is.
+        print(path + ': not tried against breaks (it imports none of the named modules by name)')
+        return
     missed = []
     for module in modules:
         with open(module, 'rb') as f:
@@ -885,7 +889,7 @@ def can_fail(path, script, modules):
         try:
             ways = breaks(ast.parse(source, module))
         except (SyntaxError, ValueError):
-            return
+            continue
         for said, i, how in ways:
             if fails_on(path, script, module, broken(source, module, i, how)):
                 print(path + ': fails on a broken ' + module + ' (' + said + ')')
@@ -1242,6 +1246,17 @@ mod tests {
     }
 
     /// Runs `command` by `sh -c` in a folder holding `files`: (passed, output).
+    /// A Python target over `files`, running `tests`, none of them as a plain script.
+    fn python_target(files: &[&str], tests: &[&str]) -> Target {
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Target {
+            language: Language::Python,
+            files: owned(files),
+            tests: owned(tests),
+            scripts: Vec::new(),
+        }
+    }
+
     fn run_in(command: &str, files: &[(&str, &str)]) -> (bool, String) {
         let dir = tempfile::tempdir().unwrap();
         for (path, text) in files {
@@ -1263,12 +1278,7 @@ mod tests {
     #[test]
     fn the_python_check_passes_a_right_answer_and_names_what_a_wrong_one_broke() {
         let spec = "## Tests\n\n- `parse_port(\" 80 \")` returns `80`\n- `parse_port(\"0\")` raises `ValueError`\n- `parse_port(\"1\")` returns `one port`\n";
-        let target = Target {
-            language: Language::Python,
-            files: vec!["net/port.py".into()],
-            tests: Vec::new(),
-            scripts: Vec::new(),
-        };
+        let target = python_target(&["net/port.py"], &[]);
         let command = command(&read(spec), &target).unwrap();
         let right = "def parse_port(v):\n    v = v.strip()\n    if not v.isdigit() or not 0 < int(v) < 65536:\n        raise ValueError(v)\n    return int(v)\n";
         let (passed, output) = run_in(&command, &[("net/port.py", right)]);
@@ -1284,12 +1294,7 @@ mod tests {
         // A method's example needs an object: skipped where a class has the method, failed
         // where nothing defines it.
         let spec = "## Tests\n\n- after `add(\"tea\", 2)`, `total()` returns `2`\n- `missing(1)` returns `1`\n- `get(1)` returns `1`\n";
-        let target = Target {
-            language: Language::Python,
-            files: vec!["cart.py".into()],
-            tests: Vec::new(),
-            scripts: Vec::new(),
-        };
+        let target = python_target(&["cart.py"], &[]);
         let method_check = super::command(&read(spec), &target).unwrap();
         let cart = "from collections import OrderedDict\n\n\nclass Cart:\n    def total(self):\n        return 2\n";
         let (passed, output) = run_in(&method_check, &[("cart.py", cart)]);
@@ -1333,12 +1338,7 @@ mod tests {
     #[test]
     fn the_python_check_prints_the_behaviour_beyond_the_examples() {
         let spec = "## Tests\n\n- `clamp(5, 0, 10)` returns `5`\n- `clamp(-3, 0, 10)` returns `0`\n- `shout(\"hi\")` returns `\"HI!\"`\n";
-        let target = Target {
-            language: Language::Python,
-            files: vec!["util.py".into()],
-            tests: Vec::new(),
-            scripts: Vec::new(),
-        };
+        let target = python_target(&["util.py"], &[]);
         let command = command(&read(spec), &target).unwrap();
         let outcomes = |source: &str| {
             let (passed, output) = run_in(&command, &[("util.py", source)]);
@@ -1427,12 +1427,7 @@ mod tests {
     #[test]
     fn the_python_check_runs_the_test_files_the_spec_names() {
         let spec = "## Tests\n\n- `double(2)` returns `4`\n";
-        let target = Target {
-            language: Language::Python,
-            files: vec!["calc.py".into()],
-            tests: vec!["test_calc.py".into(), "tests/test_more.py".into()],
-            scripts: Vec::new(),
-        };
+        let target = python_target(&["calc.py"], &["test_calc.py", "tests/test_more.py"]);
         let command = command(&read(spec), &target).unwrap();
         let code = "def double(n):\n    return n * 2\n";
         let script = "from calc import double\nassert double(3) == 6\n";
@@ -1485,12 +1480,10 @@ mod tests {
         );
         // A module under src/ imported by its package's name is the broken copy too; a
         // file that reaches the module some other way is not judged by breaks it never saw.
-        let src_layout = Target {
-            language: Language::Python,
-            files: vec!["src/shop/cart.py".into()],
-            tests: vec!["tests/test_cart.py".into(), "tests/test_loaded.py".into()],
-            scripts: Vec::new(),
-        };
+        let src_layout = python_target(
+            &["src/shop/cart.py"],
+            &["tests/test_cart.py", "tests/test_loaded.py"],
+        );
         let cart = "def total(prices):\n    return sum(prices)\n";
         let by_package = "import sys\nsys.path.insert(0, 'src')\nfrom shop.cart import total\n\nassert total([1, 2]) == 3\n";
         let by_path = "import importlib.util\nspec = importlib.util.spec_from_file_location('c', 'src/shop/cart.py')\nc = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(c)\nassert c.total\n";
@@ -1504,7 +1497,9 @@ mod tests {
             ],
         );
         assert!(
-            passed && output.contains("tests/test_cart.py: fails on a broken src/shop/cart.py"),
+            passed
+                && output.contains("tests/test_cart.py: fails on a broken src/shop/cart.py")
+                && output.contains("tests/test_loaded.py: not tried against breaks"),
             "{output}"
         );
         // Test functions a script only defines run when the spec does not say how the file
@@ -1512,10 +1507,8 @@ mod tests {
         let defined = "from calc import double\n\n\ndef test_three():\n    assert double(3) == 6\n";
         let files = [("calc.py", code), ("test_calc.py", defined)];
         let loose = Target {
-            language: Language::Python,
-            files: vec!["calc.py".into()],
-            tests: vec!["test_calc.py".into()],
             scripts: scripts("run it as `python3 test_calc.py`", &["test_calc.py".into()]),
+            ..python_target(&["calc.py"], &["test_calc.py"])
         };
         assert_eq!(loose.scripts, ["test_calc.py"]);
         let (passed, output) = run_in(&super::command(&read(spec), &loose).unwrap(), &files);
@@ -1535,12 +1528,7 @@ mod tests {
         );
         assert!(!passed && !output.contains("test_calc.py"), "{output}");
         // A test file needing what is not installed here is skipped; one not written is too.
-        let only_tests = Target {
-            language: Language::Python,
-            files: Vec::new(),
-            tests: vec!["test_calc.py".into(), "test_absent.py".into()],
-            scripts: Vec::new(),
-        };
+        let only_tests = python_target(&[], &["test_calc.py", "test_absent.py"]);
         let command = super::command(&[], &only_tests).unwrap();
         let (passed, output) = run_in(
             &command,
