@@ -439,6 +439,9 @@ pub struct Target {
     /// Those of `tests` the spec says run as a script (`python3 test_x.py`): their test
     /// functions are not called for them, as that command would not (`scripts`).
     pub scripts: Vec<String>,
+    /// The spec writes only test files (it asks for tests of code that exists): the cases it
+    /// lists are what those tests must check, so each case's arguments must appear in them.
+    pub cases_in_tests: bool,
 }
 
 /// Which language the examples are in, from the files the spec names: only `.py` files, or
@@ -475,6 +478,7 @@ pub fn target(named: &[String], cargo_toml: Option<&str>) -> Option<Target> {
             files,
             tests,
             scripts: Vec::new(),
+            cases_in_tests: false,
         });
     }
     let sources: Vec<&String> = code.into_iter().filter(|p| !is_test(p)).collect();
@@ -489,6 +493,7 @@ pub fn target(named: &[String], cargo_toml: Option<&str>) -> Option<Target> {
         files: vec![(*one).clone()],
         tests: Vec::new(),
         scripts: Vec::new(),
+        cases_in_tests: false,
     })
 }
 
@@ -542,6 +547,22 @@ fn quoted(text: &str) -> String {
 
 /// Runs one example against the imported names `ns`: 0 when it holds, 1 when it fails, 2 when
 /// it could not be run (the script counts each, so a check that ran nothing says so).
+/// Shared by both scripts: an example's call parsed, for the vote's changed arguments and for
+/// the cases tests must use.
+const PY_CALL_OF: &str = r#"import ast
+
+
+def call_of(text):
+    """The call an example's text is, or None where it is not one."""
+    try:
+        node = ast.parse(text, mode='eval').body
+    except SyntaxError:
+        return None
+    return node if isinstance(node, ast.Call) else None
+
+
+"#;
+
 const PY_CHECK: &str = r#"def check(call, kind, expected):
     said = '`' + call + '` ' + kind + ' `' + expected + '`'
     try:
@@ -616,11 +637,8 @@ def probes(calls):
     import ast
     out, seen = [], set(calls)
     for call in calls:
-        try:
-            node = ast.parse(call, mode='eval').body
-        except SyntaxError:
-            continue
-        if not isinstance(node, ast.Call):
+        node = call_of(call)
+        if node is None:
             continue
         slots = [(node.args, i) for i in range(len(node.args))] + [(node.keywords, i) for i in range(len(node.keywords))]
         for holder, i in slots:
@@ -696,18 +714,21 @@ pub fn command(examples: &[Example], target: &Target) -> Option<String> {
         .filter(|e| !e.to_string().contains(END))
         .collect();
     let tests: Vec<&String> = target.tests.iter().filter(|t| !t.contains(END)).collect();
+    let cases: Vec<&Example> = if target.cases_in_tests {
+        examples.clone()
+    } else {
+        Vec::new()
+    };
     match target.language {
         Language::Python if examples.is_empty() && tests.is_empty() => None,
-        Language::Python if target.files.is_empty() => {
-            Some(python_tests(&tests, &target.scripts, &target.files))
-        }
+        Language::Python if target.files.is_empty() => Some(python_tests(&tests, target, &cases)),
         Language::Python if tests.is_empty() => Some(python(&examples, &target.files)),
         // The tests run only after the examples held: one failure is enough to ask again, and
         // the examples say what went wrong more plainly.
         Language::Python => Some(format!(
             "{}test $? -eq 0 || exit 1\n{}",
             python(&examples, &target.files),
-            python_tests(&tests, &target.scripts, &target.files)
+            python_tests(&tests, target, &cases)
         )),
         Language::Rust if examples.is_empty() => None,
         Language::Rust => rust(&examples, &target.files[0]),
@@ -919,18 +940,60 @@ def run_tests(path, script, modules):
         can_fail(path, script, modules)
 
 
+def scalars(node):
+    """The strings and numbers a piece of code writes as literals (a negative number whole)."""
+    out = set()
+    signed = {id(n.operand) for n in ast.walk(node) if isinstance(n, ast.UnaryOp)}
+    for n in ast.walk(node):
+        if isinstance(n, (ast.Constant, ast.UnaryOp)) and id(n) not in signed:
+            try:
+                v = ast.literal_eval(n)
+            except Exception:
+                continue
+            if isinstance(v, str):
+                out.add(('str', v))
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                out.add(('num', v))
+    return out
+
+
+def covers(cases, paths):
+    """A spec that asks only for tests lists the cases they must check: each case's literal
+    arguments must be written somewhere in the test files (a call, a table, a loop's list)."""
+    global failed
+    written = set()
+    for path in paths:
+        try:
+            written |= scalars(ast.parse(open(path, 'rb').read()))
+        except Exception:
+            return  # the file's run has said what is wrong with it
+    for shown, call in cases:
+        node = call_of(call)
+        if node is None:
+            continue
+        wanted = set()
+        for arg in list(node.args) + [k.value for k in node.keywords]:
+            wanted |= scalars(arg)
+        missing = sorted(repr(v) for _, v in wanted - written)
+        if missing:
+            print('FAILED: the spec lists ' + shown + ', and no test file uses ' + ', '.join(missing) + ': write a test for that case')
+            failed += 1
+
+
 "#;
 
-/// The script that runs `tests` (`PY_TESTS`), exiting 1 when one failed.
-fn python_tests(tests: &[&String], scripts: &[String], modules: &[String]) -> String {
-    let mut script = PY_TESTS.to_string();
-    let modules = modules
+/// The script that runs `tests` (`PY_TESTS`), exiting 1 when one failed; `cases` are the
+/// spec's cases the tests must use (`Target::cases_in_tests`).
+fn python_tests(tests: &[&String], target: &Target, cases: &[&Example]) -> String {
+    let mut script = format!("{PY_CALL_OF}{PY_TESTS}");
+    let modules = target
+        .files
         .iter()
         .map(|m| quoted(m))
         .collect::<Vec<_>>()
         .join(", ");
     for test in tests {
-        let as_script = if scripts.contains(test) {
+        let as_script = if target.scripts.contains(test) {
             "True"
         } else {
             "False"
@@ -940,6 +1003,19 @@ fn python_tests(tests: &[&String], scripts: &[String], modules: &[String]) -> St
             quoted(test)
         ));
     }
+    if !cases.is_empty() {
+        let cases = cases
+            .iter()
+            .map(|e| format!("({}, {})", quoted(&e.to_string()), quoted(&e.call)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let tests = tests
+            .iter()
+            .map(|t| quoted(t))
+            .collect::<Vec<_>>()
+            .join(", ");
+        script.push_str(&format!("covers([{cases}], [{tests}])\n"));
+    }
     script.push_str("sys.exit(1 if failed else 0)\n");
     format!("PYTHONHASHSEED=0 python3 - <<'{END}'\n{script}{END}\n")
 }
@@ -948,7 +1024,7 @@ fn python(examples: &[&Example], files: &[String]) -> String {
     // `check` compiles each example on its own, so one the language cannot read is skipped
     // (the spec's wording, not the answer's fault).
     let mut script = format!(
-        "import importlib, importlib.util, sys, traceback\nsys.path.insert(0, '.')\nns = {{}}\nowned = set()\n{PY_CHECK}"
+        "import importlib, importlib.util, sys, traceback\nsys.path.insert(0, '.')\nns = {{}}\nowned = set()\n{PY_CALL_OF}{PY_CHECK}"
     );
     // A module is imported by its dotted name where its path allows one (so its own package
     // imports work), else loaded from its file.
@@ -1254,6 +1330,7 @@ mod tests {
             files: owned(files),
             tests: owned(tests),
             scripts: Vec::new(),
+            cases_in_tests: false,
         }
     }
 
@@ -1392,6 +1469,7 @@ mod tests {
             files: vec!["src/lib.rs".into()],
             tests: Vec::new(),
             scripts: Vec::new(),
+            cases_in_tests: false,
         };
         let command = command(&read(spec), &target).unwrap();
         let right = "pub fn parse_port(v: &str) -> Result<u16, String> {\n    match v.parse::<u16>() { Ok(0) => Err(\"zero\".into()), Ok(p) => Ok(p), Err(_) => Err(\"not a number\".to_string()) }\n}\npub fn label(n: u8) -> String { n.to_string() }\n";
@@ -1419,6 +1497,40 @@ mod tests {
             )],
         );
         assert!(!passed && output.contains("tests::own"), "{output}");
+    }
+
+    /// A spec that asks only for tests lists the cases they must check: a test file that
+    /// leaves one out fails, told which; written as a call, in a table or a negative number,
+    /// the case counts. A spec that also writes code is not held to it.
+    #[test]
+    fn tests_asked_for_alone_must_use_the_cases_the_spec_lists() {
+        let spec = "## Tests\n\n- `slugify(\"Hello, World!\")` returns `\"hello-world\"`\n- `shift(-2, 1.5)` returns `-0.5`\n";
+        let code = "def slugify(t):\n    return '-'.join(w for w in ''.join(c if c.isalnum() else ' ' for c in t.lower()).split())\n\n\ndef shift(a, b):\n    return a + b\n";
+        let only_tests = Target {
+            cases_in_tests: true,
+            ..python_target(&["slug.py"], &["test_slug.py"])
+        };
+        let command = command(&read(spec), &only_tests).unwrap();
+        let both = "from slug import slugify, shift\nassert slugify('Hello, World!') == 'hello-world'\nassert shift(-2, 1.5) == -0.5\nassert slugify('A') == 'a'\n";
+        let table = "from slug import slugify, shift\nfor text, want in [(\"Hello, World!\", 'hello-world'), ('A', 'a')]:\n    assert slugify(text) == want\nassert shift(-2, 1.5) == -0.5\n";
+        for tests in [both, table] {
+            let (passed, output) = run_in(&command, &[("slug.py", code), ("test_slug.py", tests)]);
+            assert!(passed, "{tests}\n{output}");
+        }
+        let one = "from slug import slugify, shift\nassert slugify('Hello, World!') == 'hello-world'\nassert slugify('A') == 'a'\nassert shift(2, 1) == 3\n";
+        let (passed, output) = run_in(&command, &[("slug.py", code), ("test_slug.py", one)]);
+        assert!(
+            !passed
+                && output.contains(
+                    "FAILED: the spec lists `shift(-2, 1.5)` returns `-0.5`, and no test file uses -2, 1.5: write a test for that case"
+                )
+                && !output.contains("Hello"),
+            "{output}"
+        );
+        let writes_code = python_target(&["slug.py"], &["test_slug.py"]);
+        let command = super::command(&read(spec), &writes_code).unwrap();
+        let (passed, output) = run_in(&command, &[("slug.py", code), ("test_slug.py", one)]);
+        assert!(passed, "{output}");
     }
 
     /// The test files a spec names run too: as scripts, and by the test functions and cases

@@ -113,6 +113,21 @@ pub fn title_of(text: &str) -> &str {
         .unwrap_or("change")
 }
 
+/// The items of the lists under the spec's headings that contain `name` (lowercase:
+/// "requirement" reads `## Requirements`), without their marks, in order.
+pub fn bullets(text: &str, name: &str) -> Vec<String> {
+    let mut section = String::new();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if let Some(h) = heading(line) {
+            section = h;
+        } else if let Some(item) = bullet(line).filter(|_| section.contains(name)) {
+            out.push(item.to_string());
+        }
+    }
+    out
+}
+
 /// `hybrid/<slug>`: the title in lowercase words joined by dashes, at most 48 characters.
 pub fn slug(title: &str) -> String {
     let mut out = String::new();
@@ -519,25 +534,10 @@ pub fn lint(text: &str, exists: &dyn Fn(&str) -> bool) -> Vec<Problem> {
         say("no signatures: give the exact ones, e.g. `fn parse_port(value: &str) -> Result<u16, String>`".into());
     }
     // Sections by heading.
-    let mut section = String::new();
-    let mut has_tests = false;
-    let mut requirements = Vec::new();
-    for line in text.lines() {
-        has_tests |= inline_test(line);
-        if let Some(h) = heading(line) {
-            section = h;
-            has_tests |= section.contains("test");
-            continue;
-        }
-        if let Some(item) = bullet(line) {
-            if section.contains("test") {
-                has_tests = true;
-            }
-            if section.contains("requirement") {
-                requirements.push(item.to_string());
-            }
-        }
-    }
+    let has_tests = text
+        .lines()
+        .any(|l| inline_test(l) || heading(l).is_some_and(|h| h.contains("test")));
+    let requirements = bullets(text, "requirement");
     if !has_tests {
         say(
             "no test cases: add a \"Tests\" section listing inputs and the results expected".into(),
@@ -578,6 +578,17 @@ mod tests {
             .into_iter()
             .map(|p| p.0)
             .collect()
+    }
+
+    #[test]
+    fn bullets_are_read_under_their_heading_only() {
+        let spec = "# T\n\n- not this\n\n## Requirements\n\n- trim `x`\n* keep order\n1. no `=` gives `None`\nprose\n\n### Tests\n\n- `f(1)` returns `2`\n";
+        assert_eq!(
+            bullets(spec, "requirement"),
+            ["trim `x`", "keep order", "no `=` gives `None`"]
+        );
+        assert_eq!(bullets(spec, "test"), ["`f(1)` returns `2`"]);
+        assert!(bullets(spec, "signature").is_empty());
     }
 
     #[test]

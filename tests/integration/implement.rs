@@ -576,7 +576,8 @@ fn the_specs_examples_are_the_check_when_none_is_set() {
 
 /// Tests an answer writes are run on the code they test, and must be able to fail: a file
 /// whose test function the spec's own command (`python3 test_calc.py`) never calls checks
-/// nothing, and the model is asked again, told so; a file that does check passes.
+/// nothing, and the model is asked again, told so; so does one that leaves out the case the spec
+/// lists; a file that checks that case passes.
 #[test]
 fn tests_an_answer_writes_must_run_and_be_able_to_fail() {
     let spec = "# Test double\n\nWrite tests for `double` in `calc.py`.\n\n## Files\n\n- create `test_calc.py` (leave `calc.py` as it is)\n\n## Requirements\n\n- `test_calc.py` is a script run as `python3 test_calc.py`, with plain `assert` statements\n\n## Tests\n\n- `double(2)` returns `4`\n";
@@ -592,15 +593,20 @@ fn tests_an_answer_writes_must_run_and_be_able_to_fail() {
         "test_calc.py",
         "from calc import double\n\nassert double(3) == 9\n",
     );
-    let right = file_block(
+    // Right, but not the case the spec lists: tests asked for alone must check that one.
+    let other_case = file_block(
         "test_calc.py",
         "from calc import double\n\nassert double(3) == 6\n",
     );
-    let server = FakeOpenAi::start(vec![never_called, wrong, right]);
+    let right = file_block(
+        "test_calc.py",
+        "from calc import double\n\nassert double(2) == 4\nassert double(3) == 6\n",
+    );
+    let server = FakeOpenAi::start(vec![never_called, wrong, other_case, right]);
     implement(&repo, &server, &[".hybrid/specs/tests.md"])
         .success()
         .stderr_has("check: the spec's examples (1 case) and tests (test_calc.py, python3)")
-        .stderr_has("passed (exit 0) after 3 runs");
+        .stderr_has("passed (exit 0) after 4 runs");
     let said = feedback(&server, 1);
     assert!(
         said.contains("test_calc.py passed on every broken version of the code it tests")
@@ -612,9 +618,16 @@ fn tests_an_answer_writes_must_run_and_be_able_to_fail() {
         said.contains("FAILED: running test_calc.py raised AssertionError"),
         "{said}"
     );
+    let said = feedback(&server, 3);
+    assert!(
+        said.contains(
+            "FAILED: the spec lists `double(2)` returns `4`, and no test file uses 2: write a test for that case"
+        ),
+        "{said}"
+    );
     assert_eq!(
         repo.git(&["show", "hybrid/test-double:test_calc.py"]),
-        "from calc import double\n\nassert double(3) == 6\n"
+        "from calc import double\n\nassert double(2) == 4\nassert double(3) == 6\n"
     );
 }
 
