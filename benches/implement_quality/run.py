@@ -30,6 +30,7 @@ import os
 import pathlib
 import shutil
 import statistics
+import signal
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,17 @@ DEMO = HOME / ".cache/git-hybrid/models/Qwen2.5-Coder-0.5B-Instruct-Q4_K_M.gguf"
 
 
 def run(cmd, cwd, env=None, timeout=600):
-    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    # `git hybrid` runs git-hybrid as git's child: killing git alone at the timeout left the model
+    # running on the cores the next tasks are timed on. The whole process group goes.
+    with subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, start_new_session=True) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def test_command(task, which):
