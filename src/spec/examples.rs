@@ -545,8 +545,6 @@ fn quoted(text: &str) -> String {
     out
 }
 
-/// Runs one example against the imported names `ns`: 0 when it holds, 1 when it fails, 2 when
-/// it could not be run (the script counts each, so a check that ran nothing says so).
 /// Shared by both scripts: an example's call parsed, for the vote's changed arguments and for
 /// the cases tests must use.
 const PY_CALL_OF: &str = r#"import ast
@@ -563,6 +561,8 @@ def call_of(text):
 
 "#;
 
+/// Runs one example against the imported names `ns`: 0 when it holds, 1 when it fails, 2 when
+/// it could not be run (the script counts each, so a check that ran nothing says so).
 const PY_CHECK: &str = r#"def check(call, kind, expected):
     said = '`' + call + '` ' + kind + ' `' + expected + '`'
     try:
@@ -634,7 +634,6 @@ class ProbeTimeout(BaseException):
 
 
 def probes(calls):
-    import ast
     out, seen = [], set(calls)
     for call in calls:
         node = call_of(call)
@@ -963,9 +962,12 @@ def covers(cases, paths):
     global failed
     written = set()
     for path in paths:
+        if not os.path.exists(path):
+            continue  # said as skipped: the cases must then be in the files that are there
         try:
-            written |= scalars(ast.parse(open(path, 'rb').read()))
-        except Exception:
+            with open(path, 'rb') as f:
+                written |= scalars(ast.parse(f.read(), path))
+        except (SyntaxError, ValueError):
             return  # the file's run has said what is wrong with it
     for shown, call in cases:
         node = call_of(call)
@@ -982,16 +984,16 @@ def covers(cases, paths):
 
 "#;
 
+/// Python list items: `items` joined by commas.
+fn py_list(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join(", ")
+}
+
 /// The script that runs `tests` (`PY_TESTS`), exiting 1 when one failed; `cases` are the
 /// spec's cases the tests must use (`Target::cases_in_tests`).
 fn python_tests(tests: &[&String], target: &Target, cases: &[&Example]) -> String {
     let mut script = format!("{PY_CALL_OF}{PY_TESTS}");
-    let modules = target
-        .files
-        .iter()
-        .map(|m| quoted(m))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let modules = py_list(target.files.iter().map(|m| quoted(m)));
     for test in tests {
         let as_script = if target.scripts.contains(test) {
             "True"
@@ -1004,16 +1006,12 @@ fn python_tests(tests: &[&String], target: &Target, cases: &[&Example]) -> Strin
         ));
     }
     if !cases.is_empty() {
-        let cases = cases
-            .iter()
-            .map(|e| format!("({}, {})", quoted(&e.to_string()), quoted(&e.call)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let tests = tests
-            .iter()
-            .map(|t| quoted(t))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let cases = py_list(
+            cases
+                .iter()
+                .map(|e| format!("({}, {})", quoted(&e.to_string()), quoted(&e.call))),
+        );
+        let tests = py_list(tests.iter().map(|t| quoted(t)));
         script.push_str(&format!("covers([{cases}], [{tests}])\n"));
     }
     script.push_str("sys.exit(1 if failed else 0)\n");
@@ -1053,11 +1051,7 @@ fn python(examples: &[&Example], files: &[String]) -> String {
     // Only an answer that held every example is worth telling apart from the others.
     script.push_str(&format!(
         "if counts[1]:\n    sys.exit(1)\n{PY_PROBES}behaviour([{}])\n",
-        examples
-            .iter()
-            .map(|e| quoted(&e.call))
-            .collect::<Vec<_>>()
-            .join(", ")
+        py_list(examples.iter().map(|e| quoted(&e.call)))
     ));
     // A fixed hash seed: a set's repr must not differ from one run to the next.
     format!("PYTHONHASHSEED=0 python3 - <<'{END}'\n{script}{END}\n")
@@ -1321,7 +1315,6 @@ mod tests {
         assert!(!prints_as_written("Ok(8080)"));
     }
 
-    /// Runs `command` by `sh -c` in a folder holding `files`: (passed, output).
     /// A Python target over `files`, running `tests`, none of them as a plain script.
     fn python_target(files: &[&str], tests: &[&str]) -> Target {
         let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -1334,6 +1327,7 @@ mod tests {
         }
     }
 
+    /// Runs `command` by `sh -c` in a folder holding `files`: (passed, output).
     fn run_in(command: &str, files: &[(&str, &str)]) -> (bool, String) {
         let dir = tempfile::tempdir().unwrap();
         for (path, text) in files {
@@ -1525,6 +1519,19 @@ mod tests {
                     "FAILED: the spec lists `shift(-2, 1.5)` returns `-0.5`, and no test file uses -2, 1.5: write a test for that case"
                 )
                 && !output.contains("Hello"),
+            "{output}"
+        );
+        // A test file not written is skipped; the cases must then be in those that are.
+        let two_files = Target {
+            cases_in_tests: true,
+            ..python_target(&["slug.py"], &["test_slug.py", "test_absent.py"])
+        };
+        let (passed, output) = run_in(
+            &super::command(&read(spec), &two_files).unwrap(),
+            &[("slug.py", code), ("test_slug.py", one)],
+        );
+        assert!(
+            !passed && output.contains("no test file uses -2, 1.5"),
             "{output}"
         );
         let writes_code = python_target(&["slug.py"], &["test_slug.py"]);

@@ -115,7 +115,7 @@ pub fn title_of(text: &str) -> &str {
 
 /// The items of the lists under the spec's headings that contain `name` (lowercase:
 /// "requirement" reads `## Requirements`), without their marks, in order.
-pub fn bullets(text: &str, name: &str) -> Vec<String> {
+fn bullets(text: &str, name: &str) -> Vec<String> {
     let mut section = String::new();
     let mut out = Vec::new();
     for line in text.lines() {

@@ -216,11 +216,12 @@ pub fn examples_check(
     });
     let mut target = examples::target(&named, manifest.as_deref())?;
     target.scripts = examples::scripts(&spec.text, &target.tests);
-    // A spec that writes test files and nothing else asks for tests of code that exists.
+    // A spec that writes test files and nothing else (fixtures in a conftest.py count as tests)
+    // asks for tests of code that exists.
     target.cases_in_tests = !target.tests.is_empty()
         && crate::spec::files_to_touch(&spec.text)
             .iter()
-            .all(|p| *p == spec.path || target.tests.contains(p));
+            .all(|p| *p == spec.path || target.tests.contains(p) || p.ends_with("conftest.py"));
     let tool = match target.language {
         examples::Language::Python => "python3",
         examples::Language::Rust => "rustc",

@@ -631,6 +631,38 @@ fn tests_an_answer_writes_must_run_and_be_able_to_fail() {
     );
 }
 
+/// Which specs hold their tests to the cases they list, decided from the files they write:
+/// test files alone (a conftest.py among them) are held; a spec that writes code too is not.
+#[test]
+fn only_specs_that_write_tests_alone_hold_them_to_their_cases() {
+    let spec = |files: &str| {
+        format!(
+            "# Test double\n\nWrite tests for `double` in `calc.py`.\n\n## Files\n\n{files}- leave `calc.py` as it is\n\n## Signatures\n\n- `def double(n: int) -> int`\n\n## Tests\n\n- `double(2)` returns `4`\n"
+        )
+    };
+    let tests_alone = spec("- create `test_calc.py`\n- create `conftest.py`\n");
+    let repo = TestRepo::with_spec(".hybrid/specs/tests.md", &tests_alone);
+    repo.write("calc.py", "def double(n):\n    return n * 2\n");
+    repo.write("conftest.py", "");
+    repo.write(
+        "test_calc.py",
+        "from calc import double\n\nassert double(3) == 6\n",
+    );
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "calc"]);
+    repo.hybrid(&["spec", "check", ".hybrid/specs/tests.md"])
+        .failure()
+        .stdout_has("FAILED: the spec lists `double(2)` returns `4`, and no test file uses 2");
+    repo.write(
+        ".hybrid/specs/tests.md",
+        spec("- create `test_calc.py`\n- create `helpers.py`\n"),
+    );
+    repo.write("helpers.py", "def triple(n):\n    return n * 3\n");
+    repo.hybrid(&["spec", "check", ".hybrid/specs/tests.md"])
+        .success()
+        .stdout_has("test_calc.py: passed");
+}
+
 /// `spec check` runs the check `implement` would make of the spec's examples on the working
 /// tree's copy of the files it names — a method on a new object included — and says so.
 #[test]
