@@ -219,9 +219,11 @@ pub fn examples_check(
     // A spec that writes test files and nothing else (fixtures in a conftest.py count as tests)
     // asks for tests of code that exists.
     target.cases_in_tests = !target.tests.is_empty()
-        && crate::spec::files_to_touch(&spec.text)
-            .iter()
-            .all(|p| *p == spec.path || target.tests.contains(p) || p.ends_with("conftest.py"));
+        && crate::spec::files_to_touch(&spec.text).iter().all(|p| {
+            *p == spec.path
+                || target.tests.contains(p)
+                || std::path::Path::new(p).file_name() == Some("conftest.py".as_ref())
+        });
     let tool = match target.language {
         examples::Language::Python => "python3",
         examples::Language::Rust => "rustc",

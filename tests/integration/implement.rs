@@ -653,6 +653,14 @@ fn only_specs_that_write_tests_alone_hold_them_to_their_cases() {
     repo.hybrid(&["spec", "check", ".hybrid/specs/tests.md"])
         .failure()
         .stdout_has("FAILED: the spec lists `double(2)` returns `4`, and no test file uses 2");
+    // A file named like a conftest is code, not fixtures: a spec that writes one is not held.
+    repo.write(
+        ".hybrid/specs/tests.md",
+        spec("- create `test_calc.py`\n- create `myconftest.py`\n"),
+    );
+    repo.write("myconftest.py", "");
+    repo.hybrid(&["spec", "check", ".hybrid/specs/tests.md"])
+        .success();
     repo.write(
         ".hybrid/specs/tests.md",
         spec("- create `test_calc.py`\n- create `helpers.py`\n"),
